@@ -1,0 +1,58 @@
+"""The Litestar application factory: settings are read here, never at import."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from litestar import Litestar, get
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin
+
+from rounds import __version__
+from rounds.db import create_engine, session_factory
+from rounds.forms.pages import page_handlers
+from rounds.forms.web import api_handlers
+from rounds.runtime.definitions.web import (
+    DefinitionController,
+    SchemaController,
+    ValidateController,
+)
+from rounds.settings import Settings, load_settings
+from rounds.web.deps import provide_session, provide_settings
+from rounds.web.problems import exception_handlers
+
+
+@get("/api/health", tags=["system"], summary="Liveness")
+async def health() -> dict[str, str]:
+    return {"status": "ok", "version": __version__}
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or load_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        engine = create_engine(settings.database_url, echo=settings.database.echo)
+        app.state.engine = engine
+        app.state.sessions = session_factory(engine)
+        try:
+            yield
+        finally:
+            await engine.dispose()
+
+    route_handlers: list[Any] = [health, SchemaController, DefinitionController,
+                                 ValidateController, *api_handlers(), *page_handlers(settings)]
+    return Litestar(
+        route_handlers=route_handlers,
+        lifespan=[lifespan],
+        state=State({"settings": settings}),
+        dependencies={"db": Provide(provide_session),
+                      "settings": Provide(provide_settings, sync_to_thread=False)},
+        exception_handlers=exception_handlers,
+        openapi_config=OpenAPIConfig(title="Rounds API", version=__version__, path="/api/docs",
+                                     render_plugins=[ScalarRenderPlugin()]),
+    )

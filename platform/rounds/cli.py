@@ -1,0 +1,175 @@
+"""The ``rounds`` command."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from rounds.definitions.loader import content_hash, load_documents
+from rounds.definitions.validation import validate
+from rounds.errors import Problem, RoundsError
+from rounds.settings import Settings, load_settings
+
+
+def _print_problems(problems: Sequence[Problem]) -> None:
+    for p in problems:
+        print(f"{p.source or '-'}:{p.pointer or '/'}: {p.message} [{p.code}]")
+
+
+def cmd_validate(settings: Settings, args: argparse.Namespace) -> int:
+    paths = [Path(p) for p in args.paths] or [settings.definitions_dir]
+    docs, problems = load_documents(paths)
+    problems += validate(docs)
+    if problems:
+        _print_problems(problems)
+        files = len({p.source for p in problems})
+        print(f"{len(problems)} problem{'s' if len(problems) != 1 else ''} in {files} "
+              f"file{'s' if files != 1 else ''} ({len(docs)} definitions read)", file=sys.stderr)
+        return 1
+    by_kind: dict[str, int] = {}
+    for d in docs:
+        by_kind[d.kind or "?"] = by_kind.get(d.kind or "?", 0) + 1
+    summary = ", ".join(f"{n} {k}" for k, n in sorted(by_kind.items()))
+    print(f"ok: {len(docs)} definitions valid ({summary})")
+    return 0
+
+
+def cmd_show(settings: Settings, args: argparse.Namespace) -> int:
+    docs, _ = load_documents([Path(p) for p in args.path] or [settings.definitions_dir])
+    found = [d for d in docs if d.id == args.id]
+    if not found:
+        known = ", ".join(sorted(d.id for d in docs if d.id))
+        print(f"no definition {args.id!r}; known: {known}", file=sys.stderr)
+        return 1
+    doc = found[0]
+    print(f"# {doc.kind} {doc.id} from {doc.source}, version sha256:{content_hash(doc.content)}",
+          file=sys.stderr)
+    print(json.dumps(doc.content, ensure_ascii=False, indent=2))
+    return 0
+
+
+async def _with_store(settings: Settings, work: Any) -> Any:
+    from rounds.db import create_engine, session_factory, transaction
+    from rounds.migrate import upgrade
+
+    await asyncio.to_thread(upgrade, settings.database_url)
+    engine = create_engine(settings.database_url)
+    try:
+        async with transaction(session_factory(engine)) as session:
+            return await work(session)
+    finally:
+        await engine.dispose()
+
+
+def cmd_sync(settings: Settings, args: argparse.Namespace) -> int:
+    from rounds.runtime.definitions import service
+
+    docs, problems = load_documents([Path(p) for p in args.path] or [settings.definitions_dir])
+    if problems:
+        _print_problems(problems)
+        return 1
+    try:
+        report = asyncio.run(_with_store(
+            settings, lambda s: service.sync(s, docs, publish=not args.draft)))
+    except RoundsError as exc:
+        _print_problems(exc.problems)
+        print(f"nothing imported: {exc.detail}", file=sys.stderr)
+        return 1
+    for def_id, number, digest in report.created:
+        print(f"{def_id}: version {number} ({'draft' if args.draft else 'published'}, "
+              f"sha256:{digest[:12]})")
+    print(f"{len(report.created)} new, {len(report.unchanged)} unchanged")
+    return 0
+
+
+def cmd_db_upgrade(settings: Settings, args: argparse.Namespace) -> int:
+    from rounds.migrate import upgrade
+
+    upgrade(settings.database_url)
+    print(f"database at head: {settings.database_url}")
+    return 0
+
+
+def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from rounds.app import create_app
+
+    host = args.host or settings.server.host
+    port = args.port or settings.server.port
+    print(f"Rounds on http://{host}:{port}/  (API docs: http://{host}:{port}/api/docs)")
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    return 0
+
+
+def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
+    """Everything a first start needs on the embedded defaults, then the server."""
+    print(f"==> database {settings.database_url}")
+    cmd_db_upgrade(settings, args)
+    print(f"==> definitions from {settings.definitions_dir}/")
+    args.path, args.draft = [], False
+    if cmd_sync(settings, args) != 0:
+        return 1
+    return cmd_serve(settings, args)
+
+
+def cmd_settings(settings: Settings, args: argparse.Namespace) -> int:
+    print(f"data_dir          {settings.data_dir}")
+    print(f"definitions_dir   {settings.definitions_dir}")
+    print(f"default_language  {settings.default_language}")
+    print(f"database.url      {settings.database_url}")
+    print(f"server            {settings.server.host}:{settings.server.port}")
+    print(f"jobs.broker_url   {settings.broker_url}")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="rounds", description="Rounds: field work to written "
+                                "standards, from JSON definitions.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    up = sub.add_parser("up", help="migrate, sync definitions and serve (first start)")
+    up.add_argument("--host")
+    up.add_argument("--port", type=int)
+    up.set_defaults(fn=cmd_up)
+
+    serve = sub.add_parser("serve", help="run the web server")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.set_defaults(fn=cmd_serve)
+
+    sub.add_parser("settings", help="print the settings in force").set_defaults(fn=cmd_settings)
+
+    db = sub.add_parser("db", help="the SQL store").add_subparsers(dest="db", required=True)
+    db.add_parser("upgrade", help="apply migrations").set_defaults(fn=cmd_db_upgrade)
+
+    d = sub.add_parser("definitions", help="JSON definitions").add_subparsers(
+        dest="definitions", required=True)
+    v = d.add_parser("validate", help="check files; every error at once")
+    v.add_argument("paths", nargs="*", help="files or folders (default: the definitions folder)")
+    v.set_defaults(fn=cmd_validate)
+    s = d.add_parser("show", help="print a definition and its version hash")
+    s.add_argument("id")
+    s.add_argument("--path", action="append", default=[])
+    s.set_defaults(fn=cmd_show)
+    y = d.add_parser("sync", help="import the folder: new versions where content changed")
+    y.add_argument("--path", action="append", default=[])
+    y.add_argument("--draft", action="store_true", help="import as drafts, not published")
+    y.set_defaults(fn=cmd_sync)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    settings = load_settings()
+    code: int = args.fn(settings, args)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

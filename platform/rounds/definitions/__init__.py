@@ -1,0 +1,1 @@
+"""Definitions: the kinds of JSON definition, their meta-schemas, loading and validation."""

@@ -1,0 +1,1 @@
+"""Alembic migrations: the schema of the SQL store, the same on SQLite and PostgreSQL."""

@@ -1,0 +1,1 @@
+"""The definition store: definitions and their immutable published versions."""

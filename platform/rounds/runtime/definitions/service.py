@@ -1,0 +1,210 @@
+"""The definition store's operations: sync from files, drafts, publishing, reading versions.
+
+Every write validates first and writes in one transaction, so a folder with one bad file
+changes nothing, and a published version is never altered (a guard on flush refuses it
+even if a caller tries).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import event, func, inspect, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
+
+from rounds.db import utcnow
+from rounds.definitions.loader import DefinitionDocument, content_hash
+from rounds.definitions.validation import validate
+from rounds.errors import Conflict, InvalidInput, NotFound, Problem
+from rounds.runtime.definitions.models import DRAFT, PUBLISHED, Definition, DefinitionVersion
+
+
+class DefinitionInvalid(InvalidInput):
+    code = "definition_invalid"
+    title = "Invalid definition"
+
+
+class PublishedVersionImmutable(Conflict):
+    code = "published_version_immutable"
+    title = "A published version cannot change"
+
+
+@event.listens_for(Session, "before_flush")
+def _published_versions_never_change(session: Session, _ctx: Any, _instances: Any) -> None:
+    for obj in session.dirty:
+        if not isinstance(obj, DefinitionVersion):
+            continue
+        state = inspect(obj)
+        was = state.attrs.status.history.deleted
+        status_before = was[0] if was else obj.status
+        changed = any(state.attrs[name].history.has_changes()
+                      for name in ("content", "content_hash", "number", "definition_id"))
+        if status_before == PUBLISHED and changed:
+            raise PublishedVersionImmutable(
+                f"version {obj.number} of {obj.definition_id!r} is published and cannot change")
+
+
+@dataclass
+class SyncReport:
+    created: list[tuple[str, int, str]] = field(default_factory=list)  # (id, number, hash)
+    unchanged: list[str] = field(default_factory=list)
+
+
+def _raise_if_invalid(problems: list[Problem]) -> None:
+    if problems:
+        files = len({p.source for p in problems})
+        raise DefinitionInvalid(
+            f"{len(problems)} problem{'s' if len(problems) != 1 else ''} in {files} "
+            f"definition{'s' if files != 1 else ''}", problems)
+
+
+async def _latest(session: AsyncSession, definition_id: str) -> DefinitionVersion | None:
+    stmt = (select(DefinitionVersion).where(DefinitionVersion.definition_id == definition_id)
+            .order_by(DefinitionVersion.number.desc()).limit(1))
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def _add_version(session: AsyncSession, doc: DefinitionDocument, status: str
+                       ) -> DefinitionVersion:
+    assert doc.id is not None and doc.kind is not None
+    definition = await session.get(Definition, doc.id)
+    if definition is None:
+        definition = Definition(id=doc.id, kind=doc.kind)
+        session.add(definition)
+    elif definition.kind != doc.kind:
+        raise DefinitionInvalid(f"{doc.id!r} is a {definition.kind}, not a {doc.kind}", [
+            Problem("/kind", f"{doc.id!r} is already a {definition.kind}; ids keep their kind",
+                    "kind_changed", doc.source)])
+    latest = await _latest(session, doc.id)
+    version = DefinitionVersion(
+        definition_id=doc.id, number=(latest.number + 1) if latest else 1,
+        content_hash=content_hash(doc.content), content=doc.content, status=status,
+        source=doc.source, published_at=utcnow() if status == PUBLISHED else None)
+    session.add(version)
+    await session.flush()
+    return version
+
+
+async def sync(session: AsyncSession, docs: Sequence[DefinitionDocument], *,
+               publish: bool = True) -> SyncReport:
+    """Import definitions (a whole folder): a new version only where the content changed.
+
+    Running it twice changes nothing. The caller's transaction makes it all or nothing.
+    """
+    _raise_if_invalid(validate(docs))
+    report = SyncReport()
+    for doc in docs:
+        assert doc.id is not None
+        digest = content_hash(doc.content)
+        existing = (await session.execute(select(DefinitionVersion).where(
+            DefinitionVersion.definition_id == doc.id,
+            DefinitionVersion.content_hash == digest))).scalar_one_or_none()
+        if existing is not None:
+            if publish and existing.status == DRAFT:
+                existing.status, existing.published_at = PUBLISHED, utcnow()
+                report.created.append((doc.id, existing.number, digest))
+            else:
+                report.unchanged.append(doc.id)
+            continue
+        version = await _add_version(session, doc, PUBLISHED if publish else DRAFT)
+        report.created.append((doc.id, version.number, digest))
+    return report
+
+
+async def known_kinds(session: AsyncSession) -> dict[str, str]:
+    rows = await session.execute(select(Definition.id, Definition.kind))
+    return {i: k for i, k in rows.tuples()}
+
+
+async def save_draft(session: AsyncSession, content: Any, source: str = "admin"
+                     ) -> DefinitionVersion:
+    """Create or change the draft of a definition (drafts change; published versions don't)."""
+    doc = DefinitionDocument(source, content)
+    problems = validate([doc], references=False)
+    _raise_if_invalid(problems)
+    assert doc.id is not None
+    latest = await _latest(session, doc.id)
+    digest = content_hash(content)
+    if latest is not None and latest.status == DRAFT:
+        latest.content, latest.content_hash, latest.source = content, digest, source
+        await session.flush()
+        return latest
+    if latest is not None and latest.content_hash == digest:
+        return latest
+    return await _add_version(session, doc, DRAFT)
+
+
+async def publish(session: AsyncSession, definition_id: str, number: int) -> DefinitionVersion:
+    version = await get_version(session, definition_id, number)
+    if version.status == PUBLISHED:
+        return version
+    version.status, version.published_at = PUBLISHED, utcnow()
+    await session.flush()
+    return version
+
+
+async def get_version(session: AsyncSession, definition_id: str, ref: int | str | None = None
+                      ) -> DefinitionVersion:
+    """A version by number, by content hash (or a unique prefix of at least 8), or the
+    current one (the latest published) when ``ref`` is None."""
+    stmt = select(DefinitionVersion).where(DefinitionVersion.definition_id == definition_id)
+    if ref is None:
+        stmt = stmt.where(DefinitionVersion.status == PUBLISHED)
+        current = (await session.execute(
+            stmt.order_by(DefinitionVersion.number.desc()).limit(1))).scalar_one_or_none()
+        if current is None:
+            raise NotFound(f"no published version of definition {definition_id!r}")
+        return current
+    if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit() and len(ref) < 8):
+        stmt = stmt.where(DefinitionVersion.number == int(ref))
+    else:
+        stmt = stmt.where(DefinitionVersion.content_hash.startswith(str(ref)))
+    found = (await session.execute(stmt.limit(2))).scalars().all()
+    if len(found) != 1:
+        raise NotFound(f"no version {ref!r} of definition {definition_id!r}")
+    return found[0]
+
+
+@dataclass(frozen=True)
+class DefinitionSummary:
+    id: str
+    kind: str
+    title: dict[str, str]
+    current_version: int | None
+    latest_version: int
+    latest_status: str
+
+
+async def list_definitions(session: AsyncSession, *, kind: str | None = None,
+                           limit: int = 50, offset: int = 0
+                           ) -> tuple[list[DefinitionSummary], int]:
+    """One page of definitions (with their current and latest versions) and the total count."""
+    base = select(Definition)
+    if kind:
+        base = base.where(Definition.kind == kind)
+    total = (await session.execute(select(func.count()).select_from(base.subquery()))).scalar_one()
+    page = (await session.execute(base.order_by(Definition.kind, Definition.id)
+                                  .limit(limit).offset(offset))).scalars().all()
+    out: list[DefinitionSummary] = []
+    for d in page:
+        versions = (await session.execute(
+            select(DefinitionVersion).where(DefinitionVersion.definition_id == d.id)
+            .order_by(DefinitionVersion.number))).scalars().all()
+        published = [v for v in versions if v.status == PUBLISHED]
+        latest = versions[-1]
+        out.append(DefinitionSummary(
+            id=d.id, kind=d.kind, title=dict(latest.content.get("title") or {}),
+            current_version=published[-1].number if published else None,
+            latest_version=latest.number, latest_status=latest.status))
+    return out, int(total)
+
+
+def check(content: Any) -> dict[str, Any]:
+    """Validate one definition (no references checked) for the admin UI's live feedback."""
+    problems = validate([DefinitionDocument("request", content)], references=False)
+    return {"valid": not problems,
+            "errors": [{"pointer": p.pointer, "message": p.message, "code": p.code}
+                       for p in problems]}

@@ -1,0 +1,110 @@
+"""HTTP handlers of the definition store: thin, each one calls the service."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from litestar import Controller, get, post, put
+from litestar.exceptions import NotFoundException
+from litestar.params import Parameter
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from rounds.definitions.schemas import KINDS, common_schema, meta_schema
+from rounds.runtime.definitions import service
+from rounds.runtime.definitions.models import DefinitionVersion
+
+
+class VersionOut(msgspec.Struct):
+    definition_id: str
+    kind: str
+    number: int
+    content_hash: str
+    status: str
+    content: dict[str, Any]
+    published_at: str | None
+
+
+class DefinitionSummaryOut(msgspec.Struct):
+    id: str
+    kind: str
+    title: dict[str, str]
+    current_version: int | None
+    latest_version: int
+    latest_status: str
+
+
+class Page(msgspec.Struct):
+    items: list[DefinitionSummaryOut]
+    total: int
+    page: int
+    per_page: int
+
+
+def version_out(v: DefinitionVersion) -> VersionOut:
+    return VersionOut(
+        definition_id=v.definition_id, kind=str(v.content.get("kind")), number=v.number,
+        content_hash=v.content_hash, status=v.status, content=v.content,
+        published_at=v.published_at.isoformat() if v.published_at else None)
+
+
+class SchemaController(Controller):
+    path = "/api/schemas"
+    tags = ("definitions",)
+
+    @get("/", summary="The definition kinds and their meta-schemas")
+    async def index(self) -> dict[str, str]:
+        return {kind: f"/api/schemas/{kind}.json" for kind in (*KINDS, "common")}
+
+    @get("/{name:str}", summary="A kind's JSON Schema (2020-12)")
+    async def schema(self, name: str) -> dict[str, Any]:
+        kind = name.removesuffix(".json")
+        if kind == "common":
+            return common_schema()
+        if kind not in KINDS:
+            raise NotFoundException(f"no definition kind {kind!r}; kinds: {', '.join(KINDS)}")
+        return meta_schema(kind)
+
+
+class DefinitionController(Controller):
+    path = "/api/definitions"
+    tags = ("definitions",)
+
+    @get("/", summary="Definitions, a page at a time")
+    async def index(self, db: AsyncSession, kind: str | None = None,
+                    page: int = Parameter(default=1, ge=1),
+                    per_page: int = Parameter(default=50, ge=1, le=500)) -> Page:
+        items, total = await service.list_definitions(
+            db, kind=kind, limit=per_page, offset=(page - 1) * per_page)
+        return Page(items=[DefinitionSummaryOut(**vars(i)) for i in items], total=total,
+                    page=page, per_page=per_page)
+
+    @get("/{definition_id:str}", summary="The current (latest published) version")
+    async def current(self, db: AsyncSession, definition_id: str) -> VersionOut:
+        return version_out(await service.get_version(db, definition_id))
+
+    @get("/{definition_id:str}/versions/{ref:str}",
+         summary="A version by number or content hash")
+    async def version(self, db: AsyncSession, definition_id: str, ref: str) -> VersionOut:
+        return version_out(await service.get_version(db, definition_id, ref))
+
+    @put("/{definition_id:str}/draft", summary="Create or change the draft")
+    async def save_draft(self, db: AsyncSession, definition_id: str,
+                         data: dict[str, Any]) -> VersionOut:
+        if data.get("id") != definition_id:
+            data = {**data, "id": data.get("id", definition_id)}
+        return version_out(await service.save_draft(db, data))
+
+    @post("/{definition_id:str}/versions/{number:int}/publish", status_code=200,
+          summary="Publish a draft version (it never changes afterwards)")
+    async def publish(self, db: AsyncSession, definition_id: str, number: int) -> VersionOut:
+        return version_out(await service.publish(db, definition_id, number))
+
+
+class ValidateController(Controller):
+    path = "/api/definitions-validate"
+    tags = ("definitions",)
+
+    @post("/", status_code=200, summary="Check a definition; every problem at once")
+    async def validate(self, data: dict[str, Any]) -> dict[str, Any]:
+        return service.check(data)

@@ -1,0 +1,114 @@
+"""Typed settings, read from ``ROUNDS_*`` environment variables when the app is created.
+
+Every setting has a default that works on a fresh machine (SQLite in ``./var``, no broker to
+install). ``docs/settings.md`` lists them all; ``rounds settings`` prints the values in force.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any, get_type_hints
+
+ENV_PREFIX = "ROUNDS_"
+
+
+@dataclass(frozen=True)
+class DatabaseSettings:
+    """ROUNDS_DATABASE_URL: SQLAlchemy URL. Default: a SQLite file in the data folder.
+    Production: ``postgresql+asyncpg://user@host/dbname``.
+    ROUNDS_DATABASE_ECHO: log every SQL statement (true/false)."""
+
+    url: str = ""
+    echo: bool = False
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    """ROUNDS_SERVER_HOST / ROUNDS_SERVER_PORT: where `rounds up` and `rounds serve` listen."""
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+
+@dataclass(frozen=True)
+class JobsSettings:
+    """ROUNDS_JOBS_BROKER_URL: Celery broker. Default: kombu's SQLAlchemy transport on a
+    SQLite file in the data folder (no server to install). Production: ``redis://...`` or
+    ``amqp://...``."""
+
+    broker_url: str = ""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """ROUNDS_DATA_DIR: folder for the SQLite files and uploaded photos (default ./var).
+    ROUNDS_DEFINITIONS_DIR: the definitions folder that `rounds definitions sync` imports.
+    ROUNDS_DEFAULT_LANGUAGE: zh or en, the language of pages and messages by default.
+    ROUNDS_NODE_MODULES_DIR: where `./dev setup` installed the front-end packages (npm)."""
+
+    data_dir: Path = Path("var")
+    definitions_dir: Path = Path("definitions")
+    node_modules_dir: Path = Path("node_modules")
+    default_language: str = "zh"
+    database: DatabaseSettings = field(default_factory=DatabaseSettings)
+    server: ServerSettings = field(default_factory=ServerSettings)
+    jobs: JobsSettings = field(default_factory=JobsSettings)
+
+    @property
+    def database_url(self) -> str:
+        return self.database.url or f"sqlite+aiosqlite:///{self.data_dir / 'rounds.sqlite3'}"
+
+    @property
+    def broker_url(self) -> str:
+        return self.jobs.broker_url or f"sqla+sqlite:///{self.data_dir / 'jobs.sqlite3'}"
+
+
+class SettingsError(ValueError):
+    pass
+
+
+def _convert(name: str, raw: str, kind: Any) -> Any:
+    if kind is bool:
+        if raw.lower() in ("1", "true", "yes", "on"):
+            return True
+        if raw.lower() in ("0", "false", "no", "off", ""):
+            return False
+        raise SettingsError(f"{name}: expected true or false, got {raw!r}")
+    if kind is int:
+        try:
+            return int(raw)
+        except ValueError:
+            raise SettingsError(f"{name}: expected a whole number, got {raw!r}") from None
+    if kind is Path:
+        return Path(raw)
+    return raw
+
+
+def _read(cls: type[Any], env: Mapping[str, str], prefix: str) -> Any:
+    hints = get_type_hints(cls)
+    values: dict[str, Any] = {}
+    for f in fields(cls):
+        kind = hints[f.name]
+        if isinstance(kind, type) and hasattr(kind, "__dataclass_fields__"):
+            values[f.name] = _read(kind, env, f"{prefix}{f.name.upper()}_")
+            continue
+        name = f"{prefix}{f.name.upper()}"
+        if name in env:
+            values[f.name] = _convert(name, env[name], kind)
+    return cls(**values)
+
+
+def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+    """Settings from the environment (``os.environ`` by default), then explicit overrides."""
+    settings: Settings = _read(Settings, os.environ if env is None else env, ENV_PREFIX)
+    if settings.default_language not in ("zh", "en"):
+        raise SettingsError("ROUNDS_DEFAULT_LANGUAGE: expected zh or en, "
+                            f"got {settings.default_language!r}")
+    if overrides:
+        from dataclasses import replace
+
+        settings = replace(settings, **overrides)
+    return settings

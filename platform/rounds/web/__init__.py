@@ -1,0 +1,1 @@
+"""HTTP plumbing shared by the slices' handlers: problem details, sessions, pagination."""

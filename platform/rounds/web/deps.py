@@ -1,0 +1,19 @@
+"""Dependencies handlers get: a database session in a transaction, the settings."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+from litestar.datastructures import State
+from sqlalchemy.ext.asyncio import AsyncSession
+
+
+async def provide_session(state: State) -> AsyncIterator[AsyncSession]:
+    """One session per request; committed when the handler returns, rolled back if it raises."""
+    async with state.sessions() as session, session.begin():
+        yield session
+
+
+def provide_settings(state: State) -> Any:
+    return state.settings

@@ -1,0 +1,70 @@
+"""Every error, mapped once to RFC 7807 problem details (``application/problem+json``)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, NotFoundException, ValidationException
+
+from rounds.errors import Problem, RoundsError
+
+log = logging.getLogger("rounds")
+PROBLEM_JSON = "application/problem+json"
+TYPE_BASE = "https://rounds.dev/problems/"
+
+
+def _errors(problems: list[Problem]) -> list[dict[str, Any]]:
+    return [{"pointer": p.pointer, "message": p.message, "code": p.code,
+             **({"source": p.source} if p.source else {})} for p in problems]
+
+
+def problem_response(status: int, code: str, title: str, detail: str, *,
+                     problems: list[Problem] | None = None, instance: str | None = None
+                     ) -> Response[dict[str, Any]]:
+    body: dict[str, Any] = {"type": TYPE_BASE + code, "title": title, "status": status,
+                            "detail": detail, "code": code}
+    if instance:
+        body["instance"] = instance
+    if problems:
+        body["errors"] = _errors(problems)
+    return Response(body, status_code=status, media_type=PROBLEM_JSON)
+
+
+def rounds_error_handler(request: Request[Any, Any, Any], exc: RoundsError
+                         ) -> Response[dict[str, Any]]:
+    return problem_response(exc.status, exc.code, exc.title, exc.detail,
+                            problems=exc.problems, instance=request.url.path)
+
+
+def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException
+                       ) -> Response[dict[str, Any]]:
+    problems: list[Problem] = []
+    if isinstance(exc, ValidationException) and isinstance(exc.extra, list):
+        for e in exc.extra:
+            if isinstance(e, dict):
+                key = str(e.get("key") or "")
+                problems.append(Problem("/" + key if key else "", str(e.get("message")),
+                                        "invalid", str(e.get("source") or "")))
+    code = {404: "not_found", 405: "method_not_allowed", 400: "bad_request",
+            401: "unauthorized", 403: "forbidden"}.get(exc.status_code, "http_error")
+    if isinstance(exc, NotFoundException):
+        code = "not_found"
+    return problem_response(exc.status_code, code, exc.detail or "Error",
+                            exc.detail or "", problems=problems, instance=request.url.path)
+
+
+def unexpected_error_handler(request: Request[Any, Any, Any], exc: Exception
+                             ) -> Response[dict[str, Any]]:
+    log.exception("unexpected error on %s %s", request.method, request.url.path)
+    return problem_response(500, "internal_error", "Internal error",
+                            "Something went wrong on our side; it has been logged.",
+                            instance=request.url.path)
+
+
+exception_handlers: dict[Any, Any] = {
+    RoundsError: rounds_error_handler,
+    HTTPException: http_error_handler,
+    Exception: unexpected_error_handler,
+}
