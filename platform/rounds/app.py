@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from litestar import Litestar, get
+from litestar import Litestar, Router, get
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
@@ -21,12 +21,19 @@ from rounds.runtime.definitions.web import (
     SchemaController,
     ValidateController,
 )
+from rounds.runtime.people.web import AuthController
 from rounds.settings import Settings, load_settings
+from rounds.web.auth import (
+    AuthenticationMiddleware,
+    provide_optional_principal,
+    provide_principal,
+    signed_in_unless_public,
+)
 from rounds.web.deps import provide_session, provide_settings
 from rounds.web.problems import exception_handlers
 
 
-@get("/api/health", tags=["system"], summary="Liveness")
+@get("/api/health", tags=["system"], summary="Liveness", opt={"public": True})
 async def health() -> dict[str, str]:
     return {"status": "ok", "version": __version__}
 
@@ -44,15 +51,24 @@ def create_app(settings: Settings | None = None) -> Litestar:
         finally:
             await engine.dispose()
 
-    route_handlers: list[Any] = [health, SchemaController, DefinitionController,
-                                 ValidateController, *api_handlers(), *page_handlers(settings)]
+    route_handlers: list[Any] = [health, AuthController, SchemaController,
+                                 DefinitionController, ValidateController, *api_handlers(),
+                                 *page_handlers(settings)]
     return Litestar(
         route_handlers=route_handlers,
         lifespan=[lifespan],
         state=State({"settings": settings}),
         dependencies={"db": Provide(provide_session),
-                      "settings": Provide(provide_settings, sync_to_thread=False)},
+                      "settings": Provide(provide_settings, sync_to_thread=False),
+                      "principal": Provide(provide_principal, sync_to_thread=False),
+                      "maybe_principal": Provide(provide_optional_principal,
+                                                 sync_to_thread=False)},
+        middleware=[AuthenticationMiddleware()],
+        # Deny by default: a route is open to anonymous users only if marked public.
+        guards=[signed_in_unless_public],
         exception_handlers=exception_handlers,
-        openapi_config=OpenAPIConfig(title="Rounds API", version=__version__, path="/api/docs",
-                                     render_plugins=[ScalarRenderPlugin()]),
+        openapi_config=OpenAPIConfig(
+            title="Rounds API", version=__version__, path="/api/docs",
+            render_plugins=[ScalarRenderPlugin()],
+            openapi_router=Router("/api/docs", route_handlers=[], opt={"public": True})),
     )

@@ -1,5 +1,25 @@
 """Every slice's models, imported in one place so the metadata (and Alembic) sees them all."""
 
 from rounds.runtime.definitions.models import Definition, DefinitionVersion
+from rounds.runtime.orgs.models import OrgUnit
+from rounds.runtime.people.models import Credential, FailedSignIn, User
+from rounds.runtime.sites.models import Site, SiteAssignment
+from rounds.runtime.storage.models import Photo
+from rounds.runtime.submissions.models import FailedItem, Submission
+from rounds.runtime.visits.models import PlannedVisit, Visit
 
-__all__ = ["Definition", "DefinitionVersion"]
+__all__ = [
+    "Credential",
+    "Definition",
+    "DefinitionVersion",
+    "FailedItem",
+    "FailedSignIn",
+    "OrgUnit",
+    "Photo",
+    "PlannedVisit",
+    "Site",
+    "SiteAssignment",
+    "Submission",
+    "User",
+    "Visit",
+]

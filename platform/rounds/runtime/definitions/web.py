@@ -11,6 +11,7 @@ from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rounds.definitions.schemas import KINDS, common_schema, meta_schema
+from rounds.runtime.access import Principal
 from rounds.runtime.definitions import service
 from rounds.runtime.definitions.models import DefinitionVersion
 
@@ -51,6 +52,7 @@ def version_out(v: DefinitionVersion) -> VersionOut:
 class SchemaController(Controller):
     path = "/api/schemas"
     tags = ("definitions",)
+    opt = {"public": True}  # noqa: RUF012 - Litestar reads it as a plain dict
 
     @get("/", summary="The definition kinds and their meta-schemas")
     async def index(self) -> dict[str, str]:
@@ -70,7 +72,7 @@ class DefinitionController(Controller):
     path = "/api/definitions"
     tags = ("definitions",)
 
-    @get("/", summary="Definitions, a page at a time")
+    @get("/", summary="Definitions, a page at a time", opt={"public": True})
     async def index(self, db: AsyncSession, kind: str | None = None,
                     page: int = Parameter(default=1, ge=1),
                     per_page: int = Parameter(default=50, ge=1, le=500)) -> Page:
@@ -79,25 +81,29 @@ class DefinitionController(Controller):
         return Page(items=[DefinitionSummaryOut(**vars(i)) for i in items], total=total,
                     page=page, per_page=per_page)
 
-    @get("/{definition_id:str}", summary="The current (latest published) version")
+    @get("/{definition_id:str}", summary="The current (latest published) version",
+         opt={"public": True})
     async def current(self, db: AsyncSession, definition_id: str) -> VersionOut:
         return version_out(await service.get_version(db, definition_id))
 
     @get("/{definition_id:str}/versions/{ref:str}",
-         summary="A version by number or content hash")
+         summary="A version by number or content hash", opt={"public": True})
     async def version(self, db: AsyncSession, definition_id: str, ref: str) -> VersionOut:
         return version_out(await service.get_version(db, definition_id, ref))
 
     @put("/{definition_id:str}/draft", summary="Create or change the draft")
-    async def save_draft(self, db: AsyncSession, definition_id: str,
+    async def save_draft(self, db: AsyncSession, principal: Principal, definition_id: str,
                          data: dict[str, Any]) -> VersionOut:
+        principal.require("definition.author")
         if data.get("id") != definition_id:
             data = {**data, "id": data.get("id", definition_id)}
         return version_out(await service.save_draft(db, data))
 
     @post("/{definition_id:str}/versions/{number:int}/publish", status_code=200,
           summary="Publish a draft version (it never changes afterwards)")
-    async def publish(self, db: AsyncSession, definition_id: str, number: int) -> VersionOut:
+    async def publish(self, db: AsyncSession, principal: Principal, definition_id: str,
+                      number: int) -> VersionOut:
+        principal.require("definition.publish")
         return version_out(await service.publish(db, definition_id, number))
 
 
@@ -105,6 +111,7 @@ class ValidateController(Controller):
     path = "/api/definitions-validate"
     tags = ("definitions",)
 
-    @post("/", status_code=200, summary="Check a definition; every problem at once")
+    @post("/", status_code=200, summary="Check a definition; every problem at once",
+          opt={"public": True})
     async def validate(self, data: dict[str, Any]) -> dict[str, Any]:
         return service.check(data)

@@ -1,0 +1,85 @@
+"""Who may do what, where: denied by default, granted by the role's capabilities and scope.
+
+A role is a definition (``definitions/roles/*.json``): its ``capabilities`` say what its
+users may do and its ``org_scope`` says over which sites:
+
+- ``own_sites``: the sites the user is assigned to (a customer manager's retailers);
+- ``org_unit``: sites of the user's own org unit;
+- ``org_subtree``: sites of the user's org unit and every unit below it (a station head);
+- ``city``: every site (a city leader);
+- ``own_shop``: the one site the user acts for (a retailer's own account);
+- ``public``: no site at all (consumers, industry users see only public pages).
+
+Services take a :class:`Principal` explicitly and ask :func:`site_scope` for the SQL
+condition that limits a query to the sites in scope, so an out-of-scope site is simply not
+found (404: the caller learns nothing about it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, false, select, true
+
+from rounds.errors import RoundsError
+from rounds.runtime.orgs.models import OrgUnit
+from rounds.runtime.sites.models import Site, SiteAssignment
+
+
+class NotAuthenticated(RoundsError):
+    code = "not_authenticated"
+    status = 401
+    title = "Sign in needed"
+
+
+class Forbidden(RoundsError):
+    code = "forbidden"
+    status = 403
+    title = "Not allowed"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The signed-in user as the services see them."""
+
+    user_id: int
+    username: str
+    display_name: str
+    role_id: str
+    role_title: dict[str, str]
+    capabilities: frozenset[str]
+    org_scope: str
+    org_unit_id: int
+    org_path: str
+    site_id: int | None
+    language: str
+    check_in_radius_m: float
+    check_in_max_accuracy_m: float
+    credential: str = "session"  # or "api"
+    csrf_token: str | None = None
+
+    def can(self, capability: str) -> bool:
+        return capability in self.capabilities
+
+    def require(self, capability: str) -> None:
+        if capability not in self.capabilities:
+            raise Forbidden(f"your role ({self.role_id}) may not {capability}")
+
+
+def site_scope(principal: Principal) -> ColumnElement[bool]:
+    """The condition on ``Site`` that keeps only the sites in the principal's scope."""
+    scope = principal.org_scope
+    if scope == "city":
+        return true()
+    if scope == "own_sites":
+        assigned = select(SiteAssignment.site_id).where(
+            SiteAssignment.user_id == principal.user_id)
+        return Site.id.in_(assigned)
+    if scope == "org_unit":
+        return Site.org_unit_id == principal.org_unit_id
+    if scope == "org_subtree":
+        units = select(OrgUnit.id).where(OrgUnit.path.startswith(principal.org_path))
+        return Site.org_unit_id.in_(units)
+    if scope == "own_shop" and principal.site_id is not None:
+        return Site.id == principal.site_id
+    return false()

@@ -1,0 +1,1 @@
+"""Org units: the company's tree (city company → station / market department → area)."""

@@ -1,0 +1,1 @@
+"""Sites staff visit (retailers above all), of a site kind from the definitions."""

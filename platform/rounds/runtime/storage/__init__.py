@@ -1,0 +1,1 @@
+"""Stored files (photos), behind one interface: a local folder by default."""

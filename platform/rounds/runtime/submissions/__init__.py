@@ -1,0 +1,1 @@
+"""Submissions: a filled form, validated, scored and stored exactly once."""

@@ -1,0 +1,53 @@
+"""Submissions and their failed items (which the issues module turns into issues)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Boolean, DateTime, Float, ForeignKey, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from rounds.db import Base, utcnow
+
+
+class Submission(Base):
+    """One filled form. The id comes from the client (a UUID), so a retry after a lost
+    connection finds the stored submission instead of making a second one; ``body_hash``
+    tells a true retry (same content) from a conflicting reuse of the id (409)."""
+
+    __tablename__ = "submissions"
+    __table_args__ = (Index("ix_submissions_user_at", "user_id", "submitted_at"),
+                      Index("ix_submissions_site_at", "site_id", "submitted_at"))
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    body_hash: Mapped[str] = mapped_column(String(64))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id"))
+    visit_id: Mapped[int | None] = mapped_column(ForeignKey("visits.id"))
+    definition_id: Mapped[str] = mapped_column(String(64), index=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("definition_versions.id"))
+    content_hash: Mapped[str] = mapped_column(String(64))  # the definition version's hash
+    answers: Mapped[dict[str, Any]]
+    evidence: Mapped[dict[str, Any]]
+    total: Mapped[float | None] = mapped_column(Float)
+    max_total: Mapped[float | None] = mapped_column(Float)
+    percentage: Mapped[float | None] = mapped_column(Float)
+    passed: Mapped[bool | None] = mapped_column(Boolean)
+    evaluation: Mapped[dict[str, Any]]  # scores per section and item, explanation, alerts
+    alert_count: Mapped[int] = mapped_column(Integer, default=0)
+    failed_count: Mapped[int] = mapped_column(Integer, default=0)
+    submitted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class FailedItem(Base):
+    """An item that failed in a submission: the seed of a closed-loop issue."""
+
+    __tablename__ = "failed_items"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id"), index=True)
+    item_id: Mapped[str] = mapped_column(String(64))
+    severity: Mapped[str] = mapped_column(String(16))
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
