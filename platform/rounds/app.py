@@ -22,6 +22,9 @@ from rounds.runtime.definitions.web import (
     ValidateController,
 )
 from rounds.runtime.people.web import AuthController
+from rounds.runtime.sites import web as sites_web
+from rounds.runtime.submissions import web as submissions_web
+from rounds.runtime.visits import web as visits_web
 from rounds.settings import Settings, load_settings
 from rounds.web.auth import (
     AuthenticationMiddleware,
@@ -53,7 +56,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     route_handlers: list[Any] = [health, AuthController, SchemaController,
                                  DefinitionController, ValidateController, *api_handlers(),
-                                 *page_handlers(settings)]
+                                 *sites_web.handlers(), *visits_web.handlers(),
+                                 *submissions_web.handlers(), *page_handlers(settings)]
     return Litestar(
         route_handlers=route_handlers,
         lifespan=[lifespan],
