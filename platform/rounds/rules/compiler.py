@@ -14,17 +14,31 @@ JavaScript's rules exactly.
 
 Scopes (``val`` with ``[[n], ...]``) are resolved while compiling: iteration nests are lexical,
 so "two levels up" is a variable we know by name.
+
+What makes the code fast (see ``source(rule)``; benchmarks/rules.py measures it):
+
+- Data is nearly always an object, so a rule function has two bodies: one under
+  ``if d.__class__ is _dict:`` that reads keys with a plain ``d.get(k)``, and the general one.
+  Loops over objects do the same per element. Paths like ``ctx.site.grade`` are read with
+  subscripts in a ``try``, falling back to the general walk.
+- Truthiness, arithmetic on two numbers, ``max``/``min``, ``cat`` of strings, ``in`` with a
+  string, ``missing`` of literal names and the array a loop walks are inlined behind a class
+  test; anything unusual goes to the helper, so both paths give the same value.
+- A sub-rule met twice (a score compared with several bands) is computed once, where the
+  first occurrence surely ran before the second (see ``emit_in_turn``).
 """
 
 from __future__ import annotations
 
 import ast
+import contextlib
 import copy
 import itertools
 import json
 import threading
 import types
-from collections.abc import Callable, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -73,6 +87,9 @@ _HELPERS: dict[str, Any] = {
     "_spread": lambda v: v if v.__class__ is list else [v],
     "_deepcopy": copy.deepcopy,
     "_EvalError": RuleEvaluationError,
+    # What `data[k1][k2]...` raises on a path that is not all dicts: missing key, or a
+    # list / string / number / null on the way. The fallback then walks the path the slow way.
+    "_LookupErrors": (KeyError, TypeError),
     "_dict": dict,
     "_list": list,
     "_int": int,
@@ -112,6 +129,11 @@ _CONTROL = {"if", "?:", "and", "or", "map", "filter", "reduce", "all", "some", "
 @dataclass(frozen=True)
 class DataFrame:
     expr: ast.expr
+    # True where the code only runs once the data is known to be a dict (inside an
+    # `if d.__class__ is _dict:` fast body): reads of a key need no type check.
+    known_dict: bool = False
+    # How many reads made use of `known_dict` (a fast body is only worth it for some).
+    hits: list[int] = field(default_factory=lambda: [0], compare=False)
 
 
 @dataclass(frozen=True)
@@ -126,6 +148,7 @@ class ContextFrame:
 class ReduceFrame:
     current: str
     accumulator: str
+    acc_kind: str = ANY  # NUM when the start value and every step are numbers (a running sum)
 
 
 Frame = DataFrame | ContextFrame | ReduceFrame
@@ -136,6 +159,13 @@ class Emitted:
     stmts: list[ast.stmt]
     expr: ast.expr
     kind: str = ANY
+    # For arithmetic: the number before normalisation (see `normalised`). An operation that
+    # normalises its own result may use it instead: a whole float or a NaN inside carries
+    # through to that result, so normalising once at the end is the same.
+    raw: ast.expr | None = None
+
+    def unnormalised(self) -> Emitted:
+        return self if self.raw is None else Emitted(self.stmts, self.raw, self.kind)
 
     @property
     def pure(self) -> bool:
@@ -175,6 +205,10 @@ def _not(e: ast.expr) -> ast.expr:
     return ast.UnaryOp(op=ast.Not(), operand=e)
 
 
+def _is_none(e: ast.expr) -> bool:
+    return isinstance(e, ast.Constant) and e.value is None
+
+
 def _kind_of(v: Any) -> str:
     if v is None:
         return NULL
@@ -200,6 +234,13 @@ class _Codegen:
         self.ns: dict[str, Any] = dict(_HELPERS)
         self.problems: list[Problem] = []
         self._counter = itertools.count(1)
+        # Common sub-rules (JsonLogic has no variables, so a rule repeats what it needs twice:
+        # {"if": [{">=": [S, 30]}, "A", {">=": [S, 20]}, "B", "C"]}). `repeated` holds the
+        # sub-rules met more than once; `memo` the values already computed, by scope: a value
+        # computed where it may not have run (a branch, a loop body) is forgotten after it.
+        self.repeated: set[str] = set()
+        self.memo: list[dict[tuple[str, int], Emitted]] = [{}]
+        self.reuses = 0
 
     # -- plumbing ------------------------------------------------------------------------
 
@@ -230,14 +271,56 @@ class _Codegen:
         return Emitted([], _const(value), _kind_of(value))
 
     def test(self, e: Emitted) -> ast.expr:
-        """JsonLogic truthiness of an emitted value, as a Python bool expression."""
-        if e.kind == BOOL:
+        """An expression whose Python truthiness is the JsonLogic truthiness of ``e``.
+
+        Only for tests (``if``, ``not``, loop conditions); it is not always a bool.
+        """
+        if isinstance(e.expr, ast.Constant):
+            return _const(js.truthy(e.expr.value))
+        if e.kind in (BOOL, STR, LIST):  # Python and JsonLogic agree on these
             return e.expr
         if e.kind == NULL:
             return _const(False)
-        if e.kind == STR:
-            return ast.Compare(left=e.expr, ops=[ast.NotEq()], comparators=[_const("")])
-        return _call("_truthy", e.expr)
+        if e.kind == NUM:  # NaN is the one number they disagree on
+            return _call("_truthy", e.expr)
+        # Any value: booleans and null (ticked / unticked / unanswered items) decide by
+        # identity; then Python's own truthiness, which is JsonLogic's for everything but an
+        # object (always true) and NaN (false): those two, and only they, go to _truthy.
+        #   v is True or v is not False and v is not None and
+        #       (v if (c := v.__class__) is not dict and (c is not float or v == v)
+        #        else _truthy(v))
+        if isinstance(e.expr, ast.Name):
+            v: ast.expr = e.expr
+            first: ast.expr = v
+        else:
+            name = self.fresh()
+            v = _name(name)
+            first = ast.NamedExpr(target=_store(name), value=e.expr)
+        c = self.fresh("_c")
+        native = ast.BoolOp(op=ast.And(), values=[
+            ast.Compare(left=ast.NamedExpr(
+                target=_store(c), value=ast.Attribute(value=v, attr="__class__", ctx=ast.Load())),
+                ops=[ast.IsNot()], comparators=[_name("_dict")]),
+            ast.BoolOp(op=ast.Or(), values=[
+                ast.Compare(left=_name(c), ops=[ast.IsNot()], comparators=[_name("_float")]),
+                ast.Compare(left=v, ops=[ast.Eq()], comparators=[v]),
+            ]),
+        ])
+        return ast.BoolOp(op=ast.Or(), values=[
+            ast.Compare(left=first, ops=[ast.Is()], comparators=[_const(True)]),
+            ast.BoolOp(op=ast.And(), values=[
+                ast.Compare(left=v, ops=[ast.IsNot()], comparators=[_const(False)]),
+                ast.Compare(left=v, ops=[ast.IsNot()], comparators=[_const(None)]),
+                ast.IfExp(test=native, body=v, orelse=_call("_truthy", v)),
+            ]),
+        ])
+
+    def test_bool(self, e: Emitted) -> ast.expr:
+        """JsonLogic truthiness of ``e`` as a real bool (for ``!!``)."""
+        t = self.test(e)
+        if e.kind == BOOL or (isinstance(t, ast.Constant) and isinstance(t.value, bool)):
+            return t
+        return _not(_not(t))
 
     def to_value(self, e: Emitted, target: str) -> list[ast.stmt]:
         return [*e.stmts, _assign(target, e.expr)]
@@ -252,7 +335,22 @@ class _Codegen:
                 keys = ", ".join(sorted(map(str, node)))
                 return self.problem(ptr, f"an operation is an object with one key; found {keys}")
             op, args = next(iter(node.items()))
-            return self.operation(op, args, _pointer(ptr, op), frames)
+            key = None
+            if self.repeated:
+                key = (_canonical(node), id(frames))
+                if key[0] not in self.repeated:
+                    key = None
+                else:
+                    for scope in reversed(self.memo):
+                        hit = scope.get(key)
+                        if hit is not None:
+                            self.reuses += 1
+                            return Emitted([], hit.expr, hit.kind)
+            e = self.operation(op, args, _pointer(ptr, op), frames)
+            if key is not None and _reusable(op, args, e):
+                e = self.hold(e)
+                self.memo[-1][key] = Emitted([], e.expr, e.kind)
+            return e
         if isinstance(node, list):
             parts = [self.emit(x, _pointer(ptr, i), frames) for i, x in enumerate(node)]
             if all(p.pure and isinstance(p.expr, ast.Constant) for p in parts):
@@ -261,6 +359,37 @@ class _Codegen:
         if isinstance(node, float) and node != node:
             return self.problem(ptr, "NaN is not a JSON value")
         return Emitted([], _const(node), _kind_of(node))
+
+    @contextlib.contextmanager
+    def may_not_run(self) -> Iterator[None]:
+        """Code that may not run (a loop body, a try): what it computes is not reused after."""
+        self.memo.append({})
+        try:
+            yield
+        finally:
+            self.memo.pop()
+
+    def emit_in_turn(self, nodes: list[tuple[Any, str]], frames: tuple[Frame, ...],
+                     always: int = 1, branches: Callable[[int], bool] = lambda i: False
+                     ) -> list[Emitted]:
+        """Emit arguments that run one after another, each only if the ones before let it
+        (and / or / ?? / if / a < b < c): the first ``always`` always run; a later one may
+        reuse what the earlier ones computed, but nothing after a branch reuses the branch's.
+        """
+        parts: list[Emitted] = []
+        kept = 0
+        for i, (a, p) in enumerate(nodes):
+            if i < always:
+                parts.append(self.emit(a, p, frames))
+                continue
+            self.memo.append({})
+            parts.append(self.emit(a, p, frames))
+            if branches(i):
+                self.memo.pop()
+            else:
+                kept += 1
+        del self.memo[len(self.memo) - kept:]
+        return parts
 
     def sequence(
         self, parts: list[Emitted], build: Callable[[list[ast.expr]], ast.expr], kind: str
@@ -295,7 +424,10 @@ class _Codegen:
         operation = self.registry.get(op)
         if operation is not None:
             return self.registered(operation.name, args, ptr, frames)
-        return self.problem(ptr, f"unknown operation {op!r}", code="unknown_operation")
+        # The mistake is the object's key, so point at the object ({"nope": ...}), not into it.
+        # `ptr` ends with the escaped key, which has no "/" of its own.
+        return self.problem(ptr.rsplit("/", 1)[0], f"unknown operation {op!r}",
+                            code="unknown_operation")
 
     def control_args(self, op: str, args: Any, ptr: str) -> list[tuple[Any, str]] | None:
         if isinstance(args, list):
@@ -332,7 +464,11 @@ class _Codegen:
             return Emitted([], _const(None), NULL)
         if op == "in":
             return self.contains(nodes, frames)
+        if op == "??":
+            return self.coalesce(self.emit_in_turn(nodes, frames))
         parts = [self.emit(a, p, frames) for a, p in nodes]
+        if op in ("+", "-", "*", "/"):  # these normalise their own result
+            parts = [p.unnormalised() for p in parts]
         if op in ("+", "*") and len(parts) >= 2 and all(p.kind == NUM for p in parts):
             pyop = ast.Add() if op == "+" else ast.Mult()
 
@@ -340,12 +476,14 @@ class _Codegen:
                 acc = exprs[0]
                 for x in exprs[1:]:
                     acc = ast.BinOp(left=acc, op=pyop, right=x)
+                # Only the total is normalised: whole floats and ints add up alike, and a NaN
+                # on the way stays NaN to the end.
                 return acc
 
-            return self.sequence(parts, fold, NUM)
+            return self.with_raw(self.sequence(parts, fold, NUM))
         if op == "-" and len(parts) == 2 and all(p.kind == NUM for p in parts):
-            return self.sequence(
-                parts, lambda ex: ast.BinOp(left=ex[0], op=ast.Sub(), right=ex[1]), NUM)
+            return self.with_raw(self.sequence(
+                parts, lambda ex: ast.BinOp(left=ex[0], op=ast.Sub(), right=ex[1]), NUM))
         if op == "cat" and parts and all(p.kind == STR for p in parts):
             def concat(exprs: list[ast.expr]) -> ast.expr:
                 acc = exprs[0]
@@ -354,9 +492,84 @@ class _Codegen:
                 return acc
 
             return self.sequence(parts, concat, STR)
-        if op == "??":
-            return self.coalesce(parts)
+        fast = self.typed_fast_path(op, parts)
+        if fast is not None:
+            return fast
         return self.sequence(parts, lambda ex: _call(helper, *ex), kind)
+
+    def typed_fast_path(self, op: str, parts: list[Emitted]) -> Emitted | None:
+        """Inline code for two numbers (or strings for ``cat``), guarded by a class test of
+        each operand whose kind is not known; the helper handles every other case.
+
+        Arithmetic results go through the same normalisation as the helpers (a whole float
+        comes back as an int, NaN is an error), so both paths give the same value.
+        """
+        want = STR if op == "cat" else NUM
+        if op == "cat":
+            if not parts:
+                return None
+        elif len(parts) != 2 or op not in ("+", "-", "*", "/", "max", "min"):
+            return None
+        if any(isinstance(p.expr, ast.Constant) and p.kind != want for p in parts):
+            return None  # a literal of another kind: the fast path could never run
+        if op == "/" and not (isinstance(parts[1].expr, ast.Constant) and parts[1].expr.value):
+            return None  # only a literal, non-zero divisor
+        helper = _DATA_OPS[op][0]
+        held = [self.hold(p) for p in parts]
+        pyops: dict[str, ast.operator] = {"+": ast.Add(), "-": ast.Sub(), "*": ast.Mult()}
+        raw: list[ast.expr] = []  # + - *: the expression before normalisation (Emitted.raw)
+
+        def guarded(ex: list[ast.expr], fast: ast.expr) -> ast.expr:
+            guards = [_is_class(x, "_str") if want == STR else _is_number(x)
+                      for x, p in zip(ex, held, strict=True) if p.kind != want]
+            if not guards:
+                return fast
+            test = guards[0] if len(guards) == 1 else ast.BoolOp(op=ast.And(), values=guards)
+            return ast.IfExp(test=test, body=fast, orelse=_call(helper, *ex))
+
+        def build(ex: list[ast.expr]) -> ast.expr:
+            fast: ast.expr
+            if op == "cat":
+                fast = ex[0]
+                for x in ex[1:]:
+                    fast = ast.BinOp(left=fast, op=ast.Add(), right=x)
+            elif op in pyops:
+                bare = ast.BinOp(left=ex[0], op=pyops[op], right=ex[1])
+                raw.append(guarded(ex, bare))
+                fast = self.normalised(bare)
+            elif op == "/":
+                fast = _call("_checked", ast.BinOp(left=ex[0], op=ast.Div(), right=ex[1]))
+            else:  # max / min, as Python's max(a, b) and min(a, b) choose
+                cmp = ast.Gt() if op == "max" else ast.Lt()
+                fast = ast.IfExp(test=ast.Compare(left=ex[1], ops=[cmp], comparators=[ex[0]]),
+                                 body=ex[1], orelse=ex[0])
+            return guarded(ex, fast)
+
+        e = self.sequence(held, build, want)
+        if raw:
+            e.raw = raw[0]
+        return e
+
+    def with_raw(self, e: Emitted) -> Emitted:
+        """A numeric result, normalised, that keeps its raw form for the next operation."""
+        return Emitted(e.stmts, self.normalised(e.expr), NUM, raw=e.expr)
+
+    def normalised(self, e: ast.expr) -> ast.expr:
+        """``e`` (a number) as the helpers return it: an int, or a float that is neither NaN
+        nor whole as it is; the rest (NaN: an error, a whole float: an int) via _checked.
+
+            r if (r := e).__class__ is int or (r == r and not r.is_integer()) else _checked(r)
+        """
+        r = self.fresh("_r")
+        fractional = ast.BoolOp(op=ast.And(), values=[
+            ast.Compare(left=_name(r), ops=[ast.Eq()], comparators=[_name(r)]),
+            _not(ast.Call(func=ast.Attribute(value=_name(r), attr="is_integer", ctx=ast.Load()),
+                          args=[], keywords=[])),
+        ])
+        return ast.IfExp(
+            test=ast.BoolOp(op=ast.Or(), values=[
+                _is_class(ast.NamedExpr(target=_store(r), value=e), "_int"), fractional]),
+            body=_name(r), orelse=_call("_checked", _name(r)))
 
     def coalesce(self, parts: list[Emitted]) -> Emitted:
         """``??``: the first value that is not null; later arguments are not evaluated."""
@@ -395,6 +608,18 @@ class _Codegen:
             hay = Emitted([], self.shared(hay_node), LIST)
         else:
             hay = self.emit(hay_node, hptr, frames)
+        if needle.kind == STR and not isinstance(hay.expr, ast.Constant):
+            # A string in a string is a substring test, in an array Python's `in` (a string
+            # equals only a string, as === has it); anything else goes to the helper.
+            needle, hay = self.hold(needle), self.hold(hay)
+
+            def build(ex: list[ast.expr]) -> ast.expr:
+                test = ast.BoolOp(op=ast.Or(), values=[_is_class(ex[1], "_str"),
+                                                       _is_class(ex[1], "_list")])
+                fast = ast.Compare(left=ex[0], ops=[ast.In()], comparators=[ex[1]])
+                return ast.IfExp(test=test, body=fast, orelse=_call("_contains", *ex))
+
+            return self.sequence([needle, hay], build, BOOL)
         return self.sequence([needle, hay], lambda ex: _call("_contains", *ex), BOOL)
 
     def registered(self, name: str, args: Any, ptr: str, frames: tuple[Frame, ...]) -> Emitted:
@@ -422,8 +647,7 @@ class _Codegen:
     def op_not(self, op: str, args: Any, ptr: str, frames: tuple[Frame, ...]) -> Emitted:
         node, p = self.unary_arg(args, ptr)
         e = self.emit(node, p, frames)
-        t = self.test(e)
-        return Emitted(e.stmts, _not(t) if op == "!" else t, BOOL)
+        return Emitted(e.stmts, _not(self.test(e)) if op == "!" else self.test_bool(e), BOOL)
 
     def op_preserve(self, op: str, args: Any, ptr: str, frames: tuple[Frame, ...]) -> Emitted:
         return self.literal(args)
@@ -446,12 +670,15 @@ class _Codegen:
         err = self.fresh("_err")
         exc = self.fresh("_exc")
         first, fptr = nodes[0]
-        body = self.to_value(self.emit(first, fptr, frames), t)
+        with self.may_not_run():
+            body = self.to_value(self.emit(first, fptr, frames), t)
         for node, p in nodes[1:]:
             inner = (*frames, ContextFrame(None), DataFrame(_name(err)))
+            with self.may_not_run():
+                fallback = self.emit(node, p, inner)
             handler_body = [
                 _assign(err, ast.Attribute(value=_name(exc), attr="error", ctx=ast.Load())),
-                *self.to_value(self.emit(node, p, inner), t),
+                *self.to_value(fallback, t),
             ]
             body = [ast.Try(
                 body=body,
@@ -481,29 +708,56 @@ class _Codegen:
                   legacy: bool) -> Emitted:
         """Read a static path of keys from a frame; ``legacy`` for var's not-found default."""
         if isinstance(frame, ReduceFrame) and keys and keys[0] in ("current", "accumulator"):
-            base = _name(frame.current if keys[0] == "current" else frame.accumulator)
-            return self.read_from(Emitted([], base), list(keys[1:]), default, legacy)
+            if keys[0] == "current":
+                base = Emitted([], _name(frame.current))
+            else:
+                base = Emitted([], _name(frame.accumulator), frame.acc_kind)
+            return self.read_from(base, list(keys[1:]), default, legacy)
         if isinstance(frame, ContextFrame) and list(keys) == ["index"] and frame.index:
             frame.uses[0] = True
-            return Emitted([], _name(frame.index), NUM)
-        return self.read_from(self.frame_value(frame), list(keys), default, legacy)
+            return Emitted(default.stmts if default else [], _name(frame.index), NUM)
+        data = frame if isinstance(frame, DataFrame) else None
+        return self.read_from(self.frame_value(frame), list(keys), default, legacy, data)
 
     def read_from(self, base: Emitted, keys: list[Any], default: Emitted | None,
-                  legacy: bool) -> Emitted:
-        if not keys:
-            return base
+                  legacy: bool, frame: DataFrame | None = None) -> Emitted:
+        if not keys:  # the default is not needed, but it is evaluated all the same
+            return Emitted([*base.stmts, *(default.stmts if default else [])], base.expr,
+                           base.kind)
+        if default is not None and not default.pure:
+            default = self.hold(default)
         dflt = default.expr if default is not None else _const(None)
         pre = default.stmts if default is not None else []
-        if (len(keys) == 1 and isinstance(keys[0], str) and isinstance(base.expr, ast.Name)
-                and isinstance(dflt, ast.Name | ast.Constant)):
+        simple = (isinstance(base.expr, ast.Name) and isinstance(dflt, ast.Name | ast.Constant)
+                  and all(isinstance(k, str) for k in keys))
+        if simple and len(keys) == 1:
             # The hot path: one key from a dict, as `d.get(k)` would be written by hand.
             key = _const(keys[0])
+            get_args: list[ast.expr] = [key] if _is_none(dflt) else [key, dflt]
             get = ast.Call(func=ast.Attribute(value=base.expr, attr="get", ctx=ast.Load()),
-                           args=[key, dflt], keywords=[])
+                           args=get_args, keywords=[])
+            if frame is not None and frame.known_dict:
+                frame.hits[0] += 1
+                return Emitted([*base.stmts, *pre], get)
             slow = (_call("_var_path", base.expr, key, dflt) if legacy
                     else _call("_val_path", base.expr, _const(tuple(keys))))
             return Emitted([*base.stmts, *pre],
                            ast.IfExp(test=_is_class(base.expr, "_dict"), body=get, orelse=slow))
+        if simple and not any(k.lstrip("-").isdigit() for k in keys):
+            # A path through objects ("ctx.site.grade"): subscripts as a person would write,
+            # and the general walk only when they fail (a missing key, a non-object on the
+            # way). Paths with array indexes would always fail here, so they skip this.
+            t = self.fresh()
+            chain: ast.expr = base.expr
+            for k in keys:
+                chain = ast.Subscript(value=chain, slice=_const(k), ctx=ast.Load())
+            slow = (_call("_var_path", base.expr, _const(".".join(keys)), dflt) if legacy
+                    else _call("_val_path", base.expr, _const(tuple(keys))))
+            return Emitted([*base.stmts, *pre, ast.Try(
+                body=[_assign(t, chain)],
+                handlers=[ast.ExceptHandler(type=_name("_LookupErrors"), name=None,
+                                            body=[_assign(t, slow)])],
+                orelse=[], finalbody=[])], _name(t))
         keys_const = _const(tuple(keys))
         if legacy:
             path = ".".join(str(k) for k in keys)
@@ -518,15 +772,16 @@ class _Codegen:
             path = args[0]
             if len(args) > 1:
                 default_node, dptr = args[1], _pointer(ptr, 1)
-        default = self.emit(default_node, dptr, frames) if default_node is not None else None
         if isinstance(path, dict | list):  # computed path
             spec = self.emit(args, ptr, frames)
             data = self.current(frames)
             return Emitted(spec.stmts, _call("_var_dynamic", data.expr, spec.expr))
-        if path is None or path == "":
-            return self.current(frames)
-        if isinstance(path, bool) or not isinstance(path, str | int | float):
+        if isinstance(path, bool) or not isinstance(path, str | int | float | None):
             return self.problem(ptr, f"var takes a path string or number, not {_describe(path)}")
+        default = self.emit(default_node, dptr, frames) if default_node is not None else None
+        if path is None or path == "":
+            data = self.current(frames)
+            return Emitted([*(default.stmts if default else []), *data.stmts], data.expr)
         keys: list[Any] = path.split(".") if isinstance(path, str) else [path]
         return self.read_keys(frames[-1], keys, default, legacy=True)
 
@@ -584,8 +839,41 @@ class _Codegen:
             return Emitted(e.stmts, _call(fn, data.expr, star), LIST)
         if op == "missing_some" and not self.arity(op, len(nodes), 2, 2, ptr):
             return Emitted([], _const(None), NULL)
+        inline = self.missing_inline(op, [n for n, _ in nodes], frames)
+        if inline is not None:
+            return inline
         parts = [self.emit(a, p, frames) for a, p in nodes]
         return self.sequence(parts, lambda ex: _call(fn, data.expr, *ex), LIST)
+
+    def missing_inline(self, op: str, args: list[Any], frames: tuple[Frame, ...]
+                       ) -> Emitted | None:
+        """``missing`` / ``missing_some`` of literal field names, as one read per name."""
+        need: Any = None
+        if op == "missing_some":
+            need, keys = args
+            if not isinstance(need, int | float) or isinstance(need, bool):
+                return None
+        else:
+            keys = args[0] if args and isinstance(args[0], list) else args
+        if not isinstance(keys, list) or not all(isinstance(k, str) and k for k in keys):
+            return None
+        out = self.fresh("_m")
+        stmts: list[ast.stmt] = [_assign(out, ast.List(elts=[], ctx=ast.Load()))]
+        for k in keys:
+            v = self.read_keys(frames[-1], k.split("."), None, legacy=True)
+            absent = ast.Compare(left=v.expr, ops=[ast.In()],
+                                 comparators=[_const((None, ""))])  # null or ""
+            append = ast.Call(func=ast.Attribute(value=_name(out), attr="append",
+                                                 ctx=ast.Load()), args=[_const(k)], keywords=[])
+            stmts += [*v.stmts, ast.If(test=absent, body=[ast.Expr(value=append)], orelse=[])]
+        if op == "missing":
+            return Emitted(stmts, _name(out), LIST)
+        # missing_some: nothing is missing when at least `need` of the names are present
+        enough = ast.Compare(
+            left=ast.BinOp(left=_const(len(keys)), op=ast.Sub(), right=_call("_len", _name(out))),
+            ops=[ast.GtE()], comparators=[_const(need)])
+        return Emitted(stmts, ast.IfExp(test=enough, body=ast.List(elts=[], ctx=ast.Load()),
+                                        orelse=_name(out)), LIST)
 
     # -- control -------------------------------------------------------------------------
 
@@ -595,7 +883,9 @@ class _Codegen:
             return Emitted([], _const(None), NULL)
         if op == "?:" and not self.arity(op, len(nodes), 3, 3, ptr):
             return Emitted([], _const(None), NULL)
-        parts = [self.emit(a, p, frames) for a, p in nodes]
+        # the "then" parts are branches; conditions and the final "else" run in turn
+        parts = self.emit_in_turn(nodes, frames,
+                                  branches=lambda i: i % 2 == 1)
         if not parts:
             return Emitted([], _const(None), NULL)
         if len(parts) % 2 == 0:
@@ -622,7 +912,7 @@ class _Codegen:
             return Emitted([], _const(None), NULL)
         if not nodes:
             return Emitted([], _const(False), BOOL)
-        parts = [self.emit(a, p, frames) for a, p in nodes]
+        parts = self.emit_in_turn(nodes, frames)
         if len(parts) == 1:
             return parts[0]
         if all(p.pure and p.kind == BOOL for p in parts):
@@ -641,7 +931,7 @@ class _Codegen:
         nodes = self.control_args(op, args, ptr)
         if nodes is None or not self.arity(op, len(nodes), 2, None, ptr):
             return Emitted([], _const(None), NULL)
-        parts = [self.emit(a, p, frames) for a, p in nodes]
+        parts = self.emit_in_turn(nodes, frames, always=2)
         if len(parts) == 2:
             return self.pair(op, parts[0], parts[1])
         # Chained: a < b < c, each operand evaluated once, stopping at the first false.
@@ -736,50 +1026,90 @@ class _Codegen:
         seq = self.emit(seq_node, sptr, frames)
         item, index = self.fresh("_it"), self.fresh("_ix")
         ctx = ContextFrame(index)
-        body = self.emit(body_node, bptr, (*frames, ctx, DataFrame(_name(item))))
+        with self.may_not_run():
+            body = self.emit(body_node, bptr, (*frames, ctx, DataFrame(_name(item))))
+        # Elements are nearly always objects ({"qty": .., "price": ..}): a second body for
+        # them reads keys without a type test per read; one test per element picks the body.
+        fast: Emitted | None = None
+        if not _has_iteration(body_node):  # (nested loops would double the code each time)
+            before = len(self.problems)
+            elem = DataFrame(_name(item), known_dict=True)
+            with self.may_not_run():
+                fast = self.emit(body_node, bptr, (*frames, ctx, elem))
+            del self.problems[before:]  # the same as the first body's
+            if elem.hits[0] < 2:  # one read: its own type test costs what the dispatch does
+                fast = None
+        is_dict = _is_class(_name(item), "_dict")
         arr = self.fresh("_a")
-        walk = "_arr" if op in ("map", "filter") else "_strict_arr"
-        stmts: list[ast.stmt] = [*seq.stmts, _assign(arr, _call(walk, seq.expr))]
+        stmts: list[ast.stmt] = [*seq.stmts,
+                                 _assign(arr, self.walked(seq, strict=op not in ("map", "filter")))]
         use_index = ctx.uses[0]
         target: ast.expr = (ast.Tuple(elts=[_store(index), _store(item)], ctx=ast.Store())
                             if use_index else _store(item))
         iterable = _call("_enumerate", _name(arr)) if use_index else _name(arr)
         t = self.fresh()
-        if op in ("map", "filter") and body.pure:
+        if op in ("map", "filter") and body.pure and (fast is None or fast.pure):
+            def pick(f: Callable[[Emitted], ast.expr]) -> ast.expr:
+                if fast is None:
+                    return f(body)
+                return ast.IfExp(test=is_dict, body=f(fast), orelse=f(body))
+
             gen = ast.comprehension(target=target, iter=iterable, ifs=[], is_async=0)
             if op == "filter":
-                gen.ifs = [self.test(body)]
-            elt = body.expr if op == "map" else _name(item)
-            stmts.append(_assign(t, ast.ListComp(elt=elt, generators=[gen])))
-            return Emitted(stmts, _name(t), LIST)
-        loop_body: list[ast.stmt] = list(body.stmts)
-        if op == "map":
-            init: ast.expr = ast.List(elts=[], ctx=ast.Load())
-            loop_body.append(ast.Expr(value=ast.Call(
-                func=ast.Attribute(value=_name(t), attr="append", ctx=ast.Load()),
-                args=[body.expr], keywords=[])))
-            kind = LIST
-        elif op == "filter":
-            init = ast.List(elts=[], ctx=ast.Load())
-            loop_body.append(ast.If(test=self.test(body), body=[ast.Expr(value=ast.Call(
-                func=ast.Attribute(value=_name(t), attr="append", ctx=ast.Load()),
-                args=[_name(item)], keywords=[]))], orelse=[]))
-            kind = LIST
+                gen.ifs = [pick(self.test)]
+            elt = pick(lambda b: b.expr) if op == "map" else _name(item)
+            comp = ast.ListComp(elt=elt, generators=[gen])
+            # A `:=` inside a comprehension binds in the enclosing function, which makes it a
+            # cell variable there (slower everywhere in the rule): a plain loop instead.
+            if not any(isinstance(n, ast.NamedExpr) for n in ast.walk(comp)):
+                stmts.append(_assign(t, comp))
+                return Emitted(stmts, _name(t), LIST)
+        loop_body = self.iteration_step(op, body, t, item)
+        if fast is not None:
+            loop_body = [ast.If(test=is_dict, body=self.iteration_step(op, fast, t, item),
+                                orelse=loop_body)]
+        init: ast.expr
+        if op in ("map", "filter"):
+            init, kind = ast.List(elts=[], ctx=ast.Load()), LIST
         else:
             # all: false on an empty array (JsonLogic), true if every element passes
             init = {"some": _const(False), "none": _const(True)}.get(
                 op, _call("_bool", _name(arr)))
-            found = _const(op == "some")
-            test = self.test(body) if op != "all" else _not(self.test(body))
-            loop_body.append(ast.If(test=test, body=[
-                _assign(t, found if op != "all" else _const(False)), ast.Break()], orelse=[]))
-            if op == "none":
-                loop_body[-1] = ast.If(test=self.test(body), body=[
-                    _assign(t, _const(False)), ast.Break()], orelse=[])
             kind = BOOL
         stmts.append(_assign(t, init))
         stmts.append(ast.For(target=target, iter=iterable, body=loop_body, orelse=[], lineno=0))
         return Emitted(stmts, _name(t), kind)
+
+    def iteration_step(self, op: str, body: Emitted, t: str, item: str) -> list[ast.stmt]:
+        """What one element does to the result ``t`` of map / filter / all / some / none."""
+        def append(v: ast.expr) -> ast.stmt:
+            return ast.Expr(value=ast.Call(
+                func=ast.Attribute(value=_name(t), attr="append", ctx=ast.Load()),
+                args=[v], keywords=[]))
+
+        if op == "map":
+            return [*body.stmts, append(body.expr)]
+        if op == "filter":
+            return [*body.stmts, ast.If(test=self.test(body), body=[append(_name(item))],
+                                        orelse=[])]
+        # some: stop at the first that passes; all: at the first that fails; none: as some
+        test = _not(self.test(body)) if op == "all" else self.test(body)
+        return [*body.stmts, ast.If(test=test, body=[_assign(t, _const(op == "some")),
+                                                     ast.Break()], orelse=[])]
+
+    def walked(self, seq: Emitted, strict: bool) -> ast.expr:
+        """The array an iteration walks: the value if it is a list, else () or, for
+        all/some/none (``strict``), the helper's Invalid Arguments."""
+        if seq.kind == LIST:
+            return seq.expr
+        if isinstance(seq.expr, ast.Name):
+            v: ast.expr = seq.expr
+            first: ast.expr = v
+        else:
+            name = self.fresh()
+            v, first = _name(name), ast.NamedExpr(target=_store(name), value=seq.expr)
+        other = _call("_strict_arr", v) if strict else ast.Tuple(elts=[], ctx=ast.Load())
+        return ast.IfExp(test=_is_class(first, "_list"), body=v, orelse=other)
 
     def iterable_args(self, op: str, seq: Any, sptr: str, body: Any, bptr: str) -> bool:
         ok = True
@@ -803,14 +1133,90 @@ class _Codegen:
         init = (self.emit(nodes[2][0], nodes[2][1], frames) if len(nodes) > 2
                 else Emitted([], _const(None), NULL))
         cur, acc = self.fresh("_cur"), self.fresh("_acc")
-        body = self.emit(body_node, bptr, (*frames, ContextFrame(None), ReduceFrame(cur, acc)))
+        body = None
+        if init.kind == NUM:
+            # Try the body with a numeric accumulator: if each step then gives a number, the
+            # accumulator is one all along and its arithmetic needs no type test.
+            before = len(self.problems)
+            with self.may_not_run():
+                body = self.emit(body_node, bptr,
+                                 (*frames, ContextFrame(None), ReduceFrame(cur, acc, NUM)))
+            if body.kind != NUM:
+                del self.problems[before:]  # emitted again below; report problems once
+                body = None
+        if body is None:
+            with self.may_not_run():
+                body = self.emit(body_node, bptr,
+                                 (*frames, ContextFrame(None), ReduceFrame(cur, acc)))
         arr = self.fresh("_a")
         stmts: list[ast.stmt] = [
-            *seq.stmts, _assign(arr, _call("_arr", seq.expr)), *self.to_value(init, acc),
+            *seq.stmts, _assign(arr, self.walked(seq, strict=False)), *self.to_value(init, acc),
             ast.For(target=_store(cur), iter=_name(arr),
                     body=self.to_value(body, acc), orelse=[], lineno=0),
         ]
-        return Emitted(stmts, _name(acc), ANY)
+        return Emitted(stmts, _name(acc), NUM if init.kind == body.kind == NUM else ANY)
+
+
+_ITERATIONS = frozenset({"map", "filter", "reduce", "all", "some", "none"})
+_READS = frozenset({"var", "val", "exists"})
+
+
+def _canonical(node: Any) -> str:
+    return json.dumps(node, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def _repeated(rule: Rule) -> set[str]:
+    """Operations that occur more than once in a rule (not counting those inside a repeat)."""
+    seen: Counter[str] = Counter()
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if len(node) == 1:
+                key = _canonical(node)
+                seen[key] += 1
+                if seen[key] > 1:
+                    return  # its insides are reused with it
+            for v in node.values():
+                walk(v)
+        elif isinstance(node, list):
+            for x in node:
+                walk(x)
+
+    walk(rule)
+    return {k for k, n in seen.items() if n > 1}
+
+
+def _unassigned(body: list[ast.stmt], globals_: dict[str, Any]) -> set[str]:
+    """Names read in ``body`` that nothing in it assigns (other than ``d`` and globals)."""
+    tree = ast.Module(body=body, type_ignores=[])
+    stored: set[str] = set()
+    loaded: set[str] = set()
+    for n in ast.walk(tree):
+        if isinstance(n, ast.Name):
+            (stored if isinstance(n.ctx, ast.Store) else loaded).add(n.id)
+        elif isinstance(n, ast.ExceptHandler) and n.name:
+            stored.add(n.name)
+    return {n for n in loaded - stored if n != "d" and n not in globals_}
+
+
+def _reusable(op: str, args: Any, e: Emitted) -> bool:
+    """May a second occurrence use the first one's value? Numbers, strings, booleans and
+    null, yes; a read of the data, too (a read gives the data's own objects either way) if
+    its default is not an array or object; other arrays and objects no: each occurrence
+    must give the caller a list of its own."""
+    if e.kind in (NUM, STR, BOOL, NULL):
+        return True
+    if op in _READS:
+        return not (isinstance(args, list) and any(isinstance(a, list | dict) for a in args[1:]))
+    return False
+
+
+def _has_iteration(node: Any) -> bool:
+    if isinstance(node, dict):
+        return any(k in _ITERATIONS or _has_iteration(v) for k, v in node.items())
+    if isinstance(node, list):
+        return any(_has_iteration(x) for x in node)
+    return False
 
 
 def _describe(v: Any) -> str:
@@ -866,6 +1272,21 @@ def _build(rules: dict[str, Rule], registry: OperationRegistry
             gen.problems[gen.problems.index(p)] = Problem(
                 pointer=p.pointer, message=p.message, code=p.code,
                 source=label if label != "rule" else "rule")
+        body: list[ast.stmt] = [*e.stmts, ast.Return(value=e.expr)]
+        if len(gen.problems) == before:
+            # Data is nearly always an object: a second body for that case reads keys with
+            # `d.get(k)` and no type check on each read. It is only kept where it differs.
+            top = DataFrame(_name("d"), known_dict=True)
+            # Reuse of common sub-rules only here: reporting problems needs every occurrence.
+            gen.repeated, gen.memo, gen.reuses = _repeated(rule), [{}], 0
+            fast = gen.emit(rule, "", (top,))
+            gen.repeated = set()
+            fast_body = [*fast.stmts, ast.Return(value=fast.expr)]
+            # Belt and braces for reuse: every temporary read must be assigned somewhere in
+            # the fast body; if not (a reused value whose code was dropped), keep the plain one.
+            if (top.hits[0] or gen.reuses) and not _unassigned(fast_body, gen.ns):
+                body = [ast.If(test=_is_class(_name("d"), "_dict"), body=fast_body, orelse=[]),
+                        *body]
         fname = gen.fresh("_rule")
         names[label] = fname
         functions.append(ast.FunctionDef(
@@ -873,8 +1294,7 @@ def _build(rules: dict[str, Rule], registry: OperationRegistry
             args=ast.arguments(posonlyargs=[], args=[ast.arg(arg="d")], vararg=None,
                                kwonlyargs=[], kw_defaults=[], kwarg=None,
                                defaults=[_const(None)]),
-            body=[*e.stmts, ast.Return(value=e.expr)], decorator_list=[], returns=None,
-            lineno=0))
+            body=body, decorator_list=[], returns=None, lineno=0))
     if gen.problems:
         raise RuleError.of(gen.problems)
     module = ast.Module(body=functions, type_ignores=[])
