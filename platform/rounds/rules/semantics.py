@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import re
+from decimal import Decimal
 from collections.abc import Sequence
 from typing import Any
 
@@ -82,21 +83,26 @@ def to_number(v: Any) -> float | int:
 
 
 def number_to_string(n: float | int) -> str:
-    if n.__class__ is int:
+    """JavaScript's Number.prototype.toString: the shortest digits that round-trip, written
+    positionally from 1e-6 up to 1e21 and in exponent form outside (1e+21, 1.5e-7)."""
+    if n.__class__ is int and abs(n) < 2**53:
         return str(n)
+    n = float(n)
     if n != n:
         return "NaN"
     if n in (math.inf, -math.inf):
         return "Infinity" if n > 0 else "-Infinity"
-    if float(n).is_integer() and abs(n) < 1e21:
-        return str(int(n))
-    r = repr(float(n))
-    if "e" in r:  # JavaScript writes 1e+21 and 1e-7
-        mant, exp = r.split("e")
-        mant = mant.removesuffix(".0")
-        sign = "-" if exp.startswith("-") else "+"
-        return f"{mant}e{sign}{exp.lstrip('+-').lstrip('0') or '0'}"
-    return r
+    if n == 0:
+        return "0"
+    digits = Decimal(repr(n))  # repr gives the shortest round-tripping digits, like JS
+    if 1e-6 <= abs(n) < 1e21:
+        text = format(digits, "f")
+        return text.rstrip("0").rstrip(".") if "." in text else text
+    sign, coefficient, exponent = digits.normalize().as_tuple()
+    mantissa = "".join(map(str, coefficient))
+    power = int(exponent) + len(mantissa) - 1
+    body = mantissa[0] + ("." + mantissa[1:] if len(mantissa) > 1 else "")
+    return f"{'-' if sign else ''}{body}e{'+' if power >= 0 else '-'}{abs(power)}"
 
 
 def to_string(v: Any) -> str:
