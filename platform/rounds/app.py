@@ -21,9 +21,11 @@ from rounds.runtime.definitions.web import (
     SchemaController,
     ValidateController,
 )
+from rounds.runtime.people import admin_web as people_admin_web
 from rounds.runtime.people.web import AuthController
 from rounds.runtime.sites import web as sites_web
 from rounds.runtime.submissions import web as submissions_web
+from rounds.runtime.visits import plans_web
 from rounds.runtime.visits import web as visits_web
 from rounds.settings import Settings, load_settings
 from rounds.web.auth import (
@@ -56,7 +58,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     route_handlers: list[Any] = [health, AuthController, SchemaController,
                                  DefinitionController, ValidateController, *api_handlers(),
-                                 *sites_web.handlers(), *visits_web.handlers(),
+                                 *sites_web.handlers(), *plans_web.handlers(),
+                                 *people_admin_web.handlers(), *visits_web.handlers(),
                                  *submissions_web.handlers(), *page_handlers(settings)]
     return Litestar(
         route_handlers=route_handlers,

@@ -12,7 +12,7 @@ from typing import Any
 
 from rounds.definitions.loader import content_hash, load_documents
 from rounds.definitions.validation import validate
-from rounds.errors import Problem, RoundsError
+from rounds.errors import InvalidInput, Problem, RoundsError
 from rounds.settings import Settings, load_settings
 
 
@@ -118,6 +118,100 @@ def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
     return cmd_serve(settings, args)
 
 
+def _print_row_problems(problems: Sequence[Problem]) -> None:
+    for p in problems:
+        row, column = p.params.get("row"), p.params.get("column")
+        where = f"row {row}" + (f", {column}" if column else "") if row else p.pointer
+        print(f"{where}: {p.message} [{p.code}]")
+
+
+def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
+    """Import org units, users or sites from CSV: every row error, all or nothing."""
+    from rounds.runtime.orgs.imports import import_org_units
+    from rounds.runtime.people.imports import import_users
+    from rounds.runtime.sites.imports import import_sites
+
+    importer = {"org-units": import_org_units, "users": import_users,
+                "sites": import_sites}[args.what]
+    path = Path(args.file)
+    if not path.is_file():
+        print(f"no file {path}", file=sys.stderr)
+        return 2
+    data = path.read_bytes()
+
+    def progress(message: str) -> None:
+        print(f"... {message}", file=sys.stderr, flush=True)
+
+    print(f"==> {args.what} from {path}", file=sys.stderr)
+    try:
+        report = asyncio.run(_with_store(settings, lambda s: importer(
+            s, data, skip_bad_rows=args.skip_bad_rows, progress=progress)))
+    except RoundsError as exc:
+        _print_row_problems(exc.problems)
+        print(exc.detail, file=sys.stderr)
+        return 1
+    for e in report.errors:
+        print(f"{e} [{e.code}] (row skipped)")
+    skipped = len(report.bad_rows)
+    print(f"imported {report.imported} of {report.rows} rows"
+          + (f"; {skipped} bad row{'s' if skipped != 1 else ''} skipped" if skipped else ""))
+    if report.passwords:
+        print("generated passwords (shown this once; hand them over safely):")
+        for username, password in report.passwords.items():
+            print(f"  {username}\t{password}")
+    return 0
+
+
+def cmd_users_add(settings: Settings, args: argparse.Namespace) -> int:
+    from sqlalchemy import select
+
+    from rounds.runtime.people.service import create_user, generate_password
+    from rounds.runtime.sites.models import Site
+
+    password = args.password or generate_password()
+
+    async def work(session: Any) -> Any:
+        site_id = None
+        if args.site:
+            site_id = (await session.execute(select(Site.id).where(Site.code == args.site))
+                       ).scalar_one_or_none()
+            if site_id is None:
+                raise InvalidInput(f"no site {args.site!r}",
+                                  [Problem("/site", f"no site {args.site!r}", "unknown_reference")])
+        return await create_user(session, username=args.username,
+                                 display_name=args.display_name or args.username,
+                                 role_id=args.role, org_unit_code=args.org_unit,
+                                 password=password, site_id=site_id, phone=args.phone)
+
+    try:
+        user = asyncio.run(_with_store(settings, work))
+    except RoundsError as exc:
+        _print_problems(exc.problems)
+        print(f"not created: {exc.detail}", file=sys.stderr)
+        return 1
+    print(f"user {user.username} ({user.role_id}) created, id {user.id}")
+    if not args.password:
+        print(f"password (shown this once): {password}")
+    return 0
+
+
+def cmd_plans_generate(settings: Settings, args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from rounds.runtime.visits.plans import generate_month_plans, month_of, parse_month
+
+    try:
+        month = parse_month(args.month) if args.month else month_of(datetime.now(UTC).date())
+        r = asyncio.run(_with_store(settings, lambda s: generate_month_plans(s, month)))
+    except RoundsError as exc:
+        _print_problems(exc.problems)
+        print(exc.detail, file=sys.stderr)
+        return 1
+    print(f"visit plans {r.month}: {r.created} new, {r.updated} changed, {r.removed} removed, "
+          f"{r.unchanged} unchanged ({r.people} people)")
+    return 0
+
+
 def cmd_settings(settings: Settings, args: argparse.Namespace) -> int:
     print(f"data_dir          {settings.data_dir}")
     print(f"definitions_dir   {settings.definitions_dir}")
@@ -161,6 +255,32 @@ def parser() -> argparse.ArgumentParser:
     y.add_argument("--path", action="append", default=[])
     y.add_argument("--draft", action="store_true", help="import as drafts, not published")
     y.set_defaults(fn=cmd_sync)
+
+    imp = sub.add_parser("import", help="import org units, users or sites from CSV "
+                         "(all or nothing; every row error)")
+    imp.add_argument("what", choices=["org-units", "users", "sites"])
+    imp.add_argument("file")
+    imp.add_argument("--skip-bad-rows", action="store_true",
+                     help="import the good rows and report the bad ones")
+    imp.set_defaults(fn=cmd_import)
+
+    users = sub.add_parser("users", help="people").add_subparsers(dest="users", required=True)
+    ua = users.add_parser("add", help="create a user")
+    ua.add_argument("username")
+    ua.add_argument("--role", required=True, help="a role definition's id")
+    ua.add_argument("--org-unit", required=True, help="the org unit's code")
+    ua.add_argument("--password", help="default: generate one and print it once")
+    ua.add_argument("--display-name")
+    ua.add_argument("--phone")
+    ua.add_argument("--site", help="the shop's code, for a retailer's own account")
+    ua.set_defaults(fn=cmd_users_add)
+
+    plans = sub.add_parser("plans", help="monthly visit plans").add_subparsers(
+        dest="plans", required=True)
+    pg = plans.add_parser("generate", help="bring a month's plans in line with the roles' "
+                          "visit targets and the assignments (idempotent)")
+    pg.add_argument("--month", help="YYYY-MM (default: this month, UTC)")
+    pg.set_defaults(fn=cmd_plans_generate)
     return p
 
 

@@ -1,11 +1,14 @@
-"""Org units: creating them keeps the materialised path right."""
+"""Org units: creating them keeps the materialised path right; listing them as a tree."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass, field
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rounds.errors import InvalidInput, NotFound, Problem
+from rounds.runtime.access import Forbidden, Principal
 from rounds.runtime.orgs.models import OrgUnit
 
 
@@ -31,3 +34,70 @@ async def by_code(db: AsyncSession, code: str) -> OrgUnit:
     if unit is None:
         raise NotFound(f"no org unit {code!r}")
     return unit
+
+
+def unit_in_scope(principal: Principal, unit: OrgUnit) -> bool:
+    """Whether the principal may place people or sites in this org unit."""
+    if principal.org_scope == "city":
+        return True
+    if principal.org_scope == "org_subtree" and principal.org_path:
+        return unit.path.startswith(principal.org_path)
+    if principal.org_scope == "org_unit":
+        return unit.id == principal.org_unit_id
+    return False
+
+
+async def subtree_ids(db: AsyncSession, unit_id: int) -> list[int]:
+    """The unit and every unit below it (one prefix query on the materialised path)."""
+    unit = await db.get(OrgUnit, unit_id)
+    if unit is None or not unit.path:
+        return []
+    rows = await db.execute(select(OrgUnit.id).where(OrgUnit.path.startswith(unit.path))
+                            .order_by(OrgUnit.path))
+    return [int(i) for i in rows.scalars()]
+
+
+@dataclass
+class OrgUnitNode:
+    id: int
+    code: str
+    kind: str
+    name_zh: str
+    name_en: str
+    parent_id: int | None
+    children: list[OrgUnitNode] = field(default_factory=list)
+
+
+def _build_tree(units: list[OrgUnit]) -> list[OrgUnitNode]:
+    nodes = {u.id: OrgUnitNode(u.id, u.code, u.kind, u.name_zh, u.name_en, u.parent_id)
+             for u in units}
+    roots: list[OrgUnitNode] = []
+    for u in units:  # ordered by path: a parent always comes before its children
+        parent = nodes.get(u.parent_id) if u.parent_id is not None else None
+        (parent.children if parent else roots).append(nodes[u.id])
+    return roots
+
+
+async def org_tree(db: AsyncSession, *, root_path: str | None = None) -> list[OrgUnitNode]:
+    """The org units as a tree (roots with their children), or one unit's subtree."""
+    stmt = select(OrgUnit).order_by(OrgUnit.path, OrgUnit.code)
+    if root_path is not None:
+        stmt = stmt.where(OrgUnit.path.startswith(root_path))
+    return _build_tree(list((await db.execute(stmt)).scalars()))
+
+
+async def visible_org_tree(db: AsyncSession, principal: Principal) -> list[OrgUnitNode]:
+    """The part of the tree the principal may see.
+
+    City-wide roles see the whole tree; a station head (``org_subtree``) their unit and
+    below; other staff their own unit alone; the public roles none of it (403: the
+    company's structure is not public).
+    """
+    if principal.org_scope == "public":
+        raise Forbidden(f"your role ({principal.role_id}) may not see the org units")
+    if principal.org_scope == "city":
+        return await org_tree(db)
+    if principal.org_scope == "org_subtree" and principal.org_path:
+        return await org_tree(db, root_path=principal.org_path)
+    unit = await db.get(OrgUnit, principal.org_unit_id)
+    return _build_tree([unit]) if unit else []

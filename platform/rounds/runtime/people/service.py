@@ -1,15 +1,53 @@
-"""Users: created with a role that exists as a definition and an org unit that exists."""
+"""Users: created with a role that exists as a definition and an org unit that exists;
+listed, read, given a new password and deactivated within the manager's scope."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import ColumnElement, false, func, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rounds.errors import InvalidInput, NotFound, Problem
+from rounds.runtime.access import Forbidden, Principal
 from rounds.runtime.definitions.models import Definition
-from rounds.runtime.orgs.service import by_code
-from rounds.runtime.people.auth import hash_password
-from rounds.runtime.people.models import User
+from rounds.runtime.orgs.models import OrgUnit
+from rounds.runtime.orgs.service import by_code, unit_in_scope
+from rounds.runtime.people.auth import forget_principals, hash_password
+from rounds.runtime.people.models import Credential, User
+
+MIN_PASSWORD_LENGTH = 8
+
+
+def iso(at: datetime) -> str:
+    """A stored time as ISO 8601 with its offset (SQLite hands back naive UTC times)."""
+    return (at if at.tzinfo is not None else at.replace(tzinfo=UTC)).isoformat()
+
+
+def generate_password() -> str:
+    """A random password for a new account (12 URL-safe characters), shown once."""
+    return secrets.token_urlsafe(9)
+
+
+def user_scope(principal: Principal) -> ColumnElement[bool]:
+    """The condition on ``User`` keeping the people the principal's scope covers.
+
+    The same ladder as sites: the city sees everyone, a station head the people of their
+    unit and below, an ``org_unit`` role the people of its unit, everyone else themselves.
+    """
+    scope = principal.org_scope
+    if scope == "city":
+        return true()
+    if scope == "org_subtree" and principal.org_path:
+        units = select(OrgUnit.id).where(OrgUnit.path.startswith(principal.org_path))
+        return User.org_unit_id.in_(units)
+    if scope == "org_unit":
+        return User.org_unit_id == principal.org_unit_id
+    if scope == "public":
+        return false()
+    return User.id == principal.user_id
 
 
 async def create_user(db: AsyncSession, *, username: str, display_name: str, role_id: str,
@@ -27,7 +65,7 @@ async def create_user(db: AsyncSession, *, username: str, display_name: str, rol
                                 "unknown_reference"))
     if (await db.execute(select(User.id).where(User.username == username))).first():
         problems.append(Problem("/username", f"{username!r} is taken", "duplicate_id"))
-    if len(password) < 8:
+    if len(password) < MIN_PASSWORD_LENGTH:
         problems.append(Problem("/password", "at least 8 characters", "too_short"))
     if problems:
         raise InvalidInput(f"cannot create user {username!r}", problems)
@@ -37,3 +75,116 @@ async def create_user(db: AsyncSession, *, username: str, display_name: str, rol
     db.add(user)
     await db.flush()
     return user
+
+
+async def add_user(db: AsyncSession, principal: Principal, *, username: str,
+                   display_name: str, role_id: str, org_unit_code: str,
+                   password: str | None = None, site_id: int | None = None,
+                   phone: str | None = None, language: str = "zh") -> tuple[User, str | None]:
+    """A manager creates an account in an org unit of their scope. Without a password one
+    is generated and returned (the only time it is readable)."""
+    principal.require("user.manage")
+    unit = (await db.execute(select(OrgUnit).where(OrgUnit.code == org_unit_code))
+            ).scalar_one_or_none()
+    if unit is not None and not unit_in_scope(principal, unit):
+        # Same answer as a unit that does not exist: the manager learns nothing about it.
+        raise InvalidInput(f"cannot create user {username!r}", [
+            Problem("/org_unit", f"no org unit {org_unit_code!r}", "unknown_reference")])
+    generated = None if password else generate_password()
+    user = await create_user(db, username=username, display_name=display_name,
+                             role_id=role_id, org_unit_code=org_unit_code,
+                             password=password or str(generated), site_id=site_id,
+                             phone=phone, language=language)
+    return user, generated
+
+
+@dataclass(frozen=True)
+class UserRow:
+    id: int
+    username: str
+    display_name: str
+    role_id: str
+    org_unit_id: int
+    org_unit_code: str
+    site_id: int | None
+    phone: str | None
+    language: str
+    active: bool
+    created_at: str
+
+
+def _row(user: User, unit_code: str) -> UserRow:
+    return UserRow(id=user.id, username=user.username, display_name=user.display_name,
+                   role_id=user.role_id, org_unit_id=user.org_unit_id, org_unit_code=unit_code,
+                   site_id=user.site_id, phone=user.phone, language=user.language,
+                   active=user.active, created_at=iso(user.created_at))
+
+
+async def list_users(db: AsyncSession, principal: Principal, *, role_id: str | None = None,
+                     org_unit_id: int | None = None, search: str | None = None,
+                     active: bool | None = None, limit: int = 50, offset: int = 0
+                     ) -> tuple[list[UserRow], int]:
+    """One page of the users in the manager's scope (by username) and the total count."""
+    principal.require("user.manage")
+    stmt = select(User, OrgUnit.code).join(OrgUnit, OrgUnit.id == User.org_unit_id).where(
+        user_scope(principal))
+    if role_id:
+        stmt = stmt.where(User.role_id == role_id)
+    if org_unit_id is not None:
+        stmt = stmt.where(User.org_unit_id == org_unit_id)
+    if active is not None:
+        stmt = stmt.where(User.active.is_(active))
+    if search:
+        like = f"%{search}%"
+        stmt = stmt.where(or_(User.username.ilike(like), User.display_name.ilike(like)))
+    total = (await db.execute(select(func.count()).select_from(stmt.subquery()))).scalar_one()
+    rows = await db.execute(stmt.order_by(User.username).limit(limit).offset(offset))
+    return [_row(u, code) for u, code in rows], int(total)
+
+
+async def user_in_scope(db: AsyncSession, principal: Principal, user_id: int) -> User:
+    """A user the principal's scope covers; NotFound for anyone else (they learn nothing)."""
+    user = (await db.execute(select(User).where(User.id == user_id, user_scope(principal)))
+            ).scalar_one_or_none()
+    if user is None:
+        raise NotFound(f"no user {user_id}")
+    return user
+
+
+async def get_user(db: AsyncSession, principal: Principal, user_id: int) -> UserRow:
+    principal.require("user.manage")
+    user = await user_in_scope(db, principal, user_id)
+    unit = await db.get(OrgUnit, user.org_unit_id)
+    return _row(user, unit.code if unit else "")
+
+
+async def _revoke_credentials(db: AsyncSession, user_id: int) -> None:
+    await db.execute(update(Credential).where(Credential.user_id == user_id)
+                     .values(revoked=True))
+    forget_principals()  # this process at once; others within auth.PRINCIPAL_TTL_S
+
+
+async def set_password(db: AsyncSession, principal: Principal, user_id: int,
+                       password: str) -> None:
+    """A manager sets a user's password; the user's sessions and tokens end with it."""
+    principal.require("user.manage")
+    user = await user_in_scope(db, principal, user_id)
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput("the password is too short", [
+            Problem("/password", f"at least {MIN_PASSWORD_LENGTH} characters", "too_short")])
+    user.password_hash = hash_password(password)
+    await _revoke_credentials(db, user.id)
+    await db.flush()
+
+
+async def deactivate(db: AsyncSession, principal: Principal, user_id: int) -> UserRow:
+    """Stop an account: it cannot sign in and its sessions and tokens end. Its records stay."""
+    principal.require("user.manage")
+    user = await user_in_scope(db, principal, user_id)
+    if user.id == principal.user_id:
+        raise Forbidden("you cannot deactivate your own account")
+    user.active = False
+    await _revoke_credentials(db, user.id)
+    await db.flush()
+    unit = await db.get(OrgUnit, user.org_unit_id)
+    return _row(user, unit.code if unit else "")

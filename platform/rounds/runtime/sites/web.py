@@ -1,7 +1,166 @@
-"""HTTP handlers of the sites slice (being written)."""
+"""HTTP handlers of the sites slice: thin, each one calls the service.
+
+A site outside the caller's scope answers 404 exactly like a site that does not exist; an
+action the caller's role lacks answers 403 before any site is looked up.
+"""
+
+from __future__ import annotations
 
 from typing import Any
 
+import msgspec
+from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import UploadFile
+from litestar.params import Parameter
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from rounds.errors import InvalidInput, Problem
+from rounds.runtime.access import Principal
+from rounds.runtime.imports import ImportReport
+from rounds.runtime.sites import service
+from rounds.runtime.sites.imports import import_sites
+from rounds.runtime.sites.service import HistoryEntry, SiteDetails, SiteSummary
+
+
+class SitePage(msgspec.Struct):
+    items: list[SiteSummary]
+    total: int
+    page: int
+    per_page: int
+
+
+class HistoryPage(msgspec.Struct):
+    items: list[HistoryEntry]
+    total: int
+    page: int
+    per_page: int
+
+
+class NewSite(msgspec.Struct):
+    """A new site. Fields are loosely typed on purpose: the service checks them all and
+    reports every mistake at once, each with its pointer."""
+
+    site_kind: str = ""
+    code: str = ""
+    name: str = ""
+    org_unit: str = ""
+    lat: Any = None
+    lng: Any = None
+    address: str = ""
+    attributes: dict[str, Any] = msgspec.field(default_factory=dict)
+
+
+class Assignment(msgspec.Struct):
+    role_id: str
+    user_id: int | None  # null: nobody serves the site for this role any more
+
+
+class RowErrorOut(msgspec.Struct):
+    row: int
+    column: str | None
+    pointer: str
+    message: str
+    code: str
+
+
+class ImportOut(msgspec.Struct):
+    what: str
+    rows: int
+    imported: int
+    created: list[str]
+    errors: list[RowErrorOut]
+    passwords: dict[str, str]  # users only: generated passwords, shown this once
+
+
+def import_out(report: ImportReport) -> ImportOut:
+    return ImportOut(
+        what=report.what, rows=report.rows, imported=report.imported, created=report.created,
+        errors=[RowErrorOut(e.row, e.column, e.pointer, e.message, e.code)
+                for e in report.errors], passwords=report.passwords)
+
+
+async def csv_body(request: Request[Any, Any, Any]) -> bytes:
+    """The CSV of an import: a multipart upload (field ``file``, or the first file) or the
+    request body itself (``text/csv``)."""
+    if request.headers.get("content-type", "").startswith("multipart/form-data"):
+        form = await request.form()
+        upload = form.get("file")
+        if not isinstance(upload, UploadFile):
+            upload = next((v for v in form.values() if isinstance(v, UploadFile)), None)
+        if upload is None:
+            raise InvalidInput("no file in the form", [
+                Problem("/file", "attach the CSV file as the form field 'file'", "required")])
+        data = await upload.read()
+        return data if isinstance(data, bytes) else str(data).encode()
+    return await request.body()
+
+
+class SiteController(Controller):
+    path = "/api/sites"
+    tags = ("sites",)
+
+    @get("/", summary="Sites in my scope, a page at a time; nearest first with near=lat,lng")
+    async def index(self, db: AsyncSession, principal: Principal, *,
+                    kind: str | None = None, org_unit_id: int | None = None,
+                    q: str | None = Parameter(default=None, description="name or code"),
+                    near: str | None = Parameter(default=None, description="lat,lng"),
+                    page: int = Parameter(default=1, ge=1),
+                    per_page: int = Parameter(default=50, ge=1, le=500)) -> SitePage:
+        items, total = await service.list_sites(
+            db, principal, site_kind=kind, org_unit_id=org_unit_id, search=q,
+            near=service.position(near), limit=per_page, offset=(page - 1) * per_page)
+        return SitePage(items=items, total=total, page=page, per_page=per_page)
+
+    @post("/", summary="Create a site (site.manage); attributes checked against its kind")
+    async def create(self, db: AsyncSession, principal: Principal, data: NewSite
+                     ) -> SiteDetails:
+        site = await service.create_site(
+            db, principal, site_kind=data.site_kind, code=data.code, name=data.name,
+            lat=data.lat, lng=data.lng, org_unit=data.org_unit, address=data.address,
+            attributes=data.attributes)
+        return await service.site_details(db, principal, site.id)
+
+    @get("/{site_id:int}", summary="A site with its attributes and assigned staff")
+    async def details(self, db: AsyncSession, principal: Principal, site_id: int
+                      ) -> SiteDetails:
+        return await service.site_details(db, principal, site_id)
+
+    @get("/{site_id:int}/history", summary="Visits and submissions at a site, newest first")
+    async def history(self, db: AsyncSession, principal: Principal, site_id: int,
+                      page: int = Parameter(default=1, ge=1),
+                      per_page: int = Parameter(default=50, ge=1, le=500)) -> HistoryPage:
+        items, total = await service.site_history(db, principal, site_id, limit=per_page,
+                                                  offset=(page - 1) * per_page)
+        return HistoryPage(items=items, total=total, page=page, per_page=per_page)
+
+    @get("/{site_id:int}/qr.svg", summary="The site's check-in QR code (site.manage)",
+         media_type="image/svg+xml")
+    async def qr(self, db: AsyncSession, principal: Principal, site_id: int
+                 ) -> Response[str]:
+        svg = await service.qr_svg(db, principal, site_id)
+        return Response(svg, media_type="image/svg+xml",
+                        headers={"Cache-Control": "private, no-store"})
+
+    @post("/{site_id:int}/assignments", status_code=200,
+          summary="Assign the site's staff member for a role (site.manage)")
+    async def assign(self, db: AsyncSession, principal: Principal, site_id: int,
+                     data: Assignment) -> SiteDetails:
+        return await service.assign_staff(db, principal, site_id, data.role_id, data.user_id)
+
+
+class SiteImportController(Controller):
+    path = "/api/imports"
+    tags = ("imports",)
+
+    @post("/sites", status_code=200,
+          summary="Import sites from CSV (site.manage); 422 with every row error")
+    async def sites(self, db: AsyncSession, principal: Principal,
+                    request: Request[Any, Any, Any], skip_bad_rows: bool = False) -> ImportOut:
+        principal.require("site.manage")  # before reading a possibly large body
+        report = await import_sites(db, await csv_body(request), principal=principal,
+                                    skip_bad_rows=skip_bad_rows)
+        return import_out(report)
+
 
 def handlers() -> list[Any]:
-    return []
+    return [SiteController, SiteImportController]

@@ -1,0 +1,150 @@
+"""CSV imports (org units, users, sites): reading the file and reporting every row error.
+
+The rules every import follows:
+
+- Rows are numbered as a spreadsheet shows them: the header is row 1, the first data row
+  is row 2. An error names its row and column, and its JSON pointer is
+  ``/rows/<row>/<column>`` (``/rows/<row>`` when it concerns the whole row).
+- Every error of every row is reported at once. A file with errors imports nothing, unless
+  ``skip_bad_rows``: then the good rows are imported and the bad ones reported.
+- The import runs in the caller's transaction: all of it is written, or none of it.
+- The file is UTF-8 (with or without a byte order mark); a file that is not is read as
+  GB 18030, which is how spreadsheet programs on Chinese Windows save CSV.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from rounds.errors import InvalidInput, Problem
+
+Progress = Callable[[str], None]
+
+
+class ImportInvalid(InvalidInput):
+    code = "import_invalid"
+    title = "The file has errors"
+
+
+@dataclass(frozen=True)
+class RowError:
+    row: int
+    column: str | None
+    message: str
+    code: str = "invalid"
+
+    @property
+    def pointer(self) -> str:
+        return f"/rows/{self.row}/{self.column}" if self.column else f"/rows/{self.row}"
+
+    def problem(self) -> Problem:
+        return Problem(self.pointer, self.message, self.code,
+                       params={"row": self.row, "column": self.column})
+
+    def __str__(self) -> str:
+        where = f"row {self.row}" + (f", {self.column}" if self.column else "")
+        return f"{where}: {self.message}"
+
+
+def row_errors(row: int, problems: Iterable[Problem], column_of: Callable[[str], str]
+               ) -> list[RowError]:
+    """Problems found by a service (pointers like ``/lat``) as errors of a CSV row."""
+    out = []
+    for p in problems:
+        name = p.pointer.rsplit("/", 1)[-1] if p.pointer else ""
+        out.append(RowError(row, column_of(name) if name else None, p.message, p.code))
+    return out
+
+
+@dataclass
+class ImportReport:
+    """What an import did: the rows read, how many were imported, every error."""
+
+    what: str
+    rows: int = 0
+    imported: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    created: list[str] = field(default_factory=list)  # codes or usernames, in file order
+    # Users only: the passwords generated for blank ones, readable this one time.
+    passwords: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def bad_rows(self) -> list[int]:
+        return sorted({e.row for e in self.errors})
+
+
+@dataclass
+class CsvTable:
+    columns: list[str]
+    rows: list[tuple[int, dict[str, str]]]  # (row number, cells by column)
+
+
+def decode(data: bytes | str) -> str:
+    if isinstance(data, str):
+        return data.removeprefix("\ufeff")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("gb18030", errors="replace")
+
+
+def read_table(data: bytes | str, *, what: str, required: Iterable[str],
+               known: Callable[[str], bool]) -> tuple[CsvTable, list[RowError]]:
+    """The table, and the errors of the file itself (header, ragged rows).
+
+    Header errors (a required column missing, an unknown or repeated column) are returned
+    as errors of row 1; the caller refuses the file then, even with ``skip_bad_rows``,
+    since every row would be read wrongly.
+    """
+    reader = csv.reader(io.StringIO(decode(data), newline=""))
+    records = [r for r in reader]
+    errors: list[RowError] = []
+    if not records or not any(c.strip() for c in records[0]):
+        raise ImportInvalid(f"the {what} file is empty; the first row names the columns",
+                            [RowError(1, None, "no header row", "required").problem()])
+    columns = [c.strip() for c in records[0]]
+    seen: set[str] = set()
+    for c in columns:
+        if not c:
+            errors.append(RowError(1, None, "a column without a name", "invalid"))
+        elif c in seen:
+            errors.append(RowError(1, c, f"column {c!r} appears twice", "duplicate_id"))
+        elif not known(c):
+            errors.append(RowError(1, c, f"{c!r} is not a column of a {what} file",
+                                   "unknown_column"))
+        seen.add(c)
+    for c in required:
+        if c not in seen:
+            errors.append(RowError(1, c, f"the column {c!r} is required", "required"))
+    rows: list[tuple[int, dict[str, str]]] = []
+    for number, record in enumerate(records[1:], start=2):
+        if not any(cell.strip() for cell in record):
+            continue  # blank lines are not rows
+        if len(record) > len(columns):
+            errors.append(RowError(number, None, f"{len(record)} cells but only "
+                                   f"{len(columns)} columns", "ragged_row"))
+        cells = {c: (record[i].strip() if i < len(record) else "")
+                 for i, c in enumerate(columns) if c}
+        rows.append((number, cells))
+    return CsvTable(columns=[c for c in columns if c], rows=rows), errors
+
+
+def refuse_if_header_wrong(errors: list[RowError], what: str) -> None:
+    header = [e for e in errors if e.row == 1]
+    if header:
+        raise ImportInvalid(f"the {what} file cannot be read: its header has "
+                            f"{len(header)} error{'s' if len(header) != 1 else ''}",
+                            [e.problem() for e in header])
+
+
+def settle(report: ImportReport, *, skip_bad_rows: bool) -> None:
+    """Refuse the whole file when it has errors, unless bad rows are to be skipped."""
+    if report.errors and not skip_bad_rows:
+        rows = report.bad_rows
+        raise ImportInvalid(
+            f"nothing imported: {len(report.errors)} error{'s' if len(report.errors) != 1 else ''}"
+            f" in {len(rows)} of {report.rows} row{'s' if report.rows != 1 else ''}",
+            [e.problem() for e in sorted(report.errors, key=lambda e: e.row)])

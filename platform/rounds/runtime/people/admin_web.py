@@ -1,0 +1,133 @@
+"""HTTP handlers for people and org units: thin, each one calls the service.
+
+A user outside the manager's scope answers 404 like one that does not exist; managing
+people needs ``user.manage`` (403 otherwise).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from litestar import Controller, Request, get, post
+from litestar.params import Parameter
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from rounds.runtime.access import Principal
+from rounds.runtime.orgs.imports import import_org_units
+from rounds.runtime.orgs.service import OrgUnitNode, visible_org_tree
+from rounds.runtime.people import service
+from rounds.runtime.people.imports import import_users
+from rounds.runtime.people.service import UserRow
+from rounds.runtime.sites.web import ImportOut, csv_body, import_out
+
+
+class OrgTree(msgspec.Struct):
+    items: list[OrgUnitNode]
+
+
+class UserPage(msgspec.Struct):
+    items: list[UserRow]
+    total: int
+    page: int
+    per_page: int
+
+
+class NewUser(msgspec.Struct):
+    username: str
+    role_id: str
+    org_unit: str
+    display_name: str = ""
+    password: str | None = None  # none: one is generated and returned once
+    phone: str | None = None
+    site_id: int | None = None
+    language: str = "zh"
+
+
+class CreatedUser(msgspec.Struct):
+    user: UserRow
+    password: str | None  # the generated password, shown this once
+
+
+class NewPassword(msgspec.Struct):
+    password: str
+
+
+class OrgUnitController(Controller):
+    path = "/api/org-units"
+    tags = ("people",)
+
+    @get("/", summary="The org units I may see, as a tree")
+    async def tree(self, db: AsyncSession, principal: Principal) -> OrgTree:
+        return OrgTree(items=await visible_org_tree(db, principal))
+
+
+class UserController(Controller):
+    path = "/api/users"
+    tags = ("people",)
+
+    @get("/", summary="Users in my scope, a page at a time (user.manage)")
+    async def index(self, db: AsyncSession, principal: Principal, *,
+                    role: str | None = None, org_unit_id: int | None = None,
+                    q: str | None = Parameter(default=None, description="username or name"),
+                    active: bool | None = None,
+                    page: int = Parameter(default=1, ge=1),
+                    per_page: int = Parameter(default=50, ge=1, le=500)) -> UserPage:
+        items, total = await service.list_users(
+            db, principal, role_id=role, org_unit_id=org_unit_id, search=q, active=active,
+            limit=per_page, offset=(page - 1) * per_page)
+        return UserPage(items=items, total=total, page=page, per_page=per_page)
+
+    @post("/", summary="Create a user (user.manage); a password is generated if none is given")
+    async def create(self, db: AsyncSession, principal: Principal, data: NewUser
+                     ) -> CreatedUser:
+        user, generated = await service.add_user(
+            db, principal, username=data.username, display_name=data.display_name
+            or data.username, role_id=data.role_id, org_unit_code=data.org_unit,
+            password=data.password, site_id=data.site_id, phone=data.phone,
+            language=data.language)
+        return CreatedUser(user=await service.get_user(db, principal, user.id),
+                           password=generated)
+
+    @get("/{user_id:int}", summary="A user (user.manage)")
+    async def details(self, db: AsyncSession, principal: Principal, user_id: int) -> UserRow:
+        return await service.get_user(db, principal, user_id)
+
+    @post("/{user_id:int}/password", status_code=200,
+          summary="Set a user's password; their sessions and tokens end (user.manage)")
+    async def password(self, db: AsyncSession, principal: Principal, user_id: int,
+                       data: NewPassword) -> dict[str, str]:
+        await service.set_password(db, principal, user_id, data.password)
+        return {"status": "password set"}
+
+    @post("/{user_id:int}/deactivate", status_code=200,
+          summary="Stop an account; its records stay (user.manage)")
+    async def deactivate(self, db: AsyncSession, principal: Principal, user_id: int
+                         ) -> UserRow:
+        return await service.deactivate(db, principal, user_id)
+
+
+class PeopleImportController(Controller):
+    path = "/api/imports"
+    tags = ("imports",)
+
+    @post("/users", status_code=200,
+          summary="Import users from CSV (user.manage); 422 with every row error")
+    async def users(self, db: AsyncSession, principal: Principal,
+                    request: Request[Any, Any, Any], skip_bad_rows: bool = False) -> ImportOut:
+        principal.require("user.manage")
+        return import_out(await import_users(db, await csv_body(request), principal=principal,
+                                             skip_bad_rows=skip_bad_rows))
+
+    @post("/org-units", status_code=200,
+          summary="Import org units from CSV (user.manage); 422 with every row error")
+    async def org_units(self, db: AsyncSession, principal: Principal,
+                        request: Request[Any, Any, Any], skip_bad_rows: bool = False
+                        ) -> ImportOut:
+        principal.require("user.manage")
+        return import_out(await import_org_units(
+            db, await csv_body(request), principal=principal, skip_bad_rows=skip_bad_rows))
+
+
+def handlers() -> list[Any]:
+    return [OrgUnitController, UserController, PeopleImportController]

@@ -1,0 +1,176 @@
+"""Users from a CSV file.
+
+Columns: ``username``, ``display_name``, ``role`` (a role definition's id), ``org_unit``
+(its code); optional ``phone``, ``password`` (blank: one is generated and reported once),
+``site`` (the code of the shop a retailer account acts for; required for roles scoped to
+their own shop) and ``language`` (``zh`` or ``en``).
+
+See :mod:`rounds.runtime.imports` for the row numbering, pointers and all-or-nothing rule.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from rounds.runtime.access import Principal, site_scope
+from rounds.runtime.imports import (
+    ImportReport,
+    Progress,
+    RowError,
+    read_table,
+    refuse_if_header_wrong,
+    settle,
+)
+from rounds.runtime.people.auth import hash_password
+from rounds.runtime.people.models import User
+from rounds.runtime.people.service import MIN_PASSWORD_LENGTH, generate_password
+from rounds.runtime.sites.models import Site
+from rounds.runtime.sites.service import SiteChecker
+
+COLUMNS = ("username", "display_name", "role", "org_unit", "phone", "password", "site",
+           "language")
+REQUIRED_COLUMNS = ("username", "display_name", "role", "org_unit")
+USERNAME = re.compile(r"^[A-Za-z0-9._@-]{2,64}$")
+LANGUAGES = ("zh", "en")
+
+
+@dataclass
+class _UserDraft:
+    row: int
+    username: str
+    display_name: str
+    role_id: str
+    org_unit_id: int
+    phone: str | None
+    password: str
+    generated: bool
+    site_id: int | None
+    language: str
+
+
+async def _taken_usernames(db: AsyncSession, usernames: Iterable[str]) -> set[str]:
+    wanted = sorted({u for u in usernames if u})
+    found: set[str] = set()
+    for i in range(0, len(wanted), 500):
+        rows = await db.execute(select(User.username).where(
+            User.username.in_(wanted[i:i + 500])))
+        found.update(rows.scalars())
+    return found
+
+
+def _hash_all(passwords: list[str]) -> list[str]:
+    # argon2 is slow on purpose (~50 ms a hash) and releases the GIL: hash on every core.
+    with ThreadPoolExecutor(max_workers=max(1, min(8, os.cpu_count() or 1))) as pool:
+        return list(pool.map(hash_password, passwords))
+
+
+async def import_users(db: AsyncSession, data: bytes | str, *,
+                       principal: Principal | None = None, skip_bad_rows: bool = False,
+                       progress: Progress | None = None) -> ImportReport:
+    """Check every row, then create all the users (or, with ``skip_bad_rows``, the good ones).
+
+    ``principal`` None is the system (the CLI); otherwise it needs ``user.manage``, and the
+    org units and shops named must be in its scope.
+    """
+    if principal is not None:
+        principal.require("user.manage")
+    table, file_errors = read_table(data, what="users", required=REQUIRED_COLUMNS,
+                                    known=lambda c: c in COLUMNS)
+    refuse_if_header_wrong(file_errors, "users")
+    report = ImportReport("users", rows=len(table.rows), errors=file_errors)
+    taken = await _taken_usernames(db, (c["username"] for _, c in table.rows))
+    site_codes = {c.get("site", "") for _, c in table.rows} - {""}
+    sites: dict[str, int] = {}
+    if site_codes:
+        stmt = select(Site.code, Site.id).where(Site.code.in_(sorted(site_codes)))
+        if principal is not None:
+            stmt = stmt.where(site_scope(principal))
+        sites = {code: i for code, i in (await db.execute(stmt))}
+    checker = SiteChecker(db, principal)
+    if progress:
+        progress(f"read {len(table.rows)} rows; checking")
+
+    first_row_of: dict[str, int] = {}
+    bad_rows = {e.row for e in file_errors}
+    good: list[_UserDraft] = []
+    for number, cells in table.rows:
+        errors: list[RowError] = []
+
+        def error(column: str, message: str, code: str, *, row: int = number,
+                  into: list[RowError] = errors) -> None:
+            into.append(RowError(row, column, message, code))
+
+        username = cells["username"]
+        if not username:
+            error("username", "a username is required", "required")
+        elif not USERNAME.match(username):
+            error("username", "2 to 64 letters, digits or . _ @ -", "invalid")
+        elif username in taken:
+            error("username", f"{username!r} is taken", "duplicate_id")
+        elif username in first_row_of:
+            error("username", f"{username!r} is also on row {first_row_of[username]}",
+                  "duplicate_id")
+        else:
+            first_row_of[username] = number
+        display_name = cells["display_name"] or username
+        if len(display_name) > 200:
+            error("display_name", "at most 200 characters", "too_long")
+        role_id = cells["role"]
+        role = await checker.role(role_id) if role_id else None
+        if not role_id:
+            error("role", "a role is required", "required")
+        elif role is None:
+            error("role", f"no role {role_id!r} among the definitions", "unknown_reference")
+        unit_code = cells["org_unit"]
+        unit = await checker.unit(unit_code) if unit_code else None
+        if not unit_code:
+            error("org_unit", "an org unit is required", "required")
+        elif unit is None:
+            error("org_unit", f"no org unit {unit_code!r}", "unknown_reference")
+        phone = cells.get("phone", "") or None
+        if phone and len(phone) > 32:
+            error("phone", "at most 32 characters", "too_long")
+        password = cells.get("password", "")
+        if password and len(password) < MIN_PASSWORD_LENGTH:
+            error("password", f"at least {MIN_PASSWORD_LENGTH} characters", "too_short")
+        site_code = cells.get("site", "")
+        site_id = sites.get(site_code) if site_code else None
+        if site_code and site_id is None:
+            error("site", f"no site {site_code!r}", "unknown_reference")
+        elif role is not None and role.get("org_scope") == "own_shop" and not site_code:
+            error("site", f"a {role_id} account acts for one shop: give the site's code",
+                  "required")
+        language = cells.get("language", "") or "zh"
+        if language not in LANGUAGES:
+            error("language", "zh or en", "invalid")
+        if errors or number in bad_rows or unit is None:
+            report.errors += errors
+            continue
+        good.append(_UserDraft(
+            row=number, username=username, display_name=display_name, role_id=role_id,
+            org_unit_id=unit.id, phone=phone, password=password or generate_password(),
+            generated=not password, site_id=site_id, language=language))
+    settle(report, skip_bad_rows=skip_bad_rows)
+
+    if progress and good:
+        progress(f"hashing {len(good)} passwords")
+    hashes = await asyncio.to_thread(_hash_all, [d.password for d in good])
+    for draft, password_hash in zip(good, hashes, strict=True):
+        db.add(User(username=draft.username, display_name=draft.display_name,
+                    role_id=draft.role_id, org_unit_id=draft.org_unit_id, phone=draft.phone,
+                    password_hash=password_hash, site_id=draft.site_id,
+                    language=draft.language))
+        report.created.append(draft.username)
+        if draft.generated:
+            report.passwords[draft.username] = draft.password
+    await db.flush()
+    report.imported = len(good)
+    return report

@@ -1,0 +1,331 @@
+"""Monthly visit plans from the roles' visit targets, progress against them, and "my day".
+
+A role's ``visit_targets`` (``definitions/roles/*.json``) say how often its staff visit
+*each* site of a kind in their scope: a customer manager each assigned retailer twice a
+month. :func:`generate_month_plans` turns them into one ``PlannedVisit`` row per person,
+site and month. Targets per week, quarter or year become a monthly number:
+
+- ``week``: visits × days in the month / 7, rounded half up (1 a week is 4 in February,
+  4 in a 30-day month, 4 in a 31-day month; 2 a week is 9 in a 31-day month);
+- ``quarter`` and ``year``: the visits spread over the months of the period, earlier months
+  first (1 a quarter is planned in the first month of the quarter; 5 a year in January
+  to May).
+
+Generating is idempotent: the plan always mirrors the current roles, assignments and
+scopes, so rerunning changes nothing, a site assigned mid-month gets its plan on the next
+run, and a plan whose site was taken away (or whose person left) is removed. Run it when
+assignments change and every night (``rounds plans generate``).
+
+Done visits are the person's check-ins at the site in the month (flagged ones included:
+a flag is for the supervisor to look at, it does not undo a visit), counted up to the
+plan; visits beyond the plan are shown apart. Months and days are calendar months and days
+in ``tz`` (UTC unless the caller says otherwise).
+"""
+
+from __future__ import annotations
+
+import calendar
+import math
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from typing import Any
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from rounds.errors import InvalidInput, NotFound, Problem
+from rounds.runtime.access import Forbidden, Principal, site_scope
+from rounds.runtime.definitions.models import PUBLISHED, Definition, DefinitionVersion
+from rounds.runtime.people.auth import principal_for
+from rounds.runtime.people.models import User
+from rounds.runtime.people.service import user_in_scope, user_scope
+from rounds.runtime.sites.geo import haversine_m
+from rounds.runtime.sites.models import Site
+from rounds.runtime.visits.models import PlannedVisit, Visit
+
+MONTH = re.compile(r"^([0-9]{4})-(0[1-9]|1[0-2])$")
+MY_DAY_LIMIT = 12  # a day's round: more than a person visits in a working day
+
+
+def parse_month(text: str) -> str:
+    if not MONTH.match(text):
+        raise InvalidInput(f"{text!r} is not a month", [
+            Problem("/month", "a month as YYYY-MM", "invalid")])
+    return text
+
+
+def month_of(day: date) -> str:
+    return f"{day.year:04d}-{day.month:02d}"
+
+
+def month_bounds(month: str, tz: tzinfo = UTC) -> tuple[datetime, datetime]:
+    """The first instant of the month and of the next one, in ``tz``, as UTC."""
+    year, mon = int(month[:4]), int(month[5:])
+    start = datetime(year, mon, 1, tzinfo=tz)
+    end = datetime(year + (mon == 12), mon % 12 + 1, 1, tzinfo=tz)
+    return start.astimezone(UTC), end.astimezone(UTC)
+
+
+def monthly_visits(target: dict[str, Any], month: str) -> int:
+    """A role's visit target for one site as the number of visits planned in ``month``."""
+    visits, per = int(target["visits"]), str(target.get("per", "month"))
+    year, mon = int(month[:4]), int(month[5:])
+    if per == "week":
+        days = calendar.monthrange(year, mon)[1]
+        return math.floor(visits * days / 7 + 0.5)
+    if per in ("quarter", "year"):
+        months = 3 if per == "quarter" else 12
+        index = (mon - 1) % months
+        return visits // months + (1 if index < visits % months else 0)
+    return visits
+
+
+async def _roles_with_targets(db: AsyncSession) -> dict[str, list[dict[str, Any]]]:
+    rows = await db.execute(
+        select(DefinitionVersion.definition_id, DefinitionVersion.content)
+        .join(Definition, Definition.id == DefinitionVersion.definition_id)
+        .where(Definition.kind == "role", DefinitionVersion.status == PUBLISHED)
+        .order_by(DefinitionVersion.number))
+    latest = {i: dict(c) for i, c in rows}  # the latest published wins
+    return {i: list(c.get("visit_targets") or []) for i, c in latest.items()
+            if c.get("visit_targets")}
+
+
+@dataclass
+class PlanReport:
+    month: str
+    created: int = 0
+    updated: int = 0
+    removed: int = 0
+    unchanged: int = 0
+    people: int = 0
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.created or self.updated or self.removed)
+
+
+async def generate_month_plans(db: AsyncSession, month: str) -> PlanReport:
+    """Make the month's plans match the roles' targets and today's assignments."""
+    parse_month(month)
+    report = PlanReport(month)
+    wanted: dict[tuple[int, int], int] = {}
+    for role_id, targets in (await _roles_with_targets(db)).items():
+        per_kind: dict[str, int] = {}
+        for target in targets:
+            kind = str(target["site_kind"])
+            per_kind[kind] = per_kind.get(kind, 0) + monthly_visits(target, month)
+        per_kind = {k: n for k, n in per_kind.items() if n > 0}
+        if not per_kind:
+            continue
+        staff = (await db.execute(select(User).where(
+            User.role_id == role_id, User.active.is_(True)).order_by(User.id))).scalars().all()
+        for user in staff:
+            # The role's own scope decides which sites: assigned ones for own_sites, the
+            # unit's for org_unit... exactly what the person can see and check in at.
+            principal = await principal_for(db, user)
+            sites = await db.execute(select(Site.id, Site.site_kind).where(
+                site_scope(principal), Site.site_kind.in_(sorted(per_kind))))
+            planned_any = False
+            for site_id, kind in sites:
+                wanted[(user.id, site_id)] = per_kind[kind]
+                planned_any = True
+            report.people += planned_any
+    existing = {(p.user_id, p.site_id): p for p in (await db.execute(
+        select(PlannedVisit).where(PlannedVisit.month == month))).scalars()}
+    for key, visits in wanted.items():
+        plan = existing.get(key)
+        if plan is None:
+            db.add(PlannedVisit(month=month, user_id=key[0], site_id=key[1], visits=visits))
+            report.created += 1
+        elif plan.visits != visits:
+            plan.visits = visits
+            report.updated += 1
+        else:
+            report.unchanged += 1
+    stale = [p.id for key, p in existing.items() if key not in wanted]
+    for i in range(0, len(stale), 500):
+        await db.execute(delete(PlannedVisit).where(PlannedVisit.id.in_(stale[i:i + 500])))
+    report.removed = len(stale)
+    await db.flush()
+    return report
+
+
+# -- progress --------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class SitePlan:
+    site_id: int
+    code: str
+    name: str
+    lat: float
+    lng: float
+    planned: int
+    done: int
+    remaining: int
+    visits: int  # every check-in this month, beyond the plan too
+
+
+@dataclass
+class PersonPlan:
+    user_id: int
+    username: str
+    display_name: str
+    role_id: str
+    org_unit_id: int
+    planned: int = 0
+    done: int = 0
+    pending: int = 0
+    visits: int = 0
+    sites: list[SitePlan] | None = None  # only when one person is asked for
+
+    @property
+    def done_ratio(self) -> float | None:
+        return round(self.done / self.planned, 4) if self.planned else None
+
+
+async def _visit_counts(db: AsyncSession, user_ids: Iterable[int], start: datetime,
+                        end: datetime) -> dict[tuple[int, int], int]:
+    ids = sorted(set(user_ids))
+    if not ids:
+        return {}
+    rows = await db.execute(
+        select(Visit.user_id, Visit.site_id, func.count())
+        .where(Visit.user_id.in_(ids), Visit.checked_in_at >= start, Visit.checked_in_at < end)
+        .group_by(Visit.user_id, Visit.site_id))
+    return {(u, s): int(n) for u, s, n in rows}
+
+
+async def _fill(db: AsyncSession, people: list[PersonPlan], month: str, tz: tzinfo, *,
+                with_sites: bool) -> None:
+    start, end = month_bounds(month, tz)
+    by_id = {p.user_id: p for p in people}
+    counts = await _visit_counts(db, by_id, start, end)
+    for (user_id, _), n in counts.items():
+        by_id[user_id].visits += n
+    plans = await db.execute(
+        select(PlannedVisit, Site).join(Site, Site.id == PlannedVisit.site_id)
+        .where(PlannedVisit.month == month, PlannedVisit.user_id.in_(sorted(by_id)))
+        .order_by(Site.name, Site.id))
+    for plan, site in plans:
+        person = by_id[plan.user_id]
+        visits = counts.get((plan.user_id, plan.site_id), 0)
+        done = min(visits, plan.visits)
+        person.planned += plan.visits
+        person.done += done
+        if with_sites:
+            person.sites = person.sites or []
+            person.sites.append(SitePlan(site.id, site.code, site.name, site.lat, site.lng,
+                                         plan.visits, done, plan.visits - done, visits))
+    for person in people:
+        person.pending = person.planned - person.done
+        if with_sites and person.sites is None:
+            person.sites = []
+
+
+def _person(user: User) -> PersonPlan:
+    return PersonPlan(user_id=user.id, username=user.username, display_name=user.display_name,
+                      role_id=user.role_id, org_unit_id=user.org_unit_id)
+
+
+def _require_plans(principal: Principal) -> None:
+    if not (principal.can("visit.check_in") or principal.can("report.view_scope")):
+        raise Forbidden(f"your role ({principal.role_id}) has no visit plans to see")
+
+
+async def month_progress(db: AsyncSession, principal: Principal, month: str, *,
+                         user_id: int | None = None, limit: int = 50, offset: int = 0,
+                         tz: tzinfo = UTC) -> tuple[list[PersonPlan], int]:
+    """Planned, done and pending visits per person for a month, a page at a time.
+
+    With ``report.view_scope`` the people of the principal's scope who have a plan that
+    month (a station head: the staff of the station); otherwise only the principal. With
+    ``user_id``, that one person (404 outside the scope), with the remaining visits per site.
+    """
+    parse_month(month)
+    _require_plans(principal)
+    if user_id is not None:
+        if user_id != principal.user_id and not principal.can("report.view_scope"):
+            raise NotFound(f"no user {user_id}")  # as if out of scope: nothing is revealed
+        person = _person(await user_in_scope(db, principal, user_id))
+        await _fill(db, [person], month, tz, with_sites=True)
+        return [person], 1
+    if principal.can("report.view_scope"):
+        planned = select(PlannedVisit.user_id).where(PlannedVisit.month == month)
+        stmt = select(User).where(user_scope(principal), User.id.in_(planned))
+    else:
+        stmt = select(User).where(User.id == principal.user_id)
+    total = (await db.execute(select(func.count()).select_from(stmt.subquery()))).scalar_one()
+    users = (await db.execute(stmt.order_by(User.username).limit(limit).offset(offset))
+             ).scalars().all()
+    people = [_person(u) for u in users]
+    await _fill(db, people, month, tz, with_sites=False)
+    return people, int(total)
+
+
+# -- my day ----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class DayStop:
+    site_id: int
+    code: str
+    name: str
+    address: str
+    site_kind: str
+    lat: float
+    lng: float
+    distance_m: float | None
+    planned: int
+    done: int
+    remaining: int
+
+
+@dataclass
+class MyDay:
+    day: str
+    month: str
+    stops: list[DayStop] = field(default_factory=list)
+    remaining_sites: int = 0  # sites still to visit this month, beyond today's list too
+
+
+async def my_day(db: AsyncSession, principal: Principal, *,
+                 near: tuple[float, float] | None = None, today: date | None = None,
+                 tz: tzinfo = UTC, limit: int = MY_DAY_LIMIT) -> MyDay:
+    """Today's round for a staff member: the sites with visits still due this month, not
+    yet visited today, nearest first from ``near`` (most visits due first without one)."""
+    principal.require("visit.check_in")
+    today = today or datetime.now(tz).date()
+    month = month_of(today)
+    start, end = month_bounds(month, tz)
+    day_start = datetime.combine(today, time(), tzinfo=tz).astimezone(UTC)
+    day_end = day_start + timedelta(days=1)
+    rows = (await db.execute(
+        select(PlannedVisit, Site).join(Site, Site.id == PlannedVisit.site_id)
+        .where(PlannedVisit.month == month, PlannedVisit.user_id == principal.user_id,
+               site_scope(principal)))).all()
+    counts = await _visit_counts(db, [principal.user_id], start, end)
+    today_rows = await db.execute(select(Visit.site_id).where(
+        Visit.user_id == principal.user_id, Visit.checked_in_at >= day_start,
+        Visit.checked_in_at < day_end))
+    visited_today = set(today_rows.scalars())
+    due: list[tuple[float, int, str, DayStop]] = []
+    remaining_sites = 0
+    for plan, site in rows:
+        done = min(counts.get((principal.user_id, site.id), 0), plan.visits)
+        remaining = plan.visits - done
+        if remaining <= 0:
+            continue
+        remaining_sites += 1
+        if site.id in visited_today:
+            continue  # twice in one day does not serve the plan
+        distance = haversine_m(near[0], near[1], site.lat, site.lng) if near else None
+        stop = DayStop(site.id, site.code, site.name, site.address, site.site_kind, site.lat,
+                       site.lng, round(distance, 1) if distance is not None else None,
+                       plan.visits, done, remaining)
+        due.append((distance if distance is not None else -remaining, site.id, site.name,
+                    stop))
+    due.sort(key=lambda d: (d[0], d[2], d[1]))
+    return MyDay(day=today.isoformat(), month=month, stops=[d[3] for d in due[:limit]],
+                 remaining_sites=remaining_sites)

@@ -1,0 +1,87 @@
+"""HTTP handlers for visit plans and "my day": thin, each one calls rounds.runtime.visits.plans."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from litestar import get, post
+from litestar.params import Parameter
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from rounds.errors import InvalidInput, Problem
+from rounds.runtime.access import Principal
+from rounds.runtime.sites.service import position
+from rounds.runtime.visits import plans
+from rounds.runtime.visits.plans import MyDay, SitePlan
+
+
+class PersonPlanOut(msgspec.Struct):
+    user_id: int
+    username: str
+    display_name: str
+    role_id: str
+    org_unit_id: int
+    planned: int
+    done: int
+    pending: int
+    visits: int
+    done_ratio: float | None
+    sites: list[SitePlan] | None
+
+
+class MonthPlans(msgspec.Struct):
+    month: str
+    items: list[PersonPlanOut]
+    total: int
+    page: int
+    per_page: int
+
+
+class PlanReportOut(msgspec.Struct):
+    month: str
+    created: int
+    updated: int
+    removed: int
+    unchanged: int
+    people: int
+
+
+@get("/api/me/day", tags=["plans"],
+     summary="Today's round: sites with visits due this month, nearest first from lat,lng")
+async def my_day(db: AsyncSession, principal: Principal,
+                 lat: float | None = None, lng: float | None = None,
+                 limit: int = Parameter(default=plans.MY_DAY_LIMIT, ge=1, le=50)) -> MyDay:
+    if (lat is None) != (lng is None):
+        raise InvalidInput("give both lat and lng, or neither", [
+            Problem("/lat" if lat is None else "/lng", "lat and lng go together", "required")])
+    near = position(f"{lat},{lng}") if lat is not None else None
+    return await plans.my_day(db, principal, near=near, limit=limit)
+
+
+@get("/api/plans/{month:str}", tags=["plans"],
+     summary="Planned, done and pending visits per person in my scope for a month")
+async def month_plans(db: AsyncSession, principal: Principal, month: str, *,
+                      user_id: int | None = None, page: int = Parameter(default=1, ge=1),
+                      per_page: int = Parameter(default=50, ge=1, le=500)) -> MonthPlans:
+    people, total = await plans.month_progress(
+        db, principal, month, user_id=user_id, limit=per_page, offset=(page - 1) * per_page)
+    items = [PersonPlanOut(
+        user_id=p.user_id, username=p.username, display_name=p.display_name,
+        role_id=p.role_id, org_unit_id=p.org_unit_id, planned=p.planned, done=p.done,
+        pending=p.pending, visits=p.visits, done_ratio=p.done_ratio, sites=p.sites)
+        for p in people]
+    return MonthPlans(month=month, items=items, total=total, page=page, per_page=per_page)
+
+
+@post("/api/plans/{month:str}/generate", tags=["plans"], status_code=200,
+      summary="Bring the month's plans in line with targets and assignments (site.manage)")
+async def generate(db: AsyncSession, principal: Principal, month: str) -> PlanReportOut:
+    principal.require("site.manage")
+    r = await plans.generate_month_plans(db, month)
+    return PlanReportOut(month=r.month, created=r.created, updated=r.updated,
+                         removed=r.removed, unchanged=r.unchanged, people=r.people)
+
+
+def handlers() -> list[Any]:
+    return [my_day, month_plans, generate]
