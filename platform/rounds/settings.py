@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, get_type_hints
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 ENV_PREFIX = "ROUNDS_"
 
@@ -47,11 +48,14 @@ class Settings:
     """ROUNDS_DATA_DIR: folder for the SQLite files and uploaded photos (default ./var).
     ROUNDS_DEFINITIONS_DIR: the definitions folder that `rounds definitions sync` imports.
     ROUNDS_DEFAULT_LANGUAGE: zh or en, the language of pages and messages by default.
-    ROUNDS_NODE_MODULES_DIR: where `./dev setup` installed the front-end packages (npm)."""
+    ROUNDS_NODE_MODULES_DIR: where `./dev setup` installed the front-end packages (npm).
+    ROUNDS_TIMEZONE: the company's time zone (IANA name): what "today" and "this month"
+    mean for plans and reports (default Asia/Shanghai)."""
 
     data_dir: Path = Path("var")
     definitions_dir: Path = Path("definitions")
     node_modules_dir: Path = Path("node_modules")
+    timezone: str = "Asia/Shanghai"
     default_language: str = "zh"
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
     server: ServerSettings = field(default_factory=ServerSettings)
@@ -60,6 +64,10 @@ class Settings:
     @property
     def database_url(self) -> str:
         return self.database.url or f"sqlite+aiosqlite:///{self.data_dir / 'rounds.sqlite3'}"
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
 
     @property
     def broker_url(self) -> str:
@@ -107,6 +115,11 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Set
     if settings.default_language not in ("zh", "en"):
         raise SettingsError("ROUNDS_DEFAULT_LANGUAGE: expected zh or en, "
                             f"got {settings.default_language!r}")
+    try:
+        ZoneInfo(settings.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SettingsError(f"ROUNDS_TIMEZONE: no time zone {settings.timezone!r} "
+                            "(use an IANA name such as Asia/Shanghai)") from None
     if overrides:
         from dataclasses import replace
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Any
 
 from litestar.datastructures import State
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from rounds.settings import Settings
 
 
 async def provide_session(state: State) -> AsyncIterator[AsyncSession]:
@@ -15,5 +16,6 @@ async def provide_session(state: State) -> AsyncIterator[AsyncSession]:
         yield session
 
 
-def provide_settings(state: State) -> Any:
-    return state.settings
+def provide_settings(state: State) -> Settings:
+    settings: Settings = state.settings
+    return settings

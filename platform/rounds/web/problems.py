@@ -7,6 +7,7 @@ from typing import Any
 
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, NotFoundException, ValidationException
+from sqlalchemy.exc import IntegrityError
 
 from rounds.errors import Problem, RoundsError
 
@@ -55,6 +56,15 @@ def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException
                             exc.detail or "", problems=problems, instance=request.url.path)
 
 
+def integrity_error_handler(request: Request[Any, Any, Any], exc: IntegrityError
+                            ) -> Response[dict[str, Any]]:
+    """Two requests racing to create the same thing: the loser learns it exists already."""
+    log.info("integrity error on %s %s: %s", request.method, request.url.path, exc.orig)
+    return problem_response(409, "conflict", "Conflict",
+                            "this conflicts with data stored meanwhile (a duplicate code or "
+                            "id?); reload and try again", instance=request.url.path)
+
+
 def unexpected_error_handler(request: Request[Any, Any, Any], exc: Exception
                              ) -> Response[dict[str, Any]]:
     log.exception("unexpected error on %s %s", request.method, request.url.path)
@@ -66,5 +76,6 @@ def unexpected_error_handler(request: Request[Any, Any, Any], exc: Exception
 exception_handlers: dict[Any, Any] = {
     RoundsError: rounds_error_handler,
     HTTPException: http_error_handler,
+    IntegrityError: integrity_error_handler,
     Exception: unexpected_error_handler,
 }

@@ -14,6 +14,7 @@ from rounds.runtime.access import Principal
 from rounds.runtime.sites.service import position
 from rounds.runtime.visits import plans
 from rounds.runtime.visits.plans import MyDay, SitePlan
+from rounds.settings import Settings
 
 
 class PersonPlanOut(msgspec.Struct):
@@ -49,23 +50,25 @@ class PlanReportOut(msgspec.Struct):
 
 @get("/api/me/day", tags=["plans"],
      summary="Today's round: sites with visits due this month, nearest first from lat,lng")
-async def my_day(db: AsyncSession, principal: Principal,
+async def my_day(db: AsyncSession, principal: Principal, settings: Settings, *,
                  lat: float | None = None, lng: float | None = None,
                  limit: int = Parameter(default=plans.MY_DAY_LIMIT, ge=1, le=50)) -> MyDay:
     if (lat is None) != (lng is None):
         raise InvalidInput("give both lat and lng, or neither", [
             Problem("/lat" if lat is None else "/lng", "lat and lng go together", "required")])
     near = position(f"{lat},{lng}") if lat is not None else None
-    return await plans.my_day(db, principal, near=near, limit=limit)
+    return await plans.my_day(db, principal, near=near, limit=limit, tz=settings.tz)
 
 
 @get("/api/plans/{month:str}", tags=["plans"],
      summary="Planned, done and pending visits per person in my scope for a month")
-async def month_plans(db: AsyncSession, principal: Principal, month: str, *,
+async def month_plans(db: AsyncSession, principal: Principal, settings: Settings, month: str,
+                      *,
                       user_id: int | None = None, page: int = Parameter(default=1, ge=1),
                       per_page: int = Parameter(default=50, ge=1, le=500)) -> MonthPlans:
     people, total = await plans.month_progress(
-        db, principal, month, user_id=user_id, limit=per_page, offset=(page - 1) * per_page)
+        db, principal, month, user_id=user_id, limit=per_page, offset=(page - 1) * per_page,
+        tz=settings.tz)
     items = [PersonPlanOut(
         user_id=p.user_id, username=p.username, display_name=p.display_name,
         role_id=p.role_id, org_unit_id=p.org_unit_id, planned=p.planned, done=p.done,
