@@ -108,14 +108,62 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
-    """Everything a first start needs on the embedded defaults, then the server."""
+    """Everything a first start needs on the embedded defaults, then the server.
+
+    Also starts a job worker (with its beat schedule) as a child process unless
+    ``--no-worker``: on the embedded default its broker is a SQLite file, nothing to install.
+    """
+    import subprocess
+
     print(f"==> database {settings.database_url}")
     cmd_db_upgrade(settings, args)
     print(f"==> definitions from {settings.definitions_dir}/")
     args.path, args.draft = [], False
     if cmd_sync(settings, args) != 0:
         return 1
-    return cmd_serve(settings, args)
+    if getattr(args, "demo", False):
+        from rounds.demo.command import demo_if_empty
+
+        demo_if_empty(settings)
+    worker = None
+    if not getattr(args, "no_worker", False):
+        print(f"==> job worker and schedule (broker {settings.broker_url})")
+        worker = subprocess.Popen([sys.executable, "-m", "rounds.cli", "worker", "--beat",
+                                   "--concurrency", "1"])
+    try:
+        return cmd_serve(settings, args)
+    finally:
+        if worker is not None:
+            worker.terminate()
+            try:
+                worker.wait(15)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+
+
+def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
+    """A Celery worker for Rounds' jobs (``--beat`` also runs the periodic schedule)."""
+    from rounds.jobs.celery_app import create_celery
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    app = create_celery(settings)
+    argv = ["worker", "--loglevel", args.loglevel, "--concurrency", str(args.concurrency),
+            "--hostname", args.hostname or "rounds@%h"]
+    if args.beat:
+        argv += ["--beat", "--schedule", str(settings.data_dir / "beat-schedule")]
+    app.worker_main(argv)
+    return 0
+
+
+def cmd_beat(settings: Settings, args: argparse.Namespace) -> int:
+    """The periodic schedule alone (run exactly one, beside any number of workers)."""
+    from rounds.jobs.celery_app import create_celery
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    app = create_celery(settings)
+    app.start(["beat", "--loglevel", args.loglevel,
+               "--schedule", str(settings.data_dir / "beat-schedule")])
+    return 0
 
 
 def _print_row_problems(problems: Sequence[Problem]) -> None:
@@ -227,10 +275,25 @@ def parser() -> argparse.ArgumentParser:
                                 "standards, from JSON definitions.")
     sub = p.add_subparsers(dest="command", required=True)
 
-    up = sub.add_parser("up", help="migrate, sync definitions and serve (first start)")
+    up = sub.add_parser("up", help="migrate, sync definitions, start a worker and serve")
     up.add_argument("--host")
     up.add_argument("--port", type=int)
+    up.add_argument("--demo", action="store_true",
+                    help="create the demo city first if the database has no org units")
+    up.add_argument("--no-worker", action="store_true",
+                    help="do not start the job worker (run `rounds worker` yourself)")
     up.set_defaults(fn=cmd_up)
+
+    worker = sub.add_parser("worker", help="run a job worker (Celery)")
+    worker.add_argument("--beat", action="store_true", help="also run the periodic schedule")
+    worker.add_argument("--concurrency", type=int, default=2)
+    worker.add_argument("--loglevel", default="INFO")
+    worker.add_argument("--hostname")
+    worker.set_defaults(fn=cmd_worker)
+
+    beat = sub.add_parser("beat", help="run the periodic schedule (one per installation)")
+    beat.add_argument("--loglevel", default="INFO")
+    beat.set_defaults(fn=cmd_beat)
 
     serve = sub.add_parser("serve", help="run the web server")
     serve.add_argument("--host")

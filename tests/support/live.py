@@ -39,7 +39,7 @@ class LiveServer:
         data_dir.mkdir(parents=True, exist_ok=True)
         self._log_file = self.log.open("w")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "rounds.cli", "up"], env=env, cwd=REPO,
+            [sys.executable, "-m", "rounds.cli", "up", "--no-worker"], env=env, cwd=REPO,
             stdout=self._log_file, stderr=subprocess.STDOUT)
         self._wait()
 

@@ -1,0 +1,98 @@
+"""The Celery application, built from the settings (never at import).
+
+Brokers:
+- embedded default: kombu's SQLAlchemy transport on a SQLite file in the data folder
+  (``sqla+sqlite:///var/jobs.sqlite3``): nothing to install. Its limits: no visibility
+  timeout (a message a killed worker had taken is not redelivered), consumed messages are
+  never deleted, it polls (about a second of latency) and it suits one machine. Rounds
+  copes because every job is also recomputed from the database by the periodic
+  reconciliation.
+- production: Redis (``redis://``) or RabbitMQ (``amqp://``). On Redis an unacknowledged
+  task returns after the visibility timeout; on RabbitMQ when the worker's connection drops.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Coroutine
+from datetime import timedelta
+from typing import Any, TypeVar
+
+from celery import Celery
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from rounds.settings import Settings, load_settings
+
+T = TypeVar("T")
+
+# Slice modules whose tasks the worker loads.
+TASK_MODULES = ["rounds.jobs.maintenance"]
+
+RECONCILE_EVERY = timedelta(minutes=1)
+
+class _ProcessState:
+    """What one process keeps for its jobs: the app, an event loop, database sessions."""
+
+    app: Celery | None = None
+    loop: asyncio.AbstractEventLoop | None = None
+    sessions: async_sessionmaker[AsyncSession] | None = None
+    engine: AsyncEngine | None = None
+    lock = threading.Lock()
+
+
+def create_celery(settings: Settings | None = None) -> Celery:
+    settings = settings or load_settings()
+    app = Celery("rounds", broker=settings.broker_url, include=TASK_MODULES,
+                 set_as_current=True)
+    transport: dict[str, Any] = {}
+    if settings.broker_url.startswith("redis"):
+        # Long enough for the slowest task; an unacked task comes back after this.
+        transport["visibility_timeout"] = 300
+    app.conf.update(
+        task_acks_late=True,               # a task is acknowledged when done, not when taken
+        task_reject_on_worker_lost=True,   # a killed worker's task goes back to the queue
+        worker_prefetch_multiplier=1,      # take one task at a time: less to lose
+        task_ignore_result=True,           # results live in the database, not the broker
+        task_default_retry_delay=5,
+        broker_connection_retry_on_startup=True,
+        broker_transport_options=transport,
+        timezone=settings.timezone,
+        enable_utc=True,
+        beat_schedule={
+            "reconcile": {"task": "rounds.reconcile", "schedule": RECONCILE_EVERY},
+        },
+    )
+    app.conf.rounds_settings = settings
+    _ProcessState.app = app
+    return app
+
+
+def current_app() -> Celery:
+    """The app made by ``create_celery`` in this process (the worker's or the API's)."""
+    return _ProcessState.app if _ProcessState.app is not None else create_celery()
+
+
+# -- running the async services from a task ------------------------------------------------
+
+def run(coro: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine on this worker process's own event loop.
+
+    One loop per process, kept for its life, so the database pool (whose connections belong
+    to a loop) is reused across tasks instead of reconnecting each time.
+    """
+    with _ProcessState.lock:
+        if _ProcessState.loop is None or _ProcessState.loop.is_closed():
+            _ProcessState.loop = asyncio.new_event_loop()
+        return _ProcessState.loop.run_until_complete(coro)
+
+
+def sessions() -> async_sessionmaker[AsyncSession]:
+    """Database sessions for tasks, from the settings the app was made with."""
+    if _ProcessState.sessions is None:
+        from rounds.db import create_engine, session_factory
+
+        settings: Settings = current_app().conf.rounds_settings
+        _ProcessState.engine = create_engine(settings.database_url)
+        _ProcessState.sessions = session_factory(_ProcessState.engine)
+    return _ProcessState.sessions

@@ -1,0 +1,38 @@
+"""Housekeeping tasks and the periodic reconciliation that makes lost messages harmless."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from celery import shared_task
+
+log = logging.getLogger("rounds.jobs")
+
+# Each slice that has work to recompute from the database registers a reconciler:
+# an async function of a session that does what is due and returns how much it did.
+RECONCILERS: list[Any] = []
+
+
+@shared_task(name="rounds.reconcile", acks_late=True)
+def reconcile() -> dict[str, int]:
+    """Do whatever is due according to the database (reminders, escalations, deliveries)."""
+    from rounds.jobs.celery_app import run, sessions
+
+    async def go() -> dict[str, int]:
+        done: dict[str, int] = {}
+        for fn in RECONCILERS:
+            async with sessions()() as db, db.begin():
+                done[fn.__name__] = int(await fn(db))
+        return done
+
+    result = run(go())
+    if any(result.values()):
+        log.info("reconciled: %s", result)
+    return result
+
+
+@shared_task(name="rounds.ping", acks_late=True)
+def ping(value: str) -> str:
+    """A task that only answers: used to check that a worker is there."""
+    return value
