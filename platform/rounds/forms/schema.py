@@ -1,0 +1,305 @@
+"""A standard's or survey's submission body as a JSON Schema (draft 2020-12), for clients.
+
+The body a client sends is ``{"answers": {<item id>: value}, "evidence": {<item id>:
+{"photos": [str], "note": str}}}``. The schema describes the *shape* of every answer that
+is present, as docs/definitions.md's table of item types says. What depends on other
+answers cannot be said in plain JSON Schema without making it unreadable, so it travels in
+the ``x-rounds-rules`` extension (one entry per item that has a rule), for clients to evaluate
+with the same JsonLogic rules the server uses:
+
+- ``required`` lists only the items that are required unconditionally and have no
+  ``visible_if``; everything conditional (``visible_if``, ``required_if``, ``evidence_if``
+  with its ``evidence`` demand, ``calculate``) is in ``x-rounds-rules``;
+- a hidden item's answer is dropped by the server, so errors inside it are not reported;
+- a ``check`` item that is required must be ticked (``true``), as an HTML check box does;
+- ``date`` bounds are ``formatMinimum``/``formatMaximum`` (the vocabulary of ajv-formats),
+  which plain 2020-12 validators ignore and the server checks;
+- calculated items are ``readOnly``: the server computes them and ignores a sent value.
+
+Labels come in the requested language as ``title``/``description`` and in both as
+``x-title``/``x-description`` (and ``x-unit``, ``x-enum-labels``, ``x-labels``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+LANGS = ("zh", "en")
+DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+ITEM_RULE_KEYS = ("visible_if", "required_if", "evidence_if", "calculate")
+DEFAULT_EVIDENCE: dict[str, Any] = {"photo_min": 1, "note": False}
+
+
+def text(value: Any, lang: str) -> str:
+    """A ``{"zh", "en"}`` label in one language (falling back to the other one)."""
+    if isinstance(value, dict):
+        for key in (lang, *LANGS):
+            v = value.get(key)
+            if isinstance(v, str):
+                return v
+        return ""
+    return "" if value is None else str(value)
+
+
+@dataclass(frozen=True)
+class FormItem:
+    """One item of a form, where it sits and what its answer is."""
+
+    item: dict[str, Any]
+    section: str
+    group: FormItem | None = None  # the group whose entries this item is a field of
+
+    @property
+    def id(self) -> str:
+        return str(self.item["id"])
+
+    @property
+    def type(self) -> str:
+        return str(self.item.get("type"))
+
+    @property
+    def title(self) -> Any:
+        return self.item.get("title")
+
+    @property
+    def calculated(self) -> bool:
+        return "calculate" in self.item
+
+    @property
+    def unconditionally_required(self) -> bool:
+        """Required whatever the other answers are (what plain JSON Schema can say)."""
+        # ``required: true`` wins over ``required_if``; only ``visible_if`` can lift it.
+        it = self.item
+        return it.get("required") is True and "visible_if" not in it and not self.calculated
+
+    def entry_items(self) -> list[FormItem]:
+        return [FormItem(sub, self.section, self) for sub in self.item.get("items") or []]
+
+
+def form_items(definition: dict[str, Any]) -> list[FormItem]:
+    """The top-level items of a standard or survey, in order, across its sections."""
+    return [FormItem(item, str(section.get("id")))
+            for section in definition.get("sections") or []
+            for item in section.get("items") or []]
+
+
+def walk(items: list[FormItem]) -> Iterator[FormItem]:
+    for fi in items:
+        yield fi
+        if fi.type == "group":
+            yield from fi.entry_items()
+
+
+def _labels(fi: FormItem, lang: str) -> dict[str, Any]:
+    out: dict[str, Any] = {"title": text(fi.title, lang)}
+    if isinstance(fi.title, dict):
+        out["x-title"] = fi.title
+    help_ = fi.item.get("help")
+    if isinstance(help_, dict):
+        out["description"] = text(help_, lang)
+        out["x-description"] = help_
+    out["x-rounds-type"] = fi.type
+    return out
+
+
+def _counts(item: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if item.get("min_count") is not None:
+        out["minItems"] = item["min_count"]
+    if item.get("max_count") is not None:
+        out["maxItems"] = item["max_count"]
+    return out
+
+
+def _choice_labels(item: dict[str, Any]) -> dict[str, Any]:
+    return {str(c["value"]): c.get("label") for c in item.get("choices") or []}
+
+
+GPS_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "lat": {"type": "number", "minimum": -90, "maximum": 90},
+        "lng": {"type": "number", "minimum": -180, "maximum": 180},
+        "accuracy_m": {"type": "number", "minimum": 0},
+    },
+    "required": ["lat", "lng"],
+    "additionalProperties": False,
+}
+NA_LABEL = {"zh": "不适用", "en": "not applicable"}
+YES_NO_LABELS = {"yes": {"zh": "是", "en": "yes"}, "no": {"zh": "否", "en": "no"}}
+
+
+def value_schema(fi: FormItem, lang: str = "zh") -> dict[str, Any]:
+    """The shape of one answer, without labels."""
+    item, t = fi.item, fi.type
+    if t == "check":
+        s: dict[str, Any] = {"type": "boolean"}
+        if fi.unconditionally_required:
+            s["const"] = True
+        return s
+    if t == "yes_no":
+        values = ["yes", "no", "na"] if item.get("allow_na") else ["yes", "no"]
+        labels = {**YES_NO_LABELS, "na": NA_LABEL}
+        return {"enum": values, "x-enum-labels": {v: labels[v] for v in values}}
+    if t == "scale":
+        s = {"type": "integer", "minimum": item.get("min"), "maximum": item.get("max")}
+        s = {k: v for k, v in s.items() if v is not None}
+        extra: dict[str, Any] = {}
+        if item.get("labels"):
+            extra["x-labels"] = item["labels"]
+        if item.get("allow_na"):
+            return {"anyOf": [s, {"const": "na"}], **extra}
+        return {**s, **extra}
+    if t == "number":
+        s = {"type": "integer" if item.get("integer") else "number"}
+        if item.get("min") is not None:
+            s["minimum"] = item["min"]
+        if item.get("max") is not None:
+            s["maximum"] = item["max"]
+        if item.get("unit") is not None:
+            s["x-unit"] = item["unit"]
+        return s
+    if t == "text":
+        s = {"type": "string"}
+        for key, kw in (("min_length", "minLength"), ("max_length", "maxLength"),
+                        ("pattern", "pattern")):
+            if item.get(key) is not None:
+                s[kw] = item[key]
+        return s
+    if t == "single_choice":
+        return {"enum": [c["value"] for c in item.get("choices") or []],
+                "x-enum-labels": _choice_labels(item)}
+    if t == "multiple_choice":
+        return {"type": "array", "items": {"enum": [c["value"] for c in item.get("choices") or []]},
+                "uniqueItems": True, **_counts(item), "x-enum-labels": _choice_labels(item)}
+    if t == "date":
+        s = {"type": "string", "format": "date", "pattern": DATE_PATTERN}
+        if item.get("min") is not None:
+            s["formatMinimum"] = item["min"]
+        if item.get("max") is not None:
+            s["formatMaximum"] = item["max"]
+        return s
+    if t == "photo":
+        return {"type": "array", "items": {"type": "string", "minLength": 1}, **_counts(item)}
+    if t == "gps":
+        return dict(GPS_SCHEMA)
+    if t == "signature":
+        return {"type": "string", "minLength": 1}
+    if t == "group":
+        return {"type": "array", **_counts(item), "items": entry_schema(fi, lang)}
+    return {}
+
+
+def _properties(items: list[FormItem], lang: str) -> dict[str, Any]:
+    props: dict[str, Any] = {}
+    for fi in items:
+        s = {**_labels(fi, lang), **value_schema(fi, lang)}
+        if fi.calculated:
+            s["readOnly"] = True
+        props[fi.id] = s
+    return props
+
+
+def _required(items: list[FormItem]) -> list[str]:
+    return [fi.id for fi in items if fi.unconditionally_required]
+
+
+def entry_evidence_pattern(items: list[FormItem]) -> str | None:
+    """Evidence for a group entry's item is keyed ``<group id>/<entry index>/<item id>``."""
+    keys = [f"{fi.id}/[0-9]+/{sub.id}" for fi in items if fi.type == "group"
+            for sub in fi.entry_items() if "evidence_if" in sub.item]
+    return f"^({'|'.join(keys)})$" if keys else None
+
+
+def entry_schema(group: FormItem, lang: str = "zh") -> dict[str, Any]:
+    subs = group.entry_items()
+    s: dict[str, Any] = {"type": "object", "properties": _properties(subs, lang)}
+    if group.item.get("entry_title") is not None:
+        s["title"] = text(group.item["entry_title"], lang)
+        s["x-title"] = group.item["entry_title"]
+    required = _required(subs)
+    if required:
+        s["required"] = required
+    s["additionalProperties"] = False
+    return s
+
+
+def evidence_demand(item: dict[str, Any]) -> dict[str, Any]:
+    """What ``evidence_if`` asks for, defaults filled in."""
+    return {**DEFAULT_EVIDENCE, **(item.get("evidence") or {})}
+
+
+def _rules_of(fi: FormItem) -> dict[str, Any]:
+    it = fi.item
+    out: dict[str, Any] = {k: it[k] for k in ITEM_RULE_KEYS if k in it}
+    if "evidence_if" in it:
+        out["evidence"] = evidence_demand(it)
+    if out and ("visible_if" in it or "required_if" in it):
+        out["required"] = it.get("required") is True
+    if fi.type == "group":
+        entry = {sub.id: r for sub in fi.entry_items() if (r := _rules_of(sub))}
+        if entry:
+            out["entry"] = entry
+    return out
+
+
+def rules_extension(items: list[FormItem]) -> dict[str, Any]:
+    """``x-rounds-rules``: every item's conditional rules, keyed by item id.
+
+    Rules read the answers by item id, calculated values the same way and ``ctx``; the rules
+    of a group's entry fields (under ``entry``) read that entry's answers.
+    """
+    return {fi.id: r for fi in items if (r := _rules_of(fi))}
+
+
+EVIDENCE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "photos": {"type": "array", "items": {"type": "string", "minLength": 1}},
+        "note": {"type": "string"},
+    },
+    "additionalProperties": False,
+}
+
+
+def answers_schema(definition: dict[str, Any], lang: str = "zh") -> dict[str, Any]:
+    """The JSON Schema (2020-12) of a submission body for ``definition``.
+
+    ``lang`` picks the language of ``title``/``description``; both languages are always in
+    ``x-title``/``x-description``.
+    """
+    items = form_items(definition)
+    answers: dict[str, Any] = {"type": "object", "properties": _properties(items, lang)}
+    required = _required(items)
+    if required:
+        answers["required"] = required
+    answers["additionalProperties"] = False
+    evidence = {
+        "type": "object",
+        "description": text({"zh": "佐证：照片和说明，按项目",
+                             "en": "Evidence: photos and a note, by item"}, lang),
+        "properties": {fi.id: EVIDENCE_SCHEMA for fi in items},
+        "additionalProperties": False,
+    }
+    pattern = entry_evidence_pattern(items)
+    if pattern:
+        evidence["patternProperties"] = {pattern: EVIDENCE_SCHEMA}
+    out: dict[str, Any] = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": f"https://rounds.dev/forms/{definition.get('id')}/answers.json",
+        "title": text(definition.get("title"), lang),
+        "x-title": definition.get("title"),
+    }
+    if isinstance(definition.get("description"), dict):
+        out["description"] = text(definition["description"], lang)
+        out["x-description"] = definition["description"]
+    out.update({
+        "type": "object",
+        "properties": {"answers": answers, "evidence": evidence},
+        "required": ["answers"],
+        "additionalProperties": False,
+        "x-rounds-rules": rules_extension(items),
+    })
+    return out

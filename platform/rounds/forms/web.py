@@ -1,0 +1,81 @@
+"""API handlers of the forms engine: a form's JSON Schema, and checking a body without storing it.
+
+Thin: each handler reads a definition version from the store and hands the raw body bytes
+to the compiled form (cached by content hash), so the msgspec fast path decodes bytes.
+An invalid body raises ``SubmissionInvalid``, which the app maps to a 422 problem listing
+every error. Both routes are public, like the definitions they are made from.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+import msgspec
+from litestar import Controller, Request, get, post
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from rounds.errors import NotFound
+from rounds.forms.compiled import CompiledForm, compile_form, normalize_lang
+from rounds.rules.scoring import explain_text
+from rounds.runtime.access import Principal
+from rounds.runtime.definitions import service
+from rounds.runtime.definitions.models import DefinitionVersion
+
+FORM_KINDS = ("standard", "survey")
+
+
+async def _form(db: AsyncSession, definition_id: str, version: str | None
+                ) -> tuple[DefinitionVersion, CompiledForm]:
+    v = await service.get_version(db, definition_id, version)
+    kind = v.content.get("kind")
+    if kind not in FORM_KINDS:
+        raise NotFound(f"{definition_id!r} is a {kind}, not a standard or survey")
+    return v, compile_form(v.content, v.content_hash)
+
+
+def _version(v: DefinitionVersion) -> dict[str, Any]:
+    return {"number": v.number, "content_hash": v.content_hash}
+
+
+class FormsController(Controller):
+    path = "/api/forms"
+    tags = ("forms",)
+    opt = {"public": True}  # noqa: RUF012 - Litestar reads it as a plain dict
+
+    @get("/{definition_id:str}/schema",
+         summary="The JSON Schema (2020-12) of a submission body for a standard or survey",
+         description="`version`: a number or content hash (default: the current version). "
+         "`lang`: zh or en, for titles. Conditional rules are in `x-rounds-rules`.")
+    async def schema(self, db: AsyncSession, definition_id: str, version: str | None = None,
+                     lang: str = "zh") -> dict[str, Any]:
+        v, form = await _form(db, definition_id, version)
+        return {**form.schema(lang), "x-rounds-version": _version(v)}
+
+    @post("/{definition_id:str}/check", status_code=200,
+          summary="Validate and score a submission body without storing it",
+          description="Body: {answers, evidence}. 200 with the score, its explanation, failed "
+          "items and alerts; 422 listing every error with its JSON pointer, in `lang`.")
+    async def check(self, *, request: Request[Any, Any, Any], db: AsyncSession,
+                    maybe_principal: Principal | None, definition_id: str,
+                    version: str | None = None, lang: str = "zh") -> dict[str, Any]:
+        body = await request.body()
+        v, form = await _form(db, definition_id, version)
+        now = datetime.datetime.now(datetime.UTC)
+        ctx: dict[str, Any] = {"now": now.isoformat(), "today": now.date().isoformat()}
+        if maybe_principal is not None:
+            ctx["user"] = {"id": maybe_principal.user_id, "role": maybe_principal.role_id}
+        lang = normalize_lang(lang)
+        ev = form.validate(body, ctx, lang).evaluation
+        return {
+            "valid": True, "definition_id": v.definition_id, "version": _version(v),
+            "score": msgspec.to_builtins(ev.score),
+            "explanation": explain_text(ev, lang),
+            "failed": msgspec.to_builtins(ev.failed),
+            "alerts": msgspec.to_builtins(ev.alerts),
+            "answers": ev.answers, "calculated": ev.calculated,
+        }
+
+
+def api_handlers() -> list[Any]:
+    return [FormsController]
