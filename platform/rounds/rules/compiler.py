@@ -512,8 +512,9 @@ class _Codegen:
             return None
         if any(isinstance(p.expr, ast.Constant) and p.kind != want for p in parts):
             return None  # a literal of another kind: the fast path could never run
-        if op == "/" and not (isinstance(parts[1].expr, ast.Constant) and parts[1].expr.value):
-            return None  # only a literal, non-zero divisor
+        # A divisor that is not a non-zero literal is tested for zero too (the helper raises).
+        zero_test = op == "/" and not (isinstance(parts[1].expr, ast.Constant)
+                                       and parts[1].expr.value)
         helper = _DATA_OPS[op][0]
         held = [self.hold(p) for p in parts]
         pyops: dict[str, ast.operator] = {"+": ast.Add(), "-": ast.Sub(), "*": ast.Mult()}
@@ -522,6 +523,9 @@ class _Codegen:
         def guarded(ex: list[ast.expr], fast: ast.expr) -> ast.expr:
             guards = [_is_class(x, "_str") if want == STR else _is_number(x)
                       for x, p in zip(ex, held, strict=True) if p.kind != want]
+            if zero_test:
+                guards.append(ast.Compare(left=ex[1], ops=[ast.NotEq()],
+                                          comparators=[_const(0)]))
             if not guards:
                 return fast
             test = guards[0] if len(guards) == 1 else ast.BoolOp(op=ast.And(), values=guards)
@@ -538,7 +542,7 @@ class _Codegen:
                 raw.append(guarded(ex, bare))
                 fast = self.normalised(bare)
             elif op == "/":
-                fast = _call("_checked", ast.BinOp(left=ex[0], op=ast.Div(), right=ex[1]))
+                fast = self.normalised(ast.BinOp(left=ex[0], op=ast.Div(), right=ex[1]))
             else:  # max / min, as Python's max(a, b) and min(a, b) choose
                 cmp = ast.Gt() if op == "max" else ast.Lt()
                 fast = ast.IfExp(test=ast.Compare(left=ex[1], ops=[cmp], comparators=[ex[0]]),
