@@ -57,7 +57,10 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
             cur.close()
 
         return engine
-    return create_async_engine(url, echo=echo, pool_pre_ping=True)
+    # Enough pooled connections for a busy API process, so bursts reuse connections instead
+    # of opening and closing overflow ones.
+    return create_async_engine(url, echo=echo, pool_pre_ping=True, pool_size=20,
+                               max_overflow=20)
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -167,6 +167,7 @@ def upgrade() -> None:
     with op.batch_alter_table('visits', schema=None) as batch_op:
         batch_op.create_index('ix_visits_site_at', ['site_id', 'checked_in_at'], unique=False)
         batch_op.create_index('ix_visits_user_open', ['user_id', 'checked_out_at'], unique=False)
+        batch_op.create_index('uq_visits_user_open', ['user_id'], unique=True, sqlite_where=sa.text('checked_out_at IS NULL'), postgresql_where=sa.text('checked_out_at IS NULL'))
 
     op.create_table('submissions',
     sa.Column('id', sa.String(length=36), nullable=False),
@@ -212,9 +213,22 @@ def upgrade() -> None:
     with op.batch_alter_table('failed_items', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_failed_items_submission_id'), ['submission_id'], unique=False)
 
+    op.create_table('submission_photos',
+    sa.Column('submission_id', sa.String(length=36), nullable=False),
+    sa.Column('photo_id', sa.String(length=36), nullable=False),
+    sa.ForeignKeyConstraint(['photo_id'], ['photos.id'], name=op.f('fk_submission_photos_photo_id_photos')),
+    sa.ForeignKeyConstraint(['submission_id'], ['submissions.id'], name=op.f('fk_submission_photos_submission_id_submissions')),
+    sa.PrimaryKeyConstraint('submission_id', 'photo_id', name=op.f('pk_submission_photos'))
+    )
+    with op.batch_alter_table('submission_photos', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_submission_photos_photo_id'), ['photo_id'], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('submission_photos', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_submission_photos_photo_id'))
+
+    op.drop_table('submission_photos')
     with op.batch_alter_table('failed_items', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_failed_items_submission_id'))
 
@@ -226,6 +240,7 @@ def downgrade() -> None:
 
     op.drop_table('submissions')
     with op.batch_alter_table('visits', schema=None) as batch_op:
+        batch_op.drop_index('uq_visits_user_open', sqlite_where=sa.text('checked_out_at IS NULL'), postgresql_where=sa.text('checked_out_at IS NULL'))
         batch_op.drop_index('ix_visits_user_open')
         batch_op.drop_index('ix_visits_site_at')
 

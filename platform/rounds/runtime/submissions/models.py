@@ -5,7 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, DateTime, Float, ForeignKey, Index, Integer, String
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    PrimaryKeyConstraint,
+    String,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from rounds.db import Base, utcnow
@@ -51,3 +60,14 @@ class FailedItem(Base):
     severity: Mapped[str] = mapped_column(String(16))
     site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class SubmissionPhoto(Base):
+    """A photo a submission refers to (in an answer or its evidence): who may see a photo
+    follows from the submissions that use it."""
+
+    __tablename__ = "submission_photos"
+    __table_args__ = (PrimaryKeyConstraint("submission_id", "photo_id"),)
+
+    submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id"))
+    photo_id: Mapped[str] = mapped_column(ForeignKey("photos.id"), index=True)

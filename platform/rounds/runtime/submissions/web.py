@@ -1,7 +1,73 @@
-"""HTTP handlers of the submissions slice (being written)."""
+"""HTTP handlers of the submissions slice (and of photos, which submissions refer to)."""
 
+from __future__ import annotations
+
+from dataclasses import asdict
 from typing import Any
+
+import msgspec
+from litestar import Controller, Request, Response, get, post
+from litestar.params import Parameter
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from rounds.runtime.access import Principal
+from rounds.runtime.storage import web as storage_web
+from rounds.runtime.submissions import service
+
+_JSON = "application/json"
+
+
+class SubmissionPage(msgspec.Struct):
+    items: list[dict[str, Any]]
+    total: int
+    page: int
+    per_page: int
+
+
+def json_response(body: Any, status: int) -> Response[bytes]:
+    # Sorted keys: a retry's 200 is byte for byte the first answer's 201, whatever order the
+    # database (JSONB) gives the stored documents back in.
+    return Response(msgspec.json.encode(body, order="sorted"), status_code=status,
+                    media_type=_JSON)
+
+
+class SubmissionController(Controller):
+    path = "/api/submissions"
+    tags = ("submissions",)
+
+    @post("/", summary="Submit a filled form: validated, scored and stored once per id",
+          description="Body: {id (a UUID the client makes), definition_id, version (the "
+          "content hash of the version filled), visit_id (required for standards), answers, "
+          "evidence}. 201 with the score, its explanation, alerts and failed items; a retry "
+          "with the same id and content gets 200 and the same document; the same id with "
+          "other content 409; invalid answers 422 listing every error with its JSON pointer.",
+          responses=None)
+    async def submit(self, request: Request[Any, Any, Any], principal: Principal
+                     ) -> Response[bytes]:
+        raw = await request.body()
+        outcome = await service.submit(request.app.state.sessions, principal, raw,
+                                       lang=principal.language,
+                                       tz=request.app.state.settings.tz)
+        return json_response(outcome.body, 201 if outcome.created else 200)
+
+    @get("/mine", summary="My submissions, newest first")
+    async def mine(self, db: AsyncSession, principal: Principal,
+                   definition_id: str | None = None,
+                   page: int = Parameter(default=1, ge=1),
+                   per_page: int = Parameter(default=50, ge=1, le=200)) -> SubmissionPage:
+        items, total = await service.my_submissions(
+            db, principal, definition_id=definition_id, limit=per_page,
+            offset=(page - 1) * per_page)
+        return SubmissionPage(items=[asdict(i) for i in items],
+                              total=total, page=page, per_page=per_page)
+
+    @get("/{submission_id:str}", summary="A submission with its score, explanation, alerts "
+                                         "and failed items")
+    async def one(self, db: AsyncSession, principal: Principal, submission_id: str
+                  ) -> Response[bytes]:
+        return json_response(await service.get_submission(db, principal, submission_id), 200)
 
 
 def handlers() -> list[Any]:
-    return []
+    # Photos are wired here: they exist for submissions (answers and evidence refer to them).
+    return [SubmissionController, *storage_web.handlers()]

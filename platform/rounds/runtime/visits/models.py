@@ -14,6 +14,7 @@ from sqlalchemy import (
     Integer,
     String,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -42,7 +43,13 @@ class Visit(Base):
 
     __tablename__ = "visits"
     __table_args__ = (Index("ix_visits_user_open", "user_id", "checked_out_at"),
-                      Index("ix_visits_site_at", "site_id", "checked_in_at"))
+                      Index("ix_visits_site_at", "site_id", "checked_in_at"),
+                      # At most one open visit per person, enforced by the database so two
+                      # check-ins racing each other cannot both win (partial index: SQLite
+                      # and PostgreSQL both have them).
+                      Index("uq_visits_user_open", "user_id", unique=True,
+                            sqlite_where=text("checked_out_at IS NULL"),
+                            postgresql_where=text("checked_out_at IS NULL")))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))

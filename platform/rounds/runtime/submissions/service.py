@@ -1,0 +1,599 @@
+"""Submissions: a filled form validated, scored and stored exactly once.
+
+The write path, in the order it runs (``submit``):
+
+1. **Decode** with msgspec; ``answers`` and ``evidence`` stay raw bytes (``msgspec.Raw``)
+   and go as they are to the compiled form, whose fast path decodes and checks them in one
+   pass. The content hash of the body (canonical JSON) is what tells a retry from a reuse.
+2. **The compiled form** of the version the client names (its content hash: the server
+   never validates against a version the user did not see) comes from a cache kept for the
+   life of the process, keyed by ``(engine, definition_id, content_hash)``: a published
+   version never changes, so the database is asked only on a miss. The role's forms are
+   cached as long as a principal is.
+3. **One read** (AUTOCOMMIT on PostgreSQL: no BEGIN/ROLLBACK around it): the user's open
+   visit and its site (the rules' ``ctx``), with the count of the referenced photos the user
+   uploaded. The connection goes back to the pool before the CPU work.
+4. **Validate, score, alerts** (CPU only), then the rows are built and the JSON documents
+   encoded with msgspec (several times faster than ``json.dumps``).
+5. **One short write transaction** with prebuilt SQLAlchemy Core statements:
+   ``INSERT ... ON CONFLICT (id) DO NOTHING RETURNING id``; when nothing comes back the id
+   exists, and the stored ``body_hash`` and submitter decide between a retry (200, the
+   stored result) and a reuse of the id for other content (409). Failed items and photo
+   links follow (``executemany``) in the same transaction, so a failure anywhere before the
+   commit leaves nothing. On SQLite the writers of this process queue on a lock instead of
+   polling the database's busy timeout.
+
+The id comes from the client (a UUID), which makes a retry after a lost response safe: 50
+copies racing each other all end with one row (the primary key decides), and every one of
+them gets the same document (built from the stored row, keys sorted).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, tzinfo
+from typing import Any, cast
+
+import msgspec
+from sqlalchemy import Table, bindparam, func, insert, or_, select
+from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+)
+
+from rounds.db import utcnow
+from rounds.errors import Conflict, InvalidInput, NotFound, Problem, RoundsError
+from rounds.forms.compiled import CompiledForm, SubmissionInvalid, compile_form, pointer
+from rounds.rules.scoring import Evaluation, Failure, Score, explain_text
+from rounds.runtime.access import Forbidden, Principal, site_scope
+from rounds.runtime.definitions.models import PUBLISHED, DefinitionVersion
+from rounds.runtime.people.auth import PRINCIPAL_TTL_S, role_content
+from rounds.runtime.sites.models import Site
+from rounds.runtime.sql import EncodedJSON, insert_or_nothing, writer_lock
+from rounds.runtime.storage.models import Photo
+from rounds.runtime.storage.service import unowned_photos
+from rounds.runtime.submissions.models import FailedItem, Submission, SubmissionPhoto
+from rounds.runtime.visits.models import Visit
+
+FORM_KINDS = ("standard", "survey")
+_SUBMISSIONS = cast(Table, Submission.__table__)
+_FAILED_ITEMS = cast(Table, FailedItem.__table__)
+_PHOTO_LINKS = cast(Table, SubmissionPhoto.__table__)
+
+
+class SubmissionIdConflict(Conflict):
+    code = "submission_id_conflict"
+    title = "This submission id was used for other content"
+
+
+# -- the body ------------------------------------------------------------------------------------
+
+class Envelope(msgspec.Struct, forbid_unknown_fields=True):
+    """A submission body. ``answers``/``evidence`` are left raw: the compiled form decodes
+    them (its own Structs check them while decoding)."""
+
+    id: uuid.UUID
+    definition_id: str
+    version: str  # the content hash of the version the client filled
+    answers: msgspec.Raw
+    evidence: msgspec.Raw = msgspec.Raw(b"")
+    visit_id: int | None = None
+
+
+_decode_envelope = msgspec.json.Decoder(Envelope).decode
+_FIELDS = {"id": "a UUID the client made for this submission",
+           "definition_id": "the standard's or survey's id",
+           "version": "the content hash of the version you filled",
+           "answers": "an object: item id → answer",
+           "evidence": "an object: item id → {photos, note}",
+           "visit_id": "the id of your open visit"}
+
+
+def _envelope_problems(raw: bytes) -> list[Problem]:
+    """Every problem of a body's envelope (msgspec stops at the first one)."""
+    try:
+        doc = msgspec.json.decode(raw)
+    except msgspec.DecodeError as e:
+        return [Problem("", f"the body is not valid JSON ({e})", "invalid_json", "body")]
+    if not isinstance(doc, dict):
+        return [Problem("", "the body must be a JSON object", "type", "body")]
+    out: list[Problem] = []
+
+    def bad(name: str, code: str = "type") -> None:
+        out.append(Problem(f"/{name}", f"{name}: expected {_FIELDS[name]}", code, "body"))
+
+    for name in ("id", "definition_id", "version", "answers"):
+        if name not in doc:
+            bad(name, "required")
+    if "id" in doc:
+        try:
+            uuid.UUID(str(doc["id"]))
+        except ValueError:
+            bad("id")
+    for name in ("definition_id", "version"):
+        if name in doc and not isinstance(doc[name], str):
+            bad(name)
+    for name in ("answers", "evidence"):
+        if name in doc and not isinstance(doc[name], dict):
+            bad(name)
+    visit = doc.get("visit_id")
+    if visit is not None and (not isinstance(visit, int) or isinstance(visit, bool)):
+        bad("visit_id")
+    for name in doc:
+        if name not in _FIELDS:
+            out.append(Problem(pointer([name]), f"{name!r} is not a field of a "
+                               f"submission; fields: {', '.join(_FIELDS)}", "unknown_field",
+                               "body"))
+    return out or [Problem("", "the body is not a valid submission", "invalid", "body")]
+
+
+def decode(raw: bytes) -> Envelope:
+    try:
+        return _decode_envelope(raw)
+    except (msgspec.ValidationError, msgspec.DecodeError):
+        problems = _envelope_problems(raw)
+        n = len(problems)
+        raise SubmissionInvalid(f"the submission has {n} problem{'s' if n != 1 else ''}",
+                                problems) from None
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """A decoded body: the envelope, the answers and evidence as sent, and the content hash."""
+
+    env: Envelope
+    answers: Any
+    evidence: Any
+    digest: str
+
+
+def parse(raw: bytes) -> Parsed:
+    env = decode(raw)
+    answers = msgspec.json.decode(env.answers)
+    evidence = msgspec.json.decode(env.evidence) if len(env.evidence) else {}
+    # SHA-256 of the content in canonical form (keys sorted, no spaces): a retry that
+    # re-serialises the same content differently is still the same content.
+    canonical = msgspec.json.encode(
+        [env.definition_id, env.version, env.visit_id, answers, evidence], order="sorted")
+    return Parsed(env, answers, evidence, hashlib.sha256(canonical).hexdigest())
+
+
+def form_body(env: Envelope) -> bytes:
+    """The part of the body the compiled form validates, without decoding it again."""
+    if len(env.evidence):
+        return b'{"answers":' + bytes(env.answers) + b',"evidence":' + bytes(env.evidence) + b"}"
+    return b'{"answers":' + bytes(env.answers) + b"}"
+
+
+# -- compiled forms, cached forever per published version ----------------------------------------
+
+@dataclass(frozen=True)
+class FormVersion:
+    definition_id: str
+    content_hash: str
+    version_id: int
+    number: int
+    kind: str
+    site_kinds: frozenset[str] | None
+    form: CompiledForm
+
+
+# Keyed by the engine too: version ids belong to one database (tests use several at once).
+_forms: dict[tuple[Any, str, str], FormVersion] = {}
+
+
+class UnknownVersion(InvalidInput):
+    code = "unknown_version"
+    title = "Unknown definition version"
+
+
+async def form_version(db: AsyncSession, definition_id: str, content_hash: str
+                       ) -> FormVersion:
+    """The compiled form of a published standard or survey version (cached forever)."""
+    key = (db.bind, definition_id, content_hash)
+    hit = _forms.get(key)
+    if hit is not None:
+        return hit
+    v = (await db.execute(select(DefinitionVersion).where(
+        DefinitionVersion.definition_id == definition_id,
+        DefinitionVersion.content_hash == content_hash))).scalar_one_or_none()
+    if v is None or v.status != PUBLISHED:
+        raise UnknownVersion(
+            f"no published version {content_hash[:12]!r} of {definition_id!r}",
+            [Problem("/version", "send the content hash of a published version of the form "
+                     "(GET /api/definitions/{id} gives the current one)", "unknown_version",
+                     "body")])
+    kind = str(v.content.get("kind"))
+    if kind not in FORM_KINDS:
+        raise InvalidInput(f"{definition_id!r} is a {kind}, not a standard or survey", [
+            Problem("/definition_id", "not a standard or survey", "not_a_form", "body")])
+    kinds = v.content.get("site_kinds")
+    entry = FormVersion(definition_id=definition_id, content_hash=v.content_hash,
+                        version_id=v.id, number=v.number, kind=kind,
+                        site_kinds=frozenset(kinds) if kinds is not None else None,
+                        form=compile_form(v.content, v.content_hash))
+    _forms[key] = entry
+    return entry
+
+
+_role_forms: dict[tuple[Any, str], tuple[float, frozenset[str]]] = {}
+
+
+async def role_forms(db: AsyncSession, role_id: str) -> frozenset[str]:
+    """The standards and surveys a role works with; kept as long as a cached principal
+    (a role's new version takes effect as late as a changed role does)."""
+    key = (db.bind, role_id)
+    hit = _role_forms.get(key)
+    if hit is not None and hit[0] > time.monotonic():
+        return hit[1]
+    role = await role_content(db, role_id)
+    ids = frozenset([*(role.get("standards") or []), *(role.get("surveys") or [])])
+    _role_forms[key] = (time.monotonic() + PRINCIPAL_TTL_S, ids)
+    return ids
+
+
+# -- what gets stored ----------------------------------------------------------------------------
+
+def photo_refs(form: CompiledForm, answers: Any, evidence: Any) -> dict[str, str]:
+    """JSON pointer → photo id, for every photo an answer or an evidence entry refers to."""
+    refs: dict[str, str] = {}
+    if not isinstance(answers, dict):
+        return refs
+
+    def add(path: tuple[str | int, ...], ids: Any) -> None:
+        if isinstance(ids, list):
+            for i, pid in enumerate(ids):
+                refs[pointer((*path, i))] = str(pid)
+
+    for fi in form.items:
+        value = answers.get(fi.id)
+        if fi.type == "photo":
+            add(("answers", fi.id), value)
+        elif fi.type == "group" and isinstance(value, list):
+            subs = [s.id for s in fi.entry_items() if s.type == "photo"]
+            for n, entry in enumerate(value):
+                if isinstance(entry, dict):
+                    for s in subs:
+                        add(("answers", fi.id, n, s), entry.get(s))
+    for key, entry in (evidence.items() if isinstance(evidence, dict) else ()):
+        if isinstance(entry, dict):
+            add(("evidence", key, "photos"), entry.get("photos"))
+    return refs
+
+
+def stored_evaluation(ev: Evaluation) -> dict[str, Any]:
+    """What is kept of an evaluation: the score with its explanation (``score.items``: how
+    each item counted and which rule decided it), failed items, alerts, calculated values."""
+    data: dict[str, Any] = msgspec.to_builtins({
+        "score": ev.score, "failed": ev.failed, "alerts": ev.alerts,
+        "calculated": ev.calculated, "errors": ev.errors})
+    return data
+
+
+def explanation_text(score: Any, lang: str) -> str:
+    """The stored score explained in a few lines (built on reading: it is not stored, and
+    the write path does not pay for it)."""
+    sc = msgspec.convert(score, Score)
+    ev = Evaluation(definition="", answers={}, calculated={}, visible={}, required={},
+                    evidence={}, entries=[], failed=[], score=sc, alerts=[], errors=[])
+    return explain_text(ev, lang)
+
+
+def failed_item_rows(submission_id: str, failed: list[Failure], site_id: int | None,
+                     at: datetime) -> list[dict[str, Any]]:
+    """One row per failed item: the seeds of issues."""
+    return [{"submission_id": submission_id, "item_id": f.item, "severity": f.severity,
+             "site_id": site_id, "created_at": at} for f in failed]
+
+
+def _aware(at: datetime) -> datetime:
+    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+
+
+def render(row: Mapping[Any, Any], version_number: int) -> dict[str, Any]:
+    """The API's view of a stored submission, built from the row alone, so that the first
+    answer (201) and every retry (200) are the same document."""
+    ev = row["evaluation"]
+    return {
+        "id": row["id"], "definition_id": row["definition_id"],
+        "version": row["content_hash"], "version_number": version_number,
+        "user_id": row["user_id"], "site_id": row["site_id"], "visit_id": row["visit_id"],
+        "submitted_at": _aware(row["submitted_at"]).isoformat(),
+        "score": ev["score"], "alerts": ev["alerts"],
+        "failed_items": ev["failed"], "calculated": ev["calculated"],
+        "rule_errors": ev["errors"], "answers": row["answers"], "evidence": row["evidence"],
+    }
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """``created``: stored now (201); else the stored result of an earlier try (200)."""
+
+    created: bool
+    body: dict[str, Any]
+
+
+_STORED_COLUMNS = (*_SUBMISSIONS.c, DefinitionVersion.number)
+
+
+async def _stored(db: AsyncSession | AsyncConnection, submission_id: str
+                  ) -> Mapping[Any, Any] | None:
+    row = (await db.execute(select(*_STORED_COLUMNS).join(
+        DefinitionVersion, DefinitionVersion.id == _SUBMISSIONS.c.version_id).where(
+        _SUBMISSIONS.c.id == submission_id))).mappings().first()
+    return row
+
+
+def _replay(stored: Mapping[Any, Any], principal: Principal, digest: str) -> Outcome:
+    if stored["user_id"] != principal.user_id or stored["body_hash"] != digest:
+        raise SubmissionIdConflict(
+            f"submission {stored['id']} exists with other content; a new submission needs "
+            "a new id (a retry must send exactly the same content)")
+    return Outcome(False, render(stored, stored["number"]))
+
+
+# -- submitting ----------------------------------------------------------------------------------
+
+def _may_submit(principal: Principal, kind: str | None = None) -> bool:
+    if principal.can("submission.create"):
+        return True
+    return kind in (None, "survey") and principal.can("survey.respond")
+
+
+def _encode(doc: Any) -> str:
+    return msgspec.json.encode(doc).decode()
+
+
+def _engine(sessions: async_sessionmaker[AsyncSession]) -> AsyncEngine:
+    bind = sessions.kw["bind"]
+    assert isinstance(bind, AsyncEngine)
+    return bind
+
+
+async def submit(sessions: async_sessionmaker[AsyncSession], principal: Principal, raw: bytes,
+                 *, lang: str = "zh", now: datetime | None = None,
+                 tz: tzinfo = UTC) -> Outcome:
+    """Validate, score and store a submission body, once (see the module's notes)."""
+    if not _may_submit(principal):
+        raise Forbidden(f"your role ({principal.role_id}) may not submit forms")
+    parsed = parse(raw)
+    try:
+        return await _submit(sessions, principal, parsed, lang=lang, now=now or utcnow(),
+                             tz=tz)
+    except SubmissionIdConflict:
+        raise
+    except RoundsError:
+        # Refused now, but maybe stored by an earlier try (the visit was closed since, a
+        # rule reads the time...): a retry of stored content still gets the stored result.
+        async with _engine(sessions).connect() as conn:
+            stored = await _stored(conn, str(parsed.env.id))
+        if stored is not None:
+            return _replay(stored, principal, parsed.digest)
+        raise
+
+
+def _invalid(problems: list[Problem]) -> SubmissionInvalid:
+    n = len(problems)
+    return SubmissionInvalid(f"the submission has {n} problem{'s' if n != 1 else ''}",
+                             problems)
+
+
+async def _form_for(sessions: async_sessionmaker[AsyncSession], engine: AsyncEngine,
+                    principal: Principal, env: Envelope) -> FormVersion:
+    """The compiled form, checked against the role; from the caches, the database only on
+    a miss."""
+    fv = _forms.get((engine, env.definition_id, env.version))
+    role = _role_forms.get((engine, principal.role_id))
+    allowed = role[1] if role is not None and role[0] > time.monotonic() else None
+    if fv is None or allowed is None:
+        async with sessions() as db:
+            fv = fv or await form_version(db, env.definition_id, env.version)
+            allowed = allowed or await role_forms(db, principal.role_id)
+    if not _may_submit(principal, fv.kind):
+        raise Forbidden(f"your role ({principal.role_id}) may not submit a {fv.kind}")
+    if env.definition_id not in allowed:
+        raise Forbidden(f"{env.definition_id!r} is not among the forms of your role "
+                        f"({principal.role_id})")
+    return fv
+
+
+# Statements built once: building and cache-keying a statement costs more Python time than
+# executing a cached one.
+_V, _S, _P = Visit.__table__.c, Site.__table__.c, Photo.__table__.c
+_OWNED = select(func.count()).where(
+    _P.id.in_(bindparam("photo_ids", expanding=True)),
+    _P.uploaded_by == bindparam("user_id")).scalar_subquery().label("owned")
+_AT_VISIT = select(_V.id, _V.checked_out_at, _V.method, _V.distance_m, _V.flagged,
+                   _S.id.label("site_id"), _S.site_kind, _S.attributes).select_from(
+    Visit.__table__.join(Site.__table__, _S.id == _V.site_id)).where(
+    _V.id == bindparam("visit_id"), _V.user_id == bindparam("user_id"))
+_AT_SITE = select(_S.id.label("site_id"), _S.site_kind, _S.attributes).where(
+    _S.id == bindparam("site_id"))
+_PLACE_QUERIES = {  # (where, with photos) → statement
+    ("visit", False): _AT_VISIT, ("visit", True): _AT_VISIT.add_columns(_OWNED),
+    ("site", False): _AT_SITE, ("site", True): _AT_SITE.add_columns(_OWNED),
+    (None, True): select(_OWNED)}
+_JSON_COLUMNS = ("answers", "evidence", "evaluation")
+_INSERTS: dict[str, Any] = {}  # dialect name → INSERT ... ON CONFLICT (id) DO NOTHING
+_INSERT_FAILED = insert(_FAILED_ITEMS)
+_INSERT_LINKS = insert(_PHOTO_LINKS)
+
+
+def _insert_submission(conn: AsyncConnection) -> Any:
+    name = conn.dialect.name
+    stmt = _INSERTS.get(name)
+    if stmt is None:
+        # The JSON documents arrive encoded (msgspec), so they are bound as they are.
+        binds = {c.name: bindparam(c.name, type_=EncodedJSON()) if c.name in _JSON_COLUMNS
+                 else bindparam(c.name) for c in _SUBMISSIONS.c}
+        stmt = _INSERTS[name] = insert_or_nothing(conn, _SUBMISSIONS, ["id"]).values(
+            binds).returning(_SUBMISSIONS.c.id)
+    return stmt
+
+
+async def _where(conn: AsyncConnection, principal: Principal, env: Envelope, kind: str,
+                 refs: dict[str, str]) -> tuple[Mapping[Any, Any] | None, list[Problem]]:
+    """The visit (and site) the submission is made at, and the photo references that are
+    not the submitter's: one query in the usual case."""
+    at: str | None = None
+    params: dict[str, Any] = {"user_id": principal.user_id}
+    if env.visit_id is not None:
+        at, params["visit_id"] = "visit", env.visit_id
+    elif kind == "standard":
+        raise InvalidInput("a standard is filled during a visit", [Problem(
+            "/visit_id", "required: the id of your open visit", "required", "body")])
+    elif principal.site_id is not None:  # a retailer answering for their own shop
+        at, params["site_id"] = "site", principal.site_id
+    ids = sorted(set(refs.values()))
+    if ids:
+        params["photo_ids"] = ids
+    stmt = _PLACE_QUERIES.get((at, bool(ids)))
+    row = (await conn.execute(stmt, params)).mappings().first() if stmt is not None else None
+    if at == "visit":
+        if row is None:
+            raise InvalidInput(f"no visit {env.visit_id} of yours", [Problem(
+                "/visit_id", "not one of your visits", "unknown_visit", "body")])
+        if row["checked_out_at"] is not None:
+            raise InvalidInput(f"visit {env.visit_id} is checked out", [Problem(
+                "/visit_id", "the visit is closed; check in again", "visit_closed", "body")])
+    problems: list[Problem] = []
+    if ids and (row is None or row["owned"] < len(ids)):  # which ones: only when some are bad
+        problems = await unowned_photos(conn, principal.user_id, refs)
+    return (row if at is not None else None), problems
+
+
+async def _submit(sessions: async_sessionmaker[AsyncSession], principal: Principal,
+                  parsed: Parsed, *, lang: str, now: datetime, tz: tzinfo = UTC) -> Outcome:
+    env = parsed.env
+    submission_id = str(env.id)
+    engine = _engine(sessions)
+    fv = await _form_for(sessions, engine, principal, env)
+    # Photos are checked as sent (hidden answers too), in the same query as the visit;
+    # problems of answers the form drops (hidden items) are forgiven below.
+    sent_refs = photo_refs(fv.form, parsed.answers, parsed.evidence)
+    async with engine.connect() as conn:  # short: back to the pool before the CPU work
+        if conn.dialect.name == "postgresql":
+            # One SELECT needs no transaction: no BEGIN and ROLLBACK round trips around it.
+            await conn.execution_options(isolation_level="AUTOCOMMIT")
+        place, photo_problems = await _where(conn, principal, env, fv.kind, sent_refs)
+    if place is not None and fv.site_kinds is not None \
+            and place["site_kind"] not in fv.site_kinds:
+        raise InvalidInput(f"{fv.definition_id!r} is not for a {place['site_kind']}", [Problem(
+            "/definition_id", f"this form is for {', '.join(sorted(fv.site_kinds))}",
+            "wrong_site_kind", "body")])
+    visit_id = place["id"] if place is not None and env.visit_id is not None else None
+    site_id = place["site_id"] if place is not None else None
+
+    ctx: dict[str, Any] = {
+        # Rules see the company's local time: "today" is the date in its time zone.
+        "now": now.astimezone(tz).isoformat(), "today": now.astimezone(tz).date().isoformat(),
+        "user": {"id": principal.user_id, "role": principal.role_id},
+        "site": dict(place["attributes"] or {}) if place is not None else {},
+        "visit": ({"id": visit_id, "method": place["method"],
+                   "distance_m": place["distance_m"], "flagged": place["flagged"]}
+                  if place is not None and visit_id is not None else {}),
+    }
+    try:
+        valid = fv.form.validate(form_body(env), ctx, lang)
+    except SubmissionInvalid as e:
+        if photo_problems:  # one answer listing every error
+            raise _invalid([*e.problems, *photo_problems]) from None
+        raise
+    ev = valid.evaluation
+    answers, evidence = valid.answers, valid.evidence
+    refs = photo_refs(fv.form, answers, evidence)
+    photo_problems = [p for p in photo_problems if p.pointer in refs]
+    if photo_problems:
+        raise _invalid(photo_problems)
+    score = ev.score
+    evaluation = stored_evaluation(ev)
+    row: dict[str, Any] = {
+        "id": submission_id, "body_hash": parsed.digest, "user_id": principal.user_id,
+        "site_id": site_id, "visit_id": visit_id,
+        "definition_id": fv.definition_id, "version_id": fv.version_id,
+        "content_hash": fv.content_hash, "answers": answers, "evidence": evidence,
+        "total": score.points, "max_total": score.max, "percentage": score.percentage,
+        "passed": score.passed, "evaluation": evaluation,
+        "alert_count": len(ev.alerts), "failed_count": len(ev.failed), "submitted_at": now}
+    params = {**row, "answers": _encode(answers), "evidence": _encode(evidence),
+              "evaluation": _encode(evaluation)}
+    failed_rows = failed_item_rows(submission_id, ev.failed, site_id, now)
+    links = [{"submission_id": submission_id, "photo_id": pid} for pid in set(refs.values())]
+
+    # The one write transaction: no reads before the insert, a few statements, commit.
+    async with writer_lock(engine), engine.begin() as conn:
+        if (await conn.execute(_insert_submission(conn), params)).scalar_one_or_none() is None:
+            stored = await _stored(conn, submission_id)
+            if stored is None:  # pragma: no cover - the winner rolled back after all
+                raise Conflict("the same submission is being stored right now; retry")
+            return _replay(stored, principal, parsed.digest)
+        if failed_rows:
+            await conn.execute(_INSERT_FAILED, failed_rows)
+        if links:
+            await conn.execute(_INSERT_LINKS, links)
+    return Outcome(True, render(row, fv.number))
+
+
+# -- reading -------------------------------------------------------------------------------------
+
+def _visible(principal: Principal) -> Any:
+    own = _SUBMISSIONS.c.user_id == principal.user_id
+    if principal.can("submission.view_scope"):
+        return or_(own, _SUBMISSIONS.c.site_id.in_(select(Site.id).where(
+            site_scope(principal))))
+    return own
+
+
+async def get_submission(db: AsyncSession, principal: Principal, submission_id: str, *,
+                         lang: str | None = None) -> dict[str, Any]:
+    """A submission its submitter, or a supervisor of its site, may see (404 otherwise),
+    with its score explained in words (in ``lang``, by default the reader's language)."""
+    row = (await db.execute(select(*_STORED_COLUMNS).join(
+        DefinitionVersion, DefinitionVersion.id == _SUBMISSIONS.c.version_id).where(
+        _SUBMISSIONS.c.id == submission_id, _visible(principal)))).mappings().first()
+    if row is None:
+        raise NotFound(f"no submission {submission_id} that you may see")
+    out = render(row, row["number"])
+    out["explanation"] = explanation_text(out["score"], lang or principal.language)
+    return out
+
+
+@dataclass(frozen=True)
+class SubmissionSummary:
+    id: str
+    definition_id: str
+    version: str
+    visit_id: int | None
+    site_id: int | None
+    submitted_at: str
+    percentage: float | None
+    passed: bool | None
+    alert_count: int
+    failed_count: int
+
+
+async def my_submissions(db: AsyncSession, principal: Principal, *,
+                         definition_id: str | None = None, limit: int = 50, offset: int = 0
+                         ) -> tuple[list[SubmissionSummary], int]:
+    """The principal's own submissions, newest first."""
+    t = _SUBMISSIONS.c
+    conds = [t.user_id == principal.user_id]
+    if definition_id:
+        conds.append(t.definition_id == definition_id)
+    total = (await db.execute(select(func.count()).select_from(_SUBMISSIONS).where(*conds))
+             ).scalar_one()
+    rows = (await db.execute(select(
+        t.id, t.definition_id, t.content_hash, t.visit_id, t.site_id, t.submitted_at,
+        t.percentage, t.passed, t.alert_count, t.failed_count).where(*conds)
+        .order_by(t.submitted_at.desc(), t.id).limit(limit).offset(offset))).all()
+    return [SubmissionSummary(
+        id=r.id, definition_id=r.definition_id, version=r.content_hash, visit_id=r.visit_id,
+        site_id=r.site_id, submitted_at=_aware(r.submitted_at).isoformat(),
+        percentage=r.percentage, passed=r.passed, alert_count=r.alert_count,
+        failed_count=r.failed_count) for r in rows], int(total)
