@@ -141,6 +141,19 @@ def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
                 worker.kill()
 
 
+def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
+    """Create the demo city and a month of work in an empty database."""
+    from rounds.demo.command import demo
+
+    print(f"==> database {settings.database_url}")
+    cmd_db_upgrade(settings, args)
+    args.path, args.draft = [], False
+    if cmd_sync(settings, args) != 0:
+        return 1
+    demo(settings, scale=args.scale, seed=args.seed)
+    return 0
+
+
 def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
     """A Celery worker for Rounds' jobs (``--beat`` also runs the periodic schedule)."""
     from rounds.jobs.celery_app import create_celery
@@ -283,6 +296,12 @@ def parser() -> argparse.ArgumentParser:
     up.add_argument("--no-worker", action="store_true",
                     help="do not start the job worker (run `rounds worker` yourself)")
     up.set_defaults(fn=cmd_up)
+
+    dm = sub.add_parser("demo", help="create a demo city and a month of work (empty database)")
+    dm.add_argument("--scale", type=float, default=1.0,
+                    help="multiply retailers and staff (2,000 retailers and 44 staff at 1)")
+    dm.add_argument("--seed", type=int, default=7)
+    dm.set_defaults(fn=cmd_demo)
 
     worker = sub.add_parser("worker", help="run a job worker (Celery)")
     worker.add_argument("--beat", action="store_true", help="also run the periodic schedule")

@@ -1,0 +1,1 @@
+"""Demo data: a realistic city, plausible answers."""

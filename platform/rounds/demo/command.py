@@ -1,0 +1,58 @@
+"""`rounds demo`: fill an empty database with the demo city and a month of work."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import datetime
+
+from sqlalchemy import func, select
+
+from rounds.db import create_engine, session_factory, transaction
+from rounds.demo.city import DEMO_PASSWORD, build_city
+from rounds.migrate import upgrade
+from rounds.runtime.orgs.models import OrgUnit
+from rounds.settings import Settings
+
+
+async def _build(settings: Settings, *, scale: float, seed: int, only_if_empty: bool) -> bool:
+    from rounds.demo.work import build_month_of_work
+    from rounds.runtime.visits.plans import generate_month_plans, month_of
+
+    engine = create_engine(settings.database_url)
+    try:
+        sessions = session_factory(engine)
+        async with sessions() as db:
+            count = (await db.execute(select(func.count()).select_from(OrgUnit))).scalar_one()
+        if count:
+            if only_if_empty:
+                print("==> demo data: the database has data already; left as it is")
+                return False
+            raise SystemExit("the demo needs an empty database (it has org units already)")
+        started = time.monotonic()
+        print(f"==> demo city (scale {scale})")
+        async with transaction(sessions) as db:
+            city = await build_city(db, scale=scale, seed=seed)
+        today = datetime.now(settings.tz).date()
+        async with transaction(sessions) as db:
+            report = await generate_month_plans(db, month_of(today))
+        print(f"  visit plans for {report.month}: {report.created} created")
+        await build_month_of_work(sessions, city, today=today, seed=seed, tz=settings.tz,
+                                  data_dir=settings.data_dir)
+        print(f"==> demo ready in {time.monotonic() - started:.1f} s. Sign in as "
+              f"{city.usernames.get('customer_manager')} (customer manager), "
+              f"{city.usernames.get('station_head')} (station head), leader (city leader), "
+              f"admin (administrator) or shop1 (retailer) — password {DEMO_PASSWORD}")
+        return True
+    finally:
+        await engine.dispose()
+
+
+def demo_if_empty(settings: Settings, *, scale: float = 1.0, seed: int = 7) -> bool:
+    upgrade(settings.database_url)
+    return asyncio.run(_build(settings, scale=scale, seed=seed, only_if_empty=True))
+
+
+def demo(settings: Settings, *, scale: float = 1.0, seed: int = 7) -> bool:
+    upgrade(settings.database_url)
+    return asyncio.run(_build(settings, scale=scale, seed=seed, only_if_empty=False))

@@ -1,0 +1,203 @@
+"""A month of work in the demo city: visits and scored submissions, up to yesterday.
+
+Each field worker visits their assigned retailers on working days, at a pace of their own
+(some are ahead of the plan, some behind), checks in near the shop (now and then too far
+away or with a poor GPS fix: flagged), fills their role's standard with answers of their
+own quality, and checks out. Every submission goes through the real form validation and
+scoring, so the scores, failed items and alerts are what the engine gives; rows are then
+written in bulk with their past times.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import uuid
+import zlib
+from collections.abc import Callable
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from typing import Any
+
+import msgspec
+from sqlalchemy import insert, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from rounds.demo.answers import plausible_submission
+from rounds.demo.city import DemoCity
+from rounds.forms.compiled import compile_form
+from rounds.rules.operations import distance_m
+from rounds.runtime.definitions.models import DefinitionVersion
+from rounds.runtime.definitions.service import get_version
+from rounds.runtime.sites.models import Site, SiteAssignment
+from rounds.runtime.storage.models import Photo
+from rounds.runtime.submissions.models import FailedItem, Submission
+from rounds.runtime.submissions.service import failed_item_rows, stored_evaluation
+from rounds.runtime.visits.models import PlannedVisit, Visit
+
+# Who does which standard on their visits (and visits a site a month when the role's plan
+# says nothing).
+WORK = {
+    "customer_manager": ("customer_manager_visit", 2),
+    "market_inspector": ("market_inspector_patrol", 1),
+    "delivery_staff": ("delivery_service", 1),
+}
+
+
+def tiny_png(seed: int) -> bytes:
+    """A valid 1×1 PNG whose colour depends on the seed (so each is a different photo)."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (len(data).to_bytes(4, "big") + kind + data
+                + zlib.crc32(kind + data).to_bytes(4, "big"))
+
+    header = (1).to_bytes(4, "big") * 2 + bytes([8, 2, 0, 0, 0])  # 1×1, 8-bit RGB
+    pixel = bytes([0, seed % 256, (seed * 7) % 256, (seed * 13) % 256])  # filter 0 + RGB
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
+            + chunk(b"IDAT", zlib.compress(pixel)) + chunk(b"IEND", b""))
+
+
+def working_days(first: date, last: date) -> list[date]:
+    return [first + timedelta(days=i) for i in range((last - first).days + 1)
+            if (first + timedelta(days=i)).weekday() < 6]  # Monday to Saturday
+
+
+async def _photos_for(db: AsyncSession, data_dir: Any, user_ids: list[int]) -> dict[int, list[str]]:
+    """Two stored photos per worker, so answers and evidence reference real uploads."""
+    from rounds.runtime.storage.service import photo_id_for
+    from rounds.runtime.storage.store import photo_store
+
+    store = photo_store(data_dir)
+    rows: list[dict[str, Any]] = []
+    out: dict[int, list[str]] = {}
+    for uid in user_ids:
+        for k in range(2):
+            data = tiny_png(uid * 2 + k)
+            key = await store.put(data)
+            digest = hashlib.sha256(data).hexdigest()
+            pid = photo_id_for(uid, digest)
+            rows.append({"id": pid, "sha256": digest, "content_type": "image/png",
+                         "size": len(data), "storage_key": key, "uploaded_by": uid})
+            out.setdefault(uid, []).append(pid)
+    if rows:
+        await db.execute(insert(Photo), rows)
+    return out
+
+
+async def build_month_of_work(sessions: async_sessionmaker[AsyncSession], city: DemoCity, *,
+                              today: date, seed: int = 7, tz: tzinfo = UTC,
+                              data_dir: Any = None,
+                              progress: Callable[[str], None] = print) -> tuple[int, int]:
+    """Visits and submissions from the first of the month to yesterday; (visits, submissions)."""
+    from pathlib import Path
+
+    rng = random.Random(seed + 1)
+    first = today.replace(day=1)
+    days = working_days(first, today - timedelta(days=1))
+    if not days:
+        progress("  month of work: today is the first working day; nothing to show yet")
+        return 0, 0
+    async with sessions() as db:
+        sites = {sid: (lat, lng, attrs) for sid, lat, lng, attrs in (await db.execute(
+            select(Site.id, Site.lat, Site.lng, Site.attributes))).all()}
+        assigned: dict[int, list[int]] = {}
+        for site_id, user_id in (await db.execute(
+                select(SiteAssignment.site_id, SiteAssignment.user_id))).all():
+            assigned.setdefault(user_id, []).append(site_id)
+        versions: dict[str, DefinitionVersion] = {
+            std: await get_version(db, std) for std, _ in WORK.values()}
+        month = first.strftime("%Y-%m")
+        planned: dict[int, int] = {}
+        for user_id, n in (await db.execute(select(PlannedVisit.user_id, PlannedVisit.visits)
+                                            .where(PlannedVisit.month == month))).all():
+            planned[user_id] = planned.get(user_id, 0) + n
+    forms = {std: compile_form(v.content, v.content_hash) for std, v in versions.items()}
+    workers = [(uid, role) for role in WORK for uid in city.users.get(role, [])]
+    async with sessions() as db, db.begin():
+        photos = await _photos_for(db, Path(data_dir or "var"), [u for u, _ in workers])
+
+    visits: list[dict[str, Any]] = []
+    pending: list[tuple[dict[str, Any], str, bytes, dict[str, Any]]] = []
+    for uid, role in workers:
+        standard, per_site = WORK[role]
+        own = list(assigned.get(uid, []))
+        if not own:
+            continue
+        rng.shuffle(own)
+        pace = rng.uniform(0.7, 1.1)  # behind or ahead of the plan
+        quality = rng.uniform(0.72, 0.97)
+        # The month so far: the plan's share of the elapsed working days, at this pace.
+        month_days = working_days(first, (first + timedelta(days=32)).replace(day=1)
+                                  - timedelta(days=1))
+        due = planned.get(uid) or len(own) * per_site
+        total = round(due * len(days) / len(month_days) * pace)
+        daily = [total // len(days) + (1 if i < total % len(days) else 0)
+                 for i in range(len(days))]
+        k = 0
+        for day, count in zip(days, daily, strict=True):
+            for _ in range(count):
+                site_id = own[k % len(own)]
+                k += 1
+                lat, lng, attrs = sites[site_id]
+                start = datetime.combine(day, time(9, 0), tzinfo=tz) + timedelta(
+                    minutes=rng.randint(0, 8 * 60))
+                far = rng.random() < 0.04
+                poor = rng.random() < 0.05
+                jitter = 0.004 if far else 0.0003
+                at_lat = round(lat + rng.uniform(-jitter, jitter), 6)
+                at_lng = round(lng + rng.uniform(-jitter, jitter), 6)
+                accuracy = round(rng.uniform(60, 150) if poor else rng.uniform(5, 30), 1)
+                dist = distance_m({"lat": at_lat, "lng": at_lng}, {"lat": lat, "lng": lng})
+                flags = {k_: True for k_, on in (("far", dist is not None and dist > 100),
+                                                 ("poor_accuracy", accuracy > 50)) if on}
+                minutes = rng.randint(6, 25)
+                visit = {"user_id": uid, "site_id": site_id, "method": rng.choice(["gps", "qr"]),
+                         "checked_in_at": start.astimezone(UTC), "lat": at_lat, "lng": at_lng,
+                         "accuracy_m": accuracy, "distance_m": dist, "flags": flags,
+                         "flagged": bool(flags),
+                         "checked_out_at": (start + timedelta(minutes=minutes)).astimezone(UTC),
+                         "duration_s": minutes * 60}
+                visits.append(visit)
+                doc = plausible_submission(
+                    versions[standard].content, rng, quality=quality, photo_ids=photos[uid],
+                    position=(lat, lng), today=day, ctx={"site": attrs})
+                pending.append((visit, standard, msgspec.json.encode(doc),
+                                {"site": attrs, "today": day.isoformat(),
+                                 "now": start.isoformat()}))
+    async with sessions() as db, db.begin():
+        await db.execute(insert(Visit), visits)
+        # Visit ids in insertion order: one query, matched on (user, check-in time).
+        ids = {(u, at.replace(tzinfo=None) if at.tzinfo else at): vid for vid, u, at in (
+            await db.execute(select(Visit.id, Visit.user_id, Visit.checked_in_at))).all()}
+    progress(f"  visits: {len(visits)} over {len(days)} working days")
+
+    submissions: list[dict[str, Any]] = []
+    failed: list[dict[str, Any]] = []
+    skipped = 0
+    for visit, standard, body, ctx in pending:
+        try:
+            valid = forms[standard].validate(body, ctx)
+        except Exception:
+            skipped += 1  # an implausible combination; a real worker would have fixed it
+            continue
+        ev = valid.evaluation
+        at = visit["checked_out_at"] - timedelta(minutes=1)
+        key = (visit["user_id"], visit["checked_in_at"].replace(tzinfo=None))
+        sid = str(uuid.UUID(int=rng.getrandbits(128), version=4))
+        version = versions[standard]
+        submissions.append({
+            "id": sid, "body_hash": hashlib.sha256(body).hexdigest(),
+            "user_id": visit["user_id"], "site_id": visit["site_id"],
+            "visit_id": ids.get(key), "definition_id": standard, "version_id": version.id,
+            "content_hash": version.content_hash, "answers": valid.answers,
+            "evidence": valid.evidence, "total": ev.score.points, "max_total": ev.score.max,
+            "percentage": ev.score.percentage, "passed": ev.score.passed,
+            "evaluation": stored_evaluation(ev), "alert_count": len(ev.alerts),
+            "failed_count": len(ev.failed), "submitted_at": at})
+        failed += failed_item_rows(sid, ev.failed, visit["site_id"], at)
+    async with sessions() as db, db.begin():
+        for i in range(0, len(submissions), 500):
+            await db.execute(insert(Submission), submissions[i:i + 500])
+        for i in range(0, len(failed), 1000):
+            await db.execute(insert(FailedItem), failed[i:i + 1000])
+    progress(f"  submissions: {len(submissions)} scored ({len(failed)} failed items"
+             + (f"; {skipped} implausible drafts left out" if skipped else "") + ")")
+    return len(visits), len(submissions)
