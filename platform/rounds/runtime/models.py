@@ -1,6 +1,8 @@
 """Every slice's models, imported in one place so the metadata (and Alembic) sees them all."""
 
 from rounds.runtime.definitions.models import Definition, DefinitionVersion
+from rounds.runtime.issues.models import Issue, IssueEvent
+from rounds.runtime.notifications.models import Notification
 from rounds.runtime.orgs.models import OrgUnit
 from rounds.runtime.people.models import Credential, FailedSignIn, User
 from rounds.runtime.sites.models import Site, SiteAssignment
@@ -14,6 +16,9 @@ __all__ = [
     "DefinitionVersion",
     "FailedItem",
     "FailedSignIn",
+    "Issue",
+    "IssueEvent",
+    "Notification",
     "OrgUnit",
     "Photo",
     "PlannedVisit",

@@ -1,0 +1,1 @@
+"""Notifications: an inbox per user, pushed live to open pages (Server-Sent Events)."""
