@@ -21,6 +21,7 @@ from rounds.runtime.definitions.web import (
     SchemaController,
     ValidateController,
 )
+from rounds.runtime.fieldwork import pages as fieldwork_pages
 from rounds.runtime.people import admin_web as people_admin_web
 from rounds.runtime.people.web import AuthController
 from rounds.runtime.sites import web as sites_web
@@ -60,7 +61,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
                                  DefinitionController, ValidateController, *api_handlers(),
                                  *sites_web.handlers(), *plans_web.handlers(),
                                  *people_admin_web.handlers(), *visits_web.handlers(),
-                                 *submissions_web.handlers(), *page_handlers(settings)]
+                                 *submissions_web.handlers(), *page_handlers(settings),
+                                 *fieldwork_pages.handlers(settings)]
     return Litestar(
         route_handlers=route_handlers,
         lifespan=[lifespan],

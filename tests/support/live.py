@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -68,11 +70,19 @@ class LiveServer:
 
 
 
+def run_async(coro: Any) -> Any:
+    """Run a coroutine to completion from sync test code, in a thread of its own: the
+    browser tests' Playwright keeps an event loop in the main thread, where asyncio.run
+    would refuse to start another."""
+    import concurrent.futures
+
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
+
+
 def add_user(server: LiveServer, username: str, role_id: str, password: str = "password-123",
              org_unit: str = "city") -> None:
     """Create a user (and the city org unit if missing) straight in the server's database."""
-    import asyncio
-
     from rounds.db import create_engine, session_factory, transaction
     from rounds.errors import NotFound
     from rounds.runtime.orgs.service import by_code, create_org_unit
@@ -92,7 +102,7 @@ def add_user(server: LiveServer, username: str, role_id: str, password: str = "p
         finally:
             await engine.dispose()
 
-    asyncio.run(run())
+    run_async(run())
 
 
 def api_token(server: LiveServer, username: str, password: str = "password-123") -> dict[str, str]:

@@ -89,6 +89,15 @@ CHROME: dict[str, dict[str, str]] = {
         "preview": "预览",
         "no_definitions": "还没有导入任何工作标准或调查问卷。",
         "no_published": "未发布",
+        "uploading": "正在上传…",
+        "uploaded": "已上传",
+        "upload_failed": "上传失败，请重新选择这张照片。",
+        "remove_photo": "删除这张照片",
+        "wait_uploads": "照片还在上传，上传完成后会自动提交…",
+        "submitted": "已提交，正在打开结果…",
+        "id_conflict": "这张表单已经提交过，内容与这次不同。",
+        "view_result": "查看已提交的结果",
+        "new_submission": "再次提交会作为一份新的表单。",
     },
     "en": {
         "html_lang": "en",
@@ -153,6 +162,15 @@ CHROME: dict[str, dict[str, str]] = {
         "preview": "Preview",
         "no_definitions": "No standards or surveys have been imported yet.",
         "no_published": "not published",
+        "uploading": "Uploading…",
+        "uploaded": "Uploaded",
+        "upload_failed": "Upload failed; please choose this photo again.",
+        "remove_photo": "Remove this photo",
+        "wait_uploads": "Photos are still uploading; the form is sent when they are done…",
+        "submitted": "Submitted; opening the result…",
+        "id_conflict": "This form was already submitted with different answers.",
+        "view_result": "See the submitted result",
+        "new_submission": "Submitting again makes a new submission.",
     },
 }
 
@@ -256,7 +274,8 @@ class _Builder:
     """
 
     def __init__(self, definition: Mapping[str, Any], lang: str, answers: Mapping[str, Any],
-                 evidence: Mapping[str, Any], errors: Iterable[Mapping[str, Any]]) -> None:
+                 evidence: Mapping[str, Any], errors: Iterable[Mapping[str, Any]], *,
+                 ctx: Mapping[str, Any] | None = None) -> None:
         self.definition = definition
         self.lang = lang
         self.t = CHROME[lang]
@@ -266,7 +285,7 @@ class _Builder:
         self.evidence = evidence
         self.errors = list(errors)
         self.summary: list[tuple[str, str | None]] = []  # (message, id of its item)
-        self.state: FormState = compile_standard(dict(definition)).form(self.answers)
+        self.state: FormState = compile_standard(dict(definition)).form(self.answers, ctx)
         self.entry_state: dict[str, EntryResult] = {e.pointer: e for e in self.state.entries}
 
     @staticmethod
@@ -503,14 +522,20 @@ def _language(lang: str) -> str:
     return lang if lang in LANGUAGES else LANGUAGES[0]
 
 
-def render_form(definition: dict[str, Any], *, lang: str = "zh", action: str | None = None,
-                values: dict[str, Any] | None = None, errors: list[Any] | None = None,
-                version: dict[str, Any] | None = None) -> str:
-    """A full HTML page with the form of a standard or survey.
+def form_context(definition: dict[str, Any], *, lang: str = "zh", action: str | None = None,
+                 values: dict[str, Any] | None = None, errors: list[Any] | None = None,
+                 version: dict[str, Any] | None = None, ctx: dict[str, Any] | None = None,
+                 envelope: dict[str, Any] | None = None, photo_upload: str | None = None,
+                 csrf_token: str | None = None) -> dict[str, Any]:
+    """What ``form.html`` renders, for pages that extend it (see :func:`render_form`).
 
-    ``values``: the answers to show (or ``{"answers": ..., "evidence": ...}`` as submitted);
-    ``errors``: ``[{"pointer", "message"}]`` as the API's problem details give them, shown next
-    to the fields they point at; ``version``: ``{"number", "content_hash", "status"}``.
+    ``ctx``: what the rules read under ``ctx`` (site attributes, user, visit), the same on
+    the server and in the browser. ``envelope``: ``{"definition_id", "version", "visit_id",
+    "result_url"}`` makes the browser post a submission (``{id, definition_id, version,
+    visit_id, answers, evidence}``, the id kept per visit and form until it is stored) and
+    open ``result_url`` (``{id}`` replaced) afterwards. ``photo_upload``: a URL each chosen
+    photo is uploaded to at once; answers then carry the ids it returns. ``csrf_token``: sent
+    as ``X-CSRF-Token`` (a signed-in page has it; otherwise it is asked for).
     """
     lang = _language(lang)
     values = values or {}
@@ -520,19 +545,42 @@ def render_form(definition: dict[str, Any], *, lang: str = "zh", action: str | N
     else:
         answers, evidence = values, {}
     builder = _Builder(definition, lang, answers, evidence,
-                       [e for e in errors or [] if isinstance(e, Mapping)])
+                       [e for e in errors or [] if isinstance(e, Mapping)], ctx=ctx)
     sections = builder.sections()
     t = CHROME[lang]
     switch = f"?lang={t['other_language_code']}"
     if version and version.get("number") is not None:
         switch += f"&version={version['number']}"
-    config = {"lang": lang, "items": _rules(definition), "ctx": {}, "text": t}
-    return environment().get_template("form.html").render(
+    config: dict[str, Any] = {"lang": lang, "items": _rules(definition), "ctx": ctx or {},
+                              "text": t}
+    if envelope:
+        config["envelope"] = envelope
+    if photo_upload:
+        config["photo_upload"] = photo_upload
+    if csrf_token:
+        config["csrf_token"] = csrf_token
+    return dict(
         lang=lang, t=t, title=_text(definition.get("title"), lang),
         description=_text(definition.get("description"), lang) or None,
         definition_id=definition.get("id", ""), sections=sections, action=action,
         version=version, summary=builder.summary,
         error_count=len(builder.errors), switch_language=switch, config=config)
+
+
+def render_form(definition: dict[str, Any], *, lang: str = "zh", action: str | None = None,
+                values: dict[str, Any] | None = None, errors: list[Any] | None = None,
+                version: dict[str, Any] | None = None, **options: Any) -> str:
+    """A full HTML page with the form of a standard or survey.
+
+    ``values``: the answers to show (or ``{"answers": ..., "evidence": ...}`` as submitted);
+    ``errors``: ``[{"pointer", "message"}]`` as the API's problem details give them, shown next
+    to the fields they point at; ``version``: ``{"number", "content_hash", "status"}``;
+    ``options``: ``ctx``, ``envelope``, ``photo_upload``, ``csrf_token`` (see
+    :func:`form_context`).
+    """
+    context = form_context(definition, lang=lang, action=action, values=values, errors=errors,
+                           version=version, **options)
+    return environment().get_template("form.html").render(**context)
 
 
 @dataclass(frozen=True)

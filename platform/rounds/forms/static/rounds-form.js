@@ -616,6 +616,8 @@ class RoundsForm {
     this.t = config.text || {}
     this.rules = config.items || {}
     this.levels = new Map() // scope element → the data its items' rules see
+    this.uploads = new Set() // photo uploads still running (submit waits for them)
+    if (config.csrf_token) this.csrf = config.csrf_token
   }
 
   start () {
@@ -949,6 +951,10 @@ class RoundsForm {
     const thumbs = el.querySelector('[data-thumbs]')
     if (!input || input.dataset.bound) return
     input.dataset.bound = 'true'
+    if (this.config.photo_upload) {
+      input.addEventListener('change', () => this.uploadChosen(el, input, thumbs))
+      return
+    }
     input.addEventListener('change', () => {
       const files = [...input.files]
       thumbs.replaceChildren()
@@ -966,6 +972,86 @@ class RoundsForm {
       // Until photos are uploaded, an answer refers to each photo by its file name.
       el.dataset.photos = JSON.stringify(files.map((f) => f.name))
       this.refresh()
+    })
+  }
+
+  // Each photo goes to the server as soon as it is chosen, so submitting sends only ids and
+  // a weak connection is spent while the user is still filling in. Photos chosen later are
+  // added to those already there; each can be removed.
+  uploadChosen (el, input, thumbs) {
+    const files = [...input.files]
+    input.value = '' // the same photo can be chosen again after a failure
+    for (const file of files) {
+      const fig = document.createElement('figure')
+      fig.className = 'upload'
+      fig.dataset.upload = 'running'
+      const img = document.createElement('img')
+      img.alt = file.name
+      img.src = URL.createObjectURL(file)
+      const bar = document.createElement('progress')
+      bar.max = 100
+      bar.value = 0
+      const cap = document.createElement('figcaption')
+      cap.setAttribute('role', 'status')
+      cap.textContent = this.t.uploading || '…'
+      const remove = document.createElement('button')
+      remove.type = 'button'
+      remove.className = 'remove-photo'
+      remove.textContent = '×'
+      remove.setAttribute('aria-label', `${this.t.remove_photo || 'Remove'}: ${file.name}`)
+      remove.addEventListener('click', () => {
+        fig.remove()
+        URL.revokeObjectURL(img.src)
+        this.syncPhotos(el)
+      })
+      fig.append(img, bar, cap, remove)
+      thumbs.appendChild(fig)
+      const job = this.sendPhoto(file, (pct) => { bar.value = pct }).then((photo) => {
+        fig.dataset.upload = 'done'
+        fig.dataset.photoId = photo.id
+        bar.value = 100
+        cap.textContent = this.t.uploaded || '✓'
+      }, (err) => {
+        fig.dataset.upload = 'failed'
+        cap.textContent = `${this.t.upload_failed || 'Upload failed'} ${err.message || ''}`.trim()
+      }).finally(() => {
+        this.uploads.delete(job)
+        this.syncPhotos(el)
+      })
+      this.uploads.add(job)
+    }
+  }
+
+  // The answer (or evidence) is the ids of the photos uploaded, in the order shown.
+  syncPhotos (el) {
+    const ids = [...el.querySelectorAll('[data-thumbs] figure[data-photo-id]')]
+      .filter((f) => f.closest('[data-item], [data-evidence-photos]') === el)
+      .map((f) => f.dataset.photoId)
+    el.dataset.photos = JSON.stringify(ids)
+    this.refresh()
+  }
+
+  // XMLHttpRequest rather than fetch: only it reports upload progress.
+  async sendPhoto (file, progress) {
+    const csrf = await this.csrfToken()
+    return new Promise((resolve, reject) => {
+      const xhr = new XMLHttpRequest()
+      xhr.open('POST', this.config.photo_upload)
+      xhr.setRequestHeader('Accept', 'application/json')
+      if (csrf) xhr.setRequestHeader('X-CSRF-Token', csrf)
+      xhr.upload.onprogress = (ev) => {
+        if (ev.lengthComputable) progress(Math.round(100 * ev.loaded / ev.total))
+      }
+      xhr.onload = () => {
+        let body = null
+        try { body = JSON.parse(xhr.responseText) } catch (e) { body = null }
+        if (xhr.status >= 200 && xhr.status < 300 && body && body.id) resolve(body)
+        else reject(new Error((body && (body.detail || body.title)) || String(xhr.status)))
+      }
+      xhr.onerror = () => reject(new Error(this.t.network_error || ''))
+      const data = new FormData()
+      data.append('file', file, file.name)
+      xhr.send(data)
     })
   }
 
@@ -1074,6 +1160,45 @@ class RoundsForm {
     return body
   }
 
+  // -- a submission: {id, definition_id, version, visit_id, answers, evidence} ----------
+
+  // The id is made once per visit and form and kept (sessionStorage: it survives a reload)
+  // until the server has stored the submission, so a retry after a lost connection sends the
+  // same id and gets the stored result instead of making a second submission.
+  idKey () {
+    const env = this.config.envelope
+    return `rounds:submission:${env.visit_id ?? ''}:${env.definition_id}`
+  }
+
+  submissionId () {
+    const key = this.idKey()
+    let id = null
+    try { id = sessionStorage.getItem(key) } catch (e) { id = this.memoryId || null }
+    if (!id) {
+      id = newUuid()
+      try { sessionStorage.setItem(key, id) } catch (e) { this.memoryId = id }
+    }
+    return id
+  }
+
+  forgetSubmissionId () {
+    try { sessionStorage.removeItem(this.idKey()) } catch (e) { /* nothing kept */ }
+    this.memoryId = null
+  }
+
+  envelope () {
+    const env = this.config.envelope
+    const body = this.payload()
+    return {
+      id: this.submissionId(),
+      definition_id: env.definition_id,
+      version: env.version,
+      visit_id: env.visit_id ?? null,
+      answers: body.answers,
+      evidence: body.evidence || {}
+    }
+  }
+
   async submit (ev) {
     ev.preventDefault()
     this.refresh()
@@ -1086,7 +1211,13 @@ class RoundsForm {
     }
     const button = this.form.querySelector('[type=submit]')
     button.disabled = true
+    if (this.uploads.size) {
+      this.showMessage(result, this.t.wait_uploads)
+      await Promise.allSettled([...this.uploads])
+    }
     this.showMessage(result, this.t.sending)
+    const env = this.config.envelope
+    const body = env ? this.envelope() : this.payload()
     let response
     let answer = null
     try {
@@ -1094,16 +1225,25 @@ class RoundsForm {
       const csrf = await this.csrfToken()
       if (csrf) headers['X-CSRF-Token'] = csrf
       response = await fetch(action, {
-        method: 'POST', credentials: 'same-origin', headers, body: JSON.stringify(this.payload())
+        method: 'POST', credentials: 'same-origin', headers, body: JSON.stringify(body)
       })
       answer = await response.json().catch(() => null)
     } catch (e) {
-      this.showMessage(result, this.t.network_error)
+      this.showMessage(result, this.t.network_error) // the id is kept: a retry reuses it
       button.disabled = false
       return
     }
     button.disabled = false
-    if (response.ok && answer) {
+    if (env && response.ok) {
+      this.forgetSubmissionId()
+      this.showMessage(result, this.t.submitted)
+      this.form.dataset.submitted = body.id
+      if (env.result_url) window.location.assign(env.result_url.replace('{id}', encodeURIComponent(body.id)))
+    } else if (env && response.status === 409 && answer && answer.code === 'submission_id_conflict') {
+      // stored earlier (its answer was lost), and the answers changed since: show that one
+      this.forgetSubmissionId()
+      this.showConflict(result, body.id)
+    } else if (response.ok && answer) {
       this.showScore(result, answer)
     } else if (answer && Array.isArray(answer.errors) && answer.errors.length) {
       this.showErrors(answer.errors)
@@ -1127,6 +1267,22 @@ class RoundsForm {
       }
     }
     return this.csrf
+  }
+
+  showConflict (result, id) {
+    result.replaceChildren()
+    result.hidden = false
+    const p = document.createElement('p')
+    p.textContent = `${this.t.id_conflict} ${this.t.new_submission}`
+    result.appendChild(p)
+    const url = this.config.envelope.result_url
+    if (url) {
+      const a = document.createElement('a')
+      a.href = url.replace('{id}', encodeURIComponent(id))
+      a.textContent = this.t.view_result
+      result.appendChild(a)
+    }
+    result.focus()
   }
 
   showMessage (result, text) {
@@ -1306,6 +1462,18 @@ class RoundsForm {
     summary.scrollIntoView({ block: 'start' })
     summary.focus({ preventScroll: true })
   }
+}
+
+// A version 4 UUID; crypto.randomUUID exists only on secure pages (https or localhost), and
+// a field team's server may be reached over plain http inside a company network.
+export function newUuid () {
+  if (typeof crypto !== 'undefined' && typeof crypto.randomUUID === 'function') return crypto.randomUUID()
+  const b = new Uint8Array(16)
+  crypto.getRandomValues(b)
+  b[6] = (b[6] & 0x0f) | 0x40
+  b[8] = (b[8] & 0x3f) | 0x80
+  const h = [...b].map((x) => x.toString(16).padStart(2, '0')).join('')
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`
 }
 
 // -- start (last, so that everything above is defined) --------------------------------------

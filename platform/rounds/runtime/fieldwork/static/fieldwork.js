@@ -1,0 +1,290 @@
+// Rounds field pages in the browser: what needs the device (its position) or changes data
+// through the API (sign in and out, check in, check out). The pages are rendered by the
+// server; this script only adds to them, found by their data-* attributes. No framework.
+//
+// Every call that changes data sends the page's CSRF token (X-CSRF-Token): the session
+// cookie alone is not enough, so another site cannot make the browser check in.
+
+const config = JSON.parse(document.getElementById('fieldwork-config')?.textContent || '{}')
+const t = config.text || {}
+const links = config.links || {}
+
+const fill = (text, values) => String(text || '').replace(/\{(\w+)\}/g,
+  (m, k) => (k in values ? String(values[k]) : m))
+
+function withLang (url, extra = {}) {
+  const u = new URL(url, window.location.origin)
+  for (const [k, v] of Object.entries(extra)) u.searchParams.set(k, v)
+  if (config.lang) u.searchParams.set('lang', config.lang)
+  return u.pathname + u.search
+}
+
+async function api (method, url, body) {
+  const headers = { Accept: 'application/json, application/problem+json' }
+  if (body !== undefined) headers['Content-Type'] = 'application/json'
+  if (method !== 'GET' && config.csrf_token) headers['X-CSRF-Token'] = config.csrf_token
+  const response = await fetch(url, {
+    method,
+    credentials: 'same-origin',
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body)
+  })
+  const data = await response.json().catch(() => null)
+  return { response, data }
+}
+
+// The message of a problem document: every error of a 422, else its detail.
+function problemText (data, fallback) {
+  if (data && Array.isArray(data.errors) && data.errors.length) {
+    return data.errors.map((e) => e.message).join(' ')
+  }
+  return (data && (data.detail || data.title)) || fallback
+}
+
+function say (el, text, kind = '') {
+  if (!el) return
+  el.textContent = text
+  el.classList.toggle('is-error', kind === 'error')
+}
+
+// The status line that belongs to a control: the nearest one in its card.
+function statusFor (el) {
+  const box = el.closest('[data-stop], .fw-other, .fw-card, main')
+  return box ? box.querySelector('[data-status]') : null
+}
+
+function position (options) {
+  return new Promise((resolve, reject) => {
+    if (!navigator.geolocation) {
+      reject(new Error(t.gps_unsupported))
+      return
+    }
+    navigator.geolocation.getCurrentPosition(resolve, reject, options)
+  })
+}
+
+const gps = (pos) => ({
+  lat: pos.coords.latitude,
+  lng: pos.coords.longitude,
+  accuracy_m: Math.round(pos.coords.accuracy * 10) / 10
+})
+
+export function distanceText (metres) {
+  if (metres === null || metres === undefined) return t.distance_unknown || ''
+  if (metres < 1000) return fill(t.metres, { n: Math.round(metres) })
+  return fill(t.kilometres, { n: Math.round(metres / 100) / 10 })
+}
+
+// -- sign in and out ----------------------------------------------------------------------
+
+function bindSignIn (form) {
+  const error = form.querySelector('[data-sign-in-error]')
+  const button = form.querySelector('[type=submit]')
+  const show = (text) => {
+    error.textContent = text
+    error.hidden = !text
+  }
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault()
+    const username = form.elements.username.value.trim()
+    const password = form.elements.password.value
+    if (!username || !password) {
+      show(t.fill_both)
+      return
+    }
+    show('')
+    button.disabled = true
+    button.textContent = t.signing_in
+    let result
+    try {
+      result = await api('POST', '/api/auth/sign-in', { username, password })
+    } catch (e) {
+      result = null
+    }
+    button.disabled = false
+    button.textContent = t.sign_in
+    if (!result) {
+      show(t.network_error)
+      return
+    }
+    const { response, data } = result
+    if (response.ok) {
+      window.location.assign(form.dataset.next || links.today || '/today')
+      return
+    }
+    if (response.status === 429) {
+      // the wait: the server's Retry-After when it sends one, else its failure window
+      const after = Number(response.headers.get('Retry-After'))
+      const minutes = after > 0 ? Math.ceil(after / 60) : Number(form.dataset.waitMinutes || 15)
+      show(fill(t.too_many, { minutes }))
+    } else if (response.status === 401) {
+      show(t.bad_credentials)
+      form.elements.password.value = ''
+      form.elements.password.focus()
+    } else {
+      show(`${t.sign_in_failed} (${response.status}): ${problemText(data, response.statusText)}`)
+    }
+  })
+}
+
+async function signOut (button) {
+  button.disabled = true
+  say(button, t.signing_out)
+  try {
+    await api('POST', '/api/auth/sign-out')
+  } finally {
+    window.location.assign(links.sign_in || '/sign-in')
+  }
+}
+
+// -- my day: nearest first ------------------------------------------------------------------
+
+async function sortByDistance (list) {
+  const status = document.querySelector('[data-day-status]')
+  let pos
+  try {
+    pos = await position({ enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 })
+  } catch (e) {
+    say(status, t.no_position)
+    list.dataset.sorted = 'plan'
+    return
+  }
+  const here = gps(pos)
+  // the same list the page shows (the API's longest), so every site gets its distance
+  const { response, data } = await api('GET',
+    `/api/me/day?lat=${here.lat}&lng=${here.lng}&limit=50`).catch(() => ({ response: null }))
+  if (!response || !response.ok || !data) {
+    say(status, t.no_position)
+    list.dataset.sorted = 'plan'
+    return
+  }
+  const shown = new Map([...list.querySelectorAll('[data-stop]')].map((li) => [li.dataset.siteId, li]))
+  for (const stop of data.stops) {
+    const li = shown.get(String(stop.site_id))
+    if (!li) continue
+    li.dataset.distanceM = String(stop.distance_m)
+    li.querySelector('[data-distance]').textContent = distanceText(stop.distance_m)
+    list.appendChild(li) // appended in the API's order: nearest first
+  }
+  say(status, fill(t.sorted_near, { accuracy: Math.round(pos.coords.accuracy) }))
+  list.dataset.sorted = 'near'
+}
+
+// -- check-in and check-out -----------------------------------------------------------------
+
+// What a scanner (or a person) read from the shop's code: our payload, a check-in URL, or
+// the bare token; as rounds.runtime.sites.service.parse_qr_payload reads it.
+export function qrToken (text) {
+  text = String(text || '').trim()
+  if (text.startsWith('rounds:checkin:')) return text.slice('rounds:checkin:'.length)
+  const at = text.indexOf('/checkin/')
+  if (at >= 0) return text.slice(at + '/checkin/'.length).split('?')[0].replace(/^\/+|\/+$/g, '')
+  return text
+}
+
+async function checkIn (body, control) {
+  const status = statusFor(control)
+  say(status, t.checking_in)
+  let result
+  try {
+    result = await api('POST', '/api/visits', body)
+  } catch (e) {
+    say(status, t.network_error, 'error')
+    return false
+  }
+  const { response, data } = result
+  if (response.ok && data) {
+    window.location.assign(withLang(`/visits/${data.id}`, { new: 'true' }))
+    return true
+  }
+  if (response.status === 409 && data && data.open_visit) {
+    say(status, fill(t.visit_open_conflict, { site: data.open_visit.site_name }), 'error')
+    const a = document.createElement('a')
+    a.href = withLang(`/visits/${data.open_visit.id}`)
+    a.textContent = ` ${t.go_to_visit}`
+    status.appendChild(a)
+    return false
+  }
+  say(status, `${t.check_in_failed}: ${problemText(data, response.statusText)}`, 'error')
+  return false
+}
+
+async function checkInHere (button) {
+  const status = statusFor(button)
+  button.disabled = true
+  say(status, t.getting_position)
+  let pos
+  try {
+    pos = await position({ enableHighAccuracy: true, timeout: 20000, maximumAge: 0 })
+  } catch (e) {
+    say(status, navigator.geolocation ? fill(t.gps_failed, { reason: e.message || e.code }) : t.gps_unsupported, 'error')
+    button.disabled = false
+    return
+  }
+  const done = await checkIn({ site_id: Number(button.dataset.siteId), gps: gps(pos) }, button)
+  if (!done) button.disabled = false
+}
+
+function bindCodeForm (form) {
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault()
+    const token = qrToken(form.elements.code.value)
+    const button = form.querySelector('[type=submit]')
+    if (!token) {
+      form.elements.code.focus()
+      return
+    }
+    button.disabled = true
+    const body = { qr_token: token }
+    // with this shop's own button, another shop's code is refused rather than used
+    if (form.dataset.siteId) body.site_id = Number(form.dataset.siteId)
+    say(statusFor(form), t.getting_position)
+    try { // a position makes the check-in stronger, but a code alone proves presence
+      body.gps = gps(await position({ enableHighAccuracy: true, timeout: 8000, maximumAge: 30000 }))
+    } catch (e) { /* checked in by the code alone */ }
+    const done = await checkIn(body, form)
+    if (!done) button.disabled = false
+  })
+}
+
+async function checkOut (button) {
+  const status = statusFor(button)
+  button.disabled = true
+  say(status, t.checking_out)
+  let result
+  try {
+    result = await api('POST', `/api/visits/${button.dataset.checkOut}/check-out`)
+  } catch (e) {
+    say(status, t.network_error, 'error')
+    button.disabled = false
+    return
+  }
+  const { response, data } = result
+  // checked out already (another tab, another device): the same place to go
+  if (response.ok || (data && data.code === 'visit_closed')) {
+    window.location.assign(links.today || '/today')
+    return
+  }
+  say(status, `${t.check_out_failed}: ${problemText(data, response.statusText)}`, 'error')
+  button.disabled = false
+}
+
+// -- start ------------------------------------------------------------------------------------
+
+function start () {
+  for (const form of document.querySelectorAll('[data-sign-in-form]')) bindSignIn(form)
+  for (const form of document.querySelectorAll('[data-check-in-code]')) bindCodeForm(form)
+  document.addEventListener('click', (ev) => {
+    const target = ev.target.closest('button')
+    if (!target || target.disabled) return
+    if (target.matches('[data-sign-out]')) signOut(target)
+    else if (target.matches('[data-check-in-gps]')) checkInHere(target)
+    else if (target.matches('[data-check-out]')) checkOut(target)
+  })
+  const list = document.querySelector('[data-day]')
+  if (list && list.querySelector('[data-stop]')) sortByDistance(list)
+  document.body.dataset.fieldwork = 'ready'
+}
+
+if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start)
+else start()
