@@ -35,6 +35,15 @@ class ServerSettings:
 
 
 @dataclass(frozen=True)
+class RedisSettings:
+    """ROUNDS_REDIS_URL: when set (``redis://127.0.0.1:6379/0``), live notifications (SSE)
+    fan out through Redis, so that any number of API processes and workers can publish to
+    any open page. Unset: in process memory (one API process)."""
+
+    url: str = ""
+
+
+@dataclass(frozen=True)
 class JobsSettings:
     """ROUNDS_JOBS_BROKER_URL: Celery broker. Default: kombu's SQLAlchemy transport on a
     SQLite file in the data folder (no server to install). Production: ``redis://...`` or
@@ -60,6 +69,7 @@ class Settings:
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
     server: ServerSettings = field(default_factory=ServerSettings)
     jobs: JobsSettings = field(default_factory=JobsSettings)
+    redis: RedisSettings = field(default_factory=RedisSettings)
 
     @property
     def database_url(self) -> str:
