@@ -35,8 +35,12 @@ def problem_response(status: int, code: str, title: str, detail: str, *,
 
 def rounds_error_handler(request: Request[Any, Any, Any], exc: RoundsError
                          ) -> Response[dict[str, Any]]:
-    return problem_response(exc.status, exc.code, exc.title, exc.detail,
-                            problems=exc.problems, instance=request.url.path)
+    response = problem_response(exc.status, exc.code, exc.title, exc.detail,
+                                problems=exc.problems, instance=request.url.path)
+    retry_after = getattr(exc, "retry_after_s", None)
+    if retry_after is not None:  # 429 and 503 say when to come back
+        response.headers["Retry-After"] = str(int(retry_after))
+    return response
 
 
 def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException

@@ -89,6 +89,7 @@ def test_failed_sign_ins_are_throttled(server: Any) -> None:
                    json={"username": "zhang", "password": "correct horse"})
     assert r.status_code == 429
     assert r.json()["code"] == "too_many_attempts"
+    assert int(r.headers["retry-after"]) == 15 * 60
     unknown = httpx.post(server.url + "/api/auth/sign-in",
                          json={"username": "nobody", "password": "whatever1"})
     assert unknown.json()["detail"] == "wrong user name or password"
