@@ -12,11 +12,11 @@ from typing import Any
 
 import httpx
 import pytest
-from support.live import LiveServer
 
 from rounds.forms.compiled import SubmissionInvalid, compile_form
 from rounds.forms.render import render_form
 from rounds.rules.scoring import compile_standard
+from support.live import LiveServer
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -59,7 +59,8 @@ INSPECTION = {
     ]}],
     "alerts": [{"code": "hot_store", "severity": "high",
                 "when": {">": [{"var": "temperature_c"}, 30]},
-                "message": {"zh": "库温 {temperature_c}℃ 过高", "en": "Store at {temperature_c} °C"},
+                "message": {"zh": "库温 {temperature_c}℃ 过高",
+                            "en": "Store at {temperature_c} °C"},
                 "items": ["temperature_c"]}],
     "issues": {"per": "item", "default_severity": "medium", "due_days": 3,
                "assign_to": {"role": "warehouse_keeper", "of": "site"},
