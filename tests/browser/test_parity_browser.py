@@ -13,6 +13,8 @@ from typing import Any
 
 import pytest
 
+from support.json_equality import json_equal as _json_equal
+
 pytestmark = pytest.mark.browser
 
 VECTORS: list[dict[str, Any]] = json.loads(
@@ -25,25 +27,6 @@ EVALUATE_ALL = """(vectors) => vectors.map((v) => {
     return { error: e && e.error ? e.error.type : String(e) }
   }
 })"""
-
-
-def json_equal(got: Any, exp: Any) -> bool:
-    """Identical as JSON: booleans are not numbers, 1 == 1.0, and floats agree to the bit
-    (distance_m rounds to the millimetre, which absorbs the last-bit differences V8's and
-    glibc's sin/cos could have)."""
-    if isinstance(exp, bool) or isinstance(got, bool):
-        return type(got) is bool and type(exp) is bool and got == exp
-    if exp is None or got is None:
-        return got is None and exp is None
-    if isinstance(exp, int | float):
-        return isinstance(got, int | float) and got == exp
-    if isinstance(exp, list):
-        return (isinstance(got, list) and len(got) == len(exp)
-                and all(json_equal(g, e) for g, e in zip(got, exp, strict=True)))
-    if isinstance(exp, dict):
-        return (isinstance(got, dict) and got.keys() == exp.keys()
-                and all(json_equal(got[k], exp[k]) for k in exp))
-    return bool(got == exp)
 
 
 def test_every_vector_gives_the_servers_answer(server: str, page: Any,
@@ -67,3 +50,7 @@ def test_every_vector_gives_the_servers_answer(server: str, page: Any,
     assert not mismatches, f"{len(mismatches)} of {len(VECTORS)} vectors differ:\n" + "\n".join(
         mismatches)
     assert not page_errors
+
+
+def json_equal(got: Any, exp: Any) -> bool:
+    return _json_equal(got, exp, exact=True)

@@ -14,26 +14,10 @@ from typing import Any
 import pytest
 
 from rounds.rules import RuleEvaluationError, apply
+from support.json_equality import json_equal as _json_equal
 
 VECTORS = json.loads((Path(__file__).resolve().parents[2] / "conformance" / "parity.json")
                      .read_text(encoding="utf-8"))
-
-
-def json_equal(got: Any, exp: Any) -> bool:
-    """JSON-typed equality: booleans are not numbers, 1 == 1.0, floats to the bit."""
-    if isinstance(exp, bool) or isinstance(got, bool):
-        return type(got) is bool and type(exp) is bool and got == exp
-    if exp is None or got is None:
-        return got is None and exp is None
-    if isinstance(exp, int | float):
-        return isinstance(got, int | float) and got == exp
-    if isinstance(exp, list):
-        return (isinstance(got, list) and len(got) == len(exp)
-                and all(json_equal(g, e) for g, e in zip(got, exp, strict=True)))
-    if isinstance(exp, dict):
-        return (isinstance(got, dict) and got.keys() == exp.keys()
-                and all(json_equal(got[k], exp[k]) for k in exp))
-    return bool(got == exp)
 
 
 def test_the_vectors_cover_every_domain_operation() -> None:
@@ -53,3 +37,7 @@ def test_vector(vector: dict[str, Any]) -> None:
     else:
         got = apply(vector["rule"], vector["data"])
         assert json_equal(got, vector["expected"]), (vector["rule"], got, vector["expected"])
+
+
+def json_equal(got: Any, exp: Any) -> bool:
+    return _json_equal(got, exp, exact=True)

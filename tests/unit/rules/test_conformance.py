@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import copy
 import json
-import math
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +21,7 @@ import pytest
 
 import rounds.rules
 from rounds.rules import RuleError, RuleEvaluationError
+from support.json_equality import json_equal
 
 DATA = Path(__file__).resolve().parents[2] / "conformance" / "jsonlogic"
 LEGACY_FILE = DATA / "jsonlogic.com-tests.json"
@@ -47,30 +47,6 @@ def _load_cases() -> list[Any]:
 
 
 CASES = _load_cases()
-
-
-def json_equal(got: Any, exp: Any) -> bool:
-    """JSON-typed equality: the shared runner's ``strict_eq``."""
-    if isinstance(exp, bool) or isinstance(got, bool):
-        return type(got) is bool and type(exp) is bool and got == exp
-    if exp is None:
-        return got is None
-    if isinstance(exp, int | float):
-        if not isinstance(got, int | float):
-            return False
-        g, e = float(got), float(exp)
-        if math.isnan(g) or math.isnan(e):
-            return False
-        return g == e or abs(g - e) <= 1e-9 * max(1.0, abs(e))
-    if isinstance(exp, str):
-        return isinstance(got, str) and got == exp
-    if isinstance(exp, list):
-        return (isinstance(got, list | tuple) and len(got) == len(exp)
-                and all(json_equal(g, e) for g, e in zip(got, exp, strict=True)))
-    if isinstance(exp, dict):
-        return (isinstance(got, dict) and set(got) == set(exp)
-                and all(json_equal(got[k], exp[k]) for k in exp))
-    return bool(got == exp)
 
 
 def test_suites_are_all_there() -> None:

@@ -77,6 +77,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import rounds.rules
+from support.json_equality import json_equal
 
 # Kinds of expression the generator builds.
 NUM, STR, BOOL, LNUM, LSTR, ANY = "num", "str", "bool", "lnum", "lstr", "any"
@@ -280,30 +281,6 @@ FOCUS: dict[str, tuple[tuple[str, ...], dict[str, list[str]]]] = {
     "iteration": ((BOOL, ANY, LNUM), {BOOL: ["some", "all", "none"] * 3, ANY: ["map"] * 3,
                                       LNUM: ["filter", "filter", "merge"]}),
 }
-
-
-def json_equal(got: Any, exp: Any) -> bool:
-    """JSON-typed equality, as in test_conformance: booleans are not numbers, 1 == 1.0."""
-    if isinstance(exp, bool) or isinstance(got, bool):
-        return type(got) is bool and type(exp) is bool and got == exp
-    if exp is None:
-        return got is None
-    if isinstance(exp, int | float):
-        if not isinstance(got, int | float):
-            return False
-        g, e = float(got), float(exp)
-        if math.isnan(g) or math.isnan(e):
-            return False
-        return g == e or abs(g - e) <= 1e-9 * max(1.0, abs(e))
-    if isinstance(exp, str):
-        return isinstance(got, str) and got == exp
-    if isinstance(exp, list):
-        return (isinstance(got, list) and len(got) == len(exp)
-                and all(json_equal(g, e) for g, e in zip(got, exp, strict=True)))
-    if isinstance(exp, dict):
-        return (isinstance(got, dict) and set(got) == set(exp)
-                and all(json_equal(got[k], exp[k]) for k in exp))
-    return bool(got == exp)
 
 
 def qubit(rule: Any, data: Any) -> Any:
