@@ -12,10 +12,11 @@ conditional (a required answer missing, a group or evidence missing).
 
 Baselines get the same bytes: a precompiled ``jsonschema.Draft202012Validator`` of
 ``answers_schema`` with format checking (the compiled form checks real calendar dates; so do
-they) on ``json.loads(body)`` (``is_valid`` for valid bodies, ``iter_errors``
-for invalid ones), and ``jsonschema_rs.validator_for(schema, validate_formats=True)`` the same way (jsonschema-rs
-has no JSON-text entry point, so it too gets ``json.loads``). The compiled form's ``validate``
-takes the bytes: the msgspec fast path for valid bodies, the full error list for invalid ones.
+they) on ``json.loads(body)`` (``is_valid`` for valid bodies, ``iter_errors`` for invalid
+ones), and ``jsonschema_rs.validator_for(schema, validate_formats=True)`` the same way
+(jsonschema-rs has no JSON-text entry point, so it too gets ``json.loads``). The compiled
+form's ``validate`` takes the bytes: the msgspec fast path for valid bodies, the full error
+list for invalid ones.
 Neither baseline sees the conditional rules, so they check less than ``validate`` does.
 
 ``validate`` leaves scoring to first use of ``.evaluation``; a separate line times

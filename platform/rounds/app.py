@@ -22,6 +22,8 @@ from rounds.runtime.definitions.web import (
     ValidateController,
 )
 from rounds.runtime.fieldwork import pages as fieldwork_pages
+from rounds.runtime.issues import web as issues_web
+from rounds.runtime.notifications import web as notifications_web
 from rounds.runtime.people import admin_web as people_admin_web
 from rounds.runtime.people.web import AuthController
 from rounds.runtime.sites import web as sites_web
@@ -61,11 +63,14 @@ def create_app(settings: Settings | None = None) -> Litestar:
                                  DefinitionController, ValidateController, *api_handlers(),
                                  *sites_web.handlers(), *plans_web.handlers(),
                                  *people_admin_web.handlers(), *visits_web.handlers(),
-                                 *submissions_web.handlers(), *page_handlers(settings),
-                                 *fieldwork_pages.handlers(settings)]
+                                 *submissions_web.handlers(), *issues_web.handlers(),
+                                 *page_handlers(settings),
+                                 *fieldwork_pages.handlers(settings),
+                                 *notifications_web.handlers()]
     return Litestar(
         route_handlers=route_handlers,
         lifespan=[lifespan],
+        plugins=[notifications_web.NotificationsPlugin(settings)],  # live pushes (SSE)
         state=State({"settings": settings}),
         dependencies={"db": Provide(provide_session),
                       "settings": Provide(provide_settings, sync_to_thread=False),

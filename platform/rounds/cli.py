@@ -279,7 +279,9 @@ def cmd_settings(settings: Settings, args: argparse.Namespace) -> int:
     print(f"default_language  {settings.default_language}")
     print(f"database.url      {settings.database_url}")
     print(f"server            {settings.server.host}:{settings.server.port}")
-    print(f"jobs.broker_url   {settings.broker_url}")
+    print(f"jobs.broker_url   {settings.broker_url}  (reconcile every "
+          f"{settings.jobs.reconcile_seconds}s)")
+    print(f"redis.url         {settings.redis.url or '(unset: live pushes in process memory)'}")
     return 0
 
 

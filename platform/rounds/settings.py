@@ -47,9 +47,15 @@ class RedisSettings:
 class JobsSettings:
     """ROUNDS_JOBS_BROKER_URL: Celery broker. Default: kombu's SQLAlchemy transport on a
     SQLite file in the data folder (no server to install). Production: ``redis://...`` or
-    ``amqp://...``."""
+    ``amqp://...``.
+    ROUNDS_JOBS_RECONCILE_SECONDS: how often beat runs the reconciliation (reminders,
+    escalations, missed pushes); default 60.
+    ROUNDS_JOBS_VISIBILITY_TIMEOUT: on Redis, seconds after which a task a dead worker had
+    taken is given to another (longer than the slowest task); default 300."""
 
     broker_url: str = ""
+    reconcile_seconds: int = 60
+    visibility_timeout: int = 300
 
 
 @dataclass(frozen=True)

@@ -20,16 +20,28 @@ from datetime import timedelta
 from typing import Any, TypeVar
 
 from celery import Celery
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from rounds.settings import Settings, load_settings
 
 T = TypeVar("T")
 
-# Slice modules whose tasks the worker loads.
-TASK_MODULES = ["rounds.jobs.maintenance"]
+# Slice modules whose tasks (and reconcilers) the worker loads.
+TASK_MODULES = ["rounds.jobs.maintenance", "rounds.runtime.issues.jobs",
+                "rounds.runtime.notifications.jobs"]
 
-RECONCILE_EVERY = timedelta(minutes=1)
+# Errors worth retrying a task for: the database or the network was briefly away (a
+# restart, a failover, SQLite busy past its timeout). Anything else is a bug: retrying
+# would only repeat it.
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
+    OperationalError, InterfaceError, ConnectionError, TimeoutError)
+
+# How tasks that fan work out retry: with growing, jittered delays, up to ~10 minutes.
+RETRY_POLICY: dict[str, Any] = {
+    "acks_late": True, "autoretry_for": TRANSIENT_ERRORS, "retry_backoff": 2,
+    "retry_backoff_max": 600, "retry_jitter": True, "max_retries": 10}
+
 
 class _ProcessState:
     """What one process keeps for its jobs: the app, an event loop, database sessions."""
@@ -48,7 +60,12 @@ def create_celery(settings: Settings | None = None) -> Celery:
     transport: dict[str, Any] = {}
     if settings.broker_url.startswith("redis"):
         # Long enough for the slowest task; an unacked task comes back after this.
-        transport["visibility_timeout"] = 300
+        timeout = settings.jobs.visibility_timeout
+        transport["visibility_timeout"] = timeout
+        # Look for such tasks about ten times per timeout (kombu's default is every 100 s),
+        # so that a short timeout also means a quick return.
+        transport["unacked_restore_interval"] = max(1, min(30, timeout // 10))
+        transport["unacked_restore_throttle"] = 1
     app.conf.update(
         task_acks_late=True,               # a task is acknowledged when done, not when taken
         task_reject_on_worker_lost=True,   # a killed worker's task goes back to the queue
@@ -60,7 +77,10 @@ def create_celery(settings: Settings | None = None) -> Celery:
         timezone=settings.timezone,
         enable_utc=True,
         beat_schedule={
-            "reconcile": {"task": "rounds.reconcile", "schedule": RECONCILE_EVERY},
+            "reconcile": {"task": "rounds.reconcile",
+                          "schedule": timedelta(seconds=max(1, settings.jobs.reconcile_seconds)),
+                          # Ticks queued while no worker ran are duplicates: drop old ones.
+                          "options": {"expires": max(30, settings.jobs.reconcile_seconds)}},
         },
     )
     app.conf.rounds_settings = settings

@@ -12,6 +12,18 @@ log = logging.getLogger("rounds.jobs")
 # Each slice that has work to recompute from the database registers a reconciler:
 # an async function of a session that does what is due and returns how much it did.
 RECONCILERS: list[Any] = []
+_LAST: list[Any] = []  # registered with last=True: kept after all the others
+
+
+def register(fn: Any, *, last: bool = False) -> Any:
+    """Add a reconciler (once). ``last``: run after the others, whatever the import order
+    (the publisher of notifications, so that it pushes what they made in the same tick)."""
+    if fn not in RECONCILERS:
+        if last:
+            _LAST.append(fn)
+        RECONCILERS.append(fn)
+        RECONCILERS.sort(key=lambda f: f in _LAST)  # stable: the order within each group stays
+    return fn
 
 
 @shared_task(name="rounds.reconcile", acks_late=True)
@@ -22,8 +34,14 @@ def reconcile() -> dict[str, int]:
     async def go() -> dict[str, int]:
         done: dict[str, int] = {}
         for fn in RECONCILERS:
-            async with sessions()() as db, db.begin():
-                done[fn.__name__] = int(await fn(db))
+            # Each in its own transaction, and one failing does not stop the others: they
+            # are independent, and the next tick tries the failed one again.
+            try:
+                async with sessions()() as db, db.begin():
+                    done[fn.__name__] = int(await fn(db))
+            except Exception:
+                log.exception("reconciler %s failed; the next tick tries again", fn.__name__)
+                done[fn.__name__] = -1
         return done
 
     result = run(go())

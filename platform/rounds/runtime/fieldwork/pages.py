@@ -80,15 +80,17 @@ def _switch(request: Request[Any, Any, Any], lang: str) -> str:
 
 
 def _chrome(request: Request[Any, Any, Any], lang: str, principal: Principal | None,
-            active: str = "") -> dict[str, Any]:
+            active: str = "", unread: int | None = None) -> dict[str, Any]:
     """What every field page's layout reads."""
     w = WORDS[lang]
     links = {"today": views.href("/today", lang), "results": views.href("/me/submissions", lang),
+             "my_issues": views.href("/me/issues", lang), "board": views.href("/issues", lang),
+             "inbox": views.href("/me/notifications", lang),
              "sign_in": views.href("/sign-in", lang)}
     return {
         "lang": lang, "t": {**CHROME[lang], "skip": w["skip"]}, "w": w,
         "home_url": links["today"], "links": links, "active": active,
-        "switch_language": _switch(request, lang), "user": principal,
+        "switch_language": _switch(request, lang), "user": principal, "unread": unread,
         "fw_config": {"lang": lang, "text": w, "links": links,
                       "csrf_token": principal.csrf_token if principal else None},
     }
@@ -96,9 +98,9 @@ def _chrome(request: Request[Any, Any, Any], lang: str, principal: Principal | N
 
 def _page(request: Request[Any, Any, Any], template: str, lang: str,
           principal: Principal | None, *, title: str, active: str = "", status: int = 200,
-          **values: Any) -> Response[str]:
+          unread: int | None = None, **values: Any) -> Response[str]:
     html = environment().get_template(template).render(
-        **_chrome(request, lang, principal, active), title=title, **values)
+        **_chrome(request, lang, principal, active, unread), title=title, **values)
     return Response(html, status_code=status, media_type=MediaType.HTML,
                     headers=PRIVATE if principal else {})
 
@@ -247,7 +249,7 @@ async def visit_form_page(request: Request[Any, Any, Any], *, db: AsyncSession,
     chrome = _chrome(request, language, principal)
     html = environment().get_template("visit_form.html").render(
         **{**context, **{k: chrome[k] for k in ("w", "home_url", "links", "active", "user",
-                                                "fw_config")}},
+                                                "unread", "fw_config")}},
         site_name=s.name, visit_href=views.href(f"/visits/{visit_id}", language))
     return Response(html, media_type=MediaType.HTML, headers=PRIVATE)
 
@@ -351,9 +353,11 @@ def error_page(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]
 
 
 def handlers(settings: Settings) -> list[Any]:
+    from rounds.runtime.fieldwork import issue_pages  # it builds on this module's helpers
+
     pages = Router(
         path="/", route_handlers=[sign_in_page, today_page, visit_page, visit_form_page,
-                                  result_page, my_results_page],
+                                  result_page, my_results_page, *issue_pages.route_handlers()],
         exception_handlers={NotAuthenticated: to_sign_in, RoundsError: error_page,
                             HTTPException: error_page})
     return [pages, create_static_files_router(path=FIELDWORK_URL, directories=[STATIC_DIR],

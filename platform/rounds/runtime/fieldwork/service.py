@@ -1,5 +1,6 @@
 """The few reads the field pages need beyond the other slices' services: names and titles
-for lists, and what was submitted during a visit. Always limited to the user's own rows."""
+for lists, what was submitted during a visit, the issue board's counts per state and the
+people it filters by. Always limited to the user's own rows or scope."""
 
 from __future__ import annotations
 
@@ -8,11 +9,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, false, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rounds.runtime.access import Principal
 from rounds.runtime.definitions.models import DefinitionVersion
+from rounds.runtime.issues import service as issues
+from rounds.runtime.issues.models import ACTIVE, Issue
+from rounds.runtime.orgs.models import OrgUnit
+from rounds.runtime.people.models import User
+from rounds.runtime.people.service import user_scope
 from rounds.runtime.sites.models import Site
 from rounds.runtime.submissions.models import Submission
 
@@ -59,3 +65,60 @@ async def site_names(db: AsyncSession, site_ids: Iterable[int | None]) -> dict[i
         return {}
     rows = await db.execute(select(Site.id, Site.name).where(Site.id.in_(ids)))
     return {i: n for i, n in rows}
+
+
+# -- issues ------------------------------------------------------------------------------------
+
+async def user_names(db: AsyncSession, user_ids: Iterable[int | None]) -> dict[int, str]:
+    """Display names, for the people an issue's history mentions by id (a reassignment's
+    new assignee): only names, of people the page already shows acting on the issue."""
+    ids = sorted({i for i in user_ids if i is not None})
+    if not ids:
+        return {}
+    rows = await db.execute(select(User.id, User.display_name).where(User.id.in_(ids)))
+    return {int(i): str(n) for i, n in rows.tuples()}
+
+
+async def issue_counts(db: AsyncSession, principal: Principal, *, now: datetime,
+                       org_unit_id: int | None = None, assignee_id: int | None = None,
+                       site_id: int | None = None, overdue: bool = False) -> dict[str, int]:
+    """How many issues of the board there are in each state, under the board's other
+    filters (the same conditions as ``issues.service.board``; one grouped query rather than
+    one count per state)."""
+    conds: list[ColumnElement[bool]] = [issues.visible(principal)]
+    if org_unit_id is not None:
+        unit = await db.get(OrgUnit, org_unit_id)
+        conds.append(Issue.org_unit_id.in_(select(OrgUnit.id).where(
+            OrgUnit.path.startswith(unit.path))) if unit is not None and unit.path
+            else false())
+    if assignee_id is not None:
+        conds.append(Issue.assignee_id == assignee_id)
+    if site_id is not None:
+        conds.append(Issue.site_id == site_id)
+    if overdue:
+        conds.append(and_(Issue.status.in_(ACTIVE), Issue.due_at.is_not(None),
+                          Issue.due_at < now))
+    rows = await db.execute(select(Issue.status, func.count()).where(*conds)
+                            .group_by(Issue.status))
+    return {str(s): int(n) for s, n in rows.tuples()}
+
+
+@dataclass(frozen=True)
+class Person:
+    id: int
+    label: str
+
+
+async def assignable_people(db: AsyncSession, principal: Principal) -> list[Person]:
+    """The people of the principal's scope whose role may rectify issues: whom the board
+    filters by, and to whom an issue can be reassigned."""
+    caps = await issues.role_capabilities(db)
+    roles = sorted(r for r, c in caps.items() if "issue.rectify" in c)
+    if not roles:
+        return []
+    rows = await db.execute(
+        select(User.id, User.display_name, User.username).where(
+            user_scope(principal), User.role_id.in_(roles), User.active.is_(True))
+        .order_by(User.display_name, User.id))
+    return [Person(int(i), f"{name} ({username})" if name != username else str(name))
+            for i, name, username in rows.tuples()]

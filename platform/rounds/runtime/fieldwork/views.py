@@ -244,3 +244,240 @@ def alert_lines(alerts: Sequence[Mapping[str, Any]], lang: str) -> list[AlertLin
                       severity=w.get(f"sev_{a.get('severity')}", str(a.get("severity") or "")),
                       message=text(a.get("message"), lang, str(a.get("code"))))
             for a in alerts]
+
+
+# -- issues: the closed loop ----------------------------------------------------------------
+
+# The states in the order of the loop (as rounds.runtime.issues.models has them).
+ISSUE_STATES = ("open", "assigned", "in_progress", "rectified", "verified", "closed",
+                "cancelled")
+# The board's filters, in the order its links carry them.
+BOARD_FILTERS = ("status", "org_unit_id", "assignee_id", "site_id", "overdue")
+# The order actions are offered in: the next step of the loop first, cancelling last.
+ACTION_ORDER = ("start", "rectify", "verify", "close", "refuse", "reopen", "reassign",
+                "comment", "cancel")
+# What each action asks for besides the version: field name → (kind, label word, required).
+ACTION_FIELDS: dict[str, tuple[tuple[str, str, str, bool], ...]] = {
+    "rectify": (("note", "textarea", "rectify_note", True),
+                ("photos", "photos", "rectify_photos", True)),
+    "refuse": (("reason", "textarea", "refuse_reason", True),),
+    "reopen": (("reason", "textarea", "reopen_reason", True),),
+    "cancel": (("reason", "textarea", "cancel_reason", True),),
+    "reassign": (("assignee_id", "person", "reassign_to", True),),
+    "comment": (("text", "textarea", "comment_text", True),),
+}
+PRIMARY_ACTIONS = frozenset({"start", "rectify", "verify", "close"})
+# Event names as the service may write them (a verb or its past tense) → the word's key.
+_EVENT_KEYS = {"created": "create", "assigned": "assign", "started": "start",
+               "rectified": "rectify", "verified": "verify", "refused": "refuse",
+               "closed": "close", "reopened": "reopen", "cancelled": "cancel",
+               "canceled": "cancel", "reassigned": "reassign", "commented": "comment",
+               "reminded": "remind", "escalated": "escalate", "due_soon": "remind",
+               "overdue": "escalate"}
+
+
+def status_text(code: str | None, lang: str) -> str:
+    return WORDS[lang].get(f"st_{code}", str(code or ""))
+
+
+def event_text(action: str, lang: str) -> str:
+    key = _EVENT_KEYS.get(action, action)
+    return WORDS[lang].get(f"ev_{key}", action)
+
+
+def board_query(filters: Mapping[str, Any], **changes: Any) -> dict[str, Any]:
+    """The board's filters with some changed; empty ones dropped, and back to page 1 unless
+    a page is given (other filters, other pages)."""
+    query = {k: filters.get(k) for k in BOARD_FILTERS}
+    query.update(changes)
+    return {k: "true" if v is True else v for k, v in query.items()
+            if v not in (None, "", False) and not (k == "page" and v == 1)}
+
+
+@dataclass(frozen=True)
+class Bar:
+    """One status on the board's chart: its count and its share of the longest bar."""
+
+    code: str
+    label: str
+    count: int
+    percent: float
+    href: str
+    current: bool
+
+
+def status_bars(counts: Mapping[str, int], lang: str, link: Any,
+                current: str | None = None) -> list[Bar]:
+    """Every state (those with none too, so the chart keeps its shape), widths relative to
+    the largest; ``link(status)`` is the board filtered to that state."""
+    top = max([int(counts.get(s) or 0) for s in ISSUE_STATES] + [1])
+    return [Bar(code=s, label=status_text(s, lang), count=int(counts.get(s) or 0),
+                percent=round(100 * int(counts.get(s) or 0) / top, 1), href=str(link(s)),
+                current=s == current)
+            for s in ISSUE_STATES]
+
+
+@dataclass(frozen=True)
+class EventLine:
+    """One step of an issue's history: who did what, when, from which state to which."""
+
+    action: str
+    what: str
+    who: str
+    at: str
+    at_iso: str
+    from_status: str
+    to_status: str
+    moved: str  # "整改中 → 待验收", or "" when the state did not change
+    reason: str
+    note: str
+    photos: list[str]  # photo ids
+    extra: str  # a reassignment's new assignee, an escalation's unit...
+
+
+def _person_name(person: Any, names: Mapping[int, str], lang: str) -> str:
+    if isinstance(person, Mapping):
+        return str(person.get("name") or names.get(int(person.get("id") or 0), "")
+                   or person.get("id"))
+    return WORDS[lang]["system"]
+
+
+def event_lines(events: Sequence[Mapping[str, Any]], names: Mapping[int, str], lang: str,
+                tz: tzinfo) -> list[EventLine]:
+    """The audit trail, oldest first, in words. ``names``: display names of the people an
+    event's data mentions by id (a new assignee)."""
+    w = WORDS[lang]
+    out = []
+    for e in sorted(events, key=lambda e: int(e.get("id") or 0)):
+        raw = e.get("data")
+        data: Mapping[str, Any] = raw if isinstance(raw, Mapping) else {}
+        src, dst = e.get("from_status"), e.get("to_status")
+        moved = (w["event_line"].format(from_status=status_text(src, lang),
+                                        to_status=status_text(dst, lang))
+                 if src and dst and src != dst else
+                 status_text(dst, lang) if dst and not src else "")
+        extra = ""
+        to_person = data.get("to_assignee_id", data.get("assignee_id"))
+        if isinstance(to_person, int):
+            extra = w["assignee"] + w["colon"] + names.get(to_person, str(to_person))
+        elif isinstance(data.get("unit"), Mapping):
+            extra = w["escalated_to"].format(unit=text(data["unit"], lang))
+        photos = data.get("photos")
+        action = str(e.get("action") or "")
+        out.append(EventLine(
+            action=_EVENT_KEYS.get(action, action), what=event_text(action, lang),
+            who=_person_name(e.get("actor"), names, lang),
+            at=local(e.get("at"), tz), at_iso=str(e.get("at") or ""),
+            from_status=str(src or ""), to_status=str(dst or ""), moved=moved,
+            reason=str(e.get("reason") or ""),
+            note=str(data.get("note") or data.get("text") or ""),
+            photos=[str(p) for p in photos] if isinstance(photos, list) else [],
+            extra=extra))
+    return out
+
+
+def mentioned_people(events: Sequence[Mapping[str, Any]]) -> set[int]:
+    """The user ids an issue's events name in their data (whose names the page needs)."""
+    out = set()
+    for e in events:
+        data = e.get("data")
+        if isinstance(data, Mapping):
+            for key in ("assignee_id", "to_assignee_id", "from_assignee_id"):
+                if isinstance(data.get(key), int):
+                    out.add(int(data[key]))
+    return out
+
+
+@dataclass(frozen=True)
+class IssueCard:
+    """An issue as the pages show it, in a list or on its own page."""
+
+    id: int
+    href: str
+    title: str
+    description: str
+    severity: str
+    severity_code: str
+    status: str
+    status_code: str
+    site: str
+    org_unit: str
+    assignee: str
+    assigner: str
+    reporter: str
+    due: str
+    overdue: bool
+    created: str
+    source: str
+    assignee_signed: str
+    assigner_signed: str
+    submission_href: str | None
+    version: int
+    forms: list[ActionForm]
+
+
+def issue_card(issue: Mapping[str, Any], lang: str, tz: tzinfo, *,
+               actions: Sequence[str] | None = None, org_unit: str = "") -> IssueCard:
+    """``issue``: the issues service's view as plain data; ``actions``: which of its
+    ``allowed_actions`` to offer here (all of them by default); ``org_unit``: its name."""
+    w = WORDS[lang]
+    allowed = list(issue.get("allowed_actions") or [])
+    offered = [a for a in allowed if actions is None or a in actions]
+
+    def name(key: str) -> str:
+        person = issue.get(key)
+        return str(person.get("name") or "") if isinstance(person, Mapping) else ""
+
+    severity = str(issue.get("severity") or "medium")
+    status = str(issue.get("status") or "")
+    source = str(issue.get("source") or "")
+    due = issue.get("due_at")
+    sub = issue.get("submission_id")
+    return IssueCard(
+        id=int(issue["id"]), href=href(f"/issues/{issue['id']}", lang),
+        title=str(issue.get("title") or ""), description=str(issue.get("description") or ""),
+        severity=w.get(f"sev_{severity}", severity), severity_code=severity,
+        status=status_text(status, lang), status_code=status,
+        site=str(issue.get("site_name") or ""), org_unit=org_unit, assignee=name("assignee"),
+        assigner=name("assigner"), reporter=name("reporter"),
+        due=w["due_on"].format(date=local(due, tz)) if due else w["no_due"],
+        overdue=bool(issue.get("overdue")), created=local(issue.get("created_at"), tz),
+        source=w.get(f"src_{source}", source),
+        assignee_signed=local(issue.get("assignee_signed_at"), tz),
+        assigner_signed=local(issue.get("assigner_signed_at"), tz),
+        submission_href=href(f"/submissions/{sub}", lang) if sub else None,
+        version=int(issue.get("version") or 0), forms=action_forms(offered, lang))
+
+
+@dataclass(frozen=True)
+class ActionField:
+    name: str
+    kind: str  # textarea, photos, person
+    label: str
+    required: bool
+    missing: str  # what to say when it is left empty
+
+
+@dataclass(frozen=True)
+class ActionForm:
+    action: str
+    label: str
+    primary: bool
+    fields: list[ActionField]
+
+
+def action_forms(allowed: Sequence[str], lang: str) -> list[ActionForm]:
+    """The actions the issue's state allows this user, each with the fields it needs, in
+    the loop's order (unknown ones last, as plain buttons)."""
+    w = WORDS[lang]
+    rank = {a: i for i, a in enumerate(ACTION_ORDER)}
+    out = []
+    for action in sorted(dict.fromkeys(allowed), key=lambda a: rank.get(a, len(rank))):
+        fields = [ActionField(name=name, kind=kind, label=w[label], required=required,
+                              missing=w["photo_required"] if kind == "photos" else
+                              w["note_required"] if name == "note" else
+                              w["choose"] if kind == "person" else w["reason_required"])
+                  for name, kind, label, required in ACTION_FIELDS.get(action, ())]
+        out.append(ActionForm(action=action, label=w.get(f"act_{action}", action),
+                              primary=action in PRIMARY_ACTIONS, fields=fields))
+    return out

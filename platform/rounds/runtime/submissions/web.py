@@ -7,10 +7,12 @@ from typing import Any
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
+from litestar.background_tasks import BackgroundTask
 from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rounds.runtime.access import Principal
+from rounds.runtime.issues.service import create_issues_in_background
 from rounds.runtime.storage import web as storage_web
 from rounds.runtime.submissions import service
 
@@ -48,7 +50,13 @@ class SubmissionController(Controller):
         outcome = await service.submit(request.app.state.sessions, principal, raw,
                                        lang=principal.language,
                                        tz=request.app.state.settings.tz)
-        return json_response(outcome.body, 201 if outcome.created else 200)
+        response = json_response(outcome.body, 201 if outcome.created else 200)
+        if outcome.body["failed_items"]:
+            # Failed items become issues after the response is sent (idempotent, so a retry
+            # may run it again); the reconciliation catches up if this is lost.
+            response.background = BackgroundTask(
+                create_issues_in_background, request.app.state.sessions, outcome.body["id"])
+        return response
 
     @get("/mine", summary="My submissions, newest first")
     async def mine(self, db: AsyncSession, principal: Principal,

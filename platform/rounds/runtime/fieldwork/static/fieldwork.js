@@ -5,21 +5,21 @@
 // Every call that changes data sends the page's CSRF token (X-CSRF-Token): the session
 // cookie alone is not enough, so another site cannot make the browser check in.
 
-const config = JSON.parse(document.getElementById('fieldwork-config')?.textContent || '{}')
-const t = config.text || {}
+export const config = JSON.parse(document.getElementById('fieldwork-config')?.textContent || '{}')
+export const t = config.text || {}
 const links = config.links || {}
 
-const fill = (text, values) => String(text || '').replace(/\{(\w+)\}/g,
+export const fill = (text, values) => String(text || '').replace(/\{(\w+)\}/g,
   (m, k) => (k in values ? String(values[k]) : m))
 
-function withLang (url, extra = {}) {
+export function withLang (url, extra = {}) {
   const u = new URL(url, window.location.origin)
   for (const [k, v] of Object.entries(extra)) u.searchParams.set(k, v)
   if (config.lang) u.searchParams.set('lang', config.lang)
   return u.pathname + u.search
 }
 
-async function api (method, url, body) {
+export async function api (method, url, body) {
   const headers = { Accept: 'application/json, application/problem+json' }
   if (body !== undefined) headers['Content-Type'] = 'application/json'
   if (method !== 'GET' && config.csrf_token) headers['X-CSRF-Token'] = config.csrf_token
@@ -34,14 +34,14 @@ async function api (method, url, body) {
 }
 
 // The message of a problem document: every error of a 422, else its detail.
-function problemText (data, fallback) {
+export function problemText (data, fallback) {
   if (data && Array.isArray(data.errors) && data.errors.length) {
     return data.errors.map((e) => e.message).join(' ')
   }
   return (data && (data.detail || data.title)) || fallback
 }
 
-function say (el, text, kind = '') {
+export function say (el, text, kind = '') {
   if (!el) return
   el.textContent = text
   el.classList.toggle('is-error', kind === 'error')
@@ -284,6 +284,9 @@ function start () {
   const list = document.querySelector('[data-day]')
   if (list && list.querySelector('[data-stop]')) sortByDistance(list)
   document.body.dataset.fieldwork = 'ready'
+  // Signed in: the bell, live notifications and the issue pages' actions (loaded apart, so
+  // the sign-in page does not fetch them).
+  if (document.querySelector('[data-bell]')) import('./issues.js').then((m) => m.start())
 }
 
 if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start)

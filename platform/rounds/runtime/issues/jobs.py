@@ -1,0 +1,72 @@
+"""Background work of the issues slice: the closed loop keeps going outside requests.
+
+The periodic reconciliation (beat's ``rounds.reconcile``, every
+``ROUNDS_JOBS_RECONCILE_SECONDS``) recomputes from the database what is due: issues for
+failed items that have none yet, reminders of issues due soon, escalations of overdue ones.
+Each is idempotent (it only does what the rows say is still to do), so a lost message, a
+retried task or two workers at once change nothing. ``rounds.issues.for_submission`` does
+one submission's issues at once instead of waiting for the next tick.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from celery import shared_task
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from rounds.db import utcnow
+from rounds.jobs import maintenance
+from rounds.jobs.celery_app import RETRY_POLICY, TRANSIENT_ERRORS, current_app, run, sessions
+from rounds.runtime.issues import service
+from rounds.runtime.notifications.jobs import push_now
+
+log = logging.getLogger("rounds.issues")
+
+
+async def create_missing_issues(db: AsyncSession) -> int:
+    """Issues for failed items that have none (a submission whose task was lost)."""
+    return await service.create_missing_issues(db, utcnow())
+
+
+async def remind_due_soon(db: AsyncSession) -> int:
+    """Remind assignees of issues due within a day (once per issue)."""
+    return await service.remind_due_soon(db, utcnow())
+
+
+async def escalate_overdue(db: AsyncSession) -> int:
+    """Escalate overdue issues a level up (once per level)."""
+    return await service.escalate_overdue(db, utcnow())
+
+
+for _fn in (create_missing_issues, remind_due_soon, escalate_overdue):
+    maintenance.register(_fn)
+
+
+@shared_task(name="rounds.issues.for_submission", **RETRY_POLICY)
+def for_submission(submission_id: str) -> int:
+    """Open the issues of a submission's failed items, and notify (idempotent: a failed item
+    has one issue at most). Returns how many issues it opened."""
+    async def go() -> int:
+        async with sessions()() as db, db.begin():
+            created = await service.create_issues_for_submission(db, submission_id, utcnow())
+        try:
+            await push_now()  # after the commit: the rows exist for anyone the push reaches
+        except TRANSIENT_ERRORS:  # not worth redoing the task for: the next tick pushes them
+            log.warning("pushing the notifications of submission %s failed", submission_id,
+                        exc_info=True)
+        return created
+
+    return run(go())
+
+
+async def enqueue_for_submission(submission_id: str) -> None:
+    """Ask a worker to open a submission's issues (from an API handler, after commit).
+
+    If the message is lost, the next reconciliation creates them (``create_missing_issues``).
+    """
+    app = current_app()
+    # Sending talks to the broker synchronously (a socket, or SQLite on the default).
+    await asyncio.to_thread(app.send_task, "rounds.issues.for_submission",
+                            args=[submission_id])
