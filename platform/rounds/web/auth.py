@@ -85,9 +85,12 @@ async def _problem(scope: Scope, receive: Receive, send: Send, exc: RoundsError)
     await response.to_asgi_response(app=None, request=Request(scope))(scope, receive, send)
 
 
-def signed_in_unless_public(connection: ASGIConnection[Any, Any, Any, Any],
-                            handler: BaseRouteHandler) -> None:
-    """The app-wide guard: everything needs a signed-in user unless marked public."""
+async def signed_in_unless_public(connection: ASGIConnection[Any, Any, Any, Any],
+                                  handler: BaseRouteHandler) -> None:
+    """The app-wide guard: everything needs a signed-in user unless marked public.
+
+    Async on purpose: Litestar runs a plain function guard in a thread pool, a thread hop on
+    every request for two dictionary look-ups."""
     if handler.opt.get("public"):
         return
     if connection.scope.get("state", {}).get("principal") is None:
