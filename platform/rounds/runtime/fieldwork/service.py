@@ -9,14 +9,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, false, func, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rounds.runtime.access import Principal
 from rounds.runtime.definitions.models import DefinitionVersion
 from rounds.runtime.issues import service as issues
-from rounds.runtime.issues.models import ACTIVE, Issue
-from rounds.runtime.orgs.models import OrgUnit
+from rounds.runtime.issues.models import Issue
 from rounds.runtime.people.models import User
 from rounds.runtime.people.service import user_scope
 from rounds.runtime.sites.models import Site
@@ -85,19 +84,9 @@ async def issue_counts(db: AsyncSession, principal: Principal, *, now: datetime,
     """How many issues of the board there are in each state, under the board's other
     filters (the same conditions as ``issues.service.board``; one grouped query rather than
     one count per state)."""
-    conds: list[ColumnElement[bool]] = [issues.visible(principal)]
-    if org_unit_id is not None:
-        unit = await db.get(OrgUnit, org_unit_id)
-        conds.append(Issue.org_unit_id.in_(select(OrgUnit.id).where(
-            OrgUnit.path.startswith(unit.path))) if unit is not None and unit.path
-            else false())
-    if assignee_id is not None:
-        conds.append(Issue.assignee_id == assignee_id)
-    if site_id is not None:
-        conds.append(Issue.site_id == site_id)
-    if overdue:
-        conds.append(and_(Issue.status.in_(ACTIVE), Issue.due_at.is_not(None),
-                          Issue.due_at < now))
+    conds = await issues.board_conditions(
+        db, principal, now=now, org_unit_id=org_unit_id, assignee_id=assignee_id,
+        site_id=site_id, overdue=True if overdue else None)
     rows = await db.execute(select(Issue.status, func.count()).where(*conds)
                             .group_by(Issue.status))
     return {str(s): int(n) for s, n in rows.tuples()}

@@ -424,13 +424,13 @@ async def _page(db: AsyncSession, principal: Principal, conds: list[ColumnElemen
                      page=page, per_page=per_page)
 
 
-async def board(db: AsyncSession, principal: Principal, *, now: datetime,
-                status: str | None = None, org_unit_id: int | None = None,
-                assignee_id: int | None = None, overdue: bool | None = None,
-                site_id: int | None = None, page: int = 1, per_page: int = 50) -> IssuePage:
-    """The issues the principal may see, filtered: ``status`` is a state, several
-    (comma separated) or ``active``; ``org_unit_id`` keeps that unit and the units below."""
-    now = _utc(now)
+async def board_conditions(db: AsyncSession, principal: Principal, *, now: datetime,
+                           status: str | None = None, org_unit_id: int | None = None,
+                           assignee_id: int | None = None, overdue: bool | None = None,
+                           site_id: int | None = None) -> list[ColumnElement[bool]]:
+    """The board's filters as SQL conditions, within what the principal may see: ``status``
+    is a state, several (comma separated) or ``active``; ``org_unit_id`` keeps that unit and
+    the units below; ``overdue`` True keeps late issues, False the others, None all."""
     conds: list[ColumnElement[bool]] = [visible(principal)]
     by_status = _status_filter(status)
     if by_status is not None:
@@ -447,6 +447,18 @@ async def board(db: AsyncSession, principal: Principal, *, now: datetime,
     if overdue is not None:
         late = and_(Issue.status.in_(ACTIVE), Issue.due_at.is_not(None), Issue.due_at < now)
         conds.append(late if overdue else ~late)
+    return conds
+
+
+async def board(db: AsyncSession, principal: Principal, *, now: datetime,
+                status: str | None = None, org_unit_id: int | None = None,
+                assignee_id: int | None = None, overdue: bool | None = None,
+                site_id: int | None = None, page: int = 1, per_page: int = 50) -> IssuePage:
+    """The issues the principal may see, filtered (see ``board_conditions``), a page."""
+    now = _utc(now)
+    conds = await board_conditions(db, principal, now=now, status=status,
+                                   org_unit_id=org_unit_id, assignee_id=assignee_id,
+                                   overdue=overdue, site_id=site_id)
     return await _page(db, principal, conds, now=now, page=page, per_page=per_page)
 
 
