@@ -168,6 +168,19 @@ async def get_version(session: AsyncSession, definition_id: str, ref: int | str 
     return found[0]
 
 
+async def current_content(db: AsyncSession, definition_id: str, kind: str
+                          ) -> dict[str, Any] | None:
+    """The content of the current (latest published) version of a definition of ``kind``;
+    None when there is none (or the id names a definition of another kind)."""
+    row = (await db.execute(
+        select(DefinitionVersion.content)
+        .join(Definition, Definition.id == DefinitionVersion.definition_id)
+        .where(Definition.id == definition_id, Definition.kind == kind,
+               DefinitionVersion.status == PUBLISHED)
+        .order_by(DefinitionVersion.number.desc()).limit(1))).scalar_one_or_none()
+    return dict(row) if row is not None else None
+
+
 @dataclass(frozen=True)
 class DefinitionSummary:
     id: str

@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from rounds.errors import InvalidInput, NotFound, Problem
 from rounds.runtime.access import Principal, site_scope
-from rounds.runtime.definitions.models import PUBLISHED, Definition, DefinitionVersion
+from rounds.runtime.definitions.service import current_content
 from rounds.runtime.orgs.models import OrgUnit
 from rounds.runtime.orgs.service import unit_in_scope
 from rounds.runtime.people.models import User
@@ -65,24 +65,12 @@ def parse_qr_payload(text: str) -> str:
 # -- the site kind and the checks a new site goes through ------------------------------------
 
 async def site_kind_content(db: AsyncSession, kind_id: str) -> dict[str, Any] | None:
-    """The current (latest published) content of a site kind definition, None if there is none."""
-    row = (await db.execute(
-        select(DefinitionVersion.content)
-        .join(Definition, Definition.id == DefinitionVersion.definition_id)
-        .where(Definition.id == kind_id, Definition.kind == "site_kind",
-               DefinitionVersion.status == PUBLISHED)
-        .order_by(DefinitionVersion.number.desc()).limit(1))).scalar_one_or_none()
-    return dict(row) if row is not None else None
+    """The current content of a site kind definition, None if there is none."""
+    return await current_content(db, kind_id, "site_kind")
 
 
 async def role_content(db: AsyncSession, role_id: str) -> dict[str, Any] | None:
-    row = (await db.execute(
-        select(DefinitionVersion.content)
-        .join(Definition, Definition.id == DefinitionVersion.definition_id)
-        .where(Definition.id == role_id, Definition.kind == "role",
-               DefinitionVersion.status == PUBLISHED)
-        .order_by(DefinitionVersion.number.desc()).limit(1))).scalar_one_or_none()
-    return dict(row) if row is not None else None
+    return await current_content(db, role_id, "role")
 
 
 @dataclass
