@@ -1,9 +1,14 @@
 """Monthly visit plans on real SQLite and PostgreSQL: generated from the roles' visit targets,
-idempotent, following assignments; progress per person in scope; my day, nearest first."""
+idempotent, following assignments; progress per person in scope, a visit done once its form
+was submitted (or at check-in where the role says so); my day, nearest first, unknown
+distances last, a page at a time."""
 
 from __future__ import annotations
 
+import json
+import uuid
 from datetime import UTC, date, datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -12,10 +17,20 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from rounds.db import transaction
 from rounds.errors import InvalidInput, NotFound
 from rounds.runtime.access import Forbidden
-from rounds.runtime.sites.models import SiteAssignment
+from rounds.runtime.definitions.service import get_version
+from rounds.runtime.sites.models import Site, SiteAssignment
+from rounds.runtime.submissions.models import Submission
 from rounds.runtime.visits import plans
 from rounds.runtime.visits.models import PlannedVisit, Visit
-from support.field import HOME, POSITIONS, Field, principal, seed_field
+from support.field import (
+    DEFINITIONS,
+    HOME,
+    POSITIONS,
+    Field,
+    principal,
+    seed_field,
+    sync_definitions,
+)
 
 Sessions = async_sessionmaker[AsyncSession]
 MONTH = "2026-11"
@@ -40,6 +55,22 @@ def visit(world: Field, user: str, site: str, at: datetime) -> Visit:
     return Visit(user_id=world.users[user], site_id=world.sites[site], method="gps",
                  checked_in_at=at, checked_out_at=at + timedelta(minutes=20), duration_s=1200,
                  flags={}, flagged=False)
+
+
+async def add_visit(db: AsyncSession, world: Field, user: str, site: str, at: datetime, *,
+                    submitted: bool = True) -> Visit:
+    """A visit, and (``submitted``) the form submitted during it, as the pages make them."""
+    v = visit(world, user, site, at)
+    db.add(v)
+    await db.flush()
+    if submitted:
+        version = await get_version(db, "customer_manager_visit")
+        db.add(Submission(
+            id=str(uuid.uuid4()), body_hash="0" * 64, user_id=v.user_id, site_id=v.site_id,
+            visit_id=v.id, definition_id="customer_manager_visit", version_id=version.id,
+            content_hash=version.content_hash, answers={}, evidence={}, evaluation={},
+            submitted_at=at + timedelta(minutes=10)))
+    return v
 
 
 def test_targets_become_monthly_numbers() -> None:
@@ -96,11 +127,11 @@ async def test_progress_counts_and_scope(sessions: Sessions, world: Field) -> No
     async with transaction(sessions) as db:
         await plans.generate_month_plans(db, MONTH)
         for at in (day, day + timedelta(days=5), day + timedelta(days=9)):
-            db.add(visit(world, "cm_a", "RA1", at))  # three visits, two planned
-        db.add(visit(world, "cm_a", "RA2", day + timedelta(days=1)))
-        db.add(visit(world, "cm_a", "RA2", datetime(2026, 10, 30, tzinfo=UTC)))  # last month
-        db.add(visit(world, "cm_a", "RA2", datetime(2026, 12, 1, tzinfo=UTC)))   # next month
-        db.add(visit(world, "mi_a", "RA1", day))
+            await add_visit(db, world, "cm_a", "RA1", at)  # three visits, two planned
+        await add_visit(db, world, "cm_a", "RA2", day + timedelta(days=1))
+        await add_visit(db, world, "cm_a", "RA2", datetime(2026, 10, 30, tzinfo=UTC))  # October
+        await add_visit(db, world, "cm_a", "RA2", datetime(2026, 12, 1, tzinfo=UTC))  # December
+        await add_visit(db, world, "mi_a", "RA1", day)
     async with sessions() as db:
         cm = await principal(db, "cm_a")
         (me,), total = await plans.month_progress(db, cm, MONTH, user_id=world.users["cm_a"])
@@ -152,9 +183,9 @@ async def test_my_day_is_nearest_first(sessions: Sessions, world: Field) -> None
         assert day.month == MONTH and day.remaining_sites == 3
     async with transaction(sessions) as db:
         # RA1 done twice this month; RA2 visited this morning (one visit still due).
-        db.add(visit(world, "cm_a", "RA1", datetime(2026, 11, 2, 9, tzinfo=UTC)))
-        db.add(visit(world, "cm_a", "RA1", datetime(2026, 11, 5, 9, tzinfo=UTC)))
-        db.add(visit(world, "cm_a", "RA2", datetime(2026, 11, 10, 8, tzinfo=UTC)))
+        await add_visit(db, world, "cm_a", "RA1", datetime(2026, 11, 2, 9, tzinfo=UTC))
+        await add_visit(db, world, "cm_a", "RA1", datetime(2026, 11, 5, 9, tzinfo=UTC))
+        await add_visit(db, world, "cm_a", "RA2", datetime(2026, 11, 10, 8, tzinfo=UTC))
     async with sessions() as db:
         cm = await principal(db, "cm_a")
         day = await plans.my_day(db, cm, near=HOME, today=today)
@@ -168,3 +199,71 @@ async def test_my_day_is_nearest_first(sessions: Sessions, world: Field) -> None
         assert all(s.distance_m is None for s in unplaced.stops)
         with pytest.raises(Forbidden):
             await plans.my_day(db, await principal(db, "shop_ra1"), near=HOME, today=today)
+
+
+async def test_a_visit_is_done_once_its_form_was_submitted(sessions: Sessions, world: Field,
+                                                           tmp_path: Path) -> None:
+    today = date(2026, 11, 10)
+    morning = datetime(2026, 11, 10, 1, tzinfo=UTC)
+    async with transaction(sessions) as db:
+        await plans.generate_month_plans(db, MONTH)
+        # RA1: checked in and left without the form; RA2: the form was submitted.
+        await add_visit(db, world, "cm_a", "RA1", morning, submitted=False)
+        await add_visit(db, world, "cm_a", "RA2", morning + timedelta(hours=1))
+    async with sessions() as db:
+        cm = await principal(db, "cm_a")
+        (me,), _ = await plans.month_progress(db, cm, MONTH, user_id=world.users["cm_a"])
+        assert (me.planned, me.done, me.pending, me.visits) == (4, 1, 3, 2)
+        assert [(s.code, s.done, s.visits) for s in me.sites or []] == [("RA1", 0, 1),
+                                                                         ("RA2", 1, 1)]
+        # The unfinished visit leaves RA1 on today's round, to go back and do it.
+        day = await plans.my_day(db, cm, near=HOME, today=today)
+        assert [s.code for s in day.stops] == ["RA1"] and day.total == 1
+    # A role whose rule is that a check-in is the visit (a delivery made is done).
+    folder = tmp_path / "definitions"
+    import shutil
+    shutil.copytree(DEFINITIONS, folder)
+    role_path = folder / "roles" / "customer_manager.json"
+    role = json.loads(role_path.read_text())
+    role_path.write_text(json.dumps({**role, "visit_done": "checked_in"}, ensure_ascii=False))
+    async with transaction(sessions) as db:
+        await sync_definitions(db, folder)
+    async with sessions() as db:
+        cm = await principal(db, "cm_a")
+        (me,), _ = await plans.month_progress(db, cm, MONTH, user_id=world.users["cm_a"])
+        assert (me.done, me.pending) == (2, 2)
+        assert (await plans.my_day(db, cm, near=HOME, today=today)).stops == []
+
+
+async def test_my_day_pages_every_site_nearest_first(sessions: Sessions, world: Field) -> None:
+    today = date(2026, 11, 10)
+    async with transaction(sessions) as db:
+        # Eleven more retailers for cm_a, north of HOME at 100 m steps, named in reverse.
+        ra1 = await db.get(Site, world.sites["RA1"])
+        assert ra1 is not None
+        for i in range(11):
+            site = Site(site_kind="retailer", code=f"N{i:02d}", name=f"Shop {10 - i:02d}",
+                        lat=HOME[0] + (i + 1) * 0.0009, lng=HOME[1],
+                        org_unit_id=ra1.org_unit_id, qr_token=uuid.uuid4().hex,
+                        attributes=dict(ra1.attributes))
+            db.add(site)
+            await db.flush()
+            db.add(SiteAssignment(site_id=site.id, role_id="customer_manager",
+                                  user_id=world.users["cm_a"]))
+        await db.flush()
+        await plans.generate_month_plans(db, MONTH)
+    async with sessions() as db:
+        cm = await principal(db, "cm_a")
+        whole = await plans.my_day(db, cm, near=HOME, today=today, limit=50)
+        assert whole.total == len(whole.stops) == 13
+        distances = [s.distance_m for s in whole.stops]
+        assert None not in distances and distances == sorted(d or 0 for d in distances)
+        pages = [await plans.my_day(db, cm, near=HOME, today=today, limit=5, offset=o)
+                 for o in (0, 5, 10)]
+        assert [len(p.stops) for p in pages] == [5, 5, 3]
+        assert {p.total for p in pages} == {13}
+        assert [s.code for p in pages for s in p.stops] == [s.code for s in whole.stops]
+        # Without a position every distance is unknown: most visits due first, then by name.
+        blind = await plans.my_day(db, cm, today=today, limit=50)
+        assert blind.total == 13 and all(s.distance_m is None for s in blind.stops)
+        assert [s.name for s in blind.stops] == sorted(s.name for s in blind.stops)

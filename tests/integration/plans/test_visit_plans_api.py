@@ -4,6 +4,7 @@ in scope (404 that reveals nothing outside it), today's round nearest first."""
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -12,6 +13,8 @@ import httpx
 import pytest
 
 from rounds.db import create_engine, session_factory, transaction
+from rounds.runtime.definitions.service import get_version
+from rounds.runtime.submissions.models import Submission
 from rounds.runtime.visits.models import Visit
 from support.field import HOME, POSITIONS, FieldServer, field_server
 
@@ -30,14 +33,23 @@ def call(api: FieldServer, who: str | None, method: str, path: str, **kw: Any) -
 
 
 def add_visit(api: FieldServer, user: str, site: str, at: datetime) -> None:
+    """A visit and the form submitted during it (what makes it done)."""
     async def run() -> None:
         engine = create_engine(api.server.database_url)
         try:
             async with transaction(session_factory(engine)) as db:
-                db.add(Visit(user_id=api.world.users[user], site_id=api.world.sites[site],
-                             method="qr", checked_in_at=at,
-                             checked_out_at=at + timedelta(minutes=15), duration_s=900,
-                             flags={}, flagged=False))
+                v = Visit(user_id=api.world.users[user], site_id=api.world.sites[site],
+                          method="qr", checked_in_at=at,
+                          checked_out_at=at + timedelta(minutes=15), duration_s=900,
+                          flags={}, flagged=False)
+                db.add(v)
+                await db.flush()
+                version = await get_version(db, "customer_manager_visit")
+                db.add(Submission(
+                    id=str(uuid.uuid4()), body_hash="0" * 64, user_id=v.user_id,
+                    site_id=v.site_id, visit_id=v.id, definition_id=version.definition_id,
+                    version_id=version.id, content_hash=version.content_hash, answers={},
+                    evidence={}, evaluation={}, submitted_at=at))
         finally:
             await engine.dispose()
 
@@ -119,4 +131,9 @@ def test_my_day_orders_by_distance(api: FieldServer) -> None:
     from_ra2 = call(api, "mi_a", "GET", "/api/me/day",
                     params={"lat": POSITIONS["RA2"][0], "lng": POSITIONS["RA2"][1]}).json()
     assert [s["code"] for s in from_ra2["stops"]] == ["RA2", "RA1"]
+    # a page at a time, with the count of the whole list
+    second = call(api, "mi_a", "GET", "/api/me/day", params={
+        "lat": POSITIONS["RA2"][0], "lng": POSITIONS["RA2"][1], "limit": 1, "page": 2}).json()
+    assert [s["code"] for s in second["stops"]] == ["RA1"]
+    assert (second["total"], second["offset"]) == (2, 1)
     assert from_ra2["stops"][0]["distance_m"] < from_ra2["stops"][1]["distance_m"]

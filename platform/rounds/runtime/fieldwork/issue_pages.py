@@ -8,7 +8,6 @@ API (``POST /api/issues/{id}/{action}`` with the version the page showed and the
 
 from __future__ import annotations
 
-import math
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -29,7 +28,6 @@ from rounds.runtime.orgs.service import OrgUnitNode, visible_org_tree
 from rounds.settings import Settings
 
 PER_PAGE = 20
-MINE_MAX = 100  # my issues fit on one page: a person has a handful, not hundreds
 # What a list row offers: the steps of the loop. Reassigning, commenting and cancelling need
 # more context and stay on the issue's own page.
 ROW_ACTIONS = ("start", "rectify", "verify", "refuse", "close", "reopen")
@@ -108,7 +106,6 @@ async def board_page(request: Request[Any, Any, Any], *, db: AsyncSession, setti
         ("assignee_id", people_names.get(filters["assignee_id"] or 0)),
         ("site_id", sites.get(filters["site_id"] or 0)),
         ("overdue", w["overdue"] if filters["overdue"] else None)) if label]
-    pages = max(1, math.ceil(found.total / PER_PAGE))
     return _page(
         request, "issues_board.html", language, principal, title=w["board_title"],
         active="board", unread=await _unread(db, principal),
@@ -118,9 +115,8 @@ async def board_page(request: Request[Any, Any, Any], *, db: AsyncSession, setti
         units=units, people=people,
         rows=[views.issue_card(_data(i), language, settings.tz, actions=()) for i in
               found.items],
-        total=found.total, page=page, pages=pages,
-        prev_href=link(page=page - 1) if page > 1 else None,
-        next_href=link(page=page + 1) if page < pages else None)
+        pager=views.pager(page, PER_PAGE, found.total, lambda n: link(page=n),
+                          w["issues_total"]))
 
 
 # -- one issue ------------------------------------------------------------------------------------
@@ -169,22 +165,34 @@ async def issue_page(request: Request[Any, Any, Any], *, db: AsyncSession, setti
 @get("/me/issues", include_in_schema=False)
 async def my_issues_page(request: Request[Any, Any, Any], *, db: AsyncSession,
                          settings: Settings, principal: Principal, lang: str | None = None,
-                         done: bool = False) -> Response[str]:
-    """The issues I am to fix, and those I assigned (to verify and close), each with the
-    steps its state allows me; a new one appears while the page is open."""
+                         done: bool = False, page: int = Parameter(default=1, ge=1),
+                         assigned_page: int = Parameter(default=1, ge=1)) -> Response[str]:
+    """The issues I am to fix (``page``), and those I assigned (to verify and close;
+    ``assigned_page``), each list paged with its count, each row with the steps its state
+    allows me; a new one appears while the page is open."""
     language = _lang(lang, principal, settings)
     w = WORDS[language]
     now = utcnow()
     status = None if done else NOT_DONE
+    pages = {"assignee": page, "assigner": assigned_page}
+    params = {"assignee": "page", "assigner": "assigned_page"}
     groups = []
     for key, title in (("assignee", w["my_as_assignee"]), ("assigner", w["my_as_assigner"])):
         found = await issues.my_issues(db, principal, now=now, as_=key, status=status,
-                                       per_page=MINE_MAX)
+                                       page=pages[key], per_page=PER_PAGE)
         if key == "assigner" and not found.total and not principal.can("issue.verify"):
             continue  # field staff assign nothing: no empty "assigned by me"
+
+        def link(n: int, key: str = key) -> str:  # this list's page n, the other one kept
+            kept: dict[str, int | None] = {params[k]: p for k, p in pages.items() if p > 1}
+            kept[params[key]] = n if n > 1 else None
+            return views.href("/me/issues", language, done="true" if done else None, **kept)
+
         groups.append({"key": key, "title": title, "rows": [
             views.issue_card(_data(i), language, settings.tz, actions=ROW_ACTIONS)
-            for i in found.items]})
+            for i in found.items],
+            "pager": views.pager(pages[key], PER_PAGE, found.total, link,
+                                 w["issues_total"])})
     return _page(
         request, "my_issues.html", language, principal, title=w["my_issues_title"],
         active="my_issues", unread=await _unread(db, principal), groups=groups,
@@ -218,14 +226,11 @@ async def inbox_page(request: Request[Any, Any, Any], *, db: AsyncSession, setti
     rows = [{"id": n.id, "kind": n.kind, "text": n.text(language), "unread": n.unread,
              "href": _local_link(n.link, language), "at": views.local(n.created_at, settings.tz)}
             for n in found]
-    pages = max(1, math.ceil(total / PER_PAGE))
     return _page(request, "notifications.html", language, principal, title=w["inbox_title"],
-                 active="inbox", unread=unread, rows=rows, total=total, page=page,
-                 pages=pages,
-                 prev_href=views.href("/me/notifications", language, page=page - 1)
-                 if page > 1 else None,
-                 next_href=views.href("/me/notifications", language, page=page + 1)
-                 if page < pages else None)
+                 active="inbox", unread=unread, rows=rows,
+                 pager=views.pager(page, PER_PAGE, total,
+                                   lambda n: views.href("/me/notifications", language, page=n),
+                                   w["inbox_total"]))
 
 
 def route_handlers() -> list[Any]:

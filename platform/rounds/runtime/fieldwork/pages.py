@@ -12,7 +12,6 @@ gets the sign-in page, not the API's 401 document).
 
 from __future__ import annotations
 
-import math
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -41,6 +40,7 @@ from rounds.runtime.definitions import service as definitions
 from rounds.runtime.fieldwork import service, views
 from rounds.runtime.fieldwork.texts import WORDS
 from rounds.runtime.people import auth
+from rounds.runtime.sites.service import position
 from rounds.runtime.submissions import service as submissions
 from rounds.runtime.visits import plans
 from rounds.runtime.visits import service as visits
@@ -50,9 +50,6 @@ PUBLIC = {"public": True}
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 FIELDWORK_URL = "/static/fieldwork"
 PER_PAGE = 20
-# The API's longest day: the browser asks for as many once it knows the position, so it
-# re-sorts the same sites rather than a different twelve.
-DAY_LIMIT = 50
 # Personal pages: never kept by a shared cache or shown again from the back button's cache
 # after signing out.
 PRIVATE = {"Cache-Control": "no-store"}
@@ -152,18 +149,33 @@ def _visit_card(view: visits.VisitView, principal: Principal, lang: str,
     }
 
 
+def _near(text: str | None) -> tuple[float, float] | None:
+    """The position the page was asked for (``near=lat,lng``, which the browser adds once it
+    knows where it is); a malformed one is no position rather than an error page."""
+    if not text:
+        return None
+    try:
+        return position(text)
+    except RoundsError:
+        return None
+
+
 @get("/today", include_in_schema=False)
 async def today_page(request: Request[Any, Any, Any], *, db: AsyncSession, settings: Settings,
-                     principal: Principal, lang: str | None = None) -> Response[str]:
-    """Today's sites (in plan order; the browser re-sorts them nearest first), the open
-    visit on top, and the month's planned, done and pending visits."""
+                     principal: Principal, lang: str | None = None, near: str | None = None,
+                     acc: float | None = None, page: int = Parameter(default=1, ge=1)
+                     ) -> Response[str]:
+    """Today's sites, every one of them a page at a time with their count: nearest first
+    from ``near`` (the browser's position; unknown distances last), by visits due without
+    it; the open visit on top, and the month's planned, done and pending visits."""
     language = _lang(lang, principal, settings)
     w = WORDS[language]
     tz = settings.tz
+    here = _near(near)
     current = await visits.current_visit(db, principal)
     try:
-        day: plans.MyDay | None = await plans.my_day(db, principal, tz=tz,
-                                                     limit=DAY_LIMIT)
+        day: plans.MyDay | None = await plans.my_day(
+            db, principal, tz=tz, near=here, limit=PER_PAGE, offset=(page - 1) * PER_PAGE)
     except Forbidden:
         day = None  # a role without visits (a leader): nothing to plan
     month = day.month if day else plans.month_of(datetime.now(tz).date())
@@ -180,12 +192,21 @@ async def today_page(request: Request[Any, Any, Any], *, db: AsyncSession, setti
         "distance": views.distance_text(s.distance_m, language),
     } for s in (day.stops if day else [])]
     today = datetime.now(tz).date().isoformat()
+    # The links keep the position the list is sorted from (and the language).
+    kept = {"near": f"{here[0]:.6f},{here[1]:.6f}" if here else None,
+            "acc": format_number(acc, 0) if here and acc is not None else None}
+    pager = views.pager(page, PER_PAGE, day.total if day else 0,
+                        lambda n: views.href("/today", language, page=n if n > 1 else None,
+                                             **kept),
+                        w["stops_total"])
     return _page(request, "today.html", language, principal, title=w["today_title"],
                  active="today",
                  hello=w["hello"].format(name=principal.display_name, date=today),
                  current=_visit_card(current, principal, language, settings) if current
                  else None,
-                 day=day, stops=stops, month=month, progress=progress)
+                 day=day, stops=stops, month=month, progress=progress, pager=pager,
+                 sorted_near=(w["sorted_near"].format(accuracy=kept["acc"]) if kept["acc"]
+                              else w["sorted_near_plain"]) if here else None)
 
 
 # -- a visit ---------------------------------------------------------------------------------
@@ -318,13 +339,11 @@ async def my_results_page(request: Request[Any, Any, Any], *, db: AsyncSession,
         "failed": w["failed_count"].format(n=s.failed_count) if s.failed_count else "",
         "alerts": w["alert_count"].format(n=s.alert_count) if s.alert_count else "",
     } for s in found]
-    pages = max(1, math.ceil(total / PER_PAGE))
     return _page(request, "my_submissions.html", language, principal, title=w["my_title"],
-                 active="results", rows=rows, total=total, page=page, pages=pages,
-                 prev_href=views.href("/me/submissions", language, page=page - 1)
-                 if page > 1 else None,
-                 next_href=views.href("/me/submissions", language, page=page + 1)
-                 if page < pages else None)
+                 active="results", rows=rows,
+                 pager=views.pager(page, PER_PAGE, total,
+                                   lambda n: views.href("/me/submissions", language, page=n),
+                                   w["page_of"]))
 
 
 # -- errors as pages -------------------------------------------------------------------------

@@ -47,6 +47,44 @@ def distance_text(metres: float | None, lang: str) -> str:
     return WORDS[lang]["kilometres"].format(n=format_number(metres / 1000, 1))
 
 
+@dataclass(frozen=True)
+class PageLink:
+    number: int | None  # None: a gap ("…") between numbers
+    href: str
+    current: bool
+
+
+@dataclass(frozen=True)
+class Pager:
+    """Where a list is: its page, how many pages and items, and the links to the others."""
+
+    page: int
+    pages: int
+    total: int
+    line: str  # "第 2 / 8 页，共 153 个问题"
+    prev_href: str | None
+    next_href: str | None
+    links: list[PageLink]
+
+
+def pager(page: int, per_page: int, total: int, link: Any, line: str) -> Pager:
+    """The pager of a list: ``link(n)`` is page n's address; ``line`` a text with {page},
+    {pages} and {total}. The numbers: the first, the last and two around the current page,
+    gaps in between, so a phone's width holds them."""
+    pages = max(1, -(-total // per_page))
+    shown = sorted({1, pages, *range(max(1, page - 2), min(pages, page + 2) + 1)})
+    links: list[PageLink] = []
+    for n in shown:
+        if links and links[-1].number is not None and n - int(links[-1].number) > 1:
+            links.append(PageLink(None, "", False))
+        links.append(PageLink(n, str(link(n)), n == page))
+    return Pager(page=page, pages=pages, total=total,
+                 line=line.format(page=page, pages=pages, total=total),
+                 prev_href=str(link(page - 1)) if page > 1 else None,
+                 next_href=str(link(page + 1)) if page < pages else None,
+                 links=links if pages > 1 else [])
+
+
 def local(at: datetime | str | None, tz: tzinfo, fmt: str = "%Y-%m-%d %H:%M") -> str:
     """A stored time (UTC; SQLite gives it back naive) in the company's time zone."""
     if at is None:

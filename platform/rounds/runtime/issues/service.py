@@ -1,6 +1,6 @@
 """The closed loop (PDCA): an issue is found, assigned, rectified, verified and closed.
 
-The assigner (交办人) and the assignee (代办人) both sign an issue off (共同销号):
+The assigner (交办人) and the assignee (整改责任人) both sign an issue off (共同销号):
 
     open ─assign─▶ assigned ─start─▶ in_progress ─rectify─▶ rectified ─verify─▶ verified
                                         ▲  ▲                  │refuse              │close
@@ -718,22 +718,22 @@ def _message(kind: str, title: str, *, actor: str = "", reason: str = "",
     texts = {
         "issue_assigned": (f"新问题交办给您：{title}{due_zh}",
                            f"New issue assigned to you: {title}{due_en}"),
-        "issue_unassigned": (f"问题待指派整改人：{title}", f"Issue needs an assignee: {title}"),
+        "issue_unassigned": (f"问题待交办整改责任人：{title}", f"Issue needs an assignee: {title}"),
         "issue_reassigned": (f"问题已改派他人：{title}",
                              f"Issue reassigned to someone else: {title}"),
         "issue_started": (f"{actor}已开始整改：{title}", f"{actor} started rectifying: {title}"),
-        "issue_rectified": (f"{actor}已整改完毕，请验证：{title}",
-                            f"{actor} rectified it, please verify: {title}"),
-        "issue_verified": (f"整改已验证通过：{title}", f"Rectification verified: {title}"),
-        "issue_refused": (f"整改未通过，请重新整改：{title}{r_zh}",
-                          f"Rectification refused, please redo: {title}{r_en}"),
+        "issue_rectified": (f"{actor}已整改完毕，请您验收：{title}",
+                            f"{actor} fixed it, please accept: {title}"),
+        "issue_verified": (f"整改已验收通过：{title}", f"Fix accepted: {title}"),
+        "issue_refused": (f"验收退回，请您重新整改：{title}{r_zh}",
+                          f"Fix sent back, please redo it: {title}{r_en}"),
         "issue_closed": (f"问题已销号：{title}", f"Issue closed: {title}"),
         "issue_reopened": (f"问题已重新打开：{title}{r_zh}", f"Issue reopened: {title}{r_en}"),
         "issue_cancelled": (f"问题已撤销：{title}{r_zh}", f"Issue cancelled: {title}{r_en}"),
-        "issue_comment": (f"{actor}评论了问题：{title}", f"{actor} commented on: {title}"),
-        "issue_due_soon": (f"问题即将到期：{title}（{span_zh}内）",
+        "issue_comment": (f"{actor}给问题留言：{title}", f"{actor} commented on: {title}"),
+        "issue_due_soon": (f"问题即将到期，请您在{span_zh}内完成：{title}",
                            f"Issue due soon: {title} (within {span_en})"),
-        "issue_escalated": (f"逾期问题上报{unit}：{title}（已逾期{span_zh}）",
+        "issue_escalated": (f"逾期督办至{unit}：{title}（已逾期{span_zh}）",
                             f"Overdue issue escalated to {unit}: {title} "
                             f"(overdue by {span_en})"),
     }

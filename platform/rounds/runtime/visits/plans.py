@@ -16,10 +16,13 @@ scopes, so rerunning changes nothing, a site assigned mid-month gets its plan on
 run, and a plan whose site was taken away (or whose person left) is removed. Run it when
 assignments change and every night (``rounds plans generate``).
 
-Done visits are the person's check-ins at the site in the month (flagged ones included:
-a flag is for the supervisor to look at, it does not undo a visit), counted up to the
-plan; visits beyond the plan are shown apart. Months and days are calendar months and days
-in ``tz`` (UTC unless the caller says otherwise).
+Done visits are the person's visits to the site in the month during which a form was
+submitted (a check-in alone is being there, not doing the job: a visit left without its
+form does not count), or every check-in where the role says so (``"visit_done":
+"checked_in"``). Flagged ones are included: a flag is for the supervisor to look at, it does
+not undo a visit. They are counted up to the plan; visits beyond the plan are shown apart.
+Months and days are calendar months and days in ``tz`` (UTC unless the caller says
+otherwise).
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import case, delete, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rounds.errors import InvalidInput, NotFound, Problem
@@ -43,10 +46,18 @@ from rounds.runtime.people.models import User
 from rounds.runtime.people.service import user_in_scope, user_scope
 from rounds.runtime.sites.geo import haversine_m
 from rounds.runtime.sites.models import Site
+
+# Progress reads whether a form was submitted during a visit: the one place this slice looks
+# at submissions (their model only; the submissions slice builds on visits, not the reverse).
+from rounds.runtime.submissions.models import Submission
 from rounds.runtime.visits.models import PlannedVisit, Visit
 
 MONTH = re.compile(r"^([0-9]{4})-(0[1-9]|1[0-2])$")
 MY_DAY_LIMIT = 12  # a day's round: more than a person visits in a working day
+# When a visit counts as done for the plan (a role's ``visit_done``): once a form was
+# submitted during it (the default), or at check-in.
+DONE_SUBMITTED = "submitted"
+DONE_CHECKED_IN = "checked_in"
 
 
 def parse_month(text: str) -> str:
@@ -186,33 +197,62 @@ class PersonPlan:
         return round(self.done / self.planned, 4) if self.planned else None
 
 
-async def _visit_counts(db: AsyncSession, user_ids: Iterable[int], start: datetime,
-                        end: datetime) -> dict[tuple[int, int], int]:
-    ids = sorted(set(user_ids))
+@dataclass(frozen=True)
+class VisitCount:
+    visits: int  # every check-in
+    done: int  # those that count for the plan under the person's role
+
+
+async def _done_rules(db: AsyncSession, role_ids: Iterable[str]) -> dict[str, str]:
+    """Each role's ``visit_done`` rule (submitted unless the role says checked_in)."""
+    ids = sorted(set(role_ids))
     if not ids:
         return {}
     rows = await db.execute(
-        select(Visit.user_id, Visit.site_id, func.count())
-        .where(Visit.user_id.in_(ids), Visit.checked_in_at >= start, Visit.checked_in_at < end)
+        select(DefinitionVersion.definition_id, DefinitionVersion.content)
+        .join(Definition, Definition.id == DefinitionVersion.definition_id)
+        .where(Definition.kind == "role", Definition.id.in_(ids),
+               DefinitionVersion.status == PUBLISHED)
+        .order_by(DefinitionVersion.number))
+    latest = {i: dict(c) for i, c in rows}  # the latest published wins
+    return {i: str(latest.get(i, {}).get("visit_done") or DONE_SUBMITTED) for i in ids}
+
+
+async def _visit_counts(db: AsyncSession, people: dict[int, str], start: datetime,
+                        end: datetime) -> dict[tuple[int, int], VisitCount]:
+    """Check-ins per person and site in [start, end), and how many of them are done.
+    ``people``: user id → role id."""
+    if not people:
+        return {}
+    rules = await _done_rules(db, people.values())
+    submitted = exists().where(Submission.visit_id == Visit.id)
+    rows = await db.execute(
+        select(Visit.user_id, Visit.site_id, func.count(),
+               func.sum(case((submitted, 1), else_=0)))
+        .where(Visit.user_id.in_(sorted(people)), Visit.checked_in_at >= start,
+               Visit.checked_in_at < end)
         .group_by(Visit.user_id, Visit.site_id))
-    return {(u, s): int(n) for u, s, n in rows}
+    return {(u, s): VisitCount(int(n), int(n) if rules.get(people[u]) == DONE_CHECKED_IN
+                               else int(with_form or 0))
+            for u, s, n, with_form in rows}
 
 
 async def _fill(db: AsyncSession, people: list[PersonPlan], month: str, tz: tzinfo, *,
                 with_sites: bool) -> None:
     start, end = month_bounds(month, tz)
     by_id = {p.user_id: p for p in people}
-    counts = await _visit_counts(db, by_id, start, end)
+    counts = await _visit_counts(db, {p.user_id: p.role_id for p in people}, start, end)
     for (user_id, _), n in counts.items():
-        by_id[user_id].visits += n
+        by_id[user_id].visits += n.visits
     plans = await db.execute(
         select(PlannedVisit, Site).join(Site, Site.id == PlannedVisit.site_id)
         .where(PlannedVisit.month == month, PlannedVisit.user_id.in_(sorted(by_id)))
         .order_by(Site.name, Site.id))
     for plan, site in plans:
         person = by_id[plan.user_id]
-        visits = counts.get((plan.user_id, plan.site_id), 0)
-        done = min(visits, plan.visits)
+        count = counts.get((plan.user_id, plan.site_id), VisitCount(0, 0))
+        visits = count.visits
+        done = min(count.done, plan.visits)
         person.planned += plan.visits
         person.done += done
         if with_sites:
@@ -286,15 +326,26 @@ class DayStop:
 class MyDay:
     day: str
     month: str
-    stops: list[DayStop] = field(default_factory=list)
+    stops: list[DayStop] = field(default_factory=list)  # this page of them
     remaining_sites: int = 0  # sites still to visit this month, beyond today's list too
+    total: int = 0  # sites on today's list, every page
+    offset: int = 0  # where this page starts in it
+
+
+def _distance(near: tuple[float, float] | None, site: Site) -> float | None:
+    """Metres from ``near`` to the site; None without a position or the site's coordinates."""
+    if near is None or site.lat is None or site.lng is None:
+        return None
+    return round(haversine_m(near[0], near[1], site.lat, site.lng), 1)
 
 
 async def my_day(db: AsyncSession, principal: Principal, *,
                  near: tuple[float, float] | None = None, today: date | None = None,
-                 tz: tzinfo = UTC, limit: int = MY_DAY_LIMIT) -> MyDay:
-    """Today's round for a staff member: the sites with visits still due this month, not
-    yet visited today, nearest first from ``near`` (most visits due first without one)."""
+                 tz: tzinfo = UTC, limit: int = MY_DAY_LIMIT, offset: int = 0) -> MyDay:
+    """Today's round for a staff member, a page at a time: every site with visits still due
+    this month and no done visit today, nearest first from ``near``; sites whose distance is
+    unknown (no position, or a site without coordinates) after all the known ones, most
+    visits due first. ``total`` counts the whole list."""
     principal.require("visit.check_in")
     today = today or datetime.now(tz).date()
     month = month_of(today)
@@ -305,27 +356,28 @@ async def my_day(db: AsyncSession, principal: Principal, *,
         select(PlannedVisit, Site).join(Site, Site.id == PlannedVisit.site_id)
         .where(PlannedVisit.month == month, PlannedVisit.user_id == principal.user_id,
                site_scope(principal)))).all()
-    counts = await _visit_counts(db, [principal.user_id], start, end)
-    today_rows = await db.execute(select(Visit.site_id).where(
-        Visit.user_id == principal.user_id, Visit.checked_in_at >= day_start,
-        Visit.checked_in_at < day_end))
-    visited_today = set(today_rows.scalars())
-    due: list[tuple[float, int, str, DayStop]] = []
+    me = {principal.user_id: principal.role_id}
+    counts = await _visit_counts(db, me, start, end)
+    # Done today: a visit that counts (its form submitted) takes the site off today's list;
+    # one left without its form does not, so the person can go back and do it.
+    done_today = {site_id for (_, site_id), n in
+                  (await _visit_counts(db, me, day_start, day_end)).items() if n.done}
+    due: list[tuple[bool, float, int, str, int, DayStop]] = []
     remaining_sites = 0
     for plan, site in rows:
-        done = min(counts.get((principal.user_id, site.id), 0), plan.visits)
+        count = counts.get((principal.user_id, site.id))
+        done = min(count.done if count else 0, plan.visits)
         remaining = plan.visits - done
         if remaining <= 0:
             continue
         remaining_sites += 1
-        if site.id in visited_today:
+        if site.id in done_today:
             continue  # twice in one day does not serve the plan
-        distance = haversine_m(near[0], near[1], site.lat, site.lng) if near else None
+        distance = _distance(near, site)
         stop = DayStop(site.id, site.code, site.name, site.address, site.site_kind, site.lat,
-                       site.lng, round(distance, 1) if distance is not None else None,
-                       plan.visits, done, remaining)
-        due.append((distance if distance is not None else -remaining, site.id, site.name,
-                    stop))
-    due.sort(key=lambda d: (d[0], d[2], d[1]))
-    return MyDay(day=today.isoformat(), month=month, stops=[d[3] for d in due[:limit]],
-                 remaining_sites=remaining_sites)
+                       site.lng, distance, plan.visits, done, remaining)
+        due.append((distance is None, distance or 0.0, -remaining, site.name, site.id, stop))
+    due.sort(key=lambda d: d[:5])
+    return MyDay(day=today.isoformat(), month=month,
+                 stops=[d[5] for d in due[offset:offset + limit]],
+                 remaining_sites=remaining_sites, total=len(due), offset=offset)

@@ -52,12 +52,15 @@ class PlanReportOut(msgspec.Struct):
      summary="Today's round: sites with visits due this month, nearest first from lat,lng")
 async def my_day(db: AsyncSession, principal: Principal, settings: Settings, *,
                  lat: float | None = None, lng: float | None = None,
-                 limit: int = Parameter(default=plans.MY_DAY_LIMIT, ge=1, le=50)) -> MyDay:
+                 limit: int = Parameter(default=plans.MY_DAY_LIMIT, ge=1, le=50),
+                 page: int = Parameter(default=1, ge=1)) -> MyDay:
+    """``limit`` sites a page; ``total`` counts them all, unknown distances last."""
     if (lat is None) != (lng is None):
         raise InvalidInput("give both lat and lng, or neither", [
             Problem("/lat" if lat is None else "/lng", "lat and lng go together", "required")])
     near = position(f"{lat},{lng}") if lat is not None else None
-    return await plans.my_day(db, principal, near=near, limit=limit, tz=settings.tz)
+    return await plans.my_day(db, principal, near=near, limit=limit, offset=(page - 1) * limit,
+                              tz=settings.tz)
 
 
 @get("/api/plans/{month:str}", tags=["plans"],

@@ -139,35 +139,25 @@ async function signOut (button) {
 
 // -- my day: nearest first ------------------------------------------------------------------
 
-async function sortByDistance (list) {
-  const status = document.querySelector('[data-day-status]')
+// The server sorts and pages the whole list (nearest first, unknown distances last) from the
+// position in the address (near=lat,lng): the browser finds the position and asks for that
+// page, replacing this one in the history. Without a position the plan's order stays.
+async function sortByDistance (status, { force = false } = {}) {
+  const url = new URL(window.location.href)
+  if (url.searchParams.has('near') && !force) return // sorted already (or a bad position)
+  say(status, t.locating)
   let pos
   try {
-    pos = await position({ enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 })
+    pos = await position({ enableHighAccuracy: true, timeout: 15000, maximumAge: force ? 0 : 60000 })
   } catch (e) {
     say(status, t.no_position)
-    list.dataset.sorted = 'plan'
     return
   }
   const here = gps(pos)
-  // the same list the page shows (the API's longest), so every site gets its distance
-  const { response, data } = await api('GET',
-    `/api/me/day?lat=${here.lat}&lng=${here.lng}&limit=50`).catch(() => ({ response: null }))
-  if (!response || !response.ok || !data) {
-    say(status, t.no_position)
-    list.dataset.sorted = 'plan'
-    return
-  }
-  const shown = new Map([...list.querySelectorAll('[data-stop]')].map((li) => [li.dataset.siteId, li]))
-  for (const stop of data.stops) {
-    const li = shown.get(String(stop.site_id))
-    if (!li) continue
-    li.dataset.distanceM = String(stop.distance_m)
-    li.querySelector('[data-distance]').textContent = distanceText(stop.distance_m)
-    list.appendChild(li) // appended in the API's order: nearest first
-  }
-  say(status, fill(t.sorted_near, { accuracy: Math.round(pos.coords.accuracy) }))
-  list.dataset.sorted = 'near'
+  url.searchParams.set('near', `${here.lat.toFixed(6)},${here.lng.toFixed(6)}`)
+  url.searchParams.set('acc', String(Math.round(pos.coords.accuracy)))
+  url.searchParams.delete('page') // another order: from its start
+  window.location.replace(url.pathname + url.search)
 }
 
 // -- check-in and check-out -----------------------------------------------------------------
@@ -280,9 +270,14 @@ function start () {
     if (target.matches('[data-sign-out]')) signOut(target)
     else if (target.matches('[data-check-in-gps]')) checkInHere(target)
     else if (target.matches('[data-check-out]')) checkOut(target)
+    else if (target.matches('[data-relocate]')) {
+      target.disabled = true
+      sortByDistance(document.querySelector('[data-day-status]'), { force: true })
+        .finally(() => { target.disabled = false })
+    }
   })
   const list = document.querySelector('[data-day]')
-  if (list && list.querySelector('[data-stop]')) sortByDistance(list)
+  if (list && list.querySelector('[data-stop]')) sortByDistance(document.querySelector('[data-day-status]'))
   document.body.dataset.fieldwork = 'ready'
   // Signed in: the bell, live notifications and the issue pages' actions (loaded apart, so
   // the sign-in page does not fetch them).
