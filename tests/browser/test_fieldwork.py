@@ -227,7 +227,7 @@ def test_a_visit_from_check_in_to_check_out(field: Seeded, page: Any, tmp_path: 
     distances = page.locator("[data-stop] [data-distance]").all_inner_texts()
     assert distances == ["40 米", "400 米", "1.5 公里"]
     assert page.locator("[data-stop] [data-remaining]").first.inner_text() == \
-        "本月还需拜访 2 次（计划 2 次）"
+        "本月还需走访 2 次（计划 2 次）"
     assert "芙蓉中路 40 号" in page.locator("[data-stop]").first.inner_text()
     counts = {k: page.locator(f"[data-count={k}]").inner_text()
               for k in ("planned", "done", "pending")}
@@ -243,6 +243,13 @@ def test_a_visit_from_check_in_to_check_out(field: Seeded, page: Any, tmp_path: 
     assert page.locator("[data-flags]").inner_text().strip().endswith("在店铺范围内，没有标记。")
     assert page.locator("[data-visit-distance]").inner_text() == "40 米"
     visit_id = int(re.search(r"/visits/(\d+)", page.url).group(1))  # type: ignore[union-attr]
+
+    # checked in but no form yet: not a done visit, the shop stays on today's list
+    page.goto(f"{field.url}/today")
+    page.wait_for_selector("[data-day][data-sorted=near]")
+    assert page.locator("[data-count=done]").inner_text() == "0"
+    assert SHOPS["R3"][0] in stop_names(page)
+    page.goto(f"{field.url}/visits/{visit_id}")
 
     # the visit's form
     page.locator("[data-visit-forms] a").first.click()
@@ -277,6 +284,29 @@ def test_a_visit_from_check_in_to_check_out(field: Seeded, page: Any, tmp_path: 
     assert ANY_UUID.match(payload["answers"]["storefront_photo"][0])
     assert ANY_UUID.match(payload["evidence"]["price_tags_complete"]["photos"][0])
 
+    # reloaded by mistake: the answers, the photos and the signature come back from the phone
+    draft_key = (f"rounds:draft:{field.users['cm_main']}:{visit_id}:customer_manager_visit:"
+                 + page.locator("form[data-rounds-form]").get_attribute("data-draft-key")
+                 .rsplit(":", 1)[1])
+    page.wait_for_function(f"localStorage.getItem({draft_key!r}) !== null")
+    page.wait_for_function(  # the last change (the signature) is in the draft too
+        f"JSON.parse(localStorage.getItem({draft_key!r})).signatures"
+        "['f-retailer_signature-pad'] !== undefined")
+    signature = page.input_value("#f-retailer_signature")
+    page.reload()
+    page.wait_for_selector("form[data-draft=restored]")
+    assert page.locator("[data-draft-restored]").inner_text().startswith("已恢复您在本机保存")
+    assert page.evaluate("window.roundsForm.payload()") == payload
+    assert page.input_value("#f-retailer_signature") == signature
+    assert page.locator("[data-item=storefront_photo] figure[data-photo-id]").count() == 1
+    assert page.is_checked("#f-price_tags_complete-1")
+    assert page.input_value("#f-price_tags_complete-evidence-note") == "两个品规没有价签"
+    painted = page.evaluate("""() => {
+        const c = document.querySelector('#f-retailer_signature-pad')
+        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data
+        return d.some((v, i) => i % 4 === 3 && v > 0) }""")
+    assert painted  # the pad shows the signature again
+
     # the first try reaches the server but its answer is lost on the way back
     sent: list[dict[str, Any]] = []
 
@@ -300,6 +330,7 @@ def test_a_visit_from_check_in_to_check_out(field: Seeded, page: Any, tmp_path: 
     assert len(body["version"]) == 64
     assert retry.value.headers.get("x-csrf-token")
     assert page.url.split("?")[0].endswith(f"/submissions/{body['id']}")
+    assert page.evaluate(f"localStorage.getItem({draft_key!r})") is None  # sent: draft gone
     mine = page.request.get(f"{field.url}/api/submissions/mine").json()
     assert mine["total"] == 1  # one submission, not two
 
@@ -323,7 +354,7 @@ def test_a_visit_from_check_in_to_check_out(field: Seeded, page: Any, tmp_path: 
 
     # the same result in English
     page.goto(page.url.split("?")[0] + "?lang=en")
-    assert page.locator("#problems-title").inner_text() == "Problems raised"
+    assert page.locator("#problems-title").inner_text() == "Failed items"
     assert "answered “No”" in page.locator("[data-explained=price_tags_complete]").inner_text()
     page.goto(page.url.split("?")[0] + "?lang=zh")
 
@@ -388,7 +419,7 @@ def test_a_shop_code_check_in(field: Seeded, page: Any, page_errors: list[str]) 
     stop.locator("input[name=code]").fill(f"rounds:checkin:{field.qr['R2']}")
     stop.locator("[data-check-in-code] button[type=submit]").click()
     page.wait_for_url("**/visits/*")
-    assert page.locator(".fw-facts").inner_text().count("店铺码") == 1
+    assert page.locator(".fw-facts").inner_text().count("扫码打卡") == 1
     # a form sent half-filled: every error next to its item, nothing stored, same id kept
     page.locator("[data-visit-forms] a").first.click()
     page.wait_for_selector("form[data-ready=true]")

@@ -223,7 +223,7 @@ def test_a_failed_item_reaches_the_assignee_live_and_both_sign_it_off(
     with world.api(HEAD) as c:
         r = c.post(f"/api/issues/{issue['id']}/comment", json={"text": "今天能补齐吗？"})
         assert r.status_code == 200, r.text
-    expect(mine.locator("[data-live-notice]").first).to_contain_text("评论了问题",
+    expect(mine.locator("[data-live-notice]").first).to_contain_text("给问题留言",
                                                                       timeout=WAIT)
     mine.wait_for_function(f"Number(document.body.dataset.refreshes) > {refreshed}")
     assert form.locator("textarea[name=note]").input_value() == "已补齐两个品规的价签"
@@ -241,13 +241,13 @@ def test_a_failed_item_reaches_the_assignee_live_and_both_sign_it_off(
     # The assigner (the station head, in English) verifies, then closes: both have signed.
     head = phone(browser, errors, locale="en-US")
     sign_in(head, world.url, HEAD, f"/issues/{issue['id']}")
-    expect(head.locator("[data-issue-status]").first).to_have_text("Rectified")
+    expect(head.locator("[data-issue-status]").first).to_have_text("Awaiting acceptance")
     assert set(head.locator("[data-actions]").get_attribute("data-actions").split()) >= {
         "verify", "refuse"}
     assert head.locator("[data-fix-note]").inner_text() == "已补齐两个品规的价签"
     with head.expect_navigation():
         head.locator("button[data-action-button=verify]").click()
-    expect(head.locator("[data-issue-status]").first).to_have_text("Verified")
+    expect(head.locator("[data-issue-status]").first).to_have_text("Accepted")
     with head.expect_navigation():
         head.locator("button[data-action-button=close]").click()
     status = head.locator("[data-issue-page] [data-issue-status]")
@@ -265,8 +265,9 @@ def test_a_failed_item_reaches_the_assignee_live_and_both_sign_it_off(
     assert all(when.match(s.locator("[data-when]").inner_text()) for s in steps.all())
     moved = [s.locator("[data-moved]").inner_text() for s in steps.all()
              if s.get_attribute("data-to")]
-    assert moved == ["Open", "Open → Assigned", "Assigned → In progress",
-                     "In progress → Rectified", "Rectified → Verified", "Verified → Closed"]
+    assert moved == ["To assign", "To assign → Assigned", "Assigned → In progress",
+                     "In progress → Awaiting acceptance",
+                     "Awaiting acceptance → Accepted", "Accepted → Closed"]
     assert "今天能补齐吗？" in steps.nth(3).inner_text()
     assert head.locator("[data-fact=assignee-signed]").inner_text() != "not yet"
     assert head.locator("[data-fact=assigner-signed]").inner_text() != "not yet"

@@ -107,9 +107,9 @@ def test_problems_raised_with_their_evidence() -> None:
     by_item = {p.item: p for p in found}
     tags = by_item["price_tags_complete"]
     assert tags.answer == "否" and tags.note == "two tags missing" and tags.photos == ["p-1"]
-    assert tags.severity_code == "medium" and tags.severity == "中"
+    assert tags.severity_code == "medium" and tags.severity == "较重"
     assert tags.section == "陈列与明码标价"
-    assert by_item["display_standard"].severity == "低"
+    assert by_item["display_standard"].severity == "一般"
 
 
 def test_alerts_in_the_readers_language() -> None:

@@ -67,7 +67,7 @@ ISSUE = {
 
 def test_an_issue_as_a_card_in_the_company_time_zone() -> None:
     card = views.issue_card(ISSUE, "zh", SHANGHAI, org_unit="东区市场部")
-    assert (card.status, card.status_code, card.severity) == ("待验收", "rectified", "高")
+    assert (card.status, card.status_code, card.severity) == ("待验收", "rectified", "严重")
     assert card.due == "2026-03-03 00:30 前" and card.overdue
     assert card.assignee_signed == "2026-02-24 09:00"  # naive from SQLite: UTC
     assert card.assigner_signed == "" and card.reporter == ""
@@ -115,12 +115,12 @@ def test_the_history_in_words() -> None:
     lines = views.event_lines(events, {2: "李", 5: "王"}, "zh", SHANGHAI)
     assert [e.action for e in lines] == ["create", "assign", "refuse", "reassign", "escalate"]
     created, assigned, refused, reassigned, escalated = lines
-    assert (created.what, created.who, created.moved) == ("发现问题", "系统", "待分派")
+    assert (created.what, created.who, created.moved) == ("发现问题", "系统", "待交办")
     assert created.note == "two tags missing" and created.photos == ["p1"]
-    assert assigned.extra == "代办人：李" and assigned.at == "2026-02-23 16:00"
+    assert assigned.extra == "整改责任人：李" and assigned.at == "2026-02-23 16:00"
     assert (refused.who, refused.moved, refused.reason) == ("吴", "待验收 → 整改中", "还缺一个")
-    assert reassigned.extra == "代办人：王"
-    assert escalated.extra == "上报至 市公司" and escalated.moved == ""
+    assert reassigned.extra == "整改责任人：王"
+    assert escalated.extra == "督办至市公司" and escalated.moved == ""
     assert views.mentioned_people(events) == {2, 5}
     en = views.event_lines(events[2:3], {}, "en", UTC)[0]
-    assert (en.what, en.moved) == ("Sent back", "Rectified → In progress")
+    assert (en.what, en.moved) == ("Sent back", "Awaiting acceptance → In progress")

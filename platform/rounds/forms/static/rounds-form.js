@@ -1236,12 +1236,14 @@ class RoundsForm {
     button.disabled = false
     if (env && response.ok) {
       this.forgetSubmissionId()
+      this.form.dispatchEvent(new CustomEvent('rounds:submitted', { detail: { id: body.id } }))
       this.showMessage(result, this.t.submitted)
       this.form.dataset.submitted = body.id
       if (env.result_url) window.location.assign(env.result_url.replace('{id}', encodeURIComponent(body.id)))
     } else if (env && response.status === 409 && answer && answer.code === 'submission_id_conflict') {
       // stored earlier (its answer was lost), and the answers changed since: show that one
       this.forgetSubmissionId()
+      this.form.dispatchEvent(new CustomEvent('rounds:submitted', { detail: { id: body.id } }))
       this.showConflict(result, body.id)
     } else if (response.ok && answer) {
       this.showScore(result, answer)

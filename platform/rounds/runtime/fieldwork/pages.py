@@ -271,7 +271,12 @@ async def visit_form_page(request: Request[Any, Any, Any], *, db: AsyncSession,
     html = environment().get_template("visit_form.html").render(
         **{**context, **{k: chrome[k] for k in ("w", "home_url", "links", "active", "user",
                                                 "unread", "fw_config")}},
-        site_name=s.name, visit_href=views.href(f"/visits/{visit_id}", language))
+        site_name=s.name, visit_href=views.href(f"/visits/{visit_id}", language),
+        # unsent answers kept on the phone: per user, visit, form and version (draft.js)
+        draft={"key": f"rounds:draft:{principal.user_id}:{visit_id}:{definition_id}:"
+                      f"{version.content_hash}",
+               "text": {"restored": WORDS[language]["draft_restored"],
+                        "discard": WORDS[language]["draft_discard"]}})
     return Response(html, media_type=MediaType.HTML, headers=PRIVATE)
 
 

@@ -92,6 +92,8 @@ WORDS: dict[str, dict[str, str]] = {
         "back_today": "回到今日",
         "at_site": "在 {site}",
         "back_to_visit": "回到这次走访",
+        "draft_restored": "已恢复您在本机保存、尚未提交的填写内容（含照片和签名）。",
+        "draft_discard": "清除草稿，重新填写",
         # a result
         "result_title": "提交结果",
         "submitted_at": "提交于 {time}",
@@ -258,8 +260,8 @@ WORDS: dict[str, dict[str, str]] = {
         "not_found": "找不到这个页面，或者您无权查看。",
         "forbidden": "您的岗位不能做这件事。",
         "error_generic": "出了点问题，请稍后再试。",
-        "metres": "约 {n} 米",
-        "kilometres": "约 {n} 公里",
+        "metres": "{n} 米",
+        "kilometres": "{n} 公里",
     },
     "en": {
         "skip": "Skip to the content",
@@ -343,6 +345,8 @@ WORDS: dict[str, dict[str, str]] = {
         "back_today": "Back to today",
         "at_site": "At {site}",
         "back_to_visit": "Back to this visit",
+        "draft_restored": "Your unsent answers, photos and signature kept on this phone are back.",
+        "draft_discard": "Discard the draft and start again",
         "result_title": "Result",
         "submitted_at": "Submitted at {time}",
         "score": "Score",
@@ -505,7 +509,7 @@ WORDS: dict[str, dict[str, str]] = {
         "not_found": "This page does not exist, or you may not see it.",
         "forbidden": "Your role may not do this.",
         "error_generic": "Something went wrong; please try again later.",
-        "metres": "about {n} m",
-        "kilometres": "about {n} km",
+        "metres": "{n} m",
+        "kilometres": "{n} km",
     },
 }

@@ -140,8 +140,9 @@ async function signOut (button) {
 // -- my day: nearest first ------------------------------------------------------------------
 
 // The server sorts and pages the whole list (nearest first, unknown distances last) from the
-// position in the address (near=lat,lng): the browser finds the position and asks for that
-// page, replacing this one in the history. Without a position the plan's order stays.
+// position in the address (near=lat,lng): the browser finds the position, fetches that page
+// and puts its list in place of this one (and its address in the history), so a person who
+// has already tapped elsewhere is not taken back. Without a position the plan's order stays.
 async function sortByDistance (status, { force = false } = {}) {
   const url = new URL(window.location.href)
   if (url.searchParams.has('near') && !force) return // sorted already (or a bad position)
@@ -157,7 +158,22 @@ async function sortByDistance (status, { force = false } = {}) {
   url.searchParams.set('near', `${here.lat.toFixed(6)},${here.lng.toFixed(6)}`)
   url.searchParams.set('acc', String(Math.round(pos.coords.accuracy)))
   url.searchParams.delete('page') // another order: from its start
-  window.location.replace(url.pathname + url.search)
+  const address = url.pathname + url.search
+  let html
+  try {
+    const response = await fetch(address, { credentials: 'same-origin', headers: { Accept: 'text/html' } })
+    if (!response.ok) throw new Error(String(response.status))
+    html = await response.text()
+  } catch (e) {
+    say(status, t.no_position)
+    return
+  }
+  const fresh = new DOMParser().parseFromString(html, 'text/html').querySelector('[data-round]')
+  const shown = document.querySelector('[data-round]')
+  if (!fresh || !shown) return
+  shown.replaceWith(fresh)
+  for (const form of fresh.querySelectorAll('[data-check-in-code]')) bindCodeForm(form)
+  window.history.replaceState(null, '', address)
 }
 
 // -- check-in and check-out -----------------------------------------------------------------
