@@ -322,7 +322,7 @@ def test_a_refused_fix_goes_back_in_progress_with_its_reason(world: World, brows
     expect(head.locator("[data-issue-page] [data-issue-status]")).to_have_text("In progress")
     last = head.locator("[data-history] > li").last
     assert last.get_attribute("data-event") == "refuse"
-    assert last.locator("[data-moved]").inner_text() == "Rectified → In progress"
+    assert last.locator("[data-moved]").inner_text() == "Awaiting acceptance → In progress"
     assert "The top shelf is still messy" in last.locator("[data-reason]").inner_text()
     assert head.locator("[data-fact=assignee-signed]").inner_text() == "not yet"
 

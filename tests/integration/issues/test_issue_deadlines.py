@@ -94,7 +94,7 @@ async def test_overdue_issues_escalate_one_level_a_day(loop: Loop) -> None:
     assert trail == [("escalated", 1, loop.world.units["st_a"]),
                      ("escalated", 2, loop.world.units["city"])]
     message = (await loop.inbox("leader", "issue_escalated"))[0].message
-    assert message["zh"] == "逾期问题上报city：门头破损（已逾期26小时）"
+    assert message["zh"] == "逾期督办至city：门头破损（已逾期26小时）"
     assert told[0].message["en"] == "Overdue issue escalated to st_a: 门头破损 (overdue by 2 h)"
 
 

@@ -93,7 +93,7 @@ async def test_the_loop_needs_both_signatures_and_keeps_every_step(loop: Loop) -
     assert note.message == {"zh": "新问题交办给您：价签缺失（7天内完成）",
                             "en": "New issue assigned to you: 价签缺失 (due in 7 days)"}
     assert (await loop.inbox("head_a", "issue_rectified"))[0].message["en"] == \
-        "CM_A rectified it, please verify: 价签缺失"
+        "CM_A fixed it, please accept: 价签缺失"
     assert note.dedupe_key.startswith(f"issue:{issue.id}:event:")
 
 
