@@ -241,7 +241,7 @@ def test_a_failed_item_reaches_the_assignee_live_and_both_sign_it_off(
     # The assigner (the station head, in English) verifies, then closes: both have signed.
     head = phone(browser, errors, locale="en-US")
     sign_in(head, world.url, HEAD, f"/issues/{issue['id']}")
-    expect(head.locator("[data-issue-status]").first).to_have_text("Awaiting acceptance")
+    expect(head.locator("[data-issue-status]").first).to_have_text("To accept")
     assert set(head.locator("[data-actions]").get_attribute("data-actions").split()) >= {
         "verify", "refuse"}
     assert head.locator("[data-fix-note]").inner_text() == "已补齐两个品规的价签"
@@ -266,8 +266,8 @@ def test_a_failed_item_reaches_the_assignee_live_and_both_sign_it_off(
     moved = [s.locator("[data-moved]").inner_text() for s in steps.all()
              if s.get_attribute("data-to")]
     assert moved == ["To assign", "To assign → Assigned", "Assigned → In progress",
-                     "In progress → Awaiting acceptance",
-                     "Awaiting acceptance → Accepted", "Accepted → Closed"]
+                     "In progress → To accept", "To accept → Accepted",
+                     "Accepted → Closed"]
     assert "今天能补齐吗？" in steps.nth(3).inner_text()
     assert head.locator("[data-fact=assignee-signed]").inner_text() != "not yet"
     assert head.locator("[data-fact=assigner-signed]").inner_text() != "not yet"
@@ -322,7 +322,7 @@ def test_a_refused_fix_goes_back_in_progress_with_its_reason(world: World, brows
     expect(head.locator("[data-issue-page] [data-issue-status]")).to_have_text("In progress")
     last = head.locator("[data-history] > li").last
     assert last.get_attribute("data-event") == "refuse"
-    assert last.locator("[data-moved]").inner_text() == "Awaiting acceptance → In progress"
+    assert last.locator("[data-moved]").inner_text() == "To accept → In progress"
     assert "The top shelf is still messy" in last.locator("[data-reason]").inner_text()
     assert head.locator("[data-fact=assignee-signed]").inner_text() == "not yet"
 

@@ -188,10 +188,12 @@ def test_my_issues_the_board_and_the_inbox_are_paged_with_counts(world: World, p
         page.locator(f"{mine} [data-pager] a.fw-page", has_text="2").click()
     assert page.locator(f"{mine} [data-issue-row]").count() == ISSUES - 20
     assert page_line(page, mine) == f"第 2 / 2 页，共 {ISSUES} 个问题"
+    page.screenshot(path="/tmp/rounds-my-issues-p2.png", full_page=True)
 
     page.goto(f"{world.url}/me/notifications?lang=en")
     assert page.locator("[data-notification]").count() == 20
     assert page_line(page) == f"Page 1 of 2, {NOTICES} notifications"
+    page.screenshot(path="/tmp/rounds-inbox-en.png", full_page=True)
     page.goto(f"{world.url}/me/notifications?lang=zh&page=2")
     assert page.locator("[data-notification]").count() == NOTICES - 20
     assert page_line(page) == f"第 2 / 2 页，共 {NOTICES} 条通知"
@@ -208,6 +210,7 @@ def test_my_issues_the_board_and_the_inbox_are_paged_with_counts(world: World, p
         assert head.locator("[data-issue-list=board] [data-issue-row]").count() == ISSUES - 20
         head.goto(head.url.replace("lang=zh", "lang=en"))
         assert page_line(head) == f"Page 2 of 2, {ISSUES} issues"
+        head.screenshot(path="/tmp/rounds-board-en-1366.png", full_page=True)
     finally:
         head_ctx.close()
 

@@ -123,4 +123,4 @@ def test_the_history_in_words() -> None:
     assert escalated.extra == "督办至市公司" and escalated.moved == ""
     assert views.mentioned_people(events) == {2, 5}
     en = views.event_lines(events[2:3], {}, "en", UTC)[0]
-    assert (en.what, en.moved) == ("Sent back", "Awaiting acceptance → In progress")
+    assert (en.what, en.moved) == ("Sent back", "To accept → In progress")

@@ -401,7 +401,7 @@ WORDS: dict[str, dict[str, str]] = {
         "st_open": "To assign",
         "st_assigned": "Assigned",
         "st_in_progress": "In progress",
-        "st_rectified": "Awaiting acceptance",
+        "st_rectified": "To accept",
         "st_verified": "Accepted",
         "st_closed": "Closed",
         "st_cancelled": "Cancelled",

@@ -197,7 +197,6 @@ function start (form, rounds) {
     } finally {
       restoring = false
     }
-    window.scrollTo(0, 0)
     notice(form, config.text.restored, config.text.discard, () => {
       done = true
       forget(key)
