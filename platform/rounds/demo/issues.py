@@ -292,7 +292,9 @@ async def _escalate(db: AsyncSession, above: _Above, row: dict[str, Any], now: d
                    for lang in ("zh", "en")}
         notes += [{"user_id": u, "kind": "issue_escalated", "message": message,
                    "dedupe_key": f"escalated:{level}:u{u}", "created_at": at,
-                   "pushed_at": at, "read_at": None} for u in people]
+                   "pushed_at": at,  # older notices have been read
+                   "read_at": at + timedelta(hours=3) if now - at > timedelta(days=2) else None}
+                  for u in people]
         row.update(escalation_level=level, escalated_at=at, escalated_to_unit_id=target)
         start, at = target, at + service.ESCALATE_EVERY
     return events, notes
