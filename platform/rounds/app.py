@@ -6,11 +6,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from litestar import Litestar, Router, get
+from litestar import Litestar, get
 from litestar.datastructures import State
 from litestar.di import Provide
-from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import ScalarRenderPlugin
 
 from rounds import __version__
 from rounds.db import create_engine, session_factory
@@ -31,6 +29,7 @@ from rounds.runtime.submissions import web as submissions_web
 from rounds.runtime.visits import plans_web
 from rounds.runtime.visits import web as visits_web
 from rounds.settings import Settings, load_settings
+from rounds.web import apidocs
 from rounds.web.auth import (
     AuthenticationMiddleware,
     provide_optional_principal,
@@ -66,7 +65,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
                                  *submissions_web.handlers(), *issues_web.handlers(),
                                  *page_handlers(settings),
                                  *fieldwork_pages.handlers(settings),
-                                 *notifications_web.handlers()]
+                                 *notifications_web.handlers(),
+                                 *apidocs.asset_handlers(settings)]
     return Litestar(
         route_handlers=route_handlers,
         lifespan=[lifespan],
@@ -81,8 +81,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
         # Deny by default: a route is open to anonymous users only if marked public.
         guards=[signed_in_unless_public],
         exception_handlers=exception_handlers,
-        openapi_config=OpenAPIConfig(
-            title="Rounds API", version=__version__, path="/api/docs",
-            render_plugins=[ScalarRenderPlugin()],
-            openapi_router=Router("/api/docs", route_handlers=[], opt={"public": True})),
+        # The explorer's files come from npm (package-lock.json), not a CDN: works offline.
+        openapi_config=apidocs.openapi_config("Rounds API", __version__),
     )

@@ -95,16 +95,58 @@ def cmd_db_upgrade(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+def _serve(settings: Settings, args: argparse.Namespace, on_shutdown: Sequence[Any] = ()
+           ) -> None:
     import uvicorn
 
     from rounds.app import create_app
 
     host = args.host or settings.server.host
     port = args.port or settings.server.port
+    app = create_app(settings)
+    app.on_shutdown.extend(on_shutdown)
     print(f"Rounds on http://{host}:{port}/  (API docs: http://{host}:{port}/api/docs)")
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    uvicorn.run(app, host=host, port=port, log_level="info")
+
+
+def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    _serve(settings, args)
     return 0
+
+
+class _Worker:
+    """The job worker ``rounds up`` starts, and stops when the server stops.
+
+    It runs in a process group of its own (its pool and beat with it), so that what is left
+    of the group can be killed if it does not stop in time. It is stopped from the server's
+    shutdown hook: uvicorn re-raises SIGTERM after its graceful shutdown, which ends this
+    process at once, so code after ``uvicorn.run`` (a ``finally``) never runs on SIGTERM.
+    """
+
+    def __init__(self) -> None:
+        import subprocess
+
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "rounds.cli", "worker", "--beat", "--concurrency", "1"],
+            start_new_session=True)
+
+    def stop(self, timeout: float = 20) -> None:
+        import contextlib
+        import os
+        import signal
+        import subprocess
+
+        if self.process.poll() is None:
+            self.process.terminate()  # warm shutdown: ends its task, stops its pool and beat
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.process.wait(timeout)
+        # Whatever of its group is left (a stuck pool process, or all of it).
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+
+    async def on_shutdown(self) -> None:
+        await asyncio.to_thread(self.stop)
 
 
 def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
@@ -113,8 +155,6 @@ def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
     Also starts a job worker (with its beat schedule) as a child process unless
     ``--no-worker``: on the embedded default its broker is a SQLite file, nothing to install.
     """
-    import subprocess
-
     print(f"==> database {settings.database_url}")
     cmd_db_upgrade(settings, args)
     print(f"==> definitions from {settings.definitions_dir}/")
@@ -125,20 +165,16 @@ def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
         from rounds.demo.command import demo_if_empty
 
         demo_if_empty(settings)
-    worker = None
-    if not getattr(args, "no_worker", False):
-        print(f"==> job worker and schedule (broker {settings.broker_url})")
-        worker = subprocess.Popen([sys.executable, "-m", "rounds.cli", "worker", "--beat",
-                                   "--concurrency", "1"])
+    if getattr(args, "no_worker", False):
+        _serve(settings, args)
+        return 0
+    print(f"==> job worker and schedule (broker {settings.broker_url})")
+    worker = _Worker()
     try:
-        return cmd_serve(settings, args)
-    finally:
-        if worker is not None:
-            worker.terminate()
-            try:
-                worker.wait(15)
-            except subprocess.TimeoutExpired:
-                worker.kill()
+        _serve(settings, args, on_shutdown=[worker.on_shutdown])
+    finally:  # the server could not start, or Ctrl-C (SIGINT) came before it was up
+        worker.stop()
+    return 0
 
 
 def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:

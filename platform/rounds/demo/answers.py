@@ -13,6 +13,7 @@ import random
 from datetime import date, timedelta
 from typing import Any
 
+from rounds.demo.notes import problem_note
 from rounds.rules.scoring import compile_standard
 
 NOTES = [
@@ -135,11 +136,21 @@ def plausible_submission(definition: dict[str, Any], rng: random.Random, *,
     state = compile_standard(definition).form(answers, ctx or {})
     answers = dict(state.answers)
     evidence: dict[str, Any] = {}
+    items: dict[str, dict[str, Any]] = {}
+
+    def index(found: Any) -> None:
+        for it in found or ():
+            if isinstance(it, dict) and "id" in it:
+                items[str(it["id"])] = it
+                index(it.get("items"))
+
+    for section in definition.get("sections") or []:
+        index(section.get("items"))
     for item_id, need in state.evidence.items():
         entry: dict[str, Any] = {}
         if need.photo_min and photos:
             entry["photos"] = [rng.choice(photos) for _ in range(need.photo_min)]
         if need.note:
-            entry["note"] = rng.choice(NOTES)
+            entry["note"] = problem_note(item_id, items.get(item_id), rng)  # says what failed
         evidence[item_id] = entry
     return {"answers": answers, "evidence": evidence}

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import time
-from datetime import datetime
+from datetime import UTC, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from rounds.db import create_engine, session_factory, transaction
 from rounds.demo.city import DEMO_PASSWORD, build_city
 from rounds.migrate import upgrade
 from rounds.runtime.orgs.models import OrgUnit
+from rounds.runtime.people.models import User
 from rounds.settings import Settings
 
 
 async def _build(settings: Settings, *, scale: float, seed: int, only_if_empty: bool) -> bool:
+    from rounds.demo.issues import build_issues
     from rounds.demo.work import build_month_of_work
     from rounds.runtime.visits.plans import generate_month_plans, month_of
 
@@ -39,6 +41,15 @@ async def _build(settings: Settings, *, scale: float, seed: int, only_if_empty: 
         print(f"  visit plans for {report.month}: {report.created} created")
         await build_month_of_work(sessions, city, today=today, seed=seed, tz=settings.tz,
                                   data_dir=settings.data_dir)
+        # One customer manager has just left: the issues found at their shops have nobody to
+        # rectify them and wait (open) for the station head to hand them on (交办).
+        managers = city.users.get("customer_manager") or []
+        if managers:
+            async with transaction(sessions) as db:
+                await db.execute(update(User).where(User.id == managers[-1])
+                                 .values(active=False))
+        # The failed items' issues now, in bulk: the board is full from the first page.
+        await build_issues(sessions, now=datetime.now(UTC), seed=seed)
         print(f"==> demo ready in {time.monotonic() - started:.1f} s. Sign in as "
               f"{city.usernames.get('customer_manager')} (customer manager), "
               f"{city.usernames.get('station_head')} (station head), leader (city leader), "

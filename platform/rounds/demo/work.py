@@ -86,12 +86,15 @@ async def build_month_of_work(sessions: async_sessionmaker[AsyncSession], city: 
                               today: date, seed: int = 7, tz: tzinfo = UTC,
                               data_dir: Any = None,
                               progress: Callable[[str], None] = print) -> tuple[int, int]:
-    """Visits and submissions from the first of the month to yesterday; (visits, submissions)."""
+    """Visits and submissions from the first of the month (or four weeks ago, if earlier) to
+    yesterday; (visits, submissions)."""
     from pathlib import Path
 
     rng = random.Random(seed + 1)
     first = today.replace(day=1)
-    days = working_days(first, today - timedelta(days=1))
+    # At least four weeks of history, early in a month too: the issues found then have
+    # been worked on, closed, or gone overdue, as in a real month.
+    days = working_days(min(first, today - timedelta(days=28)), today - timedelta(days=1))
     if not days:
         progress("  month of work: today is the first working day; nothing to show yet")
         return 0, 0

@@ -1,16 +1,20 @@
 """SQL helpers the slices share: ``INSERT ... ON CONFLICT DO NOTHING`` for the dialect,
-pre-encoded JSON, and one writer at a time on SQLite."""
+pre-encoded JSON, one writer at a time on SQLite, and short write transactions that wait
+their turn (and retry) instead of failing when SQLite is busy."""
 
 from __future__ import annotations
 
 import asyncio
+import random
 import weakref
-from contextlib import AbstractAsyncContextManager, nullcontext
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
+from typing import Any, TypeVar
 
 from sqlalchemy import Dialect, Table
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 from rounds.db import JSONDocument
@@ -64,3 +68,58 @@ def writer_lock(engine: AsyncEngine) -> AbstractAsyncContextManager[Any]:
     if lock is None:
         lock = _write_locks[key] = asyncio.Lock()
     return lock
+
+
+T = TypeVar("T")
+_BUSY = ("database is locked", "database is busy", "database table is locked")
+
+
+def is_busy(exc: BaseException) -> bool:
+    """SQLite refused a statement because another connection holds the lock it needs."""
+    return isinstance(exc, OperationalError) and any(m in str(exc.orig) for m in _BUSY)
+
+
+@asynccontextmanager
+async def write_transaction(sessions: async_sessionmaker[AsyncSession]
+                            ) -> AsyncIterator[AsyncSession]:
+    """A transaction that writes, committed at the end (rolled back on an exception).
+
+    On SQLite it queues behind this process's other writers (``writer_lock``, the API's
+    queue too) and takes the database's write lock with its first statement (``BEGIN
+    IMMEDIATE``). A transaction that reads first and writes later cannot wait for that lock:
+    once another process has committed since its read, SQLite fails its first write at once
+    ("database is locked") instead of waiting the busy timeout. Asking for the lock up front
+    waits (the busy timeout) for the other process's short transaction instead. Keep these
+    transactions short: other processes wait for them.
+    """
+    engine = sessions.kw.get("bind")
+    sqlite_ = isinstance(engine, AsyncEngine) and engine.dialect.name == "sqlite"
+    lock = writer_lock(engine) if sqlite_ and isinstance(engine, AsyncEngine) else nullcontext()
+    async with lock, sessions() as db:
+        try:
+            if sqlite_:
+                # The driver begins transactions itself, lazily (before the first write):
+                # begun here, it sees one open and leaves it be.
+                await (await db.connection()).exec_driver_sql("BEGIN IMMEDIATE")
+            else:
+                await db.begin()
+            yield db
+            await db.commit()
+        except BaseException:
+            await db.rollback()
+            raise
+
+
+async def retry_busy(work: Callable[[], Awaitable[T]], *, attempts: int = 5,
+                     delay: float = 0.5) -> T:
+    """``await work()``, again (after growing, jittered pauses) while SQLite is busy past its
+    busy timeout; the last busy error is raised. Other errors are raised at once. ``work``
+    must be a whole transaction: a busy error leaves nothing of it."""
+    for attempt in range(attempts):
+        try:
+            return await work()
+        except OperationalError as exc:
+            if not is_busy(exc) or attempt + 1 >= attempts:
+                raise
+            await asyncio.sleep(delay * 2 ** attempt * random.uniform(0.5, 1.5))
+    raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises

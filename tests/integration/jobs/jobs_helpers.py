@@ -153,3 +153,75 @@ def reconciles_done(log: Path) -> int:
     text = log.read_text(errors="replace")
     return sum(1 for line in text.splitlines()
                if "rounds.reconcile[" in line and "succeeded" in line)
+
+
+def open_visit_for(database_url: str, photos: Path, username: str = "zhang",
+                   shop: str = "shop_a") -> tuple[str, str, int]:
+    """A worker checked in at a shop, with a photo uploaded: (version hash, photo id, visit)."""
+    from rounds.runtime.definitions.service import get_version
+    from rounds.runtime.storage import service as storage
+    from rounds.runtime.storage.store import LocalPhotoStore
+    from rounds.runtime.visits import service as visits
+
+    async def work(db: Any) -> tuple[str, str, int]:
+        who = await principal(db, username)
+        version = (await get_version(db, STANDARD)).content_hash
+        photo = await storage.upload(db, LocalPhotoStore(photos), who, png_bytes(5))
+        visit = await visits.check_in(db, who, site_id=None, qr_token=await _qr(db, shop))
+        return version, photo.id, visit.visit.id
+
+    result: tuple[str, int, int] = in_database(database_url, work)
+    return result
+
+
+def poor_body(version: str, photo: str, visit_id: int) -> bytes:
+    """A new submission (its own id) with failed items, at the visit."""
+    answers, evidence = poor_answers(photo)
+    return msgspec.json.encode(body(str(uuid.uuid4()), version, answers, evidence=evidence,
+                                    visit_id=visit_id))
+
+
+def lost_submissions(database_url: str, version: str, photo: str, visit_id: int, n: int,
+                     username: str = "zhang") -> list[str]:
+    """``n`` submissions stored with their failed items but no issues: the background task
+    that opens them was lost (a crash after the commit)."""
+    from rounds.db import create_engine, session_factory
+    from rounds.runtime.submissions import service as submissions
+
+    async def run() -> list[str]:
+        engine = create_engine(database_url)
+        sessions = session_factory(engine)
+        try:
+            async with sessions() as db:
+                who = await principal(db, username)
+            ids = []
+            for _ in range(n):
+                out = await submissions.submit(sessions, who, poor_body(version, photo,
+                                                                        visit_id), lang="en")
+                ids.append(str(out.body["id"]))
+            return ids
+        finally:
+            await engine.dispose()
+
+    result: list[str] = run_async(run())
+    return result
+
+
+def issues_of_submissions(database_url: str, submission_ids: list[str]) -> int:
+    from rounds.runtime.issues.models import Issue
+
+    async def work(db: Any) -> int:
+        return int((await db.execute(select(func.count()).select_from(Issue).where(
+            Issue.submission_id.in_(submission_ids)))).scalar_one())
+
+    return int(in_database(database_url, work))
+
+
+def failed_items_of(database_url: str, submission_ids: list[str]) -> int:
+    from rounds.runtime.submissions.models import FailedItem
+
+    async def work(db: Any) -> int:
+        return int((await db.execute(select(func.count()).select_from(FailedItem).where(
+            FailedItem.submission_id.in_(submission_ids)))).scalar_one())
+
+    return int(in_database(database_url, work))

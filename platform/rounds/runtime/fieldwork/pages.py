@@ -123,6 +123,16 @@ async def sign_in_page(request: Request[Any, Any, Any], settings: Settings,
                  title=WORDS[language]["sign_in_title"], next=target, wait_minutes=minutes)
 
 
+@get("/", opt=PUBLIC, include_in_schema=False)
+async def root_page(maybe_principal: Principal | None, lang: str | None = None
+                    ) -> Redirect:
+    """The site's address: a person's home when signed in, else the sign-in page."""
+    target = views.HOME if maybe_principal is not None else "/sign-in"
+    if lang is not None and lang in WORDS:  # a language asked for goes along
+        target = views.href(target, lang)
+    return Redirect(target, status_code=303)
+
+
 # -- my day ----------------------------------------------------------------------------------
 
 def _visit_card(view: visits.VisitView, principal: Principal, lang: str,
@@ -380,7 +390,7 @@ def handlers(settings: Settings) -> list[Any]:
     from rounds.runtime.fieldwork import issue_pages  # it builds on this module's helpers
 
     pages = Router(
-        path="/", route_handlers=[sign_in_page, today_page, visit_page, visit_form_page,
+        path="/", route_handlers=[root_page, sign_in_page, today_page, visit_page, visit_form_page,
                                   result_page, my_results_page, *issue_pages.route_handlers()],
         exception_handlers={NotAuthenticated: to_sign_in, RoundsError: error_page,
                             HTTPException: error_page})

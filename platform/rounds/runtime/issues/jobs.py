@@ -14,20 +14,25 @@ import asyncio
 import logging
 
 from celery import shared_task
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from rounds.db import utcnow
 from rounds.jobs import maintenance
 from rounds.jobs.celery_app import RETRY_POLICY, TRANSIENT_ERRORS, current_app, run, sessions
 from rounds.runtime.issues import service
 from rounds.runtime.notifications.jobs import push_now
+from rounds.runtime.sql import retry_busy, write_transaction
 
 log = logging.getLogger("rounds.issues")
 
 
-async def create_missing_issues(db: AsyncSession) -> int:
-    """Issues for failed items that have none (a submission whose task was lost)."""
-    return await service.create_missing_issues(db, utcnow())
+async def create_missing_issues(sessions: async_sessionmaker[AsyncSession]) -> int:
+    """Issues for failed items that have none (a submission whose task was lost), in short
+    transactions of a few submissions each, so that it goes on while people submit."""
+    done = await service.reconcile_missing_issues(sessions, utcnow())
+    if done.failed:
+        raise maintenance.Incomplete(done.made, done.summary())
+    return done.made
 
 
 async def remind_due_soon(db: AsyncSession) -> int:
@@ -40,7 +45,8 @@ async def escalate_overdue(db: AsyncSession) -> int:
     return await service.escalate_overdue(db, utcnow())
 
 
-for _fn in (create_missing_issues, remind_due_soon, escalate_overdue):
+maintenance.register(create_missing_issues, own_transactions=True)
+for _fn in (remind_due_soon, escalate_overdue):
     maintenance.register(_fn)
 
 
@@ -48,9 +54,12 @@ for _fn in (create_missing_issues, remind_due_soon, escalate_overdue):
 def for_submission(submission_id: str) -> int:
     """Open the issues of a submission's failed items, and notify (idempotent: a failed item
     has one issue at most). Returns how many issues it opened."""
+    async def create() -> int:
+        async with write_transaction(sessions()) as db:
+            return await service.create_issues_for_submission(db, submission_id, utcnow())
+
     async def go() -> int:
-        async with sessions()() as db, db.begin():
-            created = await service.create_issues_for_submission(db, submission_id, utcnow())
+        created = await retry_busy(create)
         try:
             await push_now()  # after the commit: the rows exist for anyone the push reaches
         except TRANSIENT_ERRORS:  # not worth redoing the task for: the next tick pushes them

@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
@@ -54,11 +54,11 @@ from sqlalchemy import (
     true,
     update,
 )
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 from sqlalchemy.orm.attributes import set_committed_value
 
-from rounds.db import transaction, utcnow
+from rounds.db import utcnow
 from rounds.errors import Conflict, InvalidInput, NotFound, Problem
 from rounds.runtime.access import Forbidden, Principal, site_scope
 from rounds.runtime.definitions.models import PUBLISHED, Definition, DefinitionVersion
@@ -80,7 +80,12 @@ from rounds.runtime.orgs.models import OrgUnit
 from rounds.runtime.people.models import User
 from rounds.runtime.people.service import user_scope
 from rounds.runtime.sites.models import Site, SiteAssignment
-from rounds.runtime.sql import insert_or_nothing, writer_lock
+from rounds.runtime.sql import (
+    insert_or_nothing,
+    is_busy,
+    retry_busy,
+    write_transaction,
+)
 from rounds.runtime.storage.models import Photo
 from rounds.runtime.submissions.models import FailedItem, Submission
 
@@ -945,37 +950,109 @@ def _missing() -> Any:
     return and_(~per_item, ~per_submission)
 
 
-async def create_missing_issues(db: AsyncSession, now: datetime, *, limit: int = 200) -> int:
-    """The reconciliation: issues for every failed item that has none (a lost message, a
-    crash after the submission's commit), oldest first, at most ``limit`` submissions a run.
-    One submission that cannot be processed is logged and skipped, not retried forever in
-    a transaction that fails for all the others."""
-    ids = (await db.execute(
+async def _missing_submissions(db: AsyncSession, limit: int) -> list[str]:
+    """Submissions with failed items that no issue covers, oldest first."""
+    return [str(sid) for sid in (await db.execute(
         select(FailedItem.submission_id).where(_missing()).group_by(FailedItem.submission_id)
-        .order_by(func.min(FailedItem.id)).limit(limit))).scalars().all()
+        .order_by(func.min(FailedItem.id)).limit(limit))).scalars()]
+
+
+async def create_missing_issues(db: AsyncSession, now: datetime, *, limit: int = 200) -> int:
+    """Issues for every failed item that has none, in ``db``'s transaction, at most ``limit``
+    submissions (see ``reconcile_missing_issues`` for the periodic job). One submission that
+    cannot be processed is logged and skipped."""
     made = 0
-    for sid in ids:
+    for sid in await _missing_submissions(db, limit):
         try:
             async with db.begin_nested():
-                made += await create_issues_for_submission(db, str(sid), now)
+                made += await create_issues_for_submission(db, sid, now)
         except Exception:
             log.exception("could not create the issues of submission %s", sid)
     return made
 
 
+@dataclass
+class Reconciled:
+    """What a reconciliation run did: issues made, and the submissions it could not do
+    (id → the error, in a line)."""
+
+    made: int = 0
+    failed: dict[str, str] = field(default_factory=dict)
+
+    def summary(self) -> str:
+        """The failures in one line: how many, and the first errors."""
+        errors: dict[str, int] = {}
+        for error in self.failed.values():
+            errors[error] = errors.get(error, 0) + 1
+        listed = "; ".join(f"{e} (×{n})" if n > 1 else e for e, n in list(errors.items())[:3])
+        n = len(self.failed)
+        return f"{n} submission{'s' if n != 1 else ''} left without issues: {listed}"
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text[:200]}"
+
+
+async def reconcile_missing_issues(sessions: async_sessionmaker[AsyncSession], now: datetime,
+                                   *, limit: int = 1000, batch: int = 10, attempts: int = 5
+                                   ) -> Reconciled:
+    """The reconciliation: issues for every failed item that has none (a lost background
+    task, a crash after the submission's commit), oldest first, at most ``limit`` submissions
+    a run.
+
+    Made to go on while people submit: ``batch`` submissions a transaction, each a short
+    write transaction (``write_transaction``: on SQLite in the same writer queue as the API's
+    and holding the write lock from its start), retried as a whole while the database is
+    busy. A submission that fails for another reason is rolled back alone (a savepoint),
+    recorded in the result, and the others go on; the caller reports the run as failed."""
+    now = _utc(now)
+    async with sessions() as db:
+        ids = await _missing_submissions(db, limit)
+    done = Reconciled()
+    for start in range(0, len(ids), batch):
+        chunk = ids[start:start + batch]
+
+        async def run(chunk: list[str] = chunk) -> tuple[int, dict[str, str]]:
+            made, failed = 0, {}
+            async with write_transaction(sessions) as db:
+                for sid in chunk:
+                    try:
+                        async with db.begin_nested():
+                            made += await create_issues_for_submission(db, sid, now)
+                    except Exception as exc:
+                        if is_busy(exc):
+                            raise  # the whole batch again, after a pause
+                        failed[sid] = _one_line(exc)
+                        log.debug("could not create the issues of submission %s", sid,
+                                  exc_info=True)
+            return made, failed
+
+        try:
+            made, failed = await retry_busy(run, attempts=attempts)
+        except Exception as exc:
+            if not is_busy(exc):
+                raise
+            # Still busy after every try: the rest waits for the next run.
+            done.failed.update({sid: _one_line(exc) for sid in ids[start:]})
+            break
+        done.made += made
+        done.failed.update(failed)
+    return done
+
+
 async def create_issues_in_background(sessions: async_sessionmaker[AsyncSession],
                                       submission_id: str) -> None:
-    """After a submission's response is sent: its issues, in a transaction of their own.
-    A failure is logged; the reconciliation (``create_missing_issues``) catches up."""
+    """After a submission's response is sent: its issues, in a write transaction of their
+    own (in the process's writer queue on SQLite, retried while another process holds the
+    database). A failure is logged; the reconciliation (``reconcile_missing_issues``)
+    catches up."""
+    async def run() -> int:
+        async with write_transaction(sessions) as db:
+            return await create_issues_for_submission(db, submission_id, utcnow())
+
     try:
-        bind = sessions.kw.get("bind")
-        lock = writer_lock(bind) if isinstance(bind, AsyncEngine) else None
-        if lock is not None:
-            async with lock, transaction(sessions) as db:
-                await create_issues_for_submission(db, submission_id, utcnow())
-        else:  # pragma: no cover - sessions always have an engine here
-            async with transaction(sessions) as db:
-                await create_issues_for_submission(db, submission_id, utcnow())
+        await retry_busy(run)
     except Exception:
         log.exception("could not create the issues of submission %s; the reconciliation "
                       "will", submission_id)

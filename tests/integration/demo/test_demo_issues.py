@@ -1,0 +1,91 @@
+"""`rounds demo` gives a board that looks like a real month: issues in every state of the
+loop, overdue and escalated ones, each due after it was found, notes about its own item."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from rounds.demo.notes import NOTES
+from support.live import DEFINITIONS, REPO, LiveServer, api_token, in_database
+
+STATES = ("open", "assigned", "in_progress", "rectified", "verified", "closed")
+
+
+def _board(server: LiveServer, auth: dict[str, str], **query: Any) -> dict[str, Any]:
+    r = httpx.get(server.url + "/api/issues", params={"per_page": 200, **query}, headers=auth)
+    assert r.status_code == 200, r.text
+    page: dict[str, Any] = r.json()
+    return page
+
+
+def test_rounds_demo_fills_the_board_with_a_month_of_issues(tmp_path: Path) -> None:
+    data = tmp_path / "var"
+    env = {**os.environ, "ROUNDS_DATA_DIR": str(data), "ROUNDS_DEFINITIONS_DIR": str(DEFINITIONS)}
+    made = subprocess.run([sys.executable, "-m", "rounds.cli", "demo"], env=env, cwd=REPO,
+                          capture_output=True, text=True, timeout=600, check=False)
+    assert made.returncode == 0, made.stdout + made.stderr
+    assert "issues:" in made.stdout
+
+    server = LiveServer(data)  # no worker: what the board shows is what `rounds demo` made
+    try:
+        leader = api_token(server, "leader", "rounds-demo")
+        for state in STATES:
+            page = _board(server, leader, status=state)
+            assert page["total"] > 0, f"no {state} issue on the board"
+            assert all(i["status"] == state for i in page["items"])
+        overdue = _board(server, leader, overdue="true")
+        assert overdue["total"] > 0
+        assert all(i["overdue"] for i in overdue["items"])
+        assert any(i["escalation_level"] >= 1 for i in overdue["items"])  # 督办
+
+        everything: list[dict[str, Any]] = []
+        page_no = 1
+        while True:
+            page = _board(server, leader, page=page_no)
+            everything += page["items"]
+            if len(everything) >= page["total"] or not page["items"]:
+                break
+            page_no += 1
+        for issue in everything:  # each found first, due after
+            assert datetime.fromisoformat(issue["due_at"]) > datetime.fromisoformat(
+                issue["created_at"]), issue
+
+        # An issue's history and notes are about its own item.
+        closed = _board(server, leader, status="closed")["items"]
+        with_notes = [i for i in closed if i.get("item_id") in NOTES][:10]
+        assert with_notes
+        for issue in with_notes:
+            r = httpx.get(f"{server.url}/api/issues/{issue['id']}", headers=leader)
+            assert r.status_code == 200
+            detail = r.json()
+            actions = [e["action"] for e in detail["events"]]
+            assert actions[:2] == ["created", "assigned"] and actions[-1] == "closed"
+            assert "rectified" in actions and "verified" in actions
+            fix = next(e for e in detail["events"] if e["action"] == "rectified")
+            assert fix["data"]["note"] in NOTES[issue["item_id"]][1]
+            times = [e["at"] for e in detail["events"]]
+            assert times == sorted(times)  # in the order they happened
+    finally:
+        server.stop()
+
+    async def notes_of_failed_items(db: Any) -> list[tuple[str, str]]:
+        from sqlalchemy import select
+
+        from rounds.runtime.submissions.models import Submission
+
+        rows = (await db.execute(select(Submission.evidence).where(
+            Submission.failed_count > 0).limit(300))).scalars().all()
+        return [(item, e["note"]) for ev in rows for item, e in (ev or {}).items()
+                if isinstance(e, dict) and e.get("note")]
+
+    notes = in_database(server.database_url, notes_of_failed_items)
+    assert notes
+    for item, note in notes:  # the field worker's note says what was wrong with that item
+        assert item not in NOTES or note in NOTES[item][0], (item, note)
