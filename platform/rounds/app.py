@@ -37,6 +37,7 @@ from rounds.web.auth import (
     provide_principal,
     signed_in_unless_public,
 )
+from rounds.web.bodies import BoundedRequest
 from rounds.web.deps import provide_session, provide_settings
 from rounds.web.problems import exception_handlers
 
@@ -78,6 +79,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                       "maybe_principal": Provide(provide_optional_principal,
                                                  sync_to_thread=False)},
         middleware=[AuthenticationMiddleware()],
+        request_class=BoundedRequest,  # JSON bodies held to depth and number bounds
         # Deny by default: a route is open to anonymous users only if marked public.
         guards=[signed_in_unless_public],
         exception_handlers=exception_handlers,

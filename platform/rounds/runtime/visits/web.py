@@ -17,6 +17,7 @@ from rounds.runtime.access import Principal
 from rounds.runtime.submissions.service import form_version
 from rounds.runtime.visits import service
 from rounds.runtime.visits.service import VisitAlreadyOpen, VisitView, aware
+from rounds.web.params import Id, PageNumber
 from rounds.web.problems import problem_response
 
 Lat = Annotated[float, msgspec.Meta(ge=-90, le=90)]
@@ -162,7 +163,7 @@ class VisitController(Controller):
         return visit_out(view)
 
     @post("/{visit_id:int}/check-out", status_code=200, summary="Check out of my open visit")
-    async def check_out(self, db: AsyncSession, principal: Principal, visit_id: int
+    async def check_out(self, db: AsyncSession, principal: Principal, visit_id: Id
                         ) -> VisitOut:
         return visit_out(await service.check_out(db, principal, visit_id))
 
@@ -175,7 +176,7 @@ class VisitController(Controller):
                       "scope (submission.view_scope)")
     async def index(self, db: AsyncSession, principal: Principal, *, mine: bool = True,
                     flagged: bool | None = None, site_id: int | None = None,
-                    page: int = Parameter(default=1, ge=1),
+                    page: PageNumber = 1,
                     per_page: int = Parameter(default=50, ge=1, le=200)) -> VisitPage:
         views, total = await service.list_visits(
             db, principal, mine=mine, flagged=flagged, site_id=site_id, limit=per_page,
@@ -185,7 +186,7 @@ class VisitController(Controller):
 
     @get("/flagged", summary="Flagged check-ins at the sites in my scope, for supervisors")
     async def flagged(self, db: AsyncSession, principal: Principal,
-                      page: int = Parameter(default=1, ge=1),
+                      page: PageNumber = 1,
                       per_page: int = Parameter(default=50, ge=1, le=200)) -> VisitPage:
         views, total = await service.flagged_visits(db, principal, limit=per_page,
                                                     offset=(page - 1) * per_page)
@@ -193,12 +194,12 @@ class VisitController(Controller):
                          per_page=per_page)
 
     @get("/{visit_id:int}", summary="A visit (mine, or in my scope for supervisors)")
-    async def one(self, db: AsyncSession, principal: Principal, visit_id: int) -> VisitOut:
+    async def one(self, db: AsyncSession, principal: Principal, visit_id: Id) -> VisitOut:
         return visit_out(await service.get_visit(db, principal, visit_id))
 
     @get("/{visit_id:int}/forms", summary="The standards and surveys my role fills at this "
                                           "visit's site, at their current versions")
-    async def forms(self, db: AsyncSession, principal: Principal, visit_id: int
+    async def forms(self, db: AsyncSession, principal: Principal, visit_id: Id
                     ) -> VisitForms:
         view, refs = await service.visit_forms(db, principal, visit_id)
         return VisitForms(visit_id=visit_id, site=visit_out(view).site, forms=[FormOut(
@@ -207,7 +208,7 @@ class VisitController(Controller):
 
     @get("/{visit_id:int}/form", summary="The form to fill at this visit: the first of my "
                                          "role's standards for this site (see /forms for all)")
-    async def main_form(self, db: AsyncSession, principal: Principal, visit_id: int,
+    async def main_form(self, db: AsyncSession, principal: Principal, visit_id: Id,
                         lang: str | None = None) -> VisitForm:
         return await _visit_form(db, principal, visit_id, definition_id=None, version=None,
                                  lang=lang)
@@ -215,14 +216,14 @@ class VisitController(Controller):
     @get("/{visit_id:int}/forms/{definition_id:str}",
          summary="A form to fill at this visit: its JSON Schema (current version, or "
                  "?version=<content hash>) and the ctx its rules read")
-    async def form(self, db: AsyncSession, principal: Principal, *, visit_id: int,
+    async def form(self, db: AsyncSession, principal: Principal, *, visit_id: Id,
                    definition_id: str, version: str | None = None, lang: str | None = None
                    ) -> VisitForm:
         return await _visit_form(db, principal, visit_id, definition_id=definition_id,
                                  version=version, lang=lang)
 
 
-async def _visit_form(db: AsyncSession, principal: Principal, visit_id: int, *,
+async def _visit_form(db: AsyncSession, principal: Principal, visit_id: Id, *,
                       definition_id: str | None, version: str | None, lang: str | None
                       ) -> VisitForm:
     """A form of the principal's role at a visit (without ``definition_id``: its first
