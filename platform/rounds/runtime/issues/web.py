@@ -18,7 +18,7 @@ from litestar.exceptions import ValidationException
 from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from rounds.db import utcnow
+from rounds.db import DbIntField, IdField, utcnow
 from rounds.errors import NotFound, Problem
 from rounds.runtime.access import Principal
 from rounds.runtime.issues import service
@@ -32,46 +32,46 @@ from rounds.web.problems import problem_response
 
 
 class Seen(msgspec.Struct, forbid_unknown_fields=True):
-    version: int  # the issue's version the client saw (optimistic locking)
+    version: DbIntField  # the issue's version the client saw (optimistic locking)
 
 
 class RectifyIn(msgspec.Struct, forbid_unknown_fields=True):
-    version: int
+    version: DbIntField
     note: str = ""
     photos: list[str] = msgspec.field(default_factory=list)
 
 
 class VerifyIn(msgspec.Struct, forbid_unknown_fields=True):
-    version: int
+    version: DbIntField
     note: str = ""
 
 
 class ReasonIn(msgspec.Struct, forbid_unknown_fields=True):
-    version: int
+    version: DbIntField
     reason: str = ""
 
 
 class ReassignIn(msgspec.Struct, forbid_unknown_fields=True):
-    version: int
-    assignee_id: int
+    version: DbIntField
+    assignee_id: IdField
     reason: str = ""
 
 
 class CommentIn(msgspec.Struct, forbid_unknown_fields=True):
     text: str = ""
     photos: list[str] = msgspec.field(default_factory=list)
-    version: int | None = None  # optional: a comment never makes anyone's action stale
+    version: DbIntField | None = None  # optional: a comment never makes anyone's action stale
 
 
 class AssignIn(msgspec.Struct, forbid_unknown_fields=True):
     """交办: an issue at a site of my scope, for someone of my scope who may rectify."""
 
-    site_id: int
+    site_id: IdField
     title: str
-    assignee_id: int
+    assignee_id: IdField
     description: str = ""
     severity: str = "medium"
-    priority: int | None = None  # 1 urgent … 4 low; by default from the severity
+    priority: DbIntField | None = None  # 1 urgent … 4 low; by default from the severity
     due_at: datetime | None = None  # by default from the severity
 
 

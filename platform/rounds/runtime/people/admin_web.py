@@ -13,6 +13,7 @@ from litestar import Controller, Request, get, post
 from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from rounds.db import IdField
 from rounds.runtime.access import Principal
 from rounds.runtime.orgs.imports import import_org_units
 from rounds.runtime.orgs.service import OrgUnitNode, visible_org_tree
@@ -20,7 +21,7 @@ from rounds.runtime.people import service
 from rounds.runtime.people.imports import import_users
 from rounds.runtime.people.service import UserRow
 from rounds.runtime.sites.web import ImportOut, csv_body, import_out
-from rounds.web.params import Id, PageNumber
+from rounds.web.params import Id, OptionalId, PageNumber
 
 
 class OrgTree(msgspec.Struct):
@@ -41,7 +42,7 @@ class NewUser(msgspec.Struct):
     display_name: str = ""
     password: str | None = None  # none: one is generated and returned once
     phone: str | None = None
-    site_id: int | None = None
+    site_id: IdField | None = None
     language: str = "zh"
 
 
@@ -69,7 +70,7 @@ class UserController(Controller):
 
     @get("/", summary="Users in my scope, a page at a time (user.manage)")
     async def index(self, db: AsyncSession, principal: Principal, *,
-                    role: str | None = None, org_unit_id: int | None = None,
+                    role: str | None = None, org_unit_id: OptionalId = None,
                     q: str | None = Parameter(default=None, description="username or name"),
                     active: bool | None = None,
                     page: PageNumber = 1,

@@ -14,13 +14,14 @@ from litestar.datastructures import UploadFile
 from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from rounds.db import IdField
 from rounds.errors import InvalidInput, Problem
 from rounds.runtime.access import Principal
 from rounds.runtime.imports import ImportReport
 from rounds.runtime.sites import service
 from rounds.runtime.sites.imports import import_sites
 from rounds.runtime.sites.service import HistoryEntry, SiteDetails, SiteSummary
-from rounds.web.params import Id, PageNumber
+from rounds.web.params import Id, OptionalId, PageNumber
 
 
 class SitePage(msgspec.Struct):
@@ -53,7 +54,7 @@ class NewSite(msgspec.Struct):
 
 class Assignment(msgspec.Struct):
     role_id: str
-    user_id: int | None  # null: nobody serves the site for this role any more
+    user_id: IdField | None  # null: nobody serves the site for this role any more
 
 
 class RowErrorOut(msgspec.Struct):
@@ -102,7 +103,7 @@ class SiteController(Controller):
 
     @get("/", summary="Sites in my scope, a page at a time; nearest first with near=lat,lng")
     async def index(self, db: AsyncSession, principal: Principal, *,
-                    kind: str | None = None, org_unit_id: int | None = None,
+                    kind: str | None = None, org_unit_id: OptionalId = None,
                     q: str | None = Parameter(default=None, description="name or code"),
                     near: str | None = Parameter(default=None, description="lat,lng"),
                     page: PageNumber = 1,

@@ -11,13 +11,14 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from rounds.db import IdField
 from rounds.errors import NotFound
 from rounds.forms.compiled import normalize_lang
 from rounds.runtime.access import Principal
 from rounds.runtime.submissions.service import form_version
 from rounds.runtime.visits import service
 from rounds.runtime.visits.service import VisitAlreadyOpen, VisitView, aware
-from rounds.web.params import Id, PageNumber
+from rounds.web.params import Id, OptionalId, PageNumber
 from rounds.web.problems import problem_response
 
 Lat = Annotated[float, msgspec.Meta(ge=-90, le=90)]
@@ -35,7 +36,7 @@ class CheckIn(msgspec.Struct, forbid_unknown_fields=True):
     """By GPS: ``site_id`` and ``gps``. By the shop's QR code: ``qr_token`` (and ``gps``
     when the phone has a position)."""
 
-    site_id: int | None = None
+    site_id: IdField | None = None
     qr_token: str | None = None
     gps: PositionIn | None = None
 
@@ -175,7 +176,7 @@ class VisitController(Controller):
     @get("/", summary="Visits, newest first: mine, or (mine=false) those at the sites in my "
                       "scope (submission.view_scope)")
     async def index(self, db: AsyncSession, principal: Principal, *, mine: bool = True,
-                    flagged: bool | None = None, site_id: int | None = None,
+                    flagged: bool | None = None, site_id: OptionalId = None,
                     page: PageNumber = 1,
                     per_page: int = Parameter(default=50, ge=1, le=200)) -> VisitPage:
         views, total = await service.list_visits(
