@@ -39,6 +39,7 @@ from rounds.web.auth import (
 )
 from rounds.web.bodies import BoundedRequest
 from rounds.web.deps import provide_session, provide_settings
+from rounds.web.openapi import document_app
 from rounds.web.problems import exception_handlers
 
 
@@ -71,6 +72,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     return Litestar(
         route_handlers=route_handlers,
         lifespan=[lifespan],
+        on_startup=[document_app],  # problem responses and hand-built ones, documented
         plugins=[notifications_web.NotificationsPlugin(settings)],  # live pushes (SSE)
         state=State({"settings": settings}),
         dependencies={"db": Provide(provide_session),
