@@ -36,7 +36,9 @@ from rounds.web.auth import (
     provide_principal,
     signed_in_unless_public,
 )
+from rounds.web.bodies import BoundedRequest
 from rounds.web.deps import provide_session, provide_settings
+from rounds.web.openapi import document_app
 from rounds.web.problems import exception_handlers
 
 
@@ -70,6 +72,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     return Litestar(
         route_handlers=route_handlers,
         lifespan=[lifespan],
+        on_startup=[document_app],  # problem responses and hand-built ones, documented
         plugins=[notifications_web.NotificationsPlugin(settings)],  # live pushes (SSE)
         state=State({"settings": settings}),
         dependencies={"db": Provide(provide_session),
@@ -78,6 +81,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                       "maybe_principal": Provide(provide_optional_principal,
                                                  sync_to_thread=False)},
         middleware=[AuthenticationMiddleware()],
+        request_class=BoundedRequest,  # JSON bodies held to depth and number bounds
         # Deny by default: a route is open to anonymous users only if marked public.
         guards=[signed_in_unless_public],
         exception_handlers=exception_handlers,

@@ -6,8 +6,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 
+import msgspec
 from sqlalchemy import JSON, MetaData, event
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import (
@@ -26,6 +27,14 @@ NAMING = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+# INTEGER columns (ids, versions, counts) are 32-bit on PostgreSQL: a larger value sent to the
+# driver is an error there, so input is bounded before it gets that far.
+DB_INT_MAX = 2**31 - 1
+IdField = Annotated[int, msgspec.Meta(ge=1, le=DB_INT_MAX)]
+"""A row id in a request body."""
+DbIntField = Annotated[int, msgspec.Meta(ge=-DB_INT_MAX - 1, le=DB_INT_MAX)]
+"""Any other whole number a body puts in a column (a version seen, a priority)."""
 
 # JSON documents: JSONB on PostgreSQL (indexable), JSON text elsewhere.
 JSONDocument = JSON().with_variant(JSONB(), "postgresql")

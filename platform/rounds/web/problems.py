@@ -56,8 +56,11 @@ def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException
             401: "unauthorized", 403: "forbidden"}.get(exc.status_code, "http_error")
     if isinstance(exc, NotFoundException):
         code = "not_found"
-    return problem_response(exc.status_code, code, exc.detail or "Error",
-                            exc.detail or "", problems=problems, instance=request.url.path)
+    response = problem_response(exc.status_code, code, exc.detail or "Error",
+                                exc.detail or "", problems=problems, instance=request.url.path)
+    if exc.headers:  # a 405's Allow, a 401's WWW-Authenticate
+        response.headers.update(exc.headers)
+    return response
 
 
 def integrity_error_handler(request: Request[Any, Any, Any], exc: IntegrityError

@@ -14,6 +14,7 @@ from rounds.definitions.schemas import KINDS, common_schema, meta_schema
 from rounds.runtime.access import Principal
 from rounds.runtime.definitions import service
 from rounds.runtime.definitions.models import DefinitionVersion
+from rounds.web.params import Id, PageNumber
 
 
 class VersionOut(msgspec.Struct):
@@ -74,7 +75,7 @@ class DefinitionController(Controller):
 
     @get("/", summary="Definitions, a page at a time", opt={"public": True})
     async def index(self, db: AsyncSession, kind: str | None = None,
-                    page: int = Parameter(default=1, ge=1),
+                    page: PageNumber = 1,
                     per_page: int = Parameter(default=50, ge=1, le=500)) -> Page:
         items, total = await service.list_definitions(
             db, kind=kind, limit=per_page, offset=(page - 1) * per_page)
@@ -102,7 +103,7 @@ class DefinitionController(Controller):
     @post("/{definition_id:str}/versions/{number:int}/publish", status_code=200,
           summary="Publish a draft version (it never changes afterwards)")
     async def publish(self, db: AsyncSession, principal: Principal, definition_id: str,
-                      number: int) -> VersionOut:
+                      number: Id) -> VersionOut:
         principal.require("definition.publish")
         return version_out(await service.publish(db, definition_id, number))
 

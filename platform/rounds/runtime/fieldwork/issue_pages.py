@@ -13,7 +13,6 @@ from urllib.parse import urlencode, urlsplit
 
 import msgspec
 from litestar import Request, Response, get
-from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rounds.db import utcnow
@@ -26,6 +25,7 @@ from rounds.runtime.notifications import service as notifications
 from rounds.runtime.orgs.models import OrgUnit
 from rounds.runtime.orgs.service import OrgUnitNode, visible_org_tree
 from rounds.settings import Settings
+from rounds.web.params import Id, PageNumber, id_or_none
 
 PER_PAGE = 20
 # What a list row offers: the steps of the loop. Reassigning, commenting and cancelling need
@@ -42,7 +42,7 @@ def _data(value: Any) -> dict[str, Any]:
 
 def _int(value: str | None) -> int | None:
     """A filter from the query string: a form sends empty fields as ``""``."""
-    return int(value) if value and value.isdigit() else None
+    return id_or_none(value or "")
 
 
 def _units(tree: list[OrgUnitNode], lang: str, depth: int = 0) -> list[tuple[int, str]]:
@@ -66,7 +66,7 @@ async def board_page(request: Request[Any, Any, Any], *, db: AsyncSession, setti
                      principal: Principal, lang: str | None = None,
                      status: str | None = None, org_unit_id: str | None = None,
                      assignee_id: str | None = None, site_id: str | None = None,
-                     overdue: str | None = None, page: int = Parameter(default=1, ge=1)
+                     overdue: str | None = None, page: PageNumber = 1
                      ) -> Response[str]:
     """The issues of my scope, filtered by state, org unit, assignee, site and overdue, most
     urgent first, with the counts per state on top as bars."""
@@ -123,7 +123,7 @@ async def board_page(request: Request[Any, Any, Any], *, db: AsyncSession, setti
 
 @get("/issues/{issue_id:int}", include_in_schema=False)
 async def issue_page(request: Request[Any, Any, Any], *, db: AsyncSession, settings: Settings,
-                     principal: Principal, issue_id: int, lang: str | None = None
+                     principal: Principal, issue_id: Id, lang: str | None = None
                      ) -> Response[str]:
     """An issue: what, where, who and by when; the evidence (as found, and of each fix); the
     whole history; and what the current state lets this user do."""
@@ -216,7 +216,7 @@ def _local_link(link: str, lang: str) -> str | None:
 @get("/me/notifications", include_in_schema=False)
 async def inbox_page(request: Request[Any, Any, Any], *, db: AsyncSession, settings: Settings,
                      principal: Principal, lang: str | None = None,
-                     page: int = Parameter(default=1, ge=1)) -> Response[str]:
+                     page: PageNumber = 1) -> Response[str]:
     """My notifications, unread first; each can be marked read, or all at once."""
     language = _lang(lang, principal, settings)
     w = WORDS[language]

@@ -45,6 +45,7 @@ from rounds.runtime.submissions import service as submissions
 from rounds.runtime.visits import plans
 from rounds.runtime.visits import service as visits
 from rounds.settings import Settings
+from rounds.web.params import Id, PageNumber
 
 PUBLIC = {"public": True}
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -223,7 +224,7 @@ async def today_page(request: Request[Any, Any, Any], *, db: AsyncSession, setti
 
 @get("/visits/{visit_id:int}", include_in_schema=False)
 async def visit_page(request: Request[Any, Any, Any], *, db: AsyncSession, settings: Settings,
-                     principal: Principal, visit_id: int, lang: str | None = None,
+                     principal: Principal, visit_id: Id, lang: str | None = None,
                      new: bool = False) -> Response[str]:
     """A visit: where and how it was checked in (distance, flags), the forms it offers, what
     was submitted during it, and the check-out."""
@@ -249,7 +250,7 @@ async def visit_page(request: Request[Any, Any, Any], *, db: AsyncSession, setti
 
 @get("/visits/{visit_id:int}/forms/{definition_id:str}", include_in_schema=False)
 async def visit_form_page(request: Request[Any, Any, Any], *, db: AsyncSession,
-                          settings: Settings, principal: Principal, visit_id: int,
+                          settings: Settings, principal: Principal, visit_id: Id,
                           definition_id: str, lang: str | None = None) -> Response[str]:
     """A standard or survey to fill during a visit, at the version the visit offers now; the
     browser posts it as a submission and opens the result."""
@@ -335,7 +336,7 @@ async def result_page(request: Request[Any, Any, Any], *, db: AsyncSession, sett
 @get("/me/submissions", include_in_schema=False)
 async def my_results_page(request: Request[Any, Any, Any], *, db: AsyncSession,
                           settings: Settings, principal: Principal, lang: str | None = None,
-                          page: int = Parameter(default=1, ge=1)) -> Response[str]:
+                          page: PageNumber = 1) -> Response[str]:
     """My submissions, newest first, a page at a time."""
     language = _lang(lang, principal, settings)
     w = WORDS[language]

@@ -18,59 +18,60 @@ from litestar.exceptions import ValidationException
 from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from rounds.db import utcnow
+from rounds.db import DbIntField, IdField, utcnow
 from rounds.errors import NotFound, Problem
 from rounds.runtime.access import Principal
 from rounds.runtime.issues import service
 from rounds.runtime.issues.service import IssueDetail, IssuePage, StaleVersion, WrongState
 from rounds.runtime.storage.store import photo_store
 from rounds.settings import Settings
+from rounds.web.params import Id, OptionalId, PageNumber
 from rounds.web.problems import problem_response
 
 # -- bodies ---------------------------------------------------------------------------------
 
 
 class Seen(msgspec.Struct, forbid_unknown_fields=True):
-    version: int  # the issue's version the client saw (optimistic locking)
+    version: DbIntField  # the issue's version the client saw (optimistic locking)
 
 
 class RectifyIn(msgspec.Struct, forbid_unknown_fields=True):
-    version: int
+    version: DbIntField
     note: str = ""
     photos: list[str] = msgspec.field(default_factory=list)
 
 
 class VerifyIn(msgspec.Struct, forbid_unknown_fields=True):
-    version: int
+    version: DbIntField
     note: str = ""
 
 
 class ReasonIn(msgspec.Struct, forbid_unknown_fields=True):
-    version: int
+    version: DbIntField
     reason: str = ""
 
 
 class ReassignIn(msgspec.Struct, forbid_unknown_fields=True):
-    version: int
-    assignee_id: int
+    version: DbIntField
+    assignee_id: IdField
     reason: str = ""
 
 
 class CommentIn(msgspec.Struct, forbid_unknown_fields=True):
     text: str = ""
     photos: list[str] = msgspec.field(default_factory=list)
-    version: int | None = None  # optional: a comment never makes anyone's action stale
+    version: DbIntField | None = None  # optional: a comment never makes anyone's action stale
 
 
 class AssignIn(msgspec.Struct, forbid_unknown_fields=True):
     """交办: an issue at a site of my scope, for someone of my scope who may rectify."""
 
-    site_id: int
+    site_id: IdField
     title: str
-    assignee_id: int
+    assignee_id: IdField
     description: str = ""
     severity: str = "medium"
-    priority: int | None = None  # 1 urgent … 4 low; by default from the severity
+    priority: DbIntField | None = None  # 1 urgent … 4 low; by default from the severity
     due_at: datetime | None = None  # by default from the severity
 
 
@@ -138,9 +139,9 @@ class IssueController(Controller):
          description="status: a state, several comma separated, or `active`; org_unit_id "
          "keeps that unit and the units below; overdue: active and past due.")
     async def board(self, db: AsyncSession, principal: Principal, *, status: str | None = None,
-                    org_unit_id: int | None = None, assignee_id: int | None = None,
-                    overdue: bool | None = None, site_id: int | None = None,
-                    page: int = Parameter(default=1, ge=1),
+                    org_unit_id: OptionalId = None, assignee_id: OptionalId = None,
+                    overdue: bool | None = None, site_id: OptionalId = None,
+                    page: PageNumber = 1,
                     per_page: int = Parameter(default=50, ge=1, le=200)) -> IssuePage:
         return await service.board(db, principal, now=utcnow(), status=status,
                                    org_unit_id=org_unit_id, assignee_id=assignee_id,
@@ -150,21 +151,21 @@ class IssueController(Controller):
     @get("/mine", summary="Issues I am the assignee or the assigner of (`as`: one of them)")
     async def mine(self, db: AsyncSession, principal: Principal, *,
                    as_: str | None = Parameter(query="as", default=None),
-                   status: str | None = None, page: int = Parameter(default=1, ge=1),
+                   status: str | None = None, page: PageNumber = 1,
                    per_page: int = Parameter(default=50, ge=1, le=200)) -> IssuePage:
         return await service.my_issues(db, principal, now=utcnow(), as_=as_, status=status,
                                        page=page, per_page=per_page)
 
     @get("/{issue_id:int}", summary="An issue with its whole history, its evidence and the "
                                     "actions I may take now")
-    async def one(self, db: AsyncSession, principal: Principal, issue_id: int) -> IssueDetail:
+    async def one(self, db: AsyncSession, principal: Principal, issue_id: Id) -> IssueDetail:
         return await service.get_issue(db, principal, issue_id, now=utcnow())
 
     @get("/{issue_id:int}/photos/{photo_id:str}",
          summary="A photo of an issue's evidence, feedback or comments, for whoever may see "
                  "the issue")
     async def photo(self, db: AsyncSession, principal: Principal, settings: Settings,
-                    issue_id: int, photo_id: str) -> Response[bytes]:
+                    issue_id: Id, photo_id: str) -> Response[bytes]:
         photo = await service.issue_photo(db, principal, issue_id, photo_id)
         try:
             content = await photo_store(settings.data_dir).open(photo.storage_key)
@@ -197,20 +198,20 @@ class IssueController(Controller):
     # -- the loop -----------------------------------------------------------------------
 
     @post("/{issue_id:int}/start", status_code=200, summary="The assignee starts rectifying")
-    async def start(self, db: AsyncSession, principal: Principal, issue_id: int, data: Seen
+    async def start(self, db: AsyncSession, principal: Principal, issue_id: Id, data: Seen
                     ) -> IssueDetail:
         return await service.start(db, principal, issue_id, version=data.version, now=utcnow())
 
     @post("/{issue_id:int}/rectify", status_code=200,
           summary="The assignee signs: rectified, with a note and photos (uploaded by them)")
-    async def rectify(self, db: AsyncSession, principal: Principal, issue_id: int,
+    async def rectify(self, db: AsyncSession, principal: Principal, issue_id: Id,
                       data: RectifyIn) -> IssueDetail:
         return await service.rectify(db, principal, issue_id, version=data.version,
                                      now=utcnow(), note=data.note, photos=data.photos)
 
     @post("/{issue_id:int}/verify", status_code=200,
           summary="The assigner signs: the rectification is verified")
-    async def verify(self, db: AsyncSession, principal: Principal, issue_id: int,
+    async def verify(self, db: AsyncSession, principal: Principal, issue_id: Id,
                      data: VerifyIn) -> IssueDetail:
         return await service.verify(db, principal, issue_id, version=data.version,
                                     now=utcnow(), note=data.note)
@@ -218,7 +219,7 @@ class IssueController(Controller):
     @post("/{issue_id:int}/refuse", status_code=200,
           summary="The assigner refuses the rectification (reason required): back in "
                   "progress, the assignee's signature withdrawn")
-    async def refuse(self, db: AsyncSession, principal: Principal, issue_id: int,
+    async def refuse(self, db: AsyncSession, principal: Principal, issue_id: Id,
                      data: ReasonIn) -> IssueDetail:
         return await service.refuse(db, principal, issue_id, version=data.version,
                                     now=utcnow(), reason=data.reason)
@@ -226,28 +227,28 @@ class IssueController(Controller):
     @post("/{issue_id:int}/close", status_code=200,
           summary="销号: close a verified issue (both signatures); the assigner or a "
                   "supervisor")
-    async def close(self, db: AsyncSession, principal: Principal, issue_id: int, data: Seen
+    async def close(self, db: AsyncSession, principal: Principal, issue_id: Id, data: Seen
                     ) -> IssueDetail:
         return await service.close(db, principal, issue_id, version=data.version, now=utcnow())
 
     @post("/{issue_id:int}/reopen", status_code=200,
           summary="Reopen a closed issue (reason required): back in progress, both "
                   "signatures withdrawn")
-    async def reopen(self, db: AsyncSession, principal: Principal, issue_id: int,
+    async def reopen(self, db: AsyncSession, principal: Principal, issue_id: Id,
                      data: ReasonIn) -> IssueDetail:
         return await service.reopen(db, principal, issue_id, version=data.version,
                                     now=utcnow(), reason=data.reason)
 
     @post("/{issue_id:int}/cancel", status_code=200,
           summary="Cancel an active issue (reason required); the assigner or a supervisor")
-    async def cancel(self, db: AsyncSession, principal: Principal, issue_id: int,
+    async def cancel(self, db: AsyncSession, principal: Principal, issue_id: Id,
                      data: ReasonIn) -> IssueDetail:
         return await service.cancel(db, principal, issue_id, version=data.version,
                                     now=utcnow(), reason=data.reason)
 
     @post("/{issue_id:int}/reassign", status_code=200,
           summary="Hand the issue to another assignee (in my scope, able to rectify)")
-    async def reassign(self, db: AsyncSession, principal: Principal, issue_id: int,
+    async def reassign(self, db: AsyncSession, principal: Principal, issue_id: Id,
                        data: ReassignIn) -> IssueDetail:
         return await service.reassign(db, principal, issue_id, version=data.version,
                                       now=utcnow(), assignee_id=data.assignee_id,
@@ -255,7 +256,7 @@ class IssueController(Controller):
 
     @post("/{issue_id:int}/comment", status_code=200,
           summary="Comment (anyone who can see the issue); the version is optional")
-    async def comment(self, db: AsyncSession, principal: Principal, issue_id: int,
+    async def comment(self, db: AsyncSession, principal: Principal, issue_id: Id,
                       data: CommentIn) -> IssueDetail:
         return await service.comment(db, principal, issue_id, now=utcnow(), text=data.text,
                                      photos=data.photos, version=data.version)

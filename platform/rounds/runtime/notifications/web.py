@@ -36,6 +36,7 @@ from rounds.runtime.notifications.push import (
 )
 from rounds.runtime.sql import writer_lock
 from rounds.settings import Settings
+from rounds.web.params import Id, OptionalId, PageNumber, id_or_none
 
 KEEP_ALIVE_SECONDS = 15.0  # a comment this often keeps proxies from closing an idle stream
 RETRY_MS = 3000  # how soon a browser reconnects after the stream drops
@@ -98,7 +99,7 @@ class NotificationController(Controller):
     @get("/", summary="My inbox: unread first, then newest first")
     async def inbox(self, db: AsyncSession, principal: Principal,
                     unread_only: bool = False,
-                    page: int = Parameter(default=1, ge=1),
+                    page: PageNumber = 1,
                     per_page: int = Parameter(default=50, ge=1, le=200)) -> NotificationPage:
         items, total = await service.inbox(db, principal.user_id, limit=per_page,
                                            offset=(page - 1) * per_page,
@@ -114,7 +115,7 @@ class NotificationController(Controller):
     @post("/{notification_id:int}/read", status_code=200,
           summary="Mark one of my notifications read (someone else's: 404)")
     async def read(self, request: Request[Any, Any, Any], principal: Principal,
-                   notification_id: int) -> NotificationItem:
+                   notification_id: Id) -> NotificationItem:
         # Own transaction, so that other open pages hear the new count after the commit.
         async with _writing(request) as db:
             n = await service.mark_read(db, principal.user_id, notification_id)
@@ -139,10 +140,10 @@ class NotificationController(Controller):
          "Last-Event-ID and first gets what it missed (`?last_event_id=` does the same).")
     async def stream(self, request: Request[Any, Any, Any], principal: Principal,
                      channels: ChannelsPlugin,
-                     last_event_id: int | None = None) -> ServerSentEvent:
-        header = request.headers.get("last-event-id", "").strip()
-        if header.isdigit():
-            last_event_id = int(header)
+                     last_event_id: OptionalId = None) -> ServerSentEvent:
+        header = id_or_none(request.headers.get("last-event-id", ""))
+        if header is not None:
+            last_event_id = header
         return ServerSentEvent(event_stream(
             request.app.state.sessions, channels, principal.user_id,
             prefix=_pusher(request).prefix, last_event_id=last_event_id))

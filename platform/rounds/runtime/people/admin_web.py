@@ -13,6 +13,7 @@ from litestar import Controller, Request, get, post
 from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from rounds.db import IdField
 from rounds.runtime.access import Principal
 from rounds.runtime.orgs.imports import import_org_units
 from rounds.runtime.orgs.service import OrgUnitNode, visible_org_tree
@@ -20,6 +21,7 @@ from rounds.runtime.people import service
 from rounds.runtime.people.imports import import_users
 from rounds.runtime.people.service import UserRow
 from rounds.runtime.sites.web import ImportOut, csv_body, import_out
+from rounds.web.params import Id, OptionalId, PageNumber
 
 
 class OrgTree(msgspec.Struct):
@@ -40,7 +42,7 @@ class NewUser(msgspec.Struct):
     display_name: str = ""
     password: str | None = None  # none: one is generated and returned once
     phone: str | None = None
-    site_id: int | None = None
+    site_id: IdField | None = None
     language: str = "zh"
 
 
@@ -68,10 +70,10 @@ class UserController(Controller):
 
     @get("/", summary="Users in my scope, a page at a time (user.manage)")
     async def index(self, db: AsyncSession, principal: Principal, *,
-                    role: str | None = None, org_unit_id: int | None = None,
+                    role: str | None = None, org_unit_id: OptionalId = None,
                     q: str | None = Parameter(default=None, description="username or name"),
                     active: bool | None = None,
-                    page: int = Parameter(default=1, ge=1),
+                    page: PageNumber = 1,
                     per_page: int = Parameter(default=50, ge=1, le=500)) -> UserPage:
         items, total = await service.list_users(
             db, principal, role_id=role, org_unit_id=org_unit_id, search=q, active=active,
@@ -90,19 +92,19 @@ class UserController(Controller):
                            password=generated)
 
     @get("/{user_id:int}", summary="A user (user.manage)")
-    async def details(self, db: AsyncSession, principal: Principal, user_id: int) -> UserRow:
+    async def details(self, db: AsyncSession, principal: Principal, user_id: Id) -> UserRow:
         return await service.get_user(db, principal, user_id)
 
     @post("/{user_id:int}/password", status_code=200,
           summary="Set a user's password; their sessions and tokens end (user.manage)")
-    async def password(self, db: AsyncSession, principal: Principal, user_id: int,
+    async def password(self, db: AsyncSession, principal: Principal, user_id: Id,
                        data: NewPassword) -> dict[str, str]:
         await service.set_password(db, principal, user_id, data.password)
         return {"status": "password set"}
 
     @post("/{user_id:int}/deactivate", status_code=200,
           summary="Stop an account; its records stay (user.manage)")
-    async def deactivate(self, db: AsyncSession, principal: Principal, user_id: int
+    async def deactivate(self, db: AsyncSession, principal: Principal, user_id: Id
                          ) -> UserRow:
         return await service.deactivate(db, principal, user_id)
 

@@ -14,12 +14,14 @@ from litestar.datastructures import UploadFile
 from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from rounds.db import IdField
 from rounds.errors import InvalidInput, Problem
 from rounds.runtime.access import Principal
 from rounds.runtime.imports import ImportReport
 from rounds.runtime.sites import service
 from rounds.runtime.sites.imports import import_sites
 from rounds.runtime.sites.service import HistoryEntry, SiteDetails, SiteSummary
+from rounds.web.params import Id, OptionalId, PageNumber
 
 
 class SitePage(msgspec.Struct):
@@ -52,7 +54,7 @@ class NewSite(msgspec.Struct):
 
 class Assignment(msgspec.Struct):
     role_id: str
-    user_id: int | None  # null: nobody serves the site for this role any more
+    user_id: IdField | None  # null: nobody serves the site for this role any more
 
 
 class RowErrorOut(msgspec.Struct):
@@ -101,10 +103,10 @@ class SiteController(Controller):
 
     @get("/", summary="Sites in my scope, a page at a time; nearest first with near=lat,lng")
     async def index(self, db: AsyncSession, principal: Principal, *,
-                    kind: str | None = None, org_unit_id: int | None = None,
+                    kind: str | None = None, org_unit_id: OptionalId = None,
                     q: str | None = Parameter(default=None, description="name or code"),
                     near: str | None = Parameter(default=None, description="lat,lng"),
-                    page: int = Parameter(default=1, ge=1),
+                    page: PageNumber = 1,
                     per_page: int = Parameter(default=50, ge=1, le=500)) -> SitePage:
         items, total = await service.list_sites(
             db, principal, site_kind=kind, org_unit_id=org_unit_id, search=q,
@@ -121,13 +123,13 @@ class SiteController(Controller):
         return await service.site_details(db, principal, site.id)
 
     @get("/{site_id:int}", summary="A site with its attributes and assigned staff")
-    async def details(self, db: AsyncSession, principal: Principal, site_id: int
+    async def details(self, db: AsyncSession, principal: Principal, site_id: Id
                       ) -> SiteDetails:
         return await service.site_details(db, principal, site_id)
 
     @get("/{site_id:int}/history", summary="Visits and submissions at a site, newest first")
-    async def history(self, db: AsyncSession, principal: Principal, site_id: int,
-                      page: int = Parameter(default=1, ge=1),
+    async def history(self, db: AsyncSession, principal: Principal, site_id: Id,
+                      page: PageNumber = 1,
                       per_page: int = Parameter(default=50, ge=1, le=500)) -> HistoryPage:
         items, total = await service.site_history(db, principal, site_id, limit=per_page,
                                                   offset=(page - 1) * per_page)
@@ -135,7 +137,7 @@ class SiteController(Controller):
 
     @get("/{site_id:int}/qr.svg", summary="The site's check-in QR code (site.manage)",
          media_type="image/svg+xml")
-    async def qr(self, db: AsyncSession, principal: Principal, site_id: int
+    async def qr(self, db: AsyncSession, principal: Principal, site_id: Id
                  ) -> Response[str]:
         svg = await service.qr_svg(db, principal, site_id)
         return Response(svg, media_type="image/svg+xml",
@@ -143,7 +145,7 @@ class SiteController(Controller):
 
     @post("/{site_id:int}/assignments", status_code=200,
           summary="Assign the site's staff member for a role (site.manage)")
-    async def assign(self, db: AsyncSession, principal: Principal, site_id: int,
+    async def assign(self, db: AsyncSession, principal: Principal, site_id: Id,
                      data: Assignment) -> SiteDetails:
         return await service.assign_staff(db, principal, site_id, data.role_id, data.user_id)
 

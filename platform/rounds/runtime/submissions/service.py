@@ -47,7 +47,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
 )
 
-from rounds.db import utcnow
+from rounds.db import DB_INT_MAX, IdField, utcnow
 from rounds.errors import Conflict, InvalidInput, NotFound, Problem, RoundsError
 from rounds.forms.compiled import CompiledForm, SubmissionInvalid, compile_form, pointer
 from rounds.rules.scoring import Evaluation, Failure, Score, explain_text
@@ -83,7 +83,7 @@ class Envelope(msgspec.Struct, forbid_unknown_fields=True):
     version: str  # the content hash of the version the client filled
     answers: msgspec.Raw
     evidence: msgspec.Raw = msgspec.Raw(b"")
-    visit_id: int | None = None
+    visit_id: IdField | None = None
 
 
 _decode_envelope = msgspec.json.Decoder(Envelope).decode
@@ -123,7 +123,8 @@ def _envelope_problems(raw: bytes) -> list[Problem]:
         if name in doc and not isinstance(doc[name], dict):
             bad(name)
     visit = doc.get("visit_id")
-    if visit is not None and (not isinstance(visit, int) or isinstance(visit, bool)):
+    if visit is not None and (not isinstance(visit, int) or isinstance(visit, bool)
+                              or not 1 <= visit <= DB_INT_MAX):
         bad("visit_id")
     for name in doc:
         if name not in _FIELDS:

@@ -15,6 +15,7 @@ from rounds.runtime.access import Principal
 from rounds.runtime.issues.service import create_issues_in_background
 from rounds.runtime.storage import web as storage_web
 from rounds.runtime.submissions import service
+from rounds.web.params import PageNumber
 
 _JSON = "application/json"
 
@@ -61,7 +62,7 @@ class SubmissionController(Controller):
     @get("/mine", summary="My submissions, newest first")
     async def mine(self, db: AsyncSession, principal: Principal,
                    definition_id: str | None = None,
-                   page: int = Parameter(default=1, ge=1),
+                   page: PageNumber = 1,
                    per_page: int = Parameter(default=50, ge=1, le=200)) -> SubmissionPage:
         items, total = await service.my_submissions(
             db, principal, definition_id=definition_id, limit=per_page,

@@ -15,6 +15,7 @@ from rounds.runtime.sites.service import position
 from rounds.runtime.visits import plans
 from rounds.runtime.visits.plans import MyDay, SitePlan
 from rounds.settings import Settings
+from rounds.web.params import OptionalId, PageNumber
 
 
 class PersonPlanOut(msgspec.Struct):
@@ -67,7 +68,7 @@ async def my_day(db: AsyncSession, principal: Principal, settings: Settings, *,
      summary="Planned, done and pending visits per person in my scope for a month")
 async def month_plans(db: AsyncSession, principal: Principal, settings: Settings, month: str,
                       *,
-                      user_id: int | None = None, page: int = Parameter(default=1, ge=1),
+                      user_id: OptionalId = None, page: PageNumber = 1,
                       per_page: int = Parameter(default=50, ge=1, le=500)) -> MonthPlans:
     people, total = await plans.month_progress(
         db, principal, month, user_id=user_id, limit=per_page, offset=(page - 1) * per_page,

@@ -11,12 +11,14 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from rounds.db import IdField
 from rounds.errors import NotFound
 from rounds.forms.compiled import normalize_lang
 from rounds.runtime.access import Principal
 from rounds.runtime.submissions.service import form_version
 from rounds.runtime.visits import service
 from rounds.runtime.visits.service import VisitAlreadyOpen, VisitView, aware
+from rounds.web.params import Id, OptionalId, PageNumber
 from rounds.web.problems import problem_response
 
 Lat = Annotated[float, msgspec.Meta(ge=-90, le=90)]
@@ -34,7 +36,7 @@ class CheckIn(msgspec.Struct, forbid_unknown_fields=True):
     """By GPS: ``site_id`` and ``gps``. By the shop's QR code: ``qr_token`` (and ``gps``
     when the phone has a position)."""
 
-    site_id: int | None = None
+    site_id: IdField | None = None
     qr_token: str | None = None
     gps: PositionIn | None = None
 
@@ -162,7 +164,7 @@ class VisitController(Controller):
         return visit_out(view)
 
     @post("/{visit_id:int}/check-out", status_code=200, summary="Check out of my open visit")
-    async def check_out(self, db: AsyncSession, principal: Principal, visit_id: int
+    async def check_out(self, db: AsyncSession, principal: Principal, visit_id: Id
                         ) -> VisitOut:
         return visit_out(await service.check_out(db, principal, visit_id))
 
@@ -174,8 +176,8 @@ class VisitController(Controller):
     @get("/", summary="Visits, newest first: mine, or (mine=false) those at the sites in my "
                       "scope (submission.view_scope)")
     async def index(self, db: AsyncSession, principal: Principal, *, mine: bool = True,
-                    flagged: bool | None = None, site_id: int | None = None,
-                    page: int = Parameter(default=1, ge=1),
+                    flagged: bool | None = None, site_id: OptionalId = None,
+                    page: PageNumber = 1,
                     per_page: int = Parameter(default=50, ge=1, le=200)) -> VisitPage:
         views, total = await service.list_visits(
             db, principal, mine=mine, flagged=flagged, site_id=site_id, limit=per_page,
@@ -185,7 +187,7 @@ class VisitController(Controller):
 
     @get("/flagged", summary="Flagged check-ins at the sites in my scope, for supervisors")
     async def flagged(self, db: AsyncSession, principal: Principal,
-                      page: int = Parameter(default=1, ge=1),
+                      page: PageNumber = 1,
                       per_page: int = Parameter(default=50, ge=1, le=200)) -> VisitPage:
         views, total = await service.flagged_visits(db, principal, limit=per_page,
                                                     offset=(page - 1) * per_page)
@@ -193,12 +195,12 @@ class VisitController(Controller):
                          per_page=per_page)
 
     @get("/{visit_id:int}", summary="A visit (mine, or in my scope for supervisors)")
-    async def one(self, db: AsyncSession, principal: Principal, visit_id: int) -> VisitOut:
+    async def one(self, db: AsyncSession, principal: Principal, visit_id: Id) -> VisitOut:
         return visit_out(await service.get_visit(db, principal, visit_id))
 
     @get("/{visit_id:int}/forms", summary="The standards and surveys my role fills at this "
                                           "visit's site, at their current versions")
-    async def forms(self, db: AsyncSession, principal: Principal, visit_id: int
+    async def forms(self, db: AsyncSession, principal: Principal, visit_id: Id
                     ) -> VisitForms:
         view, refs = await service.visit_forms(db, principal, visit_id)
         return VisitForms(visit_id=visit_id, site=visit_out(view).site, forms=[FormOut(
@@ -207,7 +209,7 @@ class VisitController(Controller):
 
     @get("/{visit_id:int}/form", summary="The form to fill at this visit: the first of my "
                                          "role's standards for this site (see /forms for all)")
-    async def main_form(self, db: AsyncSession, principal: Principal, visit_id: int,
+    async def main_form(self, db: AsyncSession, principal: Principal, visit_id: Id,
                         lang: str | None = None) -> VisitForm:
         return await _visit_form(db, principal, visit_id, definition_id=None, version=None,
                                  lang=lang)
@@ -215,14 +217,14 @@ class VisitController(Controller):
     @get("/{visit_id:int}/forms/{definition_id:str}",
          summary="A form to fill at this visit: its JSON Schema (current version, or "
                  "?version=<content hash>) and the ctx its rules read")
-    async def form(self, db: AsyncSession, principal: Principal, *, visit_id: int,
+    async def form(self, db: AsyncSession, principal: Principal, *, visit_id: Id,
                    definition_id: str, version: str | None = None, lang: str | None = None
                    ) -> VisitForm:
         return await _visit_form(db, principal, visit_id, definition_id=definition_id,
                                  version=version, lang=lang)
 
 
-async def _visit_form(db: AsyncSession, principal: Principal, visit_id: int, *,
+async def _visit_form(db: AsyncSession, principal: Principal, visit_id: Id, *,
                       definition_id: str | None, version: str | None, lang: str | None
                       ) -> VisitForm:
     """A form of the principal's role at a visit (without ``definition_id``: its first
