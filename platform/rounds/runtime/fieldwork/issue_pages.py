@@ -165,8 +165,8 @@ async def issue_page(request: Request[Any, Any, Any], *, db: AsyncSession, setti
 @get("/me/issues", include_in_schema=False)
 async def my_issues_page(request: Request[Any, Any, Any], *, db: AsyncSession,
                          settings: Settings, principal: Principal, lang: str | None = None,
-                         done: bool = False, page: int = Parameter(default=1, ge=1),
-                         assigned_page: int = Parameter(default=1, ge=1)) -> Response[str]:
+                         done: bool = False, page: PageNumber = 1,
+                         assigned_page: PageNumber = 1) -> Response[str]:
     """The issues I am to fix (``page``), and those I assigned (to verify and close;
     ``assigned_page``), each list paged with its count, each row with the steps its state
     allows me; a new one appears while the page is open."""

@@ -174,7 +174,7 @@ def _near(text: str | None) -> tuple[float, float] | None:
 @get("/today", include_in_schema=False)
 async def today_page(request: Request[Any, Any, Any], *, db: AsyncSession, settings: Settings,
                      principal: Principal, lang: str | None = None, near: str | None = None,
-                     acc: float | None = None, page: int = Parameter(default=1, ge=1)
+                     acc: float | None = None, page: PageNumber = 1
                      ) -> Response[str]:
     """Today's sites, every one of them a page at a time with their count: nearest first
     from ``near`` (the browser's position; unknown distances last), by visits due without

@@ -54,7 +54,7 @@ class PlanReportOut(msgspec.Struct):
 async def my_day(db: AsyncSession, principal: Principal, settings: Settings, *,
                  lat: float | None = None, lng: float | None = None,
                  limit: int = Parameter(default=plans.MY_DAY_LIMIT, ge=1, le=50),
-                 page: int = Parameter(default=1, ge=1)) -> MyDay:
+                 page: PageNumber = 1) -> MyDay:
     """``limit`` sites a page; ``total`` counts them all, unknown distances last."""
     if (lat is None) != (lng is None):
         raise InvalidInput("give both lat and lng, or neither", [
