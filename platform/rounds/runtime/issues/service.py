@@ -74,6 +74,7 @@ from rounds.runtime.issues.models import (
     VERIFIED,
     Issue,
     IssueEvent,
+    IssuePhoto,
 )
 from rounds.runtime.notifications.service import notify
 from rounds.runtime.orgs.models import OrgUnit
@@ -762,6 +763,10 @@ async def _event(db: AsyncSession, issue_id: int, *, at: datetime, actor_id: int
                        data=data or {})
     db.add(event)
     await db.flush()
+    photos = sorted({str(p) for p in (data or {}).get("photos") or []})
+    if photos:  # who may see them, and that they are in use, follow from the issue
+        await db.execute(insert_or_nothing(db, cast(Table, IssuePhoto.__table__)).values(
+            [{"issue_id": issue_id, "photo_id": p} for p in photos]))
     return event
 
 

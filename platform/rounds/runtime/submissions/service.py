@@ -542,7 +542,9 @@ async def _submit(sessions: async_sessionmaker[AsyncSession], principal: Princip
 
 # -- reading -------------------------------------------------------------------------------------
 
-def _visible(principal: Principal) -> Any:
+def visible(principal: Principal) -> Any:
+    """The submissions a principal may see: their own, and with ``submission.view_scope``
+    those at sites in their scope (photos follow: ``storage.access``)."""
     own = _SUBMISSIONS.c.user_id == principal.user_id
     if principal.can("submission.view_scope"):
         return or_(own, _SUBMISSIONS.c.site_id.in_(select(Site.id).where(
@@ -556,7 +558,7 @@ async def get_submission(db: AsyncSession, principal: Principal, submission_id: 
     with its score explained in words (in ``lang``, by default the reader's language)."""
     row = (await db.execute(select(*_STORED_COLUMNS).join(
         DefinitionVersion, DefinitionVersion.id == _SUBMISSIONS.c.version_id).where(
-        _SUBMISSIONS.c.id == submission_id, _visible(principal)))).mappings().first()
+        _SUBMISSIONS.c.id == submission_id, visible(principal)))).mappings().first()
     if row is None:
         raise NotFound(f"no submission {submission_id} that you may see")
     out = render(row, row["number"])
