@@ -189,7 +189,7 @@ def good_answers(photo: str) -> dict[str, Any]:
             "price_tags_complete": "yes", "display_photo": [photo],
             "policy_explained": True, "policy_topics": ["price_policy"],
             "self_discipline_group": "yes", "advice_given": True,
-            "advice_topics": ["display"], "retailer_signature": "data:image/png;base64,AAAA"}
+            "advice_topics": ["display"], "retailer_signature": {"photo": photo}}
 
 
 def poor_answers(photo: str) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -183,15 +183,24 @@ async def receive(sessions: async_sessionmaker[AsyncSession], store: PhotoStore,
                             now=utcnow())
 
 
-async def unowned_photos(db: AsyncSession | AsyncConnection, user_id: int, refs: Mapping[str, str]
+async def unowned_photos(db: AsyncSession | AsyncConnection, user_id: int,
+                         refs: Mapping[str, str], *, png_only: Mapping[str, str] | None = None
                          ) -> list[Problem]:
     """A problem for every reference (JSON pointer → photo id) that is not a photo
-    ``user_id`` uploaded."""
+    ``user_id`` uploaded, and for every one of ``png_only`` (signatures) that is not a PNG."""
     if not refs:
         return []
     ids = set(refs.values())
-    owned = set((await db.execute(select(Photo.id).where(
-        Photo.id.in_(ids), Photo.uploaded_by == user_id))).scalars())
-    return [Problem(ptr, f"no photo {pid!r} uploaded by you; upload it first (POST "
-                         "/api/photos) and send the id it returns", "unknown_photo", "body")
-            for ptr, pid in refs.items() if pid not in owned]
+    owned = {pid: kind for pid, kind in (await db.execute(select(
+        Photo.id, Photo.content_type).where(Photo.id.in_(ids), Photo.uploaded_by == user_id)))}
+    problems: list[Problem] = []
+    for ptr, pid in refs.items():
+        if pid not in owned:
+            problems.append(Problem(ptr, f"no photo {pid!r} uploaded by you; upload it first "
+                                         "(POST /api/photos) and send the id it returns",
+                                    "unknown_photo", "body"))
+        elif png_only and ptr in png_only and owned[pid] != "image/png":
+            problems.append(Problem(ptr, f"a signature is the PNG drawn on the signature pad; "
+                                         f"photo {pid!r} is {owned[pid]}", "signature_not_png",
+                                    "body"))
+    return problems
