@@ -12,7 +12,10 @@
   from (uploader, SHA-256 of what was sent), so the same file uploaded twice by the same
   person is the same photo, found before decoding it again.
 - **Who may see a photo**: ``access.visible_photo`` (whoever may see a submission or an
-  issue that uses it); **unused photos** are deleted after a day (``jobs.py``).
+  issue that uses it).
+- **Unused photos** (no submission or issue refers to them: a photo chosen and removed, a
+  signature drawn again, a form never sent) are deleted a day after upload
+  (``delete_unused_photos``, run by beat: ``storage/jobs.py``).
 """
 
 from __future__ import annotations
@@ -25,12 +28,13 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import cast
 
-from sqlalchemy import Table, select
+from sqlalchemy import Table, delete, exists, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
 from rounds.db import transaction, utcnow
 from rounds.errors import Problem, RoundsError
 from rounds.runtime.access import Forbidden, Principal
+from rounds.runtime.issues.models import IssuePhoto
 from rounds.runtime.sql import insert_or_nothing
 from rounds.runtime.storage.images import (
     ACCEPTED_TYPES,
@@ -43,6 +47,7 @@ from rounds.runtime.storage.images import (
 )
 from rounds.runtime.storage.models import Photo, PhotoUpload
 from rounds.runtime.storage.store import PhotoStore, key_of
+from rounds.runtime.submissions.models import SubmissionPhoto
 from rounds.settings import UploadsSettings
 
 __all__ = ["ACCEPTED_TYPES", "MAX_PHOTO_BYTES", "PhotoQuotaExceeded", "PhotoTooLarge",
@@ -204,3 +209,36 @@ async def unowned_photos(db: AsyncSession | AsyncConnection, user_id: int,
                                          f"photo {pid!r} is {owned[pid]}", "signature_not_png",
                                     "body"))
     return problems
+
+
+async def delete_unused_photos(db: AsyncSession, *, now: datetime, older_than: timedelta,
+                               batch: int = 500) -> tuple[int, list[str]]:
+    """Delete the rows of photos uploaded more than ``older_than`` ago that no submission and
+    no issue refers to (and the log of upload attempts older than a day). Returns how many,
+    and the storage keys no photo uses any more: the caller removes those files after its
+    commit (``remove_files``), so a failed transaction never leaves a row without its file.
+    Idempotent; at most ``batch`` photos a call (the next run takes the rest)."""
+    unused = (await db.execute(
+        select(Photo.id, Photo.storage_key).where(
+            Photo.created_at < now - older_than,
+            ~exists().where(SubmissionPhoto.photo_id == Photo.id),
+            ~exists().where(IssuePhoto.photo_id == Photo.id))
+        .order_by(Photo.created_at).limit(batch))).all()
+    await db.execute(delete(PhotoUpload).where(PhotoUpload.at < now - QUOTA_WINDOW))
+    if not unused:
+        return 0, []
+    await db.execute(delete(Photo).where(Photo.id.in_([pid for pid, _ in unused])))
+    keys = {key for _, key in unused}
+    shared = set((await db.execute(select(Photo.storage_key).where(  # the same bytes
+        Photo.storage_key.in_(keys)))).scalars())
+    return len(unused), sorted(keys - shared)
+
+
+async def remove_files(store: PhotoStore, keys: list[str], *, unless_put_since: datetime
+                       ) -> int:
+    """Remove stored files no photo uses, except those put again since (an upload of the
+    same bytes racing the cleanup keeps its file). How many were removed."""
+    removed = 0
+    for key in keys:
+        removed += await store.delete(key, unless_put_since=unless_put_since)
+    return removed
