@@ -765,8 +765,10 @@ async def _event(db: AsyncSession, issue_id: int, *, at: datetime, actor_id: int
     await db.flush()
     photos = sorted({str(p) for p in (data or {}).get("photos") or []})
     if photos:  # who may see them, and that they are in use, follow from the issue
-        await db.execute(insert_or_nothing(db, cast(Table, IssuePhoto.__table__)).values(
-            [{"issue_id": issue_id, "photo_id": p} for p in photos]))
+        # (stored photos only: evidence copied from a submission is not checked again here)
+        await db.execute(insert_or_nothing(db, cast(Table, IssuePhoto.__table__)).from_select(
+            ["issue_id", "photo_id"],
+            select(literal(issue_id), Photo.id).where(Photo.id.in_(photos))))
     return event
 
 
