@@ -32,6 +32,7 @@ import json
 import random
 import sys
 import time
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -83,7 +84,7 @@ def valid_answers(rng: random.Random) -> tuple[dict[str, Any], dict[str, Any]]:
         "policy_explained": rng.random() < 0.7,
         "self_discipline_group": rng.choice(["yes", "no", "na"]),
         "advice_given": rng.random() < 0.6,
-        "retailer_signature": f"oss://rounds-signatures/2026/03/{rng.getrandbits(128):032x}.png",
+        "retailer_signature": {"photo": str(uuid.UUID(int=rng.getrandbits(128)))},
     }
     evidence: dict[str, Any] = {}
     if a["out_of_stock_found"] == "yes":

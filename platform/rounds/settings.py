@@ -59,6 +59,23 @@ class JobsSettings:
 
 
 @dataclass(frozen=True)
+class UploadsSettings:
+    """Photo uploads (see docs/settings.md).
+    ROUNDS_UPLOADS_MAX_MEGAPIXELS: larger images are refused before decoding (default 50).
+    ROUNDS_UPLOADS_PER_MINUTE: uploads a user may try per minute, refused ones too (30).
+    ROUNDS_UPLOADS_DAILY_QUOTA_MB: MB of photos a user may store in any 24 hours (300).
+    ROUNDS_UPLOADS_ORPHAN_HOURS: a photo no submission or issue uses is deleted after this
+    many hours (24).
+    ROUNDS_UPLOADS_CLEANUP_SECONDS: how often beat runs that cleanup (3600)."""
+
+    max_megapixels: int = 50
+    per_minute: int = 30
+    daily_quota_mb: int = 300
+    orphan_hours: int = 24
+    cleanup_seconds: int = 3600
+
+
+@dataclass(frozen=True)
 class Settings:
     """ROUNDS_DATA_DIR: folder for the SQLite files and uploaded photos (default ./var).
     ROUNDS_DEFINITIONS_DIR: the definitions folder that `rounds definitions sync` imports.
@@ -76,6 +93,7 @@ class Settings:
     server: ServerSettings = field(default_factory=ServerSettings)
     jobs: JobsSettings = field(default_factory=JobsSettings)
     redis: RedisSettings = field(default_factory=RedisSettings)
+    uploads: UploadsSettings = field(default_factory=UploadsSettings)
 
     @property
     def database_url(self) -> str:

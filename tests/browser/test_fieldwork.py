@@ -9,6 +9,7 @@ retailers around the position the browser reports.
 from __future__ import annotations
 
 import asyncio
+import io
 import math
 import re
 import uuid
@@ -22,6 +23,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
+from PIL import Image
 
 from support.field import retailer_attributes
 from support.fieldwork import png_bytes
@@ -336,6 +338,14 @@ def test_a_visit_from_check_in_to_check_out(field: Seeded, page: Any, tmp_path: 
 
     # the result: score, explanation, the problem raised, the alert
     stored = page.request.get(f"{field.url}/api/submissions/{body['id']}").json()
+    # the signature drawn on the pad is a stored PNG, not a string
+    signature = stored["answers"]["retailer_signature"]
+    assert set(signature) == {"photo"} and ANY_UUID.match(signature["photo"])
+    drawn = page.request.get(f"{field.url}/api/photos/{signature['photo']}")
+    assert drawn.ok and drawn.headers["content-type"] == "image/png"
+    image = Image.open(io.BytesIO(drawn.body()))
+    assert image.format == "PNG" and image.width > 200
+    assert image.getchannel("A").getbbox() is not None  # the strokes are there
     pct = stored["score"]["percentage"]
     score_text = page.locator("[data-score]").inner_text()
     assert score_text.startswith(f"{pct:g}%")

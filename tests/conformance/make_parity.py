@@ -495,8 +495,8 @@ def answer(item: dict[str, Any], variant: int) -> Any:
         return [f"photos/{item['id']}-{i}.jpg" for i in range(1 + variant % 2)]
     if kind == "gps":
         return {"lat": 28.2283 + variant * 0.001, "lng": 112.9388, "accuracy_m": 8 + variant}
-    if kind == "signature":
-        return "data:image/png;base64,iVBORw0KGgo="
+    if kind == "signature":  # the id of the drawn PNG, uploaded like a photo
+        return {"photo": "signature-1"}
     if kind == "group":
         count = [2, 0, 1][variant]
         return [{sub["id"]: answer(sub, (variant + k) % 3) for sub in item["items"]}

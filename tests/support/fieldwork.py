@@ -161,9 +161,17 @@ def png_bytes(seed: int = 0) -> bytes:
             + chunk(b"IDAT", zlib.compress(pixel)) + chunk(b"IEND", b""))
 
 
-def jpeg_bytes(size: int = 2048) -> bytes:
-    head = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"
-    return head + b"\x00" * max(0, size - len(head) - 2) + b"\xff\xd9"
+def jpeg_bytes(size: int | None = None, *, exif: bytes = b"", seed: int = 0) -> bytes:
+    """A real JPEG (16×12, ``seed`` changes its colour); ``size`` pads it with bytes after
+    its end to that length; ``exif``: an EXIF block to carry."""
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (16, 12), (seed % 256, 80, 160)).save(out, "JPEG", exif=exif)
+    data = out.getvalue()
+    return data + b"\x00" * max(0, (size or 0) - len(data))
 
 
 # -- answers to the customer manager's visit standard --------------------------------------------
@@ -181,7 +189,7 @@ def good_answers(photo: str) -> dict[str, Any]:
             "price_tags_complete": "yes", "display_photo": [photo],
             "policy_explained": True, "policy_topics": ["price_policy"],
             "self_discipline_group": "yes", "advice_given": True,
-            "advice_topics": ["display"], "retailer_signature": "data:image/png;base64,AAAA"}
+            "advice_topics": ["display"], "retailer_signature": {"photo": photo}}
 
 
 def poor_answers(photo: str) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -221,15 +229,17 @@ class Live:
 
 
 @contextmanager
-def live_city(data_dir: Path, database: str) -> Iterator[Live]:
-    """A real `rounds up` server on ``database`` ("sqlite" or "postgres"), seeded."""
+def live_city(data_dir: Path, database: str, env: dict[str, str] | None = None
+              ) -> Iterator[Live]:
+    """A real `rounds up` server on ``database`` ("sqlite" or "postgres"), seeded; ``env``:
+    more settings for the server (``ROUNDS_UPLOADS_PER_MINUTE``...)."""
     from contextlib import ExitStack
 
     from support.live import LiveServer, api_token
 
     with ExitStack() as stack:
         url = stack.enter_context(postgres_database()) if database == "postgres" else None
-        server = LiveServer(data_dir, database_url=url)
+        server = LiveServer(data_dir, database_url=url, env=env)
         stack.callback(server.stop)
         field = seed_database(server.database_url)
         auth = {name: api_token(server, name, PASSWORD) for name in PEOPLE}

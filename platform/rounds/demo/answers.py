@@ -97,8 +97,8 @@ def answer_for(item: dict[str, Any], rng: random.Random, *, quality: float,
         return {"lat": round(lat + rng.uniform(-0.0002, 0.0002), 6),
                 "lng": round(lng + rng.uniform(-0.0002, 0.0002), 6),
                 "accuracy_m": round(rng.uniform(5, 30), 1)}
-    if kind == "signature":
-        return "data:image/png;base64,iVBORw0KGgo="
+    if kind == "signature":  # a stored PNG (the demo's photos are PNGs)
+        return {"photo": rng.choice(photo_ids) if photo_ids else "signature.png"}
     if kind == "group":
         lo = int(item.get("min_count") or 0)
         hi = int(item.get("max_count") or 3)

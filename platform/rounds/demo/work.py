@@ -30,8 +30,8 @@ from rounds.runtime.definitions.models import DefinitionVersion
 from rounds.runtime.definitions.service import get_version
 from rounds.runtime.sites.models import Site, SiteAssignment
 from rounds.runtime.storage.models import Photo
-from rounds.runtime.submissions.models import FailedItem, Submission
-from rounds.runtime.submissions.service import failed_item_rows, stored_evaluation
+from rounds.runtime.submissions.models import FailedItem, Submission, SubmissionPhoto
+from rounds.runtime.submissions.service import failed_item_rows, photo_refs, stored_evaluation
 from rounds.runtime.visits.models import PlannedVisit, Visit
 
 # Who does which standard on their visits (and visits a site a month when the role's plan
@@ -75,7 +75,8 @@ async def _photos_for(db: AsyncSession, data_dir: Any, user_ids: list[int]) -> d
             digest = hashlib.sha256(data).hexdigest()
             pid = photo_id_for(uid, digest)
             rows.append({"id": pid, "sha256": digest, "content_type": "image/png",
-                         "size": len(data), "storage_key": key, "uploaded_by": uid})
+                         "size": len(data), "storage_key": key, "uploaded_by": uid,
+                         "width": 1, "height": 1})
             out.setdefault(uid, []).append(pid)
     if rows:
         await db.execute(insert(Photo), rows)
@@ -174,6 +175,7 @@ async def build_month_of_work(sessions: async_sessionmaker[AsyncSession], city: 
 
     submissions: list[dict[str, Any]] = []
     failed: list[dict[str, Any]] = []
+    links: list[dict[str, Any]] = []
     skipped = 0
     for visit, standard, body, ctx in pending:
         try:
@@ -196,11 +198,16 @@ async def build_month_of_work(sessions: async_sessionmaker[AsyncSession], city: 
             "evaluation": stored_evaluation(ev), "alert_count": len(ev.alerts),
             "failed_count": len(ev.failed), "submitted_at": at})
         failed += failed_item_rows(sid, ev.failed, visit["site_id"], at)
+        # Linked as the API links them: who may see a photo follows from its submissions.
+        links += [{"submission_id": sid, "photo_id": pid} for pid in sorted(set(
+            photo_refs(forms[standard], valid.answers, valid.evidence).values()))]
     async with sessions() as db, db.begin():
         for i in range(0, len(submissions), 500):
             await db.execute(insert(Submission), submissions[i:i + 500])
         for i in range(0, len(failed), 1000):
             await db.execute(insert(FailedItem), failed[i:i + 1000])
+        for i in range(0, len(links), 1000):
+            await db.execute(insert(SubmissionPhoto), links[i:i + 1000])
     progress(f"  submissions: {len(submissions)} scored ({len(failed)} failed items"
              + (f"; {skipped} implausible drafts left out" if skipped else "") + ")")
     return len(visits), len(submissions)

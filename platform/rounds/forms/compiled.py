@@ -119,6 +119,8 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "evidence_note": ("需要填写佐证说明", "needs a note as evidence"),
     "invalid_json": ("不是有效的 JSON（{detail}）", "is not valid JSON ({detail})"),
     "invalid": ("不符合要求", "is not valid"),
+    "type.signature": ("请在签名框内签名（应为上传的签名图片）",
+                       "must be signed on the signature pad (an uploaded PNG image)"),
 }
 _CODES = {
     "must_tick": "required", "minLength": "min_length", "maxLength": "max_length",
@@ -235,6 +237,8 @@ class _Words:
                 kind = "list"
             if kind and (len(path) == 2 or (fi.group is not None and len(path) == 4)):
                 words_key = f"{key}.{kind}"
+        if key == "type" and fi is not None and fi.type == "signature":
+            words_key = "type.signature"  # a string is no signature: say what one is
         if key == "pattern" and fi is not None and fi.type == "date":
             words_key = "format"  # one message for a malformed date, whichever rule caught it
         zh_en = _TEXTS.get(words_key) or _TEXTS["invalid"]
@@ -579,7 +583,8 @@ class _FastPlan:
                 nodes[n].type in _FEW_VALUES for n in load_list)
             return _Decision(
                 target, rule, load_list,
-                converts=[n for n in load_list if nodes[n].type in ("gps", "date")],
+                converts=[n for n in load_list
+                          if nodes[n].type in ("gps", "date", "signature")],
                 fills=[n for n in load_list if nodes[n].type == "check"
                        and nodes[n].visible_if is None],
                 steps=[(n, nodes[n].visible_if, nodes[n].calculate, nodes[n].type == "check")

@@ -49,6 +49,13 @@ class Gps(msgspec.Struct, forbid_unknown_fields=True, gc=False):
 PhotoRef = Annotated[str, msgspec.Meta(min_length=1)]
 
 
+class SignatureRef(msgspec.Struct, forbid_unknown_fields=True, gc=False):
+    """A signature: an object so that other ways to sign can be added as other fields.
+    ``photo``: the id of the PNG drawn on the form's pad and uploaded like a photo."""
+
+    photo: PhotoRef
+
+
 class EvidenceEntry(msgspec.Struct, forbid_unknown_fields=True, gc=False):
     photos: list[PhotoRef] | msgspec.UnsetType = UNSET
     note: str | msgspec.UnsetType = UNSET
@@ -112,7 +119,7 @@ def answer_type(fi: FormItem, entries: dict[str, type[msgspec.Struct]]) -> Any:
     if t == "gps":
         return Gps
     if t == "signature":
-        return PhotoRef
+        return SignatureRef
     if t == "group":
         entry = _struct(f"Entry_{fi.id}", fi.entry_items(), entries)
         entries[fi.id] = entry

@@ -15,6 +15,7 @@ from litestar.static_files import create_static_files_router
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rounds.forms.render import LANGUAGES, IndexEntry, render_form, render_index
+from rounds.runtime.access import Principal
 from rounds.runtime.definitions import service
 from rounds.settings import Settings
 
@@ -30,20 +31,24 @@ def _language(lang: str | None, settings: Settings) -> str:
 
 
 @get("/forms", media_type=MediaType.HTML, include_in_schema=False, opt=PUBLIC)
-async def forms_index(db: AsyncSession, settings: Settings, lang: str | None = None) -> str:
+async def forms_index(db: AsyncSession, settings: Settings, maybe_principal: Principal | None,
+                      lang: str | None = None) -> str:
     entries: list[IndexEntry] = []
     for kind in FORM_KINDS:
-        found, _ = await service.list_definitions(db, kind=kind, limit=500)
+        found, _ = await service.list_definitions(
+            db, kind=kind, limit=500, drafts=service.may_see_drafts(maybe_principal))
         entries += [IndexEntry(d.id, d.kind, d.title, d.current_version) for d in found]
     return render_index(entries, lang=_language(lang, settings))
 
 
 @get("/forms/{definition_id:str}/preview", media_type=MediaType.HTML, include_in_schema=False,
      opt=PUBLIC)
-async def form_preview(db: AsyncSession, settings: Settings, definition_id: str,
-                       lang: str | None = None, version: str | None = None) -> str:
-    """The current version of a standard or survey as a form (or the version asked for)."""
-    found = await service.get_version(db, definition_id, version or None)
+async def form_preview(db: AsyncSession, settings: Settings, maybe_principal: Principal | None,
+                       definition_id: str, *, lang: str | None = None,
+                       version: str | None = None) -> str:
+    """The current version of a standard or survey as a form (or the version asked for; a
+    draft for administrators only)."""
+    found = await service.readable_version(db, maybe_principal, definition_id, version or None)
     kind = found.content.get("kind")
     if kind not in FORM_KINDS:
         raise NotFoundException(f"{definition_id!r} is a {kind}, not a standard or survey")

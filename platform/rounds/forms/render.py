@@ -61,6 +61,14 @@ CHROME: dict[str, dict[str, str]] = {
         "signature_area": "签名区",
         "signature_clear": "清除签名",
         "signature_done": "已签名。",
+        "signature_saving": "正在保存签名…",
+        "signature_failed": "签名未能保存，请清除后重新签名。",
+        "upload_error_photo_too_large": "照片超过 10 MB，请重新拍摄。",
+        "upload_error_photo_too_many_pixels": "照片像素过高，请用手机相机正常拍摄后再上传。",
+        "upload_error_photo_unreadable": "文件已损坏或不是图片，请重新拍摄。",
+        "upload_error_unsupported_photo_type": "只能上传 JPEG、PNG、WebP 或 HEIC 格式的照片。",
+        "upload_error_too_many_uploads": "上传过于频繁，请稍等一分钟再试。",
+        "upload_error_photo_quota_exceeded": "您今天上传的照片已达上限，请明天再试。",
         "calculated": "自动计算",
         "not_calculated": "—",
         "evidence_hint": "这个答案需要附上证据。",
@@ -134,6 +142,18 @@ CHROME: dict[str, dict[str, str]] = {
         "signature_area": "Signature pad",
         "signature_clear": "Clear signature",
         "signature_done": "Signed.",
+        "signature_saving": "Saving the signature…",
+        "signature_failed": "The signature was not saved; please clear it and sign again.",
+        "upload_error_photo_too_large": "The photo is over 10 MB; please take it again.",
+        "upload_error_photo_too_many_pixels": "The photo has too many pixels; please take it "
+                                              "with the phone's camera as usual.",
+        "upload_error_photo_unreadable": "The file is damaged or not an image; please take "
+                                         "the photo again.",
+        "upload_error_unsupported_photo_type": "Only JPEG, PNG, WebP or HEIC photos can be "
+                                               "uploaded.",
+        "upload_error_too_many_uploads": "Too many uploads; please wait a minute and try again.",
+        "upload_error_photo_quota_exceeded": "You have reached today's limit for photos; please "
+                                             "try again tomorrow.",
         "calculated": "calculated",
         "not_calculated": "—",
         "evidence_hint": "This answer needs evidence.",

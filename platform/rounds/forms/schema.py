@@ -127,6 +127,15 @@ GPS_SCHEMA: dict[str, Any] = {
     "required": ["lat", "lng"],
     "additionalProperties": False,
 }
+# An object, so that other ways to sign (a typed name...) can be added as fields; "photo" is
+# the id of the PNG drawn on the pad and uploaded (POST /api/photos).
+SIGNATURE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {"photo": {"type": "string", "minLength": 1,
+                             "description": "id of the uploaded PNG of the drawn signature"}},
+    "required": ["photo"],
+    "additionalProperties": False,
+}
 NA_LABEL = {"zh": "不适用", "en": "not applicable"}
 YES_NO_LABELS = {"yes": {"zh": "是", "en": "yes"}, "no": {"zh": "否", "en": "no"}}
 
@@ -186,7 +195,7 @@ def value_schema(fi: FormItem, lang: str = "zh") -> dict[str, Any]:
     if t == "gps":
         return dict(GPS_SCHEMA)
     if t == "signature":
-        return {"type": "string", "minLength": 1}
+        return dict(SIGNATURE_SCHEMA)
     if t == "group":
         return {"type": "array", **_counts(item), "items": entry_schema(fi, lang)}
     return {}

@@ -25,9 +25,9 @@ from rounds.runtime.definitions.models import DefinitionVersion
 FORM_KINDS = ("standard", "survey")
 
 
-async def _form(db: AsyncSession, definition_id: str, version: str | None
-                ) -> tuple[DefinitionVersion, CompiledForm]:
-    v = await service.get_version(db, definition_id, version)
+async def _form(db: AsyncSession, principal: Principal | None, definition_id: str,
+                version: str | None) -> tuple[DefinitionVersion, CompiledForm]:
+    v = await service.readable_version(db, principal, definition_id, version)
     kind = v.content.get("kind")
     if kind not in FORM_KINDS:
         raise NotFound(f"{definition_id!r} is a {kind}, not a standard or survey")
@@ -47,9 +47,10 @@ class FormsController(Controller):
          summary="The JSON Schema (2020-12) of a submission body for a standard or survey",
          description="`version`: a number or content hash (default: the current version). "
          "`lang`: zh or en, for titles. Conditional rules are in `x-rounds-rules`.")
-    async def schema(self, db: AsyncSession, definition_id: str, version: str | None = None,
-                     lang: str = "zh") -> dict[str, Any]:
-        v, form = await _form(db, definition_id, version)
+    async def schema(self, db: AsyncSession, maybe_principal: Principal | None,
+                     definition_id: str, version: str | None = None, lang: str = "zh"
+                     ) -> dict[str, Any]:
+        v, form = await _form(db, maybe_principal, definition_id, version)
         return {**form.schema(lang), "x-rounds-version": _version(v)}
 
     @post("/{definition_id:str}/check", status_code=200,
@@ -60,7 +61,7 @@ class FormsController(Controller):
                     maybe_principal: Principal | None, definition_id: str,
                     version: str | None = None, lang: str = "zh") -> dict[str, Any]:
         body = await request.body()
-        v, form = await _form(db, definition_id, version)
+        v, form = await _form(db, maybe_principal, definition_id, version)
         now = datetime.datetime.now(datetime.UTC)
         ctx: dict[str, Any] = {"now": now.isoformat(), "today": now.date().isoformat()}
         if maybe_principal is not None:

@@ -29,7 +29,7 @@ T = TypeVar("T")
 
 # Slice modules whose tasks (and reconcilers) the worker loads.
 TASK_MODULES = ["rounds.jobs.maintenance", "rounds.runtime.issues.jobs",
-                "rounds.runtime.notifications.jobs"]
+                "rounds.runtime.notifications.jobs", "rounds.runtime.storage.jobs"]
 
 # Errors worth retrying a task for: the database or the network was briefly away (a
 # restart, a failover, SQLite busy past its timeout). Anything else is a bug: retrying
@@ -81,6 +81,10 @@ def create_celery(settings: Settings | None = None) -> Celery:
                           "schedule": timedelta(seconds=max(1, settings.jobs.reconcile_seconds)),
                           # Ticks queued while no worker ran are duplicates: drop old ones.
                           "options": {"expires": max(30, settings.jobs.reconcile_seconds)}},
+            "delete-unused-photos": {
+                "task": "rounds.storage.delete_unused_photos",
+                "schedule": timedelta(seconds=max(1, settings.uploads.cleanup_seconds)),
+                "options": {"expires": max(30, settings.uploads.cleanup_seconds)}},
         },
     )
     app.conf.rounds_settings = settings

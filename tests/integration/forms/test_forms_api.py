@@ -20,7 +20,7 @@ def valid_body() -> dict[str, Any]:
         "price_tags_complete": "yes", "display_photo": ["oss://p/counter.jpg"],
         "policy_explained": True, "policy_topics": ["price_policy"],
         "self_discipline_group": "na", "advice_given": False,
-        "retailer_signature": "oss://p/signature.png"}}
+        "retailer_signature": {"photo": "signature-1"}}}
 
 
 def test_schema_of_the_current_version(live_server: Any) -> None:

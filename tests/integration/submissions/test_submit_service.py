@@ -19,6 +19,7 @@ from rounds.errors import InvalidInput, NotFound
 from rounds.forms.compiled import SubmissionInvalid
 from rounds.runtime.access import Forbidden
 from rounds.runtime.definitions.service import get_version
+from rounds.runtime.storage import access as photo_access
 from rounds.runtime.storage import service as photos
 from rounds.runtime.storage.store import LocalPhotoStore
 from rounds.runtime.submissions import service
@@ -240,9 +241,9 @@ async def test_who_sees_a_submission(sessions: Sessions, ready: Ready) -> None:
         mine, total = await service.my_submissions(db, await principal(db, "zhang"))
         assert total == 1 and mine[0].id == sid and mine[0].percentage == 100.0
         # The photo follows the submission: the station head may see it, wang may not.
-        assert (await photos.visible_photo(db, await principal(db, "zhao"), ready.photo))
+        assert (await photo_access.visible_photo(db, await principal(db, "zhao"), ready.photo))
         with pytest.raises(NotFound):
-            await photos.visible_photo(db, await principal(db, "wang"), ready.photo)
+            await photo_access.visible_photo(db, await principal(db, "wang"), ready.photo)
 
 
 async def test_a_retailer_answers_a_survey_for_their_own_shop(sessions: Sessions, ready: Ready

@@ -100,7 +100,10 @@ def test_real_standard_shapes() -> None:
         **{k: p["storefront_photo"][k] for k in ("title", "x-title", "x-rounds-type")},
         "type": "array", "items": {"type": "string", "minLength": 1},
         "minItems": 1, "maxItems": 2}
-    assert p["retailer_signature"]["type"] == "string"
+    # an object (extensible: other ways to sign become other fields), the drawn PNG's id
+    assert p["retailer_signature"]["type"] == "object"
+    assert p["retailer_signature"]["required"] == ["photo"]
+    assert p["retailer_signature"]["additionalProperties"] is False
     assert p["out_of_stock_items"]["items"]["properties"]["out_since"]["format"] == "date"
 
 

@@ -91,7 +91,9 @@ CASES: dict[str, tuple[list[Any], list[tuple[Any, str]]]] = {
     "where": ([{"lat": 1, "lng": 2}, {"lat": -90.0, "lng": 180, "accuracy_m": 3.5}],
               [({"lat": 91, "lng": 0}, "maximum"), ({"lat": 0}, "required"),
                ({"lat": 0, "lng": 0, "alt": 1}, "unknown_field"), ([1, 2], "type")]),
-    "sign": (["data:image/png;base64,AAAA"], [("", "min_length"), (3, "type")]),
+    "sign": ([{"photo": "p1"}], [("data:image/png;base64,AAAA", "type"), ("", "type"),
+                                 ({"photo": ""}, "min_length"), ({}, "required"),
+                                 ({"photo": "p", "x": 1}, "unknown_field"), (3, "type")]),
     "rows": ([[{"name": "a"}], [{"name": "a", "qty": 2, "when": "2026-03-01"}, {"name": "b"}]],
              [([], "min_items"), ([{"name": "a"}] * 3, "max_items"), ([{"qty": 1}], "required"),
               ([{"name": "a", "qty": 0}], "minimum"), ([{"name": "a", "x": 1}], "unknown_field"),
@@ -205,7 +207,7 @@ def visit_answers(**changes: Any) -> dict[str, Any]:
                                 "retail_price": 230, "guide_price": 230}],
         "monthly_revenue": 50000, "monthly_cost": 44000, "advice_given": True,
         "advice_topics": ["pricing"], "next_visit_on": "2026-04-01",
-        "retailer_signature": "oss://p/signature.png"}
+        "retailer_signature": {"photo": "signature-1"}}
     for k, v in changes.items():
         if v is None:
             a.pop(k, None)
@@ -421,7 +423,9 @@ def test_visibility_chains_and_checks_read_as_false() -> None:
 
 MISTAKES: list[tuple[str, Any]] = [
     ("brands_in_stock", 301), ("brands_in_stock", "many"), ("display_standard", "wow"),
-    ("retailer_signature", None), ("out_of_stock_found", "no"), ("out_of_stock_found", "yes"),
+    ("retailer_signature", None), ("retailer_signature", "data:image/png;base64,AAAA"),
+    ("retailer_signature", {"photo": ""}), ("retailer_signature", {"name": "x"}),
+    ("out_of_stock_found", "no"), ("out_of_stock_found", "yes"),
     ("out_of_stock_items", None), ("out_of_stock_items", []), ("out_of_stock_items", [{}]),
     ("monthly_cost", 49000), ("monthly_revenue", None), ("advice_notes", None),
     ("advice_notes", ""), ("price_tags_complete", "no"), ("display_standard", "standard"),

@@ -698,7 +698,11 @@ class RoundsForm {
         const entries = this.entries(el).map((entry) => this.collect(entry))
         return entries.length ? entries : undefined
       }
-      default: { // text, date, signature
+      case 'signature': { // an object: other ways to sign can be added as other fields
+        const v = inputs[0] ? inputs[0].value : ''
+        return v === '' ? undefined : { photo: v }
+      }
+      default: { // text, date
         const v = inputs[0] ? inputs[0].value : ''
         return v === '' ? undefined : v
       }
@@ -1046,7 +1050,11 @@ class RoundsForm {
         let body = null
         try { body = JSON.parse(xhr.responseText) } catch (e) { body = null }
         if (xhr.status >= 200 && xhr.status < 300 && body && body.id) resolve(body)
-        else reject(new Error((body && (body.detail || body.title)) || String(xhr.status)))
+        else {
+          // the server says the code; the reader's language says what to do
+          const known = body && body.code && this.t[`upload_error_${body.code}`]
+          reject(new Error(known || String(xhr.status)))
+        }
       }
       xhr.onerror = () => reject(new Error(this.t.network_error || ''))
       const data = new FormData()
@@ -1090,7 +1098,7 @@ class RoundsForm {
       const ratio = window.devicePixelRatio || 1
       const rect = canvas.getBoundingClientRect()
       if (!rect.width) return
-      const saved = hidden.value
+      const saved = el.dataset.drawn
       canvas.width = Math.round(rect.width * ratio)
       canvas.height = Math.round(rect.height * ratio)
       ctx.setTransform(ratio, 0, 0, ratio, 0, 0)
@@ -1135,17 +1143,73 @@ class RoundsForm {
     const end = () => {
       if (!drawing) return
       drawing = false
-      hidden.value = canvas.toDataURL('image/png')
-      el.querySelector('[data-signature-status]').textContent = this.t.signature_done
-      this.refresh()
+      el.dataset.drawn = canvas.toDataURL('image/png') // to draw it again after a resize
+      this.signatureChanged(el)
     }
     canvas.addEventListener('pointerup', end)
     canvas.addEventListener('pointercancel', end)
   }
 
+  // A signature is the PNG drawn on the pad, uploaded like a photo; the answer is its id.
+  // Strokes come in bursts: the upload waits until the pen has rested a moment (or the
+  // form is submitted), and only the latest drawing's upload counts.
+  signatureChanged (el) {
+    const hidden = el.querySelector('input[type=hidden]')
+    const status = el.querySelector('[data-signature-status]')
+    if (!this.config.photo_upload) { // a preview: nothing is stored, the form is only checked
+      hidden.value = 'signature.png'
+      status.textContent = this.t.signature_done
+      this.refresh()
+      return
+    }
+    hidden.value = ''
+    status.textContent = this.t.signature_saving || '…'
+    this.refresh()
+    clearTimeout(el.signatureTimer)
+    el.signatureSeq = (el.signatureSeq || 0) + 1
+    el.signatureTimer = setTimeout(() => this.uploadSignature(el), 800)
+  }
+
+  uploadSignature (el) {
+    clearTimeout(el.signatureTimer)
+    el.signatureTimer = null
+    const seq = el.signatureSeq
+    const canvas = el.querySelector('canvas')
+    const hidden = el.querySelector('input[type=hidden]')
+    const status = el.querySelector('[data-signature-status]')
+    const job = new Promise((resolve) => canvas.toBlob(resolve, 'image/png'))
+      .then((blob) => this.sendPhoto(new File([blob], 'signature.png', { type: 'image/png' }), () => {}))
+      .then((photo) => {
+        if (seq !== el.signatureSeq) return // drawn on (or cleared) since: not this one
+        hidden.value = photo.id
+        el.dataset.photoId = photo.id
+        status.textContent = this.t.signature_done
+      }, (err) => {
+        if (seq !== el.signatureSeq) return
+        status.textContent = `${this.t.signature_failed || ''} ${err.message || ''}`.trim()
+      })
+      .finally(() => {
+        this.uploads.delete(job)
+        this.refresh()
+      })
+    this.uploads.add(job)
+  }
+
+  // Before sending: signatures still waiting for the pen to rest are uploaded now.
+  flushSignatures () {
+    for (const el of this.form.querySelectorAll('[data-type="signature"]')) {
+      if (el.signatureTimer) this.uploadSignature(el)
+    }
+  }
+
   clearSignature (el) {
     const canvas = el.querySelector('canvas')
     canvas.getContext('2d').clearRect(0, 0, canvas.width, canvas.height)
+    clearTimeout(el.signatureTimer)
+    el.signatureTimer = null
+    el.signatureSeq = (el.signatureSeq || 0) + 1
+    delete el.dataset.drawn
+    delete el.dataset.photoId
     el.querySelector('input[type=hidden]').value = ''
     el.querySelector('[data-signature-status]').textContent = ''
     this.refresh()
@@ -1211,6 +1275,7 @@ class RoundsForm {
     }
     const button = this.form.querySelector('[type=submit]')
     button.disabled = true
+    this.flushSignatures()
     if (this.uploads.size) {
       this.showMessage(result, this.t.wait_uploads)
       await Promise.allSettled([...this.uploads])

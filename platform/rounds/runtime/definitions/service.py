@@ -19,6 +19,7 @@ from rounds.db import utcnow
 from rounds.definitions.loader import DefinitionDocument, content_hash
 from rounds.definitions.validation import validate
 from rounds.errors import Conflict, InvalidInput, NotFound, Problem
+from rounds.runtime.access import Principal
 from rounds.runtime.definitions.models import DRAFT, PUBLISHED, Definition, DefinitionVersion
 
 
@@ -168,6 +169,23 @@ async def get_version(session: AsyncSession, definition_id: str, ref: int | str 
     return found[0]
 
 
+def may_see_drafts(principal: Principal | None) -> bool:
+    """Drafts are for the administrators who write and publish definitions; everyone else
+    (and anonymous readers of the public definition API) sees published versions only."""
+    return principal is not None and (principal.can("definition.author")
+                                      or principal.can("definition.publish"))
+
+
+async def readable_version(session: AsyncSession, principal: Principal | None,
+                           definition_id: str, ref: int | str | None = None
+                           ) -> DefinitionVersion:
+    """``get_version`` for a reader: a draft is not found (404) unless they may see drafts."""
+    version = await get_version(session, definition_id, ref)
+    if version.status != PUBLISHED and not may_see_drafts(principal):
+        raise NotFound(f"no version {ref!r} of definition {definition_id!r}")
+    return version
+
+
 async def current_content(db: AsyncSession, definition_id: str, kind: str
                           ) -> dict[str, Any] | None:
     """The content of the current (latest published) version of a definition of ``kind``;
@@ -192,12 +210,18 @@ class DefinitionSummary:
 
 
 async def list_definitions(session: AsyncSession, *, kind: str | None = None,
-                           limit: int = 50, offset: int = 0
+                           limit: int = 50, offset: int = 0, drafts: bool = True
                            ) -> tuple[list[DefinitionSummary], int]:
-    """One page of definitions (with their current and latest versions) and the total count."""
+    """One page of definitions (with their current and latest versions) and the total count.
+
+    ``drafts=False`` (readers who may not see drafts): only definitions with a published
+    version, described by it (a draft's title and number are not shown)."""
     base = select(Definition)
     if kind:
         base = base.where(Definition.kind == kind)
+    if not drafts:
+        base = base.where(Definition.id.in_(select(DefinitionVersion.definition_id).where(
+            DefinitionVersion.status == PUBLISHED)))
     total = (await session.execute(select(func.count()).select_from(base.subquery()))).scalar_one()
     page = (await session.execute(base.order_by(Definition.kind, Definition.id)
                                   .limit(limit).offset(offset))).scalars().all()
@@ -207,7 +231,7 @@ async def list_definitions(session: AsyncSession, *, kind: str | None = None,
             select(DefinitionVersion).where(DefinitionVersion.definition_id == d.id)
             .order_by(DefinitionVersion.number))).scalars().all()
         published = [v for v in versions if v.status == PUBLISHED]
-        latest = versions[-1]
+        latest = versions[-1] if drafts else published[-1]
         out.append(DefinitionSummary(
             id=d.id, kind=d.kind, title=dict(latest.content.get("title") or {}),
             current_version=published[-1].number if published else None,

@@ -73,12 +73,14 @@ class DefinitionController(Controller):
     path = "/api/definitions"
     tags = ("definitions",)
 
-    @get("/", summary="Definitions, a page at a time", opt={"public": True})
-    async def index(self, db: AsyncSession, kind: str | None = None,
-                    page: PageNumber = 1,
+    @get("/", summary="Definitions, a page at a time (drafts: administrators only)",
+         opt={"public": True})
+    async def index(self, db: AsyncSession, maybe_principal: Principal | None,
+                    kind: str | None = None, page: PageNumber = 1,
                     per_page: int = Parameter(default=50, ge=1, le=500)) -> Page:
         items, total = await service.list_definitions(
-            db, kind=kind, limit=per_page, offset=(page - 1) * per_page)
+            db, kind=kind, limit=per_page, offset=(page - 1) * per_page,
+            drafts=service.may_see_drafts(maybe_principal))
         return Page(items=[DefinitionSummaryOut(**vars(i)) for i in items], total=total,
                     page=page, per_page=per_page)
 
@@ -88,9 +90,12 @@ class DefinitionController(Controller):
         return version_out(await service.get_version(db, definition_id))
 
     @get("/{definition_id:str}/versions/{ref:str}",
-         summary="A version by number or content hash", opt={"public": True})
-    async def version(self, db: AsyncSession, definition_id: str, ref: str) -> VersionOut:
-        return version_out(await service.get_version(db, definition_id, ref))
+         summary="A version by number or content hash (a draft: administrators only)",
+         opt={"public": True})
+    async def version(self, db: AsyncSession, maybe_principal: Principal | None,
+                      definition_id: str, ref: str) -> VersionOut:
+        return version_out(await service.readable_version(db, maybe_principal, definition_id,
+                                                          ref))
 
     @put("/{definition_id:str}/draft", summary="Create or change the draft")
     async def save_draft(self, db: AsyncSession, principal: Principal, definition_id: str,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import DateTime, ForeignKey, Index, Integer, PrimaryKeyConstraint, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from rounds.db import Base, utcnow
@@ -75,3 +75,14 @@ class IssueEvent(Base):
     to_status: Mapped[str | None] = mapped_column(String(16))
     reason: Mapped[str] = mapped_column(Text, default="")
     data: Mapped[dict[str, Any]]  # evidence {"note", "photos"}, reassignment, escalation...
+
+
+class IssuePhoto(Base):
+    """A photo an issue's event refers to (evidence, feedback, a comment): who may see it
+    follows from the issue, and the cleanup of unused photos keeps it."""
+
+    __tablename__ = "issue_photos"
+    __table_args__ = (PrimaryKeyConstraint("issue_id", "photo_id"),)
+
+    issue_id: Mapped[int] = mapped_column(ForeignKey("issues.id"))
+    photo_id: Mapped[str] = mapped_column(ForeignKey("photos.id"), index=True)

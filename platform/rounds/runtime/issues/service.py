@@ -74,6 +74,7 @@ from rounds.runtime.issues.models import (
     VERIFIED,
     Issue,
     IssueEvent,
+    IssuePhoto,
 )
 from rounds.runtime.notifications.service import notify
 from rounds.runtime.orgs.models import OrgUnit
@@ -767,6 +768,12 @@ async def _event(db: AsyncSession, issue_id: int, *, at: datetime, actor_id: int
                        data=data or {})
     db.add(event)
     await db.flush()
+    photos = sorted({str(p) for p in (data or {}).get("photos") or []})
+    if photos:  # who may see them, and that they are in use, follow from the issue
+        # (stored photos only: evidence copied from a submission is not checked again here)
+        await db.execute(insert_or_nothing(db, cast(Table, IssuePhoto.__table__)).from_select(
+            ["issue_id", "photo_id"],
+            select(literal(issue_id), Photo.id).where(Photo.id.in_(photos))))
     return event
 
 

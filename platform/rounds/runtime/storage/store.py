@@ -10,6 +10,7 @@ import asyncio
 import hashlib
 import os
 import tempfile
+from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
@@ -28,6 +29,11 @@ class PhotoStore(Protocol):
     def url(self, key: str) -> str | None:
         """A URL clients may fetch the bytes from directly (a signed URL of an object
         store), or None when the app serves them itself (after its access check)."""
+        ...
+
+    async def delete(self, key: str, *, unless_put_since: datetime) -> bool:
+        """Remove the bytes under ``key`` unless they were put (again) since the given time
+        (an upload of the same bytes racing the cleanup keeps them); True if removed."""
         ...
 
 
@@ -49,6 +55,7 @@ class LocalPhotoStore:
     def _write(self, key: str, data: bytes) -> None:
         target = self.path(key)
         if target.exists():
+            os.utime(target)  # put again: the cleanup of unused files must keep it
             return
         target.parent.mkdir(parents=True, exist_ok=True)
         # Write beside it, then rename: a reader never sees half a file, and two writers of
@@ -72,6 +79,19 @@ class LocalPhotoStore:
 
     def url(self, key: str) -> str | None:
         return None
+
+    def _delete(self, key: str, since: float) -> bool:
+        target = self.path(key)
+        try:
+            if target.stat().st_mtime >= since:
+                return False
+            target.unlink()
+        except FileNotFoundError:
+            return False
+        return True
+
+    async def delete(self, key: str, *, unless_put_since: datetime) -> bool:
+        return await asyncio.to_thread(self._delete, key, unless_put_since.timestamp())
 
 
 _stores: dict[Path, LocalPhotoStore] = {}

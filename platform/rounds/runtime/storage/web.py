@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Controller, Response, get, post
+from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
 from litestar.params import Body
@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from rounds.errors import InvalidInput, NotFound, Problem
 from rounds.runtime.access import Principal
-from rounds.runtime.storage import service
+from rounds.runtime.storage import access, service
 from rounds.runtime.storage.models import Photo
 from rounds.runtime.storage.store import PhotoStore, photo_store
 from rounds.settings import Settings
@@ -29,11 +29,14 @@ class PhotoOut(msgspec.Struct):
     content_type: str
     size: int
     sha256: str
+    width: int | None
+    height: int | None
 
 
 def photo_out(store: PhotoStore, photo: Photo) -> PhotoOut:
     return PhotoOut(id=photo.id, url=store.url(photo.storage_key) or f"/api/photos/{photo.id}",
-                    content_type=photo.content_type, size=photo.size, sha256=photo.sha256)
+                    content_type=photo.content_type, size=photo.size, sha256=photo.sha256,
+                    width=photo.width, height=photo.height)
 
 
 class PhotoController(Controller):
@@ -42,8 +45,13 @@ class PhotoController(Controller):
 
     @post("/", status_code=201, request_max_body_size=_BODY_LIMIT,
           summary="Upload a photo (multipart, field `file`): JPEG, PNG, WebP or HEIC, "
-                  "at most 10 MB; answers and evidence refer to it by the id returned")
-    async def upload(self, db: AsyncSession, principal: Principal, settings: Settings,
+                  "at most 10 MB; answers and evidence refer to it by the id returned",
+          description="The image is decoded and stored re-encoded without metadata (EXIF, "
+          "GPS); HEIC is stored as JPEG. 415 not an image type we accept, 422 not a readable "
+          "image, 413 over 10 MB or over the pixel limit, 429 over the rate or the daily "
+          "quota (with Retry-After).")
+    async def upload(self, request: Request[Any, Any, Any], principal: Principal,
+                     settings: Settings,
                      data: Annotated[dict[str, Any],
                                      Body(media_type=RequestEncodingType.MULTI_PART)]
                      ) -> PhotoOut:
@@ -53,13 +61,14 @@ class PhotoController(Controller):
                                [Problem("/file", "a file is required", "required")])
         content = await upload.read()
         store = photo_store(settings.data_dir)
-        return photo_out(store, await service.upload(db, store, principal, content))
+        return photo_out(store, await service.receive(
+            request.app.state.sessions, store, principal, content, settings.uploads))
 
-    @get("/{photo_id:str}", summary="A photo's bytes (its uploader, or supervisors of a "
-                                    "submission that uses it)")
+    @get("/{photo_id:str}", summary="A photo's bytes: for its uploader and whoever may see a "
+                                    "submission or issue that uses it")
     async def fetch(self, db: AsyncSession, principal: Principal, settings: Settings,
                     photo_id: str) -> Response[bytes]:
-        photo = await service.visible_photo(db, principal, photo_id)
+        photo = await access.visible_photo(db, principal, photo_id)
         store = photo_store(settings.data_dir)
         try:
             content = await store.open(photo.storage_key)

@@ -241,9 +241,33 @@ async def role_forms(db: AsyncSession, role_id: str) -> frozenset[str]:
 
 # -- what gets stored ----------------------------------------------------------------------------
 
-def photo_refs(form: CompiledForm, answers: Any, evidence: Any) -> dict[str, str]:
-    """JSON pointer → photo id, for every photo an answer or an evidence entry refers to."""
+def signature_refs(form: CompiledForm, answers: Any) -> dict[str, str]:
+    """JSON pointer → photo id, for every signature drawn (a PNG uploaded as a photo)."""
     refs: dict[str, str] = {}
+    if not isinstance(answers, dict):
+        return refs
+
+    def add(path: tuple[str | int, ...], value: Any) -> None:
+        if isinstance(value, dict) and isinstance(value.get("photo"), str):
+            refs[pointer((*path, "photo"))] = value["photo"]
+
+    for fi in form.items:
+        value = answers.get(fi.id)
+        if fi.type == "signature":
+            add(("answers", fi.id), value)
+        elif fi.type == "group" and isinstance(value, list):
+            subs = [s.id for s in fi.entry_items() if s.type == "signature"]
+            for n, entry in enumerate(value):
+                if isinstance(entry, dict):
+                    for s in subs:
+                        add(("answers", fi.id, n, s), entry.get(s))
+    return refs
+
+
+def photo_refs(form: CompiledForm, answers: Any, evidence: Any) -> dict[str, str]:
+    """JSON pointer → photo id, for every photo an answer, a signature or an evidence entry
+    refers to."""
+    refs: dict[str, str] = signature_refs(form, answers)
     if not isinstance(answers, dict):
         return refs
 
@@ -409,7 +433,10 @@ async def _form_for(sessions: async_sessionmaker[AsyncSession], engine: AsyncEng
 _V, _S, _P = Visit.__table__.c, Site.__table__.c, Photo.__table__.c
 _OWNED = select(func.count()).where(
     _P.id.in_(bindparam("photo_ids", expanding=True)),
-    _P.uploaded_by == bindparam("user_id")).scalar_subquery().label("owned")
+    _P.uploaded_by == bindparam("user_id"),
+    # a signature is a drawn PNG, not any photo
+    or_(_P.content_type == "image/png",
+        _P.id.not_in(bindparam("png_ids", expanding=True)))).scalar_subquery().label("owned")
 _AT_VISIT = select(_V.id, _V.checked_out_at, _V.method, _V.distance_m, _V.flagged,
                    _S.id.label("site_id"), _S.site_kind, _S.attributes).select_from(
     Visit.__table__.join(Site.__table__, _S.id == _V.site_id)).where(
@@ -439,7 +466,8 @@ def _insert_submission(conn: AsyncConnection) -> Any:
 
 
 async def _where(conn: AsyncConnection, principal: Principal, env: Envelope, kind: str,
-                 refs: dict[str, str]) -> tuple[Mapping[Any, Any] | None, list[Problem]]:
+                 refs: dict[str, str], *, png: dict[str, str]
+                 ) -> tuple[Mapping[Any, Any] | None, list[Problem]]:
     """The visit (and site) the submission is made at, and the photo references that are
     not the submitter's: one query in the usual case."""
     at: str | None = None
@@ -454,6 +482,7 @@ async def _where(conn: AsyncConnection, principal: Principal, env: Envelope, kin
     ids = sorted(set(refs.values()))
     if ids:
         params["photo_ids"] = ids
+        params["png_ids"] = sorted(set(png.values()))
     stmt = _PLACE_QUERIES.get((at, bool(ids)))
     row = (await conn.execute(stmt, params)).mappings().first() if stmt is not None else None
     if at == "visit":
@@ -465,7 +494,7 @@ async def _where(conn: AsyncConnection, principal: Principal, env: Envelope, kin
                 "/visit_id", "the visit is closed; check in again", "visit_closed", "body")])
     problems: list[Problem] = []
     if ids and (row is None or row["owned"] < len(ids)):  # which ones: only when some are bad
-        problems = await unowned_photos(conn, principal.user_id, refs)
+        problems = await unowned_photos(conn, principal.user_id, refs, png_only=png)
     return (row if at is not None else None), problems
 
 
@@ -478,11 +507,13 @@ async def _submit(sessions: async_sessionmaker[AsyncSession], principal: Princip
     # Photos are checked as sent (hidden answers too), in the same query as the visit;
     # problems of answers the form drops (hidden items) are forgiven below.
     sent_refs = photo_refs(fv.form, parsed.answers, parsed.evidence)
+    sent_signatures = signature_refs(fv.form, parsed.answers)
     async with engine.connect() as conn:  # short: back to the pool before the CPU work
         if conn.dialect.name == "postgresql":
             # One SELECT needs no transaction: no BEGIN and ROLLBACK round trips around it.
             await conn.execution_options(isolation_level="AUTOCOMMIT")
-        place, photo_problems = await _where(conn, principal, env, fv.kind, sent_refs)
+        place, photo_problems = await _where(conn, principal, env, fv.kind, sent_refs,
+                                             png=sent_signatures)
     if place is not None and fv.site_kinds is not None \
             and place["site_kind"] not in fv.site_kinds:
         raise InvalidInput(f"{fv.definition_id!r} is not for a {place['site_kind']}", [Problem(
@@ -543,7 +574,9 @@ async def _submit(sessions: async_sessionmaker[AsyncSession], principal: Princip
 
 # -- reading -------------------------------------------------------------------------------------
 
-def _visible(principal: Principal) -> Any:
+def visible(principal: Principal) -> Any:
+    """The submissions a principal may see: their own, and with ``submission.view_scope``
+    those at sites in their scope (photos follow: ``storage.access``)."""
     own = _SUBMISSIONS.c.user_id == principal.user_id
     if principal.can("submission.view_scope"):
         return or_(own, _SUBMISSIONS.c.site_id.in_(select(Site.id).where(
@@ -557,7 +590,7 @@ async def get_submission(db: AsyncSession, principal: Principal, submission_id: 
     with its score explained in words (in ``lang``, by default the reader's language)."""
     row = (await db.execute(select(*_STORED_COLUMNS).join(
         DefinitionVersion, DefinitionVersion.id == _SUBMISSIONS.c.version_id).where(
-        _SUBMISSIONS.c.id == submission_id, _visible(principal)))).mappings().first()
+        _SUBMISSIONS.c.id == submission_id, visible(principal)))).mappings().first()
     if row is None:
         raise NotFound(f"no submission {submission_id} that you may see")
     out = render(row, row["number"])
