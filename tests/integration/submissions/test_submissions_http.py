@@ -114,7 +114,8 @@ def test_invalid_submission_422_lists_every_error(live: Live) -> None:
         r = c.post("/api/submissions", json=body(sid, version, bad, visit_id=visit))
         assert r.status_code == 422
         assert {e["pointer"] for e in r.json()["errors"]} == {
-            "/answers/storefront_photo/0", "/answers/display_photo/0"}
+            "/answers/storefront_photo/0", "/answers/display_photo/0",
+            "/answers/retailer_signature/photo"}
         r = c.post("/api/submissions", content=b'{"id": 5}')
         assert r.status_code == 422 and "/id" in {e["pointer"] for e in r.json()["errors"]}
 
