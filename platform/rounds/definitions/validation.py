@@ -4,7 +4,8 @@ Like python-jsonschema, each check is one function that yields problems; ``valid
 them all and never stops at the first. A problem names the file (``source``), the JSON
 pointer inside the definition, a stable ``code`` and a plain message.
 
-Codes: ``invalid_json``, ``schema``, ``unknown_kind``, ``duplicate_id``, ``bad_rule`` (and
+Codes: ``invalid_json``, ``schema``, ``not_a_rule`` (a string or list where a rule
+belongs), ``unknown_kind``, ``duplicate_id``, ``bad_rule`` (and
 the rule compiler's ``unknown_operation``, ``bad_arity``, ``bad_arguments``),
 ``unknown_field``, ``weight_not_scorable``, ``unknown_reference``, ``calculation_cycle``,
 ``bad_choice``.
@@ -12,6 +13,7 @@ the rule compiler's ``unknown_operation``, ``bad_arity``, ``bad_arguments``),
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -38,7 +40,26 @@ def pointer(*parts: str | int) -> str:
 
 # -- schema ---------------------------------------------------------------------------------
 
+RULE_EXAMPLE = '{">": [{"var": "stock_days"}, 0]}'
+
+
+def rule_message(value: Any, *, numbers: bool = False) -> str:
+    """What is wrong with a value where a rule belongs, and what a rule looks like."""
+    shown = json.dumps(value, ensure_ascii=False)
+    if len(shown) > 60:
+        shown = shown[:57] + "..."
+    what = "true / false, or a number" if numbers else "or true / false"
+    why = " (a string is a constant, always true)" if isinstance(value, str) else ""
+    return f"a rule is a JsonLogic object such as {RULE_EXAMPLE}, {what}; got {shown}{why}"
+
+
 def _schema_message(error: ValidationError, document: Any) -> str:
+    kind = error.schema.get("x-rounds-rule") if isinstance(error.schema, dict) else None
+    if error.validator == "type" and kind is not None:
+        return rule_message(error.instance, numbers=kind == "value")
+    custom = error.schema.get("x-rounds-message") if isinstance(error.schema, dict) else None
+    if custom and error.validator in ("pattern", "type", "maxLength"):
+        return f"{custom}; got {json.dumps(error.instance, ensure_ascii=False)}"
     if error.validator == "not" and error.validator_value == {}:
         # An option that belongs to another item type: name it and the item's type.
         key = error.absolute_path[-1] if error.absolute_path else "?"
@@ -80,9 +101,11 @@ def check_schema(doc: DefinitionDocument) -> Iterator[Problem]:
         for leaf in _leaf_errors(error):
             where = pointer(*leaf.absolute_path)
             message = _schema_message(leaf, content)
+            is_rule = isinstance(leaf.schema, dict) and "x-rounds-rule" in leaf.schema
+            code = "not_a_rule" if is_rule and leaf.validator == "type" else "schema"
             if (where, message) not in seen:  # the same fault can come by two paths
                 seen.add((where, message))
-                yield Problem(where, message, "schema", doc.source)
+                yield Problem(where, message, code, doc.source)
 
 
 # -- standards and surveys -------------------------------------------------------------------

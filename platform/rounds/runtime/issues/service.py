@@ -61,7 +61,8 @@ from sqlalchemy.orm.attributes import set_committed_value
 from rounds.db import transaction, utcnow
 from rounds.errors import Conflict, InvalidInput, NotFound, Problem
 from rounds.runtime.access import Forbidden, Principal, site_scope
-from rounds.runtime.definitions.models import PUBLISHED, Definition, DefinitionVersion
+from rounds.runtime.definitions.models import DefinitionVersion
+from rounds.runtime.definitions.service import current_contents
 from rounds.runtime.issues.models import (
     ACTIVE,
     ASSIGNED,
@@ -532,16 +533,9 @@ async def issue_photo(db: AsyncSession, principal: Principal, issue_id: int, pho
 # -- roles and people -----------------------------------------------------------------------
 
 async def role_capabilities(db: AsyncSession) -> dict[str, frozenset[str]]:
-    """Each role's capabilities, from its current (latest published) definition."""
-    rows = await db.execute(
-        select(DefinitionVersion.definition_id, DefinitionVersion.content)
-        .join(Definition, Definition.id == DefinitionVersion.definition_id)
-        .where(Definition.kind == "role", DefinitionVersion.status == PUBLISHED)
-        .order_by(DefinitionVersion.definition_id, DefinitionVersion.number))
-    caps: dict[str, frozenset[str]] = {}
-    for role_id, content in rows:
-        caps[str(role_id)] = frozenset(content.get("capabilities") or ())  # latest wins
-    return caps
+    """Each role's capabilities, from its current definition."""
+    return {role_id: frozenset(content.get("capabilities") or ())
+            for role_id, content in (await current_contents(db, "role")).items()}
 
 
 async def _roles_with(db: AsyncSession, *capabilities: str) -> list[str]:

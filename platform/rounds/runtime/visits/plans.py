@@ -37,7 +37,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from rounds.errors import InvalidInput, NotFound, Problem
 from rounds.runtime.access import Forbidden, Principal, site_scope
-from rounds.runtime.definitions.models import PUBLISHED, Definition, DefinitionVersion
+from rounds.runtime.definitions.service import current_contents
 from rounds.runtime.people.auth import principal_for
 from rounds.runtime.people.models import User
 from rounds.runtime.people.service import user_in_scope, user_scope
@@ -83,12 +83,7 @@ def monthly_visits(target: dict[str, Any], month: str) -> int:
 
 
 async def _roles_with_targets(db: AsyncSession) -> dict[str, list[dict[str, Any]]]:
-    rows = await db.execute(
-        select(DefinitionVersion.definition_id, DefinitionVersion.content)
-        .join(Definition, Definition.id == DefinitionVersion.definition_id)
-        .where(Definition.kind == "role", DefinitionVersion.status == PUBLISHED)
-        .order_by(DefinitionVersion.number))
-    latest = {i: dict(c) for i, c in rows}  # the latest published wins
+    latest = await current_contents(db, "role")
     return {i: list(c.get("visit_targets") or []) for i, c in latest.items()
             if c.get("visit_targets")}
 
