@@ -865,13 +865,12 @@ def _problem_titles(content: dict[str, Any], evaluation: Any) -> dict[str, dict[
     """Item id → the name of its problem when it failed, in both languages: the problem
     title the evaluation filled in (the item's ``problem``), else the item's title."""
     out = _item_titles(content)
-    for item_id, problem in _static_problems(content).items():
-        out[item_id] = problem
+    out.update(_static_problems(content))
     failed = evaluation.get("failed") if isinstance(evaluation, dict) else None
     for f in failed if isinstance(failed, list) else []:
-        problem = f.get("problem") if isinstance(f, dict) else None
-        if isinstance(problem, dict) and problem.get("zh") and problem.get("en"):
-            out[str(f.get("item"))] = {"zh": str(problem["zh"]), "en": str(problem["en"])}
+        filled = f.get("problem") if isinstance(f, dict) else None
+        if isinstance(filled, dict) and filled.get("zh") and filled.get("en"):
+            out[str(f.get("item"))] = {"zh": str(filled["zh"]), "en": str(filled["en"])}
     return out
 
 
