@@ -83,7 +83,10 @@ def cmd_sync(settings: Settings, args: argparse.Namespace) -> int:
     for def_id, number, digest in report.created:
         print(f"{def_id}: version {number} ({'draft' if args.draft else 'published'}, "
               f"sha256:{digest[:12]})")
-    print(f"{len(report.created)} new, {len(report.unchanged)} unchanged")
+    for def_id, number, digest in report.restored:
+        print(f"{def_id}: version {number} is current again (sha256:{digest[:12]})")
+    restored = f", {len(report.restored)} restored" if report.restored else ""
+    print(f"{len(report.created)} new{restored}, {len(report.unchanged)} unchanged")
     return 0
 
 

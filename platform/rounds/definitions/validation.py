@@ -4,14 +4,16 @@ Like python-jsonschema, each check is one function that yields problems; ``valid
 them all and never stops at the first. A problem names the file (``source``), the JSON
 pointer inside the definition, a stable ``code`` and a plain message.
 
-Codes: ``invalid_json``, ``schema``, ``unknown_kind``, ``duplicate_id``, ``bad_rule`` (and
+Codes: ``invalid_json``, ``schema``, ``not_a_rule`` (a string or list where a rule
+belongs), ``unknown_kind``, ``duplicate_id``, ``bad_rule`` (and
 the rule compiler's ``unknown_operation``, ``bad_arity``, ``bad_arguments``),
 ``unknown_field``, ``weight_not_scorable``, ``unknown_reference``, ``calculation_cycle``,
-``bad_choice``.
+``bad_choice``, and for message templates ``unused_param`` and ``bad_labels``.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -23,6 +25,7 @@ from rounds.definitions.loader import DefinitionDocument
 from rounds.definitions.schemas import KINDS, validator
 from rounds.errors import Problem, RuleError
 from rounds.rules import compile_many
+from rounds.rules.alerts import is_labels_param, item_labels, items_by_path, param_rule
 from rounds.rules.analysis import reads
 
 # Types whose answer has a score by default; any item with a `score` rule scores too.
@@ -38,7 +41,26 @@ def pointer(*parts: str | int) -> str:
 
 # -- schema ---------------------------------------------------------------------------------
 
+RULE_EXAMPLE = '{">": [{"var": "stock_days"}, 0]}'
+
+
+def rule_message(value: Any, *, numbers: bool = False) -> str:
+    """What is wrong with a value where a rule belongs, and what a rule looks like."""
+    shown = json.dumps(value, ensure_ascii=False)
+    if len(shown) > 60:
+        shown = shown[:57] + "..."
+    what = "true / false, or a number" if numbers else "or true / false"
+    why = " (a string is a constant, always true)" if isinstance(value, str) else ""
+    return f"a rule is a JsonLogic object such as {RULE_EXAMPLE}, {what}; got {shown}{why}"
+
+
 def _schema_message(error: ValidationError, document: Any) -> str:
+    kind = error.schema.get("x-rounds-rule") if isinstance(error.schema, dict) else None
+    if error.validator == "type" and kind is not None:
+        return rule_message(error.instance, numbers=kind == "value")
+    custom = error.schema.get("x-rounds-message") if isinstance(error.schema, dict) else None
+    if custom and error.validator in ("pattern", "type", "maxLength"):
+        return f"{custom}; got {json.dumps(error.instance, ensure_ascii=False)}"
     if error.validator == "not" and error.validator_value == {}:
         # An option that belongs to another item type: name it and the item's type.
         key = error.absolute_path[-1] if error.absolute_path else "?"
@@ -80,9 +102,11 @@ def check_schema(doc: DefinitionDocument) -> Iterator[Problem]:
         for leaf in _leaf_errors(error):
             where = pointer(*leaf.absolute_path)
             message = _schema_message(leaf, content)
+            is_rule = isinstance(leaf.schema, dict) and "x-rounds-rule" in leaf.schema
+            code = "not_a_rule" if is_rule and leaf.validator == "type" else "schema"
             if (where, message) not in seen:  # the same fault can come by two paths
                 seen.add((where, message))
-                yield Problem(where, message, "schema", doc.source)
+                yield Problem(where, message, code, doc.source)
 
 
 # -- standards and surveys -------------------------------------------------------------------
@@ -175,6 +199,33 @@ class RuleRef:
     in_alert: bool = False
 
 
+@dataclass(frozen=True)
+class TemplateRef:
+    template: dict[str, Any]
+    pointer: str
+    scope: ItemRef | None  # the item whose problem title it is (None: an alert's message)
+
+
+def templates_of(definition: dict[str, Any], items: list[ItemRef]) -> list[TemplateRef]:
+    out = [TemplateRef(ref.item["problem"], ref.pointer + "/problem", ref)
+           for ref in items if isinstance(ref.item.get("problem"), dict)]
+    for ai, alert in enumerate(definition.get("alerts") or []):
+        if isinstance(alert.get("message"), dict):
+            out.append(TemplateRef(alert["message"], pointer("alerts", ai, "message"), None))
+    return out
+
+
+def _param_rules(t: TemplateRef) -> Iterator[RuleRef]:
+    params = t.template.get("params")
+    for name, spec in (params.items() if isinstance(params, dict) else ()):
+        rule, _, below = param_rule(spec)
+        # Other types are constants (or reported by the schema); a labels param without a
+        # value reads its item, which check_templates checks.
+        if isinstance(rule, dict) and below != "/labels":
+            yield RuleRef(rule, t.pointer + pointer("params", name) + below, t.scope,
+                          t.scope is None)
+
+
 def rules_of(definition: dict[str, Any], items: list[ItemRef]) -> list[RuleRef]:
     out = [RuleRef(ref.item[name], f"{ref.pointer}/{name}", ref)
            for ref in items for name in ITEM_RULES
@@ -182,6 +233,8 @@ def rules_of(definition: dict[str, Any], items: list[ItemRef]) -> list[RuleRef]:
     for ai, alert in enumerate(definition.get("alerts") or []):
         if "when" in alert:
             out.append(RuleRef(alert["when"], pointer("alerts", ai, "when"), None, True))
+    for t in templates_of(definition, items):
+        out += _param_rules(t)
     return out
 
 
@@ -236,14 +289,50 @@ def check_reads(doc: DefinitionDocument, items: list[ItemRef], rules: list[RuleR
                 yield Problem(pointer("alerts", ai, "items", ii),
                               f"no item {item_id!r} in this definition", "unknown_reference",
                               doc.source)
-        for lang, text in (alert.get("message") or {}).items():
-            for m in _PLACEHOLDER.finditer(str(text)):
-                placeholder = RuleRef(None, "", None, True)
-                wrong = _known_path(m.group(1), placeholder, top)
+
+
+
+def check_templates(doc: DefinitionDocument, items: list[ItemRef]) -> Iterator[Problem]:
+    """Message templates: every placeholder names a param or a readable path, every param
+    is used, and a labels param names an item whose answers have labels."""
+    top = {ref.id: ref for ref in items if ref.group is None}
+    paths = items_by_path(doc.content)
+    for t in templates_of(doc.content, items):
+        params = t.template.get("params")
+        params = params if isinstance(params, dict) else {}
+        used: set[str] = set()
+        for lang in ("zh", "en"):
+            for m in _PLACEHOLDER.finditer(str(t.template.get(lang) or "")):
+                name = m.group(1)
+                used.add(name)
+                if name in params:
+                    continue
+                wrong = _known_path(name, RuleRef(None, "", t.scope, t.scope is None), top)
                 if wrong:
-                    yield Problem(pointer("alerts", ai, "message", lang),
-                                  f"placeholder {{{m.group(1)}}}: {wrong}", "unknown_field",
-                                  doc.source)
+                    yield Problem(t.pointer + "/" + lang,
+                                  f"placeholder {{{name}}}: {wrong}; name a param of this "
+                                  "message or an item", "unknown_field", doc.source)
+        for name, spec in params.items():
+            at = t.pointer + pointer("params", name)
+            if name not in used:
+                yield Problem(at, f"param {name!r} is not used: put {{{name}}} in the zh and "
+                              "en texts, or remove it", "unused_param", doc.source)
+            if not is_labels_param(spec):
+                continue
+            if "value" in spec and not isinstance(spec["value"], dict | bool | int | float):
+                yield Problem(at + "/value", rule_message(spec["value"], numbers=True),
+                              "not_a_rule", doc.source)
+            path = spec.get("labels")
+            if not isinstance(path, str) or path not in paths:
+                known = ", ".join(k for k, v in paths.items() if item_labels(v) is not None)
+                yield Problem(at + "/labels", f"labels of {path!r}: there is no such item "
+                              f"(items with labels: {known or 'none'})", "unknown_reference",
+                              doc.source)
+            elif item_labels(paths[path]) is None:
+                yield Problem(at + "/labels",
+                              f"item {path!r} is of type {paths[path].get('type')!r}, whose "
+                              "answers have no labels (choices, yes_no, scale with labels do)",
+                              "bad_labels", doc.source)
 
 
 def check_calculation_cycles(doc: DefinitionDocument, items: list[ItemRef]) -> Iterator[Problem]:
@@ -281,6 +370,7 @@ def check_form(doc: DefinitionDocument) -> Iterator[Problem]:
     yield from check_choices_and_bounds(doc, items)
     yield from check_rules(doc, rules)
     yield from check_reads(doc, items, rules)
+    yield from check_templates(doc, items)
     yield from check_calculation_cycles(doc, items)
 
 

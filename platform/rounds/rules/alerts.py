@@ -1,8 +1,11 @@
-"""Alerts: a definition's ``alerts`` evaluated against a scored submission, messages filled in.
+"""Alerts and message templates: texts in both languages with values filled in.
 
 An alert's ``when`` is a rule (compiled with the rest of the definition, see ``scoring``); its
-``message`` is ``{"zh", "en"}`` text with ``{dotted.path}`` placeholders filled from the same
-data the rule sees: answers, calculated values, ``ctx``, ``score`` and ``failed``.
+``message``, like an item's ``problem`` title, is a *template*: ``{"zh", "en"}`` text whose
+``{name}`` placeholders are filled from ``params`` (each a rule, or ``{"labels": ...}`` for the
+chosen choices' labels in the reader's language), and ``{dotted.path}`` placeholders from the
+same data the rule sees: answers, calculated values, ``ctx``, ``score`` and ``failed``. The
+template is filled once per language, so the stored text is neutral (both languages).
 """
 
 from __future__ import annotations
@@ -20,6 +23,9 @@ MISSING = "—"  # what a placeholder shows when the data has no value there
 
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)*)\}")
 _BOOLEAN = {"en": ("yes", "no"), "zh": ("是", "否")}
+# The answers of a yes_no item, as a message shows them.
+YES_NO_LABELS = {"yes": {"zh": "是", "en": "yes"}, "no": {"zh": "否", "en": "no"},
+                 "na": {"zh": "不适用", "en": "not applicable"}}
 
 
 class Alert(msgspec.Struct, frozen=True, kw_only=True):
@@ -69,17 +75,103 @@ def format_value(value: Any, lang: str = "en") -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
-def fill(template: str, data: Any, lang: str = "en") -> str:
-    """Replace each ``{dotted.path}`` in ``template`` with that value of ``data``.
+def format_labels(values: Any, labels: dict[str, dict[str, str]], lang: str) -> str:
+    """Chosen codes shown as their labels in ``lang`` (each once, in order); a code without a
+    label shows as itself."""
+    seq = values if isinstance(values, list) else [] if values is None else [values]
+    shown: list[str] = []
+    for v in seq:
+        if isinstance(v, list):
+            text = format_labels(v, labels, lang)
+        else:
+            label = labels.get(str(v)) if isinstance(v, str | int) else None
+            text = (label.get(lang) or label.get("en") or str(v)) if label else format_value(
+                v, lang)
+        if text and text != MISSING and text not in shown:
+            shown.append(text)
+    if not shown:
+        return MISSING
+    return ("、" if lang == "zh" else ", ").join(shown)
 
-    Braces around anything that is not a dotted path (``{ }``, ``{a b}``) are left as written.
+
+def fill(template: str, data: Any, lang: str = "en",
+         params: dict[str, str] | None = None) -> str:
+    """Replace each ``{name}`` in ``template`` with the formatted param of that name, else
+    with that dotted path's value of ``data``.
+
+    Braces around anything that is not a name or dotted path (``{ }``, ``{a b}``) are left
+    as written.
     """
-    return _PLACEHOLDER.sub(
-        lambda m: format_value(js.var_path(data, m.group(1)), lang), template)
+    def one(m: re.Match[str]) -> str:
+        name = m.group(1)
+        if params is not None and name in params:
+            return params[name]
+        return format_value(js.var_path(data, name), lang)
+
+    return _PLACEHOLDER.sub(one, template)
 
 
-def message(texts: Any, data: Any) -> dict[str, str]:
-    """Fill every language of a ``{"zh", "en"}`` message."""
+def message(texts: Any, data: Any,
+            params: dict[str, dict[str, str]] | None = None) -> dict[str, str]:
+    """Fill every language of a ``{"zh", "en"}`` message; ``params`` are the template's
+    params already formatted, per language (name → lang → text)."""
     if not isinstance(texts, dict):
         return {}
-    return {lang: fill(t, data, lang) for lang, t in texts.items() if isinstance(t, str)}
+    return {lang: fill(t, data, lang, {n: v.get(lang, MISSING) for n, v in (params or {}).items()})
+            for lang, t in texts.items() if isinstance(t, str) and lang in ("zh", "en")}
+
+
+# -- templates: their params --------------------------------------------------------------
+
+LABELS_KEYS = frozenset({"labels", "value"})
+
+
+def is_labels_param(spec: Any) -> bool:
+    """``{"labels": "<item id>" | "<group id>.<item id>", "value"?: rule}``: show labels."""
+    return isinstance(spec, dict) and "labels" in spec and set(spec) <= LABELS_KEYS
+
+
+def param_rule(spec: Any) -> tuple[Any, str | None, str]:
+    """A template param as (its rule, the item path whose labels show, the rule's pointer
+    below the param). A labels param without ``value`` reads the item's answer (for an item
+    inside a group, the answers of every entry)."""
+    if not is_labels_param(spec):
+        return spec, None, ""
+    path = spec["labels"]
+    if "value" in spec:
+        return spec["value"], str(path), "/value"
+    head, _, sub = str(path).partition(".")
+    rule = {"map": [{"var": head}, {"var": sub}]} if sub else {"var": head}
+    return rule, str(path), "/labels"
+
+
+def item_labels(item: Any) -> dict[str, dict[str, str]] | None:
+    """The labels of an item's answers by code (choices, yes/no, scale labels); None for an
+    item whose answers have none."""
+    if not isinstance(item, dict):
+        return None
+    kind = item.get("type")
+    if kind in ("single_choice", "multiple_choice"):
+        return {str(c.get("value")): dict(c.get("label") or {})
+                for c in item.get("choices") or [] if isinstance(c, dict)}
+    if kind == "yes_no":
+        return dict(YES_NO_LABELS)
+    if kind == "scale" and isinstance(item.get("labels"), dict):
+        return {str(k): dict(v) for k, v in item["labels"].items() if isinstance(v, dict)}
+    return None
+
+
+def items_by_path(definition: Any) -> dict[str, dict[str, Any]]:
+    """Every item of a standard or survey by its path: ``id``, and ``group.id`` inside a
+    group."""
+    out: dict[str, dict[str, Any]] = {}
+    for sec in (definition.get("sections") or []) if isinstance(definition, dict) else []:
+        for it in (sec.get("items") or []) if isinstance(sec, dict) else []:
+            if not isinstance(it, dict):
+                continue
+            out[str(it.get("id"))] = it
+            if it.get("type") == "group":
+                for sub in it.get("items") or []:
+                    if isinstance(sub, dict):
+                        out[f"{it.get('id')}.{sub.get('id')}"] = sub
+    return out

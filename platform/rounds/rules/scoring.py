@@ -31,7 +31,17 @@ import msgspec
 
 from rounds.errors import Problem, RuleError, RuleEvaluationError
 from rounds.rules import semantics as js
-from rounds.rules.alerts import Alert, format_number, message, round_half_up
+from rounds.rules.alerts import (
+    Alert,
+    format_labels,
+    format_number,
+    format_value,
+    item_labels,
+    items_by_path,
+    message,
+    param_rule,
+    round_half_up,
+)
 from rounds.rules.analysis import reads
 from rounds.rules.compiler import CompiledRule, compile_many
 
@@ -94,13 +104,17 @@ class Score(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class Failure(msgspec.Struct, frozen=True, kw_only=True):
-    """A failed item (it becomes an issue). For a group, ``entries`` are the failing entries."""
+    """A failed item (it becomes an issue). For a group, ``entries`` are the failing entries.
+
+    ``problem`` is the item's problem title filled in both languages (empty when the item
+    has none: its title is then the name of the problem)."""
 
     item: str
     section: str
     severity: str
     decided_by: str
     entries: list[int] = []
+    problem: dict[str, str] = {}
 
 
 class EntryResult(msgspec.Struct, frozen=True, kw_only=True):
@@ -163,6 +177,21 @@ class _Rule:
 
 
 @dataclass(frozen=True, slots=True)
+class _Param:
+    name: str
+    rule: _Rule | None
+    labels: dict[str, dict[str, str]] | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Template:
+    """A message template: texts by language and the params its placeholders name."""
+
+    texts: dict[str, str]
+    params: tuple[_Param, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class _Item:
     id: str
     type: str
@@ -178,6 +207,7 @@ class _Item:
     severity: str
     rules: dict[str, _Rule]
     sub: _Level | None
+    problem: _Template | None = None
 
     def rule(self, name: str) -> _Rule | None:
         return self.rules.get(name)
@@ -197,7 +227,7 @@ class _AlertRule:
     code: str
     severity: str
     when: _Rule | None
-    message: dict[str, str]
+    message: _Template
     items: tuple[str, ...]
 
 
@@ -310,8 +340,9 @@ class StandardRules:
             else:
                 bad, decided = [], _fails(run, it, data, "")
             if decided is not None:
+                problem = _fill(run, it.problem, data) if it.problem is not None else {}
                 failed.append(Failure(item=it.id, section=it.section, severity=it.severity,
-                                      decided_by=decided, entries=bad))
+                                      decided_by=decided, entries=bad, problem=problem))
         score = self._score(run, s, required)
         alerts = self._raise_alerts(run, data, score, failed)
         return Evaluation(definition=self.id, answers=s.answers, calculated=s.calculated,
@@ -378,11 +409,22 @@ class StandardRules:
         for a in self._alerts:
             if run.test(a.when, seen, ""):
                 raised.append(Alert(code=a.code, severity=a.severity,
-                                    message=message(a.message, seen), items=list(a.items)))
+                                    message=_fill(run, a.message, seen), items=list(a.items)))
         return raised
 
 
 # -- evaluation helpers ------------------------------------------------------------------------
+
+def _fill(run: _Run, template: _Template, data: dict[str, Any]) -> dict[str, str]:
+    """A template filled in both languages: each param's rule runs once."""
+    params: dict[str, dict[str, str]] = {}
+    for p in template.params:
+        value = run.call(p.rule, data, "") if p.rule is not None else None
+        params[p.name] = {
+            lang: (format_labels(value, p.labels, lang) if p.labels is not None
+                   else format_value(value, lang)) for lang in ("zh", "en")}
+    return message(template.texts, data, params)
+
 
 def _settle(run: _Run, level: _Level, raw: Mapping[str, Any], base: dict[str, Any],
             where: str) -> _Settled:
@@ -475,8 +517,9 @@ def _fails(run: _Run, it: _Item, data: dict[str, Any], where: str,
     if not defaults:
         return None
     v = data.get(it.id)
-    if it.type == "check" and not js.truthy(v):
-        return "default:check"
+    # An unticked check is not a failure by default: many checks say what staff did ("advised
+    # to reorder"), and leaving one unticked scores 0 but is no problem at the shop. A check
+    # that states a condition of the site fails only where its fail_if says so.
     if it.type == "yes_no" and v == "no":
         return "default:yes_no"
     return None
@@ -580,6 +623,13 @@ def _section_score(sec: _Section, points: list[float], weights: list[float]) -> 
 
 # -- compiling ---------------------------------------------------------------------------------
 
+def _param_sources(template: Any, base: str, out: dict[str, Any]) -> None:
+    params = template.get("params") if isinstance(template, dict) else None
+    for name, spec in (params.items() if isinstance(params, dict) else ()):
+        rule, _, below = param_rule(spec)
+        out[f"{base}/params/{name}{below}"] = rule
+
+
 def _rule_sources(items: Any, base: str, out: dict[str, Any]) -> None:
     for j, item in enumerate(items if isinstance(items, list) else []):
         if not isinstance(item, dict):
@@ -588,6 +638,7 @@ def _rule_sources(items: Any, base: str, out: dict[str, Any]) -> None:
         for name in RULE_FIELDS:
             if item.get(name) is not None:
                 out[f"{p}/{name}"] = item[name]
+        _param_sources(item.get("problem"), f"{p}/problem", out)
         if item.get("type") == "group":
             _rule_sources(item.get("items"), f"{p}/items", out)
 
@@ -723,9 +774,24 @@ def _localized(v: Any) -> dict[str, str]:
     return {k: t for k, t in v.items() if isinstance(t, str)} if isinstance(v, dict) else {}
 
 
+def _template(v: Any, base: str, fns: dict[str, CompiledRule],
+              paths: dict[str, dict[str, Any]]) -> _Template:
+    params: list[_Param] = []
+    raw = v.get("params") if isinstance(v, dict) else None
+    for name, spec in (raw.items() if isinstance(raw, dict) else ()):
+        _, labels_of, below = param_rule(spec)
+        ptr = f"{base}/params/{name}{below}"
+        rule = _Rule(fns[ptr], ptr) if ptr in fns else None
+        labels = item_labels(paths.get(labels_of)) if labels_of is not None else None
+        params.append(_Param(name=str(name), rule=rule,
+                             labels=labels if labels_of is None else (labels or {})))
+    return _Template(texts={k: t for k, t in _localized(v).items() if k in ("zh", "en")},
+                     params=tuple(params))
+
+
 def _build_level(entries: list[tuple[dict[str, Any], str]], key: str, sections: list[str], *,
                  plans: dict[str, list[int]], fns: dict[str, CompiledRule], scored: bool,
-                 severity: str, top: bool) -> _Level:
+                 severity: str, top: bool, paths: dict[str, dict[str, Any]]) -> _Level:
     items: list[_Item] = []
     for (item, ptr), section in zip(entries, sections, strict=True):
         kind = str(item.get("type", ""))
@@ -754,7 +820,9 @@ def _build_level(entries: list[tuple[dict[str, Any], str]], key: str, sections: 
             severity=str(item.get("severity") or severity), rules=rules,
             sub=None if subs is None else _build_level(
                 subs, ptr, [section] * len(subs), plans=plans, fns=fns, scored=scored,
-                severity=severity, top=False)))
+                severity=severity, top=False, paths=paths),
+            problem=(_template(item["problem"], f"{ptr}/problem", fns, paths)
+                     if isinstance(item.get("problem"), dict) else None)))
     order = plans.get(key, list(range(len(items))))
     return _Level(items=tuple(items), order=tuple(items[i] for i in order),
                   ids=frozenset(it.id for it in items))
@@ -777,6 +845,8 @@ def _compile(definition: dict[str, Any]) -> StandardRules:
     for ai, a in enumerate(alerts):
         if isinstance(a, dict) and a.get("when") is not None:
             sources[f"/alerts/{ai}/when"] = a["when"]
+        if isinstance(a, dict):
+            _param_sources(a.get("message"), f"/alerts/{ai}/message", sources)
 
     problems: list[Problem] = []
     fns: dict[str, CompiledRule] = {}
@@ -796,8 +866,9 @@ def _compile(definition: dict[str, Any]) -> StandardRules:
                               else {})
     severity = str(issues.get("default_severity") or "medium")
     scored = definition.get("kind") != "survey" or definition.get("scored") is True
+    paths = items_by_path(definition)
     level = _build_level(top, "", top_sections, plans=plans, fns=fns, scored=scored,
-                         severity=severity, top=True)
+                         severity=severity, top=True, paths=paths)
     by_id = {it.pointer: it for it in level.items}
     secs = tuple(
         _Section(id=str(sec.get("id")), title=_localized(sec.get("title")),
@@ -809,7 +880,7 @@ def _compile(definition: dict[str, Any]) -> StandardRules:
         _AlertRule(code=str(a.get("code")), severity=str(a.get("severity") or "medium"),
                    when=(_Rule(fns[f"/alerts/{ai}/when"], f"/alerts/{ai}/when")
                          if f"/alerts/{ai}/when" in fns else None),
-                   message=_localized(a.get("message")),
+                   message=_template(a.get("message"), f"/alerts/{ai}/message", fns, paths),
                    items=tuple(str(i) for i in a.get("items") or []))
         for ai, a in enumerate(alerts) if isinstance(a, dict))
     pp = _number(definition.get("pass_percentage"))

@@ -49,7 +49,9 @@ INSPECTION = {
          "title": {"zh": "通道畅通", "en": "Aisles clear"},
          "evidence_if": {"===": [{"var": "aisles_clear"}, "no"]}},
         {"id": "stock_labelled", "type": "check", "weight": 1,
-         "title": {"zh": "货位标识清楚", "en": "Stock locations labelled"}},
+         "title": {"zh": "货位标识清楚", "en": "Stock locations labelled"},
+         "problem": {"zh": "货位标识不清", "en": "Stock locations not labelled"},
+         "fail_if": {"!": {"var": "stock_labelled"}}},
         {"id": "temperature_c", "type": "number", "min": -30, "max": 40, "unit":
          {"zh": "摄氏度", "en": "°C"}, "title": {"zh": "库温", "en": "Temperature"},
          "required": True, "weight": 1,

@@ -55,9 +55,16 @@ def test_check_scores_a_valid_body(live_server: Any) -> None:
     assert out["valid"] is True and out["version"]["number"] >= 1
     assert out["score"]["percentage"] is not None
     assert "Total" in out["explanation"]
-    # An unticked check fails (it becomes an issue) without making the body invalid.
-    assert [f["item"] for f in out["failed"]] == ["advice_given"]
+    # An unticked optional check ("gave business advice") scores 0 but is no failure.
+    assert out["failed"] == []
     assert isinstance(out["alerts"], list)
+    # A failed item comes with its problem title, in both languages.
+    body = valid_body()
+    body["answers"]["display_standard"] = "messy"
+    failed = httpx.post(f"{live_server.url}/api/forms/{VISIT}/check",
+                        content=json.dumps(body)).json()["failed"]
+    assert [(f["item"], f["problem"]) for f in failed] == [
+        ("display_standard", {"zh": "卷烟陈列杂乱无序", "en": "Cigarette display untidy"})]
 
 
 def test_check_lists_every_error(live_server: Any) -> None:

@@ -47,11 +47,15 @@ async def test_failed_items_become_issues_per_the_standard(loop: Loop) -> None:
     assert [i.priority for i in issues] == [4, 3]
     assert {i.site_id for i in issues} == {loop.world.sites["RA1"]}
     assert {i.org_unit_id for i in issues} == {loop.world.units["area_a1"]}
-    # The title in the submitter's language (zh), both kept in the created event.
-    assert [i.title for i in issues] == ["卷烟陈列情况", "明码标价规范"]
+    # Named as the problem (the item's problem title, not its "passed" wording): in the
+    # submitter's language (zh) in `title`, both languages (and the standard's name) kept.
+    assert [i.title for i in issues] == ["卷烟陈列杂乱无序", "明码标价不规范"]
+    assert issues[1].titles == {
+        "zh": "明码标价不规范", "en": "Prices not correctly marked",
+        "standard": {"zh": "客户经理拜访服务标准", "en": "Customer manager visit standard"}}
     created = (await loop.events(issues[1].id))[0]
     assert created.action == "created" and created.actor_id is None
-    assert created.data["title"] == {"zh": "明码标价规范", "en": "Prices correctly marked"}
+    assert created.data["title"] == {"zh": "明码标价不规范", "en": "Prices not correctly marked"}
     assert created.data["note"] == "two tags missing" and created.data["photos"] == ["p1"]
     assert "two tags missing" in issues[1].description
     assert [n.kind for n in await loop.inbox("cm_a")] == ["issue_assigned"] * 2
@@ -72,7 +76,7 @@ async def test_english_speakers_get_english_titles(loop: Loop) -> None:
                                 [("price_tags_complete", "medium")])
     await create(loop, sid)
     assert [i.title for i in await loop.issues(submission_id=sid)] == [
-        "Prices correctly marked"]
+        "Prices not correctly marked"]
 
 
 async def test_a_leaders_spot_check_is_verified_by_the_leader(loop: Loop) -> None:
@@ -149,7 +153,8 @@ async def test_one_issue_per_submission_when_the_standard_says_so(loop: Loop) ->
     (issue,) = await loop.issues(submission_id=sid)
     assert issue.item_id is None and issue.severity == "high"  # the worst of them
     assert issue.title == "店面卫生：2项不合格"
-    assert "地面整洁" in issue.description and "禁烟标识" in issue.description
+    assert issue.titles is not None  # the failed items, for each reader's language
+    assert [t["zh"] for t in issue.titles["items"]] == ["地面整洁", "禁烟标识"]
     assert issue.assignee_id == loop.uid("cm_a")
     assert issue.assigner_id == loop.uid("mi_a")  # verify_by left out: the submitter
     assert aware(issue.due_at) == NOW + timedelta(days=2)
@@ -266,3 +271,28 @@ async def test_assigning_checks_role_site_and_assignee(loop: Loop) -> None:
     far = await loop.run("leader", service.assign_issue, **assign(
         site_id=loop.world.sites["RB1"], assignee_id=loop.uid("cm_b")))
     assert far.assigner and far.assigner.id == loop.uid("leader")
+
+
+async def test_each_reader_sees_the_problem_title_and_standard_in_their_language(
+        loop: Loop) -> None:
+    # A zh speaker submits; the issue, its standard and its notification read in English
+    # for an English reader, and in Chinese for a Chinese one.
+    sid = await loop.submission("cm_a", "RA1", "market_inspector_patrol",
+                                [("no_counterfeit", "critical")])
+    await create(loop, sid)
+    (issue,) = await loop.issues(submission_id=sid)
+    assert issue.title == "发现假冒卷烟"  # the problem, not the item's "未发现假冒卷烟"
+    async with transaction(loop.sessions) as db:
+        user = await db.get(User, loop.uid("head_a"))
+        assert user is not None
+        user.language = "en"
+    head = await loop.run("head_a", service.get_issue, issue.id, now=NOW)
+    assert head.title == "Counterfeit cigarettes found"
+    assert head.standard == "Market inspector patrol standard"
+    assert "市场" not in head.description
+    cm = await loop.run("cm_a", service.get_issue, issue.id, now=NOW)
+    assert (cm.title, cm.standard) == ("发现假冒卷烟", "市管员市场巡查标准")
+    (note,) = await loop.inbox("mi_a", "issue_assigned")  # the site's market inspector
+    assert "Counterfeit cigarettes found" in note.message["en"]
+    assert "发现假冒卷烟" in note.message["zh"]
+    assert "发现假冒卷烟" not in note.message["en"]

@@ -68,7 +68,8 @@ def test_a_submissions_failed_items_become_issues_after_the_response(live: Live)
     assert {i["status"] for i in made} == {"assigned"}
     assert all(i["allowed_actions"] == ["start", "comment"] for i in made)
     titles = {i["item_id"]: i["title"] for i in made}
-    assert titles["price_tags_complete"] == "Prices correctly marked"  # zhang reads English
+    # Named as the problem, in the reader's language (zhang reads English).
+    assert titles["price_tags_complete"] == "Prices not correctly marked"
     # A retry of the submission gets the stored result and makes no second set of issues.
     with client(live, "zhang") as c:
         again = c.post("/api/submissions", json=sent["doc"])

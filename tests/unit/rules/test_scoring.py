@@ -25,7 +25,8 @@ STANDARD: dict[str, Any] = {
     "pass_percentage": 80,
     "sections": [
         {"id": "basics", "title": {"zh": "基本", "en": "Basics"}, "items": [
-            item("licence", "check", weight=2, severity="high"),
+            item("licence", "check", weight=2, severity="high",
+                 fail_if={"!": {"var": "licence"}}),
             item("clean", "yes_no", allow_na=True),
             item("sign", "yes_no"),
             item("problems_found", "yes_no", weight=0, fail_if=False),
@@ -209,11 +210,11 @@ def test_failed_items_defaults_and_explicit_rules() -> None:
     ev = evaluate({**ANSWERS_A, "licence": False, "display": "poor"})
     failed = {f.item: (f.decided_by, f.severity) for f in ev.failed}
     assert failed == {
-        "licence": ("default:check", "high"),
+        "licence": ("rule:/sections/0/items/0/fail_if", "high"),
         "sign": ("default:yes_no", "medium"),
         "display": ("rule:/sections/1/items/0/fail_if", "medium"),
-        "guidance": ("default:check", "medium"),
-    }  # clean "na" and problems_found "no" (fail_if false) do not fail
+    }  # clean "na" and problems_found "no" (fail_if false) do not fail, and neither does
+    # the unticked optional "guidance" check (a check fails only by its fail_if)
     assert [f.item for f in evaluate(ANSWERS_B).failed] == []  # hidden guidance never fails
 
 

@@ -1410,8 +1410,11 @@ class RoundsForm {
       }
       result.append(h3, ul)
     }
-    const failed = (answer.failed || []).map((f) => typeof f === 'string' ? f : (f.item || f.id || ''))
-    list(this.t.failed_items, failed.map((id) => this.titleOf(id)))
+    // A failed item is named as its problem (the item's problem title, filled in by the
+    // server in both languages), else by its title.
+    list(this.t.failed_items, (answer.failed || []).map((f) => typeof f === 'string'
+      ? this.titleOf(f)
+      : ((f.problem && this.localized(f.problem)) || this.titleOf(f.item || f.id || ''))))
     list(this.t.alerts, (answer.alerts || []).map((a) => this.localized(a.message) || a.code || ''))
     if (typeof answer.explanation === 'string' && answer.explanation) {
       const details = document.createElement('details')

@@ -22,6 +22,10 @@ class Definition(Base):
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     kind: Mapped[str] = mapped_column(String(32), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # The published version in force: the one whose content the files (or the admin) last
+    # gave, which is not always the highest number (returning to earlier content makes
+    # that version current again). No foreign key: the two tables would point at each other.
+    current_version_id: Mapped[int | None] = mapped_column(Integer)
     versions: Mapped[list[DefinitionVersion]] = relationship(
         back_populates="definition", order_by="DefinitionVersion.number", lazy="raise")
 
@@ -49,3 +53,22 @@ class DefinitionVersion(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     definition: Mapped[Definition] = relationship(back_populates="versions", lazy="raise")
+
+
+class CurrentVersionChange(Base):
+    """When a version became the current one of its definition: appended, never changed.
+
+    Publishing a new version adds a row, and so does returning to earlier content (a
+    rollback), so the history shows which version was in force when.
+    """
+
+    __tablename__ = "definition_current_history"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    definition_id: Mapped[str] = mapped_column(ForeignKey("definitions.id"), index=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("definition_versions.id"))
+    number: Mapped[int] = mapped_column(Integer)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # published (a new or draft version), restored (earlier content again)
+    reason: Mapped[str] = mapped_column(String(16))
+    source: Mapped[str | None] = mapped_column(String(500))

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import event, func, inspect, select
+from sqlalchemy import Select, event, func, inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
@@ -20,7 +20,13 @@ from rounds.definitions.loader import DefinitionDocument, content_hash
 from rounds.definitions.validation import validate
 from rounds.errors import Conflict, InvalidInput, NotFound, Problem
 from rounds.runtime.access import Principal
-from rounds.runtime.definitions.models import DRAFT, PUBLISHED, Definition, DefinitionVersion
+from rounds.runtime.definitions.models import (
+    DRAFT,
+    PUBLISHED,
+    CurrentVersionChange,
+    Definition,
+    DefinitionVersion,
+)
 
 
 class DefinitionInvalid(InvalidInput):
@@ -52,6 +58,73 @@ def _published_versions_never_change(session: Session, _ctx: Any, _instances: An
 class SyncReport:
     created: list[tuple[str, int, str]] = field(default_factory=list)  # (id, number, hash)
     unchanged: list[str] = field(default_factory=list)
+    # Earlier content given again: that version is current again (id, number, hash).
+    restored: list[tuple[str, int, str]] = field(default_factory=list)
+
+
+RESTORED = "restored"
+
+
+async def _make_current(session: AsyncSession, version: DefinitionVersion, reason: str
+                        ) -> bool:
+    """Make a published version its definition's current one, and say when in the history.
+    False when it already was."""
+    definition = await session.get(Definition, version.definition_id)
+    assert definition is not None
+    if definition.current_version_id == version.id:
+        return False
+    definition.current_version_id = version.id
+    session.add(CurrentVersionChange(
+        definition_id=version.definition_id, version_id=version.id, number=version.number,
+        at=utcnow(), reason=reason, source=version.source))
+    await session.flush()
+    return True
+
+
+def _current_join() -> Select[Any]:
+    return select(DefinitionVersion).join(
+        Definition, Definition.current_version_id == DefinitionVersion.id)
+
+
+async def current_versions(db: AsyncSession, *, kind: str | None = None,
+                           ids: Sequence[str] | None = None) -> dict[str, DefinitionVersion]:
+    """The current version of each definition (of ``kind``, or among ``ids``): the one in
+    force, which follows the content last synced or published, not the highest number."""
+    stmt = _current_join()
+    if kind is not None:
+        stmt = stmt.where(Definition.kind == kind)
+    if ids is not None:
+        stmt = stmt.where(Definition.id.in_(list(ids)))
+    return {v.definition_id: v for v in (await db.execute(stmt)).scalars()}
+
+
+async def current_contents(db: AsyncSession, kind: str) -> dict[str, dict[str, Any]]:
+    """Definition id → content of its current version, for every definition of ``kind``."""
+    rows = await db.execute(
+        select(Definition.id, DefinitionVersion.content)
+        .join(DefinitionVersion, Definition.current_version_id == DefinitionVersion.id)
+        .where(Definition.kind == kind))
+    return {str(i): dict(c) for i, c in rows}
+
+
+@dataclass(frozen=True)
+class CurrentSince:
+    number: int
+    content_hash: str
+    at: str
+    reason: str
+    source: str | None
+
+
+async def current_history(db: AsyncSession, definition_id: str) -> list[CurrentSince]:
+    """Which version was current from when, oldest first."""
+    rows = await db.execute(
+        select(CurrentVersionChange, DefinitionVersion.content_hash)
+        .join(DefinitionVersion, DefinitionVersion.id == CurrentVersionChange.version_id)
+        .where(CurrentVersionChange.definition_id == definition_id)
+        .order_by(CurrentVersionChange.id))
+    return [CurrentSince(number=c.number, content_hash=h, at=c.at.isoformat(),
+                         reason=c.reason, source=c.source) for c, h in rows]
 
 
 def _raise_if_invalid(problems: list[Problem]) -> None:
@@ -93,7 +166,9 @@ async def sync(session: AsyncSession, docs: Sequence[DefinitionDocument], *,
                publish: bool = True) -> SyncReport:
     """Import definitions (a whole folder): a new version only where the content changed.
 
-    Running it twice changes nothing. The caller's transaction makes it all or nothing.
+    The current version follows the files: content seen before (a rollback) makes that
+    version current again rather than a new one. Running it twice changes nothing. The
+    caller's transaction makes it all or nothing.
     """
     _raise_if_invalid(validate(docs))
     report = SyncReport()
@@ -106,11 +181,17 @@ async def sync(session: AsyncSession, docs: Sequence[DefinitionDocument], *,
         if existing is not None:
             if publish and existing.status == DRAFT:
                 existing.status, existing.published_at = PUBLISHED, utcnow()
+                await _make_current(session, existing, PUBLISHED)
                 report.created.append((doc.id, existing.number, digest))
+            elif publish and await _make_current(session, existing, RESTORED):
+                # The file went back to earlier content: that version is in force again.
+                report.restored.append((doc.id, existing.number, digest))
             else:
                 report.unchanged.append(doc.id)
             continue
         version = await _add_version(session, doc, PUBLISHED if publish else DRAFT)
+        if publish:
+            await _make_current(session, version, PUBLISHED)
         report.created.append((doc.id, version.number, digest))
     return report
 
@@ -129,33 +210,38 @@ async def save_draft(session: AsyncSession, content: Any, source: str = "admin"
     assert doc.id is not None
     latest = await _latest(session, doc.id)
     digest = content_hash(content)
+    same = (await session.execute(select(DefinitionVersion).where(
+        DefinitionVersion.definition_id == doc.id,
+        DefinitionVersion.content_hash == digest))).scalar_one_or_none()
+    if same is not None:
+        return same  # earlier content: publishing that version makes it current again
     if latest is not None and latest.status == DRAFT:
         latest.content, latest.content_hash, latest.source = content, digest, source
         await session.flush()
-        return latest
-    if latest is not None and latest.content_hash == digest:
         return latest
     return await _add_version(session, doc, DRAFT)
 
 
 async def publish(session: AsyncSession, definition_id: str, number: int) -> DefinitionVersion:
+    """Publish a version and make it current; an earlier published version becomes current
+    again (a rollback)."""
     version = await get_version(session, definition_id, number)
     if version.status == PUBLISHED:
+        await _make_current(session, version, RESTORED)
         return version
     version.status, version.published_at = PUBLISHED, utcnow()
-    await session.flush()
+    await _make_current(session, version, PUBLISHED)
     return version
 
 
 async def get_version(session: AsyncSession, definition_id: str, ref: int | str | None = None
                       ) -> DefinitionVersion:
     """A version by number, by content hash (or a unique prefix of at least 8), or the
-    current one (the latest published) when ``ref`` is None."""
+    current one when ``ref`` is None."""
     stmt = select(DefinitionVersion).where(DefinitionVersion.definition_id == definition_id)
     if ref is None:
-        stmt = stmt.where(DefinitionVersion.status == PUBLISHED)
-        current = (await session.execute(
-            stmt.order_by(DefinitionVersion.number.desc()).limit(1))).scalar_one_or_none()
+        current: DefinitionVersion | None = (await session.execute(_current_join().where(
+            Definition.id == definition_id))).scalar_one_or_none()
         if current is None:
             raise NotFound(f"no published version of definition {definition_id!r}")
         return current
@@ -188,14 +274,12 @@ async def readable_version(session: AsyncSession, principal: Principal | None,
 
 async def current_content(db: AsyncSession, definition_id: str, kind: str
                           ) -> dict[str, Any] | None:
-    """The content of the current (latest published) version of a definition of ``kind``;
-    None when there is none (or the id names a definition of another kind)."""
+    """The content of the current version of a definition of ``kind``; None when there is
+    none (or the id names a definition of another kind)."""
     row = (await db.execute(
         select(DefinitionVersion.content)
-        .join(Definition, Definition.id == DefinitionVersion.definition_id)
-        .where(Definition.id == definition_id, Definition.kind == kind,
-               DefinitionVersion.status == PUBLISHED)
-        .order_by(DefinitionVersion.number.desc()).limit(1))).scalar_one_or_none()
+        .join(Definition, Definition.current_version_id == DefinitionVersion.id)
+        .where(Definition.id == definition_id, Definition.kind == kind))).scalar_one_or_none()
     return dict(row) if row is not None else None
 
 
@@ -231,10 +315,11 @@ async def list_definitions(session: AsyncSession, *, kind: str | None = None,
             select(DefinitionVersion).where(DefinitionVersion.definition_id == d.id)
             .order_by(DefinitionVersion.number))).scalars().all()
         published = [v for v in versions if v.status == PUBLISHED]
+        current = next((v for v in versions if v.id == d.current_version_id), None)
         latest = versions[-1] if drafts else published[-1]
         out.append(DefinitionSummary(
             id=d.id, kind=d.kind, title=dict(latest.content.get("title") or {}),
-            current_version=published[-1].number if published else None,
+            current_version=current.number if current is not None else None,
             latest_version=latest.number, latest_status=latest.status))
     return out, int(total)
 

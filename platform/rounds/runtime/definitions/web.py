@@ -36,6 +36,14 @@ class DefinitionSummaryOut(msgspec.Struct):
     latest_status: str
 
 
+class CurrentSinceOut(msgspec.Struct):
+    number: int
+    content_hash: str
+    at: str
+    reason: str  # published | restored
+    source: str | None
+
+
 class Page(msgspec.Struct):
     items: list[DefinitionSummaryOut]
     total: int
@@ -84,10 +92,18 @@ class DefinitionController(Controller):
         return Page(items=[DefinitionSummaryOut(**vars(i)) for i in items], total=total,
                     page=page, per_page=per_page)
 
-    @get("/{definition_id:str}", summary="The current (latest published) version",
+    @get("/{definition_id:str}", summary="The current version (the one in force)",
          opt={"public": True})
     async def current(self, db: AsyncSession, definition_id: str) -> VersionOut:
         return version_out(await service.get_version(db, definition_id))
+
+    @get("/{definition_id:str}/history",
+         summary="Which version was current from when (a rollback shows as restored)",
+         opt={"public": True})
+    async def history(self, db: AsyncSession, definition_id: str) -> list[CurrentSinceOut]:
+        await service.get_version(db, definition_id)  # 404 for an unknown definition
+        return [CurrentSinceOut(**vars(h)) for h in await service.current_history(
+            db, definition_id)]
 
     @get("/{definition_id:str}/versions/{ref:str}",
          summary="A version by number or content hash (a draft: administrators only)",
@@ -106,7 +122,8 @@ class DefinitionController(Controller):
         return version_out(await service.save_draft(db, data))
 
     @post("/{definition_id:str}/versions/{number:int}/publish", status_code=200,
-          summary="Publish a draft version (it never changes afterwards)")
+          summary="Publish a draft version (it never changes afterwards) and make it "
+                  "current; an earlier published version becomes current again")
     async def publish(self, db: AsyncSession, principal: Principal, definition_id: str,
                       number: Id) -> VersionOut:
         principal.require("definition.publish")

@@ -8,6 +8,7 @@ API (``POST /api/issues/{id}/{action}`` with the version the page showed and the
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -77,7 +78,9 @@ async def board_page(request: Request[Any, Any, Any], *, db: AsyncSession, setti
         "status": status if status in views.ISSUE_STATES else None,
         "org_unit_id": _int(org_unit_id), "assignee_id": _int(assignee_id),
         "site_id": _int(site_id), "overdue": overdue in ("true", "1", "on")}
-    found = await issues.board(db, principal, now=now, status=filters["status"],
+    # Issue titles and standard names in the page's language (?lang=), not only the user's.
+    reader = replace(principal, language=language)
+    found = await issues.board(db, reader, now=now, status=filters["status"],
                                org_unit_id=filters["org_unit_id"],
                                assignee_id=filters["assignee_id"], site_id=filters["site_id"],
                                overdue=True if filters["overdue"] else None, page=page,
@@ -129,7 +132,8 @@ async def issue_page(request: Request[Any, Any, Any], *, db: AsyncSession, setti
     whole history; and what the current state lets this user do."""
     language = _lang(lang, principal, settings)
     w = WORDS[language]
-    detail = _data(await issues.get_issue(db, principal, issue_id, now=utcnow()))
+    detail = _data(await issues.get_issue(db, replace(principal, language=language), issue_id,
+                                          now=utcnow()))
     unit = await db.get(OrgUnit, detail["org_unit_id"])
     card = views.issue_card(detail, language, settings.tz, org_unit=(
         (unit.name_zh if language == "zh" else unit.name_en) or unit.code) if unit else "")
@@ -178,7 +182,8 @@ async def my_issues_page(request: Request[Any, Any, Any], *, db: AsyncSession,
     params = {"assignee": "page", "assigner": "assigned_page"}
     groups = []
     for key, title in (("assignee", w["my_as_assignee"]), ("assigner", w["my_as_assigner"])):
-        found = await issues.my_issues(db, principal, now=now, as_=key, status=status,
+        found = await issues.my_issues(db, replace(principal, language=language), now=now,
+                                       as_=key, status=status,
                                        page=pages[key], per_page=PER_PAGE)
         if key == "assigner" and not found.total and not principal.can("issue.verify"):
             continue  # field staff assign nothing: no empty "assigned by me"

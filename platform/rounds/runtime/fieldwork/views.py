@@ -267,8 +267,9 @@ def problems(failed: Sequence[Mapping[str, Any]], definition: Mapping[str, Any],
         listed = given.get("photos")
         photos: list[Any] = listed if isinstance(listed, list) else []
         severity = str(f.get("severity") or "medium")
+        named = f.get("problem") or (item.get("title") if item else None)  # as the problem
         out.append(Problem(
-            item=item_id, title=text(item.get("title") if item else None, lang, item_id),
+            item=item_id, title=text(named, lang, item_id),
             section=sections.get(str(f.get("section")), str(f.get("section") or "")),
             severity=w.get(f"sev_{severity}", severity), severity_code=severity,
             answer=answer_text(item, answers.get(item_id), lang),
@@ -434,6 +435,7 @@ class IssueCard:
     href: str
     title: str
     description: str
+    standard: str  # the standard it came from, in the page's language ("" when none)
     severity: str
     severity_code: str
     status: str
@@ -474,6 +476,7 @@ def issue_card(issue: Mapping[str, Any], lang: str, tz: tzinfo, *,
     return IssueCard(
         id=int(issue["id"]), href=href(f"/issues/{issue['id']}", lang),
         title=str(issue.get("title") or ""), description=str(issue.get("description") or ""),
+        standard=str(issue.get("standard") or ""),
         severity=w.get(f"sev_{severity}", severity), severity_code=severity,
         status=status_text(status, lang), status_code=status,
         site=str(issue.get("site_name") or ""), org_unit=org_unit, assignee=name("assignee"),

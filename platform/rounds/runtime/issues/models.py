@@ -30,6 +30,9 @@ class Issue(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     title: Mapped[str] = mapped_column(String(300))
+    # The title in both languages ({"zh", "en"}) where it came from a definition, so that
+    # each reader sees their own; ``title`` keeps one of them (for search and sorting).
+    titles: Mapped[dict[str, Any] | None]
     description: Mapped[str] = mapped_column(Text, default="")
     # failed_item (from a submission), assigned (交办 by a supervisor), complaint, suggestion
     source: Mapped[str] = mapped_column(String(16))

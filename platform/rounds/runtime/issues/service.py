@@ -61,7 +61,8 @@ from sqlalchemy.orm.attributes import set_committed_value
 from rounds.db import utcnow
 from rounds.errors import Conflict, InvalidInput, NotFound, Problem
 from rounds.runtime.access import Forbidden, Principal, site_scope
-from rounds.runtime.definitions.models import PUBLISHED, Definition, DefinitionVersion
+from rounds.runtime.definitions.models import DefinitionVersion
+from rounds.runtime.definitions.service import current_contents
 from rounds.runtime.issues.models import (
     ACTIVE,
     ASSIGNED,
@@ -286,8 +287,9 @@ class Person(msgspec.Struct):
 
 class IssueView(msgspec.Struct, kw_only=True):
     id: int
-    title: str
+    title: str  # in the reader's language where the issue has both
     description: str
+    standard: str | None  # the name of the standard it came from, in the reader's language
     source: str
     severity: str
     priority: int
@@ -367,11 +369,22 @@ def _person(names: dict[int, str], uid: int | None) -> Person | None:
     return Person(uid, names.get(uid, "")) if uid is not None else None
 
 
+def _description(issue: Issue, lang: str) -> str:
+    """The stored description (language-free: the site, the submitter's note) with the
+    failed items of a per-submission issue listed in the reader's language."""
+    items = _titles(issue).get("items")
+    lines = [f"- {_title_in(t, lang)}" for t in items if isinstance(t, dict)] if isinstance(
+        items, list) else []
+    return "\n".join([issue.description, *lines]).strip() if lines else issue.description
+
+
 def _view_fields(issue: Issue, principal: Principal, in_scope_: bool, now: datetime, *,
                  names: dict[int, str], sites: dict[int, str]) -> dict[str, Any]:
     due = _utc(issue.due_at) if issue.due_at is not None else None
     return {
-        "id": issue.id, "title": issue.title, "description": issue.description,
+        "id": issue.id, "title": _title_in(_titles(issue), principal.language, issue.title),
+        "description": _description(issue, principal.language),
+        "standard": _title_in(_titles(issue).get("standard"), principal.language) or None,
         "source": issue.source, "severity": issue.severity, "priority": issue.priority,
         "status": issue.status, "site_id": issue.site_id,
         "site_name": sites.get(issue.site_id) if issue.site_id is not None else None,
@@ -538,16 +551,9 @@ async def issue_photo(db: AsyncSession, principal: Principal, issue_id: int, pho
 # -- roles and people -----------------------------------------------------------------------
 
 async def role_capabilities(db: AsyncSession) -> dict[str, frozenset[str]]:
-    """Each role's capabilities, from its current (latest published) definition."""
-    rows = await db.execute(
-        select(DefinitionVersion.definition_id, DefinitionVersion.content)
-        .join(Definition, Definition.id == DefinitionVersion.definition_id)
-        .where(Definition.kind == "role", DefinitionVersion.status == PUBLISHED)
-        .order_by(DefinitionVersion.definition_id, DefinitionVersion.number))
-    caps: dict[str, frozenset[str]] = {}
-    for role_id, content in rows:
-        caps[str(role_id)] = frozenset(content.get("capabilities") or ())  # latest wins
-    return caps
+    """Each role's capabilities, from its current definition."""
+    return {role_id: frozenset(content.get("capabilities") or ())
+            for role_id, content in (await current_contents(db, "role")).items()}
 
 
 async def _roles_with(db: AsyncSession, *capabilities: str) -> list[str]:
@@ -714,8 +720,34 @@ def _span(delta: timedelta | None) -> tuple[str, str]:
     return f"{round(hours / 24)}天", f"{round(hours / 24)} days"
 
 
-def _message(kind: str, title: str, *, actor: str = "", reason: str = "",
-             due_in: timedelta | None = None, unit: str = "") -> dict[str, str]:
+Title = str | dict[str, Any] | None  # an issue's title: one text, or {"zh", "en", ...}
+
+
+def _titles(issue: Issue) -> dict[str, Any]:
+    """An issue's title in both languages (an issue typed by a person has just the one)."""
+    return dict(issue.titles) if isinstance(issue.titles, dict) else {}
+
+
+def _title_in(title: Title, lang: str, fallback: str = "") -> str:
+    if isinstance(title, dict):
+        text = title.get(lang) or title.get("zh") or title.get("en")
+        return str(text) if text else fallback
+    return title or fallback
+
+
+def _message(kind: str, titles: Title, *, actor: str = "", reason: str = "",
+             due_in: timedelta | None = None, unit: str = "", plain: str = ""
+             ) -> dict[str, str]:
+    """A notification in both languages; the issue's title in each reader's language when
+    it has both (``plain`` is the one-language title to fall back on)."""
+    return {"zh": _message_in("zh", kind, _title_in(titles, "zh", plain), actor=actor,
+                              reason=reason, due_in=due_in, unit=unit),
+            "en": _message_in("en", kind, _title_in(titles, "en", plain), actor=actor,
+                              reason=reason, due_in=due_in, unit=unit)}
+
+
+def _message_in(lang: str, kind: str, title: str, *, actor: str, reason: str,
+                due_in: timedelta | None, unit: str) -> str:
     r_zh = f"（原因：{reason}）" if reason else ""
     r_en = f" (reason: {reason})" if reason else ""
     span_zh, span_en = _span(due_in)
@@ -744,7 +776,7 @@ def _message(kind: str, title: str, *, actor: str = "", reason: str = "",
                             f"(overdue by {span_en})"),
     }
     zh, en = texts[kind]
-    return {"zh": zh, "en": en}
+    return zh if lang == "zh" else en
 
 
 async def _tell(db: AsyncSession, issue_id: int, event: IssueEvent, kind: str, *,
@@ -804,12 +836,13 @@ async def _open(db: AsyncSession, values: dict[str, Any], *, now: datetime,
                           from_status=OPEN, to_status=ASSIGNED,
                           data={"assignee_id": assignee})
         await _tell(db, issue_id, ev, "issue_assigned", users=[assignee],
-                    message=_message("issue_assigned", row["title"], due_in=due_in))
+                    message=_message("issue_assigned", row.get("titles") or row["title"],
+                                     due_in=due_in))
     elif row.get("assigner_id") is not None:
         ev = await _event(db, issue_id, at=now, actor_id=actor_id, action="needs_assignee",
                           from_status=None, to_status=None)
         await _tell(db, issue_id, ev, "issue_unassigned", users=[row["assigner_id"]],
-                    message=_message("issue_unassigned", row["title"]))
+                    message=_message("issue_unassigned", row.get("titles") or row["title"]))
     return issue_id
 
 
@@ -825,6 +858,31 @@ def _item_titles(content: dict[str, Any]) -> dict[str, dict[str, str]]:
 
     for section in content.get("sections") or ():
         walk(section.get("items"))
+    return out
+
+
+def _static_problems(content: dict[str, Any]) -> dict[str, dict[str, str]]:
+    """Items' problem titles that need no data (no params): what a submission stored
+    before problem titles were filled in still gets them."""
+    out: dict[str, dict[str, str]] = {}
+    for section in content.get("sections") or ():
+        for it in section.get("items") or ():
+            p = it.get("problem") if isinstance(it, dict) else None
+            if isinstance(p, dict) and not p.get("params") and p.get("zh") and p.get("en"):
+                out[str(it["id"])] = {"zh": str(p["zh"]), "en": str(p["en"])}
+    return out
+
+
+def _problem_titles(content: dict[str, Any], evaluation: Any) -> dict[str, dict[str, str]]:
+    """Item id → the name of its problem when it failed, in both languages: the problem
+    title the evaluation filled in (the item's ``problem``), else the item's title."""
+    out = _item_titles(content)
+    out.update(_static_problems(content))
+    failed = evaluation.get("failed") if isinstance(evaluation, dict) else None
+    for f in failed if isinstance(failed, list) else []:
+        filled = f.get("problem") if isinstance(f, dict) else None
+        if isinstance(filled, dict) and filled.get("zh") and filled.get("en"):
+            out[str(f.get("item"))] = {"zh": str(filled["zh"]), "en": str(filled["en"])}
     return out
 
 
@@ -861,8 +919,10 @@ async def create_issues_for_submission(db: AsyncSession, submission_id: str,
     if per == "submission" and taken:
         return 0
     default_severity = str(config.get("default_severity") or "medium")
-    titles = _item_titles(content)
+    titles = _problem_titles(content, sub.evaluation)
     definition_title: dict[str, str] = dict(content.get("title") or {})
+    standard = {"zh": _in(definition_title, "zh", sub.definition_id),
+                "en": _in(definition_title, "en", sub.definition_id)}
     submitter = await db.get(User, sub.user_id)
     lang = submitter.language if submitter is not None else "zh"
     site = await db.get(Site, sub.site_id) if sub.site_id is not None else None
@@ -908,10 +968,13 @@ async def create_issues_for_submission(db: AsyncSession, submission_id: str,
         head = {"zh": f"{_in(definition_title, 'zh', sub.definition_id)}：{len(failed)}项不合格",
                 "en": f"{_in(definition_title, 'en', sub.definition_id)}: "
                       f"{len(failed)} failed item{'s' if len(failed) != 1 else ''}"}
-        lines = [f"- {_in(i['title'], lang, i['item_id'])}" for i in items]
         assignee, assigner = await parties()
+        # The failed items are listed in each reader's language (see _description).
+        neutral = {**head, "standard": standard,
+                   "items": [{"zh": _in(i["title"], "zh", i["item_id"]),
+                              "en": _in(i["title"], "en", i["item_id"])} for i in items]}
         values = {**base(severity), "title": _in(head, lang, sub.definition_id)[:300],
-                  "description": "\n".join([where, *lines]).strip(),
+                  "titles": neutral, "description": where,
                   "failed_item_id": failed[0].id, "item_id": None,
                   "assignee_id": assignee, "assigner_id": assigner}
         if await _open(db, values, now=now, actor_id=None, unique_failed_item=True, created={
@@ -927,10 +990,14 @@ async def create_issues_for_submission(db: AsyncSession, submission_id: str,
         title = titles.get(f.item_id, {})
         note = evidence.get(f.item_id, {}) if isinstance(evidence.get(f.item_id), dict) else {}
         assignee, assigner = await parties()
-        text = [where, _in(definition_title, lang, sub.definition_id)]
+        # The description is language-free (the site, the note); the title and the
+        # standard's name are stored in both languages, for each reader's own.
+        text = [where]
         if note.get("note"):
             text.append(str(note["note"]))
         values = {**base(severity), "title": _in(title, lang, f.item_id)[:300],
+                  "titles": {"zh": _in(title, "zh", f.item_id)[:300],
+                             "en": _in(title, "en", f.item_id)[:300], "standard": standard},
                   "description": "\n".join(t for t in text if t),
                   "failed_item_id": f.id, "item_id": f.item_id,
                   "assignee_id": assignee, "assigner_id": assigner}
@@ -1234,7 +1301,7 @@ async def start(db: AsyncSession, principal: Principal, issue_id: int, *, versio
     """The assignee starts rectifying."""
     issue, ev = await _transition(db, principal, issue_id, "start", now=now, version=version)
     await _tell(db, issue.id, ev, "issue_started", users=[issue.assigner_id],
-                message=_message("issue_started", issue.title,
+                message=_message("issue_started", _titles(issue) or issue.title,
                                  actor=principal.display_name))
     return await _done(db, principal, issue, now)
 
@@ -1254,7 +1321,7 @@ async def rectify(db: AsyncSession, principal: Principal, issue_id: int, *, vers
         db, principal, issue_id, "rectify", now=now, version=version,
         changes={"assignee_signed_at": _utc(now)}, data={"note": text, "photos": photo_ids})
     await _tell(db, issue.id, ev, "issue_rectified", users=[issue.assigner_id],
-                message=_message("issue_rectified", issue.title,
+                message=_message("issue_rectified", _titles(issue) or issue.title,
                                  actor=principal.display_name))
     return await _done(db, principal, issue, now)
 
@@ -1269,7 +1336,7 @@ async def verify(db: AsyncSession, principal: Principal, issue_id: int, *, versi
                                   changes={"assigner_signed_at": _utc(now)},
                                   data={"note": text} if text else None)
     await _tell(db, issue.id, ev, "issue_verified", users=[issue.assignee_id],
-                message=_message("issue_verified", issue.title))
+                message=_message("issue_verified", _titles(issue) or issue.title))
     return await _done(db, principal, issue, now)
 
 
@@ -1282,7 +1349,7 @@ async def refuse(db: AsyncSession, principal: Principal, issue_id: int, *, versi
     issue, ev = await _transition(db, principal, issue_id, "refuse", now=now, version=version,
                                   changes={"assignee_signed_at": None}, reason=why)
     await _tell(db, issue.id, ev, "issue_refused", users=[issue.assignee_id],
-                message=_message("issue_refused", issue.title, reason=why))
+                message=_message("issue_refused", _titles(issue) or issue.title, reason=why))
     return await _done(db, principal, issue, now)
 
 
@@ -1298,7 +1365,7 @@ async def close(db: AsyncSession, principal: Principal, issue_id: int, *, versio
     issue, ev = await _transition(db, principal, issue_id, "close", now=now, version=version,
                                   changes={"closed_at": _utc(now)})
     await _tell(db, issue.id, ev, "issue_closed", users=_parties(issue),
-                message=_message("issue_closed", issue.title))
+                message=_message("issue_closed", _titles(issue) or issue.title))
     return await _done(db, principal, issue, now)
 
 
@@ -1312,7 +1379,7 @@ async def reopen(db: AsyncSession, principal: Principal, issue_id: int, *, versi
         changes={"assignee_signed_at": None, "assigner_signed_at": None, "closed_at": None,
                  "reminded_at": None})
     await _tell(db, issue.id, ev, "issue_reopened", users=[issue.assignee_id],
-                message=_message("issue_reopened", issue.title, reason=why))
+                message=_message("issue_reopened", _titles(issue) or issue.title, reason=why))
     return await _done(db, principal, issue, now)
 
 
@@ -1324,7 +1391,7 @@ async def cancel(db: AsyncSession, principal: Principal, issue_id: int, *, versi
     issue, ev = await _transition(db, principal, issue_id, "cancel", now=now,
                                   version=version, reason=why)
     await _tell(db, issue.id, ev, "issue_cancelled", users=_parties(issue),
-                message=_message("issue_cancelled", issue.title, reason=why))
+                message=_message("issue_cancelled", _titles(issue) or issue.title, reason=why))
     return await _done(db, principal, issue, now)
 
 
@@ -1348,9 +1415,9 @@ async def reassign(db: AsyncSession, principal: Principal, issue_id: int, *, ver
         event_action="assigned" if old is None else "reassigned")
     due_in = _utc(issue.due_at) - _utc(now) if issue.due_at is not None else None
     await _tell(db, issue.id, ev, "issue_assigned", users=[assignee_id],
-                message=_message("issue_assigned", issue.title, due_in=due_in))
+                message=_message("issue_assigned", _titles(issue) or issue.title, due_in=due_in))
     await _tell(db, issue.id, ev, "issue_reassigned", users=[old],
-                message=_message("issue_reassigned", issue.title))
+                message=_message("issue_reassigned", _titles(issue) or issue.title))
     return await _done(db, principal, issue, now)
 
 
@@ -1368,7 +1435,7 @@ async def comment(db: AsyncSession, principal: Principal, issue_id: int, *, now:
                       from_status=None, to_status=None, reason="",
                       data={"text": body, **({"photos": photo_ids} if photo_ids else {})})
     await _tell(db, issue.id, ev, "issue_comment", users=_parties(issue),
-                message=_message("issue_comment", issue.title,
+                message=_message("issue_comment", _titles(issue) or issue.title,
                                  actor=principal.display_name))
     return await _done(db, principal, issue, now)
 
@@ -1381,13 +1448,14 @@ async def remind_due_soon(db: AsyncSession, now: datetime, within: timedelta = D
     due: escalation takes those). ``reminded_at`` is set by ``UPDATE ... WHERE reminded_at
     IS NULL``: a concurrent or repeated run that finds it set does nothing."""
     now = _utc(now)
-    rows = (await db.execute(select(Issue.id, Issue.assignee_id, Issue.title, Issue.due_at)
+    rows = (await db.execute(select(Issue.id, Issue.assignee_id, Issue.title, Issue.due_at,
+                                    Issue.titles)
                              .where(Issue.status.in_(ACTIVE), Issue.assignee_id.is_not(None),
                                     Issue.reminded_at.is_(None), Issue.due_at > now,
                                     Issue.due_at <= now + within)
                              .order_by(Issue.due_at, Issue.id))).all()
     done = 0
-    for issue_id, assignee_id, title, due_at in rows:
+    for issue_id, assignee_id, title, due_at, titles in rows:
         assert due_at is not None  # by the query
         won = cast(CursorResult[Any], await db.execute(
             update(Issue).where(Issue.id == issue_id, Issue.reminded_at.is_(None))
@@ -1399,7 +1467,7 @@ async def remind_due_soon(db: AsyncSession, now: datetime, within: timedelta = D
                           from_status=None, to_status=None,
                           data={"assignee_id": assignee_id, "due_at": _iso(due_at)})
         await _tell(db, issue_id, ev, "issue_due_soon", users=[assignee_id],
-                    message=_message("issue_due_soon", title, due_in=due_in))
+                    message=_message("issue_due_soon", titles or title, due_in=due_in))
         done += 1
     return done
 
@@ -1418,13 +1486,13 @@ async def escalate_overdue(db: AsyncSession, now: datetime) -> int:
     roles = await _roles_with(db, "issue.verify", "issue.view_scope")
     rows = (await db.execute(
         select(Issue.id, Issue.org_unit_id, Issue.escalated_to_unit_id,
-               Issue.escalation_level, Issue.title, Issue.due_at)
+               Issue.escalation_level, Issue.title, Issue.due_at, Issue.titles)
         .where(Issue.status.in_(ACTIVE), Issue.due_at.is_not(None), Issue.due_at < now,
                or_(Issue.escalated_at.is_(None), Issue.escalated_at <= cutoff))
         .order_by(Issue.due_at, Issue.id))).all()
     units: dict[int, OrgUnit | None] = {}
     done = 0
-    for issue_id, unit_id, last_unit_id, level, title, due_at in rows:
+    for issue_id, unit_id, last_unit_id, level, title, due_at, titles in rows:
         start_id = last_unit_id or unit_id
         if start_id not in units:
             units[start_id] = await db.get(OrgUnit, start_id)
@@ -1454,9 +1522,9 @@ async def escalate_overdue(db: AsyncSession, now: datetime) -> int:
                                 "to_unit_id": target, "unit": name,
                                 "notified": people[target]})
         overdue_by = now - _utc(due_at) if due_at is not None else timedelta()
-        message = {"zh": _message("issue_escalated", title, due_in=overdue_by,
+        message = {"zh": _message("issue_escalated", titles or title, due_in=overdue_by,
                                   unit=name["zh"])["zh"],
-                   "en": _message("issue_escalated", title, due_in=overdue_by,
+                   "en": _message("issue_escalated", titles or title, due_in=overdue_by,
                                   unit=name["en"])["en"]}
         await _tell(db, issue_id, ev, "issue_escalated", users=people[target],
                     message=message)

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rounds.runtime.access import Principal
-from rounds.runtime.definitions.models import PUBLISHED, Definition, DefinitionVersion
+from rounds.runtime.definitions.service import current_contents
 from rounds.runtime.imports import (
     ImportReport,
     Progress,
@@ -40,12 +40,7 @@ REQUIRED_COLUMNS = ("code", "name", "site_kind", "org_unit", "lat", "lng")
 
 
 async def _current_contents(db: AsyncSession, kind: str) -> dict[str, dict[str, Any]]:
-    rows = await db.execute(
-        select(DefinitionVersion.definition_id, DefinitionVersion.content)
-        .join(Definition, Definition.id == DefinitionVersion.definition_id)
-        .where(Definition.kind == kind, DefinitionVersion.status == PUBLISHED)
-        .order_by(DefinitionVersion.number))
-    return {i: dict(c) for i, c in rows}  # the latest published wins
+    return await current_contents(db, kind)
 
 
 async def import_sites(db: AsyncSession, data: bytes | str, *,

@@ -40,7 +40,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from rounds.errors import InvalidInput, NotFound, Problem
 from rounds.runtime.access import Forbidden, Principal, site_scope
-from rounds.runtime.definitions.models import PUBLISHED, Definition, DefinitionVersion
+from rounds.runtime.definitions.service import current_contents
 from rounds.runtime.people.auth import principal_for
 from rounds.runtime.people.models import User
 from rounds.runtime.people.service import user_in_scope, user_scope
@@ -94,12 +94,7 @@ def monthly_visits(target: dict[str, Any], month: str) -> int:
 
 
 async def _roles_with_targets(db: AsyncSession) -> dict[str, list[dict[str, Any]]]:
-    rows = await db.execute(
-        select(DefinitionVersion.definition_id, DefinitionVersion.content)
-        .join(Definition, Definition.id == DefinitionVersion.definition_id)
-        .where(Definition.kind == "role", DefinitionVersion.status == PUBLISHED)
-        .order_by(DefinitionVersion.number))
-    latest = {i: dict(c) for i, c in rows}  # the latest published wins
+    latest = await current_contents(db, "role")
     return {i: list(c.get("visit_targets") or []) for i, c in latest.items()
             if c.get("visit_targets")}
 
@@ -208,13 +203,7 @@ async def _done_rules(db: AsyncSession, role_ids: Iterable[str]) -> dict[str, st
     ids = sorted(set(role_ids))
     if not ids:
         return {}
-    rows = await db.execute(
-        select(DefinitionVersion.definition_id, DefinitionVersion.content)
-        .join(Definition, Definition.id == DefinitionVersion.definition_id)
-        .where(Definition.kind == "role", Definition.id.in_(ids),
-               DefinitionVersion.status == PUBLISHED)
-        .order_by(DefinitionVersion.number))
-    latest = {i: dict(c) for i, c in rows}  # the latest published wins
+    latest = await current_contents(db, "role")  # the current version of each role
     return {i: str(latest.get(i, {}).get("visit_done") or DONE_SUBMITTED) for i in ids}
 
 

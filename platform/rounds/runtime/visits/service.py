@@ -25,7 +25,7 @@ from rounds.db import utcnow
 from rounds.errors import Conflict, InvalidInput, NotFound, Problem
 from rounds.rules.operations import distance_m
 from rounds.runtime.access import Principal, site_scope
-from rounds.runtime.definitions.models import PUBLISHED, DefinitionVersion
+from rounds.runtime.definitions.service import current_versions
 from rounds.runtime.people.auth import role_content
 from rounds.runtime.sites.models import Site
 from rounds.runtime.sites.service import parse_qr_payload
@@ -253,15 +253,12 @@ def _applies(content: dict[str, Any], site_kind: str) -> bool:
 async def forms_for_site_kind(db: AsyncSession, principal: Principal, site_kind: str
                               ) -> list[FormRef]:
     """The role's standards and surveys (in the role's order) that apply to a kind of site,
-    each at its current (latest published) version."""
+    each at its current version."""
     role = await role_content(db, principal.role_id)
     wanted = [*(role.get("standards") or []), *(role.get("surveys") or [])]
     if not wanted:
         return []
-    versions = (await db.execute(select(DefinitionVersion).where(
-        DefinitionVersion.definition_id.in_(wanted), DefinitionVersion.status == PUBLISHED)
-        .order_by(DefinitionVersion.number))).scalars().all()
-    current = {v.definition_id: v for v in versions}  # the last one wins: the highest number
+    current = await current_versions(db, ids=wanted)
     out: list[FormRef] = []
     for def_id in wanted:
         v = current.get(def_id)

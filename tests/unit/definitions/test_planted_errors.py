@@ -1,0 +1,79 @@
+"""Each file in ``planted/`` plants the errors of one kind of mistake an author makes with
+rules, choice codes and message templates. Validating the folder reports all of them at
+once, each with its file and JSON pointer (and nothing else)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rounds.definitions.loader import load_documents
+from rounds.definitions.validation import validate
+
+HERE = Path(__file__).parent
+REPO = HERE.parents[2]
+PLANTED = HERE / "planted"
+
+EXPECTED: dict[str, set[tuple[str, str]]] = {
+    "rules_as_strings.json": {
+        ("not_a_rule", "/sections/0/items/0/visible_if"),
+        ("not_a_rule", "/sections/0/items/0/required_if"),
+        ("not_a_rule", "/sections/0/items/0/score"),
+        ("not_a_rule", "/sections/0/items/1/fail_if"),
+        ("not_a_rule", "/sections/0/items/1/evidence_if"),
+        ("not_a_rule", "/alerts/0/when"),
+    },
+    "okr_grade_string.json": {
+        ("not_a_rule", "/objectives/0/key_results/0/grade"),
+    },
+    "codes_and_templates.json": {
+        ("schema", "/sections/0/items/0/choices/3/value"),
+        ("schema", "/sections/0/items/0/choices/4/value"),
+        ("unknown_field", "/sections/0/items/2/problem/params/n"),
+        ("unused_param", "/sections/0/items/2/problem/params/spare"),
+        ("unknown_field", "/alerts/0/message/params/count/+/1"),
+        ("unknown_field", "/alerts/0/message/zh"),
+        ("unknown_field", "/alerts/0/message/en"),
+        ("bad_labels", "/alerts/0/message/params/labels/labels"),
+        ("unused_param", "/alerts/0/message/params/other"),
+        ("unknown_reference", "/alerts/0/message/params/other/labels"),
+        ("unused_param", "/alerts/0/message/params/value"),
+        ("not_a_rule", "/alerts/0/message/params/value/value"),
+        ("unused_param", "/alerts/0/message/params/bad"),
+        ("not_a_rule", "/alerts/0/message/params/bad"),
+    },
+}
+
+
+def test_every_planted_error_is_reported_at_once_with_file_and_pointer() -> None:
+    real, problems = load_documents([REPO / "definitions"])
+    planted, more = load_documents([PLANTED])
+    assert problems == more == []
+    found = validate([*real, *planted])
+    by_file: dict[str, set[tuple[str, str]]] = {}
+    for p in found:
+        by_file.setdefault(Path(p.source or "").name, set()).add((p.code, p.pointer))
+    assert by_file == EXPECTED
+
+
+def test_messages_say_what_a_rule_and_a_code_look_like() -> None:
+    planted, _ = load_documents([PLANTED])
+    found = {(Path(p.source or "").name, p.pointer): p.message for p in validate(planted)}
+    rule = found[("rules_as_strings.json", "/sections/0/items/0/visible_if")]
+    assert '{">": [{"var": "stock_days"}, 0]}' in rule and '"stock_days > 0"' in rule
+    assert "always true" in rule
+    code = found[("codes_and_templates.json", "/sections/0/items/0/choices/4/value")]
+    assert "A1, B-2, 07" in code and '"with space"' in code
+    unused = found[("codes_and_templates.json", "/sections/0/items/2/problem/params/spare")]
+    assert "{spare}" in unused
+
+
+def test_the_cli_lists_them_with_file_and_pointer() -> None:
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-m", "rounds.cli", "definitions", "validate",
+                          str(PLANTED / "rules_as_strings.json")],
+                         capture_output=True, text=True, check=False)
+    assert out.returncode == 1
+    assert "rules_as_strings.json:/sections/0/items/0/visible_if: a rule is" in out.stdout
+    assert "rules_as_strings.json:/alerts/0/when: a rule is" in out.stdout
