@@ -14,8 +14,9 @@ NOTHING`` so the loser gets a clean 409 naming the open visit instead of an inte
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any, cast
 
 from sqlalchemy import ColumnElement, Select, Table, and_, func, or_, select, update
@@ -75,6 +76,30 @@ class VisitView:
 def aware(at: datetime) -> datetime:
     """SQLite gives naive datetimes back; every stored time is UTC."""
     return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+
+
+def visit_context(*, visit_id: int, method: str, distance_m: float | None, flagged: Any,
+                  checked_in_at: datetime, tz: tzinfo) -> dict[str, Any]:
+    """What rules read under ``ctx.visit``: the check-in, its date and time in the company's
+    time zone (``tz``), so "expires before the visit" compares dates of one calendar."""
+    local = aware(checked_in_at).astimezone(tz)
+    return {"id": visit_id, "method": method, "distance_m": distance_m,
+            "flagged": bool(flagged), "checked_in_at": local.isoformat(),
+            "date": local.date().isoformat(), "time": local.strftime("%H:%M")}
+
+
+def rule_context(principal: Principal | None, *, now: datetime, tz: tzinfo,
+                 site: Mapping[str, Any] | None = None,
+                 visit: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The ``ctx`` of every rule evaluation: the same on submit, on the check endpoint and in
+    the browser's form (docs/definitions.md, "What rules see"). "Today" is the date in the
+    company's time zone everywhere."""
+    local = now.astimezone(tz)
+    ctx: dict[str, Any] = {"now": local.isoformat(), "today": local.date().isoformat(),
+                           "site": dict(site or {}), "visit": dict(visit or {})}
+    if principal is not None:
+        ctx["user"] = {"id": principal.user_id, "role": principal.role_id}
+    return ctx
 
 
 def assess(position: Position | None, site: Site, method: str, radius_m: float,
@@ -277,3 +302,27 @@ async def visit_forms(db: AsyncSession, principal: Principal, visit_id: int
                       ) -> tuple[VisitView, list[FormRef]]:
     view = await get_visit(db, principal, visit_id)
     return view, await forms_for_site_kind(db, principal, view.site.site_kind)
+
+
+async def check_context(db: AsyncSession, principal: Principal | None, visit_id: int | None,
+                        *, now: datetime, tz: tzinfo) -> dict[str, Any]:
+    """The ``ctx`` of a form checked without storing it: as on submit, with the signed-in
+    user's own visit (``visit_id``) and its site when one is named."""
+    if visit_id is None:
+        return rule_context(principal, now=now, tz=tz)
+    if principal is None:
+        raise NotFound(f"no visit {visit_id} of yours (sign in first)")
+    view = await get_visit(db, principal, visit_id)
+    if view.visit.user_id != principal.user_id:
+        raise NotFound(f"no visit {visit_id} of yours")
+    return visit_rule_context(principal, view, now=now, tz=tz)
+
+
+def visit_rule_context(principal: Principal, view: VisitView, *, now: datetime, tz: tzinfo
+                       ) -> dict[str, Any]:
+    """The ``ctx`` of forms filled during a visit (its site's attributes, the check-in)."""
+    v = view.visit
+    return rule_context(principal, now=now, tz=tz, site=view.site.attributes,
+                        visit=visit_context(visit_id=v.id, method=v.method,
+                                            distance_m=v.distance_m, flagged=v.flagged,
+                                            checked_in_at=v.checked_in_at, tz=tz))
