@@ -55,3 +55,22 @@ def definitions_with_fire_safety(folder: Path) -> Path:
     role["standards"] = [*role["standards"], FIRE_SAFETY_ID]
     path.write_text(json.dumps(role, ensure_ascii=False, indent=2))
     return target
+
+
+def definitions_with_check_in(folder: Path, *, role: dict[str, Any] | None = None,
+                              site_kind: dict[str, Any] | None = None) -> Path:
+    """A copy of the repository's definitions where the customer manager's ``check_in`` is
+    extended by ``role`` and the retailer site kind gets ``check_in: site_kind``."""
+    target = folder / "definitions"
+    shutil.copytree(DEFINITIONS, target)
+    if role is not None:
+        path = target / "roles" / "customer_manager.json"
+        content = json.loads(path.read_text())
+        content["check_in"] = {**content.get("check_in", {}), **role}
+        path.write_text(json.dumps(content, ensure_ascii=False, indent=2))
+    if site_kind is not None:
+        path = target / "site_kinds" / "retailer.json"
+        content = json.loads(path.read_text())
+        content["check_in"] = site_kind
+        path.write_text(json.dumps(content, ensure_ascii=False, indent=2))
+    return target

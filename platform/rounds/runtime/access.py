@@ -57,6 +57,9 @@ class Principal:
     check_in_radius_m: float
     check_in_max_accuracy_m: float
     credential: str = "session"  # or "api"
+    # The role's check-in methods ("qr", "gps") and what happens to another one.
+    check_in_methods: frozenset[str] = frozenset({"qr", "gps"})
+    check_in_other_method: str = "refuse"  # or "flag"
     csrf_token: str | None = None
 
     def can(self, capability: str) -> bool:

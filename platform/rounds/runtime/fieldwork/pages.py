@@ -147,7 +147,8 @@ def _visit_card(view: visits.VisitView, principal: Principal, lang: str,
         "flag_codes": flags,
         "flags": views.flag_texts(flags, distance_m=v.distance_m, accuracy_m=v.accuracy_m,
                                   radius_m=principal.check_in_radius_m,
-                                  max_accuracy_m=principal.check_in_max_accuracy_m, lang=lang),
+                                  max_accuracy_m=principal.check_in_max_accuracy_m, lang=lang,
+                                  method=v.method),
         "href": views.href(f"/visits/{v.id}", lang),
     }
 

@@ -2,10 +2,15 @@
 
 A check-in is by the shop's QR code (the token printed in it) or by GPS. Either way the time,
 the method, the position sent, its accuracy and the distance to the site are recorded, and
-the check-in is *flagged*, never refused: ``far`` when farther than the role's
-``check_in.radius_m``, ``poor_accuracy`` when the accuracy is worse than its
+the check-in is *flagged*, never refused, for where it was made: ``far`` when farther than
+the role's ``check_in.radius_m``, ``poor_accuracy`` when the accuracy is worse than its
 ``max_accuracy_m`` (or not given), ``no_position`` for a GPS check-in without a position.
 Supervisors see the flags (``flagged_visits``).
+
+*How* it was made is the one thing that can refuse it: a role's ``check_in.methods`` and a
+site kind's ``check_in.methods`` (``qr``, ``gps``; default both) say which methods count;
+another method is refused with a problem naming the method wanted, or, where the definition
+says ``"other_method": "flag"``, accepted with the flag ``method_not_allowed``.
 
 One open visit per person: a partial unique index on ``visits(user_id) WHERE checked_out_at
 IS NULL`` makes the database settle two racing check-ins, and the insert is ``ON CONFLICT DO
@@ -27,6 +32,7 @@ from rounds.errors import Conflict, InvalidInput, NotFound, Problem
 from rounds.rules.operations import distance_m
 from rounds.runtime.access import Principal, site_scope
 from rounds.runtime.definitions.models import PUBLISHED, DefinitionVersion
+from rounds.runtime.definitions.service import current_content
 from rounds.runtime.people.auth import role_content
 from rounds.runtime.sites.models import Site
 from rounds.runtime.sites.service import parse_qr_payload
@@ -56,6 +62,61 @@ class VisitAlreadyOpen(Conflict):
 class VisitClosed(Conflict):
     code = "visit_closed"
     title = "The visit is closed"
+
+
+class CheckInMethodRefused(InvalidInput):
+    """A check-in by a method the role or the site kind does not accept (and does not flag)."""
+
+    code = "check_in_method"
+    title = "This check-in method is not accepted here"
+
+
+@dataclass(frozen=True)
+class MethodRule:
+    """What a role or a site kind says about check-in methods (``check_in.methods`` and
+    ``check_in.other_method`` of its definition)."""
+
+    methods: frozenset[str]
+    other: str  # "refuse" or "flag"
+    by: str  # "role" or "site_kind"
+    name: str  # the role's or the site kind's id
+
+
+METHOD_NAMES = {QR: "by scanning the shop QR code", GPS: "by GPS"}
+
+
+def judge_method(method: str, rules: list[MethodRule]) -> bool:
+    """Whether a check-in by ``method`` is flagged; raises :class:`CheckInMethodRefused`
+    when a rule that does not accept it refuses (pure: no database). Both the role's and the
+    site kind's rule apply."""
+    flagged = False
+    for rule in rules:
+        if method in rule.methods:
+            continue
+        if rule.other == "flag":
+            flagged = True
+            continue
+        wanted = " or ".join(METHOD_NAMES[m] for m in sorted(rule.methods))
+        whose = (f"the site kind {rule.name!r}" if rule.by == "site_kind"
+                 else f"your role ({rule.name})")
+        where = "/qr_token" if QR in rule.methods else "/gps"
+        raise CheckInMethodRefused(
+            f"a {method.upper()} check-in is not accepted here: {whose} requires checking in "
+            f"{wanted}", [Problem(where, f"check in {wanted}", "check_in_method", "body", {
+                "method": method, "allowed": sorted(rule.methods), "required_by": rule.by})])
+    return flagged
+
+
+def method_rules(principal: Principal, site_kind: str, kind_content: Mapping[str, Any] | None
+                 ) -> list[MethodRule]:
+    rules = [MethodRule(principal.check_in_methods, principal.check_in_other_method, "role",
+                        principal.role_id)]
+    check_in = (kind_content or {}).get("check_in") or {}
+    if check_in.get("methods"):
+        rules.append(MethodRule(frozenset(check_in["methods"]),
+                                str(check_in.get("other_method") or "refuse"), "site_kind",
+                                site_kind))
+    return rules
 
 
 @dataclass(frozen=True)
@@ -163,11 +224,15 @@ async def check_in(db: AsyncSession, principal: Principal, *, site_id: int | Non
     principal.require("visit.check_in")
     site = await _site_for_check_in(db, principal, site_id, qr_token)
     method = QR if qr_token else GPS
+    kind = await current_content(db, site.site_kind, "site_kind")
+    wrong_method = judge_method(method, method_rules(principal, site.site_kind, kind))
     open_ = await current_visit(db, principal)
     if open_ is not None:
         raise VisitAlreadyOpen(open_.visit, open_.site.name)
     distance, flags = assess(position, site, method, principal.check_in_radius_m,
                              principal.check_in_max_accuracy_m)
+    if wrong_method:
+        flags["method_not_allowed"] = True
     values = {"user_id": principal.user_id, "site_id": site.id, "method": method,
               "checked_in_at": now or utcnow(),
               "lat": position.lat if position else None,
