@@ -74,3 +74,14 @@ def definitions_with_check_in(folder: Path, *, role: dict[str, Any] | None = Non
         content["check_in"] = site_kind
         path.write_text(json.dumps(content, ensure_ascii=False, indent=2))
     return target
+
+
+def definitions_with_targets(folder: Path, targets: list[dict[str, Any]]) -> Path:
+    """A copy of the repository's definitions where customer managers visit by ``targets``."""
+    target = folder / "definitions"
+    shutil.copytree(DEFINITIONS, target)
+    path = target / "roles" / "customer_manager.json"
+    content = json.loads(path.read_text())
+    content["visit_targets"] = targets
+    path.write_text(json.dumps(content, ensure_ascii=False, indent=2))
+    return target

@@ -177,7 +177,8 @@ async def today_page(request: Request[Any, Any, Any], *, db: AsyncSession, setti
         progress = None
     stops = [{
         "site_id": s.site_id, "code": s.code, "name": s.name, "address": s.address,
-        "remaining": w["remaining"].format(remaining=s.remaining, planned=s.planned),
+        "remaining": w.get(f"remaining_{s.per}", w["remaining"]).format(
+            remaining=s.remaining, planned=s.planned),
         "distance": views.distance_text(s.distance_m, language),
     } for s in (day.stops if day else [])]
     today = datetime.now(tz).date().isoformat()
