@@ -25,7 +25,7 @@ from rounds.runtime.sites.models import SiteAssignment
 from rounds.runtime.submissions import service
 from rounds.runtime.submissions.models import FailedItem, Submission
 from rounds.runtime.visits import service as visits
-from support.fieldwork import STANDARD, Field, body, principal, seed
+from support.fieldwork import Field, body, principal, seed
 from support.visit_rules import FIRE_SAFETY_ID, definitions_with_fire_safety
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -39,7 +39,6 @@ SUBMITTED = datetime(2026, 3, 31, 17, 45, tzinfo=UTC)
 class Ready:
     field: Field
     fire: str
-    visit: str
     visit_id: int
 
 
@@ -53,9 +52,8 @@ async def ready(sessions: Sessions, tmp_path: Path) -> Ready:
         field = await seed(db)
         zhang = await principal(db, "zhang")
         fire = (await get_version(db, FIRE_SAFETY_ID)).content_hash
-        visit_version = (await get_version(db, STANDARD)).content_hash
         view = await visits.check_in(db, zhang, qr_token=field.qr["shop_a"], now=CHECKED_IN)
-    return Ready(field, fire, visit_version, view.visit.id)
+    return Ready(field, fire, view.visit.id)
 
 
 async def _submit(sessions: Sessions, doc: dict[str, Any], who: str = "zhang"

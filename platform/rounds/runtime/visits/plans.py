@@ -315,8 +315,9 @@ class MyDay:
 async def my_day(db: AsyncSession, principal: Principal, *,
                  near: tuple[float, float] | None = None, today: date | None = None,
                  tz: tzinfo = UTC, limit: int = MY_DAY_LIMIT) -> MyDay:
-    """Today's round for a staff member: the sites with visits still due this month, not
-    yet visited today, nearest first from ``near`` (most visits due first without one)."""
+    """Today's round for a staff member: the sites with visits still due (this month; this
+    week or today for a weekly or daily frequency), not yet visited today (unless daily),
+    nearest first from ``near`` (most visits due first without one)."""
     principal.require("visit.check_in")
     today = today or datetime.now(tz).date()
     month = month_of(today)
