@@ -32,6 +32,9 @@ from rounds.rules.analysis import reads
 SCORABLE_BY_DEFAULT = frozenset({"check", "yes_no", "scale", "single_choice"})
 ITEM_RULES = ("visible_if", "required_if", "evidence_if", "fail_if", "score", "calculate")
 CONTEXT_KEYS = frozenset({"now", "today", "site", "user", "visit"})
+# ctx.visit: the check-in the form is filled at (runtime.visits.service.visit_context).
+VISIT_KEYS = frozenset({"id", "method", "distance_m", "flagged", "checked_in_at", "date",
+                        "time"})
 _PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
 
 
@@ -253,6 +256,9 @@ def _known_path(path: str, rule: RuleRef, top: dict[str, ItemRef]) -> str | None
     if head == "ctx":
         if len(parts) > 1 and parts[1] not in CONTEXT_KEYS:
             return f"ctx has no {parts[1]!r} (it has {', '.join(sorted(CONTEXT_KEYS))})"
+        if len(parts) > 2 and parts[1] == "visit" and parts[2] not in VISIT_KEYS:
+            return (f"ctx.visit has no {parts[2]!r} (it has "
+                    f"{', '.join(sorted(VISIT_KEYS))})")
         return None
     if head in ("score", "failed"):
         return None if rule.in_alert else f"{head!r} can only be read in alerts"

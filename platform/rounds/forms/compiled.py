@@ -901,6 +901,86 @@ def _post_structural(answers: dict[str, Any], state: FormState, items: list[Form
     return out
 
 
+# -- errors that follow from another -------------------------------------------------------------
+
+_REQUIRED_CODES = frozenset({"required", "must_tick"})
+Inputs = frozenset[tuple[str, ...]]  # ("top", id) or ("entry", id): answers a decision reads
+
+
+def _direct_reads(item: Mapping[str, Any], keys: Iterable[str]) -> set[str]:
+    out: set[str] = set()
+    for key in keys:
+        rule = item.get(key)
+        if rule is None or isinstance(rule, bool):
+            continue
+        try:
+            found = reads(rule)
+        except Exception:  # a rule that does not compile is reported elsewhere
+            continue
+        out |= {r.root for r in found if r.root and r.root != "ctx" and not r.unknown}
+    return out
+
+
+def condition_inputs(items: list[FormItem]) -> dict[str, Inputs]:
+    """For each item whose required-ness depends on other answers (``visible_if``,
+    ``required_if``): the answers it depends on, through the ``visible_if`` and
+    ``calculate`` of the items those read. Keys: ``<id>`` at the top, ``<group>/<id>`` in
+    a group's entries; inputs ``("entry", id)`` are the same entry's fields."""
+    top = {fi.id: fi.item for fi in items}
+
+    def closure(start: set[str], siblings: Mapping[str, Mapping[str, Any]]) -> Inputs:
+        seen: set[tuple[str, ...]] = set()
+        todo = [("entry" if n in siblings else "top", n) for n in start]
+        while todo:
+            where, name = todo.pop()
+            if (where, name) in seen:
+                continue
+            seen.add((where, name))
+            item = (siblings if where == "entry" else top).get(name)
+            if item is not None:
+                inner = siblings if where == "entry" else {}
+                todo += [("entry" if n in inner else "top", n) for n in _direct_reads(
+                    item, ("visible_if", "calculate"))]
+        return frozenset(seen)
+
+    out: dict[str, Inputs] = {}
+    keys = ("required_if", "visible_if")
+    for fi in items:
+        if any(k in fi.item for k in keys):
+            out[fi.id] = closure(_direct_reads(fi.item, keys), {})
+        if fi.type == "group":
+            subs = {s.id: s.item for s in fi.entry_items()}
+            for sid, sub in subs.items():
+                if any(k in sub for k in keys):
+                    out[f"{fi.id}/{sid}"] = closure(_direct_reads(sub, keys), subs)
+    return out
+
+
+def _without_follow_ups(raws: list[Raw], inputs: Mapping[str, Inputs]) -> list[Raw]:
+    """Leave out "required" errors of items whose condition reads an answer that is itself
+    invalid: the one error to fix is the input's (its value decides the rest)."""
+    bad = [r[0] for r in raws if r[1] not in _REQUIRED_CODES and len(r[0]) >= 2
+           and r[0][0] == "answers"]
+    if not bad or not inputs:
+        return raws
+    bad_top = {str(p[1]) for p in bad}
+    bad_entry = {(str(p[1]), p[2], str(p[3])) for p in bad if len(p) >= 4}
+
+    def follows(path: Path) -> bool:
+        if len(path) == 2:
+            deps = inputs.get(str(path[1]), frozenset())
+            return any(d[1] in bad_top for d in deps)
+        if len(path) == 4:
+            group, index = str(path[1]), path[2]
+            deps = inputs.get(f"{group}/{path[3]}", frozenset())
+            return any((group, index, d[1]) in bad_entry if d[0] == "entry"
+                       else d[1] in bad_top for d in deps)
+        return False
+
+    return [r for r in raws if not (r[1] in _REQUIRED_CODES and r[0][:1] == ("answers",)
+                                    and follows(r[0]))]
+
+
 # -- the compiled form ---------------------------------------------------------------------------
 
 class ValidSubmission:
@@ -945,6 +1025,44 @@ class ValidSubmission:
         return self.evaluation.answers
 
     @property
+    def dropped(self) -> list[dict[str, str]]:
+        """What was sent but not kept, each ``{"pointer", "reason"}``: ``hidden`` (the answer
+        or evidence of an item its ``visible_if`` hides) or ``calculated`` (a value the
+        server computes itself). A client tells from it that an answer was not stored."""
+        ev = self.evaluation
+        entries = {e.pointer: e for e in ev.entries}
+        out: list[dict[str, str]] = []
+        sent_answers = self.sent_answers()
+        for fi in self.form.items:  # in the form's order, however the body was ordered
+            name = fi.id
+            if name not in sent_answers:
+                continue
+            value = sent_answers[name]
+            if fi.calculated:
+                out.append({"pointer": pointer(("answers", name)), "reason": "calculated"})
+            elif ev.visible.get(name) is False:
+                out.append({"pointer": pointer(("answers", name)), "reason": "hidden"})
+            elif fi.type == "group" and isinstance(value, list):
+                subs = {s.id: s for s in fi.entry_items()}
+                for i, entry in enumerate(value):
+                    e = entries.get(pointer((name, i)))
+                    for sub_id in entry if isinstance(entry, dict) else ():
+                        sub = subs.get(sub_id)
+                        reason = ("calculated" if sub is not None and sub.calculated else
+                                  "hidden" if e is not None and e.visible.get(sub_id) is False
+                                  else None)
+                        if reason:
+                            out.append({"pointer": pointer(("answers", name, i, sub_id)),
+                                        "reason": reason})
+        sent = self._sent_evidence
+        kept = self.evidence
+        for key in sorted(sent if isinstance(sent, dict) else (
+                () if sent is UNSET or sent is None else msgspec.to_builtins(sent))):
+            if key not in kept:
+                out.append({"pointer": pointer(("evidence", key)), "reason": "hidden"})
+        return out
+
+    @property
     def evidence(self) -> dict[str, Any]:
         """The evidence sent, for shown items only."""
         if self._evidence is None:
@@ -972,6 +1090,7 @@ class CompiledForm:
         self._plan = _FastPlan.build(self.items)
         self._words = _Words(self.items)
         self._by_id = {fi.id: fi for fi in self.items}
+        self._inputs = condition_inputs(self.items)
         pattern = entry_evidence_pattern(self.items)
         self._entry_evidence = re.compile(pattern) if pattern else None
         self._schemas: dict[str, dict[str, Any]] = {}
@@ -1051,6 +1170,7 @@ class CompiledForm:
 
     def _problems(self, raws: list[Raw], lang: str) -> SubmissionInvalid:
         lang = normalize_lang(lang)
+        raws = _without_follow_ups(raws, self._inputs)
         return _invalid(self._words.problems(raws, lang), lang)
 
     def _answer_path(self, path: Path) -> bool:

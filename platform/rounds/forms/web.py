@@ -21,6 +21,9 @@ from rounds.rules.scoring import explain_text
 from rounds.runtime.access import Principal
 from rounds.runtime.definitions import service
 from rounds.runtime.definitions.models import DefinitionVersion
+from rounds.runtime.visits import service as visits
+from rounds.settings import Settings
+from rounds.web.params import OptionalId
 
 FORM_KINDS = ("standard", "survey")
 
@@ -56,25 +59,31 @@ class FormsController(Controller):
     @post("/{definition_id:str}/check", status_code=200,
           summary="Validate and score a submission body without storing it",
           description="Body: {answers, evidence}. 200 with the score, its explanation, failed "
-          "items and alerts; 422 listing every error with its JSON pointer, in `lang`.")
+          "items, alerts and what was dropped (hidden answers, calculated values sent); 422 "
+          "listing every error with its JSON pointer, in `lang`. Rules see the same `ctx` "
+          "as on submit: `today` in the company's time zone, and with `visit_id` (your own "
+          "visit) `ctx.visit` and `ctx.site`.")
     async def check(self, *, request: Request[Any, Any, Any], db: AsyncSession,
-                    maybe_principal: Principal | None, definition_id: str,
-                    version: str | None = None, lang: str = "zh") -> dict[str, Any]:
+                    settings: Settings, maybe_principal: Principal | None,
+                    definition_id: str, version: str | None = None, lang: str = "zh",
+                    visit_id: OptionalId = None) -> dict[str, Any]:
         body = await request.body()
         v, form = await _form(db, maybe_principal, definition_id, version)
-        now = datetime.datetime.now(datetime.UTC)
-        ctx: dict[str, Any] = {"now": now.isoformat(), "today": now.date().isoformat()}
-        if maybe_principal is not None:
-            ctx["user"] = {"id": maybe_principal.user_id, "role": maybe_principal.role_id}
+        # The same ctx as a submission's: "today" in the company's time zone, and with
+        # visit_id (a signed-in user's own visit) that visit and its site's attributes.
+        ctx = await visits.check_context(db, maybe_principal, visit_id,
+                                         now=datetime.datetime.now(datetime.UTC),
+                                         tz=settings.tz)
         lang = normalize_lang(lang)
-        ev = form.validate(body, ctx, lang).evaluation
+        valid = form.validate(body, ctx, lang)
+        ev = valid.evaluation
         return {
             "valid": True, "definition_id": v.definition_id, "version": _version(v),
             "score": msgspec.to_builtins(ev.score),
             "explanation": explain_text(ev, lang),
             "failed": msgspec.to_builtins(ev.failed),
             "alerts": msgspec.to_builtins(ev.alerts),
-            "answers": ev.answers, "calculated": ev.calculated,
+            "answers": ev.answers, "calculated": ev.calculated, "dropped": valid.dropped,
         }
 
 

@@ -18,8 +18,9 @@ found (404: the caller learns nothing about it).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import ColumnElement, false, select, true
+from sqlalchemy import ColumnElement, bindparam, false, select, true
 
 from rounds.errors import RoundsError
 from rounds.runtime.orgs.models import OrgUnit
@@ -56,6 +57,9 @@ class Principal:
     check_in_radius_m: float
     check_in_max_accuracy_m: float
     credential: str = "session"  # or "api"
+    # The role's check-in methods ("qr", "gps") and what happens to another one.
+    check_in_methods: frozenset[str] = frozenset({"qr", "gps"})
+    check_in_other_method: str = "refuse"  # or "flag"
     csrf_token: str | None = None
 
     def can(self, capability: str) -> bool:
@@ -68,18 +72,37 @@ class Principal:
 
 def site_scope(principal: Principal) -> ColumnElement[bool]:
     """The condition on ``Site`` that keeps only the sites in the principal's scope."""
-    scope = principal.org_scope
+    return _scope_condition(principal.org_scope, principal.user_id, principal.org_unit_id,
+                            principal.org_path, principal.site_id)
+
+
+def site_scope_bound(org_scope: str) -> ColumnElement[bool]:
+    """:func:`site_scope` for every principal of one kind of scope, with bound parameters
+    (:func:`site_scope_params` gives their values): a statement built once, for hot paths."""
+    return _scope_condition(org_scope, bindparam("scope_user_id"),
+                            bindparam("scope_org_unit_id"), bindparam("scope_org_path"),
+                            bindparam("scope_site_id"))
+
+
+def site_scope_params(principal: Principal) -> dict[str, Any]:
+    return {"scope_user_id": principal.user_id, "scope_org_unit_id": principal.org_unit_id,
+            "scope_org_path": principal.org_path, "scope_site_id": principal.site_id}
+
+
+def _scope_condition(scope: str, user_id: Any, org_unit_id: Any, org_path: Any, site_id: Any
+                     ) -> ColumnElement[bool]:
     if scope == "city":
         return true()
     if scope == "own_sites":
-        assigned = select(SiteAssignment.site_id).where(
-            SiteAssignment.user_id == principal.user_id)
+        assigned = select(SiteAssignment.site_id).where(SiteAssignment.user_id == user_id)
         return Site.id.in_(assigned)
     if scope == "org_unit":
-        return Site.org_unit_id == principal.org_unit_id
+        same_unit: ColumnElement[bool] = Site.org_unit_id == org_unit_id
+        return same_unit
     if scope == "org_subtree":
-        units = select(OrgUnit.id).where(OrgUnit.path.startswith(principal.org_path))
+        units = select(OrgUnit.id).where(OrgUnit.path.startswith(org_path))
         return Site.org_unit_id.in_(units)
-    if scope == "own_shop" and principal.site_id is not None:
-        return Site.id == principal.site_id
+    if scope == "own_shop" and site_id is not None:
+        own: ColumnElement[bool] = Site.id == site_id
+        return own
     return false()

@@ -155,7 +155,8 @@ def _visit_card(view: visits.VisitView, principal: Principal, lang: str,
         "flag_codes": flags,
         "flags": views.flag_texts(flags, distance_m=v.distance_m, accuracy_m=v.accuracy_m,
                                   radius_m=principal.check_in_radius_m,
-                                  max_accuracy_m=principal.check_in_max_accuracy_m, lang=lang),
+                                  max_accuracy_m=principal.check_in_max_accuracy_m, lang=lang,
+                                  method=v.method),
         "href": views.href(f"/visits/{v.id}", lang),
     }
 
@@ -199,7 +200,8 @@ async def today_page(request: Request[Any, Any, Any], *, db: AsyncSession, setti
         progress = None
     stops = [{
         "site_id": s.site_id, "code": s.code, "name": s.name, "address": s.address,
-        "remaining": w["remaining"].format(remaining=s.remaining, planned=s.planned),
+        "remaining": w.get(f"remaining_{s.per}", w["remaining"]).format(
+            remaining=s.remaining, planned=s.planned),
         "distance": views.distance_text(s.distance_m, language),
     } for s in (day.stops if day else [])]
     today = datetime.now(tz).date().isoformat()
@@ -262,14 +264,10 @@ async def visit_form_page(request: Request[Any, Any, Any], *, db: AsyncSession,
     if view.visit.checked_out_at is not None:  # nothing can be submitted to a closed visit
         return Redirect(views.href(f"/visits/{visit_id}", language), status_code=303)
     version = await definitions.get_version(db, definition_id, ref.content_hash)
-    v, s = view.visit, view.site
-    now = datetime.now(UTC)
-    # What the rules read under ctx, as the submissions service gives it on submit.
-    ctx = {"now": now.isoformat(), "today": now.date().isoformat(),
-           "site": dict(s.attributes or {}),
-           "user": {"id": principal.user_id, "role": principal.role_id},
-           "visit": {"id": v.id, "method": v.method, "distance_m": v.distance_m,
-                     "flagged": v.flagged}}
+    s = view.site
+    # What the rules read under ctx, exactly as the submissions service gives it on submit
+    # (the company's time zone), so the live form agrees with the server.
+    ctx = visits.visit_rule_context(principal, view, now=datetime.now(UTC), tz=settings.tz)
     context = form_context(
         dict(version.content), lang=language, action="/api/submissions",
         version={"number": version.number, "content_hash": version.content_hash,

@@ -106,7 +106,8 @@ def text(value: Any, lang: str, fallback: str = "") -> str:
 # -- check-in flags -------------------------------------------------------------------------
 
 def flag_texts(flags: Sequence[str], *, distance_m: float | None, accuracy_m: float | None,
-               radius_m: float, max_accuracy_m: float, lang: str) -> list[str]:
+               radius_m: float, max_accuracy_m: float, lang: str,
+               method: str | None = None) -> list[str]:
     """Each flag of a check-in in words, with the numbers that raised it."""
     w = WORDS[lang]
     out = []
@@ -121,6 +122,9 @@ def flag_texts(flags: Sequence[str], *, distance_m: float | None, accuracy_m: fl
                                                       max=format_number(max_accuracy_m)))
         elif flag == "no_position":
             out.append(w["flag_no_position"])
+        elif flag == "method_not_allowed":
+            out.append(w["flag_method_not_allowed"].format(
+                method=w.get(f"method_{method}", method or "—")))
         else:
             out.append(flag)
     return out

@@ -180,6 +180,8 @@ async def principal_for(db: AsyncSession, user: User, *, credential: str = "sess
         org_path=unit.path if unit else "", site_id=user.site_id, language=user.language,
         check_in_radius_m=float(check_in.get("radius_m", 100)),
         check_in_max_accuracy_m=float(check_in.get("max_accuracy_m", 50)),
+        check_in_methods=frozenset(check_in.get("methods") or ("qr", "gps")),
+        check_in_other_method=str(check_in.get("other_method") or "refuse"),
         credential=credential, csrf_token=csrf_token)
 
 

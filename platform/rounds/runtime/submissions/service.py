@@ -39,7 +39,7 @@ from datetime import UTC, datetime, tzinfo
 from typing import Any, cast
 
 import msgspec
-from sqlalchemy import Table, bindparam, func, insert, or_, select
+from sqlalchemy import Table, bindparam, case, func, insert, or_, select
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -51,7 +51,13 @@ from rounds.db import DB_INT_MAX, IdField, utcnow
 from rounds.errors import Conflict, InvalidInput, NotFound, Problem, RoundsError
 from rounds.forms.compiled import CompiledForm, SubmissionInvalid, compile_form, pointer
 from rounds.rules.scoring import Evaluation, Failure, Score, explain_text
-from rounds.runtime.access import Forbidden, Principal, site_scope
+from rounds.runtime.access import (
+    Forbidden,
+    Principal,
+    site_scope,
+    site_scope_bound,
+    site_scope_params,
+)
 from rounds.runtime.definitions.models import PUBLISHED, DefinitionVersion
 from rounds.runtime.people.auth import PRINCIPAL_TTL_S, role_content
 from rounds.runtime.sites.models import Site
@@ -60,6 +66,7 @@ from rounds.runtime.storage.models import Photo
 from rounds.runtime.storage.service import unowned_photos
 from rounds.runtime.submissions.models import FailedItem, Submission, SubmissionPhoto
 from rounds.runtime.visits.models import Visit
+from rounds.runtime.visits.service import rule_context, visit_context
 
 FORM_KINDS = ("standard", "survey")
 _SUBMISSIONS = cast(Table, Submission.__table__)
@@ -194,6 +201,16 @@ class UnknownVersion(InvalidInput):
     title = "Unknown definition version"
 
 
+class SiteOutOfScope(Forbidden):
+    code = "site_out_of_scope"
+    title = "The site is no longer among yours"
+
+
+class UnknownDefinition(InvalidInput):
+    code = "unknown_definition"
+    title = "Unknown definition"
+
+
 async def form_version(db: AsyncSession, definition_id: str, content_hash: str
                        ) -> FormVersion:
     """The compiled form of a published standard or survey version (cached forever)."""
@@ -204,6 +221,14 @@ async def form_version(db: AsyncSession, definition_id: str, content_hash: str
     v = (await db.execute(select(DefinitionVersion).where(
         DefinitionVersion.definition_id == definition_id,
         DefinitionVersion.content_hash == content_hash))).scalar_one_or_none()
+    if v is None and (await db.execute(select(func.count()).select_from(DefinitionVersion)
+                                       .where(DefinitionVersion.definition_id == definition_id,
+                                              DefinitionVersion.status == PUBLISHED))
+                      ).scalar_one() == 0:
+        # Nothing published under this id: the id is what is wrong, not the version.
+        raise UnknownDefinition(f"no published standard or survey {definition_id!r}", [
+            Problem("/definition_id", "no published standard or survey has this id "
+                    "(GET /api/definitions lists them)", "unknown_definition", "body")])
     if v is None or v.status != PUBLISHED:
         raise UnknownVersion(
             f"no published version {content_hash[:12]!r} of {definition_id!r}",
@@ -333,6 +358,7 @@ def render(row: Mapping[Any, Any], version_number: int) -> dict[str, Any]:
         "score": ev["score"], "alerts": ev["alerts"],
         "failed_items": ev["failed"], "calculated": ev["calculated"],
         "rule_errors": ev["errors"], "answers": row["answers"], "evidence": row["evidence"],
+        "dropped": ev.get("dropped") or [],
     }
 
 
@@ -437,16 +463,35 @@ _OWNED = select(func.count()).where(
     # a signature is a drawn PNG, not any photo
     or_(_P.content_type == "image/png",
         _P.id.not_in(bindparam("png_ids", expanding=True)))).scalar_subquery().label("owned")
-_AT_VISIT = select(_V.id, _V.checked_out_at, _V.method, _V.distance_m, _V.flagged,
-                   _S.id.label("site_id"), _S.site_kind, _S.attributes).select_from(
+_AT_VISIT = select(_V.id, _V.checked_out_at, _V.checked_in_at, _V.method, _V.distance_m,
+                   _V.flagged, _S.id.label("site_id"), _S.site_kind, _S.attributes).select_from(
     Visit.__table__.join(Site.__table__, _S.id == _V.site_id)).where(
     _V.id == bindparam("visit_id"), _V.user_id == bindparam("user_id"))
 _AT_SITE = select(_S.id.label("site_id"), _S.site_kind, _S.attributes).where(
     _S.id == bindparam("site_id"))
-_PLACE_QUERIES = {  # (where, with photos) → statement
-    ("visit", False): _AT_VISIT, ("visit", True): _AT_VISIT.add_columns(_OWNED),
-    ("site", False): _AT_SITE, ("site", True): _AT_SITE.add_columns(_OWNED),
-    (None, True): select(_OWNED)}
+_PLACE_QUERIES: dict[tuple[str | None, bool, str], Any] = {
+    # (where, with photos, kind of scope) → statement, built on first use
+}
+
+
+def _place_query(at: str | None, photos: bool, org_scope: str) -> Any:
+    """The one read of the write path: the visit and its site (or the retailer's own site),
+    whether the site is in the submitter's scope *now* (it may have been taken away since the
+    check-in), and how many of the referenced photos are the submitter's."""
+    key = (at, photos, org_scope)
+    stmt = _PLACE_QUERIES.get(key)
+    if stmt is None:
+        if at is None:
+            stmt = select(_OWNED)
+        else:
+            in_scope = case((site_scope_bound(org_scope), 1), else_=0).label("in_scope")
+            stmt = (_AT_VISIT if at == "visit" else _AT_SITE).add_columns(in_scope)
+            if photos:
+                stmt = stmt.add_columns(_OWNED)
+        _PLACE_QUERIES[key] = stmt
+    return stmt
+
+
 _JSON_COLUMNS = ("answers", "evidence", "evaluation")
 _INSERTS: dict[str, Any] = {}  # dialect name → INSERT ... ON CONFLICT (id) DO NOTHING
 _INSERT_FAILED = insert(_FAILED_ITEMS)
@@ -483,8 +528,10 @@ async def _where(conn: AsyncConnection, principal: Principal, env: Envelope, kin
     if ids:
         params["photo_ids"] = ids
         params["png_ids"] = sorted(set(png.values()))
-    stmt = _PLACE_QUERIES.get((at, bool(ids)))
-    row = (await conn.execute(stmt, params)).mappings().first() if stmt is not None else None
+    if at is not None:
+        params.update(site_scope_params(principal))
+    row = ((await conn.execute(_place_query(at, bool(ids), principal.org_scope), params))
+           .mappings().first() if at is not None or ids else None)
     if at == "visit":
         if row is None:
             raise InvalidInput(f"no visit {env.visit_id} of yours", [Problem(
@@ -492,6 +539,14 @@ async def _where(conn: AsyncConnection, principal: Principal, env: Envelope, kin
         if row["checked_out_at"] is not None:
             raise InvalidInput(f"visit {env.visit_id} is checked out", [Problem(
                 "/visit_id", "the visit is closed; check in again", "visit_closed", "body")])
+    if at is not None and row is not None and not row["in_scope"]:
+        # Scope is checked when the submission is stored, not only at check-in: a site taken
+        # away from the submitter meanwhile takes no more submissions from them.
+        raise SiteOutOfScope(
+            f"site {row['site_id']} is no longer among your sites; nothing was stored",
+            [Problem("/visit_id" if at == "visit" else "", "the site of this visit was "
+                     "taken out of your scope after you checked in", "site_out_of_scope",
+                     "body")])
     problems: list[Problem] = []
     if ids and (row is None or row["owned"] < len(ids)):  # which ones: only when some are bad
         problems = await unowned_photos(conn, principal.user_id, refs, png_only=png)
@@ -522,15 +577,13 @@ async def _submit(sessions: async_sessionmaker[AsyncSession], principal: Princip
     visit_id = place["id"] if place is not None and env.visit_id is not None else None
     site_id = place["site_id"] if place is not None else None
 
-    ctx: dict[str, Any] = {
-        # Rules see the company's local time: "today" is the date in its time zone.
-        "now": now.astimezone(tz).isoformat(), "today": now.astimezone(tz).date().isoformat(),
-        "user": {"id": principal.user_id, "role": principal.role_id},
-        "site": dict(place["attributes"] or {}) if place is not None else {},
-        "visit": ({"id": visit_id, "method": place["method"],
-                   "distance_m": place["distance_m"], "flagged": place["flagged"]}
-                  if place is not None and visit_id is not None else {}),
-    }
+    ctx = rule_context(
+        principal, now=now, tz=tz,
+        site=place["attributes"] if place is not None else None,
+        visit=visit_context(visit_id=visit_id, method=place["method"],
+                            distance_m=place["distance_m"], flagged=place["flagged"],
+                            checked_in_at=place["checked_in_at"], tz=tz)
+        if place is not None and visit_id is not None else None)
     try:
         valid = fv.form.validate(form_body(env), ctx, lang)
     except SubmissionInvalid as e:
@@ -545,6 +598,9 @@ async def _submit(sessions: async_sessionmaker[AsyncSession], principal: Princip
         raise _invalid(photo_problems)
     score = ev.score
     evaluation = stored_evaluation(ev)
+    # What the form did not keep (hidden answers, calculated values sent): the client sees
+    # the list in the response, and a retry gets it from the stored row.
+    evaluation["dropped"] = valid.dropped
     row: dict[str, Any] = {
         "id": submission_id, "body_hash": parsed.digest, "user_id": principal.user_id,
         "site_id": site_id, "visit_id": visit_id,

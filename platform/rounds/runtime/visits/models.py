@@ -22,7 +22,9 @@ from rounds.db import Base, utcnow
 
 
 class PlannedVisit(Base):
-    """How many times a staff member should visit a site in a month (from the role's targets)."""
+    """How many times a staff member should visit a site in a month (from the role's targets),
+    and the frequency it comes from: ``per_visits`` visits per ``per`` (``day``, ``week``,
+    ``month``, ``quarter``, ``year``), which "my day" follows (a weekly visit is due each week)."""
 
     __tablename__ = "planned_visits"
     __table_args__ = (UniqueConstraint("month", "user_id", "site_id"),)
@@ -32,6 +34,8 @@ class PlannedVisit(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"))
     visits: Mapped[int] = mapped_column(Integer)
+    per: Mapped[str] = mapped_column(String(8), default="month", server_default="month")
+    per_visits: Mapped[int | None] = mapped_column(Integer)
 
 
 class Visit(Base):

@@ -7,9 +7,15 @@ site and month. Targets per week, quarter or year become a monthly number:
 
 - ``week``: visits × days in the month / 7, rounded half up (1 a week is 4 in February,
   4 in a 30-day month, 4 in a 31-day month; 2 a week is 9 in a 31-day month);
+- ``day``: visits × days in the month;
 - ``quarter`` and ``year``: the visits spread over the months of the period, earlier months
   first (1 a quarter is planned in the first month of the quarter; 5 a year in January
   to May).
+
+The frequency itself is kept beside that count (``per``, ``per_visits``): the month's
+progress shows it, and "my day" follows it, so a site to visit once a week is due again
+each week (Monday to Sunday) and one to visit daily each day, not merely while the month's
+count is not reached.
 
 Generating is idempotent: the plan always mirrors the current roles, assignments and
 scopes, so rerunning changes nothing, a site assigned mid-month gets its plan on the next
@@ -83,6 +89,8 @@ def monthly_visits(target: dict[str, Any], month: str) -> int:
     """A role's visit target for one site as the number of visits planned in ``month``."""
     visits, per = int(target["visits"]), str(target.get("per", "month"))
     year, mon = int(month[:4]), int(month[5:])
+    if per == "day":
+        return visits * calendar.monthrange(year, mon)[1]
     if per == "week":
         days = calendar.monthrange(year, mon)[1]
         return math.floor(visits * days / 7 + 0.5)
@@ -117,13 +125,20 @@ async def generate_month_plans(db: AsyncSession, month: str) -> PlanReport:
     """Make the month's plans match the roles' targets and today's assignments."""
     parse_month(month)
     report = PlanReport(month)
-    wanted: dict[tuple[int, int], int] = {}
+    wanted: dict[tuple[int, int], tuple[int, str, int]] = {}
     for role_id, targets in (await _roles_with_targets(db)).items():
-        per_kind: dict[str, int] = {}
+        # site kind → (visits this month, per, visits per period)
+        per_kind: dict[str, tuple[int, str, int]] = {}
         for target in targets:
             kind = str(target["site_kind"])
-            per_kind[kind] = per_kind.get(kind, 0) + monthly_visits(target, month)
-        per_kind = {k: n for k, n in per_kind.items() if n > 0}
+            n, per, each = monthly_visits(target, month), str(target.get("per", "month")), \
+                int(target["visits"])
+            if kind in per_kind:  # two targets for one kind: added up, in one period if shared
+                m0, per0, each0 = per_kind[kind]
+                n, each, per = (m0 + n, each0 + each, per) if per0 == per else \
+                    (m0 + n, m0 + n, "month")
+            per_kind[kind] = (n, per, each)
+        per_kind = {k: v for k, v in per_kind.items() if v[0] > 0}
         if not per_kind:
             continue
         staff = (await db.execute(select(User).where(
@@ -141,13 +156,14 @@ async def generate_month_plans(db: AsyncSession, month: str) -> PlanReport:
             report.people += planned_any
     existing = {(p.user_id, p.site_id): p for p in (await db.execute(
         select(PlannedVisit).where(PlannedVisit.month == month))).scalars()}
-    for key, visits in wanted.items():
+    for key, (visits, per, per_visits) in wanted.items():
         plan = existing.get(key)
         if plan is None:
-            db.add(PlannedVisit(month=month, user_id=key[0], site_id=key[1], visits=visits))
+            db.add(PlannedVisit(month=month, user_id=key[0], site_id=key[1], visits=visits,
+                                per=per, per_visits=per_visits))
             report.created += 1
-        elif plan.visits != visits:
-            plan.visits = visits
+        elif (plan.visits, plan.per, plan.per_visits) != (visits, per, per_visits):
+            plan.visits, plan.per, plan.per_visits = visits, per, per_visits
             report.updated += 1
         else:
             report.unchanged += 1
@@ -172,6 +188,8 @@ class SitePlan:
     done: int
     remaining: int
     visits: int  # every check-in this month, beyond the plan too
+    per: str = "month"  # the frequency planned: per_visits visits per day, week, month...
+    per_visits: int | None = None
 
 
 @dataclass
@@ -247,7 +265,8 @@ async def _fill(db: AsyncSession, people: list[PersonPlan], month: str, tz: tzin
         if with_sites:
             person.sites = person.sites or []
             person.sites.append(SitePlan(site.id, site.code, site.name, site.lat, site.lng,
-                                         plan.visits, done, plan.visits - done, visits))
+                                         plan.visits, done, plan.visits - done, visits,
+                                         plan.per, plan.per_visits or plan.visits))
     for person in people:
         person.pending = person.planned - person.done
         if with_sites and person.sites is None:
@@ -309,6 +328,9 @@ class DayStop:
     planned: int
     done: int
     remaining: int
+    # For a weekly or daily frequency planned, done and remaining are this week's or today's.
+    per: str = "month"
+    per_visits: int | None = None
 
 
 @dataclass
@@ -332,9 +354,10 @@ async def my_day(db: AsyncSession, principal: Principal, *,
                  near: tuple[float, float] | None = None, today: date | None = None,
                  tz: tzinfo = UTC, limit: int = MY_DAY_LIMIT, offset: int = 0) -> MyDay:
     """Today's round for a staff member, a page at a time: every site with visits still due
-    this month and no done visit today, nearest first from ``near``; sites whose distance is
-    unknown (no position, or a site without coordinates) after all the known ones, most
-    visits due first. ``total`` counts the whole list."""
+    (this month; this week or today for a weekly or daily frequency) and no done visit today
+    (unless daily), nearest first from ``near``; sites whose distance is unknown (no
+    position, or a site without coordinates) after all the known ones, most visits due
+    first. ``total`` counts the whole list."""
     principal.require("visit.check_in")
     today = today or datetime.now(tz).date()
     month = month_of(today)
@@ -347,24 +370,40 @@ async def my_day(db: AsyncSession, principal: Principal, *,
                site_scope(principal)))).all()
     me = {principal.user_id: principal.role_id}
     counts = await _visit_counts(db, me, start, end)
+    today_counts = await _visit_counts(db, me, day_start, day_end)
     # Done today: a visit that counts (its form submitted) takes the site off today's list;
     # one left without its form does not, so the person can go back and do it.
-    done_today = {site_id for (_, site_id), n in
-                  (await _visit_counts(db, me, day_start, day_end)).items() if n.done}
+    done_today = {site_id for (_, site_id), n in today_counts.items() if n.done}
+    # Weekly and daily frequencies are due per week (Monday to Sunday) and per day.
+    pers = {plan.per for plan, _ in rows}
+    period_counts: dict[str, dict[tuple[int, int], VisitCount]] = {}
+    if "week" in pers:
+        week_start = day_start - timedelta(days=today.weekday())
+        period_counts["week"] = await _visit_counts(
+            db, me, week_start, week_start + timedelta(days=7))
+    if "day" in pers:
+        period_counts["day"] = today_counts
     due: list[tuple[bool, float, int, str, int, DayStop]] = []
     remaining_sites = 0
     for plan, site in rows:
-        count = counts.get((principal.user_id, site.id))
-        done = min(count.done if count else 0, plan.visits)
-        remaining = plan.visits - done
+        key = (principal.user_id, site.id)
+        if plan.per in period_counts:
+            planned = plan.per_visits or 1
+            count = period_counts[plan.per].get(key)
+        else:
+            planned = plan.visits
+            count = counts.get(key)
+        done = min(count.done if count else 0, planned)
+        remaining = planned - done
         if remaining <= 0:
             continue
         remaining_sites += 1
-        if site.id in done_today:
-            continue  # twice in one day does not serve the plan
+        if site.id in done_today and plan.per != "day":
+            continue  # twice in one day does not serve the plan (unless it is daily)
         distance = _distance(near, site)
         stop = DayStop(site.id, site.code, site.name, site.address, site.site_kind, site.lat,
-                       site.lng, distance, plan.visits, done, remaining)
+                       site.lng, distance, planned, done, remaining, plan.per,
+                       plan.per_visits or plan.visits)
         due.append((distance is None, distance or 0.0, -remaining, site.name, site.id, stop))
     due.sort(key=lambda d: d[:5])
     return MyDay(day=today.isoformat(), month=month,

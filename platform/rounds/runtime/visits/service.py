@@ -2,10 +2,15 @@
 
 A check-in is by the shop's QR code (the token printed in it) or by GPS. Either way the time,
 the method, the position sent, its accuracy and the distance to the site are recorded, and
-the check-in is *flagged*, never refused: ``far`` when farther than the role's
-``check_in.radius_m``, ``poor_accuracy`` when the accuracy is worse than its
+the check-in is *flagged*, never refused, for where it was made: ``far`` when farther than
+the role's ``check_in.radius_m``, ``poor_accuracy`` when the accuracy is worse than its
 ``max_accuracy_m`` (or not given), ``no_position`` for a GPS check-in without a position.
 Supervisors see the flags (``flagged_visits``).
+
+*How* it was made is the one thing that can refuse it: a role's ``check_in.methods`` and a
+site kind's ``check_in.methods`` (``qr``, ``gps``; default both) say which methods count;
+another method is refused with a problem naming the method wanted, or, where the definition
+says ``"other_method": "flag"``, accepted with the flag ``method_not_allowed``.
 
 One open visit per person: a partial unique index on ``visits(user_id) WHERE checked_out_at
 IS NULL`` makes the database settle two racing check-ins, and the insert is ``ON CONFLICT DO
@@ -14,8 +19,9 @@ NOTHING`` so the loser gets a clean 409 naming the open visit instead of an inte
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any, cast
 
 from sqlalchemy import ColumnElement, Select, Table, and_, func, or_, select, update
@@ -25,7 +31,7 @@ from rounds.db import utcnow
 from rounds.errors import Conflict, InvalidInput, NotFound, Problem
 from rounds.rules.operations import distance_m
 from rounds.runtime.access import Principal, site_scope
-from rounds.runtime.definitions.service import current_versions
+from rounds.runtime.definitions.service import current_content, current_versions
 from rounds.runtime.people.auth import role_content
 from rounds.runtime.sites.models import Site
 from rounds.runtime.sites.service import parse_qr_payload
@@ -57,6 +63,61 @@ class VisitClosed(Conflict):
     title = "The visit is closed"
 
 
+class CheckInMethodRefused(InvalidInput):
+    """A check-in by a method the role or the site kind does not accept (and does not flag)."""
+
+    code = "check_in_method"
+    title = "This check-in method is not accepted here"
+
+
+@dataclass(frozen=True)
+class MethodRule:
+    """What a role or a site kind says about check-in methods (``check_in.methods`` and
+    ``check_in.other_method`` of its definition)."""
+
+    methods: frozenset[str]
+    other: str  # "refuse" or "flag"
+    by: str  # "role" or "site_kind"
+    name: str  # the role's or the site kind's id
+
+
+METHOD_NAMES = {QR: "by scanning the shop QR code", GPS: "by GPS"}
+
+
+def judge_method(method: str, rules: list[MethodRule]) -> bool:
+    """Whether a check-in by ``method`` is flagged; raises :class:`CheckInMethodRefused`
+    when a rule that does not accept it refuses (pure: no database). Both the role's and the
+    site kind's rule apply."""
+    flagged = False
+    for rule in rules:
+        if method in rule.methods:
+            continue
+        if rule.other == "flag":
+            flagged = True
+            continue
+        wanted = " or ".join(METHOD_NAMES[m] for m in sorted(rule.methods))
+        whose = (f"the site kind {rule.name!r}" if rule.by == "site_kind"
+                 else f"your role ({rule.name})")
+        where = "/qr_token" if QR in rule.methods else "/gps"
+        raise CheckInMethodRefused(
+            f"a {method.upper()} check-in is not accepted here: {whose} requires checking in "
+            f"{wanted}", [Problem(where, f"check in {wanted}", "check_in_method", "body", {
+                "method": method, "allowed": sorted(rule.methods), "required_by": rule.by})])
+    return flagged
+
+
+def method_rules(principal: Principal, site_kind: str, kind_content: Mapping[str, Any] | None
+                 ) -> list[MethodRule]:
+    rules = [MethodRule(principal.check_in_methods, principal.check_in_other_method, "role",
+                        principal.role_id)]
+    check_in = (kind_content or {}).get("check_in") or {}
+    if check_in.get("methods"):
+        rules.append(MethodRule(frozenset(check_in["methods"]),
+                                str(check_in.get("other_method") or "refuse"), "site_kind",
+                                site_kind))
+    return rules
+
+
 @dataclass(frozen=True)
 class Position:
     lat: float
@@ -75,6 +136,30 @@ class VisitView:
 def aware(at: datetime) -> datetime:
     """SQLite gives naive datetimes back; every stored time is UTC."""
     return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+
+
+def visit_context(*, visit_id: int, method: str, distance_m: float | None, flagged: Any,
+                  checked_in_at: datetime, tz: tzinfo) -> dict[str, Any]:
+    """What rules read under ``ctx.visit``: the check-in, its date and time in the company's
+    time zone (``tz``), so "expires before the visit" compares dates of one calendar."""
+    local = aware(checked_in_at).astimezone(tz)
+    return {"id": visit_id, "method": method, "distance_m": distance_m,
+            "flagged": bool(flagged), "checked_in_at": local.isoformat(),
+            "date": local.date().isoformat(), "time": local.strftime("%H:%M")}
+
+
+def rule_context(principal: Principal | None, *, now: datetime, tz: tzinfo,
+                 site: Mapping[str, Any] | None = None,
+                 visit: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The ``ctx`` of every rule evaluation: the same on submit, on the check endpoint and in
+    the browser's form (docs/definitions.md, "What rules see"). "Today" is the date in the
+    company's time zone everywhere."""
+    local = now.astimezone(tz)
+    ctx: dict[str, Any] = {"now": local.isoformat(), "today": local.date().isoformat(),
+                           "site": dict(site or {}), "visit": dict(visit or {})}
+    if principal is not None:
+        ctx["user"] = {"id": principal.user_id, "role": principal.role_id}
+    return ctx
 
 
 def assess(position: Position | None, site: Site, method: str, radius_m: float,
@@ -138,11 +223,15 @@ async def check_in(db: AsyncSession, principal: Principal, *, site_id: int | Non
     principal.require("visit.check_in")
     site = await _site_for_check_in(db, principal, site_id, qr_token)
     method = QR if qr_token else GPS
+    kind = await current_content(db, site.site_kind, "site_kind")
+    wrong_method = judge_method(method, method_rules(principal, site.site_kind, kind))
     open_ = await current_visit(db, principal)
     if open_ is not None:
         raise VisitAlreadyOpen(open_.visit, open_.site.name)
     distance, flags = assess(position, site, method, principal.check_in_radius_m,
                              principal.check_in_max_accuracy_m)
+    if wrong_method:
+        flags["method_not_allowed"] = True
     values = {"user_id": principal.user_id, "site_id": site.id, "method": method,
               "checked_in_at": now or utcnow(),
               "lat": position.lat if position else None,
@@ -274,3 +363,27 @@ async def visit_forms(db: AsyncSession, principal: Principal, visit_id: int
                       ) -> tuple[VisitView, list[FormRef]]:
     view = await get_visit(db, principal, visit_id)
     return view, await forms_for_site_kind(db, principal, view.site.site_kind)
+
+
+async def check_context(db: AsyncSession, principal: Principal | None, visit_id: int | None,
+                        *, now: datetime, tz: tzinfo) -> dict[str, Any]:
+    """The ``ctx`` of a form checked without storing it: as on submit, with the signed-in
+    user's own visit (``visit_id``) and its site when one is named."""
+    if visit_id is None:
+        return rule_context(principal, now=now, tz=tz)
+    if principal is None:
+        raise NotFound(f"no visit {visit_id} of yours (sign in first)")
+    view = await get_visit(db, principal, visit_id)
+    if view.visit.user_id != principal.user_id:
+        raise NotFound(f"no visit {visit_id} of yours")
+    return visit_rule_context(principal, view, now=now, tz=tz)
+
+
+def visit_rule_context(principal: Principal, view: VisitView, *, now: datetime, tz: tzinfo
+                       ) -> dict[str, Any]:
+    """The ``ctx`` of forms filled during a visit (its site's attributes, the check-in)."""
+    v = view.visit
+    return rule_context(principal, now=now, tz=tz, site=view.site.attributes,
+                        visit=visit_context(visit_id=v.id, method=v.method,
+                                            distance_m=v.distance_m, flagged=v.flagged,
+                                            checked_in_at=v.checked_in_at, tz=tz))

@@ -211,6 +211,12 @@ async function checkIn (body, control) {
     status.appendChild(a)
     return false
   }
+  if (data && data.code === 'check_in_method' && Array.isArray(data.errors) && data.errors[0]) {
+    // the method this site or role wants (its pointer names it), in the reader's language
+    const qr = data.errors[0].pointer === '/qr_token'
+    say(status, qr ? t.check_in_method_qr : t.check_in_method_gps, 'error')
+    return false
+  }
   say(status, `${t.check_in_failed}: ${problemText(data, response.statusText)}`, 'error')
   return false
 }
