@@ -740,7 +740,7 @@ async def _open(db: AsyncSession, values: dict[str, Any], *, now: datetime,
     for r in routed:
         if r.fallback is not None:
             await _event(db, issue_id, at=now, actor_id=None, action="routed",
-                         from_status=None, to_status=None, reason=r.why, data=r.event_data())
+                         from_status=None, to_status=None, data=r.event_data())
             if r.fallback == "nobody" and r.party == ASSIGNER:
                 log.warning("issue %s has nobody who may accept its fix: %s", issue_id,
                             r.text.get("en"))
