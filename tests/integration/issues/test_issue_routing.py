@@ -69,7 +69,7 @@ async def test_a_rule_with_nobody_able_goes_to_the_nearest_head_with_the_reason(
     assert to_head["rules"] == [{"of": "site", "role": "delivery_staff"}]
     assert to_head["rule_from"] == "standard"
     assert to_head["why_text"] == {"zh": "规则没有找到整改责任人，已交给st_a的负责人。",
-                                   "en": "the rule found no assignee; given to the head of "
+                                   "en": "The rule found no assignee; given to the head of "
                                          "st_a."}
     assert (to_leader["party"], to_leader["why"], to_leader["fallback"]) == (
         "assigner", "is_assignee", "head")
@@ -102,7 +102,7 @@ async def test_a_candidate_whose_role_may_not_act_is_never_chosen(loop: Loop) ->
     assert routed[1]["unit_id"] == loop.world.units["city"]  # head_a is the assignee
     assert routed[1]["why_text"] == {
         "zh": "规则找到的人员（客户经理）的角色不能验收整改，已交给city的负责人。",
-        "en": "the people the rule names (Customer manager) have a role that may not accept "
+        "en": "The people the rule names (Customer manager) have a role that may not accept "
               "fixes; given to the head of city."}
 
 
@@ -120,7 +120,7 @@ async def test_nobody_able_anywhere_leaves_it_open_for_the_administrators(loop: 
     assert [(e.data["party"], e.data["fallback"]) for e in events[1:3]] == [
         ("assignee", "nobody"), ("assigner", "administrators")]
     assert events[1].data["why_text"]["en"] == (
-        "the rule found no assignee; the assigner must choose an assignee.")
+        "The rule found no assignee; the assigner must choose an assignee.")
     assert events[2].data["why_text"]["zh"] == "规则没有找到交办人，已交给系统管理员。"
     assert [n.kind for n in await loop.inbox("admin")] == ["issue_unassigned"]
     # The administrator can act on it: hand it to RB1's customer manager.

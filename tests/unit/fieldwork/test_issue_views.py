@@ -132,13 +132,13 @@ def test_a_routing_fallback_in_the_history_gives_its_reason_in_the_readers_langu
          "from_status": None, "to_status": None, "reason": "",
          "data": {"party": "assignee", "user_id": 4, "assignee_id": 4, "fallback": "head",
                   "why_text": {"zh": "规则没有找到整改责任人，已交给北站的负责人。",
-                               "en": "the rule found no assignee; given to the head of "
+                               "en": "The rule found no assignee; given to the head of "
                                      "North."}}},
         {"id": 3, "at": "2026-02-23T08:00:00+00:00", "actor": None, "action": "routed",
          "from_status": None, "to_status": None, "reason": "",
          "data": {"party": "assigner", "user_id": 6, "fallback": "administrators",
                   "why_text": {"zh": "规则没有找到交办人，已交给系统管理员。",
-                               "en": "the rule found no assigner; given to the "
+                               "en": "The rule found no assigner; given to the "
                                      "administrators."}}},
     ]
     zh = views.event_lines(events, {4: "赵", 6: "管理员"}, "zh", SHANGHAI)
@@ -148,5 +148,5 @@ def test_a_routing_fallback_in_the_history_gives_its_reason_in_the_readers_langu
     assert zh[1].extra == "交办人：管理员"
     en = views.event_lines(events, {4: "Zhao", 6: "Admin"}, "en", UTC)
     assert en[0].what == "Routed by the fallback"
-    assert en[0].reason == "the rule found no assignee; given to the head of North."
+    assert en[0].reason == "The rule found no assignee; given to the head of North."
     assert views.mentioned_people(events) == {4, 6}

@@ -188,9 +188,6 @@ class Routed:
     passed_over: list[dict[str, Any]] = field(default_factory=list)
     text: dict[str, str] = field(default_factory=dict)  # the reason, in both languages
 
-    def rule_json(self) -> dict[str, str] | None:
-        return self.rules[0].as_json() if len(self.rules) == 1 else None
-
     def event_data(self) -> dict[str, Any]:
         return {"party": self.party, "user_id": self.user_id,
                 **({"assignee_id": self.user_id} if self.party == ASSIGNEE
@@ -301,7 +298,7 @@ async def _reason_text(db: AsyncSession, routed: Routed, known: Mapping[str, Rol
     party_zh, party_en = _PARTY[routed.party]
     verb_zh, verb_en = _VERB[routed.party]
     if routed.why == "is_assignee":
-        zh, en = "交办人不能是整改责任人本人", "the assigner cannot be the assignee"
+        zh, en = "交办人不能是整改责任人本人", "The assigner cannot be the assignee"
     elif routed.why == "cannot_act":
         role_ids = sorted({str(p["role"]) for p in routed.passed_over
                            if p["why"] == "cannot_act"})
@@ -309,9 +306,9 @@ async def _reason_text(db: AsyncSession, routed: Routed, known: Mapping[str, Rol
         names_zh = "、".join(t.get("zh") or r for t, r in zip(titles, role_ids, strict=True))
         names_en = ", ".join(t.get("en") or r for t, r in zip(titles, role_ids, strict=True))
         zh = f"规则找到的人员（{names_zh}）的角色不能{verb_zh}"
-        en = f"the people the rule names ({names_en}) have a role that may not {verb_en}"
+        en = f"The people the rule names ({names_en}) have a role that may not {verb_en}"
     else:
-        zh, en = f"规则没有找到{party_zh}", f"the rule found no {party_en}"
+        zh, en = f"规则没有找到{party_zh}", f"The rule found no {party_en}"
     if routed.fallback == "head":
         unit = await db.get(OrgUnit, routed.unit_id) if routed.unit_id is not None else None
         zh += f"，已交给{unit.name_zh if unit else ''}的负责人。"
