@@ -8,7 +8,8 @@ Codes: ``invalid_json``, ``schema``, ``not_a_rule`` (a string or list where a ru
 belongs), ``unknown_kind``, ``duplicate_id``, ``bad_rule`` (and
 the rule compiler's ``unknown_operation``, ``bad_arity``, ``bad_arguments``),
 ``unknown_field``, ``weight_not_scorable``, ``unknown_reference``, ``calculation_cycle``,
-``bad_choice``, and for message templates ``unused_param`` and ``bad_labels``.
+``bad_choice``; for message templates ``unused_param`` and ``bad_labels``; issue routing
+(``definitions/routing.py``): ``cannot_rectify``, ``cannot_verify``, ``routing_ignored``.
 """
 
 from __future__ import annotations
@@ -462,6 +463,9 @@ def validate(docs: Iterable[DefinitionDocument], *, references: bool = True) -> 
     names it). References are checked across all documents given, so validate a whole
     folder to check them (``references=False`` for a single document).
     """
+    # routing.py builds on this module's items_of: imported here, not at the top.
+    from rounds.definitions.routing import check_issue_routing, check_issue_rules
+
     docs = list(docs)
     problems: list[Problem] = []
     for doc in docs:
@@ -472,6 +476,9 @@ def validate(docs: Iterable[DefinitionDocument], *, references: bool = True) -> 
             doc.kind or "")
         if check is not None:
             problems += _guarded(check(doc))
+        if doc.kind in ("standard", "survey"):
+            problems += _guarded(check_issue_rules(doc))
     if references:
         problems += check_references(docs)
+        problems += _guarded(check_issue_routing(docs))
     return problems

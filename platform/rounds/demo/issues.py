@@ -13,7 +13,7 @@ when their due date passed were escalated a level a day (督办), to whom
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from rounds.demo.notes import fix_note
 from rounds.runtime.definitions.models import DefinitionVersion
-from rounds.runtime.issues import service
+from rounds.runtime.issues import routing, service
 from rounds.runtime.issues.models import (
     ACTIVE,
     ASSIGNED,
@@ -66,42 +66,43 @@ def _items(content: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 class _Router:
-    """(assignee, assigner) of a submission's issues, from the slice's routing function
-    (``resolve_party``), asked once for each set of facts its answer depends on: a rule
+    """(assignee, assigner) of a submission's issues, from the slice's routing (``route``,
+    with its fallback), asked once for each set of facts its answer depends on: a rule
     naming the site's staff depends on the site, one naming an org unit's on the unit, the
-    submitter on the submitter. (Every issue is new here, so its round robin starts alike.)"""
+    submitter on the submitter, the fallback on the unit. (Every issue is new here, so its
+    round robin starts alike.)"""
 
-    def __init__(self, db: AsyncSession, caps: dict[str, frozenset[str]],
+    def __init__(self, db: AsyncSession, known: Mapping[str, routing.Role],
                  roles: dict[int, str]) -> None:
-        self.db, self.caps, self.roles = db, caps, roles
+        self.db, self.known_roles, self.roles = db, known, roles
         self.known: dict[tuple[Any, ...], int | None] = {}
 
-    async def _resolve(self, rule: Any, defaults: Any, column: Any, *, site_id: int | None,
-                       unit_id: int, submitter_id: int) -> int | None:
-        party = service.Party.of_json(rule)
+    async def _route(self, party: str, rule: Any, defaults: Sequence[routing.Party], *,
+                     site_id: int | None, unit_id: int, submitter_id: int,
+                     exclude: int | None = None) -> int | None:
+        found = routing.Party.of_json(rule)
         role = self.roles.get(submitter_id)
-        parties = [party] if party is not None else list(defaults)
-        key = (str(column), tuple(
-            (p.of, p.role or role, site_id if p.of == "site" else unit_id
-             if p.of == "org_unit" else submitter_id) for p in parties))
+        parties = [found] if found is not None else list(defaults)
+        key = (party, exclude, unit_id, tuple(
+            (p.of, p.role or role, site_id if p.of == "site" else submitter_id
+             if p.of == "submitter" else None) for p in parties))
         if key not in self.known:
-            self.known[key] = await service.resolve_party(
-                self.db, party, column=column, default=defaults, site_id=site_id,
-                unit_id=unit_id, submitter_id=submitter_id, submitter_role=role)
+            routed = await routing.route(
+                self.db, party, found, routing.Where(site_id, unit_id, submitter_id, role),
+                rule_from="standard" if found is not None else "default", default=defaults,
+                exclude=exclude, known=self.known_roles)
+            self.known[key] = routed.user_id
         return self.known[key]
 
     async def parties(self, config: dict[str, Any], site_id: int | None, unit_id: int,
-                      submitter_id: int) -> tuple[int | None, int]:
+                      submitter_id: int) -> tuple[int | None, int | None]:
         facts: dict[str, Any] = {"site_id": site_id, "unit_id": unit_id,
                                  "submitter_id": submitter_id}
-        assignee = await self._resolve(config.get("assign_to"), service.DEFAULT_ASSIGN_TO,
-                                       Issue.assignee_id, **facts)
-        if assignee is not None and "issue.rectify" not in self.caps.get(
-                self.roles.get(assignee, ""), frozenset()):
-            assignee = None  # open, for the assigner to hand on
-        assigner = await self._resolve(config.get("verify_by"), service.DEFAULT_VERIFY_BY,
-                                       Issue.assigner_id, **facts)
-        return assignee, assigner if assigner is not None else submitter_id
+        assignee = await self._route(routing.ASSIGNEE, config.get("assign_to"),
+                                     routing.DEFAULT_ASSIGN_TO, **facts)
+        assigner = await self._route(routing.ASSIGNER, config.get("verify_by"),
+                                     routing.DEFAULT_VERIFY_BY, exclude=assignee, **facts)
+        return assignee, assigner
 
 
 class _Story:
@@ -138,7 +139,8 @@ async def build_issues(sessions: async_sessionmaker[AsyncSession], *, now: datet
             select(FailedItem.id, FailedItem.item_id, FailedItem.severity, Submission.id,
                    Submission.user_id, Submission.site_id, Submission.definition_id,
                    Submission.version_id, Submission.submitted_at, Submission.evidence,
-                   Site.org_unit_id, Site.name, Site.code, User.org_unit_id)
+                   Site.org_unit_id, Site.name, Site.code, User.org_unit_id,
+                   Submission.evaluation)
             .join(Submission, Submission.id == FailedItem.submission_id)
             .join(User, User.id == Submission.user_id)
             .outerjoin(Site, Site.id == Submission.site_id)
@@ -154,14 +156,14 @@ async def build_issues(sessions: async_sessionmaker[AsyncSession], *, now: datet
         for pid, uid in (await db.execute(select(Photo.id, Photo.uploaded_by))).all():
             photos.setdefault(uid, []).append(pid)
         above = _Above()
-        router = _Router(db, await service.role_capabilities(db),
+        router = _Router(db, await routing.roles(db),
                          {u: r for u, (r, _, _) in users.items()})
 
         issues: list[dict[str, Any]] = []
         stories: list[_Story] = []
         by_submission: set[str] = set()  # standards that want one issue per submission
         for (fid, item_id, severity, sid, uid, site_id, def_id, version_id, submitted,
-             evidence, site_unit, site_name, site_code, user_unit) in failed:
+             evidence, site_unit, site_name, site_code, user_unit, evaluation) in failed:
             content = versions.get(version_id, {})
             config: dict[str, Any] = dict(content.get("issues") or {})
             if config.get("per", "item") == "submission":
@@ -175,13 +177,16 @@ async def build_issues(sessions: async_sessionmaker[AsyncSession], *, now: datet
             found = _utc(submitted)
             due = found + timedelta(days=days)
             lang = users.get(uid, ("", "zh", ""))[1]
-            title = dict((items.get(item_id) or {}).get("title") or {})
+            # The problem's name (not the item's, worded as a pass) in both languages, and a
+            # language-free description, as the slice stores them (each reader's own).
+            title = service._problem_titles(content, evaluation).get(item_id) or {}
             note = evidence.get(item_id) if isinstance(evidence, dict) else None
             note = note if isinstance(note, dict) else {}
             where = f"{site_name}（{site_code}）" if site_name else ""
             definition_title = dict(content.get("title") or {})
-            text = [where, definition_title.get(lang) or definition_title.get("zh") or def_id,
-                    str(note.get("note") or "")]
+            standard = {"zh": service._in(definition_title, "zh", def_id),
+                        "en": service._in(definition_title, "en", def_id)}
+            text = [where, str(note.get("note") or "")]
             rules = {"assign_to": config.get("assign_to"), "verify_by": config.get("verify_by")}
             story = _Story(found, now)
             story.add(found, None, "created", OPEN, data={
@@ -189,7 +194,10 @@ async def build_issues(sessions: async_sessionmaker[AsyncSession], *, now: datet
                 "rules": rules, "due_days": days, "photos": list(note.get("photos") or []),
                 "note": str(note.get("note") or "")}, bump=False)
             story.events[0]["from_status"] = None  # it did not exist before
-            row = {"title": (title.get(lang) or title.get("zh") or item_id)[:300],
+            row = {"title": service._in(title, lang, item_id)[:300],
+                   "titles": {"zh": service._in(title, "zh", item_id)[:300],
+                              "en": service._in(title, "en", item_id)[:300],
+                              "standard": standard},
                    "description": "\n".join(t for t in text if t), "source": "failed_item",
                    "severity": severity, "priority": service.PRIORITY_OF.get(severity, 3),
                    "site_id": site_id, "org_unit_id": unit_id, "submission_id": sid,
@@ -254,9 +262,9 @@ class _Above:
         """(unit, the people told there, its name) for each level up."""
         if unit_id not in self.chains:
             unit = await db.get(OrgUnit, unit_id)
-            above = service._unit_chain(unit)[1:] if unit is not None else []
+            above = routing.unit_chain(unit)[1:] if unit is not None else []
             roles = await service._roles_with(db, "issue.verify", "issue.view_scope")
-            people = await service._users_by_unit(db, roles, above)
+            people = await routing.users_by_unit(db, roles, above)
             levels = []
             for u in above:
                 if people.get(u):
@@ -351,7 +359,8 @@ def _notifications(issue_id: int, row: dict[str, Any], now: datetime, *, assigne
     else:
         return []
     # The slice's own wording of the notice (stored in both languages).
-    message = service._message(kind, row["title"], actor=assignee_name, due_in=due_in)
+    message = service._message(kind, row["titles"], actor=assignee_name, due_in=due_in,
+                               plain=row["title"])
     return [{"user_id": user, "kind": kind, "message": message, "link": f"/issues/{issue_id}",
              "issue_id": issue_id, "dedupe_key": f"demo:issue:{issue_id}:{kind}:u{user}",
              "created_at": at, "pushed_at": at,

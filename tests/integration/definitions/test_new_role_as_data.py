@@ -66,7 +66,8 @@ INSPECTION = {
                 "items": ["temperature_c"]}],
     "issues": {"per": "item", "default_severity": "medium", "due_days": 3,
                "assign_to": {"role": "warehouse_keeper", "of": "site"},
-               "verify_by": {"of": "submitter"}},
+               # the keeper may not accept fixes: the station head of the unit does
+               "verify_by": {"role": "station_head", "of": "org_unit"}},
 }
 
 

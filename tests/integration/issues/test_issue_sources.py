@@ -89,23 +89,6 @@ async def test_a_leaders_spot_check_is_verified_by_the_leader(loop: Loop) -> Non
     assert aware(issue.due_at) == NOW + timedelta(days=3)
 
 
-async def test_nobody_to_rectify_leaves_it_open_for_the_assigner(loop: Loop) -> None:
-    # delivery_service: the site's delivery staff rectify, and RA1 has none assigned.
-    sid = await loop.submission("driver", "RA1", "delivery_service", [("on_time", "medium")])
-    assert await create(loop, sid) == 1
-    (issue,) = await loop.issues(submission_id=sid)
-    assert issue.status == "open" and issue.assignee_id is None
-    assert issue.assigner_id == loop.uid("head_a")
-    assert [n.kind for n in await loop.inbox("head_a")] == ["issue_unassigned"]
-    head = await loop.run("head_a", service.get_issue, issue.id, now=NOW)
-    assert head.allowed_actions == ["cancel", "reassign", "comment"]
-    out = await loop.run("head_a", service.reassign, issue.id, version=1, now=NOW,
-                         assignee_id=loop.uid("driver"))
-    assert out.status == "assigned" and out.events[-1].action == "assigned"
-    assert (out.events[-1].from_status, out.events[-1].to_status) == ("open", "assigned")
-    assert [n.kind for n in await loop.inbox("driver")] == ["issue_assigned"]
-
-
 async def test_round_robin_between_two_candidates(loop: Loop) -> None:
     async with transaction(loop.sessions) as db:
         other = User(username="head_a2", display_name="HEAD_A2", role_id="station_head",
@@ -156,7 +139,9 @@ async def test_one_issue_per_submission_when_the_standard_says_so(loop: Loop) ->
     assert issue.titles is not None  # the failed items, for each reader's language
     assert [t["zh"] for t in issue.titles["items"]] == ["地面整洁", "禁烟标识"]
     assert issue.assignee_id == loop.uid("cm_a")
-    assert issue.assigner_id == loop.uid("mi_a")  # verify_by left out: the submitter
+    # verify_by left out: not the submitter (an inspector may not accept fixes) but the
+    # head of the nearest unit who may, the station head over RA1.
+    assert issue.assigner_id == loop.uid("head_a")
     assert aware(issue.due_at) == NOW + timedelta(days=2)
     data = (await loop.events(issue.id))[0].data
     assert [i["item_id"] for i in data["items"]] == ["floor_clean", "no_smoking_sign"]
@@ -167,19 +152,21 @@ async def test_one_issue_per_submission_when_the_standard_says_so(loop: Loop) ->
 async def test_the_defaults_never_make_someone_who_cannot_rectify_the_assignee(
         loop: Loop) -> None:
     # No assign_to: the site's staff of the submitter's role, else the submitter; a city
-    # leader may not rectify, so the issue waits, open, for its assigner (the leader).
+    # leader may not rectify, so the fallback: the head of RB1's station, who may. No
+    # verify_by: the nearest head who may accept fixes and is not the assignee (the leader).
     await publish_standard(loop, "shop_safety", {})
     sid = await loop.submission("leader", "RB1", "shop_safety", [("floor_clean", "low")])
     assert await create(loop, sid) == 1
     (issue,) = await loop.issues(submission_id=sid)
-    assert (issue.status, issue.assignee_id) == ("open", None)
+    assert (issue.status, issue.assignee_id) == ("assigned", loop.uid("head_b"))
     assert issue.assigner_id == loop.uid("leader")
     assert aware(issue.due_at) == NOW + timedelta(days=14)  # the built-in table: low
-    # The same standard filled by the market inspector of RA1: they serve the site.
+    # The same standard filled by the market inspector of RA1: they serve the site, and
+    # the station head accepts the fix (not the inspector, whose role may not).
     mine = await loop.submission("mi_a", "RA1", "shop_safety", [("floor_clean", "low")])
     await create(loop, mine)
     (theirs,) = await loop.issues(submission_id=mine)
-    assert theirs.assignee_id == theirs.assigner_id == loop.uid("mi_a")
+    assert (theirs.assignee_id, theirs.assigner_id) == (loop.uid("mi_a"), loop.uid("head_a"))
 
 
 async def test_the_reconciliation_creates_what_is_missing(loop: Loop) -> None:
@@ -260,9 +247,9 @@ async def test_assigning_checks_role_site_and_assignee(loop: Loop) -> None:
     with pytest.raises(InvalidInput) as exc:
         await loop.run("head_a", service.assign_issue, **assign(assignee_id=loop.uid("cm_b")))
     assert pointers(exc.value) == {"/assignee_id"}
-    with pytest.raises(InvalidInput, match="may not rectify"):
+    with pytest.raises(InvalidInput, match="may not rectify"):  # a retailer's own account
         await loop.run("head_a", service.assign_issue, **assign(
-            assignee_id=loop.uid("head_a")))
+            assignee_id=loop.uid("shop_ra1")))
     due = NOW + timedelta(days=2)
     issue = await loop.run("head_a", service.assign_issue, **assign(
         severity="high", priority=1, due_at=due, description="by Friday"))

@@ -156,3 +156,21 @@ def test_assigning_and_feedback_over_http(live: Live) -> None:
         assert r.status_code == 403
         r = zhao.get("/api/issues", params={"page": 0})
         assert r.status_code == 422 and r.json()["errors"][0]["pointer"] == "/page"
+
+
+def test_a_submitter_whose_role_may_not_cancel_is_refused(live: Live) -> None:
+    # zhang (customer manager: no issue.cancel) found the problems and must fix them; the
+    # station head accepts the fix and may cancel.
+    sent = submit_poor_visit(live)
+    issue = issues_of(live, "zhang", sent["result"]["id"], 1)[0]
+    assert issue["reporter"]["id"] == issue["assignee"]["id"] == live.field.users["zhang"]
+    assert issue["assigner"]["id"] == live.field.users["zhao"]
+    assert "cancel" not in issue["allowed_actions"]
+    url = f"/api/issues/{issue['id']}"
+    with client(live, "zhang") as zhang, client(live, "zhao") as zhao:
+        r = zhang.post(url + "/cancel", json={"version": issue["version"], "reason": "mine"})
+        assert r.status_code == 403 and r.json()["code"] == "forbidden"
+        assert "issue.cancel" in r.json()["detail"]
+        assert zhang.get(url).json()["status"] == "assigned"
+        r = zhao.post(url + "/cancel", json={"version": issue["version"], "reason": "dup"})
+        assert r.status_code == 200 and r.json()["status"] == "cancelled"

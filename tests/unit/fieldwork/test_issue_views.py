@@ -124,3 +124,29 @@ def test_the_history_in_words() -> None:
     assert views.mentioned_people(events) == {2, 5}
     en = views.event_lines(events[2:3], {}, "en", UTC)[0]
     assert (en.what, en.moved) == ("Sent back", "To accept → In progress")
+
+
+def test_a_routing_fallback_in_the_history_gives_its_reason_in_the_readers_language() -> None:
+    events = [
+        {"id": 2, "at": "2026-02-23T08:00:00+00:00", "actor": None, "action": "routed",
+         "from_status": None, "to_status": None, "reason": "",
+         "data": {"party": "assignee", "user_id": 4, "assignee_id": 4, "fallback": "head",
+                  "why_text": {"zh": "规则没有找到整改责任人，已交给北站的负责人。",
+                               "en": "The rule found no assignee; given to the head of "
+                                     "North."}}},
+        {"id": 3, "at": "2026-02-23T08:00:00+00:00", "actor": None, "action": "routed",
+         "from_status": None, "to_status": None, "reason": "",
+         "data": {"party": "assigner", "user_id": 6, "fallback": "administrators",
+                  "why_text": {"zh": "规则没有找到交办人，已交给系统管理员。",
+                               "en": "The rule found no assigner; given to the "
+                                     "administrators."}}},
+    ]
+    zh = views.event_lines(events, {4: "赵", 6: "管理员"}, "zh", SHANGHAI)
+    assert [(e.what, e.who, e.reason) for e in zh] == [
+        ("按兜底规则交办", "系统", "规则没有找到整改责任人，已交给北站的负责人。"),
+        ("按兜底规则交办", "系统", "规则没有找到交办人，已交给系统管理员。")]
+    assert zh[1].extra == "交办人：管理员"
+    en = views.event_lines(events, {4: "Zhao", 6: "Admin"}, "en", UTC)
+    assert en[0].what == "Routed by the fallback"
+    assert en[0].reason == "The rule found no assignee; given to the head of North."
+    assert views.mentioned_people(events) == {4, 6}

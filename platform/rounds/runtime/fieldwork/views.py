@@ -316,7 +316,7 @@ _EVENT_KEYS = {"created": "create", "assigned": "assign", "started": "start",
                "closed": "close", "reopened": "reopen", "cancelled": "cancel",
                "canceled": "cancel", "reassigned": "reassign", "commented": "comment",
                "reminded": "remind", "escalated": "escalate", "due_soon": "remind",
-               "overdue": "escalate"}
+               "overdue": "escalate", "routed": "routed"}
 
 
 def status_text(code: str | None, lang: str) -> str:
@@ -405,6 +405,11 @@ def event_lines(events: Sequence[Mapping[str, Any]], names: Mapping[int, str], l
             extra = w["assignee"] + w["colon"] + names.get(to_person, str(to_person))
         elif isinstance(data.get("unit"), Mapping):
             extra = w["escalated_to"].format(unit=text(data["unit"], lang))
+        elif data.get("party") == "assigner" and isinstance(data.get("user_id"), int):
+            extra = w["assigner"] + w["colon"] + names.get(data["user_id"], str(data["user_id"]))
+        # The routing fallback's reason is stored in both languages (the reason column is
+        # for what people type).
+        why = data.get("why_text")
         photos = data.get("photos")
         action = str(e.get("action") or "")
         out.append(EventLine(
@@ -412,7 +417,7 @@ def event_lines(events: Sequence[Mapping[str, Any]], names: Mapping[int, str], l
             who=_person_name(e.get("actor"), names, lang),
             at=local(e.get("at"), tz), at_iso=str(e.get("at") or ""),
             from_status=str(src or ""), to_status=str(dst or ""), moved=moved,
-            reason=str(e.get("reason") or ""),
+            reason=str(e.get("reason") or (text(why, lang) if isinstance(why, Mapping) else "")),
             note=str(data.get("note") or data.get("text") or ""),
             photos=[str(p) for p in photos] if isinstance(photos, list) else [],
             extra=extra))
@@ -425,7 +430,7 @@ def mentioned_people(events: Sequence[Mapping[str, Any]]) -> set[int]:
     for e in events:
         data = e.get("data")
         if isinstance(data, Mapping):
-            for key in ("assignee_id", "to_assignee_id", "from_assignee_id"):
+            for key in ("assignee_id", "to_assignee_id", "from_assignee_id", "user_id"):
                 if isinstance(data.get(key), int):
                     out.add(int(data[key]))
     return out

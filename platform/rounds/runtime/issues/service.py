@@ -9,6 +9,8 @@ The assigner (交办人) and the assignee (整改责任人) both sign an issue o
     cancel: from any active state (open, assigned, in_progress, rectified)
 
 - **rectify**: the assignee signs, with evidence (a note and photos they uploaded);
+- every step needs the capability of the role too (``issue.rectify``, ``issue.verify``,
+  ``issue.cancel``, ``issue.assign``): being a party is not enough;
 - **verify** / **refuse**: the assigner signs, or sends it back with a reason (which clears
   the assignee's signature); with no assigner, a supervisor (``issue.verify``) over the
   issue's site stands in;
@@ -24,7 +26,8 @@ Issues come from four sources: failed items of a submission (``create_issues_for
 run after the response is sent, and ``create_missing_issues``, the periodic reconciliation),
 a supervisor's own assignment (交办, ``assign_issue``) and a retailer's suggestion or complaint
 (``submit_feedback``). Who rectifies and who verifies is data: a standard's ``issues.assign_to``
-and ``issues.verify_by`` (see ``resolve_party``).
+and ``issues.verify_by``, or a failed item's own (see ``routing``: only people whose role may
+act, with a fallback written into the history).
 
 Reminders and escalations (``remind_due_soon``, ``escalate_overdue``) are recomputed from the
 issues' columns, each change made by a conditional UPDATE whose row count says whether this
@@ -62,7 +65,7 @@ from rounds.db import utcnow
 from rounds.errors import Conflict, InvalidInput, NotFound, Problem
 from rounds.runtime.access import Forbidden, Principal, site_scope
 from rounds.runtime.definitions.models import DefinitionVersion
-from rounds.runtime.definitions.service import current_contents
+from rounds.runtime.issues import routing
 from rounds.runtime.issues.models import (
     ACTIVE,
     ASSIGNED,
@@ -77,11 +80,26 @@ from rounds.runtime.issues.models import (
     IssueEvent,
     IssuePhoto,
 )
+from rounds.runtime.issues.routing import (
+    ASSIGNEE,
+    ASSIGNER,
+    DEFAULT_ASSIGN_TO,
+    DEFAULT_VERIFY_BY,
+    FEEDBACK_ASSIGN_TO,
+    FEEDBACK_VERIFY_BY,
+    Party,
+    Routed,
+    Where,
+    roles,
+    route,
+    unit_chain,
+    users_by_unit,
+)
 from rounds.runtime.notifications.service import notify
 from rounds.runtime.orgs.models import OrgUnit
 from rounds.runtime.people.models import User
 from rounds.runtime.people.service import user_scope
-from rounds.runtime.sites.models import Site, SiteAssignment
+from rounds.runtime.sites.models import Site
 from rounds.runtime.sql import (
     insert_or_nothing,
     is_busy,
@@ -92,6 +110,12 @@ from rounds.runtime.storage.models import Photo
 from rounds.runtime.submissions.models import FailedItem, Submission
 
 log = logging.getLogger("rounds.issues")
+
+# Routing moved to routing.py; its public names stay importable from here, as before.
+candidates = routing.candidates
+pick = routing.pick
+resolve_party = routing.resolve_party
+role_capabilities = routing.role_capabilities
 
 SEVERITIES = ("low", "medium", "high", "critical")
 # Days to close when a standard says nothing for a severity (and for 交办 and feedback).
@@ -175,21 +199,29 @@ class _Who:
         return self.in_scope and self.principal.can(capability)
 
 
+# Being a party is not enough: the party's role must have the capability for the step (a
+# submitter made the assigner, whose role may not cancel, cannot cancel).
+
 def _assignee(_: Issue, w: _Who) -> bool:
-    return w.assignee
+    return w.assignee and w.principal.can("issue.rectify")
 
 
 def _signer(i: Issue, w: _Who) -> bool:
     # The assigner signs; with no assigner (none was found by the rules) a supervisor does.
-    return w.assigner or (i.assigner_id is None and w.supervises("issue.verify"))
+    return ((w.assigner and w.principal.can("issue.verify"))
+            or (i.assigner_id is None and w.supervises("issue.verify")))
 
 
 def _closer(_: Issue, w: _Who) -> bool:
-    return w.assigner or w.supervises("issue.verify")
+    return (w.assigner and w.principal.can("issue.verify")) or w.supervises("issue.verify")
+
+
+def _canceller(_: Issue, w: _Who) -> bool:
+    return (w.assigner or w.in_scope) and w.principal.can("issue.cancel")
 
 
 def _reassigner(_: Issue, w: _Who) -> bool:
-    return w.assigner or w.supervises("issue.assign")
+    return (w.assigner and w.principal.can("issue.assign")) or w.supervises("issue.assign")
 
 
 def _anyone(_: Issue, __: _Who) -> bool:
@@ -203,21 +235,22 @@ class Action:
     to_status: str | None  # None: the state stays (a comment)
     may: Callable[[Issue, _Who], bool]
     who: str  # for the 403 message
+    capability: str | None = None  # the role needs it too
 
 
 ACTIONS: dict[str, Action] = {a.name: a for a in (
-    Action("start", (ASSIGNED,), IN_PROGRESS, _assignee, "the assignee"),
-    Action("rectify", (IN_PROGRESS,), RECTIFIED, _assignee, "the assignee"),
-    Action("verify", (RECTIFIED,), VERIFIED, _signer, "the assigner"),
-    Action("refuse", (RECTIFIED,), IN_PROGRESS, _signer, "the assigner"),
-    Action("close", (VERIFIED,), CLOSED, _closer,
-           "the assigner or a supervisor (issue.verify) of its site"),
+    Action("start", (ASSIGNED,), IN_PROGRESS, _assignee, "the assignee", "issue.rectify"),
+    Action("rectify", (IN_PROGRESS,), RECTIFIED, _assignee, "the assignee", "issue.rectify"),
+    Action("verify", (RECTIFIED,), VERIFIED, _signer, "the assigner", "issue.verify"),
+    Action("refuse", (RECTIFIED,), IN_PROGRESS, _signer, "the assigner", "issue.verify"),
+    Action("close", (VERIFIED,), CLOSED, _closer, "the assigner or a supervisor of its site",
+           "issue.verify"),
     Action("reopen", (CLOSED,), IN_PROGRESS, _closer,
-           "the assigner or a supervisor (issue.verify) of its site"),
-    Action("cancel", ACTIVE, CANCELLED, _closer,
-           "the assigner or a supervisor (issue.verify) of its site"),
+           "the assigner or a supervisor of its site", "issue.verify"),
+    Action("cancel", ACTIVE, CANCELLED, _canceller,
+           "the assigner or a supervisor of its site", "issue.cancel"),
     Action("reassign", (OPEN, ASSIGNED, IN_PROGRESS), ASSIGNED, _reassigner,
-           "the assigner or a supervisor (issue.assign) of its site"),
+           "the assigner or a supervisor of its site", "issue.assign"),
     Action("comment", STATES, None, _anyone, "anyone who can see it"),
 )}
 
@@ -273,7 +306,7 @@ def visible(principal: Principal) -> ColumnElement[bool]:
 
 
 def _scope_column(principal: Principal) -> ColumnElement[Any]:
-    if any(principal.can(c) for c in ("issue.verify", "issue.assign")):
+    if any(principal.can(c) for c in ("issue.verify", "issue.assign", "issue.cancel")):
         return in_scope(principal).label("in_scope")
     return literal(False).label("in_scope")
 
@@ -550,39 +583,9 @@ async def issue_photo(db: AsyncSession, principal: Principal, issue_id: int, pho
 
 # -- roles and people -----------------------------------------------------------------------
 
-async def role_capabilities(db: AsyncSession) -> dict[str, frozenset[str]]:
-    """Each role's capabilities, from its current definition."""
-    return {role_id: frozenset(content.get("capabilities") or ())
-            for role_id, content in (await current_contents(db, "role")).items()}
-
-
 async def _roles_with(db: AsyncSession, *capabilities: str) -> list[str]:
     return sorted(r for r, caps in (await role_capabilities(db)).items()
                   if caps & set(capabilities))
-
-
-def _unit_chain(unit: OrgUnit) -> list[int]:
-    """The unit and its ancestors, nearest first (from the materialised path)."""
-    ids = [int(p) for p in unit.path.strip("/").split("/") if p] if unit.path else []
-    return list(reversed(ids)) or [unit.id]
-
-
-async def _users_by_unit(db: AsyncSession, roles: Sequence[str], unit_ids: Sequence[int]
-                         ) -> dict[int, list[int]]:
-    if not roles or not unit_ids:
-        return {}
-    rows = await db.execute(select(User.id, User.org_unit_id).where(
-        User.role_id.in_(roles), User.org_unit_id.in_(unit_ids), User.active.is_(True))
-        .order_by(User.id))
-    out: dict[int, list[int]] = {}
-    for uid, unit_id in rows:
-        out.setdefault(int(unit_id), []).append(int(uid))
-    return out
-
-
-async def _capabilities_of(db: AsyncSession, user_id: int) -> frozenset[str]:
-    role = (await db.execute(select(User.role_id).where(User.id == user_id))).scalar_one()
-    return (await role_capabilities(db)).get(role, frozenset())
 
 
 async def _check_assignee(db: AsyncSession, principal: Principal, user_id: int,
@@ -618,88 +621,6 @@ async def _check_photos(db: AsyncSession, user_id: int, photos: Sequence[str],
 
 # -- assignment rules -----------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class Party:
-    """A standard's ``assign_to`` / ``verify_by``: users with ``role`` among the site's staff
-    (``site``), in the site's org unit or the nearest unit above with one (``org_unit``), or
-    the submitter."""
-
-    of: str
-    role: str | None = None
-
-    @classmethod
-    def of_json(cls, doc: Any) -> Party | None:
-        if not isinstance(doc, dict) or doc.get("of") not in ("site", "org_unit", "submitter"):
-            return None
-        return cls(of=str(doc["of"]), role=str(doc["role"]) if doc.get("role") else None)
-
-    def as_json(self) -> dict[str, str]:
-        return {"of": self.of, **({"role": self.role} if self.role else {})}
-
-
-async def candidates(db: AsyncSession, party: Party, *, site_id: int | None, unit_id: int,
-                     submitter_id: int | None, submitter_role: str | None = None
-                     ) -> list[int]:
-    """The users a rule names, sorted by id (a role left out means the submitter's)."""
-    if party.of == "submitter":
-        return [submitter_id] if submitter_id is not None else []
-    role = party.role or submitter_role
-    if role is None:
-        return []
-    if party.of == "site":
-        if site_id is None:
-            return []
-        rows = await db.execute(
-            select(SiteAssignment.user_id).join(User, User.id == SiteAssignment.user_id)
-            .where(SiteAssignment.site_id == site_id, SiteAssignment.role_id == role,
-                   User.active.is_(True)).order_by(SiteAssignment.user_id))
-        return [int(u) for u in rows.scalars()]
-    unit = await db.get(OrgUnit, unit_id)
-    if unit is None:
-        return []
-    chain = _unit_chain(unit)
-    found = await _users_by_unit(db, [role], chain)
-    for uid in chain:  # the nearest unit that has anyone with the role
-        if found.get(uid):
-            return found[uid]
-    return []
-
-
-async def pick(db: AsyncSession, users: list[int], column: Any) -> int | None:
-    """Round robin among several candidates, deterministic and stateless: the k-th issue
-    naming any of them (in ``column``: assignee or assigner) goes to ``users[k mod n]``,
-    ``users`` sorted by id. Counting issues already in the database (this transaction's
-    included) makes it survive restarts and staff changes with no counter to keep."""
-    if len(users) <= 1:
-        return users[0] if users else None
-    k = (await db.execute(select(func.count()).select_from(Issue).where(
-        column.in_(users)))).scalar_one()
-    return users[int(k) % len(users)]
-
-
-async def resolve_party(db: AsyncSession, party: Party | None, *, column: Any,
-                        site_id: int | None, unit_id: int, submitter_id: int | None,
-                        submitter_role: str | None, default: Sequence[Party]) -> int | None:
-    """The one user a rule (or, when there is none, the defaults in order) names."""
-    for p in ([party] if party is not None else list(default)):
-        users = await candidates(db, p, site_id=site_id, unit_id=unit_id,
-                                 submitter_id=submitter_id, submitter_role=submitter_role)
-        chosen = await pick(db, users, column)
-        if chosen is not None:
-            return chosen
-    return None
-
-
-# The schema's defaults: the assignee is the site's staff of the submitter's role, else the
-# submitter; the assigner is the submitter.
-DEFAULT_ASSIGN_TO = (Party("site"), Party("submitter"))
-DEFAULT_VERIFY_BY = (Party("submitter"),)
-# A retailer's suggestion or complaint: the shop's customer manager rectifies, the station
-# head of the shop's org unit (or the nearest above) verifies.
-FEEDBACK_ASSIGN_TO = Party("site", "customer_manager")
-FEEDBACK_VERIFY_BY = Party("org_unit", "station_head")
-
-
 def due_days(config: Any, severity: str) -> int:
     """``due_days`` of a standard: one number, or one per severity (the built-in table for
     severities it leaves out)."""
@@ -708,6 +629,40 @@ def due_days(config: Any, severity: str) -> int:
     if isinstance(config, dict) and isinstance(config.get(severity), int):
         return int(config[severity])
     return DEFAULT_DUE_DAYS.get(severity, DEFAULT_DUE_DAYS["medium"])
+
+
+def due_in(config: Any, severity: str, item_due: Any = None) -> tuple[timedelta, str]:
+    """How long the assignee has, and what said so: the item's own ``due`` (``{"days": n}``
+    or ``{"hours": n}``), else the standard's ``due_days`` for the severity ("item" or
+    "severity")."""
+    if isinstance(item_due, dict):
+        for unit in ("days", "hours"):
+            n = item_due.get(unit)
+            if isinstance(n, int) and not isinstance(n, bool) and n > 0:
+                return timedelta(**{unit: n}), "item"
+    return timedelta(days=due_days(config, severity)), "severity"
+
+
+def _due_json(due: timedelta) -> dict[str, int]:
+    seconds = int(due.total_seconds())
+    return {"days": seconds // 86400} if seconds % 86400 == 0 else {"hours": seconds // 3600}
+
+
+def _item_routing(content: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Item id → the item's own ``assign_to``, ``verify_by`` and ``due`` (those it sets)."""
+    out: dict[str, dict[str, Any]] = {}
+
+    def walk(items: Any) -> None:
+        for it in items or ():
+            if isinstance(it, dict) and "id" in it:
+                own = {k: it[k] for k in ("assign_to", "verify_by", "due") if k in it}
+                if own:
+                    out[str(it["id"])] = own
+                walk(it.get("items"))
+
+    for section in content.get("sections") or ():
+        walk(section.get("items"))
+    return out
 
 
 # -- notifications --------------------------------------------------------------------------
@@ -813,11 +768,13 @@ async def _event(db: AsyncSession, issue_id: int, *, at: datetime, actor_id: int
 
 async def _open(db: AsyncSession, values: dict[str, Any], *, now: datetime,
                 actor_id: int | None, created: dict[str, Any],
-                unique_failed_item: bool = False) -> int | None:
+                unique_failed_item: bool = False,
+                routed: Sequence[Routed] = ()) -> int | None:
     """Insert an issue (status ``assigned`` when it has an assignee, else ``open``) with its
-    ``created`` and ``assigned`` events, and tell the assignee (or the assigner that it
-    needs one). With ``unique_failed_item`` an existing issue of the failed item wins
-    (ON CONFLICT DO NOTHING): None then."""
+    ``created`` event, a ``routed`` event for each party found by the fallback (why), its
+    ``assigned`` event, and tell the assignee (or the assigner that it needs one). With
+    ``unique_failed_item`` an existing issue of the failed item wins (ON CONFLICT DO
+    NOTHING): None then."""
     assignee = values.get("assignee_id")
     row = {"description": "", "priority": PRIORITY_OF.get(values["severity"], 3),
            "escalation_level": 0, "version": 1, "created_at": now, "updated_at": now,
@@ -830,6 +787,13 @@ async def _open(db: AsyncSession, values: dict[str, Any], *, now: datetime,
     issue_id = int(new_id)
     await _event(db, issue_id, at=now, actor_id=actor_id, action="created", from_status=None,
                  to_status=OPEN, data=created)
+    for r in routed:
+        if r.fallback is not None:
+            await _event(db, issue_id, at=now, actor_id=None, action="routed",
+                         from_status=None, to_status=None, data=r.event_data())
+            if r.fallback == "nobody" and r.party == ASSIGNER:
+                log.warning("issue %s has nobody who may accept its fix: %s", issue_id,
+                            r.text.get("en"))
     due_in = (_utc(row["due_at"]) - now) if row.get("due_at") else None
     if assignee is not None:
         ev = await _event(db, issue_id, at=now, actor_id=actor_id, action="assigned",
@@ -931,32 +895,41 @@ async def create_issues_for_submission(db: AsyncSession, submission_id: str,
     unit_id = site.org_unit_id if site is not None else cast(User, submitter).org_unit_id
     submitted = _utc(sub.submitted_at)
     evidence = sub.evidence if isinstance(sub.evidence, dict) else {}
-    assign_to = Party.of_json(config.get("assign_to"))
-    verify_by = Party.of_json(config.get("verify_by"))
-    rules = {"assign_to": assign_to.as_json() if assign_to else None,
-             "verify_by": verify_by.as_json() if verify_by else None}
-    where = f"{site.name}（{site.code}）" if site is not None else ""
+    standard_rules = {"assign_to": Party.of_json(config.get("assign_to")),
+                      "verify_by": Party.of_json(config.get("verify_by"))}
+    routing = _item_routing(content)
+    where = Where(sub.site_id, unit_id, sub.user_id,
+                  submitter.role_id if submitter is not None else None)
+    known = await roles(db)
+    place = f"{site.name}（{site.code}）" if site is not None else ""
 
-    async def parties() -> tuple[int | None, int | None]:
-        common: dict[str, Any] = {
-            "site_id": sub.site_id, "unit_id": unit_id, "submitter_id": sub.user_id,
-            "submitter_role": submitter.role_id if submitter is not None else None}
-        assignee = await resolve_party(db, assign_to, column=Issue.assignee_id,
-                                       default=DEFAULT_ASSIGN_TO, **common)
-        if assignee is not None and "issue.rectify" not in await _capabilities_of(db, assignee):
-            assignee = None  # (a submitter who may not rectify): open, for the assigner
-        assigner = await resolve_party(db, verify_by, column=Issue.assigner_id,
-                                       default=DEFAULT_VERIFY_BY, **common)
-        if assigner is None:  # a rule that finds nobody: the submitter keeps it
-            assigner = sub.user_id
-        return assignee, assigner
+    async def parties(item_id: str | None) -> tuple[Routed, Routed, dict[str, Any]]:
+        """The assignee and the assigner of an item's issue (None: the submission's) by
+        the item's own rules, else the standard's, else the defaults."""
+        own = routing.get(item_id or "", {})
+        used: dict[str, Any] = {}
+        found: dict[str, tuple[Party | None, str]] = {}
+        for key in ("assign_to", "verify_by"):
+            rule = Party.of_json(own.get(key))
+            found[key] = (rule, "item") if rule is not None else \
+                (standard_rules[key], "standard" if standard_rules[key] else "default")
+            chosen = found[key][0]
+            used[key] = chosen.as_json() if chosen is not None else None
+        assignee = await route(db, ASSIGNEE, found["assign_to"][0], where,
+                               rule_from=found["assign_to"][1], default=DEFAULT_ASSIGN_TO,
+                               known=known)
+        assigner = await route(db, ASSIGNER, found["verify_by"][0], where,
+                               rule_from=found["verify_by"][1], default=DEFAULT_VERIFY_BY,
+                               exclude=assignee.user_id, known=known)
+        used["from"] = {"assign_to": found["assign_to"][1],
+                        "verify_by": found["verify_by"][1]}
+        return assignee, assigner, used
 
-    def base(severity: str) -> dict[str, Any]:
-        days = due_days(config.get("due_days"), severity)
+    def base(severity: str, due: timedelta) -> dict[str, Any]:
         return {"source": FAILED_ITEM, "severity": severity, "site_id": sub.site_id,
                 "org_unit_id": unit_id, "submission_id": sub.id,
                 "definition_id": sub.definition_id, "reporter_id": sub.user_id,
-                "due_at": submitted + timedelta(days=days)}
+                "due_at": submitted + due}
 
     made = 0
     if per == "submission":
@@ -968,18 +941,24 @@ async def create_issues_for_submission(db: AsyncSession, submission_id: str,
         head = {"zh": f"{_in(definition_title, 'zh', sub.definition_id)}：{len(failed)}项不合格",
                 "en": f"{_in(definition_title, 'en', sub.definition_id)}: "
                       f"{len(failed)} failed item{'s' if len(failed) != 1 else ''}"}
-        assignee, assigner = await parties()
+        assignee, assigner, used = await parties(None)
+        # One issue for them all: due when the most urgent of its items is.
+        due, due_from = min((due_in(config.get("due_days"), f.severity or default_severity,
+                                    routing.get(f.item_id, {}).get("due")) for f in failed),
+                            key=lambda d: d[0])
         # The failed items are listed in each reader's language (see _description).
         neutral = {**head, "standard": standard,
                    "items": [{"zh": _in(i["title"], "zh", i["item_id"]),
                               "en": _in(i["title"], "en", i["item_id"])} for i in items]}
-        values = {**base(severity), "title": _in(head, lang, sub.definition_id)[:300],
-                  "titles": neutral, "description": where,
+        values = {**base(severity, due), "title": _in(head, lang, sub.definition_id)[:300],
+                  "titles": neutral, "description": place,
                   "failed_item_id": failed[0].id, "item_id": None,
-                  "assignee_id": assignee, "assigner_id": assigner}
-        if await _open(db, values, now=now, actor_id=None, unique_failed_item=True, created={
-                "title": head, "items": items, "submission_id": sub.id, "rules": rules,
-                "due_days": due_days(config.get("due_days"), severity)}) is not None:
+                  "assignee_id": assignee.user_id, "assigner_id": assigner.user_id}
+        if await _open(db, values, now=now, actor_id=None, unique_failed_item=True,
+                       routed=(assignee, assigner), created={
+                "title": head, "items": items, "submission_id": sub.id, "rules": used,
+                "due_days": due_days(config.get("due_days"), severity),
+                "due": _due_json(due), "due_from": due_from}) is not None:
             made += 1
         return made
 
@@ -989,25 +968,28 @@ async def create_issues_for_submission(db: AsyncSession, submission_id: str,
         severity = f.severity or default_severity
         title = titles.get(f.item_id, {})
         note = evidence.get(f.item_id, {}) if isinstance(evidence.get(f.item_id), dict) else {}
-        assignee, assigner = await parties()
+        assignee, assigner, used = await parties(f.item_id)
+        due, due_from = due_in(config.get("due_days"), severity,
+                               routing.get(f.item_id, {}).get("due"))
         # The description is language-free (the site, the note); the title and the
         # standard's name are stored in both languages, for each reader's own.
-        text = [where]
+        text = [place]
         if note.get("note"):
             text.append(str(note["note"]))
-        values = {**base(severity), "title": _in(title, lang, f.item_id)[:300],
+        values = {**base(severity, due), "title": _in(title, lang, f.item_id)[:300],
                   "titles": {"zh": _in(title, "zh", f.item_id)[:300],
                              "en": _in(title, "en", f.item_id)[:300], "standard": standard},
                   "description": "\n".join(t for t in text if t),
                   "failed_item_id": f.id, "item_id": f.item_id,
-                  "assignee_id": assignee, "assigner_id": assigner}
+                  "assignee_id": assignee.user_id, "assigner_id": assigner.user_id}
         created = {"title": title, "submission_id": sub.id, "item_id": f.item_id,
-                   "severity": severity, "rules": rules,
+                   "severity": severity, "rules": used,
                    "due_days": due_days(config.get("due_days"), severity),
+                   "due": _due_json(due), "due_from": due_from,
                    "photos": [str(p) for p in note.get("photos") or []],
                    "note": str(note.get("note") or "")}
         if await _open(db, values, now=now, actor_id=None, unique_failed_item=True,
-                       created=created) is not None:
+                       routed=(assignee, assigner), created=created) is not None:
             made += 1
     return made
 
@@ -1208,11 +1190,12 @@ async def submit_feedback(db: AsyncSession, principal: Principal, *, now: dateti
     if site is None:
         raise NotFound("your shop is not among the sites")
     severity = FEEDBACK_KINDS[kind]
-    common: dict[str, Any] = {"site_id": site.id, "unit_id": site.org_unit_id,
-                              "submitter_id": principal.user_id,
-                              "submitter_role": principal.role_id, "default": ()}
-    assignee = await resolve_party(db, FEEDBACK_ASSIGN_TO, column=Issue.assignee_id, **common)
-    assigner = await resolve_party(db, FEEDBACK_VERIFY_BY, column=Issue.assigner_id, **common)
+    where = Where(site.id, site.org_unit_id, principal.user_id, principal.role_id)
+    known = await roles(db)
+    assignee = await route(db, ASSIGNEE, FEEDBACK_ASSIGN_TO, where, rule_from="feedback",
+                           known=known)
+    assigner = await route(db, ASSIGNER, FEEDBACK_VERIFY_BY, where, rule_from="feedback",
+                           exclude=assignee.user_id, known=known)
     # Without a title, the kind and the start of the text: "投诉：……" / "Complaint: ..."
     label = {COMPLAINT: ("投诉：", "Complaint: "), SUGGESTION: ("建议：", "Suggestion: ")}[kind]
     summary = body if len(body) <= 60 else body[:59] + "…"
@@ -1220,9 +1203,10 @@ async def submit_feedback(db: AsyncSession, principal: Principal, *, now: dateti
               "description": body, "source": kind, "severity": severity,
               "site_id": site.id, "org_unit_id": site.org_unit_id,
               "due_at": now + timedelta(days=DEFAULT_DUE_DAYS[severity]),
-              "assigner_id": assigner, "assignee_id": assignee,
+              "assigner_id": assigner.user_id, "assignee_id": assignee.user_id,
               "reporter_id": principal.user_id}
-    issue_id = await _open(db, values, now=now, actor_id=principal.user_id, created={
+    issue_id = await _open(db, values, now=now, actor_id=principal.user_id,
+                           routed=(assignee, assigner), created={
         "kind": kind, "photos": photo_ids, "note": body,
         "rules": {"assign_to": FEEDBACK_ASSIGN_TO.as_json(),
                   "verify_by": FEEDBACK_VERIFY_BY.as_json()}})
@@ -1239,7 +1223,8 @@ async def _acting(db: AsyncSession, principal: Principal, issue_id: int, action:
     issue, scoped = await _visible_issue(db, principal, issue_id)
     spec = ACTIONS[action]
     if not spec.may(issue, _who(issue, principal, scoped)):
-        raise Forbidden(f"only {spec.who} may {action} issue {issue_id}")
+        needs = f", with {spec.capability} in their role" if spec.capability else ""
+        raise Forbidden(f"only {spec.who} may {action} issue {issue_id}{needs}")
     if issue.status not in spec.from_states:
         raise WrongState(issue_id, action, issue.status,
                          allowed_actions(issue, principal, scoped))
@@ -1499,8 +1484,8 @@ async def escalate_overdue(db: AsyncSession, now: datetime) -> int:
         unit = units[start_id]
         if unit is None:
             continue
-        above = _unit_chain(unit)[1:]
-        people = await _users_by_unit(db, roles, above)
+        above = unit_chain(unit)[1:]
+        people = await users_by_unit(db, roles, above)
         target = next((u for u in above if people.get(u)), None)
         if target is None:  # the top: nobody further up to tell
             continue
