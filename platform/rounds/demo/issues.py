@@ -295,8 +295,9 @@ async def _escalate(db: AsyncSession, above: _Above, row: dict[str, Any], now: d
                        "to_status": None, "reason": "",
                        "data": {"level": level, "from_unit_id": start, "to_unit_id": target,
                                 "unit": name, "notified": people}})
-        message = {lang: service._message("issue_escalated", row["title"],
-                                          due_in=at - row["due_at"], unit=name[lang])[lang]
+        message = {lang: service._message("issue_escalated", row["titles"],
+                                          due_in=at - row["due_at"], unit=name[lang],
+                                          plain=row["title"])[lang]
                    for lang in ("zh", "en")}
         notes += [{"user_id": u, "kind": "issue_escalated", "message": message,
                    "dedupe_key": f"escalated:{level}:u{u}", "created_at": at,
