@@ -41,8 +41,8 @@ async def _build(settings: Settings, *, scale: float, seed: int, only_if_empty: 
         print(f"  visit plans for {report.month}: {report.created} created")
         await build_month_of_work(sessions, city, today=today, seed=seed, tz=settings.tz,
                                   data_dir=settings.data_dir)
-        # One customer manager has just left: the issues found at their shops have nobody to
-        # rectify them and wait (open) for the station head to hand them on (交办).
+        # One customer manager has just left: the issues found at their shops go to the
+        # station head by the routing's fallback, with the reason in their history.
         managers = city.users.get("customer_manager") or []
         if managers:
             async with transaction(sessions) as db:

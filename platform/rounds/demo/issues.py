@@ -75,11 +75,11 @@ class _Router:
     def __init__(self, db: AsyncSession, known: Mapping[str, routing.Role],
                  roles: dict[int, str]) -> None:
         self.db, self.known_roles, self.roles = db, known, roles
-        self.known: dict[tuple[Any, ...], int | None] = {}
+        self.known: dict[tuple[Any, ...], routing.Routed] = {}
 
     async def _route(self, party: str, rule: Any, defaults: Sequence[routing.Party], *,
                      site_id: int | None, unit_id: int, submitter_id: int,
-                     exclude: int | None = None) -> int | None:
+                     exclude: int | None = None) -> routing.Routed:
         found = routing.Party.of_json(rule)
         role = self.roles.get(submitter_id)
         parties = [found] if found is not None else list(defaults)
@@ -87,21 +87,21 @@ class _Router:
             (p.of, p.role or role, site_id if p.of == "site" else submitter_id
              if p.of == "submitter" else None) for p in parties))
         if key not in self.known:
-            routed = await routing.route(
+            self.known[key] = await routing.route(
                 self.db, party, found, routing.Where(site_id, unit_id, submitter_id, role),
                 rule_from="standard" if found is not None else "default", default=defaults,
                 exclude=exclude, known=self.known_roles)
-            self.known[key] = routed.user_id
         return self.known[key]
 
     async def parties(self, config: dict[str, Any], site_id: int | None, unit_id: int,
-                      submitter_id: int) -> tuple[int | None, int | None]:
+                      submitter_id: int) -> tuple[routing.Routed, routing.Routed]:
         facts: dict[str, Any] = {"site_id": site_id, "unit_id": unit_id,
                                  "submitter_id": submitter_id}
         assignee = await self._route(routing.ASSIGNEE, config.get("assign_to"),
                                      routing.DEFAULT_ASSIGN_TO, **facts)
         assigner = await self._route(routing.ASSIGNER, config.get("verify_by"),
-                                     routing.DEFAULT_VERIFY_BY, exclude=assignee, **facts)
+                                     routing.DEFAULT_VERIFY_BY, exclude=assignee.user_id,
+                                     **facts)
         return assignee, assigner
 
 
@@ -171,7 +171,8 @@ async def build_issues(sessions: async_sessionmaker[AsyncSession], *, now: datet
                 continue
             items = _items(content)
             unit_id = site_unit if site_unit is not None else user_unit
-            assignee, assigner = await router.parties(config, site_id, unit_id, uid)
+            routed = await router.parties(config, site_id, unit_id, uid)
+            assignee, assigner = routed[0].user_id, routed[1].user_id
             severity = severity or str(config.get("default_severity") or "medium")
             days = service.due_days(config.get("due_days"), severity)
             found = _utc(submitted)
@@ -194,6 +195,9 @@ async def build_issues(sessions: async_sessionmaker[AsyncSession], *, now: datet
                 "rules": rules, "due_days": days, "photos": list(note.get("photos") or []),
                 "note": str(note.get("note") or "")}, bump=False)
             story.events[0]["from_status"] = None  # it did not exist before
+            for r in routed:  # the fallback says why, as the slice's own path does
+                if r.fallback is not None:
+                    story.add(found, None, "routed", None, data=r.event_data(), bump=False)
             row = {"title": service._in(title, lang, item_id)[:300],
                    "titles": {"zh": service._in(title, "zh", item_id)[:300],
                               "en": service._in(title, "en", item_id)[:300],
