@@ -4,6 +4,7 @@ each week (Monday to Sunday) and a daily one each day."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from rounds.db import transaction
+from rounds.runtime.definitions.service import get_version
+from rounds.runtime.submissions.models import Submission
 from rounds.runtime.visits import plans
 from rounds.runtime.visits.models import PlannedVisit, Visit
 from support.field import HOME, Field, principal, seed_field
@@ -32,10 +35,19 @@ async def _world(sessions: Sessions, tmp_path: Path, per: str, visits: int = 1) 
 
 
 async def _visit(sessions: Sessions, world: Field, site: str, at: datetime) -> None:
+    """A visit with its form submitted (a visit counts for the plan once it has one)."""
     async with transaction(sessions) as db:
-        db.add(Visit(user_id=world.users["cm_a"], site_id=world.sites[site], method="gps",
-                     checked_in_at=at, checked_out_at=at + timedelta(minutes=20),
-                     duration_s=1200, flags={}, flagged=False))
+        v = Visit(user_id=world.users["cm_a"], site_id=world.sites[site], method="gps",
+                  checked_in_at=at, checked_out_at=at + timedelta(minutes=20),
+                  duration_s=1200, flags={}, flagged=False)
+        db.add(v)
+        await db.flush()
+        version = await get_version(db, "customer_manager_visit")
+        db.add(Submission(
+            id=str(uuid.uuid4()), body_hash="0" * 64, user_id=v.user_id, site_id=v.site_id,
+            visit_id=v.id, definition_id="customer_manager_visit", version_id=version.id,
+            content_hash=version.content_hash, answers={}, evidence={}, evaluation={},
+            submitted_at=at + timedelta(minutes=10)))
 
 
 async def _day(sessions: Sessions, today: date) -> list[tuple[str, str, int, int]]:
