@@ -281,6 +281,10 @@ function start () {
     else if (target.matches('[data-check-in-gps]')) checkInHere(target)
     else if (target.matches('[data-check-out]')) checkOut(target)
   })
+  // Bar lengths come as data: the Content-Security-Policy allows no inline style attribute.
+  for (const bar of document.querySelectorAll('.fw-bar[data-percent]')) {
+    bar.style.width = `${Math.max(0, Math.min(100, Number(bar.dataset.percent) || 0))}%`
+  }
   const list = document.querySelector('[data-day]')
   if (list && list.querySelector('[data-stop]')) sortByDistance(list)
   document.body.dataset.fieldwork = 'ready'
