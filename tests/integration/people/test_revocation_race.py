@@ -44,22 +44,6 @@ async def test_a_request_racing_a_deactivation_does_not_keep_the_user_in(
             await auth.authenticate(db, issued.token)
 
 
-async def test_a_rolled_back_deactivation_keeps_the_cache(sessions: Sessions,
-                                                          world: Field) -> None:
-    async with transaction(sessions) as db:
-        _, issued = await auth.sign_in(db, "cm_b", PASSWORD, ip="test")
-    async with sessions() as db:
-        await auth.authenticate(db, issued.token)
-    generation = auth._cache.generation
-    async with sessions() as admin_db, admin_db.begin():
-        await service.deactivate(admin_db, await principal(admin_db, "admin"),
-                                 world.users["cm_b"])
-        await admin_db.rollback()
-    assert auth._cache.generation == generation  # nothing committed, nothing forgotten
-    async with sessions() as db:
-        assert (await auth.authenticate(db, issued.token)).username == "cm_b"
-
-
 def test_other_processes_forget_a_deactivated_user_at_once(tmp_path: Path,
                                                            postgres_url: str) -> None:
     """Two API processes on one database and one Redis: the token cached by one stops

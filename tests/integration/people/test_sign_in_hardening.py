@@ -217,3 +217,22 @@ def test_csv_imports_drop_hidden_direction_controls(server: LiveServer) -> None:
     users = httpx.get(server.url + "/api/users", headers=admin,
                       params={"q": "csvuser"}).json()["items"]
     assert [u["display_name"] for u in users if u["username"] == "csvuser"] == ["ZhaoLi"]
+
+
+def test_names_are_escaped_on_pages(server: LiveServer) -> None:
+    from support.live import in_database
+
+    async def rename(db: Any) -> None:
+        from sqlalchemy import update
+
+        from rounds.runtime.people.models import User
+
+        await db.execute(update(User).where(User.username == "station1").values(
+            display_name='<img src=x onerror="alert(1)">'))
+
+    in_database(server.database_url, rename)
+    with client(server, "127.0.0.5") as c:
+        assert sign_in(server, "station1", PASSWORD, c=c).status_code == 200
+        html = c.get("/today").text
+    assert "&lt;img src=x onerror=&#34;alert(1)&#34;&gt;" in html
+    assert "<img src=x" not in html
