@@ -37,7 +37,7 @@ from typing import Any
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy import event, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
 from rounds.db import PENDING_AWAITS, utcnow
@@ -144,7 +144,11 @@ async def sign_in(db: AsyncSession, username: str, password: str, *, ip: str,
     if limiter is None:
         limiter = throttle.SqlThrottle.on(db)
     username, password = username[:MAX_USERNAME + 1], password[:MAX_PASSWORD + 1]
-    known = await known_device(db, username, device_token)
+    # Until the throttle has answered, ``db`` holds no connection: the look-up and the
+    # throttle each take one briefly, so parallel sign-ins never wait for a second one
+    # while holding a first (which exhausts the pool).
+    async with async_sessionmaker(db.bind, expire_on_commit=False)() as lookup:
+        known = await known_device(lookup, username, device_token)
     keys = throttle_keys(username, ip, device_token, known)
     try:
         await limiter.take(keys)
@@ -157,7 +161,7 @@ async def sign_in(db: AsyncSession, username: str, password: str, *, ip: str,
     ok = await verify_password_async(user.password_hash if user else _DUMMY_HASH, password)
     if user is None or not ok or not user.active:
         raise BadCredentials("wrong user name or password")
-    await limiter.succeeded(keys)
+    await limiter.succeeded(keys, db)
     return user, await issue(db, user.id, kind=kind)
 
 

@@ -93,8 +93,9 @@ class Throttle(Protocol):
         """Take a slot on every key, in order; ``Refused`` at the first that has none (the
         keys after it are not touched)."""
 
-    async def succeeded(self, keys: list[Key]) -> None:
-        """The attempt that took these slots signed in."""
+    async def succeeded(self, keys: list[Key], db: AsyncSession) -> None:
+        """The attempt that took these slots signed in (in ``db``'s transaction, which
+        issues the session: one connection per sign-in at a time)."""
 
 
 def _retry_after(next_at: float, now: float) -> int:
@@ -152,15 +153,14 @@ class SqlThrottle:
                     # the keys before this one: an attempt not checked counts nowhere.
                     raise Refused(_retry_after(float(next_at), now))
 
-    async def succeeded(self, keys: list[Key]) -> None:
+    async def succeeded(self, keys: list[Key], db: AsyncSession) -> None:
         t = SignInThrottle.__table__.c
-        async with writer_lock(self.engine), self.sessions() as db, db.begin():
-            for k in keys:
-                if k.policy.refund_on_success:
-                    await db.execute(update(SignInThrottle).where(
-                        t.key == k.key, t.attempts > 0).values(attempts=t.attempts - 1))
-                else:
-                    await db.execute(delete(SignInThrottle).where(t.key == k.key))
+        for k in keys:
+            if k.policy.refund_on_success:
+                await db.execute(update(SignInThrottle).where(
+                    t.key == k.key, t.attempts > 0).values(attempts=t.attempts - 1))
+            else:
+                await db.execute(delete(SignInThrottle).where(t.key == k.key))
 
 
 # Every key's slot in one script, all or none. ARGV: now, then per key: free, window,
@@ -229,7 +229,7 @@ class RedisThrottle:
         if not int(ok):
             raise Refused(_retry_after(float(next_at), now))
 
-    async def succeeded(self, keys: list[Key]) -> None:
+    async def succeeded(self, keys: list[Key], db: AsyncSession) -> None:
         for k in keys:
             if k.policy.refund_on_success:
                 await self._refund(keys=[self.prefix + k.key], args=[])
