@@ -23,6 +23,7 @@ from rounds.runtime.fieldwork import pages as fieldwork_pages
 from rounds.runtime.issues import web as issues_web
 from rounds.runtime.notifications import web as notifications_web
 from rounds.runtime.people import admin_web as people_admin_web
+from rounds.runtime.people.auth import listen_for_invalidations
 from rounds.runtime.people.web import AuthController
 from rounds.runtime.sites import web as sites_web
 from rounds.runtime.submissions import web as submissions_web
@@ -40,6 +41,7 @@ from rounds.web.bodies import BoundedRequest
 from rounds.web.deps import provide_session, provide_settings
 from rounds.web.openapi import document_app
 from rounds.web.problems import exception_handlers
+from rounds.web.security import SecurityHeadersMiddleware, check_request_body
 
 
 @get("/api/health", tags=["system"], summary="Liveness", opt={"public": True})
@@ -55,9 +57,14 @@ def create_app(settings: Settings | None = None) -> Litestar:
         engine = create_engine(settings.database_url, echo=settings.database.echo)
         app.state.engine = engine
         app.state.sessions = session_factory(engine)
+        # With Redis, a deactivation ends the user's cached sessions in every process.
+        stop_listening = await listen_for_invalidations(settings.redis.url) \
+            if settings.redis.url else None
         try:
             yield
         finally:
+            if stop_listening is not None:
+                await stop_listening()
             await engine.dispose()
 
     route_handlers: list[Any] = [health, AuthController, SchemaController,
@@ -80,10 +87,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
                       "principal": Provide(provide_principal, sync_to_thread=False),
                       "maybe_principal": Provide(provide_optional_principal,
                                                  sync_to_thread=False)},
-        middleware=[AuthenticationMiddleware()],
+        middleware=[SecurityHeadersMiddleware(), AuthenticationMiddleware()],
         request_class=BoundedRequest,  # JSON bodies held to depth and number bounds
-        # Deny by default: a route is open to anonymous users only if marked public.
-        guards=[signed_in_unless_public],
+        # Deny by default: a route is open to anonymous users only if marked public. Then
+        # the body: JSON unless the route says otherwise (415), no hidden controls (422).
+        guards=[signed_in_unless_public, check_request_body],
         exception_handlers=exception_handlers,
         # The explorer's files come from npm (package-lock.json), not a CDN: works offline.
         openapi_config=apidocs.openapi_config("Rounds API", __version__),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -45,6 +46,18 @@ class Base(DeclarativeBase):
     type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSONDocument}
 
 
+# Work a commit started that must finish before the request answers (telling other processes
+# what changed): a list of awaitables in ``session.info``, awaited by :func:`settle`.
+PENDING_AWAITS = "rounds.pending_awaits"
+
+
+async def settle(session: AsyncSession) -> None:
+    """Await what ``session``'s commits left to finish (their errors are theirs to log)."""
+    pending = session.sync_session.info.pop(PENDING_AWAITS, None)
+    if pending:
+        await asyncio.gather(*pending, return_exceptions=True)
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -81,5 +94,7 @@ def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 @asynccontextmanager
 async def transaction(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
     """A session whose work is committed together, or not at all."""
-    async with sessions() as session, session.begin():
-        yield session
+    async with sessions() as session:
+        async with session.begin():
+            yield session
+        await settle(session)

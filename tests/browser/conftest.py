@@ -70,7 +70,13 @@ def page_errors() -> list[str]:
 
 @pytest.fixture
 def page(context: Any, page_errors: list[str]) -> Iterator[Any]:
+    """A page; every test using it also proves the pages run under the Content-Security-
+    Policy (Chromium reports each refused script, style or handler on the console)."""
     p = context.new_page()
     p.on("pageerror", lambda e: page_errors.append(str(e)))
+    refused: list[str] = []
+    p.on("console", lambda m: refused.append(m.text)
+         if "Content Security Policy" in m.text else None)
     yield p
     p.close()
+    assert not refused, f"the page broke its Content-Security-Policy: {refused}"

@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from rounds.errors import InvalidInput, Problem
+from rounds.textsafety import strip_unsafe
 
 Progress = Callable[[str], None]
 
@@ -83,12 +84,13 @@ class CsvTable:
 
 
 def decode(data: bytes | str) -> str:
+    """The file's text, without NUL and bidirectional controls (names must read as stored)."""
     if isinstance(data, str):
-        return data.removeprefix("\ufeff")
+        return strip_unsafe(data.removeprefix("\ufeff"))
     try:
-        return data.decode("utf-8-sig")
+        return strip_unsafe(data.decode("utf-8-sig"))
     except UnicodeDecodeError:
-        return data.decode("gb18030", errors="replace")
+        return strip_unsafe(data.decode("gb18030", errors="replace"))
 
 
 def read_table(data: bytes | str, *, what: str, required: Iterable[str],

@@ -4,7 +4,7 @@ from rounds.runtime.definitions.models import Definition, DefinitionVersion
 from rounds.runtime.issues.models import Issue, IssueEvent
 from rounds.runtime.notifications.models import Notification
 from rounds.runtime.orgs.models import OrgUnit
-from rounds.runtime.people.models import Credential, FailedSignIn, User
+from rounds.runtime.people.models import Credential, KnownDevice, SignInThrottle, User
 from rounds.runtime.sites.models import Site, SiteAssignment
 from rounds.runtime.storage.models import Photo
 from rounds.runtime.submissions.models import FailedItem, Submission
@@ -15,13 +15,14 @@ __all__ = [
     "Definition",
     "DefinitionVersion",
     "FailedItem",
-    "FailedSignIn",
     "Issue",
     "IssueEvent",
+    "KnownDevice",
     "Notification",
     "OrgUnit",
     "Photo",
     "PlannedVisit",
+    "SignInThrottle",
     "Site",
     "SiteAssignment",
     "Submission",

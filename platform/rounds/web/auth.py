@@ -8,6 +8,7 @@ ask for ``principal: Principal`` and check capabilities through the services.
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 from litestar import Request
@@ -65,10 +66,13 @@ class AuthenticationMiddleware(ASGIMiddleware):
                 if bearer:  # a bad bearer token is an error; a stale cookie is just no session
                     await _problem(scope, receive, send, exc)
                     return
-        if principal is not None and principal.credential == "session" \
-                and scope.get("method") not in SAFE_METHODS:
+        # Whatever the credential, if the browser sent it by itself (the cookie) the request
+        # must prove it comes from our page: an API token put in the cookie has no CSRF
+        # token and so cannot change anything that way.
+        if principal is not None and not bearer and scope.get("method") not in SAFE_METHODS:
             sent = dict(scope.get("headers", ())).get(CSRF_HEADER.encode(), b"").decode()
-            if not principal.csrf_token or sent != principal.csrf_token:
+            if principal.credential != "session" or not principal.csrf_token \
+                    or not secrets.compare_digest(sent, principal.csrf_token):
                 await _problem(scope, receive, send, CsrfFailed(
                     "this request changes data and must carry the page's CSRF token "
                     "in the X-CSRF-Token header"))

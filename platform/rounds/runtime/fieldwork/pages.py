@@ -39,7 +39,7 @@ from rounds.runtime.access import Forbidden, NotAuthenticated, Principal
 from rounds.runtime.definitions import service as definitions
 from rounds.runtime.fieldwork import service, views
 from rounds.runtime.fieldwork.texts import WORDS
-from rounds.runtime.people import auth
+from rounds.runtime.people import throttle
 from rounds.runtime.sites.service import position
 from rounds.runtime.submissions import service as submissions
 from rounds.runtime.visits import plans
@@ -119,7 +119,7 @@ async def sign_in_page(request: Request[Any, Any, Any], settings: Settings,
     if maybe_principal is not None:
         return Redirect(target, status_code=303)
     language = _lang(lang, None, settings)
-    minutes = int(auth.FAILURE_WINDOW.total_seconds() // 60)
+    minutes = int(throttle.PAIR.cap_s // 60)  # the longest wait, if Retry-After is lost
     return _page(request, "sign_in.html", language, None,
                  title=WORDS[language]["sign_in_title"], next=target, wait_minutes=minutes)
 

@@ -22,6 +22,7 @@ from rounds.runtime.people.imports import import_users
 from rounds.runtime.people.service import UserRow
 from rounds.runtime.sites.web import ImportOut, csv_body, import_out
 from rounds.web.params import Id, OptionalId, PageNumber
+from rounds.web.security import CSV_UPLOAD
 
 
 class OrgTree(msgspec.Struct):
@@ -112,6 +113,7 @@ class UserController(Controller):
 class PeopleImportController(Controller):
     path = "/api/imports"
     tags = ("imports",)
+    opt = CSV_UPLOAD  # bodies are CSV files (text/csv or a multipart upload), not JSON
 
     @post("/users", status_code=200,
           summary="Import users from CSV (user.manage); 422 with every row error")

@@ -1,10 +1,11 @@
-"""Users, their credentials (sessions and API tokens) and failed sign-ins."""
+"""Users, their credentials (sessions and API tokens), the devices they signed in on and
+the sign-in throttle's counters."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String
+from sqlalchemy import Boolean, DateTime, Float, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from rounds.db import Base, utcnow
@@ -41,14 +42,29 @@ class Credential(Base):
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
-class FailedSignIn(Base):
-    """Failed sign-ins, counted over a window to slow down password guessing."""
+class KnownDevice(Base):
+    """A browser (or app) a user has signed in on: its ``rounds_device`` cookie, hashed.
 
-    __tablename__ = "failed_sign_ins"
-    __table_args__ = (Index("ix_failed_sign_ins_username_at", "username", "at"),
-                      Index("ix_failed_sign_ins_ip_at", "ip", "at"))
+    A sign-in from a known device is throttled on its own (user, device) counter, so that
+    nobody without the cookie can slow it down (see ``people/throttle.py``)."""
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    username: Mapped[str] = mapped_column(String(64))
-    ip: Mapped[str] = mapped_column(String(64))
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    __tablename__ = "known_devices"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class SignInThrottle(Base):
+    """One throttle counter (a username and address, a username, an address...).
+
+    Times are Unix seconds (floats) so that one ``INSERT ... ON CONFLICT DO UPDATE`` can
+    compare and add them the same way on SQLite and PostgreSQL."""
+
+    __tablename__ = "sign_in_throttle"
+
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    attempts: Mapped[int] = mapped_column(Integer)  # checked in the current window
+    next_at: Mapped[float] = mapped_column(Float)  # no attempt is checked before this
+    last_at: Mapped[float] = mapped_column(Float)  # the last attempt checked
+    token: Mapped[str] = mapped_column(String(32))  # which request took the last slot

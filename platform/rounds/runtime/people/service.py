@@ -15,7 +15,7 @@ from rounds.runtime.access import Forbidden, Principal
 from rounds.runtime.definitions.models import Definition
 from rounds.runtime.orgs.models import OrgUnit
 from rounds.runtime.orgs.service import by_code, unit_in_scope
-from rounds.runtime.people.auth import forget_principals, hash_password
+from rounds.runtime.people.auth import forget_principals_after_commit, hash_password_async
 from rounds.runtime.people.models import Credential, User
 
 MIN_PASSWORD_LENGTH = 8
@@ -71,7 +71,7 @@ async def create_user(db: AsyncSession, *, username: str, display_name: str, rol
         raise InvalidInput(f"cannot create user {username!r}", problems)
     user = User(username=username, display_name=display_name, role_id=role_id,
                 org_unit_id=unit.id, site_id=site_id, phone=phone, language=language,
-                password_hash=hash_password(password))
+                password_hash=await hash_password_async(password))
     db.add(user)
     await db.flush()
     return user
@@ -161,7 +161,9 @@ async def get_user(db: AsyncSession, principal: Principal, user_id: int) -> User
 async def _revoke_credentials(db: AsyncSession, user_id: int) -> None:
     await db.execute(update(Credential).where(Credential.user_id == user_id)
                      .values(revoked=True))
-    forget_principals()  # this process at once; others within auth.PRINCIPAL_TTL_S
+    # After the commit, not now: a request reading the user before the commit would cache
+    # the old state again (the principal cache, people/auth.py).
+    forget_principals_after_commit(db)
 
 
 async def set_password(db: AsyncSession, principal: Principal, user_id: int,
@@ -172,7 +174,7 @@ async def set_password(db: AsyncSession, principal: Principal, user_id: int,
     if len(password) < MIN_PASSWORD_LENGTH:
         raise InvalidInput("the password is too short", [
             Problem("/password", f"at least {MIN_PASSWORD_LENGTH} characters", "too_short")])
-    user.password_hash = hash_password(password)
+    user.password_hash = await hash_password_async(password)
     await _revoke_credentials(db, user.id)
     await db.flush()
 

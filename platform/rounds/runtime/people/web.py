@@ -6,12 +6,16 @@ from typing import Any
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
-from litestar.datastructures import Cookie
+from litestar.datastructures import Cookie, State
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rounds.runtime.access import Principal
-from rounds.runtime.people import auth
+from rounds.runtime.people import auth, throttle
 from rounds.web.auth import SESSION_COOKIE, credential_of
+from rounds.web.security import require_same_origin
+
+DEVICE_COOKIE = "rounds_device"
+DEVICE_TTL_S = 400 * 24 * 3600  # the longest browsers keep a cookie
 
 
 class SignIn(msgspec.Struct):
@@ -48,6 +52,18 @@ def client_ip(request: Request[Any, Any, Any]) -> str:
     return request.client.host if request.client else "unknown"
 
 
+def sign_in_throttle(state: State) -> throttle.Throttle:
+    """The app's throttle: Redis when configured (shared by every process), else the SQL
+    table; made on first use."""
+    limiter: throttle.Throttle | None = state.get("sign_in_throttle")
+    if limiter is None:
+        url = state.settings.redis.url
+        limiter = throttle.RedisThrottle(url) if url else throttle.SqlThrottle(
+            state.sessions, state.engine)
+        state.sign_in_throttle = limiter
+    return limiter
+
+
 class AuthController(Controller):
     path = "/api/auth"
     tags = ("auth",)
@@ -56,25 +72,29 @@ class AuthController(Controller):
           summary="Sign in; a session cookie (pages) or a bearer token (API clients)")
     async def sign_in(self, db: AsyncSession, request: Request[Any, Any, Any],
                       data: SignIn) -> Response[SignedIn]:
+        # Login CSRF: a page elsewhere must not sign the browser in (as someone else).
+        require_same_origin(request)
         kind = "api" if data.kind == "api" else "session"
-        try:
-            user, issued = await auth.sign_in(db, data.username, data.password,
-                                              ip=client_ip(request), kind=kind)
-        except auth.BadCredentials:
-            await db.commit()  # keep the failed attempt: it counts towards the limit
-            raise
+        device = request.cookies.get(DEVICE_COOKIE)
+        user, issued = await auth.sign_in(db, data.username, data.password,
+                                          ip=client_ip(request),
+                                          limiter=sign_in_throttle(request.app.state),
+                                          device_token=device, kind=kind)
         body = SignedIn(user_id=user.id, username=user.username,
                         display_name=user.display_name, role_id=user.role_id,
                         expires_at=issued.expires_at.isoformat(),
                         token=issued.token if kind == "api" else None,
                         csrf_token=issued.csrf_token)
-        cookies = []
-        if kind == "session":
-            cookies.append(Cookie(key=SESSION_COOKIE, value=issued.token, httponly=True,
-                                  samesite="lax", path="/",
-                                  max_age=int(auth.SESSION_TTL.total_seconds()),
-                                  secure=request.url.scheme == "https"))
-        return Response(body, cookies=cookies)
+        if kind != "session":  # an API client: a token, no cookies
+            return Response(body)
+        secure = request.url.scheme == "https"
+        device = await auth.remember_device(db, user.id, device)
+        return Response(body, cookies=[
+            Cookie(key=SESSION_COOKIE, value=issued.token, httponly=True, samesite="lax",
+                   path="/", max_age=int(auth.SESSION_TTL.total_seconds()), secure=secure),
+            # The browser is known from now on; only the sign-in endpoints read the cookie.
+            Cookie(key=DEVICE_COOKIE, value=device, httponly=True, samesite="strict",
+                   path="/api/auth", max_age=DEVICE_TTL_S, secure=secure)])
 
     @post("/sign-out", status_code=200, summary="End this session or revoke this token")
     async def sign_out(self, db: AsyncSession, request: Request[Any, Any, Any]

@@ -338,8 +338,20 @@ async def list_sites(db: AsyncSession, principal: Principal, *, site_kind: str |
 class AssignmentInfo:
     role_id: str
     user_id: int
-    username: str
+    username: str | None  # only for those who manage or supervise people (see shown_username)
     display_name: str
+
+
+# Capabilities whose holders work with other people's user names (assigning staff by CSV,
+# managing accounts, supervising). Everyone else sees display names: a user name is half of
+# what signing in takes, and guessing attacks start from it.
+_SEES_USERNAMES = ("user.manage", "site.manage", "submission.view_scope")
+
+
+def shown_username(principal: Principal, user_id: int, username: str) -> str | None:
+    if user_id == principal.user_id or any(principal.can(c) for c in _SEES_USERNAMES):
+        return username
+    return None
 
 
 @dataclass(frozen=True)
@@ -376,7 +388,8 @@ async def site_details(db: AsyncSession, principal: Principal, site_id: int) -> 
         site_kind_title=dict(kind.get("title") or {}), address=site.address, lat=site.lat,
         lng=site.lng, org_unit_id=site.org_unit_id, org_unit_code=unit.code if unit else "",
         attributes=dict(site.attributes),
-        assignments=[AssignmentInfo(r, u, n, d) for r, u, n, d in rows],
+        assignments=[AssignmentInfo(r, u, shown_username(principal, u, n), d)
+                     for r, u, n, d in rows],
         created_at=iso(site.created_at))
 
 
@@ -437,7 +450,7 @@ class HistoryEntry:
     id: str
     at: str
     user_id: int
-    username: str
+    username: str | None  # see shown_username
     display_name: str
     method: str | None = None
     checked_out_at: str | None = None
@@ -492,7 +505,8 @@ async def site_history(db: AsyncSession, principal: Principal, site_id: int, *,
             who = people[v.user_id]
             entries.append(HistoryEntry(
                 kind="visit", id=str(v.id), at=iso(v.checked_in_at), user_id=who.id,
-                username=who.username, display_name=who.display_name, method=v.method,
+                username=shown_username(principal, who.id, who.username),
+                display_name=who.display_name, method=v.method,
                 checked_out_at=iso(v.checked_out_at) if v.checked_out_at else None,
                 duration_s=v.duration_s,
                 flagged=v.flagged if supervisor or v.user_id == principal.user_id else None))
@@ -501,8 +515,9 @@ async def site_history(db: AsyncSession, principal: Principal, site_id: int, *,
             who = people[s.user_id]
             entries.append(HistoryEntry(
                 kind="submission", id=s.id, at=iso(s.submitted_at), user_id=who.id,
-                username=who.username, display_name=who.display_name,
-                definition_id=s.definition_id, percentage=s.percentage, passed=s.passed,
+                username=shown_username(principal, who.id, who.username),
+                display_name=who.display_name, definition_id=s.definition_id,
+                percentage=s.percentage, passed=s.passed,
                 alert_count=s.alert_count, failed_count=s.failed_count, visit_id=s.visit_id))
     return entries, int(total)
 

@@ -22,6 +22,7 @@ from rounds.runtime.sites import service
 from rounds.runtime.sites.imports import import_sites
 from rounds.runtime.sites.service import HistoryEntry, SiteDetails, SiteSummary
 from rounds.web.params import Id, OptionalId, PageNumber
+from rounds.web.security import CSV_UPLOAD
 
 
 class SitePage(msgspec.Struct):
@@ -153,6 +154,7 @@ class SiteController(Controller):
 class SiteImportController(Controller):
     path = "/api/imports"
     tags = ("imports",)
+    opt = CSV_UPLOAD  # bodies are CSV files (text/csv or a multipart upload), not JSON
 
     @post("/sites", status_code=200,
           summary="Import sites from CSV (site.manage); 422 with every row error")

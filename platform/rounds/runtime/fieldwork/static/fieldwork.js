@@ -298,6 +298,10 @@ function start () {
         .finally(() => { target.disabled = false })
     }
   })
+  // Bar lengths come as data: the Content-Security-Policy allows no inline style attribute.
+  for (const bar of document.querySelectorAll('.fw-bar[data-percent]')) {
+    bar.style.width = `${Math.max(0, Math.min(100, Number(bar.dataset.percent) || 0))}%`
+  }
   const list = document.querySelector('[data-day]')
   if (list && list.querySelector('[data-stop]')) sortByDistance(document.querySelector('[data-day-status]'))
   document.body.dataset.fieldwork = 'ready'
