@@ -139,10 +139,11 @@ async def sign_in(db: AsyncSession, username: str, password: str, *, ip: str,
 
     The attempt takes its throttle slots before the password is checked (TooManyAttempts
     when it may not be checked yet); the same message is given whether the user exists or
-    not. ``limiter``: the app's throttle (by default the SQL one on ``db``'s database).
+    not. ``limiter``: the app's throttle (the server's takes its slots in transactions of
+    its own); by default the counters are kept in ``db``'s transaction.
     """
     if limiter is None:
-        limiter = throttle.SqlThrottle.on(db)
+        limiter = throttle.InTransactionThrottle(db)
     username, password = username[:MAX_USERNAME + 1], password[:MAX_PASSWORD + 1]
     # Until the throttle has answered, ``db`` holds no connection: the look-up and the
     # throttle each take one briefly, so parallel sign-ins never wait for a second one

@@ -102,6 +102,35 @@ def _retry_after(next_at: float, now: float) -> int:
     return max(1, math.ceil(next_at - now))
 
 
+def take_statement(dialect_name: str, k: Key, now: float, token: str) -> Any:
+    """Take a slot on ``k`` if it has one: ``INSERT ... ON CONFLICT DO UPDATE ... RETURNING
+    token, next_at``; the slot is ours if the token returned is ours."""
+    t = SignInThrottle.__table__.c
+    p = k.policy
+
+    def next_at(attempts: ColumnElement[int] | int) -> Any:
+        # When the attempt after this one may be checked: 0 (at once) within the free
+        # attempts, so that racing free attempts never refuse each other.
+        whens: list[tuple[Any, Any]] = [(attempts < p.free, 0.0)]
+        whens += [(attempts == n, now + d) for n, d in p.ladder()]
+        return case(*whens, else_=now + p.cap_s)
+
+    stale = t.last_at < now - p.window_s
+    open_ = t.next_at <= now
+    took = or_(stale, open_)
+    dialect: Any = postgresql if dialect_name == "postgresql" else sqlite
+    return dialect.insert(SignInThrottle.__table__).values(
+        key=k.key, attempts=1, next_at=0.0 if p.free > 1 else now + p.delay(1),
+        last_at=now, token=token,
+    ).on_conflict_do_update(index_elements=["key"], set_={
+        "attempts": case((stale, 1), (open_, t.attempts + 1), else_=t.attempts),
+        "next_at": case((stale, next_at(1)), (open_, next_at(t.attempts + 1)),
+                        else_=t.next_at),
+        "last_at": case((took, now), else_=t.last_at),
+        "token": case((took, token), else_=t.token),
+    }).returning(t.token, t.next_at)
+
+
 class SqlThrottle:
     """Counters in the ``sign_in_throttle`` table."""
 
@@ -109,38 +138,8 @@ class SqlThrottle:
         self.sessions = sessions
         self.engine = engine
 
-    @classmethod
-    def on(cls, db: AsyncSession) -> SqlThrottle:
-        """The throttle on the database ``db`` talks to (its own transactions)."""
-        engine = db.bind
-        assert isinstance(engine, AsyncEngine)
-        return cls(async_sessionmaker(engine, expire_on_commit=False), engine)
-
     def _statement(self, k: Key, now: float, token: str) -> Any:
-        t = SignInThrottle.__table__.c
-        p = k.policy
-
-        def next_at(attempts: ColumnElement[int] | int) -> Any:
-            # When the attempt after this one may be checked: 0 (at once) within the free
-            # attempts, so that racing free attempts never refuse each other.
-            whens: list[tuple[Any, Any]] = [(attempts < p.free, 0.0)]
-            whens += [(attempts == n, now + d) for n, d in p.ladder()]
-            return case(*whens, else_=now + p.cap_s)
-
-        stale = t.last_at < now - p.window_s
-        open_ = t.next_at <= now
-        took = or_(stale, open_)
-        dialect: Any = postgresql if self.engine.dialect.name == "postgresql" else sqlite
-        return dialect.insert(SignInThrottle.__table__).values(
-            key=k.key, attempts=1, next_at=0.0 if p.free > 1 else now + p.delay(1),
-            last_at=now, token=token,
-        ).on_conflict_do_update(index_elements=["key"], set_={
-            "attempts": case((stale, 1), (open_, t.attempts + 1), else_=t.attempts),
-            "next_at": case((stale, next_at(1)), (open_, next_at(t.attempts + 1)),
-                            else_=t.next_at),
-            "last_at": case((took, now), else_=t.last_at),
-            "token": case((took, token), else_=t.token),
-        }).returning(t.token, t.next_at)
+        return take_statement(self.engine.dialect.name, k, now, token)
 
     async def take(self, keys: list[Key]) -> None:
         async with writer_lock(self.engine), self.sessions() as db, db.begin():
@@ -154,13 +153,39 @@ class SqlThrottle:
                     raise Refused(_retry_after(float(next_at), now))
 
     async def succeeded(self, keys: list[Key], db: AsyncSession) -> None:
-        t = SignInThrottle.__table__.c
+        await clear(db, keys)
+
+
+async def clear(db: AsyncSession, keys: list[Key]) -> None:
+    """After a successful sign-in: the keys start afresh, or give the slot back."""
+    t = SignInThrottle.__table__.c
+    for k in keys:
+        if k.policy.refund_on_success:
+            await db.execute(update(SignInThrottle).where(
+                t.key == k.key, t.attempts > 0).values(attempts=t.attempts - 1))
+        else:
+            await db.execute(delete(SignInThrottle).where(t.key == k.key))
+
+
+class InTransactionThrottle:
+    """The same counters, in the caller's transaction: for scripts and tests that sign in
+    inside a transaction of their own (a second connection would wait for the locks theirs
+    holds). Not for the server: its slots count only when the caller commits."""
+
+    def __init__(self, db: AsyncSession) -> None:
+        self.db = db
+
+    async def take(self, keys: list[Key]) -> None:
+        name = self.db.get_bind().dialect.name
         for k in keys:
-            if k.policy.refund_on_success:
-                await db.execute(update(SignInThrottle).where(
-                    t.key == k.key, t.attempts > 0).values(attempts=t.attempts - 1))
-            else:
-                await db.execute(delete(SignInThrottle).where(t.key == k.key))
+            now = time.time()
+            token = secrets.token_hex(16)
+            mine, next_at = (await self.db.execute(take_statement(name, k, now, token))).one()
+            if mine != token:
+                raise Refused(_retry_after(float(next_at), now))
+
+    async def succeeded(self, keys: list[Key], db: AsyncSession) -> None:
+        await clear(db, keys)
 
 
 # Every key's slot in one script, all or none. ARGV: now, then per key: free, window,

@@ -113,10 +113,13 @@ function bindSignIn (form) {
       return
     }
     if (response.status === 429) {
-      // the wait: the server's Retry-After when it sends one, else its failure window
+      // the wait (it grows with each failure): the server's Retry-After, else its longest
       const after = Number(response.headers.get('Retry-After'))
-      const minutes = after > 0 ? Math.ceil(after / 60) : Number(form.dataset.waitMinutes || 15)
-      show(fill(t.too_many, { minutes }))
+      if (after > 0 && after < 90) show(fill(t.too_many_seconds, { seconds: Math.max(1, after) }))
+      else {
+        const minutes = after > 0 ? Math.ceil(after / 60) : Number(form.dataset.waitMinutes || 15)
+        show(fill(t.too_many, { minutes }))
+      }
     } else if (response.status === 401) {
       show(t.bad_credentials)
       form.elements.password.value = ''
