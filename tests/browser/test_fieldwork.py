@@ -294,6 +294,8 @@ def test_a_visit_from_check_in_to_check_out(field: Seeded, page: Any, tmp_path: 
     page.check("#f-policy_topics-0")
     page.check("#f-self_discipline_group-0")
     draw_signature(page)
+    # the drawn signature is uploaded once the pen rests: its photo id is the answer
+    page.wait_for_function("document.querySelector('#f-retailer_signature').value !== ''")
     item(page, "price_tags_complete").screenshot(path="/tmp/rounds-evidence.png")
     payload = page.evaluate("window.roundsForm.payload()")
     # the answers carry the photos' ids from the server, not file names
