@@ -1,5 +1,6 @@
 """The API explorer works on a machine with no internet: every file it needs comes from our
-server (the npm package in package-lock.json), none from a CDN."""
+server (the npm package in package-lock.json), none from a CDN. And it runs under the same
+Content-Security-Policy as every page (the `page` fixture fails on any violation)."""
 
 from __future__ import annotations
 
@@ -22,7 +23,8 @@ def test_api_docs_render_with_every_other_origin_blocked(page: Any, server: str,
             route.abort()
 
     page.route("**/*", only_local)
-    page.goto(server + "/api/docs")
+    response = page.goto(server + "/api/docs")
+    assert "script-src 'self'" in response.headers["content-security-policy"]
     # Swagger UI drew the API: its title and the operations of the schema it was given.
     page.wait_for_selector(".swagger-ui .info .title", timeout=30000)
     assert "Rounds API" in page.inner_text(".swagger-ui .info .title")
@@ -30,5 +32,9 @@ def test_api_docs_render_with_every_other_origin_blocked(page: Any, server: str,
     paths = page.locator(".opblock-summary-path").all_inner_texts()
     assert any("/api/submissions" in p for p in paths)
     assert any("/api/health" in p for p in paths)
+    # An operation opens to show its parameters and responses.
+    page.locator(".opblock-summary", has_text="/api/health").first.click()
+    page.wait_for_selector(".opblock.is-open .responses-wrapper", timeout=30000)
+    assert "200" in page.inner_text(".opblock.is-open .responses-wrapper")
     assert blocked == []  # it did not even try another origin
     assert page_errors == []

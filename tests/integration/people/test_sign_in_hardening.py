@@ -178,7 +178,7 @@ def test_an_api_token_in_the_session_cookie_needs_the_csrf_token(server: LiveSer
 
 
 def test_security_headers_on_pages_and_api(server: LiveServer) -> None:
-    for path in ("/sign-in", "/api/health", "/api/auth/me", "/forms"):
+    for path in ("/sign-in", "/api/health", "/api/auth/me", "/forms", "/api/docs"):
         r = httpx.get(server.url + path)
         csp = r.headers["content-security-policy"]
         assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp, path
