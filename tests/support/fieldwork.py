@@ -227,6 +227,21 @@ class Live:
     def database_url(self) -> str:
         return str(self.server.database_url)
 
+    def client(self, who: str, timeout: float = 60) -> Any:
+        """An HTTP client of the server, signed in (API token) as ``who``."""
+        import httpx
+
+        return httpx.Client(base_url=self.url, headers=self.auth[who], timeout=timeout)
+
+    def visit(self, c: Any, shop: str = "shop_a") -> int:
+        """The client's open visit, or a new one checked in at ``shop`` by its QR code."""
+        current = c.get("/api/visits/current").json()["visit"]
+        if current:
+            return int(current["id"])
+        r = c.post("/api/visits", json={"qr_token": self.field.qr[shop]})
+        assert r.status_code == 201, r.text
+        return int(r.json()["id"])
+
 
 @contextmanager
 def live_city(data_dir: Path, database: str, env: dict[str, str] | None = None

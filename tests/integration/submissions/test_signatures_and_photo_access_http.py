@@ -29,16 +29,12 @@ def live(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
 
 
 def _client(live: Live, who: str) -> httpx.Client:
-    return httpx.Client(base_url=live.url, headers=live.auth[who], timeout=60)
+    client: httpx.Client = live.client(who)
+    return client
 
 
 def _visit(c: httpx.Client, live: Live) -> int:
-    current = c.get("/api/visits/current").json()["visit"]
-    if current:
-        return int(current["id"])
-    r = c.post("/api/visits", json={"qr_token": live.field.qr["shop_a"]})
-    assert r.status_code == 201, r.text
-    return int(r.json()["id"])
+    return live.visit(c)
 
 
 def _upload(c: httpx.Client, data: bytes, name: str = "a.png") -> str:

@@ -29,7 +29,8 @@ def live(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
 
 
 def _client(live: Live, who: str) -> httpx.Client:
-    return httpx.Client(base_url=live.url, headers=live.auth[who], timeout=60)
+    client: httpx.Client = live.client(who)
+    return client
 
 
 def _chunk(kind: bytes, data: bytes) -> bytes:
