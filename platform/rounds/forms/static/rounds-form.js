@@ -979,6 +979,31 @@ class RoundsForm {
     })
   }
 
+  // A photo's thumbnail in ``thumbs`` with its caption and a button that removes it from
+  // the answer of ``holder`` (an upload under way, or a stored photo restored from a draft).
+  photoFigure (thumbs, holder, name, src, state, caption, ...extra) {
+    const fig = document.createElement('figure')
+    fig.className = 'upload'
+    fig.dataset.upload = state
+    const img = document.createElement('img')
+    img.alt = name
+    img.src = src
+    const cap = document.createElement('figcaption')
+    cap.textContent = caption
+    const remove = document.createElement('button')
+    remove.type = 'button'
+    remove.className = 'remove-photo'
+    remove.textContent = '×'
+    remove.setAttribute('aria-label', `${this.t.remove_photo || 'Remove'}: ${name}`)
+    remove.addEventListener('click', () => {
+      fig.remove()
+      this.syncPhotos(holder)
+    })
+    fig.append(img, ...extra, cap, remove)
+    thumbs.appendChild(fig)
+    return fig
+  }
+
   // Each photo goes to the server as soon as it is chosen, so submitting sends only ids and
   // a weak connection is spent while the user is still filling in. Photos chosen later are
   // added to those already there; each can be removed.
@@ -986,30 +1011,15 @@ class RoundsForm {
     const files = [...input.files]
     input.value = '' // the same photo can be chosen again after a failure
     for (const file of files) {
-      const fig = document.createElement('figure')
-      fig.className = 'upload'
-      fig.dataset.upload = 'running'
-      const img = document.createElement('img')
-      img.alt = file.name
-      img.src = URL.createObjectURL(file)
       const bar = document.createElement('progress')
       bar.max = 100
       bar.value = 0
-      const cap = document.createElement('figcaption')
+      const fig = this.photoFigure(thumbs, el, file.name, URL.createObjectURL(file), 'running',
+        this.t.uploading || '…', bar)
+      const img = fig.querySelector('img')
+      const cap = fig.querySelector('figcaption')
       cap.setAttribute('role', 'status')
-      cap.textContent = this.t.uploading || '…'
-      const remove = document.createElement('button')
-      remove.type = 'button'
-      remove.className = 'remove-photo'
-      remove.textContent = '×'
-      remove.setAttribute('aria-label', `${this.t.remove_photo || 'Remove'}: ${file.name}`)
-      remove.addEventListener('click', () => {
-        fig.remove()
-        URL.revokeObjectURL(img.src)
-        this.syncPhotos(el)
-      })
-      fig.append(img, bar, cap, remove)
-      thumbs.appendChild(fig)
+      fig.querySelector('.remove-photo').addEventListener('click', () => URL.revokeObjectURL(img.src))
       const job = this.sendPhoto(file, (pct) => { bar.value = pct }).then((photo) => {
         fig.dataset.upload = 'done'
         fig.dataset.photoId = photo.id

@@ -33,7 +33,7 @@ from __future__ import annotations
 import hashlib
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from typing import Any, cast
@@ -271,22 +271,25 @@ def signature_refs(form: CompiledForm, answers: Any) -> dict[str, str]:
     refs: dict[str, str] = {}
     if not isinstance(answers, dict):
         return refs
-
-    def add(path: tuple[str | int, ...], value: Any) -> None:
+    for path, value in _answers_of_type(form, answers, "signature"):
         if isinstance(value, dict) and isinstance(value.get("photo"), str):
             refs[pointer((*path, "photo"))] = value["photo"]
+    return refs
 
+
+def _answers_of_type(form: CompiledForm, answers: dict[str, Any], item_type: str
+                     ) -> Iterator[tuple[tuple[str | int, ...], Any]]:
+    """(path, value) of every answer to an item of ``item_type``, in group entries too."""
     for fi in form.items:
         value = answers.get(fi.id)
-        if fi.type == "signature":
-            add(("answers", fi.id), value)
+        if fi.type == item_type:
+            yield ("answers", fi.id), value
         elif fi.type == "group" and isinstance(value, list):
-            subs = [s.id for s in fi.entry_items() if s.type == "signature"]
+            subs = [s.id for s in fi.entry_items() if s.type == item_type]
             for n, entry in enumerate(value):
                 if isinstance(entry, dict):
                     for s in subs:
-                        add(("answers", fi.id, n, s), entry.get(s))
-    return refs
+                        yield ("answers", fi.id, n, s), entry.get(s)
 
 
 def photo_refs(form: CompiledForm, answers: Any, evidence: Any) -> dict[str, str]:
@@ -301,16 +304,8 @@ def photo_refs(form: CompiledForm, answers: Any, evidence: Any) -> dict[str, str
             for i, pid in enumerate(ids):
                 refs[pointer((*path, i))] = str(pid)
 
-    for fi in form.items:
-        value = answers.get(fi.id)
-        if fi.type == "photo":
-            add(("answers", fi.id), value)
-        elif fi.type == "group" and isinstance(value, list):
-            subs = [s.id for s in fi.entry_items() if s.type == "photo"]
-            for n, entry in enumerate(value):
-                if isinstance(entry, dict):
-                    for s in subs:
-                        add(("answers", fi.id, n, s), entry.get(s))
+    for path, ids in _answers_of_type(form, answers, "photo"):
+        add(path, ids)
     for key, entry in (evidence.items() if isinstance(evidence, dict) else ()):
         if isinstance(entry, dict):
             add(("evidence", key, "photos"), entry.get("photos"))

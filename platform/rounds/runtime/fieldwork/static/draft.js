@@ -105,26 +105,9 @@ function restorePhotos (rounds, photos) {
     if (!thumbs) continue
     for (const photo of list) {
       if (thumbs.querySelector(`figure[data-photo-id="${CSS.escape(photo.id)}"]`)) continue
-      const fig = document.createElement('figure')
-      fig.className = 'upload'
-      fig.dataset.upload = 'done'
+      const fig = rounds.photoFigure(thumbs, holder, photo.name,
+        `/api/photos/${encodeURIComponent(photo.id)}`, 'done', rounds.t.uploaded || '✓')
       fig.dataset.photoId = photo.id
-      const img = document.createElement('img')
-      img.alt = photo.name
-      img.src = `/api/photos/${encodeURIComponent(photo.id)}`
-      const cap = document.createElement('figcaption')
-      cap.textContent = rounds.t.uploaded || '✓'
-      const remove = document.createElement('button')
-      remove.type = 'button'
-      remove.className = 'remove-photo'
-      remove.textContent = '×'
-      remove.setAttribute('aria-label', `${rounds.t.remove_photo || 'Remove'}: ${photo.name}`)
-      remove.addEventListener('click', () => {
-        fig.remove()
-        rounds.syncPhotos(holder)
-      })
-      fig.append(img, cap, remove)
-      thumbs.appendChild(fig)
     }
     rounds.syncPhotos(holder)
   }
