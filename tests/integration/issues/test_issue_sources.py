@@ -62,7 +62,7 @@ async def test_failed_items_become_issues_per_the_standard(loop: Loop) -> None:
 
     # Idempotent: again (a retry, the reconciliation) creates nothing, tells nobody again.
     assert await create(loop, sid, NOW + timedelta(hours=1)) == 0
-    assert await loop.system(service.create_missing_issues, NOW) == 0
+    assert (await service.reconcile_missing_issues(loop.sessions, NOW)).made == 0
     assert len(await loop.issues(submission_id=sid)) == 2
     assert len(await loop.inbox("cm_a")) == 2
 
@@ -146,7 +146,7 @@ async def test_one_issue_per_submission_when_the_standard_says_so(loop: Loop) ->
     data = (await loop.events(issue.id))[0].data
     assert [i["item_id"] for i in data["items"]] == ["floor_clean", "no_smoking_sign"]
     assert await create(loop, sid) == 0
-    assert await loop.system(service.create_missing_issues, NOW) == 0
+    assert (await service.reconcile_missing_issues(loop.sessions, NOW)).made == 0
 
 
 async def test_the_defaults_never_make_someone_who_cannot_rectify_the_assignee(
@@ -178,13 +178,14 @@ async def test_the_reconciliation_creates_what_is_missing(loop: Loop) -> None:
     done = await loop.submission("cm_a", "RA2", "customer_manager_visit",
                                  [("stock_checked", "medium")])
     await create(loop, done)
-    assert await loop.system(service.create_missing_issues, NOW + timedelta(minutes=1)) == 3
+    assert (await service.reconcile_missing_issues(
+        loop.sessions, NOW + timedelta(minutes=1))).made == 3
     assert len(await loop.issues(submission_id=one)) == 2
     (patrol,) = await loop.issues(submission_id=two)
     assert patrol.assignee_id == loop.uid("mi_a")  # the site's market inspector
     assert patrol.assigner_id == loop.uid("head_a")
     assert aware(patrol.due_at) == NOW + timedelta(days=1)  # high: 2 days from the patrol
-    assert await loop.system(service.create_missing_issues, NOW) == 0
+    assert (await service.reconcile_missing_issues(loop.sessions, NOW)).made == 0
     assert len(await loop.issues()) == 4
 
 

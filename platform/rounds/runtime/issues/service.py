@@ -23,7 +23,7 @@ reminders and escalations add events without bumping the version: they change no
 person decides on, so they never make someone's pending action stale.
 
 Issues come from four sources: failed items of a submission (``create_issues_for_submission``,
-run after the response is sent, and ``create_missing_issues``, the periodic reconciliation),
+run after the response is sent, and ``reconcile_missing_issues``, the periodic reconciliation),
 a supervisor's own assignment (交办, ``assign_issue``) and a retailer's suggestion or complaint
 (``submit_feedback``). Who rectifies and who verifies is data: a standard's ``issues.assign_to``
 and ``issues.verify_by``, or a failed item's own (see ``routing``: only people whose role may
@@ -1011,20 +1011,6 @@ async def _missing_submissions(db: AsyncSession, limit: int) -> list[str]:
     return [str(sid) for sid in (await db.execute(
         select(FailedItem.submission_id).where(_missing()).group_by(FailedItem.submission_id)
         .order_by(func.min(FailedItem.id)).limit(limit))).scalars()]
-
-
-async def create_missing_issues(db: AsyncSession, now: datetime, *, limit: int = 200) -> int:
-    """Issues for every failed item that has none, in ``db``'s transaction, at most ``limit``
-    submissions (see ``reconcile_missing_issues`` for the periodic job). One submission that
-    cannot be processed is logged and skipped."""
-    made = 0
-    for sid in await _missing_submissions(db, limit):
-        try:
-            async with db.begin_nested():
-                made += await create_issues_for_submission(db, sid, now)
-        except Exception:
-            log.exception("could not create the issues of submission %s", sid)
-    return made
 
 
 @dataclass
