@@ -319,11 +319,11 @@ def test_a_visit_from_check_in_to_check_out(field: Seeded, page: Any, tmp_path: 
     assert page.locator("[data-item=storefront_photo] figure[data-photo-id]").count() == 1
     assert page.is_checked("#f-price_tags_complete-1")
     assert page.input_value("#f-price_tags_complete-evidence-note") == "两个品规没有价签"
-    painted = page.evaluate("""() => {
+    # the pad shows the signature again (drawn once its saved image has loaded)
+    page.wait_for_function("""() => {
         const c = document.querySelector('#f-retailer_signature-pad')
         const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data
-        return d.some((v, i) => i % 4 === 3 && v > 0) }""")
-    assert painted  # the pad shows the signature again
+        return d.some((v, i) => i % 4 === 3 && v > 0) }""", timeout=10000)
 
     # the first try reaches the server but its answer is lost on the way back
     sent: list[dict[str, Any]] = []
