@@ -1,7 +1,7 @@
 """Write tests/conformance/parity.json: rules, data, and the answer the server's engine gives.
 
 The browser evaluates visibility, required-ness, evidence and calculated values with
-json-logic-engine plus the operations in ``platform/rounds/forms/static/rounds-form.js``; the
+json-logic-engine plus the operations in ``platform/rounds/forms/static/rules*.js``; the
 server with ``rounds.rules``. These vectors pin the two to one answer. Each vector is
 ``{"rule", "data", "expected"}``, or ``{"rule", "data", "error"}`` where the server's rule raises
 (``error`` is the JsonLogic error type: ``"NaN"``, ``"Invalid Arguments"``...) and the browser

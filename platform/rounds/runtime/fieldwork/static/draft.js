@@ -8,6 +8,13 @@
 // (the photos themselves are on the server) and each signature as the canvas's PNG data URL.
 // It is removed once the server has the submission (the form says so with a
 // "rounds:submitted" event) or when the person discards it.
+//
+// It starts once the page's form has (rounds-form.js's `started`), and restores into it with
+// the form's own means: its entries (addEntry), its photo thumbnails (form-media.js) and
+// refresh.
+
+import { photoFigure, syncPhotos } from '/static/rounds/form-media.js'
+import { started } from '/static/rounds/rounds-form.js'
 
 const config = JSON.parse(document.getElementById('form-draft')?.textContent || 'null')
 const SKIP = new Set(['file', 'submit', 'button', 'reset'])
@@ -105,11 +112,11 @@ function restorePhotos (rounds, photos) {
     if (!thumbs) continue
     for (const photo of list) {
       if (thumbs.querySelector(`figure[data-photo-id="${CSS.escape(photo.id)}"]`)) continue
-      const fig = rounds.photoFigure(thumbs, holder, photo.name,
+      const fig = photoFigure(rounds, thumbs, holder, photo.name,
         `/api/photos/${encodeURIComponent(photo.id)}`, 'done', rounds.t.uploaded || '✓')
       fig.dataset.photoId = photo.id
     }
-    rounds.syncPhotos(holder)
+    syncPhotos(rounds, holder)
   }
 }
 
@@ -206,13 +213,4 @@ function start (form, rounds) {
   form.dataset.draftKey = key
 }
 
-function whenReady (tries = 0) {
-  const form = document.querySelector('form[data-rounds-form]')
-  if (form && form.dataset.ready === 'true' && window.roundsForm) {
-    start(form, window.roundsForm)
-  } else if (tries < 200) {
-    setTimeout(() => whenReady(tries + 1), 25)
-  }
-}
-
-if (config && config.key) whenReady()
+if (config && config.key) started.then((rounds) => start(rounds.form, rounds))

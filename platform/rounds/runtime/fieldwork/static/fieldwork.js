@@ -1,13 +1,20 @@
 // Rounds field pages in the browser: what needs the device (its position) or changes data
 // through the API (sign in and out, check in, check out). The pages are rendered by the
 // server; this script only adds to them, found by their data-* attributes. No framework.
+// Every page of the field staff loads it (templates/_fw.html); it loads issues.js on the
+// pages of a signed-in person, and a visit's form page adds draft.js.
 //
-// Every call that changes data sends the page's CSRF token (X-CSRF-Token): the session
-// cookie alone is not enough, so another site cannot make the browser check in.
+// The calls go through the forms engine's api.js (one for every page): each call that
+// changes data sends the page's CSRF token (X-CSRF-Token), given in the page's config, so
+// another site cannot make the browser check in. The page's words come in the config too
+// (`text`, from rounds.runtime.fieldwork.texts).
+
+import { problemErrors, problemText, request, setCsrfToken } from '/static/rounds/api.js'
 
 export const config = JSON.parse(document.getElementById('fieldwork-config')?.textContent || '{}')
 export const t = config.text || {}
 const links = config.links || {}
+setCsrfToken(config.csrf_token || null) // null: nobody signed in, nothing to ask for
 
 export const fill = (text, values) => String(text || '').replace(/\{(\w+)\}/g,
   (m, k) => (k in values ? String(values[k]) : m))
@@ -17,28 +24,6 @@ export function withLang (url, extra = {}) {
   for (const [k, v] of Object.entries(extra)) u.searchParams.set(k, v)
   if (config.lang) u.searchParams.set('lang', config.lang)
   return u.pathname + u.search
-}
-
-export async function api (method, url, body) {
-  const headers = { Accept: 'application/json, application/problem+json' }
-  if (body !== undefined) headers['Content-Type'] = 'application/json'
-  if (method !== 'GET' && config.csrf_token) headers['X-CSRF-Token'] = config.csrf_token
-  const response = await fetch(url, {
-    method,
-    credentials: 'same-origin',
-    headers,
-    body: body === undefined ? undefined : JSON.stringify(body)
-  })
-  const data = await response.json().catch(() => null)
-  return { response, data }
-}
-
-// The message of a problem document: every error of a 422, else its detail.
-export function problemText (data, fallback) {
-  if (data && Array.isArray(data.errors) && data.errors.length) {
-    return data.errors.map((e) => e.message).join(' ')
-  }
-  return (data && (data.detail || data.title)) || fallback
 }
 
 export function say (el, text, kind = '') {
@@ -97,7 +82,7 @@ function bindSignIn (form) {
     button.textContent = t.signing_in
     let result
     try {
-      result = await api('POST', '/api/auth/sign-in', { username, password })
+      result = await request('POST', '/api/auth/sign-in', { username, password })
     } catch (e) {
       result = null
     }
@@ -134,7 +119,7 @@ async function signOut (button) {
   button.disabled = true
   say(button, t.signing_out)
   try {
-    await api('POST', '/api/auth/sign-out')
+    await request('POST', '/api/auth/sign-out')
   } finally {
     window.location.assign(links.sign_in || '/sign-in')
   }
@@ -196,7 +181,7 @@ async function checkIn (body, control) {
   say(status, t.checking_in)
   let result
   try {
-    result = await api('POST', '/api/visits', body)
+    result = await request('POST', '/api/visits', body)
   } catch (e) {
     say(status, t.network_error, 'error')
     return false
@@ -214,9 +199,10 @@ async function checkIn (body, control) {
     status.appendChild(a)
     return false
   }
-  if (data && data.code === 'check_in_method' && Array.isArray(data.errors) && data.errors[0]) {
+  const errors = problemErrors(data)
+  if (data && data.code === 'check_in_method' && errors[0]) {
     // the method this site or role wants (its pointer names it), in the reader's language
-    const qr = data.errors[0].pointer === '/qr_token'
+    const qr = errors[0].pointer === '/qr_token'
     say(status, qr ? t.check_in_method_qr : t.check_in_method_gps, 'error')
     return false
   }
@@ -268,7 +254,7 @@ async function checkOut (button) {
   say(status, t.checking_out)
   let result
   try {
-    result = await api('POST', `/api/visits/${button.dataset.checkOut}/check-out`)
+    result = await request('POST', `/api/visits/${button.dataset.checkOut}/check-out`)
   } catch (e) {
     say(status, t.network_error, 'error')
     button.disabled = false

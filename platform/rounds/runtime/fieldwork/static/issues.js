@@ -4,9 +4,10 @@
 //
 // Every action carries the version the page was rendered with (optimistic locking: a
 // second person acting on the same issue gets a conflict, not a silent overwrite) and the
-// page's CSRF token.
+// page's CSRF token (the calls and the photo uploads go through the forms engine's api.js).
 
-import { api, config, fill, problemText, say, t } from './fieldwork.js'
+import { problemErrors, problemText, request, uploadPhoto } from '/static/rounds/api.js'
+import { config, fill, say, t } from './fieldwork.js'
 
 const lang = config.lang || 'zh'
 const ISSUE_LINK = /\/issues\/(\d+)(?:[/?#]|$)/
@@ -26,7 +27,7 @@ function setUnread (n) {
 }
 
 async function refreshUnread () {
-  const { response, data } = await api('GET', '/api/notifications/unread-count')
+  const { response, data } = await request('GET', '/api/notifications/unread-count')
     .catch(() => ({ response: null, data: null }))
   if (!response || !response.ok || !data) return
   setUnread(typeof data === 'number' ? data : Number(data.unread ?? data.count ?? data.unread_count))
@@ -170,17 +171,6 @@ function listen () {
 
 // -- photos of a fix --------------------------------------------------------------------------
 
-async function uploadPhoto (file) {
-  const body = new FormData()
-  body.append('file', file)
-  const headers = { Accept: 'application/json, application/problem+json' }
-  if (config.csrf_token) headers['X-CSRF-Token'] = config.csrf_token
-  const response = await fetch('/api/photos', { method: 'POST', body, headers, credentials: 'same-origin' })
-  const data = await response.json().catch(() => null)
-  if (!response.ok || !data || !data.id) throw new Error(problemText(data, response.statusText))
-  return data
-}
-
 function bindPhotos (input) {
   if (input.dataset.bound) return
   input.dataset.bound = 'true'
@@ -202,9 +192,9 @@ function bindPhotos (input) {
         figure.dataset.upload = 'done'
         figure.dataset.photoId = photo.id
         caption.textContent = ''
-      } catch (e) {
+      } catch (e) { // the server's problem, else the network
         figure.dataset.upload = 'failed'
-        caption.textContent = `${t.upload_failed}: ${e.message}`
+        caption.textContent = `${t.upload_failed}: ${e.status ? e.message : t.network_error}`
       }
     }
     input.value = '' // the same photo can be chosen again after a failure
@@ -261,7 +251,7 @@ async function act (form) {
   say(status, t.sending)
   let result
   try {
-    result = await api('POST', `/api/issues/${form.dataset.issueId}/${form.dataset.issueAction}`, body)
+    result = await request('POST', `/api/issues/${form.dataset.issueId}/${form.dataset.issueAction}`, body)
   } catch (e) {
     result = null
   }
@@ -289,11 +279,9 @@ async function act (form) {
     return
   }
   // a 422 names the fields: each message goes next to its field
-  if (data && Array.isArray(data.errors)) {
-    for (const e of data.errors) {
-      const name = String(e.pointer || e.path || '').split('/').filter(Boolean).shift()
-      if (name && form.querySelector(`[data-error-for="${name}"]`)) fieldError(form, name, e.message)
-    }
+  for (const e of problemErrors(data)) {
+    const name = e.pointer.split('/').filter(Boolean).shift()
+    if (name && form.querySelector(`[data-error-for="${name}"]`)) fieldError(form, name, e.message)
   }
   say(status, `${t.action_failed}: ${problemText(data, response.statusText)}`, 'error')
 }
@@ -309,7 +297,7 @@ async function markRead (button) {
   const url = button.dataset.markRead === 'all'
     ? '/api/notifications/read-all'
     : `/api/notifications/${button.dataset.markRead}/read`
-  const { response } = await api('POST', url).catch(() => ({ response: null }))
+  const { response } = await request('POST', url).catch(() => ({ response: null }))
   button.disabled = false
   if (!response || !response.ok) {
     say(document.querySelector('[data-inbox-status]'), t.action_failed, 'error')
