@@ -9,7 +9,9 @@
 //   of what it is about (escapePointer() builds one).
 // - uploadPhoto(): one photo (or a signature's PNG) to /api/photos, with its progress.
 //
-// It shows nothing and knows no page's words: callers turn what it gives into messages.
+// It shows nothing and knows no page's words: callers turn what it gives into messages. It
+// lives with the forms engine's files (/static/rounds/api.js) because the form is the lowest
+// part that calls the API; the field pages, above it, import it from there.
 
 // The CSRF token: undefined until known, null where there is none (nobody signed in).
 let csrf

@@ -434,6 +434,7 @@ export class RoundsForm {
       return
     }
     button.disabled = false
+    const errors = problemErrors(answer) // a 422: each with the pointer of its field
     if (env && response.ok) {
       this.forgetSubmissionId()
       this.form.dispatchEvent(new CustomEvent('rounds:submitted', { detail: { id: body.id } }))
@@ -447,8 +448,8 @@ export class RoundsForm {
       showConflict(this, result, body.id)
     } else if (response.ok && answer) {
       showScore(this, result, answer)
-    } else if (problemErrors(answer).length) {
-      showErrors(this, problemErrors(answer))
+    } else if (errors.length) {
+      showErrors(this, errors)
       showMessage(result, '')
     } else {
       const detail = problemText(answer, response.statusText)
