@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from rounds.db import utcnow
 from rounds.jobs import maintenance
 from rounds.jobs.celery_app import RETRY_POLICY, TRANSIENT_ERRORS, current_app, run, sessions
-from rounds.runtime.issues import service
+from rounds.runtime.issues import deadlines, sources
 from rounds.runtime.notifications.jobs import push_now
 from rounds.runtime.sql import retry_busy, write_transaction
 
@@ -29,7 +29,7 @@ log = logging.getLogger("rounds.issues")
 async def create_missing_issues(sessions: async_sessionmaker[AsyncSession]) -> int:
     """Issues for failed items that have none (a submission whose task was lost), in short
     transactions of a few submissions each, so that it goes on while people submit."""
-    done = await service.reconcile_missing_issues(sessions, utcnow())
+    done = await sources.reconcile_missing_issues(sessions, utcnow())
     if done.failed:
         raise maintenance.Incomplete(done.made, done.summary())
     return done.made
@@ -37,12 +37,12 @@ async def create_missing_issues(sessions: async_sessionmaker[AsyncSession]) -> i
 
 async def remind_due_soon(db: AsyncSession) -> int:
     """Remind assignees of issues due within a day (once per issue)."""
-    return await service.remind_due_soon(db, utcnow())
+    return await deadlines.remind_due_soon(db, utcnow())
 
 
 async def escalate_overdue(db: AsyncSession) -> int:
     """Escalate overdue issues a level up (once per level)."""
-    return await service.escalate_overdue(db, utcnow())
+    return await deadlines.escalate_overdue(db, utcnow())
 
 
 maintenance.register(create_missing_issues, own_transactions=True)
@@ -56,7 +56,7 @@ def for_submission(submission_id: str) -> int:
     has one issue at most). Returns how many issues it opened."""
     async def create() -> int:
         async with write_transaction(sessions()) as db:
-            return await service.create_issues_for_submission(db, submission_id, utcnow())
+            return await sources.create_issues_for_submission(db, submission_id, utcnow())
 
     async def go() -> int:
         created = await retry_busy(create)
