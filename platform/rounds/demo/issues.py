@@ -1,7 +1,7 @@
 """The demo month's issues: one for each failed item, made when it was found, and each taken
 as far through the loop as its people would have by now.
 
-Who rectifies and who accepts comes from the issues slice's own routing (``resolve_party``
+Who rectifies and who accepts comes from the issues slice's own routing (``route``
 with the standard's ``issues`` rules, ``due_days``, the roles' capabilities), so the demo
 routes as the running system does. The rows are then written in bulk (SQLAlchemy Core), with
 their past times: found when submitted, due after that, started, rectified (with a fix note
@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from rounds.demo.notes import fix_note
 from rounds.runtime.definitions.models import DefinitionVersion
-from rounds.runtime.issues import routing, service
+from rounds.runtime.issues import deadlines, routing, sources, texts
 from rounds.runtime.issues.models import (
     ACTIVE,
     ASSIGNED,
@@ -174,19 +174,19 @@ async def build_issues(sessions: async_sessionmaker[AsyncSession], *, now: datet
             routed = await router.parties(config, site_id, unit_id, uid)
             assignee, assigner = routed[0].user_id, routed[1].user_id
             severity = severity or str(config.get("default_severity") or "medium")
-            days = service.due_days(config.get("due_days"), severity)
+            days = deadlines.due_days(config.get("due_days"), severity)
             found = _utc(submitted)
             due = found + timedelta(days=days)
             lang = users.get(uid, ("", "zh", ""))[1]
             # The problem's name (not the item's, worded as a pass) in both languages, and a
             # language-free description, as the slice stores them (each reader's own).
-            title = service._problem_titles(content, evaluation).get(item_id) or {}
+            title = sources.problem_titles(content, evaluation).get(item_id) or {}
             note = evidence.get(item_id) if isinstance(evidence, dict) else None
             note = note if isinstance(note, dict) else {}
             where = f"{site_name}（{site_code}）" if site_name else ""
             definition_title = dict(content.get("title") or {})
-            standard = {"zh": service._in(definition_title, "zh", def_id),
-                        "en": service._in(definition_title, "en", def_id)}
+            standard = {"zh": texts.title_in(definition_title, "zh", def_id),
+                        "en": texts.title_in(definition_title, "en", def_id)}
             text = [where, str(note.get("note") or "")]
             rules = {"assign_to": config.get("assign_to"), "verify_by": config.get("verify_by")}
             story = _Story(found, now)
@@ -198,12 +198,12 @@ async def build_issues(sessions: async_sessionmaker[AsyncSession], *, now: datet
             for r in routed:  # the fallback says why, as the slice's own path does
                 if r.fallback is not None:
                     story.add(found, None, "routed", None, data=r.event_data(), bump=False)
-            row = {"title": service._in(title, lang, item_id)[:300],
-                   "titles": {"zh": service._in(title, "zh", item_id)[:300],
-                              "en": service._in(title, "en", item_id)[:300],
+            row = {"title": texts.title_in(title, lang, item_id)[:300],
+                   "titles": {"zh": texts.title_in(title, "zh", item_id)[:300],
+                              "en": texts.title_in(title, "en", item_id)[:300],
                               "standard": standard},
                    "description": "\n".join(t for t in text if t), "source": "failed_item",
-                   "severity": severity, "priority": service.PRIORITY_OF.get(severity, 3),
+                   "severity": severity, "priority": deadlines.PRIORITY_OF.get(severity, 3),
                    "site_id": site_id, "org_unit_id": unit_id, "submission_id": sid,
                    "failed_item_id": fid, "definition_id": def_id, "item_id": item_id,
                    "assigner_id": assigner, "assignee_id": assignee, "reporter_id": uid,
@@ -245,7 +245,7 @@ async def build_issues(sessions: async_sessionmaker[AsyncSession], *, now: datet
             if notes:
                 await db.execute(insert(_NOTIFICATIONS), notes)
         for sid in sorted(by_submission):  # rare: the slice's own path, one by one
-            await service.create_issues_for_submission(db, sid, now)
+            await sources.create_issues_for_submission(db, sid, now)
     overdue = sum(1 for r in issues if r["status"] in ACTIVE and r["due_at"] < now)
     escalated = sum(1 for r in issues if r["escalation_level"])
     progress(f"  issues: {len(issues)} ("
@@ -267,7 +267,7 @@ class _Above:
         if unit_id not in self.chains:
             unit = await db.get(OrgUnit, unit_id)
             above = routing.unit_chain(unit)[1:] if unit is not None else []
-            roles = await service._roles_with(db, "issue.verify", "issue.view_scope")
+            roles = await routing.roles_with(db, "issue.verify", "issue.view_scope")
             people = await routing.users_by_unit(db, roles, above)
             levels = []
             for u in above:
@@ -299,9 +299,9 @@ async def _escalate(db: AsyncSession, above: _Above, row: dict[str, Any], now: d
                        "to_status": None, "reason": "",
                        "data": {"level": level, "from_unit_id": start, "to_unit_id": target,
                                 "unit": name, "notified": people}})
-        message = {lang: service._message("issue_escalated", row["titles"],
-                                          due_in=at - row["due_at"], unit=name[lang],
-                                          plain=row["title"])[lang]
+        message = {lang: texts.message("issue_escalated", row["titles"],
+                                       due_in=at - row["due_at"], unit=name[lang],
+                                       plain=row["title"])[lang]
                    for lang in ("zh", "en")}
         notes += [{"user_id": u, "kind": "issue_escalated", "message": message,
                    "dedupe_key": f"escalated:{level}:u{u}", "created_at": at,
@@ -309,7 +309,7 @@ async def _escalate(db: AsyncSession, above: _Above, row: dict[str, Any], now: d
                    "read_at": at + timedelta(hours=3) if now - at > timedelta(days=2) else None}
                   for u in people]
         row.update(escalation_level=level, escalated_at=at, escalated_to_unit_id=target)
-        start, at = target, at + service.ESCALATE_EVERY
+        start, at = target, at + deadlines.ESCALATE_EVERY
     return events, notes
 
 
@@ -364,8 +364,8 @@ def _notifications(issue_id: int, row: dict[str, Any], now: datetime, *, assigne
     else:
         return []
     # The slice's own wording of the notice (stored in both languages).
-    message = service._message(kind, row["titles"], actor=assignee_name, due_in=due_in,
-                               plain=row["title"])
+    message = texts.message(kind, row["titles"], actor=assignee_name, due_in=due_in,
+                            plain=row["title"])
     return [{"user_id": user, "kind": kind, "message": message, "link": f"/issues/{issue_id}",
              "issue_id": issue_id, "dedupe_key": f"demo:issue:{issue_id}:{kind}:u{user}",
              "created_at": at, "pushed_at": at,

@@ -8,13 +8,13 @@ import pytest
 from issue_support import NOW, Loop
 
 from rounds.errors import InvalidInput, NotFound
-from rounds.runtime.issues import service
-from rounds.runtime.issues.service import IssueDetail, IssuePage
+from rounds.runtime.issues import lifecycle, queries, sources
+from rounds.runtime.issues.views import IssueDetail, IssuePage
 
 
 async def assign(loop: Loop, by: str, site: str, assignee: str, title: str,
                  due_in: timedelta = timedelta(days=7)) -> IssueDetail:
-    return await loop.run(by, service.assign_issue, now=NOW - timedelta(days=10),
+    return await loop.run(by, sources.assign_issue, now=NOW - timedelta(days=10),
                           site_id=loop.world.sites[site], title=title,
                           assignee_id=loop.uid(assignee), due_at=NOW + due_in)
 
@@ -32,13 +32,13 @@ async def issues(loop: Loop) -> dict[str, IssueDetail]:
         "ra2": await assign(loop, "head_a", "RA2", "mi_a", "ra2", timedelta(days=5)),
         "rb1": await assign(loop, "head_b", "RB1", "cm_b", "rb1", -timedelta(days=1)),
     }
-    made["complaint"] = await loop.run("shop_ra1", service.submit_feedback, now=NOW,
+    made["complaint"] = await loop.run("shop_ra1", sources.submit_feedback, now=NOW,
                                        kind="complaint", text="x", title="complaint")
     return made
 
 
 async def board(loop: Loop, who: str, **kw: object) -> IssuePage:
-    return await loop.run(who, service.board, now=NOW, **kw)
+    return await loop.run(who, queries.board, now=NOW, **kw)
 
 
 async def test_the_board_keeps_to_the_scope(loop: Loop, issues: dict[str, IssueDetail]
@@ -53,11 +53,11 @@ async def test_the_board_keeps_to_the_scope(loop: Loop, issues: dict[str, IssueD
     assert titles(await board(loop, "shop_ra1")) == ["complaint"]
     assert titles(await board(loop, "driver")) == []
     with pytest.raises(NotFound):
-        await loop.run("head_b", service.get_issue, issues["ra1"].id, now=NOW)
+        await loop.run("head_b", queries.get_issue, issues["ra1"].id, now=NOW)
     with pytest.raises(NotFound):
-        await loop.run("cm_a", service.get_issue, issues["ra2"].id, now=NOW)
+        await loop.run("cm_a", queries.get_issue, issues["ra2"].id, now=NOW)
     with pytest.raises(NotFound):
-        await loop.run("shop_ra1", service.get_issue, issues["ra1"].id, now=NOW)
+        await loop.run("shop_ra1", queries.get_issue, issues["ra1"].id, now=NOW)
 
 
 async def test_each_item_says_what_its_reader_may_do(loop: Loop,
@@ -81,7 +81,7 @@ async def test_filters_and_pages(loop: Loop, issues: dict[str, IssueDetail]) -> 
     assert titles(await board(loop, "leader", assignee_id=loop.uid("mi_a"))) == ["ra2"]
     assert titles(await board(loop, "leader", site_id=loop.world.sites["RA1"])) == [
         "ra1", "complaint"]
-    await loop.run("head_a", service.cancel, issues["ra2"].id, version=1, now=NOW,
+    await loop.run("head_a", lifecycle.cancel, issues["ra2"].id, version=1, now=NOW,
                    reason="dup")
     assert titles(await board(loop, "head_a", status="active")) == ["ra1", "complaint"]
     assert titles(await board(loop, "head_a", status="cancelled")) == ["ra2"]
@@ -98,14 +98,14 @@ async def test_filters_and_pages(loop: Loop, issues: dict[str, IssueDetail]) -> 
 
 async def test_my_issues_as_assignee_or_assigner(loop: Loop,
                                                  issues: dict[str, IssueDetail]) -> None:
-    mine = await loop.run("cm_a", service.my_issues, now=NOW)
+    mine = await loop.run("cm_a", queries.my_issues, now=NOW)
     assert titles(mine) == ["ra1", "complaint"]
-    assert titles(await loop.run("head_a", service.my_issues, now=NOW)) == [
+    assert titles(await loop.run("head_a", queries.my_issues, now=NOW)) == [
         "ra1", "ra2", "complaint"]
-    assert titles(await loop.run("head_a", service.my_issues, now=NOW, as_="assignee")) == []
-    assert titles(await loop.run("head_a", service.my_issues, now=NOW, as_="assigner",
+    assert titles(await loop.run("head_a", queries.my_issues, now=NOW, as_="assignee")) == []
+    assert titles(await loop.run("head_a", queries.my_issues, now=NOW, as_="assigner",
                                  status="active")) == ["ra1", "ra2", "complaint"]
     # The retailer reported the complaint but neither rectifies nor verifies it.
-    assert titles(await loop.run("shop_ra1", service.my_issues, now=NOW)) == []
+    assert titles(await loop.run("shop_ra1", queries.my_issues, now=NOW)) == []
     with pytest.raises(InvalidInput):
-        await loop.run("cm_a", service.my_issues, now=NOW, as_="reporter")
+        await loop.run("cm_a", queries.my_issues, now=NOW, as_="reporter")

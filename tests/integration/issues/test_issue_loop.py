@@ -13,9 +13,10 @@ from sqlalchemy import update
 from rounds.db import transaction
 from rounds.errors import Conflict, InvalidInput, NotFound
 from rounds.runtime.access import Forbidden
-from rounds.runtime.issues import service
+from rounds.runtime.issues import lifecycle, queries, sources
 from rounds.runtime.issues.models import Issue
-from rounds.runtime.issues.service import IssueDetail, StaleVersion, WrongState
+from rounds.runtime.issues.states import StaleVersion, WrongState
+from rounds.runtime.issues.views import IssueDetail
 
 
 def pointers(exc: InvalidInput) -> set[str]:
@@ -25,15 +26,15 @@ def pointers(exc: InvalidInput) -> set[str]:
 async def assigned(loop: Loop, *, site: str = "RA1", assignee: str = "cm_a",
                    by: str = "head_a", severity: str = "medium") -> IssueDetail:
     """交办 by a station head to a customer manager."""
-    return await loop.run(by, service.assign_issue, now=NOW, site_id=loop.world.sites[site],
+    return await loop.run(by, sources.assign_issue, now=NOW, site_id=loop.world.sites[site],
                           title="价签缺失", description="two tags missing", severity=severity,
                           assignee_id=loop.uid(assignee))
 
 
 async def rectified(loop: Loop, issue: IssueDetail) -> IssueDetail:
-    started = await loop.run("cm_a", service.start, issue.id, version=issue.version, now=NOW)
+    started = await loop.run("cm_a", lifecycle.start, issue.id, version=issue.version, now=NOW)
     photo = await loop.photo("cm_a")
-    return await loop.run("cm_a", service.rectify, issue.id, version=started.version,
+    return await loop.run("cm_a", lifecycle.rectify, issue.id, version=started.version,
                           now=NOW + timedelta(hours=2), note="tags replaced", photos=[photo])
 
 
@@ -45,26 +46,26 @@ async def test_the_loop_needs_both_signatures_and_keeps_every_step(loop: Loop) -
     assert issue.due_at == (NOW + timedelta(days=7)).isoformat()  # medium: 7 days
     assert issue.priority == 3
     assert issue.allowed_actions == ["cancel", "reassign", "comment"]  # the assigner's
-    cm = await loop.run("cm_a", service.get_issue, issue.id, now=NOW)
+    cm = await loop.run("cm_a", queries.get_issue, issue.id, now=NOW)
     assert cm.allowed_actions == ["start", "comment"]
 
-    started = await loop.run("cm_a", service.start, issue.id, version=1, now=NOW)
+    started = await loop.run("cm_a", lifecycle.start, issue.id, version=1, now=NOW)
     assert (started.status, started.version) == ("in_progress", 2)
     assert started.allowed_actions == ["rectify", "comment"]
     photo = await loop.photo("cm_a")
-    done = await loop.run("cm_a", service.rectify, issue.id, version=2, now=NOW,
+    done = await loop.run("cm_a", lifecycle.rectify, issue.id, version=2, now=NOW,
                           note="tags replaced", photos=[photo, photo])
     assert (done.status, done.version) == ("rectified", 3)
     assert done.assignee_signed_at == NOW.isoformat() and done.assigner_signed_at is None
     assert [(e.note, e.photos) for e in done.evidence] == [("tags replaced", [photo])]
-    head = await loop.run("head_a", service.get_issue, issue.id, now=NOW)
+    head = await loop.run("head_a", queries.get_issue, issue.id, now=NOW)
     assert head.allowed_actions == ["verify", "refuse", "cancel", "comment"]
 
-    checked = await loop.run("head_a", service.verify, issue.id, version=3, now=NOW)
+    checked = await loop.run("head_a", lifecycle.verify, issue.id, version=3, now=NOW)
     assert (checked.status, checked.version) == ("verified", 4)
     assert checked.assigner_signed_at == NOW.isoformat()
     assert checked.allowed_actions == ["close", "comment"]
-    closed = await loop.run("head_a", service.close, issue.id, version=4,
+    closed = await loop.run("head_a", lifecycle.close, issue.id, version=4,
                             now=NOW + timedelta(hours=1))
     assert (closed.status, closed.version) == ("closed", 5)
     assert closed.closed_at == (NOW + timedelta(hours=1)).isoformat()
@@ -100,26 +101,26 @@ async def test_the_loop_needs_both_signatures_and_keeps_every_step(loop: Loop) -
 async def test_wrong_person_is_403_and_out_of_scope_is_404(loop: Loop) -> None:
     issue = await assigned(loop)
     with pytest.raises(Forbidden, match="only the assignee may start"):
-        await loop.run("head_a", service.start, issue.id, version=1, now=NOW)
+        await loop.run("head_a", lifecycle.start, issue.id, version=1, now=NOW)
     with pytest.raises(Forbidden):  # the leader supervises, but only the assignee starts
-        await loop.run("leader", service.start, issue.id, version=1, now=NOW)
-    await loop.run("cm_a", service.start, issue.id, version=1, now=NOW)
+        await loop.run("leader", lifecycle.start, issue.id, version=1, now=NOW)
+    await loop.run("cm_a", lifecycle.start, issue.id, version=1, now=NOW)
     with pytest.raises(Forbidden):
-        await loop.run("head_a", service.rectify, issue.id, version=2, now=NOW,
+        await loop.run("head_a", lifecycle.rectify, issue.id, version=2, now=NOW,
                        note="x", photos=[])
     done = await rectified(loop, await assigned(loop))
     with pytest.raises(Forbidden, match="only the assigner may verify"):
-        await loop.run("cm_a", service.verify, done.id, version=done.version, now=NOW)
+        await loop.run("cm_a", lifecycle.verify, done.id, version=done.version, now=NOW)
     with pytest.raises(Forbidden):  # a supervisor does not sign for an assigner there is
-        await loop.run("leader", service.verify, done.id, version=done.version, now=NOW)
+        await loop.run("leader", lifecycle.verify, done.id, version=done.version, now=NOW)
     with pytest.raises(Forbidden):
-        await loop.run("cm_a", service.cancel, done.id, version=done.version, now=NOW,
+        await loop.run("cm_a", lifecycle.cancel, done.id, version=done.version, now=NOW,
                        reason="mine")
     for outsider in ("head_b", "cm_b", "shop_ra1", "mi_a"):
         with pytest.raises(NotFound):
-            await loop.run(outsider, service.get_issue, issue.id, now=NOW)
+            await loop.run(outsider, queries.get_issue, issue.id, now=NOW)
         with pytest.raises(NotFound):
-            await loop.run(outsider, service.cancel, issue.id, version=2, now=NOW,
+            await loop.run(outsider, lifecycle.cancel, issue.id, version=2, now=NOW,
                            reason="not mine")
 
 
@@ -127,33 +128,33 @@ async def test_wrong_state_is_409_naming_the_state_and_what_is_allowed(loop: Loo
     issue = await assigned(loop)
     photo = await loop.photo("cm_a")
     with pytest.raises(WrongState) as exc:
-        await loop.run("cm_a", service.rectify, issue.id, version=1, now=NOW, note="done",
+        await loop.run("cm_a", lifecycle.rectify, issue.id, version=1, now=NOW, note="done",
                        photos=[photo])
     assert exc.value.status == 409 and exc.value.issue_status == "assigned"
     assert exc.value.allowed_actions == ["start", "comment"]
     assert "it is assigned" in exc.value.detail and "start, comment" in exc.value.detail
     with pytest.raises(WrongState, match="it is assigned"):
-        await loop.run("head_a", service.close, issue.id, version=1, now=NOW)
+        await loop.run("head_a", lifecycle.close, issue.id, version=1, now=NOW)
     with pytest.raises(WrongState):
-        await loop.run("head_a", service.reopen, issue.id, version=1, now=NOW, reason="x")
+        await loop.run("head_a", lifecycle.reopen, issue.id, version=1, now=NOW, reason="x")
     with pytest.raises(WrongState):
-        await loop.run("head_a", service.verify, issue.id, version=1, now=NOW)
+        await loop.run("head_a", lifecycle.verify, issue.id, version=1, now=NOW)
 
 
 async def test_evidence_is_required_and_must_be_the_assignees(loop: Loop) -> None:
     issue = await assigned(loop)
-    await loop.run("cm_a", service.start, issue.id, version=1, now=NOW)
+    await loop.run("cm_a", lifecycle.start, issue.id, version=1, now=NOW)
     with pytest.raises(InvalidInput) as exc:
-        await loop.run("cm_a", service.rectify, issue.id, version=2, now=NOW, note="  ",
+        await loop.run("cm_a", lifecycle.rectify, issue.id, version=2, now=NOW, note="  ",
                        photos=[])
     assert exc.value.status == 422 and pointers(exc.value) == {"/note", "/photos"}
     theirs = await loop.photo("head_a")
     with pytest.raises(InvalidInput) as exc:
-        await loop.run("cm_a", service.rectify, issue.id, version=2, now=NOW, note="done",
+        await loop.run("cm_a", lifecycle.rectify, issue.id, version=2, now=NOW, note="done",
                        photos=[theirs])
     assert pointers(exc.value) == {"/photos/0"}
     with pytest.raises(InvalidInput) as exc:
-        await loop.run("cm_a", service.rectify, issue.id, version=2, now=NOW, note="done",
+        await loop.run("cm_a", lifecycle.rectify, issue.id, version=2, now=NOW, note="done",
                        photos=["no-such-photo"])
     assert pointers(exc.value) == {"/photos/0"}
     assert (await loop.issue(issue.id)).status == "in_progress"  # nothing changed
@@ -161,16 +162,16 @@ async def test_evidence_is_required_and_must_be_the_assignees(loop: Loop) -> Non
 
 async def test_a_stale_version_is_409(loop: Loop) -> None:
     issue = await assigned(loop)
-    await loop.run("cm_a", service.start, issue.id, version=1, now=NOW)
+    await loop.run("cm_a", lifecycle.start, issue.id, version=1, now=NOW)
     with pytest.raises(StaleVersion) as exc:
-        await loop.run("head_a", service.cancel, issue.id, version=1, now=NOW, reason="dup")
+        await loop.run("head_a", lifecycle.cancel, issue.id, version=1, now=NOW, reason="dup")
     assert exc.value.status == 409 and exc.value.current_version == 2
     # A comment adds to the history without making anyone's pending action stale.
-    commented = await loop.run("head_a", service.comment, issue.id, now=NOW, text="hurry")
+    commented = await loop.run("head_a", lifecycle.comment, issue.id, now=NOW, text="hurry")
     assert commented.version == 2
     with pytest.raises(StaleVersion):
-        await loop.run("head_a", service.comment, issue.id, now=NOW, text="x", version=1)
-    cancelled = await loop.run("head_a", service.cancel, issue.id, version=2, now=NOW,
+        await loop.run("head_a", lifecycle.comment, issue.id, now=NOW, text="x", version=1)
+    cancelled = await loop.run("head_a", lifecycle.cancel, issue.id, version=2, now=NOW,
                                reason="dup")
     assert cancelled.status == "cancelled" and cancelled.version == 3
 
@@ -181,8 +182,8 @@ async def test_concurrent_steps_on_one_version_one_wins(loop: Loop, database_url
         pytest.skip("SQLite has one writer at a time: there is no race to lose")
     issue = await assigned(loop)
     outcomes = await asyncio.gather(
-        loop.run("cm_a", service.start, issue.id, version=1, now=NOW),
-        loop.run("head_a", service.cancel, issue.id, version=1, now=NOW, reason="dup"),
+        loop.run("cm_a", lifecycle.start, issue.id, version=1, now=NOW),
+        loop.run("head_a", lifecycle.cancel, issue.id, version=1, now=NOW, reason="dup"),
         return_exceptions=True)
     wins = [o for o in outcomes if isinstance(o, IssueDetail)]
     assert len(wins) == 1, outcomes
@@ -195,10 +196,10 @@ async def test_concurrent_steps_on_one_version_one_wins(loop: Loop, database_url
 async def test_refused_rectification_goes_back_in_progress(loop: Loop) -> None:
     done = await rectified(loop, await assigned(loop))
     with pytest.raises(InvalidInput) as exc:
-        await loop.run("head_a", service.refuse, done.id, version=done.version, now=NOW,
+        await loop.run("head_a", lifecycle.refuse, done.id, version=done.version, now=NOW,
                        reason=" ")
     assert pointers(exc.value) == {"/reason"}
-    back = await loop.run("head_a", service.refuse, done.id, version=done.version, now=NOW,
+    back = await loop.run("head_a", lifecycle.refuse, done.id, version=done.version, now=NOW,
                           reason="photo is blurred")
     assert back.status == "in_progress" and back.assignee_signed_at is None
     assert back.events[-1].action == "refused" and back.events[-1].reason == "photo is blurred"
@@ -207,27 +208,27 @@ async def test_refused_rectification_goes_back_in_progress(loop: Loop) -> None:
     refusal = await loop.inbox("cm_a", "issue_refused")
     assert len(refusal) == 1 and "photo is blurred" in refusal[0].message["en"]
     photo = await loop.photo("cm_a")
-    again = await loop.run("cm_a", service.rectify, done.id, version=back.version, now=NOW,
+    again = await loop.run("cm_a", lifecycle.rectify, done.id, version=back.version, now=NOW,
                            note="new photo", photos=[photo])
     assert again.status == "rectified" and len(again.evidence) == 2
-    checked = await loop.run("head_a", service.verify, done.id, version=again.version, now=NOW)
-    closed = await loop.run("head_a", service.close, done.id, version=checked.version, now=NOW)
+    checked = await loop.run("head_a", lifecycle.verify, done.id, version=again.version, now=NOW)
+    closed = await loop.run("head_a", lifecycle.close, done.id, version=checked.version, now=NOW)
     assert closed.status == "closed"
 
 
 async def test_reopen_clears_both_signatures(loop: Loop) -> None:
     done = await rectified(loop, await assigned(loop))
-    checked = await loop.run("head_a", service.verify, done.id, version=done.version, now=NOW)
-    closed = await loop.run("head_a", service.close, done.id, version=checked.version, now=NOW)
+    checked = await loop.run("head_a", lifecycle.verify, done.id, version=done.version, now=NOW)
+    closed = await loop.run("head_a", lifecycle.close, done.id, version=checked.version, now=NOW)
     with pytest.raises(InvalidInput) as exc:
-        await loop.run("head_a", service.reopen, done.id, version=closed.version, now=NOW,
+        await loop.run("head_a", lifecycle.reopen, done.id, version=closed.version, now=NOW,
                        reason="")
     assert pointers(exc.value) == {"/reason"}
     with pytest.raises(Forbidden):
-        await loop.run("cm_a", service.reopen, done.id, version=closed.version, now=NOW,
+        await loop.run("cm_a", lifecycle.reopen, done.id, version=closed.version, now=NOW,
                        reason="me")
     # A supervisor of the site (the city leader) may reopen what a station head closed.
-    reopened = await loop.run("leader", service.reopen, done.id, version=closed.version,
+    reopened = await loop.run("leader", lifecycle.reopen, done.id, version=closed.version,
                               now=NOW, reason="the retailer complained again")
     assert reopened.status == "in_progress"
     assert reopened.assignee_signed_at is None and reopened.assigner_signed_at is None
@@ -237,20 +238,20 @@ async def test_reopen_clears_both_signatures(loop: Loop) -> None:
 
 async def test_close_needs_both_signatures(loop: Loop) -> None:
     done = await rectified(loop, await assigned(loop))
-    checked = await loop.run("head_a", service.verify, done.id, version=done.version, now=NOW)
+    checked = await loop.run("head_a", lifecycle.verify, done.id, version=done.version, now=NOW)
     async with transaction(loop.sessions) as db:  # a signature lost (say, by a bad import)
         await db.execute(update(Issue).where(Issue.id == done.id).values(
             assignee_signed_at=None))
     with pytest.raises(Conflict, match="signature of the assignee"):
-        await loop.run("head_a", service.close, done.id, version=checked.version, now=NOW)
+        await loop.run("head_a", lifecycle.close, done.id, version=checked.version, now=NOW)
     with pytest.raises(Forbidden):
-        await loop.run("cm_a", service.close, done.id, version=checked.version, now=NOW)
+        await loop.run("cm_a", lifecycle.close, done.id, version=checked.version, now=NOW)
 
 
 async def test_a_supervisor_may_close_and_everyone_concerned_is_told(loop: Loop) -> None:
     done = await rectified(loop, await assigned(loop))
-    checked = await loop.run("head_a", service.verify, done.id, version=done.version, now=NOW)
-    closed = await loop.run("leader", service.close, done.id, version=checked.version, now=NOW)
+    checked = await loop.run("head_a", lifecycle.verify, done.id, version=done.version, now=NOW)
+    closed = await loop.run("leader", lifecycle.close, done.id, version=checked.version, now=NOW)
     assert closed.status == "closed" and closed.events[-1].actor
     assert closed.events[-1].actor.id == loop.uid("leader")
     assert len(await loop.inbox("cm_a", "issue_closed")) == 1
@@ -261,37 +262,37 @@ async def test_cancel_from_any_active_state_with_a_reason(loop: Loop) -> None:
     for steps in range(3):  # assigned, in_progress, rectified
         issue = await assigned(loop)
         if steps == 1:
-            issue = await loop.run("cm_a", service.start, issue.id, version=1, now=NOW)
+            issue = await loop.run("cm_a", lifecycle.start, issue.id, version=1, now=NOW)
         if steps == 2:
             issue = await rectified(loop, issue)
         with pytest.raises(InvalidInput) as exc:
-            await loop.run("head_a", service.cancel, issue.id, version=issue.version,
+            await loop.run("head_a", lifecycle.cancel, issue.id, version=issue.version,
                            now=NOW, reason="")
         assert pointers(exc.value) == {"/reason"}
-        gone = await loop.run("head_a", service.cancel, issue.id, version=issue.version,
+        gone = await loop.run("head_a", lifecycle.cancel, issue.id, version=issue.version,
                               now=NOW, reason="a duplicate")
         assert gone.status == "cancelled" and gone.allowed_actions == ["comment"]
         assert gone.events[-1].reason == "a duplicate"
         with pytest.raises(WrongState):
-            await loop.run("head_a", service.cancel, issue.id, version=gone.version,
+            await loop.run("head_a", lifecycle.cancel, issue.id, version=gone.version,
                            now=NOW, reason="again")
     assert len(await loop.inbox("cm_a", "issue_cancelled")) == 3
 
 
 async def test_reassign_to_someone_in_scope_who_may_rectify(loop: Loop) -> None:
     issue = await assigned(loop)
-    started = await loop.run("cm_a", service.start, issue.id, version=1, now=NOW)
+    started = await loop.run("cm_a", lifecycle.start, issue.id, version=1, now=NOW)
     with pytest.raises(InvalidInput) as exc:  # another station's customer manager
-        await loop.run("head_a", service.reassign, issue.id, version=2, now=NOW,
+        await loop.run("head_a", lifecycle.reassign, issue.id, version=2, now=NOW,
                        assignee_id=loop.uid("cm_b"))
     assert pointers(exc.value) == {"/assignee_id"}
     with pytest.raises(InvalidInput, match="may not rectify"):  # a retailer account
-        await loop.run("head_a", service.reassign, issue.id, version=2, now=NOW,
+        await loop.run("head_a", lifecycle.reassign, issue.id, version=2, now=NOW,
                        assignee_id=loop.uid("shop_ra1"))
     with pytest.raises(Forbidden):
-        await loop.run("cm_a", service.reassign, issue.id, version=2, now=NOW,
+        await loop.run("cm_a", lifecycle.reassign, issue.id, version=2, now=NOW,
                        assignee_id=loop.uid("mi_a"))
-    moved = await loop.run("head_a", service.reassign, issue.id, version=started.version,
+    moved = await loop.run("head_a", lifecycle.reassign, issue.id, version=started.version,
                            now=NOW, assignee_id=loop.uid("mi_a"), reason="licence matter")
     assert moved.status == "assigned" and moved.version == 3
     assert moved.assignee and moved.assignee.id == loop.uid("mi_a")
@@ -301,22 +302,22 @@ async def test_reassign_to_someone_in_scope_who_may_rectify(loop: Loop) -> None:
     assert len(await loop.inbox("mi_a", "issue_assigned")) == 1
     assert len(await loop.inbox("cm_a", "issue_reassigned")) == 1
     with pytest.raises(NotFound):  # no longer theirs
-        await loop.run("cm_a", service.get_issue, issue.id, now=NOW)
-    mine = await loop.run("mi_a", service.start, issue.id, version=3, now=NOW)
+        await loop.run("cm_a", queries.get_issue, issue.id, now=NOW)
+    mine = await loop.run("mi_a", lifecycle.start, issue.id, version=3, now=NOW)
     assert mine.status == "in_progress"
 
 
 async def test_comments_by_anyone_who_can_see_the_issue(loop: Loop) -> None:
     issue = await assigned(loop)
     with pytest.raises(InvalidInput) as exc:
-        await loop.run("cm_a", service.comment, issue.id, now=NOW, text=" ")
+        await loop.run("cm_a", lifecycle.comment, issue.id, now=NOW, text=" ")
     assert pointers(exc.value) == {"/text"}
-    out = await loop.run("cm_a", service.comment, issue.id, now=NOW, text="on my way")
+    out = await loop.run("cm_a", lifecycle.comment, issue.id, now=NOW, text="on my way")
     assert out.events[-1].action == "commented" and out.events[-1].data == {"text": "on my way"}
     assert out.version == 1
     assert len(await loop.inbox("head_a", "issue_comment")) == 1
     assert await loop.inbox("cm_a", "issue_comment") == []  # not told of their own remark
-    viewer = await loop.run("leader", service.comment, issue.id, now=NOW, text="noted")
+    viewer = await loop.run("leader", lifecycle.comment, issue.id, now=NOW, text="noted")
     assert viewer.events[-1].actor and viewer.events[-1].actor.id == loop.uid("leader")
 
 

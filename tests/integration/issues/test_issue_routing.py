@@ -14,13 +14,13 @@ from sqlalchemy import update
 from rounds.db import transaction
 from rounds.runtime.access import Forbidden
 from rounds.runtime.definitions import service as definitions
-from rounds.runtime.issues import service
+from rounds.runtime.issues import lifecycle, queries, sources
 from rounds.runtime.people.models import User
 from rounds.runtime.sites.models import SiteAssignment
 
 
 async def create(loop: Loop, submission_id: str) -> int:
-    return await loop.system(service.create_issues_for_submission, submission_id, NOW)
+    return await loop.system(sources.create_issues_for_submission, submission_id, NOW)
 
 
 async def publish(loop: Loop, content: dict[str, Any]) -> None:
@@ -77,7 +77,7 @@ async def test_a_rule_with_nobody_able_goes_to_the_nearest_head_with_the_reason(
                                          "role": "station_head", "why": "is_assignee"}]
     assert [n.kind for n in await loop.inbox("head_a")] == ["issue_assigned"]
     # The history as the pages and the API show it.
-    seen = await loop.run("head_a", service.get_issue, issue.id, now=NOW)
+    seen = await loop.run("head_a", queries.get_issue, issue.id, now=NOW)
     assert [e.action for e in seen.events][1:3] == ["routed", "routed"]
     # The assignee's start, and as the station's head they may hand it on (改派).
     assert seen.allowed_actions == ["start", "cancel", "reassign", "comment"]
@@ -124,9 +124,9 @@ async def test_nobody_able_anywhere_leaves_it_open_for_the_administrators(loop: 
     assert events[2].data["why_text"]["zh"] == "规则没有找到交办人，已交给系统管理员。"
     assert [n.kind for n in await loop.inbox("admin")] == ["issue_unassigned"]
     # The administrator can act on it: hand it to RB1's customer manager.
-    admin = await loop.run("admin", service.get_issue, issue.id, now=NOW)
+    admin = await loop.run("admin", queries.get_issue, issue.id, now=NOW)
     assert admin.allowed_actions == ["cancel", "reassign", "comment"]
-    out = await loop.run("admin", service.reassign, issue.id, version=1, now=NOW,
+    out = await loop.run("admin", lifecycle.reassign, issue.id, version=1, now=NOW,
                          assignee_id=loop.uid("cm_b"))
     assert (out.status, out.assignee and out.assignee.id) == ("assigned", loop.uid("cm_b"))
 
@@ -181,10 +181,10 @@ async def test_the_assigner_is_the_verify_by_party_not_the_submitter(loop: Loop)
     assert (issue.assignee_id, issue.assigner_id, issue.reporter_id) == (
         loop.uid("cm_a"), loop.uid("head_a"), loop.uid("mi_a"))
     # The inspector follows it but may not cancel it (nor could they: no issue.cancel).
-    mine = await loop.run("mi_a", service.get_issue, issue.id, now=NOW)
+    mine = await loop.run("mi_a", queries.get_issue, issue.id, now=NOW)
     assert mine.allowed_actions == ["comment"]
     with pytest.raises(Forbidden, match=r"issue\.cancel"):
-        await loop.run("mi_a", service.cancel, issue.id, version=1, now=NOW, reason="mine")
+        await loop.run("mi_a", lifecycle.cancel, issue.id, version=1, now=NOW, reason="mine")
 
 
 async def test_the_roles_capabilities_decide_what_a_party_may_do(loop: Loop) -> None:
@@ -208,19 +208,19 @@ async def test_the_roles_capabilities_decide_what_a_party_may_do(loop: Loop) -> 
     await create(loop, sid)
     (issue,) = await loop.issues(submission_id=sid)
     assert issue.assigner_id == loop.uid("qc_a")
-    seen = await loop.run("qc_a", service.get_issue, issue.id, now=NOW)
+    seen = await loop.run("qc_a", queries.get_issue, issue.id, now=NOW)
     assert seen.allowed_actions == ["comment"]  # neither cancel nor reassign
     with pytest.raises(Forbidden, match=r"with issue\.cancel in their role"):
-        await loop.run("qc_a", service.cancel, issue.id, version=1, now=NOW, reason="dup")
+        await loop.run("qc_a", lifecycle.cancel, issue.id, version=1, now=NOW, reason="dup")
     with pytest.raises(Forbidden, match=r"issue\.assign"):
-        await loop.run("qc_a", service.reassign, issue.id, version=1, now=NOW,
+        await loop.run("qc_a", lifecycle.reassign, issue.id, version=1, now=NOW,
                        assignee_id=loop.uid("mi_a"))
     # What the role does allow: accepting the fix.
-    started = await loop.run("cm_a", service.start, issue.id, version=1, now=NOW)
+    started = await loop.run("cm_a", lifecycle.start, issue.id, version=1, now=NOW)
     photo = await loop.photo("cm_a")
-    done = await loop.run("cm_a", service.rectify, issue.id, version=started.version,
+    done = await loop.run("cm_a", lifecycle.rectify, issue.id, version=started.version,
                           now=NOW, note="swept", photos=[photo])
-    checked = await loop.run("qc_a", service.verify, issue.id, version=done.version, now=NOW)
+    checked = await loop.run("qc_a", lifecycle.verify, issue.id, version=done.version, now=NOW)
     assert checked.status == "verified"
 
 

@@ -13,7 +13,7 @@ from rounds.db import transaction
 from rounds.errors import InvalidInput, NotFound
 from rounds.runtime.access import Forbidden
 from rounds.runtime.definitions import service as definitions
-from rounds.runtime.issues import service
+from rounds.runtime.issues import lifecycle, queries, sources
 from rounds.runtime.people.models import User
 
 
@@ -22,7 +22,7 @@ def pointers(exc: InvalidInput) -> set[str]:
 
 
 async def create(loop: Loop, submission_id: str, now: Any = NOW) -> int:
-    return await loop.system(service.create_issues_for_submission, submission_id, now)
+    return await loop.system(sources.create_issues_for_submission, submission_id, now)
 
 
 async def test_failed_items_become_issues_per_the_standard(loop: Loop) -> None:
@@ -62,7 +62,7 @@ async def test_failed_items_become_issues_per_the_standard(loop: Loop) -> None:
 
     # Idempotent: again (a retry, the reconciliation) creates nothing, tells nobody again.
     assert await create(loop, sid, NOW + timedelta(hours=1)) == 0
-    assert (await service.reconcile_missing_issues(loop.sessions, NOW)).made == 0
+    assert (await sources.reconcile_missing_issues(loop.sessions, NOW)).made == 0
     assert len(await loop.issues(submission_id=sid)) == 2
     assert len(await loop.inbox("cm_a")) == 2
 
@@ -146,7 +146,7 @@ async def test_one_issue_per_submission_when_the_standard_says_so(loop: Loop) ->
     data = (await loop.events(issue.id))[0].data
     assert [i["item_id"] for i in data["items"]] == ["floor_clean", "no_smoking_sign"]
     assert await create(loop, sid) == 0
-    assert (await service.reconcile_missing_issues(loop.sessions, NOW)).made == 0
+    assert (await sources.reconcile_missing_issues(loop.sessions, NOW)).made == 0
 
 
 async def test_the_defaults_never_make_someone_who_cannot_rectify_the_assignee(
@@ -178,20 +178,20 @@ async def test_the_reconciliation_creates_what_is_missing(loop: Loop) -> None:
     done = await loop.submission("cm_a", "RA2", "customer_manager_visit",
                                  [("stock_checked", "medium")])
     await create(loop, done)
-    assert (await service.reconcile_missing_issues(
+    assert (await sources.reconcile_missing_issues(
         loop.sessions, NOW + timedelta(minutes=1))).made == 3
     assert len(await loop.issues(submission_id=one)) == 2
     (patrol,) = await loop.issues(submission_id=two)
     assert patrol.assignee_id == loop.uid("mi_a")  # the site's market inspector
     assert patrol.assigner_id == loop.uid("head_a")
     assert aware(patrol.due_at) == NOW + timedelta(days=1)  # high: 2 days from the patrol
-    assert (await service.reconcile_missing_issues(loop.sessions, NOW)).made == 0
+    assert (await sources.reconcile_missing_issues(loop.sessions, NOW)).made == 0
     assert len(await loop.issues()) == 4
 
 
 async def test_a_retailers_complaint_is_assigned_by_the_rules(loop: Loop) -> None:
     photo = await loop.photo("shop_ra1")
-    issue = await loop.run("shop_ra1", service.submit_feedback, now=NOW, kind="complaint",
+    issue = await loop.run("shop_ra1", sources.submit_feedback, now=NOW, kind="complaint",
                            text="送货总是迟到两个小时", photos=[photo])
     assert issue.source == "complaint" and issue.status == "assigned"
     assert issue.title == "投诉：送货总是迟到两个小时"
@@ -203,31 +203,31 @@ async def test_a_retailers_complaint_is_assigned_by_the_rules(loop: Loop) -> Non
     assert issue.events[0].data["photos"] == [photo]
     assert len(await loop.inbox("cm_a", "issue_assigned")) == 1
     # The retailer follows it and is told when it is closed.
-    started = await loop.run("cm_a", service.start, issue.id, version=1, now=NOW)
+    started = await loop.run("cm_a", lifecycle.start, issue.id, version=1, now=NOW)
     fix = await loop.photo("cm_a")
-    done = await loop.run("cm_a", service.rectify, issue.id, version=started.version,
+    done = await loop.run("cm_a", lifecycle.rectify, issue.id, version=started.version,
                           now=NOW, note="talked to the driver", photos=[fix])
-    checked = await loop.run("head_a", service.verify, issue.id, version=done.version, now=NOW)
-    await loop.run("head_a", service.close, issue.id, version=checked.version, now=NOW)
+    checked = await loop.run("head_a", lifecycle.verify, issue.id, version=done.version, now=NOW)
+    await loop.run("head_a", lifecycle.close, issue.id, version=checked.version, now=NOW)
     assert len(await loop.inbox("shop_ra1", "issue_closed")) == 1
-    seen = await loop.run("shop_ra1", service.get_issue, issue.id, now=NOW)
+    seen = await loop.run("shop_ra1", queries.get_issue, issue.id, now=NOW)
     assert seen.status == "closed"
     with pytest.raises(NotFound):
-        await loop.run("head_b", service.get_issue, issue.id, now=NOW)
+        await loop.run("head_b", queries.get_issue, issue.id, now=NOW)
 
 
 async def test_feedback_is_for_retailers_about_their_shop(loop: Loop) -> None:
     with pytest.raises(Forbidden):
-        await loop.run("cm_a", service.submit_feedback, now=NOW, kind="complaint", text="x")
+        await loop.run("cm_a", sources.submit_feedback, now=NOW, kind="complaint", text="x")
     with pytest.raises(InvalidInput) as exc:
-        await loop.run("shop_ra1", service.submit_feedback, now=NOW, kind="praise", text=" ")
+        await loop.run("shop_ra1", sources.submit_feedback, now=NOW, kind="praise", text=" ")
     assert pointers(exc.value) == {"/kind", "/text"}
     theirs = await loop.photo("cm_a")
     with pytest.raises(InvalidInput) as exc:
-        await loop.run("shop_ra1", service.submit_feedback, now=NOW, kind="suggestion",
+        await loop.run("shop_ra1", sources.submit_feedback, now=NOW, kind="suggestion",
                        text="more brands", photos=[theirs])
     assert pointers(exc.value) == {"/photos/0"}
-    idea = await loop.run("shop_ra1", service.submit_feedback, now=NOW, kind="suggestion",
+    idea = await loop.run("shop_ra1", sources.submit_feedback, now=NOW, kind="suggestion",
                           text="more brands", title="品规建议")
     assert idea.title == "品规建议" and idea.severity == "low"
     assert idea.due_at == (NOW + timedelta(days=14)).isoformat()
@@ -239,24 +239,24 @@ async def test_assigning_checks_role_site_and_assignee(loop: Loop) -> None:
                 "assignee_id": loop.uid("cm_a"), **kw}
 
     with pytest.raises(Forbidden):  # a customer manager does not assign
-        await loop.run("cm_a", service.assign_issue, **assign())
+        await loop.run("cm_a", sources.assign_issue, **assign())
     with pytest.raises(InvalidInput) as exc:
-        await loop.run("head_a", service.assign_issue, **assign(
+        await loop.run("head_a", sources.assign_issue, **assign(
             site_id=loop.world.sites["RB1"], title=" ", severity="urgent", priority=9,
             due_at=NOW - timedelta(days=1)))
     assert pointers(exc.value) == {"/site_id", "/title", "/severity", "/priority", "/due_at"}
     with pytest.raises(InvalidInput) as exc:
-        await loop.run("head_a", service.assign_issue, **assign(assignee_id=loop.uid("cm_b")))
+        await loop.run("head_a", sources.assign_issue, **assign(assignee_id=loop.uid("cm_b")))
     assert pointers(exc.value) == {"/assignee_id"}
     with pytest.raises(InvalidInput, match="may not rectify"):  # a retailer's own account
-        await loop.run("head_a", service.assign_issue, **assign(
+        await loop.run("head_a", sources.assign_issue, **assign(
             assignee_id=loop.uid("shop_ra1")))
     due = NOW + timedelta(days=2)
-    issue = await loop.run("head_a", service.assign_issue, **assign(
+    issue = await loop.run("head_a", sources.assign_issue, **assign(
         severity="high", priority=1, due_at=due, description="by Friday"))
     assert (issue.severity, issue.priority, issue.due_at) == ("high", 1, due.isoformat())
     # The leader assigns anywhere in the city.
-    far = await loop.run("leader", service.assign_issue, **assign(
+    far = await loop.run("leader", sources.assign_issue, **assign(
         site_id=loop.world.sites["RB1"], assignee_id=loop.uid("cm_b")))
     assert far.assigner and far.assigner.id == loop.uid("leader")
 
@@ -274,11 +274,11 @@ async def test_each_reader_sees_the_problem_title_and_standard_in_their_language
         user = await db.get(User, loop.uid("head_a"))
         assert user is not None
         user.language = "en"
-    head = await loop.run("head_a", service.get_issue, issue.id, now=NOW)
+    head = await loop.run("head_a", queries.get_issue, issue.id, now=NOW)
     assert head.title == "Counterfeit cigarettes found"
     assert head.standard == "Market inspector patrol standard"
     assert "市场" not in head.description
-    cm = await loop.run("cm_a", service.get_issue, issue.id, now=NOW)
+    cm = await loop.run("cm_a", queries.get_issue, issue.id, now=NOW)
     assert (cm.title, cm.standard) == ("发现假冒卷烟", "市管员市场巡查标准")
     (note,) = await loop.inbox("mi_a", "issue_assigned")  # the site's market inspector
     assert "Counterfeit cigarettes found" in note.message["en"]

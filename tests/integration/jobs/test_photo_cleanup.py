@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from rounds.db import transaction, utcnow
 from rounds.jobs.celery_app import TASK_MODULES, create_celery
 from rounds.runtime.definitions.service import get_version
-from rounds.runtime.issues import service as issues
+from rounds.runtime.issues import lifecycle, sources
 from rounds.runtime.storage import service as storage
 from rounds.runtime.storage.models import Photo, PhotoUpload
 from rounds.runtime.storage.store import LocalPhotoStore
@@ -53,9 +53,9 @@ async def _photos(sessions: Sessions, store: LocalPhotoStore) -> dict[str, Photo
         made["wangs_copy"] = await storage.upload(db, store, wang, jpeg_bytes(seed=54))
         version = (await get_version(db, STANDARD)).content_hash
         visit = await visits.check_in(db, zhang, qr_token=field.qr["shop_a"])
-        issue = await issues.assign_issue(db, zhao, now=utcnow(), site_id=field.sites["shop_a"],
+        issue = await sources.assign_issue(db, zhao, now=utcnow(), site_id=field.sites["shop_a"],
                                           title="门头招牌破损", assignee_id=field.users["zhang"])
-        await issues.comment(db, zhang, issue.id, now=utcnow(), text="已拍照",
+        await lifecycle.comment(db, zhang, issue.id, now=utcnow(), text="已拍照",
                              photos=[made["in_issue"].id])
         await db.execute(update(Photo).where(Photo.id.in_(
             [p.id for k, p in made.items() if k not in ("recent", "wangs_copy")])).values(

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from rounds.runtime.fieldwork import views
 from rounds.runtime.fieldwork.texts import WORDS
 from rounds.runtime.issues.models import STATES
-from rounds.runtime.issues.service import ACTIONS
+from rounds.runtime.issues.states import ACTIONS
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 

@@ -21,7 +21,7 @@ from rounds.runtime.access import Forbidden, Principal
 from rounds.runtime.fieldwork import service, views
 from rounds.runtime.fieldwork.pages import _lang, _page
 from rounds.runtime.fieldwork.texts import WORDS
-from rounds.runtime.issues import service as issues
+from rounds.runtime.issues import queries as issues
 from rounds.runtime.notifications import service as notifications
 from rounds.runtime.orgs.models import OrgUnit
 from rounds.runtime.orgs.service import OrgUnitNode, visible_org_tree

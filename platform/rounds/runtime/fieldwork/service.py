@@ -14,8 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from rounds.runtime.access import Principal
 from rounds.runtime.definitions.models import DefinitionVersion
-from rounds.runtime.issues import service as issues
+from rounds.runtime.issues import queries as issues
 from rounds.runtime.issues.models import Issue
+from rounds.runtime.issues.routing import role_capabilities
 from rounds.runtime.people.models import User
 from rounds.runtime.people.service import user_scope
 from rounds.runtime.sites.models import Site
@@ -82,7 +83,7 @@ async def issue_counts(db: AsyncSession, principal: Principal, *, now: datetime,
                        org_unit_id: int | None = None, assignee_id: int | None = None,
                        site_id: int | None = None, overdue: bool = False) -> dict[str, int]:
     """How many issues of the board there are in each state, under the board's other
-    filters (the same conditions as ``issues.service.board``; one grouped query rather than
+    filters (the same conditions as ``issues.queries.board``; one grouped query rather than
     one count per state)."""
     conds = await issues.board_conditions(
         db, principal, now=now, org_unit_id=org_unit_id, assignee_id=assignee_id,
@@ -101,7 +102,7 @@ class Person:
 async def assignable_people(db: AsyncSession, principal: Principal) -> list[Person]:
     """The people of the principal's scope whose role may rectify issues: whom the board
     filters by, and to whom an issue can be reassigned."""
-    caps = await issues.role_capabilities(db)
+    caps = await role_capabilities(db)
     roles = sorted(r for r, c in caps.items() if "issue.rectify" in c)
     if not roles:
         return []

@@ -4,13 +4,16 @@ The periodic reconciliation (beat's ``rounds.reconcile``, every
 ``ROUNDS_JOBS_RECONCILE_SECONDS``) recomputes from the database what is due: issues for
 failed items that have none yet, reminders of issues due soon, escalations of overdue ones.
 Each is idempotent (it only does what the rows say is still to do), so a lost message, a
-retried task or two workers at once change nothing. ``rounds.issues.for_submission`` does
-one submission's issues at once instead of waiting for the next tick.
+retried task or two workers at once change nothing.
+
+A submission's issues are made in the request that stored it, after the response is sent
+(``sources.create_issues_in_background``); the reconciliation catches up on any that
+failed. ``rounds.issues.for_submission`` does one submission's issues in a worker, for
+whoever sends that task (nothing in Rounds sends it today: an operator, or a test).
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 from celery import shared_task
@@ -18,8 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from rounds.db import utcnow
 from rounds.jobs import maintenance
-from rounds.jobs.celery_app import RETRY_POLICY, TRANSIENT_ERRORS, current_app, run, sessions
-from rounds.runtime.issues import service
+from rounds.jobs.celery_app import RETRY_POLICY, TRANSIENT_ERRORS, run, sessions
+from rounds.runtime.issues import deadlines, sources
 from rounds.runtime.notifications.jobs import push_now
 from rounds.runtime.sql import retry_busy, write_transaction
 
@@ -27,9 +30,10 @@ log = logging.getLogger("rounds.issues")
 
 
 async def create_missing_issues(sessions: async_sessionmaker[AsyncSession]) -> int:
-    """Issues for failed items that have none (a submission whose task was lost), in short
+    """Issues for failed items that have none (the request's background work failed or was
+    lost: a crash after the submission's commit), in short
     transactions of a few submissions each, so that it goes on while people submit."""
-    done = await service.reconcile_missing_issues(sessions, utcnow())
+    done = await sources.reconcile_missing_issues(sessions, utcnow())
     if done.failed:
         raise maintenance.Incomplete(done.made, done.summary())
     return done.made
@@ -37,12 +41,12 @@ async def create_missing_issues(sessions: async_sessionmaker[AsyncSession]) -> i
 
 async def remind_due_soon(db: AsyncSession) -> int:
     """Remind assignees of issues due within a day (once per issue)."""
-    return await service.remind_due_soon(db, utcnow())
+    return await deadlines.remind_due_soon(db, utcnow())
 
 
 async def escalate_overdue(db: AsyncSession) -> int:
     """Escalate overdue issues a level up (once per level)."""
-    return await service.escalate_overdue(db, utcnow())
+    return await deadlines.escalate_overdue(db, utcnow())
 
 
 maintenance.register(create_missing_issues, own_transactions=True)
@@ -56,7 +60,7 @@ def for_submission(submission_id: str) -> int:
     has one issue at most). Returns how many issues it opened."""
     async def create() -> int:
         async with write_transaction(sessions()) as db:
-            return await service.create_issues_for_submission(db, submission_id, utcnow())
+            return await sources.create_issues_for_submission(db, submission_id, utcnow())
 
     async def go() -> int:
         created = await retry_busy(create)
@@ -69,13 +73,3 @@ def for_submission(submission_id: str) -> int:
 
     return run(go())
 
-
-async def enqueue_for_submission(submission_id: str) -> None:
-    """Ask a worker to open a submission's issues (from an API handler, after commit).
-
-    If the message is lost, the next reconciliation creates them (``create_missing_issues``).
-    """
-    app = current_app()
-    # Sending talks to the broker synchronously (a socket, or SQLite on the default).
-    await asyncio.to_thread(app.send_task, "rounds.issues.for_submission",
-                            args=[submission_id])

@@ -18,7 +18,11 @@ When the rule leaves nobody, the fallback (:func:`route`):
 3. else nobody: an issue with no assignee waits, ``open``, for its assigner to 交办 it.
 
 Each fallback is written into the issue's history (a ``routed`` event whose data says which
-rule found whom, who was passed over and why, in both languages). See docs/definitions.md.
+rule found whom, who was passed over and why, in every language: the words are in
+``texts``). See docs/definitions.md.
+
+Imports the issue model and ``texts`` of the slice (and the definitions, orgs, people and
+sites below it); the slice's services use it, it uses none of them.
 """
 
 from __future__ import annotations
@@ -30,7 +34,9 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from rounds.i18n import LANGUAGES
 from rounds.runtime.definitions.service import current_contents
+from rounds.runtime.issues import texts
 from rounds.runtime.issues.models import Issue
 from rounds.runtime.orgs.models import OrgUnit
 from rounds.runtime.people.models import User
@@ -63,6 +69,12 @@ async def roles(db: AsyncSession) -> dict[str, Role]:
 async def role_capabilities(db: AsyncSession) -> dict[str, frozenset[str]]:
     """Each role's capabilities, from its current definition."""
     return {r: role.capabilities for r, role in (await roles(db)).items()}
+
+
+async def roles_with(db: AsyncSession, *capabilities: str) -> list[str]:
+    """The roles that have any of these capabilities, sorted."""
+    return sorted(r for r, caps in (await role_capabilities(db)).items()
+                  if caps & set(capabilities))
 
 
 # -- rules ----------------------------------------------------------------------------------
@@ -270,51 +282,61 @@ async def route(db: AsyncSession, party: str, rule: Party | None, where: Where, 
     return out
 
 
-async def resolve_party(db: AsyncSession, party: Party | None, *, column: Any,
-                        site_id: int | None, unit_id: int, submitter_id: int | None,
-                        submitter_role: str | None, default: Sequence[Party]) -> int | None:
-    """The one user a rule (or, when there is none, the defaults in order) names, among
-    those who may act (``column``: ``Issue.assignee_id`` or ``Issue.assigner_id``), with the
-    fallback; :func:`route` also says how they were found."""
-    who = ASSIGNEE if column is Issue.assignee_id else ASSIGNER
-    routed = await route(db, who, party, Where(site_id, unit_id, submitter_id, submitter_role),
-                         rule_from="standard", default=default)
-    return routed.user_id
+# -- the rule in force for an item ---------------------------------------------------------
+
+def item_rules(content: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """Item id → the item's own ``assign_to``, ``verify_by`` and ``due`` (those it sets), in
+    a definition's content (through sections and groups)."""
+    out: dict[str, dict[str, Any]] = {}
+
+    def walk(items: Any) -> None:
+        for it in items or ():
+            if isinstance(it, dict) and "id" in it:
+                own = {k: it[k] for k in ("assign_to", "verify_by", "due") if k in it}
+                if own:
+                    out[str(it["id"])] = own
+                walk(it.get("items"))
+
+    for section in content.get("sections") or ():
+        walk(section.get("items"))
+    return out
+
+
+async def parties(db: AsyncSession, where: Where, *, own: Mapping[str, Any],
+                  standard: Mapping[str, Party | None], known: Mapping[str, Role]
+                  ) -> tuple[Routed, Routed, dict[str, Any]]:
+    """The assignee and the assigner of an issue by the item's ``own`` rules, else the
+    ``standard``'s (``assign_to``, ``verify_by``), else the defaults; and the rules used,
+    for the issue's ``created`` event."""
+    used: dict[str, Any] = {}
+    found: dict[str, tuple[Party | None, str]] = {}
+    for key in ("assign_to", "verify_by"):
+        rule = Party.of_json(own.get(key))
+        found[key] = (rule, "item") if rule is not None else \
+            (standard[key], "standard" if standard[key] else "default")
+        chosen = found[key][0]
+        used[key] = chosen.as_json() if chosen is not None else None
+    assignee = await route(db, ASSIGNEE, found["assign_to"][0], where,
+                           rule_from=found["assign_to"][1], default=DEFAULT_ASSIGN_TO,
+                           known=known)
+    assigner = await route(db, ASSIGNER, found["verify_by"][0], where,
+                           rule_from=found["verify_by"][1], default=DEFAULT_VERIFY_BY,
+                           exclude=assignee.user_id, known=known)
+    used["from"] = {"assign_to": found["assign_to"][1], "verify_by": found["verify_by"][1]}
+    return assignee, assigner, used
 
 
 # -- the reason, as people say it -----------------------------------------------------------
 
-_PARTY = {ASSIGNEE: ("整改责任人", "assignee"), ASSIGNER: ("交办人", "assigner")}
-_VERB = {ASSIGNEE: ("整改问题", "rectify issues"), ASSIGNER: ("验收整改", "accept fixes")}
-
-
 async def _reason_text(db: AsyncSession, routed: Routed, known: Mapping[str, Role]
                        ) -> dict[str, str]:
-    party_zh, party_en = _PARTY[routed.party]
-    verb_zh, verb_en = _VERB[routed.party]
-    if routed.why == "is_assignee":
-        zh, en = "交办人不能是整改责任人本人", "The assigner cannot be the assignee"
-    elif routed.why == "cannot_act":
-        role_ids = sorted({str(p["role"]) for p in routed.passed_over
-                           if p["why"] == "cannot_act"})
-        titles = [known[r].title if r in known else {} for r in role_ids]
-        names_zh = "、".join(t.get("zh") or r for t, r in zip(titles, role_ids, strict=True))
-        names_en = ", ".join(t.get("en") or r for t, r in zip(titles, role_ids, strict=True))
-        zh = f"规则找到的人员（{names_zh}）的角色不能{verb_zh}"
-        en = f"The people the rule names ({names_en}) have a role that may not {verb_en}"
-    else:
-        zh, en = f"规则没有找到{party_zh}", f"The rule found no {party_en}"
-    if routed.fallback == "head":
-        unit = await db.get(OrgUnit, routed.unit_id) if routed.unit_id is not None else None
-        zh += f"，已交给{unit.name_zh if unit else ''}的负责人。"
-        en += f"; given to the head of {unit.name_en if unit else ''}."
-    elif routed.fallback == "administrators":
-        zh += "，已交给系统管理员。"
-        en += "; given to the administrators."
-    elif routed.party == ASSIGNEE:
-        zh += "，请交办人指派整改责任人。"
-        en += "; the assigner must choose an assignee."
-    else:
-        zh += "，无人可以验收，请系统管理员检查角色配置。"
-        en += "; nobody may accept the fix: an administrator must check the roles."
-    return {"zh": zh, "en": en}
+    """Why the fallback was used, in every language (the words are in ``texts``)."""
+    role_ids = sorted({str(p["role"]) for p in routed.passed_over
+                       if p["why"] == "cannot_act"})
+    roles_passed = [(r, known[r].title if r in known else {}) for r in role_ids]
+    unit = await db.get(OrgUnit, routed.unit_id) if routed.unit_id is not None else None
+    name = {"zh": unit.name_zh, "en": unit.name_en} if unit is not None else ""
+    return {lang: texts.routing_reason(lang, party=routed.party, why=routed.why,
+                                       fallback=routed.fallback, roles=roles_passed,
+                                       unit=name)
+            for lang in LANGUAGES}

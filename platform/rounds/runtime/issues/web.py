@@ -4,6 +4,9 @@ a retailer's feedback, and one POST per step of the loop (each naming the ``vers
 Errors are problem details: 403 not yours to do, 404 not yours to see, 409 wrong state
 (with ``issue_status`` and ``allowed_actions``) or stale version (with ``current_version``), 422
 bad input (with a JSON pointer per problem).
+
+The request bodies are here; the answers are the shapes of ``views``. Reading is
+``queries``, opening an issue ``sources``, the steps of the loop ``lifecycle``.
 """
 
 from __future__ import annotations
@@ -21,8 +24,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from rounds.db import DbIntField, IdField, utcnow
 from rounds.errors import NotFound, Problem
 from rounds.runtime.access import Principal
-from rounds.runtime.issues import service
-from rounds.runtime.issues.service import IssueDetail, IssuePage, StaleVersion, WrongState
+from rounds.runtime.issues import lifecycle, queries, sources
+from rounds.runtime.issues.states import StaleVersion, WrongState
+from rounds.runtime.issues.views import IssueDetail, IssuePage
 from rounds.runtime.storage.store import photo_store
 from rounds.settings import Settings
 from rounds.web.params import Id, OptionalId, PageNumber
@@ -143,7 +147,7 @@ class IssueController(Controller):
                     overdue: bool | None = None, site_id: OptionalId = None,
                     page: PageNumber = 1,
                     per_page: int = Parameter(default=50, ge=1, le=200)) -> IssuePage:
-        return await service.board(db, principal, now=utcnow(), status=status,
+        return await queries.board(db, principal, now=utcnow(), status=status,
                                    org_unit_id=org_unit_id, assignee_id=assignee_id,
                                    overdue=overdue, site_id=site_id, page=page,
                                    per_page=per_page)
@@ -153,20 +157,20 @@ class IssueController(Controller):
                    as_: str | None = Parameter(query="as", default=None),
                    status: str | None = None, page: PageNumber = 1,
                    per_page: int = Parameter(default=50, ge=1, le=200)) -> IssuePage:
-        return await service.my_issues(db, principal, now=utcnow(), as_=as_, status=status,
+        return await queries.my_issues(db, principal, now=utcnow(), as_=as_, status=status,
                                        page=page, per_page=per_page)
 
     @get("/{issue_id:int}", summary="An issue with its whole history, its evidence and the "
                                     "actions I may take now")
     async def one(self, db: AsyncSession, principal: Principal, issue_id: Id) -> IssueDetail:
-        return await service.get_issue(db, principal, issue_id, now=utcnow())
+        return await queries.get_issue(db, principal, issue_id, now=utcnow())
 
     @get("/{issue_id:int}/photos/{photo_id:str}",
          summary="A photo of an issue's evidence, feedback or comments, for whoever may see "
                  "the issue")
     async def photo(self, db: AsyncSession, principal: Principal, settings: Settings,
                     issue_id: Id, photo_id: str) -> Response[bytes]:
-        photo = await service.issue_photo(db, principal, issue_id, photo_id)
+        photo = await queries.issue_photo(db, principal, issue_id, photo_id)
         try:
             content = await photo_store(settings.data_dir).open(photo.storage_key)
         except FileNotFoundError:
@@ -181,7 +185,7 @@ class IssueController(Controller):
                                         "(issue.assign); I am its assigner")
     async def assign(self, db: AsyncSession, principal: Principal, data: AssignIn
                      ) -> IssueDetail:
-        return await service.assign_issue(
+        return await sources.assign_issue(
             db, principal, now=utcnow(), site_id=data.site_id, title=data.title,
             assignee_id=data.assignee_id, description=data.description,
             severity=data.severity, priority=data.priority, due_at=data.due_at)
@@ -191,7 +195,7 @@ class IssueController(Controller):
                   "the shop's customer manager rectifies, the station head verifies")
     async def feedback(self, db: AsyncSession, principal: Principal, data: FeedbackIn
                        ) -> IssueDetail:
-        return await service.submit_feedback(db, principal, now=utcnow(), kind=data.kind,
+        return await sources.submit_feedback(db, principal, now=utcnow(), kind=data.kind,
                                              text=data.text, title=data.title,
                                              photos=data.photos)
 
@@ -200,20 +204,20 @@ class IssueController(Controller):
     @post("/{issue_id:int}/start", status_code=200, summary="The assignee starts rectifying")
     async def start(self, db: AsyncSession, principal: Principal, issue_id: Id, data: Seen
                     ) -> IssueDetail:
-        return await service.start(db, principal, issue_id, version=data.version, now=utcnow())
+        return await lifecycle.start(db, principal, issue_id, version=data.version, now=utcnow())
 
     @post("/{issue_id:int}/rectify", status_code=200,
           summary="The assignee signs: rectified, with a note and photos (uploaded by them)")
     async def rectify(self, db: AsyncSession, principal: Principal, issue_id: Id,
                       data: RectifyIn) -> IssueDetail:
-        return await service.rectify(db, principal, issue_id, version=data.version,
+        return await lifecycle.rectify(db, principal, issue_id, version=data.version,
                                      now=utcnow(), note=data.note, photos=data.photos)
 
     @post("/{issue_id:int}/verify", status_code=200,
           summary="The assigner signs: the rectification is verified")
     async def verify(self, db: AsyncSession, principal: Principal, issue_id: Id,
                      data: VerifyIn) -> IssueDetail:
-        return await service.verify(db, principal, issue_id, version=data.version,
+        return await lifecycle.verify(db, principal, issue_id, version=data.version,
                                     now=utcnow(), note=data.note)
 
     @post("/{issue_id:int}/refuse", status_code=200,
@@ -221,7 +225,7 @@ class IssueController(Controller):
                   "progress, the assignee's signature withdrawn")
     async def refuse(self, db: AsyncSession, principal: Principal, issue_id: Id,
                      data: ReasonIn) -> IssueDetail:
-        return await service.refuse(db, principal, issue_id, version=data.version,
+        return await lifecycle.refuse(db, principal, issue_id, version=data.version,
                                     now=utcnow(), reason=data.reason)
 
     @post("/{issue_id:int}/close", status_code=200,
@@ -229,28 +233,28 @@ class IssueController(Controller):
                   "supervisor")
     async def close(self, db: AsyncSession, principal: Principal, issue_id: Id, data: Seen
                     ) -> IssueDetail:
-        return await service.close(db, principal, issue_id, version=data.version, now=utcnow())
+        return await lifecycle.close(db, principal, issue_id, version=data.version, now=utcnow())
 
     @post("/{issue_id:int}/reopen", status_code=200,
           summary="Reopen a closed issue (reason required): back in progress, both "
                   "signatures withdrawn")
     async def reopen(self, db: AsyncSession, principal: Principal, issue_id: Id,
                      data: ReasonIn) -> IssueDetail:
-        return await service.reopen(db, principal, issue_id, version=data.version,
+        return await lifecycle.reopen(db, principal, issue_id, version=data.version,
                                     now=utcnow(), reason=data.reason)
 
     @post("/{issue_id:int}/cancel", status_code=200,
           summary="Cancel an active issue (reason required); the assigner or a supervisor")
     async def cancel(self, db: AsyncSession, principal: Principal, issue_id: Id,
                      data: ReasonIn) -> IssueDetail:
-        return await service.cancel(db, principal, issue_id, version=data.version,
+        return await lifecycle.cancel(db, principal, issue_id, version=data.version,
                                     now=utcnow(), reason=data.reason)
 
     @post("/{issue_id:int}/reassign", status_code=200,
           summary="Hand the issue to another assignee (in my scope, able to rectify)")
     async def reassign(self, db: AsyncSession, principal: Principal, issue_id: Id,
                        data: ReassignIn) -> IssueDetail:
-        return await service.reassign(db, principal, issue_id, version=data.version,
+        return await lifecycle.reassign(db, principal, issue_id, version=data.version,
                                       now=utcnow(), assignee_id=data.assignee_id,
                                       reason=data.reason)
 
@@ -258,7 +262,7 @@ class IssueController(Controller):
           summary="Comment (anyone who can see the issue); the version is optional")
     async def comment(self, db: AsyncSession, principal: Principal, issue_id: Id,
                       data: CommentIn) -> IssueDetail:
-        return await service.comment(db, principal, issue_id, now=utcnow(), text=data.text,
+        return await lifecycle.comment(db, principal, issue_id, now=utcnow(), text=data.text,
                                      photos=data.photos, version=data.version)
 
 

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from rounds.errors import NotFound
 from rounds.runtime.access import Principal
-from rounds.runtime.issues import service as issues
+from rounds.runtime.issues import queries as issues
 from rounds.runtime.issues.models import Issue, IssuePhoto
 from rounds.runtime.storage.models import Photo
 from rounds.runtime.submissions import service as submissions

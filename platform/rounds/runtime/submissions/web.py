@@ -12,7 +12,7 @@ from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rounds.runtime.access import Principal
-from rounds.runtime.issues.service import create_issues_in_background
+from rounds.runtime.issues.sources import create_issues_in_background
 from rounds.runtime.storage import web as storage_web
 from rounds.runtime.submissions import service
 from rounds.web.params import PageNumber
