@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any, get_type_hints
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from rounds import i18n
+
 ENV_PREFIX = "ROUNDS_"
 
 
@@ -79,7 +81,8 @@ class UploadsSettings:
 class Settings:
     """ROUNDS_DATA_DIR: folder for the SQLite files and uploaded photos (default ./var).
     ROUNDS_DEFINITIONS_DIR: the definitions folder that `rounds definitions sync` imports.
-    ROUNDS_DEFAULT_LANGUAGE: zh or en, the language of pages and messages by default.
+    ROUNDS_DEFAULT_LANGUAGE: zh or en (a folder of rounds/i18n/locale), the language of pages
+    and messages when neither ?lang=, the user's account nor the browser names one.
     ROUNDS_NODE_MODULES_DIR: where `./dev setup` installed the front-end packages (npm).
     ROUNDS_TIMEZONE: the company's time zone (IANA name): what "today" and "this month"
     mean for plans and reports (default Asia/Shanghai)."""
@@ -88,7 +91,7 @@ class Settings:
     definitions_dir: Path = Path("definitions")
     node_modules_dir: Path = Path("node_modules")
     timezone: str = "Asia/Shanghai"
-    default_language: str = "zh"
+    default_language: str = i18n.DEFAULT
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
     server: ServerSettings = field(default_factory=ServerSettings)
     jobs: JobsSettings = field(default_factory=JobsSettings)
@@ -146,8 +149,8 @@ def _read(cls: type[Any], env: Mapping[str, str], prefix: str) -> Any:
 def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
     """Settings from the environment (``os.environ`` by default), then explicit overrides."""
     settings: Settings = _read(Settings, os.environ if env is None else env, ENV_PREFIX)
-    if settings.default_language not in ("zh", "en"):
-        raise SettingsError("ROUNDS_DEFAULT_LANGUAGE: expected zh or en, "
+    if settings.default_language not in i18n.LANGUAGES:
+        raise SettingsError(f"ROUNDS_DEFAULT_LANGUAGE: expected {' or '.join(i18n.LANGUAGES)}, "
                             f"got {settings.default_language!r}")
     try:
         ZoneInfo(settings.timezone)

@@ -10,6 +10,8 @@ from __future__ import annotations
 import random
 from typing import Any
 
+from rounds.i18n import pick
+
 # item id → (what was found, what was done about it): notes a field worker writes in Chinese.
 NOTES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "stock_checked": (("库房未清点，库存情况不清。",),
@@ -63,8 +65,7 @@ NOTES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 
 def _title(item: dict[str, Any] | None, item_id: str) -> str:
     title = (item or {}).get("title") or {}
-    return str(title.get("zh") or title.get("en") or item_id) if isinstance(title, dict) \
-        else item_id
+    return pick(title, "zh", item_id) if isinstance(title, dict) else item_id
 
 
 def problem_note(item_id: str, item: dict[str, Any] | None, rng: random.Random) -> str:

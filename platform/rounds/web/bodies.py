@@ -9,6 +9,8 @@ every way a handler reads a body (``request.body()``, a ``data`` parameter) pass
 
 The check is two passes of C-speed byte operations for an ordinary body; the token-by-token
 scan that finds the pointers runs only when those passes have found something suspicious.
+The messages are the ``web`` catalogue's, in the request's language
+(:func:`rounds.web.language.request_language`).
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ import msgspec
 from litestar import Request
 
 from rounds.errors import InvalidInput, Problem
+from rounds.i18n import DEFAULT, text
+from rounds.web.language import request_language
 
 MAX_DEPTH = 64  # the definitions shipped nest 14 deep; answers 5
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
@@ -33,19 +37,6 @@ _ONE_KIND = bytes.maketrans(b"{}", b"[]")  # for depth, an object is a bracket l
 # A number worth a closer look: an exponent, or 19+ digits (|n| may pass 2**63 - 1).
 _SUSPECT_NUMBER = re.compile(rb"\d[eE]|\d{19}")
 _TOKENS = re.compile(_STRING + rb"|[\[\]{}:,]|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?")
-
-_TEXTS = {
-    "too_deep": {"en": "nested more than {max} levels deep",
-                 "zh": "嵌套超过 {max} 层"},
-    "number_out_of_range": {
-        "en": "the number {number} is out of range: numbers must be finite, and whole "
-              "numbers between -9223372036854775808 and 9223372036854775807",
-        "zh": "数字 {number} 超出范围：数字须为有限值，整数须在 -9223372036854775808 到 "
-              "9223372036854775807 之间"},
-}
-_DETAIL = {"en": "the JSON body is out of bounds: {where}",
-           "zh": "JSON 请求内容超出限制：{where}"}
-
 
 class JsonOutOfBounds(InvalidInput):
     code = "json_out_of_bounds"
@@ -87,11 +78,10 @@ def _number_ok(token: bytes) -> bool:
     return digits <= 19 and INT64_MIN <= int(token) <= INT64_MAX
 
 
-def problems(raw: bytes, lang: str = "zh", max_depth: int = MAX_DEPTH) -> list[Problem]:
+def problems(raw: bytes, lang: str = DEFAULT, max_depth: int = MAX_DEPTH) -> list[Problem]:
     """Every place in ``raw`` that is out of bounds (at most 20), each with its pointer."""
     if not suspicious(raw, max_depth):
         return []
-    lang = "en" if lang == "en" else "zh"
     out: list[Problem] = []
     # The path to the current value: for an object the key being read, for an array the
     # index; ``expect_key`` is True in an object where the next string is a key.
@@ -107,7 +97,7 @@ def problems(raw: bytes, lang: str = "zh", max_depth: int = MAX_DEPTH) -> list[P
             if skip_below is None and len(kinds) > max_depth:
                 skip_below = len(kinds)
                 out.append(Problem("".join("/" + _escape(p) for p in path),
-                                   _TEXTS["too_deep"][lang].format(max=max_depth),
+                                   text("web", lang, "too_deep", max=max_depth),
                                    "too_deep", "body"))
             path.append(0 if first == b"[" else "")
             expect_key = first == b"{"
@@ -134,7 +124,7 @@ def problems(raw: bytes, lang: str = "zh", max_depth: int = MAX_DEPTH) -> list[P
         elif skip_below is None and not _number_ok(token):
             shown = token.decode() if len(token) <= 40 else token[:37].decode() + "..."
             out.append(Problem("".join("/" + _escape(p) for p in path),
-                               _TEXTS["number_out_of_range"][lang].format(number=shown),
+                               text("web", lang, "number_out_of_range", number=shown),
                                "number_out_of_range", "body"))
         if len(out) >= _MAX_PROBLEMS:
             break
@@ -151,26 +141,17 @@ def _decode_string(token: bytes) -> str:
     return value
 
 
-def check(raw: bytes, lang: str = "zh") -> None:
+def check(raw: bytes, lang: str = DEFAULT) -> None:
     """Raise :class:`JsonOutOfBounds` (422) naming every place out of bounds."""
     found = problems(raw, lang)
     if found:
         where = "; ".join(str(p) for p in found[:3])
-        raise JsonOutOfBounds(_DETAIL["en" if lang == "en" else "zh"].format(where=where),
-                              found)
+        raise JsonOutOfBounds(text("web", lang, "body_out_of_bounds", where=where), found)
 
 
 def _looks_like_json(raw: bytes) -> bool:
     head = raw[:64].lstrip()
     return head[:1] in (b"{", b"[")
-
-
-def request_language(request: Request[Any, Any, Any]) -> str:
-    """en or zh: the signed-in user's language, else ``?lang=``, else Accept-Language."""
-    principal = request.scope.get("state", {}).get("principal")
-    lang = getattr(principal, "language", None) or request.query_params.get("lang") \
-        or request.headers.get("accept-language", "zh")
-    return "zh" if str(lang).strip().lower().startswith("zh") else "en"
 
 
 class BoundedRequest(Request[Any, Any, Any]):

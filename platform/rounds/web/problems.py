@@ -1,4 +1,7 @@
-"""Every error, mapped once to RFC 7807 problem details (``application/problem+json``)."""
+"""Every error, mapped once to RFC 7807 problem details (``application/problem+json``).
+
+The titles are fixed English (like every error's in :mod:`rounds.errors`); the details this
+module writes itself are the ``web`` catalogue's, in the request's language."""
 
 from __future__ import annotations
 
@@ -10,6 +13,8 @@ from litestar.exceptions import HTTPException, NotFoundException, ValidationExce
 from sqlalchemy.exc import IntegrityError
 
 from rounds.errors import Problem, RoundsError
+from rounds.i18n import DEFAULT, text
+from rounds.web.language import request_language
 
 log = logging.getLogger("rounds")
 PROBLEM_JSON = "application/problem+json"
@@ -63,20 +68,29 @@ def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException
     return response
 
 
+def _language(request: Request[Any, Any, Any]) -> str:
+    """The request's language; the default when even that cannot be read (an error page
+    must not fail in turn)."""
+    try:
+        return request_language(request)
+    except Exception:
+        return DEFAULT
+
+
 def integrity_error_handler(request: Request[Any, Any, Any], exc: IntegrityError
                             ) -> Response[dict[str, Any]]:
     """Two requests racing to create the same thing: the loser learns it exists already."""
     log.info("integrity error on %s %s: %s", request.method, request.url.path, exc.orig)
     return problem_response(409, "conflict", "Conflict",
-                            "this conflicts with data stored meanwhile (a duplicate code or "
-                            "id?); reload and try again", instance=request.url.path)
+                            text("web", _language(request), "conflict"),
+                            instance=request.url.path)
 
 
 def unexpected_error_handler(request: Request[Any, Any, Any], exc: Exception
                              ) -> Response[dict[str, Any]]:
     log.exception("unexpected error on %s %s", request.method, request.url.path)
     return problem_response(500, "internal_error", "Internal error",
-                            "Something went wrong on our side; it has been logged.",
+                            text("web", _language(request), "internal_error"),
                             instance=request.url.path)
 
 

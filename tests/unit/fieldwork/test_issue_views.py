@@ -6,10 +6,13 @@ from __future__ import annotations
 from datetime import UTC
 from zoneinfo import ZoneInfo
 
+from rounds import i18n
 from rounds.runtime.fieldwork import views
-from rounds.runtime.fieldwork.texts import WORDS
 from rounds.runtime.issues.models import STATES
 from rounds.runtime.issues.states import ACTIONS
+
+# The field pages' words as each catalogue holds them (no fallback filled in).
+WORDS = {lang: i18n._catalogue("fieldwork", lang) for lang in i18n.LANGUAGES}
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 

@@ -4,6 +4,8 @@ Server-rendered like the other field pages, from the issues and notifications se
 (the same views the API returns); ``static/issues.js`` adds the bell's live count, the
 notifications pushed by the server (Server-Sent Events) and the actions, which go to the
 API (``POST /api/issues/{id}/{action}`` with the version the page showed and the CSRF token).
+The page chrome, the language and the words are the other field pages' (see
+:mod:`~rounds.runtime.fieldwork.chrome`).
 """
 
 from __future__ import annotations
@@ -17,15 +19,16 @@ from litestar import Request, Response, get
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rounds.db import utcnow
+from rounds.i18n import pick
 from rounds.runtime.access import Forbidden, Principal
-from rounds.runtime.fieldwork import service, views
-from rounds.runtime.fieldwork.pages import _lang, _page
-from rounds.runtime.fieldwork.texts import WORDS
+from rounds.runtime.fieldwork import chrome, service, views
+from rounds.runtime.fieldwork.views import say
 from rounds.runtime.issues import queries as issues
 from rounds.runtime.notifications import service as notifications
 from rounds.runtime.orgs.models import OrgUnit
 from rounds.runtime.orgs.service import OrgUnitNode, visible_org_tree
 from rounds.settings import Settings
+from rounds.web.language import request_language
 from rounds.web.params import Id, PageNumber, id_or_none
 
 PER_PAGE = 20
@@ -50,8 +53,8 @@ def _units(tree: list[OrgUnitNode], lang: str, depth: int = 0) -> list[tuple[int
     """The org unit tree flattened for a select, indented by depth."""
     out: list[tuple[int, str]] = []
     for node in tree:
-        name = node.name_zh if lang == "zh" else node.name_en
-        out.append((node.id, "\u3000" * depth + (name or node.code)))
+        name = pick({"zh": node.name_zh, "en": node.name_en}, lang, node.code)
+        out.append((node.id, "\u3000" * depth + name))
         out += _units(node.children, lang, depth + 1)
     return out
 
@@ -64,15 +67,14 @@ async def _unread(db: AsyncSession, principal: Principal) -> int:
 
 @get("/issues", include_in_schema=False)
 async def board_page(request: Request[Any, Any, Any], *, db: AsyncSession, settings: Settings,
-                     principal: Principal, lang: str | None = None,
-                     status: str | None = None, org_unit_id: str | None = None,
-                     assignee_id: str | None = None, site_id: str | None = None,
-                     overdue: str | None = None, page: PageNumber = 1
+                     principal: Principal, status: str | None = None,
+                     org_unit_id: str | None = None, assignee_id: str | None = None,
+                     site_id: str | None = None, overdue: str | None = None,
+                     page: PageNumber = 1
                      ) -> Response[str]:
     """The issues of my scope, filtered by state, org unit, assignee, site and overdue, most
     urgent first, with the counts per state on top as bars."""
-    language = _lang(lang, principal, settings)
-    w = WORDS[language]
+    language = request_language(request)
     now = utcnow()
     filters: dict[str, Any] = {
         "status": status if status in views.ISSUE_STATES else None,
@@ -108,9 +110,9 @@ async def board_page(request: Request[Any, Any, Any], *, db: AsyncSession, setti
          or None),
         ("assignee_id", people_names.get(filters["assignee_id"] or 0)),
         ("site_id", sites.get(filters["site_id"] or 0)),
-        ("overdue", w["overdue"] if filters["overdue"] else None)) if label]
-    return _page(
-        request, "issues_board.html", language, principal, title=w["board_title"],
+        ("overdue", say(language, "overdue") if filters["overdue"] else None)) if label]
+    return chrome.page(
+        request, "issues_board.html", language, principal, title=say(language, "board_title"),
         active="board", unread=await _unread(db, principal),
         bars=views.status_bars(counts, language, lambda s: link(status=s), filters["status"]),
         filters=filters, chips=chips, clear_href=views.href("/issues", language),
@@ -119,24 +121,23 @@ async def board_page(request: Request[Any, Any, Any], *, db: AsyncSession, setti
         rows=[views.issue_card(_data(i), language, settings.tz, actions=()) for i in
               found.items],
         pager=views.pager(page, PER_PAGE, found.total, lambda n: link(page=n),
-                          w["issues_total"]))
+                          views.words(language)["issues_total"]))
 
 
 # -- one issue ------------------------------------------------------------------------------------
 
 @get("/issues/{issue_id:int}", include_in_schema=False)
 async def issue_page(request: Request[Any, Any, Any], *, db: AsyncSession, settings: Settings,
-                     principal: Principal, issue_id: Id, lang: str | None = None
+                     principal: Principal, issue_id: Id
                      ) -> Response[str]:
     """An issue: what, where, who and by when; the evidence (as found, and of each fix); the
     whole history; and what the current state lets this user do."""
-    language = _lang(lang, principal, settings)
-    w = WORDS[language]
+    language = request_language(request)
     detail = _data(await issues.get_issue(db, replace(principal, language=language), issue_id,
                                           now=utcnow()))
     unit = await db.get(OrgUnit, detail["org_unit_id"])
-    card = views.issue_card(detail, language, settings.tz, org_unit=(
-        (unit.name_zh if language == "zh" else unit.name_en) or unit.code) if unit else "")
+    card = views.issue_card(detail, language, settings.tz, org_unit=pick(
+        {"zh": unit.name_zh, "en": unit.name_en}, language, unit.code) if unit else "")
     events = list(detail.get("events") or [])
     names = await service.user_names(db, views.mentioned_people(events))
     lines = views.event_lines(events, names, language, settings.tz)
@@ -150,9 +151,10 @@ async def issue_page(request: Request[Any, Any, Any], *, db: AsyncSession, setti
     people = (await service.assignable_people(db, principal)
               if "reassign" in detail.get("allowed_actions", []) else [])
     board = principal.can("issue.view_scope")
-    return _page(
+    return chrome.page(
         request, "issue.html", language, principal,
-        title=w["issue_title"].format(id=issue_id), active="", unread=await _unread(db, principal),
+        title=say(language, "issue_title", id=issue_id), active="",
+        unread=await _unread(db, principal),
         issue=card, forms=card.forms, people=people, fixes=fixes,
         found={"note": str(found_data.get("note") or ""),
                "photos": [photo + str(p) for p in found_data.get("photos") or []]},
@@ -161,27 +163,27 @@ async def issue_page(request: Request[Any, Any, Any], *, db: AsyncSession, setti
                  "photos": [] if line.action in ("create", "rectify")
                  else [photo + p for p in line.photos]} for line in lines],
         back_href=views.href("/issues" if board else "/me/issues", language),
-        back_label=w["nav_issues" if board else "nav_my_issues"])
+        back_label=say(language, "nav_issues" if board else "nav_my_issues"))
 
 
 # -- my issues ------------------------------------------------------------------------------------
 
 @get("/me/issues", include_in_schema=False)
 async def my_issues_page(request: Request[Any, Any, Any], *, db: AsyncSession,
-                         settings: Settings, principal: Principal, lang: str | None = None,
+                         settings: Settings, principal: Principal,
                          done: bool = False, page: PageNumber = 1,
                          assigned_page: PageNumber = 1) -> Response[str]:
     """The issues I am to fix (``page``), and those I assigned (to verify and close;
     ``assigned_page``), each list paged with its count, each row with the steps its state
     allows me; a new one appears while the page is open."""
-    language = _lang(lang, principal, settings)
-    w = WORDS[language]
+    language = request_language(request)
     now = utcnow()
     status = None if done else NOT_DONE
     pages = {"assignee": page, "assigner": assigned_page}
     params = {"assignee": "page", "assigner": "assigned_page"}
     groups = []
-    for key, title in (("assignee", w["my_as_assignee"]), ("assigner", w["my_as_assigner"])):
+    for key, title in (("assignee", say(language, "my_as_assignee")),
+                       ("assigner", say(language, "my_as_assigner"))):
         found = await issues.my_issues(db, replace(principal, language=language), now=now,
                                        as_=key, status=status,
                                        page=pages[key], per_page=PER_PAGE)
@@ -197,13 +199,13 @@ async def my_issues_page(request: Request[Any, Any, Any], *, db: AsyncSession,
             views.issue_card(_data(i), language, settings.tz, actions=ROW_ACTIONS)
             for i in found.items],
             "pager": views.pager(pages[key], PER_PAGE, found.total, link,
-                                 w["issues_total"])})
-    return _page(
-        request, "my_issues.html", language, principal, title=w["my_issues_title"],
+                                 views.words(language)["issues_total"])})
+    return chrome.page(
+        request, "my_issues.html", language, principal, title=say(language, "my_issues_title"),
         active="my_issues", unread=await _unread(db, principal), groups=groups,
         people=[], done=done,
         toggle_href=views.href("/me/issues", language, done="true" if not done else None),
-        toggle_label=w["hide_done" if done else "show_done"])
+        toggle_label=say(language, "hide_done" if done else "show_done"))
 
 
 # -- the inbox ------------------------------------------------------------------------------------
@@ -220,22 +222,21 @@ def _local_link(link: str, lang: str) -> str | None:
 
 @get("/me/notifications", include_in_schema=False)
 async def inbox_page(request: Request[Any, Any, Any], *, db: AsyncSession, settings: Settings,
-                     principal: Principal, lang: str | None = None,
-                     page: PageNumber = 1) -> Response[str]:
+                     principal: Principal, page: PageNumber = 1) -> Response[str]:
     """My notifications, unread first; each can be marked read, or all at once."""
-    language = _lang(lang, principal, settings)
-    w = WORDS[language]
+    language = request_language(request)
     found, total = await notifications.inbox(db, principal.user_id, limit=PER_PAGE,
                                              offset=(page - 1) * PER_PAGE)
     unread = await _unread(db, principal)
     rows = [{"id": n.id, "kind": n.kind, "text": n.text(language), "unread": n.unread,
              "href": _local_link(n.link, language), "at": views.local(n.created_at, settings.tz)}
             for n in found]
-    return _page(request, "notifications.html", language, principal, title=w["inbox_title"],
-                 active="inbox", unread=unread, rows=rows,
-                 pager=views.pager(page, PER_PAGE, total,
-                                   lambda n: views.href("/me/notifications", language, page=n),
-                                   w["inbox_total"]))
+    return chrome.page(
+        request, "notifications.html", language, principal, title=say(language, "inbox_title"),
+        active="inbox", unread=unread, rows=rows,
+        pager=views.pager(page, PER_PAGE, total,
+                          lambda n: views.href("/me/notifications", language, page=n),
+                          views.words(language)["inbox_total"]))
 
 
 def route_handlers() -> list[Any]:

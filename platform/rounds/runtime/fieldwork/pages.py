@@ -5,6 +5,10 @@ needs the browser: the position, and the calls to the APIs that change data (sig
 check-in, check-out), each with the page's CSRF token. The handlers only read, through the
 other slices' services, and translate to pages.
 
+The language of every page is the request's (:func:`rounds.web.language.request_language`),
+its words the ``fieldwork`` catalogue's; the chrome every field page shares (the templates,
+the navigation, the response) is :mod:`~rounds.runtime.fieldwork.chrome`.
+
 Pages that need a user are not public: the app's deny-by-default guard refuses anonymous
 requests, and this router turns that refusal into a 303 to ``/sign-in?next=…`` (a person
 gets the sign-in page, not the API's 401 document).
@@ -13,18 +17,9 @@ gets the sign-in page, not the API's 401 document).
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from jinja2 import (
-    ChoiceLoader,
-    Environment,
-    PackageLoader,
-    StrictUndefined,
-    select_autoescape,
-)
 from litestar import MediaType, Request, Response, Router, get
 from litestar.exceptions import HTTPException
 from litestar.params import Parameter
@@ -33,95 +28,40 @@ from litestar.static_files import create_static_files_router
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rounds.errors import NotFound, RoundsError
-from rounds.forms.render import CHROME, STATIC_URL, form_context
+from rounds.forms.render import form_context
+from rounds.i18n import normalize, pick
 from rounds.rules.alerts import format_number
 from rounds.runtime.access import Forbidden, NotAuthenticated, Principal
 from rounds.runtime.definitions import service as definitions
-from rounds.runtime.fieldwork import service, views
-from rounds.runtime.fieldwork.texts import WORDS
+from rounds.runtime.fieldwork import chrome, issue_pages, service, views
+from rounds.runtime.fieldwork.views import say
 from rounds.runtime.people import throttle
 from rounds.runtime.sites.service import position
 from rounds.runtime.submissions import service as submissions
 from rounds.runtime.visits import plans
 from rounds.runtime.visits import service as visits
 from rounds.settings import Settings
+from rounds.web.language import request_language
 from rounds.web.params import Id, PageNumber
 
 PUBLIC = {"public": True}
-STATIC_DIR = Path(__file__).resolve().parent / "static"
-FIELDWORK_URL = "/static/fieldwork"
 PER_PAGE = 20
-# Personal pages: never kept by a shared cache or shown again from the back button's cache
-# after signing out.
-PRIVATE = {"Cache-Control": "no-store"}
-
-
-@lru_cache(maxsize=1)
-def environment() -> Environment:
-    """This slice's templates first, then the forms engine's (the layout, the form)."""
-    env = Environment(
-        loader=ChoiceLoader([PackageLoader("rounds.runtime.fieldwork", "templates"),
-                             PackageLoader("rounds.forms", "templates")]),
-        autoescape=select_autoescape(default=True, default_for_string=True),
-        undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    env.policies["json.dumps_kwargs"] = {"ensure_ascii": False, "sort_keys": False}
-    env.globals["static_url"] = STATIC_URL
-    env.globals["fieldwork_url"] = FIELDWORK_URL
-    return env
-
-
-def _switch(request: Request[Any, Any, Any], lang: str) -> str:
-    """The same page in the other language (other query parameters kept)."""
-    other = CHROME[lang]["other_language_code"]
-    params = {k: v for k, v in request.query_params.items() if k != "lang"}
-    return "?" + urlencode({**params, "lang": other})
-
-
-def _chrome(request: Request[Any, Any, Any], lang: str, principal: Principal | None,
-            active: str = "", unread: int | None = None) -> dict[str, Any]:
-    """What every field page's layout reads."""
-    w = WORDS[lang]
-    links = {"today": views.href("/today", lang), "results": views.href("/me/submissions", lang),
-             "my_issues": views.href("/me/issues", lang), "board": views.href("/issues", lang),
-             "inbox": views.href("/me/notifications", lang),
-             "sign_in": views.href("/sign-in", lang)}
-    return {
-        "lang": lang, "t": {**CHROME[lang], "skip": w["skip"]}, "w": w,
-        "home_url": links["today"], "links": links, "active": active,
-        "switch_language": _switch(request, lang), "user": principal, "unread": unread,
-        "fw_config": {"lang": lang, "text": w, "links": links,
-                      "csrf_token": principal.csrf_token if principal else None},
-    }
-
-
-def _page(request: Request[Any, Any, Any], template: str, lang: str,
-          principal: Principal | None, *, title: str, active: str = "", status: int = 200,
-          unread: int | None = None, **values: Any) -> Response[str]:
-    html = environment().get_template(template).render(
-        **_chrome(request, lang, principal, active, unread), title=title, **values)
-    return Response(html, status_code=status, media_type=MediaType.HTML,
-                    headers=PRIVATE if principal else {})
-
-
-def _lang(asked: str | None, principal: Principal | None, settings: Settings) -> str:
-    return views.language(asked, principal.language if principal else None,
-                          settings.default_language)
 
 
 # -- sign in ---------------------------------------------------------------------------------
 
 @get("/sign-in", opt=PUBLIC, include_in_schema=False)
-async def sign_in_page(request: Request[Any, Any, Any], settings: Settings,
-                       maybe_principal: Principal | None, lang: str | None = None,
+async def sign_in_page(request: Request[Any, Any, Any], maybe_principal: Principal | None,
                        next_url: str | None = Parameter(query="next", default=None)
                        ) -> Response[str]:
     target = views.safe_next(next_url)
     if maybe_principal is not None:
         return Redirect(target, status_code=303)
-    language = _lang(lang, None, settings)
+    language = request_language(request)
     minutes = int(throttle.PAIR.cap_s // 60)  # the longest wait, if Retry-After is lost
-    return _page(request, "sign_in.html", language, None,
-                 title=WORDS[language]["sign_in_title"], next=target, wait_minutes=minutes)
+    return chrome.page(request, "sign_in.html", language, None,
+                       title=say(language, "sign_in_title"), next=target,
+                       wait_minutes=minutes)
 
 
 @get("/", opt=PUBLIC, include_in_schema=False)
@@ -129,8 +69,9 @@ async def root_page(maybe_principal: Principal | None, lang: str | None = None
                     ) -> Redirect:
     """The site's address: a person's home when signed in, else the sign-in page."""
     target = views.HOME if maybe_principal is not None else "/sign-in"
-    if lang is not None and lang in WORDS:  # a language asked for goes along
-        target = views.href(target, lang)
+    asked = normalize(lang, default="")
+    if asked:  # a language asked for goes along
+        target = views.href(target, asked)
     return Redirect(target, status_code=303)
 
 
@@ -143,15 +84,14 @@ def _visit_card(view: visits.VisitView, principal: Principal, lang: str,
     return {
         "id": v.id, "site": s.name, "address": s.address, "open": v.checked_out_at is None,
         "own": v.user_id == principal.user_id,
-        "since": WORDS[lang]["since"].format(time=views.local(v.checked_in_at, settings.tz,
-                                                              "%H:%M")),
+        "since": say(lang, "since", time=views.local(v.checked_in_at, settings.tz, "%H:%M")),
         "at": views.local(v.checked_in_at, settings.tz),
         "checked_out": views.local(v.checked_out_at, settings.tz) if v.checked_out_at else "",
-        "method": WORDS[lang]["method_qr" if v.method == visits.QR else "method_gps"],
+        "method": say(lang, "method_qr" if v.method == visits.QR else "method_gps"),
         "distance": (views.distance_text(v.distance_m, lang) if v.distance_m is not None
                      else "—"),
-        "accuracy": (WORDS[lang]["accuracy_value"].format(
-            accuracy=format_number(v.accuracy_m, 0)) if v.accuracy_m is not None else "—"),
+        "accuracy": (say(lang, "accuracy_value", accuracy=format_number(v.accuracy_m, 0))
+                     if v.accuracy_m is not None else "—"),
         "flag_codes": flags,
         "flags": views.flag_texts(flags, distance_m=v.distance_m, accuracy_m=v.accuracy_m,
                                   radius_m=principal.check_in_radius_m,
@@ -174,14 +114,13 @@ def _near(text: str | None) -> tuple[float, float] | None:
 
 @get("/today", include_in_schema=False)
 async def today_page(request: Request[Any, Any, Any], *, db: AsyncSession, settings: Settings,
-                     principal: Principal, lang: str | None = None, near: str | None = None,
+                     principal: Principal, near: str | None = None,
                      acc: float | None = None, page: PageNumber = 1
                      ) -> Response[str]:
     """Today's sites, every one of them a page at a time with their count: nearest first
     from ``near`` (the browser's position; unknown distances last), by visits due without
     it; the open visit on top, and the month's planned, done and pending visits."""
-    language = _lang(lang, principal, settings)
-    w = WORDS[language]
+    language = request_language(request)
     tz = settings.tz
     here = _near(near)
     current = await visits.current_visit(db, principal)
@@ -198,9 +137,10 @@ async def today_page(request: Request[Any, Any, Any], *, db: AsyncSession, setti
         progress = people[0] if people else None
     except (Forbidden, NotFound):
         progress = None
+    words = views.words(language)
     stops = [{
         "site_id": s.site_id, "code": s.code, "name": s.name, "address": s.address,
-        "remaining": w.get(f"remaining_{s.per}", w["remaining"]).format(
+        "remaining": words.get(f"remaining_{s.per}", words["remaining"]).format(
             remaining=s.remaining, planned=s.planned),
         "distance": views.distance_text(s.distance_m, language),
     } for s in (day.stops if day else [])]
@@ -211,52 +151,51 @@ async def today_page(request: Request[Any, Any, Any], *, db: AsyncSession, setti
     pager = views.pager(page, PER_PAGE, day.total if day else 0,
                         lambda n: views.href("/today", language, page=n if n > 1 else None,
                                              **kept),
-                        w["stops_total"])
-    return _page(request, "today.html", language, principal, title=w["today_title"],
-                 active="today",
-                 hello=w["hello"].format(name=principal.display_name, date=today),
-                 current=_visit_card(current, principal, language, settings) if current
-                 else None,
-                 day=day, stops=stops, month=month, progress=progress, pager=pager,
-                 sorted_near=(w["sorted_near"].format(accuracy=kept["acc"]) if kept["acc"]
-                              else w["sorted_near_plain"]) if here else None)
+                        words["stops_total"])
+    return chrome.page(
+        request, "today.html", language, principal, title=say(language, "today_title"),
+        active="today", hello=say(language, "hello", name=principal.display_name, date=today),
+        current=_visit_card(current, principal, language, settings) if current else None,
+        day=day, stops=stops, month=month, progress=progress, pager=pager,
+        sorted_near=(say(language, "sorted_near", accuracy=kept["acc"]) if kept["acc"]
+                     else say(language, "sorted_near_plain")) if here else None)
 
 
 # -- a visit ---------------------------------------------------------------------------------
 
 @get("/visits/{visit_id:int}", include_in_schema=False)
 async def visit_page(request: Request[Any, Any, Any], *, db: AsyncSession, settings: Settings,
-                     principal: Principal, visit_id: Id, lang: str | None = None,
-                     new: bool = False) -> Response[str]:
+                     principal: Principal, visit_id: Id, new: bool = False
+                     ) -> Response[str]:
     """A visit: where and how it was checked in (distance, flags), the forms it offers, what
     was submitted during it, and the check-out."""
-    language = _lang(lang, principal, settings)
+    language = request_language(request)
     view, refs = await visits.visit_forms(db, principal, visit_id)
     card = _visit_card(view, principal, language, settings)
     done = await service.visit_submissions(db, principal, visit_id)
     titles = await service.version_titles(db, {(d.definition_id, d.content_hash) for d in done})
-    forms = [{"title": views.text(f.title, language, f.definition_id),
-              "version": WORDS[language]["version_short"].format(number=f.version),
+    forms = [{"title": pick(f.title, language, f.definition_id),
+              "version": say(language, "version_short", number=f.version),
               "href": views.href(f"/visits/{visit_id}/forms/{f.definition_id}", language)}
              for f in refs]
     submitted = [{
-        "title": views.text(titles.get((d.definition_id, d.content_hash)), language,
-                            d.definition_id),
+        "title": pick(titles.get((d.definition_id, d.content_hash)), language,
+                      d.definition_id),
         "score": f"{format_number(d.percentage, 1)}%" if d.percentage is not None else "",
         "passed": d.passed, "failed_count": d.failed_count,
         "href": views.href(f"/submissions/{d.id}", language)} for d in done]
-    return _page(request, "visit.html", language, principal,
-                 title=WORDS[language]["visit_title"].format(site=view.site.name),
-                 visit=card, forms=forms, submitted=submitted, just_checked_in=new)
+    return chrome.page(request, "visit.html", language, principal,
+                       title=say(language, "visit_title", site=view.site.name),
+                       visit=card, forms=forms, submitted=submitted, just_checked_in=new)
 
 
 @get("/visits/{visit_id:int}/forms/{definition_id:str}", include_in_schema=False)
 async def visit_form_page(request: Request[Any, Any, Any], *, db: AsyncSession,
                           settings: Settings, principal: Principal, visit_id: Id,
-                          definition_id: str, lang: str | None = None) -> Response[str]:
+                          definition_id: str) -> Response[str]:
     """A standard or survey to fill during a visit, at the version the visit offers now; the
     browser posts it as a submission and opens the result."""
-    language = _lang(lang, principal, settings)
+    language = request_language(request)
     view, refs = await visits.visit_forms(db, principal, visit_id)
     ref = next((f for f in refs if f.definition_id == definition_id), None)
     if ref is None or view.visit.user_id != principal.user_id:
@@ -276,29 +215,28 @@ async def visit_form_page(request: Request[Any, Any, Any], *, db: AsyncSession,
         envelope={"definition_id": definition_id, "version": version.content_hash,
                   "visit_id": visit_id,
                   "result_url": views.href("/submissions/{id}", language)})
-    chrome = _chrome(request, language, principal)
-    html = environment().get_template("visit_form.html").render(
-        **{**context, **{k: chrome[k] for k in ("w", "home_url", "links", "active", "user",
+    shared = chrome.context(request, language, principal)
+    html = chrome.environment().get_template("visit_form.html").render(
+        **{**context, **{k: shared[k] for k in ("home_url", "links", "active", "user",
                                                 "unread", "fw_config")}},
         site_name=s.name, visit_href=views.href(f"/visits/{visit_id}", language),
         # unsent answers kept on the phone: per user, visit, form and version (draft.js)
         draft={"key": f"rounds:draft:{principal.user_id}:{visit_id}:{definition_id}:"
                       f"{version.content_hash}",
-               "text": {"restored": WORDS[language]["draft_restored"],
-                        "discard": WORDS[language]["draft_discard"]}})
-    return Response(html, media_type=MediaType.HTML, headers=PRIVATE)
+               "text": {"restored": say(language, "draft_restored"),
+                        "discard": say(language, "draft_discard")}})
+    return Response(html, media_type=MediaType.HTML, headers=chrome.PRIVATE)
 
 
 # -- results ---------------------------------------------------------------------------------
 
 @get("/submissions/{submission_id:str}", include_in_schema=False)
 async def result_page(request: Request[Any, Any, Any], *, db: AsyncSession, settings: Settings,
-                      principal: Principal, submission_id: str, lang: str | None = None
+                      principal: Principal, submission_id: str
                       ) -> Response[str]:
     """A submission's score, its explanation section by section, the problems raised and
     the alerts, in the reader's language."""
-    language = _lang(lang, principal, settings)
-    w = WORDS[language]
+    language = request_language(request)
     sub = await submissions.get_submission(db, principal, submission_id, lang=language)
     version = await definitions.get_version(db, sub["definition_id"], sub["version"])
     content = dict(version.content)
@@ -307,18 +245,18 @@ async def result_page(request: Request[Any, Any, Any], *, db: AsyncSession, sett
     pct = score.get("percentage")
     current = await visits.current_visit(db, principal)
     names = await service.site_names(db, [sub.get("site_id")])
-    return _page(
-        request, "result.html", language, principal, title=w["result_title"],
-        definition_title=views.text(content.get("title"), language, sub["definition_id"]),
+    return chrome.page(
+        request, "result.html", language, principal, title=say(language, "result_title"),
+        definition_title=pick(content.get("title"), language, sub["definition_id"]),
         site_name=names.get(sub.get("site_id") or 0, ""),
         submitted_at=views.local(sub["submitted_at"], settings.tz),
         scored=pct is not None,
-        score_line=w["score_line"].format(
-            percentage=format_number(pct, 1) if pct is not None else "—",
-            points=format_number(score.get("points", 0)),
-            max=format_number(score.get("max", 0))),
+        score_line=say(language, "score_line",
+                       percentage=format_number(pct, 1) if pct is not None else "—",
+                       points=format_number(score.get("points", 0)),
+                       max=format_number(score.get("max", 0))),
         percentage=pct, passed=score.get("passed"),
-        pass_mark=(w["pass_mark"].format(**{"pass": format_number(score["pass_percentage"])})
+        pass_mark=(say(language, "pass_mark", **{"pass": format_number(score["pass_percentage"])})
                    if score.get("pass_percentage") is not None else ""),
         sections=views.explanation(score, content, answers, language),
         problems=views.problems(sub.get("failed_items") or [], content, answers, evidence,
@@ -333,31 +271,30 @@ async def result_page(request: Request[Any, Any, Any], *, db: AsyncSession, sett
 
 @get("/me/submissions", include_in_schema=False)
 async def my_results_page(request: Request[Any, Any, Any], *, db: AsyncSession,
-                          settings: Settings, principal: Principal, lang: str | None = None,
+                          settings: Settings, principal: Principal,
                           page: PageNumber = 1) -> Response[str]:
     """My submissions, newest first, a page at a time."""
-    language = _lang(lang, principal, settings)
-    w = WORDS[language]
+    language = request_language(request)
     found, total = await submissions.my_submissions(db, principal, limit=PER_PAGE,
                                                     offset=(page - 1) * PER_PAGE)
     titles = await service.version_titles(db, {(s.definition_id, s.version) for s in found})
     names = await service.site_names(db, [s.site_id for s in found])
     rows = [{
         "href": views.href(f"/submissions/{s.id}", language),
-        "title": views.text(titles.get((s.definition_id, s.version)), language,
-                            s.definition_id),
+        "title": pick(titles.get((s.definition_id, s.version)), language, s.definition_id),
         "site": names.get(s.site_id or 0, ""),
         "at": views.local(s.submitted_at, settings.tz),
         "score": f"{format_number(s.percentage, 1)}%" if s.percentage is not None else "",
         "passed": s.passed,
-        "failed": w["failed_count"].format(n=s.failed_count) if s.failed_count else "",
-        "alerts": w["alert_count"].format(n=s.alert_count) if s.alert_count else "",
+        "failed": say(language, "failed_count", n=s.failed_count) if s.failed_count else "",
+        "alerts": say(language, "alert_count", n=s.alert_count) if s.alert_count else "",
     } for s in found]
-    return _page(request, "my_submissions.html", language, principal, title=w["my_title"],
-                 active="results", rows=rows,
-                 pager=views.pager(page, PER_PAGE, total,
-                                   lambda n: views.href("/me/submissions", language, page=n),
-                                   w["page_of"]))
+    return chrome.page(request, "my_submissions.html", language, principal,
+                       title=say(language, "my_title"), active="results", rows=rows,
+                       pager=views.pager(page, PER_PAGE, total,
+                                         lambda n: views.href("/me/submissions", language,
+                                                              page=n),
+                                         views.words(language)["page_of"]))
 
 
 # -- errors as pages -------------------------------------------------------------------------
@@ -372,26 +309,22 @@ def error_page(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]
     status = exc.status if isinstance(exc, RoundsError) else \
         exc.status_code if isinstance(exc, HTTPException) else 500
     principal: Principal | None = request.scope.get("state", {}).get("principal")
-    asked = request.query_params.get("lang")
-    settings: Settings = request.app.state.settings
-    language = views.language(asked, principal.language if principal else None,
-                              settings.default_language)
-    w = WORDS[language]
-    message = {404: w["not_found"], 403: w["forbidden"]}.get(status)
+    language = request_language(request)
+    message = {404: say(language, "not_found"), 403: say(language, "forbidden")}.get(status)
     if message is None:
         message = exc.detail if isinstance(exc, RoundsError) and status < 500 \
-            else w["error_generic"]
-    return _page(request, "error.html", language, principal, title=w["error_title"],
-                 status=status, code=status, message=message)
+            else say(language, "error_generic")
+    return chrome.page(request, "error.html", language, principal,
+                       title=say(language, "error_title"), status=status, code=status,
+                       message=message)
 
 
 def handlers(settings: Settings) -> list[Any]:
-    from rounds.runtime.fieldwork import issue_pages  # it builds on this module's helpers
-
     pages = Router(
         path="/", route_handlers=[root_page, sign_in_page, today_page, visit_page, visit_form_page,
                                   result_page, my_results_page, *issue_pages.route_handlers()],
         exception_handlers={NotAuthenticated: to_sign_in, RoundsError: error_page,
                             HTTPException: error_page})
-    return [pages, create_static_files_router(path=FIELDWORK_URL, directories=[STATIC_DIR],
+    return [pages, create_static_files_router(path=chrome.FIELDWORK_URL,
+                                              directories=[chrome.STATIC_DIR],
                                               name="fieldwork_static", opt=PUBLIC)]

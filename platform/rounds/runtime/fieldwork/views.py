@@ -1,5 +1,9 @@
 """What the field pages show, worked out from what the services return (pure: no database,
-no web framework), so each rule of presentation can be tested on its own."""
+no web framework), so each rule of presentation can be tested on its own.
+
+The pages' words are the ``fieldwork`` catalogue of :mod:`rounds.i18n` (:func:`say`); labels
+from definitions (titles, choices, messages) are read with :func:`rounds.i18n.pick`.
+"""
 
 from __future__ import annotations
 
@@ -9,19 +13,22 @@ from datetime import UTC, datetime, tzinfo
 from typing import Any
 from urllib.parse import urlencode
 
-from rounds.forms.render import LANGUAGES
+from rounds.i18n import pick, table, text
 from rounds.rules.alerts import format_number
-from rounds.runtime.fieldwork.texts import WORDS
 
 HOME = "/today"
+DOMAIN = "fieldwork"  # the catalogue of the field pages' words (fieldwork.js gets it too)
 
 
-def language(asked: str | None, account: str | None, default: str) -> str:
-    """``?lang=`` first, then the user's own language, then the site's default."""
-    for lang in (asked, account, default):
-        if lang in LANGUAGES:
-            return str(lang)
-    return LANGUAGES[0]
+def say(lang: str, key: str, /, **fields: Any) -> str:
+    """One of the field pages' words in ``lang``, its ``{fields}`` filled."""
+    return text(DOMAIN, lang, key, **fields)
+
+
+def words(lang: str) -> Mapping[str, str]:
+    """All the field pages' words in ``lang`` (for the scripts; for a key made up at run
+    time, with ``.get(key, default)``)."""
+    return table(DOMAIN, lang)
 
 
 def href(path: str, lang: str, **params: Any) -> str:
@@ -41,10 +48,10 @@ def safe_next(target: str | None) -> str:
 
 def distance_text(metres: float | None, lang: str) -> str:
     if metres is None:
-        return WORDS[lang]["distance_unknown"]
+        return say(lang, "distance_unknown")
     if metres < 1000:
-        return WORDS[lang]["metres"].format(n=round(metres))
-    return WORDS[lang]["kilometres"].format(n=format_number(metres / 1000, 1))
+        return say(lang, "metres", n=round(metres))
+    return say(lang, "kilometres", n=format_number(metres / 1000, 1))
 
 
 @dataclass(frozen=True)
@@ -96,35 +103,27 @@ def local(at: datetime | str | None, tz: tzinfo, fmt: str = "%Y-%m-%d %H:%M") ->
     return at.astimezone(tz).strftime(fmt)
 
 
-def text(value: Any, lang: str, fallback: str = "") -> str:
-    """A ``{"zh", "en"}`` label in the page's language."""
-    if isinstance(value, Mapping):
-        return str(value.get(lang) or value.get("en") or value.get("zh") or fallback)
-    return fallback if value is None else str(value)
-
-
 # -- check-in flags -------------------------------------------------------------------------
 
 def flag_texts(flags: Sequence[str], *, distance_m: float | None, accuracy_m: float | None,
                radius_m: float, max_accuracy_m: float, lang: str,
                method: str | None = None) -> list[str]:
     """Each flag of a check-in in words, with the numbers that raised it."""
-    w = WORDS[lang]
     out = []
     for flag in flags:
         if flag == "far":
-            out.append(w["flag_far"].format(distance=distance_text(distance_m, lang),
-                                            radius=format_number(radius_m)))
+            out.append(say(lang, "flag_far", distance=distance_text(distance_m, lang),
+                           radius=format_number(radius_m)))
         elif flag == "poor_accuracy":
-            shown = (w["accuracy_value"].format(accuracy=format_number(accuracy_m, 0))
+            shown = (say(lang, "accuracy_value", accuracy=format_number(accuracy_m, 0))
                      if accuracy_m is not None else "—")
-            out.append(w["flag_poor_accuracy"].format(accuracy=shown,
-                                                      max=format_number(max_accuracy_m)))
+            out.append(say(lang, "flag_poor_accuracy", accuracy=shown,
+                           max=format_number(max_accuracy_m)))
         elif flag == "no_position":
-            out.append(w["flag_no_position"])
+            out.append(say(lang, "flag_no_position"))
         elif flag == "method_not_allowed":
-            out.append(w["flag_method_not_allowed"].format(
-                method=w.get(f"method_{method}", method or "—")))
+            out.append(say(lang, "flag_method_not_allowed",
+                           method=words(lang).get(f"method_{method}", method or "—")))
         else:
             out.append(flag)
     return out
@@ -179,23 +178,21 @@ def items_by_id(definition: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
 
 def answer_text(item: Mapping[str, Any] | None, value: Any, lang: str) -> str:
     """An answer as a person reads it: choices by their labels, yes/no in words."""
-    w = WORDS[lang]
     if value is None:
         return "—"
     kind = item.get("type") if item else None
     if kind == "yes_no" and value in ("yes", "no", "na"):
-        return w[str(value)]
+        return say(lang, str(value))
     if kind in ("single_choice", "multiple_choice") and item is not None:
-        labels = {str(c["value"]): text(c.get("label"), lang, str(c["value"]))
+        labels = {str(c["value"]): pick(c.get("label"), lang, str(c["value"]))
                   for c in item.get("choices", [])}
         if isinstance(value, list):
-            return "、".join(labels.get(str(v), str(v)) for v in value) if lang == "zh" \
-                else ", ".join(labels.get(str(v), str(v)) for v in value)
+            return say(lang, "list_separator").join(labels.get(str(v), str(v)) for v in value)
         return labels.get(str(value), str(value))
     if kind == "scale" and value == "na":
-        return w["na"]
+        return say(lang, "na")
     if isinstance(value, bool):
-        return w["yes"] if value else w["no"]
+        return say(lang, "yes") if value else say(lang, "no")
     if isinstance(value, int | float):
         return format_number(value)
     if isinstance(value, str):
@@ -206,36 +203,34 @@ def answer_text(item: Mapping[str, Any] | None, value: Any, lang: str) -> str:
 def decided_text(line: Mapping[str, Any], item: Mapping[str, Any] | None, answer: Any,
                  lang: str) -> str:
     """What decided an item's points (``decided_by`` of the engine's explanation), in words."""
-    w = WORDS[lang]
     how = str(line.get("decided_by") or "")
     if how == "default:check":
-        return w["dec_check_on"] if answer is True else w["dec_check_off"]
+        return say(lang, "dec_check_on") if answer is True else say(lang, "dec_check_off")
     if how == "default:yes_no":
-        return w["dec_yes_no"].format(answer=answer_text(item, answer, lang))
+        return say(lang, "dec_yes_no", answer=answer_text(item, answer, lang))
     if how == "default:scale":
-        return w["dec_scale"].format(answer=answer_text(item, answer, lang))
+        return say(lang, "dec_scale", answer=answer_text(item, answer, lang))
     if how.startswith("choice:"):
-        return w["dec_choice"].format(label=answer_text(item, how[len("choice:"):], lang))
+        return say(lang, "dec_choice", label=answer_text(item, how[len("choice:"):], lang))
     if how.startswith("rule:"):
-        return w["dec_rule"].format(answer=answer_text(item, answer, lang))
+        return say(lang, "dec_rule", answer=answer_text(item, answer, lang))
     if how in ("na", "hidden", "missing"):
-        return w[f"dec_{how}"]
+        return say(lang, f"dec_{how}")
     return how
 
 
 def explanation(score: Mapping[str, Any], definition: Mapping[str, Any],
                 answers: Mapping[str, Any], lang: str) -> list[SectionLines]:
     """The stored explanation, section by section: each item's points and what decided them."""
-    w = WORDS[lang]
     items = items_by_id(definition)
     out: list[SectionLines] = []
     for sec in score.get("sections", []):
         pct = sec.get("percentage")
         lines = SectionLines(
             section=str(sec["section"]),
-            title=text(sec.get("title"), lang, str(sec["section"])),
-            points=w["section_line"].format(points=format_number(sec.get("points", 0)),
-                                            max=format_number(sec.get("max", 0))),
+            title=pick(sec.get("title"), lang, str(sec["section"])),
+            points=say(lang, "section_line", points=format_number(sec.get("points", 0)),
+                       max=format_number(sec.get("max", 0))),
             percentage=f"{format_number(pct, 1)}%" if pct is not None else "—")
         for line in score.get("items", []):
             if line.get("section") != sec.get("section"):
@@ -243,11 +238,11 @@ def explanation(score: Mapping[str, Any], definition: Mapping[str, Any],
             item_id = str(line["item"])
             counted = bool(line.get("counted")) and line.get("points") is not None
             weight = line.get("weight") or 0
-            points = (w["points_of"].format(points=format_number(line["points"]),
-                                            weight=format_number(weight))
-                      if counted else w["not_counted"])
+            points = (say(lang, "points_of", points=format_number(line["points"]),
+                          weight=format_number(weight))
+                      if counted else say(lang, "not_counted"))
             lines.items.append(ItemLine(
-                item=item_id, title=text(line.get("title"), lang, item_id), counted=counted,
+                item=item_id, title=pick(line.get("title"), lang, item_id), counted=counted,
                 points=points,
                 why=decided_text(line, items.get(item_id), answers.get(item_id), lang),
                 full=counted and float(line["points"]) >= float(weight)))
@@ -258,9 +253,8 @@ def explanation(score: Mapping[str, Any], definition: Mapping[str, Any],
 def problems(failed: Sequence[Mapping[str, Any]], definition: Mapping[str, Any],
              answers: Mapping[str, Any], evidence: Mapping[str, Any], lang: str
              ) -> list[Problem]:
-    w = WORDS[lang]
     items = items_by_id(definition)
-    sections = {str(s["id"]): text(s.get("title"), lang, str(s["id"]))
+    sections = {str(s["id"]): pick(s.get("title"), lang, str(s["id"]))
                 for s in definition.get("sections", [])}
     out = []
     for f in failed:
@@ -273,19 +267,19 @@ def problems(failed: Sequence[Mapping[str, Any]], definition: Mapping[str, Any],
         severity = str(f.get("severity") or "medium")
         named = f.get("problem") or (item.get("title") if item else None)  # as the problem
         out.append(Problem(
-            item=item_id, title=text(named, lang, item_id),
+            item=item_id, title=pick(named, lang, item_id),
             section=sections.get(str(f.get("section")), str(f.get("section") or "")),
-            severity=w.get(f"sev_{severity}", severity), severity_code=severity,
+            severity=words(lang).get(f"sev_{severity}", severity), severity_code=severity,
             answer=answer_text(item, answers.get(item_id), lang),
             note=str(given.get("note") or ""), photos=[str(p) for p in photos]))
     return out
 
 
 def alert_lines(alerts: Sequence[Mapping[str, Any]], lang: str) -> list[AlertLine]:
-    w = WORDS[lang]
+    w = words(lang)
     return [AlertLine(code=str(a.get("code")), severity_code=str(a.get("severity") or ""),
                       severity=w.get(f"sev_{a.get('severity')}", str(a.get("severity") or "")),
-                      message=text(a.get("message"), lang, str(a.get("code"))))
+                      message=pick(a.get("message"), lang, str(a.get("code"))))
             for a in alerts]
 
 
@@ -320,12 +314,12 @@ _EVENT_KEYS = {"created": "create", "assigned": "assign", "started": "start",
 
 
 def status_text(code: str | None, lang: str) -> str:
-    return WORDS[lang].get(f"st_{code}", str(code or ""))
+    return words(lang).get(f"st_{code}", str(code or ""))
 
 
 def event_text(action: str, lang: str) -> str:
     key = _EVENT_KEYS.get(action, action)
-    return WORDS[lang].get(f"ev_{key}", action)
+    return words(lang).get(f"ev_{key}", action)
 
 
 def board_query(filters: Mapping[str, Any], **changes: Any) -> dict[str, Any]:
@@ -382,31 +376,32 @@ def _person_name(person: Any, names: Mapping[int, str], lang: str) -> str:
     if isinstance(person, Mapping):
         return str(person.get("name") or names.get(int(person.get("id") or 0), "")
                    or person.get("id"))
-    return WORDS[lang]["system"]
+    return say(lang, "system")
 
 
 def event_lines(events: Sequence[Mapping[str, Any]], names: Mapping[int, str], lang: str,
                 tz: tzinfo) -> list[EventLine]:
     """The audit trail, oldest first, in words. ``names``: display names of the people an
     event's data mentions by id (a new assignee)."""
-    w = WORDS[lang]
+    colon = say(lang, "colon")
     out = []
     for e in sorted(events, key=lambda e: int(e.get("id") or 0)):
         raw = e.get("data")
         data: Mapping[str, Any] = raw if isinstance(raw, Mapping) else {}
         src, dst = e.get("from_status"), e.get("to_status")
-        moved = (w["event_line"].format(from_status=status_text(src, lang),
-                                        to_status=status_text(dst, lang))
+        moved = (say(lang, "event_line", from_status=status_text(src, lang),
+                     to_status=status_text(dst, lang))
                  if src and dst and src != dst else
                  status_text(dst, lang) if dst and not src else "")
         extra = ""
         to_person = data.get("to_assignee_id", data.get("assignee_id"))
         if isinstance(to_person, int):
-            extra = w["assignee"] + w["colon"] + names.get(to_person, str(to_person))
+            extra = say(lang, "assignee") + colon + names.get(to_person, str(to_person))
         elif isinstance(data.get("unit"), Mapping):
-            extra = w["escalated_to"].format(unit=text(data["unit"], lang))
+            extra = say(lang, "escalated_to", unit=pick(data["unit"], lang))
         elif data.get("party") == "assigner" and isinstance(data.get("user_id"), int):
-            extra = w["assigner"] + w["colon"] + names.get(data["user_id"], str(data["user_id"]))
+            extra = say(lang, "assigner") + colon + names.get(data["user_id"],
+                                                              str(data["user_id"]))
         # The routing fallback's reason is stored in both languages (the reason column is
         # for what people type).
         why = data.get("why_text")
@@ -417,7 +412,7 @@ def event_lines(events: Sequence[Mapping[str, Any]], names: Mapping[int, str], l
             who=_person_name(e.get("actor"), names, lang),
             at=local(e.get("at"), tz), at_iso=str(e.get("at") or ""),
             from_status=str(src or ""), to_status=str(dst or ""), moved=moved,
-            reason=str(e.get("reason") or (text(why, lang) if isinstance(why, Mapping) else "")),
+            reason=str(e.get("reason") or (pick(why, lang) if isinstance(why, Mapping) else "")),
             note=str(data.get("note") or data.get("text") or ""),
             photos=[str(p) for p in photos] if isinstance(photos, list) else [],
             extra=extra))
@@ -469,7 +464,6 @@ def issue_card(issue: Mapping[str, Any], lang: str, tz: tzinfo, *,
                actions: Sequence[str] | None = None, org_unit: str = "") -> IssueCard:
     """``issue``: the issues service's view as plain data; ``actions``: which of its
     ``allowed_actions`` to offer here (all of them by default); ``org_unit``: its name."""
-    w = WORDS[lang]
     allowed = list(issue.get("allowed_actions") or [])
     offered = [a for a in allowed if actions is None or a in actions]
 
@@ -486,13 +480,13 @@ def issue_card(issue: Mapping[str, Any], lang: str, tz: tzinfo, *,
         id=int(issue["id"]), href=href(f"/issues/{issue['id']}", lang),
         title=str(issue.get("title") or ""), description=str(issue.get("description") or ""),
         standard=str(issue.get("standard") or ""),
-        severity=w.get(f"sev_{severity}", severity), severity_code=severity,
+        severity=words(lang).get(f"sev_{severity}", severity), severity_code=severity,
         status=status_text(status, lang), status_code=status,
         site=str(issue.get("site_name") or ""), org_unit=org_unit, assignee=name("assignee"),
         assigner=name("assigner"), reporter=name("reporter"),
-        due=w["due_on"].format(date=local(due, tz)) if due else w["no_due"],
+        due=say(lang, "due_on", date=local(due, tz)) if due else say(lang, "no_due"),
         overdue=bool(issue.get("overdue")), created=local(issue.get("created_at"), tz),
-        source=w.get(f"src_{source}", source),
+        source=words(lang).get(f"src_{source}", source),
         assignee_signed=local(issue.get("assignee_signed_at"), tz),
         assigner_signed=local(issue.get("assigner_signed_at"), tz),
         submission_href=href(f"/submissions/{sub}", lang) if sub else None,
@@ -519,7 +513,7 @@ class ActionForm:
 def action_forms(allowed: Sequence[str], lang: str) -> list[ActionForm]:
     """The actions the issue's state allows this user, each with the fields it needs, in
     the loop's order (unknown ones last, as plain buttons)."""
-    w = WORDS[lang]
+    w = words(lang)
     rank = {a: i for i, a in enumerate(ACTION_ORDER)}
     out = []
     for action in sorted(dict.fromkeys(allowed), key=lambda a: rank.get(a, len(rank))):

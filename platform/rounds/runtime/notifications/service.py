@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from rounds.db import utcnow
 from rounds.errors import NotFound
+from rounds.i18n import pick
 from rounds.runtime.notifications.models import Notification
 from rounds.runtime.sql import insert_or_nothing
 
@@ -61,7 +62,8 @@ class NotificationView:
         return self.read_at is None
 
     def text(self, lang: str) -> str:
-        return self.message.get(lang) or next(iter(self.message.values()), "")
+        """The message in ``lang`` (the one fallback order of :func:`rounds.i18n.pick`)."""
+        return pick(self.message, lang)
 
 
 def utc(at: datetime) -> datetime:

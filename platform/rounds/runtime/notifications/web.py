@@ -3,6 +3,7 @@
 Live pushes go through Litestar's channels, one channel per user (``user:{id}``):
 in process memory by default (one API process), through Redis when ``ROUNDS_REDIS_URL``
 is set (any number of API processes and workers). See ``push`` for who publishes what.
+An item's ``text`` is its message in the request's language (``rounds.web.language``).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from rounds.runtime.notifications.push import (
 )
 from rounds.runtime.sql import writer_lock
 from rounds.settings import Settings
+from rounds.web.language import request_language
 from rounds.web.params import Id, OptionalId, PageNumber, id_or_none
 
 KEEP_ALIVE_SECONDS = 15.0  # a comment this often keeps proxies from closing an idle stream
@@ -97,15 +99,16 @@ class NotificationController(Controller):
     tags = ("notifications",)
 
     @get("/", summary="My inbox: unread first, then newest first")
-    async def inbox(self, db: AsyncSession, principal: Principal,
-                    unread_only: bool = False,
+    async def inbox(self, request: Request[Any, Any, Any], db: AsyncSession,
+                    principal: Principal, *, unread_only: bool = False,
                     page: PageNumber = 1,
                     per_page: int = Parameter(default=50, ge=1, le=200)) -> NotificationPage:
         items, total = await service.inbox(db, principal.user_id, limit=per_page,
                                            offset=(page - 1) * per_page,
                                            unread_only=unread_only)
         unread = await service.unread_count(db, principal.user_id)
-        return NotificationPage(items=[_item(n, principal.language) for n in items],
+        lang = request_language(request)
+        return NotificationPage(items=[_item(n, lang) for n in items],
                                 total=total, unread=unread, page=page, per_page=per_page)
 
     @get("/unread-count", summary="How many of my notifications are unread")
@@ -121,7 +124,7 @@ class NotificationController(Controller):
             n = await service.mark_read(db, principal.user_id, notification_id)
             unread = await service.unread_count(db, principal.user_id)
         _pusher(request).publish_unread(principal.user_id, unread)
-        return _item(n, principal.language)
+        return _item(n, request_language(request))
 
     @post("/read-all", status_code=200, summary="Mark all my notifications read")
     async def read_all(self, request: Request[Any, Any, Any], principal: Principal

@@ -14,6 +14,7 @@ from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rounds.db import IdField
+from rounds.i18n import DEFAULT
 from rounds.runtime.access import Principal
 from rounds.runtime.orgs.imports import import_org_units
 from rounds.runtime.orgs.service import OrgUnitNode, visible_org_tree
@@ -44,7 +45,7 @@ class NewUser(msgspec.Struct):
     password: str | None = None  # none: one is generated and returned once
     phone: str | None = None
     site_id: IdField | None = None
-    language: str = "zh"
+    language: str = DEFAULT
 
 
 class CreatedUser(msgspec.Struct):

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from rounds.i18n import DEFAULT, LANGUAGES
 from rounds.runtime.access import Principal, site_scope
 from rounds.runtime.imports import (
     ImportReport,
@@ -39,7 +40,6 @@ COLUMNS = ("username", "display_name", "role", "org_unit", "phone", "password", 
            "language")
 REQUIRED_COLUMNS = ("username", "display_name", "role", "org_unit")
 USERNAME = re.compile(r"^[A-Za-z0-9._@-]{2,64}$")
-LANGUAGES = ("zh", "en")
 
 
 @dataclass
@@ -148,9 +148,9 @@ async def import_users(db: AsyncSession, data: bytes | str, *,
         elif role is not None and role.get("org_scope") == "own_shop" and not site_code:
             error("site", f"a {role_id} account acts for one shop: give the site's code",
                   "required")
-        language = cells.get("language", "") or "zh"
+        language = cells.get("language", "") or DEFAULT
         if language not in LANGUAGES:
-            error("language", "zh or en", "invalid")
+            error("language", " or ".join(LANGUAGES), "invalid")
         if errors or number in bad_rows or unit is None:
             report.errors += errors
             continue

@@ -11,6 +11,7 @@ from sqlalchemy import ColumnElement, false, func, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rounds.errors import InvalidInput, NotFound, Problem
+from rounds.i18n import DEFAULT
 from rounds.runtime.access import Forbidden, Principal
 from rounds.runtime.definitions.models import Definition
 from rounds.runtime.orgs.models import OrgUnit
@@ -52,7 +53,7 @@ def user_scope(principal: Principal) -> ColumnElement[bool]:
 
 async def create_user(db: AsyncSession, *, username: str, display_name: str, role_id: str,
                       org_unit_code: str, password: str, site_id: int | None = None,
-                      phone: str | None = None, language: str = "zh") -> User:
+                      phone: str | None = None, language: str = DEFAULT) -> User:
     problems: list[Problem] = []
     role = await db.get(Definition, role_id)
     if role is None or role.kind != "role":
@@ -80,7 +81,8 @@ async def create_user(db: AsyncSession, *, username: str, display_name: str, rol
 async def add_user(db: AsyncSession, principal: Principal, *, username: str,
                    display_name: str, role_id: str, org_unit_code: str,
                    password: str | None = None, site_id: int | None = None,
-                   phone: str | None = None, language: str = "zh") -> tuple[User, str | None]:
+                   phone: str | None = None, language: str = DEFAULT
+                   ) -> tuple[User, str | None]:
     """A manager creates an account in an org unit of their scope. Without a password one
     is generated and returned (the only time it is readable)."""
     principal.require("user.manage")

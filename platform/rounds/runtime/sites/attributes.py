@@ -15,6 +15,7 @@ from datetime import date
 from typing import Any
 
 from rounds.errors import Problem
+from rounds.i18n import pick
 
 _TRUE = frozenset({"true", "yes", "y", "1", "是", "t"})
 _FALSE = frozenset({"false", "no", "n", "0", "否", "f"})
@@ -22,8 +23,7 @@ _DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 
 
 def _title(attr: Mapping[str, Any]) -> str:
-    title = attr.get("title") or {}
-    return str(title.get("en") or title.get("zh") or attr["id"])
+    return pick(attr.get("title"), "en", str(attr["id"]))  # the API's messages are English
 
 
 def _is_number(value: Any) -> bool:

@@ -15,6 +15,7 @@ from rounds.runtime.access import Principal
 from rounds.runtime.issues.sources import create_issues_in_background
 from rounds.runtime.storage import web as storage_web
 from rounds.runtime.submissions import service
+from rounds.web.language import request_language
 from rounds.web.params import PageNumber
 
 _JSON = "application/json"
@@ -49,7 +50,7 @@ class SubmissionController(Controller):
                      ) -> Response[bytes]:
         raw = await request.body()
         outcome = await service.submit(request.app.state.sessions, principal, raw,
-                                       lang=principal.language,
+                                       lang=request_language(request),
                                        tz=request.app.state.settings.tz)
         response = json_response(outcome.body, 201 if outcome.created else 200)
         if outcome.body["failed_items"]:

@@ -13,11 +13,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from rounds.db import IdField
 from rounds.errors import NotFound
-from rounds.forms.compiled import normalize_lang
 from rounds.runtime.access import Principal
 from rounds.runtime.submissions.service import form_version
 from rounds.runtime.visits import service
 from rounds.runtime.visits.service import VisitAlreadyOpen, VisitView, aware
+from rounds.web.language import request_language
 from rounds.web.params import Id, OptionalId, PageNumber
 from rounds.web.problems import problem_response
 
@@ -209,23 +209,25 @@ class VisitController(Controller):
 
     @get("/{visit_id:int}/form", summary="The form to fill at this visit: the first of my "
                                          "role's standards for this site (see /forms for all)")
-    async def main_form(self, db: AsyncSession, principal: Principal, visit_id: Id,
-                        lang: str | None = None) -> VisitForm:
+    async def main_form(self, request: Request[Any, Any, Any], db: AsyncSession,
+                        principal: Principal, visit_id: Id, lang: str | None = None
+                        ) -> VisitForm:
+        # ``lang`` is declared for the API's documentation; request_language reads it.
         return await _visit_form(db, principal, visit_id, definition_id=None, version=None,
-                                 lang=lang)
+                                 lang=request_language(request))
 
     @get("/{visit_id:int}/forms/{definition_id:str}",
          summary="A form to fill at this visit: its JSON Schema (current version, or "
                  "?version=<content hash>) and the ctx its rules read")
-    async def form(self, db: AsyncSession, principal: Principal, *, visit_id: Id,
-                   definition_id: str, version: str | None = None, lang: str | None = None
-                   ) -> VisitForm:
+    async def form(self, request: Request[Any, Any, Any], db: AsyncSession,
+                   principal: Principal, *, visit_id: Id, definition_id: str,
+                   version: str | None = None, lang: str | None = None) -> VisitForm:
         return await _visit_form(db, principal, visit_id, definition_id=definition_id,
-                                 version=version, lang=lang)
+                                 version=version, lang=request_language(request))
 
 
 async def _visit_form(db: AsyncSession, principal: Principal, visit_id: Id, *,
-                      definition_id: str | None, version: str | None, lang: str | None
+                      definition_id: str | None, version: str | None, lang: str
                       ) -> VisitForm:
     """A form of the principal's role at a visit (without ``definition_id``: its first
     standard), with the ``ctx`` the server's rules will see, so a client can run them too."""
@@ -242,7 +244,7 @@ async def _visit_form(db: AsyncSession, principal: Principal, visit_id: Id, *,
     return VisitForm(
         visit_id=visit_id, definition_id=ref.definition_id, kind=fv.kind, version=fv.number,
         content_hash=fv.content_hash,
-        schema=fv.form.schema(normalize_lang(lang or principal.language)),
+        schema=fv.form.schema(lang),
         ctx={"site": dict(s.attributes or {}),
              "user": {"id": principal.user_id, "role": principal.role_id},
              "visit": {"id": v.id, "method": v.method, "distance_m": v.distance_m,

@@ -1,0 +1,99 @@
+"""What every field page shares: the templates' environment, the page's chrome (navigation,
+language switch, the scripts' configuration) and the response a page is sent in.
+
+Both :mod:`~rounds.runtime.fieldwork.pages` and :mod:`~rounds.runtime.fieldwork.issue_pages`
+render through here. The language of a page is the request's
+(:func:`rounds.web.language.request_language`); templates say ``{{ _("key", name=...) }}``,
+the ``fieldwork`` catalogue's words (:mod:`rounds.i18n.jinja`), and the scripts get the
+same words as ``fw_config.text``.
+
+Imports: rounds.i18n, rounds.forms.render (the layout the pages extend), rounds.web,
+rounds.runtime.access and this slice's :mod:`~rounds.runtime.fieldwork.views`.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from jinja2 import (
+    ChoiceLoader,
+    Environment,
+    PackageLoader,
+    StrictUndefined,
+    select_autoescape,
+)
+from litestar import MediaType, Request, Response
+
+from rounds import i18n
+from rounds.forms.render import CHROME, STATIC_URL
+from rounds.i18n import jinja
+from rounds.runtime.access import Principal
+from rounds.runtime.fieldwork import views
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+FIELDWORK_URL = "/static/fieldwork"
+# Personal pages: never kept by a shared cache or shown again from the back button's cache
+# after signing out.
+PRIVATE = {"Cache-Control": "no-store"}
+
+
+@lru_cache(maxsize=1)
+def environment() -> Environment:
+    """This slice's templates first, then the forms engine's (the layout, the form); ``_``
+    reads the ``fieldwork`` catalogue, then ``common``, in the page's ``lang``."""
+    env = Environment(
+        loader=ChoiceLoader([PackageLoader("rounds.runtime.fieldwork", "templates"),
+                             PackageLoader("rounds.forms", "templates")]),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env.policies["json.dumps_kwargs"] = {"ensure_ascii": False, "sort_keys": False}
+    env.globals["static_url"] = STATIC_URL
+    env.globals["fieldwork_url"] = FIELDWORK_URL
+    return jinja.install(env, views.DOMAIN, "common")
+
+
+def other_language(lang: str) -> str:
+    """The language the switch offers: the next one there are words for."""
+    languages = i18n.LANGUAGES
+    return languages[(languages.index(lang) + 1) % len(languages)] if lang in languages \
+        else i18n.DEFAULT
+
+
+def switch_href(request: Request[Any, Any, Any], lang: str) -> str:
+    """The same page in the other language (other query parameters kept)."""
+    params = {k: v for k, v in request.query_params.items() if k != "lang"}
+    return "?" + urlencode({**params, "lang": other_language(lang)})
+
+
+def context(request: Request[Any, Any, Any], lang: str, principal: Principal | None,
+            active: str = "", unread: int | None = None) -> dict[str, Any]:
+    """What every field page's layout reads."""
+    links = {"today": views.href("/today", lang), "results": views.href("/me/submissions", lang),
+             "my_issues": views.href("/me/issues", lang), "board": views.href("/issues", lang),
+             "inbox": views.href("/me/notifications", lang),
+             "sign_in": views.href("/sign-in", lang)}
+    other = other_language(lang)
+    # ``t``: the words of the forms engine's layout (base.html), with the field pages' own
+    # "skip" link and the switch to the other language named in that language.
+    layout = CHROME.get(lang) or CHROME[i18n.DEFAULT]  # the forms engine's (zh, en)
+    t = {**layout, "skip": views.say(lang, "skip"), "other_language_code": other,
+         "other_language": i18n.text("common", other, "language_name")}
+    return {
+        "lang": lang, "t": t, "home_url": links["today"], "links": links, "active": active,
+        "switch_language": switch_href(request, lang), "user": principal, "unread": unread,
+        "fw_config": {"lang": lang, "text": dict(views.words(lang)), "links": links,
+                      "csrf_token": principal.csrf_token if principal else None},
+    }
+
+
+def page(request: Request[Any, Any, Any], template: str, lang: str,
+         principal: Principal | None, *, title: str, active: str = "", status: int = 200,
+         unread: int | None = None, **values: Any) -> Response[str]:
+    """A field page: ``template`` rendered with the chrome, ``title`` and ``values``."""
+    html = environment().get_template(template).render(
+        **context(request, lang, principal, active, unread), title=title, **values)
+    return Response(html, status_code=status, media_type=MediaType.HTML,
+                    headers=PRIVATE if principal else {})
