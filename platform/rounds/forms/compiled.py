@@ -63,13 +63,9 @@ from rounds.rules import compile_many
 from rounds.rules import semantics as js
 from rounds.rules.analysis import reads
 from rounds.rules.compiler import CompiledRule
-from rounds.rules.scoring import (
-    EntryResult,
-    Evaluation,
-    FormState,
-    StandardRules,
-    compile_standard,
-)
+from rounds.rules.evaluation import StandardRules
+from rounds.rules.results import EntryResult, Evaluation, FormState
+from rounds.rules.standards import compile_standard
 
 UNSET = msgspec.UNSET
 SOURCE = "body"

@@ -18,7 +18,8 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from rounds.rules.scoring import EntryResult, FormState, compile_standard
+from rounds.rules.results import EntryResult, FormState
+from rounds.rules.standards import compile_standard
 
 STATIC_URL = "/static/rounds"
 LANGUAGES = ("zh", "en")

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from rounds.errors import NotFound
 from rounds.forms.compiled import CompiledForm, compile_form, normalize_lang
-from rounds.rules.scoring import explain_text
+from rounds.rules.explain import explain_text
 from rounds.runtime.access import Principal
 from rounds.runtime.definitions import service
 from rounds.runtime.definitions.models import DefinitionVersion

@@ -14,7 +14,7 @@ import msgspec
 import pytest
 
 from rounds.forms.render import form_context, render_form
-from rounds.rules.scoring import compile_standard
+from rounds.rules.standards import compile_standard
 from rounds.runtime.fieldwork import views
 from rounds.runtime.fieldwork.texts import WORDS
 from rounds.runtime.submissions.service import stored_evaluation
