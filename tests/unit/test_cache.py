@@ -69,3 +69,12 @@ def test_content_key_is_by_content_not_key_order() -> None:
     assert content_key({"a": 1}) != content_key({"a": 1.5})
     assert len(content_key({"big": "x" * 100_000})) == 64
     assert content_key({"s": "\ud800"}) != content_key({"s": "\ud801"})  # lone surrogates
+
+
+def test_content_key_is_a_definition_versions_content_hash() -> None:
+    """compile_form keys a definition given without its hash by this: the same identity."""
+    from rounds.definitions.loader import content_hash
+
+    definition = {"id": "d", "kind": "standard", "title": {"zh": "标准", "en": "Standard"},
+                  "sections": [{"id": "s", "items": [{"id": "a", "type": "check"}]}]}
+    assert content_key(definition) == content_hash(definition)

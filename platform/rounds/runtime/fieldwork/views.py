@@ -9,7 +9,7 @@ from datetime import UTC, datetime, tzinfo
 from typing import Any
 from urllib.parse import urlencode
 
-from rounds.forms.render import LANGUAGES
+from rounds.i18n import LANGUAGES
 from rounds.rules.alerts import format_number
 from rounds.runtime.fieldwork.texts import WORDS
 

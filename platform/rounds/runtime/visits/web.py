@@ -11,9 +11,9 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from rounds import i18n
 from rounds.db import IdField
 from rounds.errors import NotFound
-from rounds.forms.compiled import normalize_lang
 from rounds.runtime.access import Principal
 from rounds.runtime.submissions.service import form_version
 from rounds.runtime.visits import service
@@ -242,7 +242,7 @@ async def _visit_form(db: AsyncSession, principal: Principal, visit_id: Id, *,
     return VisitForm(
         visit_id=visit_id, definition_id=ref.definition_id, kind=fv.kind, version=fv.number,
         content_hash=fv.content_hash,
-        schema=fv.form.schema(normalize_lang(lang or principal.language)),
+        schema=fv.form.schema(i18n.normalize(lang or principal.language)),
         ctx={"site": dict(s.attributes or {}),
              "user": {"id": principal.user_id, "role": principal.role_id},
              "visit": {"id": v.id, "method": v.method, "distance_m": v.distance_m,
