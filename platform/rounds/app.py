@@ -12,14 +12,14 @@ from litestar.di import Provide
 
 from rounds import __version__
 from rounds.db import create_engine, session_factory
-from rounds.forms.pages import page_handlers
-from rounds.forms.web import api_handlers
 from rounds.runtime.definitions.web import (
     DefinitionController,
     SchemaController,
     ValidateController,
 )
 from rounds.runtime.fieldwork import pages as fieldwork_pages
+from rounds.runtime.forms import pages as forms_pages
+from rounds.runtime.forms import web as forms_web
 from rounds.runtime.issues import web as issues_web
 from rounds.runtime.notifications import web as notifications_web
 from rounds.runtime.people import admin_web as people_admin_web
@@ -68,11 +68,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
             await engine.dispose()
 
     route_handlers: list[Any] = [health, AuthController, SchemaController,
-                                 DefinitionController, ValidateController, *api_handlers(),
+                                 DefinitionController, ValidateController,
+                                 *forms_web.api_handlers(),
                                  *sites_web.handlers(), *plans_web.handlers(),
                                  *people_admin_web.handlers(), *visits_web.handlers(),
                                  *submissions_web.handlers(), *issues_web.handlers(),
-                                 *page_handlers(settings),
+                                 *forms_pages.page_handlers(settings),
                                  *fieldwork_pages.handlers(settings),
                                  *notifications_web.handlers(),
                                  *apidocs.asset_handlers(settings)]

@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from rounds.pointer import child
+
 UNSAFE = "\x00\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
 _UNSAFE_RE = re.compile(f"[{re.escape(UNSAFE)}]")
 _DELETE = {ord(c): None for c in UNSAFE}
@@ -40,7 +42,7 @@ def unsafe_places(doc: Any, pointer: str = "") -> list[tuple[str, str]]:
             found.append((pointer, ", ".join(chars)))
     elif isinstance(doc, dict):
         for k, v in doc.items():
-            here = f"{pointer}/{str(k).replace('~', '~0').replace('/', '~1')}"
+            here = child(pointer, k)
             found += unsafe_places(str(k), here)
             found += unsafe_places(v, here)
     elif isinstance(doc, list):

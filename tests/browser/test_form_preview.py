@@ -371,7 +371,7 @@ def test_the_browser_settles_a_form_as_the_server_does(server: str, page: Any,
     realistic answers equal what rounds.rules.scoring decides for the same answers, and the
     answers the browser would send are the ones the server keeps."""
     from rounds.forms.render import render_form
-    from rounds.rules.scoring import compile_standard
+    from rounds.rules.standards import compile_standard
 
     definition = json.loads(path.read_text("utf-8"))
     rules = compile_standard(definition)

@@ -16,8 +16,9 @@ from collections.abc import Iterator
 from typing import Any
 
 from rounds.definitions.loader import DefinitionDocument
-from rounds.definitions.validation import items_of, pointer
+from rounds.definitions.validation import items_of
 from rounds.errors import Problem
+from rounds.pointer import join as pointer
 
 PARTIES = {"assign_to": ("issue.rectify", "cannot_rectify", "rectify issues"),
            "verify_by": ("issue.verify", "cannot_verify", "accept fixes (verify issues)")}

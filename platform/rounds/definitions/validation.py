@@ -25,6 +25,7 @@ from jsonschema import ValidationError
 from rounds.definitions.loader import DefinitionDocument
 from rounds.definitions.schemas import KINDS, validator
 from rounds.errors import Problem, RuleError
+from rounds.pointer import join as pointer
 from rounds.rules import compile_many
 from rounds.rules.alerts import is_labels_param, item_labels, items_by_path, param_rule
 from rounds.rules.analysis import reads
@@ -37,10 +38,6 @@ CONTEXT_KEYS = frozenset({"now", "today", "site", "user", "visit"})
 VISIT_KEYS = frozenset({"id", "method", "distance_m", "flagged", "checked_in_at", "date",
                         "time"})
 _PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
-
-
-def pointer(*parts: str | int) -> str:
-    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in parts)
 
 
 # -- schema ---------------------------------------------------------------------------------

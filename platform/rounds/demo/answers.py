@@ -14,7 +14,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from rounds.demo.notes import problem_note
-from rounds.rules.scoring import compile_standard
+from rounds.rules.standards import compile_standard
 
 NOTES = [
     "已提醒零售户按规定摆放，下次走访复查。",

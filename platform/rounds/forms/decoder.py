@@ -14,8 +14,9 @@ checks it in C. A body that misses one fails here and goes to the slow path, whi
 with every other error (and drops it if the entry's group turns out hidden), so the outcome is
 the same as checking it afterwards.
 
-What msgspec cannot say is left to ``compiled``: unique choices in a ``multiple_choice``,
-date bounds, keys of group-entry evidence. msgspec stops at the first error, so a body it
+What msgspec cannot say is left to the checks after decoding (``fast_path``, or
+``compiled`` for a form without a fast plan): unique choices in a ``multiple_choice``, date
+bounds, keys of group-entry evidence. msgspec stops at the first error, so a body it
 rejects goes to the slow path, which lists every error with jsonschema.
 
 Numbers keep their JSON type (``int | float``), so the rules see ``5``, not ``5.0``. A whole
@@ -160,7 +161,7 @@ def body_types(definition: dict[str, Any]) -> BodyTypes:
     answers = _struct("Answers", items, entries)
     evidence: Any
     if has_entry_evidence(items):
-        # Keys like "<group>/<index>/<item>" cannot be Struct fields; compiled checks them.
+        # Keys like "<group>/<index>/<item>" cannot be Struct fields; compiled.validate checks them.
         evidence = dict[str, EvidenceEntry]
     else:
         evidence = msgspec.defstruct(

@@ -5,7 +5,11 @@ give for the values it is rendered with); ``static/rounds-form.js`` then keeps v
 required marks, evidence and calculated values in step with the answers, evaluating the same
 rules in the browser, and posts the answers as JSON.
 
-Pure: no database and no web framework; templates are loaded from the package.
+Pure: no database and no web framework; templates are loaded from the package. The page's
+own words are the ``forms`` catalogue's ``page.*`` (``rounds.i18n``); labels from the
+definition are picked with ``rounds.i18n.pick``.
+
+May import: ``rounds.i18n``, ``rounds.pointer`` and ``rounds.rules``.
 """
 
 from __future__ import annotations
@@ -14,185 +18,35 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from rounds.rules.scoring import EntryResult, FormState, compile_standard
+from rounds import i18n
+from rounds import pointer as json_pointer
+from rounds.rules.results import EntryResult, FormState
+from rounds.rules.standards import compile_standard
 
+# The page's own files (script, styles) and the URL the page expects them at; the web side
+# (runtime.forms.pages) serves the one at the other.
+STATIC_DIR = Path(__file__).resolve().parent / "static"
 STATIC_URL = "/static/rounds"
-LANGUAGES = ("zh", "en")
 RULE_KEYS = ("visible_if", "required_if", "evidence_if", "calculate")
 
-# The words of the page itself; every word of a form comes from its definition.
-CHROME: dict[str, dict[str, str]] = {
-    "zh": {
-        "html_lang": "zh-CN",
-        "app": "Rounds 巡访",
-        "skip": "跳到表单",
-        "other_language": "English",
-        "other_language_code": "en",
-        "submit": "提交",
-        "yes": "是",
-        "no": "否",
-        "na": "不适用",
-        "required": "必填",
-        "required_note": "带 * 的为必填项。",
-        "steps": "操作步骤",
-        "add_entry": "添加",
-        "remove_entry": "删除",
-        "entry": "条目",
-        "entries_min": "至少 {n} 条",
-        "entries_max": "最多 {n} 条",
-        "choose_min": "至少选 {n} 项",
-        "choose_max": "最多选 {n} 项",
-        "photos_min": "至少 {n} 张",
-        "photos_max": "最多 {n} 张",
-        "photo_button": "拍照或选择照片",
-        "photos_kept": "已有照片",
-        "gps_button": "获取我的位置",
-        "gps_none": "尚未定位",
-        "gps_locating": "正在定位…",
-        "gps_done": "已记录位置。",
-        "gps_failed": "定位失败：",
-        "gps_unsupported": "此设备无法提供位置。",
-        "gps_value": "纬度 {lat}，经度 {lng}，精度 ±{accuracy} 米",
-        "signature_hint": "请用手指在框内签名。",
-        "signature_area": "签名区",
-        "signature_clear": "清除签名",
-        "signature_done": "已签名。",
-        "signature_saving": "正在保存签名…",
-        "signature_failed": "签名未能保存，请清除后重新签名。",
-        "upload_error_photo_too_large": "照片超过 10 MB，请重新拍摄。",
-        "upload_error_photo_too_many_pixels": "照片像素过高，请用手机相机正常拍摄后再上传。",
-        "upload_error_photo_unreadable": "文件已损坏或不是图片，请重新拍摄。",
-        "upload_error_unsupported_photo_type": "只能上传 JPEG、PNG、WebP 或 HEIC 格式的照片。",
-        "upload_error_too_many_uploads": "上传过于频繁，请稍等一分钟再试。",
-        "upload_error_photo_quota_exceeded": "您今天上传的照片已达上限，请明天再试。",
-        "calculated": "自动计算",
-        "not_calculated": "—",
-        "evidence_hint": "这个答案需要附上证据。",
-        "evidence_photos": "证据照片（至少 {n} 张）",
-        "evidence_note": "情况说明",
-        "version": "版本 {number}",
-        "published": "已发布",
-        "draft": "草稿",
-        "preview_only": "这是预览，答案不会提交。",
-        "sending": "正在提交…",
-        "network_error": "网络错误，请稍后重试。",
-        "submit_failed": "提交失败",
-        "result_title": "结果",
-        "score_line": "得分 {percentage}%（{total} / {max} 分）",
-        "passed": "合格",
-        "not_passed": "不合格",
-        "valid": "答案有效（不计分）。",
-        "explanation": "计分明细",
-        "failed_items": "未达标项",
-        "alerts": "预警",
-        "errors_title": "有 {n} 个问题需要处理",
-        "forms_title": "表单",
-        "forms_intro": "工作标准和调查问卷：点“预览”查看手机上的表单。",
-        "standards": "工作标准",
-        "surveys": "调查问卷",
-        "preview": "预览",
-        "no_definitions": "还没有导入任何工作标准或调查问卷。",
-        "no_published": "未发布",
-        "uploading": "正在上传…",
-        "uploaded": "已上传",
-        "upload_failed": "上传失败，请重新选择这张照片。",
-        "remove_photo": "删除这张照片",
-        "wait_uploads": "照片还在上传，上传完成后会自动提交…",
-        "submitted": "已提交，正在打开结果…",
-        "id_conflict": "这张表单已经提交过，内容与这次不同。",
-        "view_result": "查看已提交的结果",
-        "new_submission": "再次提交会作为一份新的表单。",
-    },
-    "en": {
-        "html_lang": "en",
-        "app": "Rounds",
-        "skip": "Skip to the form",
-        "other_language": "中文",
-        "other_language_code": "zh",
-        "submit": "Submit",
-        "yes": "Yes",
-        "no": "No",
-        "na": "N/A",
-        "required": "required",
-        "required_note": "Items marked * are required.",
-        "steps": "Steps",
-        "add_entry": "Add entry",
-        "remove_entry": "Remove",
-        "entry": "Entry",
-        "entries_min": "at least {n}",
-        "entries_max": "at most {n}",
-        "choose_min": "choose at least {n}",
-        "choose_max": "choose up to {n}",
-        "photos_min": "at least {n} photo(s)",
-        "photos_max": "up to {n} photos",
-        "photo_button": "Take or choose photos",
-        "photos_kept": "Photos on file",
-        "gps_button": "Get my position",
-        "gps_none": "No position yet",
-        "gps_locating": "Locating…",
-        "gps_done": "Position recorded.",
-        "gps_failed": "Could not get the position:",
-        "gps_unsupported": "This device cannot report its position.",
-        "gps_value": "Lat {lat}, lng {lng}, accuracy ±{accuracy} m",
-        "signature_hint": "Sign inside the box with your finger.",
-        "signature_area": "Signature pad",
-        "signature_clear": "Clear signature",
-        "signature_done": "Signed.",
-        "signature_saving": "Saving the signature…",
-        "signature_failed": "The signature was not saved; please clear it and sign again.",
-        "upload_error_photo_too_large": "The photo is over 10 MB; please take it again.",
-        "upload_error_photo_too_many_pixels": "The photo has too many pixels; please take it "
-                                              "with the phone's camera as usual.",
-        "upload_error_photo_unreadable": "The file is damaged or not an image; please take "
-                                         "the photo again.",
-        "upload_error_unsupported_photo_type": "Only JPEG, PNG, WebP or HEIC photos can be "
-                                               "uploaded.",
-        "upload_error_too_many_uploads": "Too many uploads; please wait a minute and try again.",
-        "upload_error_photo_quota_exceeded": "You have reached today's limit for photos; please "
-                                             "try again tomorrow.",
-        "calculated": "calculated",
-        "not_calculated": "—",
-        "evidence_hint": "This answer needs evidence.",
-        "evidence_photos": "Evidence photos (at least {n})",
-        "evidence_note": "Note",
-        "version": "Version {number}",
-        "published": "published",
-        "draft": "draft",
-        "preview_only": "This is a preview; the answers are not sent.",
-        "sending": "Sending…",
-        "network_error": "Network error; please try again.",
-        "submit_failed": "Submission failed",
-        "result_title": "Result",
-        "score_line": "Score {percentage}% ({total} of {max} points)",
-        "passed": "Passed",
-        "not_passed": "Not passed",
-        "valid": "The answers are valid (not scored).",
-        "explanation": "How the score was worked out",
-        "failed_items": "Items not met",
-        "alerts": "Alerts",
-        "errors_title": "{n} problems to fix",
-        "forms_title": "Forms",
-        "forms_intro": "Job standards and surveys: “Preview” shows the form as a phone shows it.",
-        "standards": "Standards",
-        "surveys": "Surveys",
-        "preview": "Preview",
-        "no_definitions": "No standards or surveys have been imported yet.",
-        "no_published": "not published",
-        "uploading": "Uploading…",
-        "uploaded": "Uploaded",
-        "upload_failed": "Upload failed; please choose this photo again.",
-        "remove_photo": "Remove this photo",
-        "wait_uploads": "Photos are still uploading; the form is sent when they are done…",
-        "submitted": "Submitted; opening the result…",
-        "id_conflict": "This form was already submitted with different answers.",
-        "view_result": "See the submitted result",
-        "new_submission": "Submitting again makes a new submission.",
-    },
-}
+# The words of the page itself (every word of a form comes from its definition): the forms
+# catalogue's "page.*" words, by language, without the prefix. The page's script gets them
+# too (config.text).
+PAGE_PREFIX = "page."
+
+
+def page_words(lang: str) -> dict[str, str]:
+    """The words of a form's page in ``lang`` (a language of ``rounds.i18n.LANGUAGES``)."""
+    return {key.removeprefix(PAGE_PREFIX): text
+            for key, text in i18n.table("forms", lang).items() if key.startswith(PAGE_PREFIX)}
+
+
+CHROME: dict[str, dict[str, str]] = {lang: page_words(lang) for lang in i18n.LANGUAGES}
 
 
 # -- what the templates see -------------------------------------------------------------------
@@ -249,7 +103,7 @@ class ItemView:
 
     @property
     def pointer(self) -> str:
-        return "/answers/" + "/".join(_escape(p) for p in self.path)
+        return json_pointer.join("answers", *self.path)
 
     @property
     def described_by(self) -> str:
@@ -264,17 +118,6 @@ class SectionView:
     title: str
     help: str | None
     items: list[ItemView]
-
-
-def _escape(key: str) -> str:
-    return key.replace("~", "~0").replace("/", "~1")
-
-
-def _text(value: Any, lang: str) -> str:
-    """A localized label ({"zh", "en"}) in the page's language."""
-    if isinstance(value, Mapping):
-        return str(value.get(lang) or value.get("zh") or value.get("en") or "")
-    return "" if value is None else str(value)
 
 
 def _number_text(v: Any) -> str:
@@ -350,8 +193,8 @@ class _Builder:
         for s in self.definition.get("sections", []):
             views = [self.item(i, (), answers=self.answers, template=False)
                      for i in s.get("items", [])]
-            out.append(SectionView(id=s["id"], title=_text(s.get("title"), self.lang),
-                                   help=_text(s.get("help"), self.lang) or None, items=views))
+            out.append(SectionView(id=s["id"], title=i18n.pick(s.get("title"), self.lang),
+                                   help=i18n.pick(s.get("help"), self.lang) or None, items=views))
         self.place_errors(out)
         return out
 
@@ -364,12 +207,12 @@ class _Builder:
         visible, required, evidence_shown, calc = self.judged(item, path, template)
         view = ItemView(
             id=item_id, type=kind, path=path, dom_id="f-" + "-".join(path),
-            title=_text(item.get("title"), lang),
-            help=_text(item.get("help"), lang) or None,
-            steps=[_text(s, lang) for s in item.get("steps", [])],
+            title=i18n.pick(item.get("title"), lang),
+            help=i18n.pick(item.get("help"), lang) or None,
+            steps=[i18n.pick(s, lang) for s in item.get("steps", [])],
             required=required, visible=visible,
             calculated="calculate" in item, value=value,
-            unit=_text(item.get("unit"), lang) or None,
+            unit=i18n.pick(item.get("unit"), lang) or None,
             min_count=item.get("min_count"), max_count=item.get("max_count"))
         if view.calculated:
             view.calc_json = json.dumps(calc, ensure_ascii=False)
@@ -411,19 +254,19 @@ class _Builder:
         lo, hi = int(item["min"]), int(item["max"])
         labels = item.get("labels") or {}
         pairs = [(str(v), str(v)) for v in range(lo, hi + 1)]
-        notes = {str(v): _text(labels.get(str(v)), self.lang) for v in range(lo, hi + 1)}
+        notes = {str(v): i18n.pick(labels.get(str(v)), self.lang) for v in range(lo, hi + 1)}
         if item.get("allow_na"):
             pairs.append(("na", self.t["na"]))
         chosen = {str(view.value)} if view.value is not None else set()
         self._options(view, pairs, chosen, notes)
 
     def _for_single_choice(self, view: ItemView, item: Mapping[str, Any], *_: Any) -> None:
-        pairs = [(str(c["value"]), _text(c.get("label"), self.lang))
+        pairs = [(str(c["value"]), i18n.pick(c.get("label"), self.lang))
                  for c in item.get("choices", [])]
         self._options(view, pairs, {str(view.value)} if view.value is not None else set())
 
     def _for_multiple_choice(self, view: ItemView, item: Mapping[str, Any], *_: Any) -> None:
-        pairs = [(str(c["value"]), _text(c.get("label"), self.lang))
+        pairs = [(str(c["value"]), i18n.pick(c.get("label"), self.lang))
                  for c in item.get("choices", [])]
         chosen = {str(v) for v in view.value} if isinstance(view.value, list) else set()
         self._options(view, pairs, chosen)
@@ -464,7 +307,7 @@ class _Builder:
     def _for_group(self, view: ItemView, item: Mapping[str, Any], answers: Mapping[str, Any],
                    template: bool) -> None:
         sub_items = item.get("items", [])
-        view.entry_title = _text(item.get("entry_title"), self.lang) or self.t["entry"]
+        view.entry_title = i18n.pick(item.get("entry_title"), self.lang) or self.t["entry"]
         ids = [p for n, p in enumerate(view.path) if n % 2 == 0]  # the group ids, no indexes
         view.token = "__n_" + "_".join(ids) + "__"
         entries = answers.get(view.id)
@@ -488,7 +331,7 @@ class _Builder:
             for v in views:
                 targets.append((v.pointer, v))
                 if v.evidence is not None:  # evidence is keyed by the item's path
-                    targets.append(("/evidence/" + _escape("/".join(v.path)), v))
+                    targets.append((json_pointer.join("evidence", "/".join(v.path)), v))
                 for entry in v.entries:
                     walk(entry)
 
@@ -538,11 +381,7 @@ def environment() -> Environment:
     return env
 
 
-def _language(lang: str) -> str:
-    return lang if lang in LANGUAGES else LANGUAGES[0]
-
-
-def form_context(definition: dict[str, Any], *, lang: str = "zh", action: str | None = None,
+def form_context(definition: dict[str, Any], *, lang: str = i18n.DEFAULT, action: str | None = None,
                  values: dict[str, Any] | None = None, errors: list[Any] | None = None,
                  version: dict[str, Any] | None = None, ctx: dict[str, Any] | None = None,
                  envelope: dict[str, Any] | None = None, photo_upload: str | None = None,
@@ -557,7 +396,7 @@ def form_context(definition: dict[str, Any], *, lang: str = "zh", action: str | 
     photo is uploaded to at once; answers then carry the ids it returns. ``csrf_token``: sent
     as ``X-CSRF-Token`` (a signed-in page has it; otherwise it is asked for).
     """
-    lang = _language(lang)
+    lang = i18n.normalize(lang)
     values = values or {}
     if isinstance(values.get("answers"), Mapping):
         answers: Mapping[str, Any] = values["answers"]
@@ -580,14 +419,14 @@ def form_context(definition: dict[str, Any], *, lang: str = "zh", action: str | 
     if csrf_token:
         config["csrf_token"] = csrf_token
     return dict(
-        lang=lang, t=t, title=_text(definition.get("title"), lang),
-        description=_text(definition.get("description"), lang) or None,
+        lang=lang, t=t, title=i18n.pick(definition.get("title"), lang),
+        description=i18n.pick(definition.get("description"), lang) or None,
         definition_id=definition.get("id", ""), sections=sections, action=action,
         version=version, summary=builder.summary,
         error_count=len(builder.errors), switch_language=switch, config=config)
 
 
-def render_form(definition: dict[str, Any], *, lang: str = "zh", action: str | None = None,
+def render_form(definition: dict[str, Any], *, lang: str = i18n.DEFAULT, action: str | None = None,
                 values: dict[str, Any] | None = None, errors: list[Any] | None = None,
                 version: dict[str, Any] | None = None, **options: Any) -> str:
     """A full HTML page with the form of a standard or survey.
@@ -613,14 +452,14 @@ class IndexEntry:
     current_version: int | None
 
 
-def render_index(entries: Iterable[IndexEntry], *, lang: str = "zh") -> str:
+def render_index(entries: Iterable[IndexEntry], *, lang: str = i18n.DEFAULT) -> str:
     """The forms index: the standards and surveys, each with a link to its preview."""
-    lang = _language(lang)
+    lang = i18n.normalize(lang)
     t = CHROME[lang]
     listed = list(entries)
 
     def rows(kind: str) -> list[dict[str, Any]]:
-        return [{"id": e.id, "title": _text(e.title, lang), "version": e.current_version,
+        return [{"id": e.id, "title": i18n.pick(e.title, lang), "version": e.current_version,
                  "href": f"/forms/{e.id}/preview?lang={lang}"}
                 for e in listed if e.kind == kind]
 

@@ -16,8 +16,11 @@ with the same JsonLogic rules the server uses:
   which plain 2020-12 validators ignore and the server checks;
 - calculated items are ``readOnly``: the server computes them and ignores a sent value.
 
-Labels come in the requested language as ``title``/``description`` and in both as
-``x-title``/``x-description`` (and ``x-unit``, ``x-enum-labels``, ``x-labels``).
+Labels come in the requested language as ``title``/``description`` (picked with
+``rounds.i18n.pick``) and in every language as ``x-title``/``x-description`` (and
+``x-unit``, ``x-enum-labels``, ``x-labels``).
+
+May import: ``rounds.i18n`` and ``rounds.rules`` (the labels of yes/no answers).
 """
 
 from __future__ import annotations
@@ -26,21 +29,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-LANGS = ("zh", "en")
+from rounds import i18n
+from rounds.rules.alerts import YES_NO_LABELS
+
+FORM_KINDS = ("standard", "survey")  # the kinds of definition that are forms
 DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 ITEM_RULE_KEYS = ("visible_if", "required_if", "evidence_if", "calculate")
 DEFAULT_EVIDENCE: dict[str, Any] = {"photo_min": 1, "note": False}
-
-
-def text(value: Any, lang: str) -> str:
-    """A ``{"zh", "en"}`` label in one language (falling back to the other one)."""
-    if isinstance(value, dict):
-        for key in (lang, *LANGS):
-            v = value.get(key)
-            if isinstance(v, str):
-                return v
-        return ""
-    return "" if value is None else str(value)
 
 
 @dataclass(frozen=True)
@@ -93,12 +88,12 @@ def walk(items: list[FormItem]) -> Iterator[FormItem]:
 
 
 def _labels(fi: FormItem, lang: str) -> dict[str, Any]:
-    out: dict[str, Any] = {"title": text(fi.title, lang)}
+    out: dict[str, Any] = {"title": i18n.pick(fi.title, lang)}
     if isinstance(fi.title, dict):
         out["x-title"] = fi.title
     help_ = fi.item.get("help")
     if isinstance(help_, dict):
-        out["description"] = text(help_, lang)
+        out["description"] = i18n.pick(help_, lang)
         out["x-description"] = help_
     out["x-rounds-type"] = fi.type
     return out
@@ -136,11 +131,9 @@ SIGNATURE_SCHEMA: dict[str, Any] = {
     "required": ["photo"],
     "additionalProperties": False,
 }
-NA_LABEL = {"zh": "不适用", "en": "not applicable"}
-YES_NO_LABELS = {"yes": {"zh": "是", "en": "yes"}, "no": {"zh": "否", "en": "no"}}
 
 
-def value_schema(fi: FormItem, lang: str = "zh") -> dict[str, Any]:
+def value_schema(fi: FormItem, lang: str = i18n.DEFAULT) -> dict[str, Any]:
     """The shape of one answer, without labels."""
     item, t = fi.item, fi.type
     if t == "check":
@@ -150,8 +143,7 @@ def value_schema(fi: FormItem, lang: str = "zh") -> dict[str, Any]:
         return s
     if t == "yes_no":
         values = ["yes", "no", "na"] if item.get("allow_na") else ["yes", "no"]
-        labels = {**YES_NO_LABELS, "na": NA_LABEL}
-        return {"enum": values, "x-enum-labels": {v: labels[v] for v in values}}
+        return {"enum": values, "x-enum-labels": {v: dict(YES_NO_LABELS[v]) for v in values}}
     if t == "scale":
         s = {"type": "integer", "minimum": item.get("min"), "maximum": item.get("max")}
         s = {k: v for k, v in s.items() if v is not None}
@@ -222,11 +214,11 @@ def entry_evidence_pattern(items: list[FormItem]) -> str | None:
     return f"^({'|'.join(keys)})$" if keys else None
 
 
-def entry_schema(group: FormItem, lang: str = "zh") -> dict[str, Any]:
+def entry_schema(group: FormItem, lang: str = i18n.DEFAULT) -> dict[str, Any]:
     subs = group.entry_items()
     s: dict[str, Any] = {"type": "object", "properties": _properties(subs, lang)}
     if group.item.get("entry_title") is not None:
-        s["title"] = text(group.item["entry_title"], lang)
+        s["title"] = i18n.pick(group.item["entry_title"], lang)
         s["x-title"] = group.item["entry_title"]
     required = _required(subs)
     if required:
@@ -273,12 +265,13 @@ EVIDENCE_SCHEMA: dict[str, Any] = {
 }
 
 
-def answers_schema(definition: dict[str, Any], lang: str = "zh") -> dict[str, Any]:
+def answers_schema(definition: dict[str, Any], lang: str = i18n.DEFAULT) -> dict[str, Any]:
     """The JSON Schema (2020-12) of a submission body for ``definition``.
 
     ``lang`` picks the language of ``title``/``description``; both languages are always in
     ``x-title``/``x-description``.
     """
+    lang = i18n.normalize(lang)
     items = form_items(definition)
     answers: dict[str, Any] = {"type": "object", "properties": _properties(items, lang)}
     required = _required(items)
@@ -287,8 +280,7 @@ def answers_schema(definition: dict[str, Any], lang: str = "zh") -> dict[str, An
     answers["additionalProperties"] = False
     evidence = {
         "type": "object",
-        "description": text({"zh": "佐证：照片和说明，按项目",
-                             "en": "Evidence: photos and a note, by item"}, lang),
+        "description": i18n.text("forms", lang, "schema.evidence"),
         "properties": {fi.id: EVIDENCE_SCHEMA for fi in items},
         "additionalProperties": False,
     }
@@ -298,11 +290,11 @@ def answers_schema(definition: dict[str, Any], lang: str = "zh") -> dict[str, An
     out: dict[str, Any] = {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": f"https://rounds.dev/forms/{definition.get('id')}/answers.json",
-        "title": text(definition.get("title"), lang),
+        "title": i18n.pick(definition.get("title"), lang),
         "x-title": definition.get("title"),
     }
     if isinstance(definition.get("description"), dict):
-        out["description"] = text(definition["description"], lang)
+        out["description"] = i18n.pick(definition["description"], lang)
         out["x-description"] = definition["description"]
     out.update({
         "type": "object",

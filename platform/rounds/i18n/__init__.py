@@ -99,11 +99,15 @@ def pick(label: Mapping[str, Any] | str | None, lang: str, fallback: str = "") -
     return fallback
 
 
-@functools.cache
 def table(domain: str, lang: str) -> Mapping[str, str]:
     """Every word of a domain in ``lang``, missing keys filled in the :func:`pick` order."""
+    return _table(domain, normalize(lang))  # normalized first: the cache keeps one per language
+
+
+@functools.cache
+def _table(domain: str, lang: str) -> Mapping[str, str]:
     merged: dict[str, str] = {}
-    for candidate in reversed(_order(normalize(lang))):
+    for candidate in reversed(_order(lang)):
         merged.update(_catalogue(domain, candidate))
     return merged
 

@@ -2,6 +2,22 @@
 
 Pure: no database, no web. Everything in Rounds that decides (visibility, required-ness,
 item scores, alerts, OKR grades) is a rule evaluated here.
+
+Its modules, lowest first (each imports only those above it in this list):
+
+- ``semantics``: JavaScript's truthiness, comparisons and arithmetic, as JsonLogic means them;
+- ``operations``: the operations a rule may use (the registry), and their implementations;
+- ``compiler``: a JsonLogic rule → a Python function (``compile``, ``compile_many``);
+- ``analysis``: what a rule reads (static analysis, for dependency order and checks);
+- ``alerts``: message templates filled with values, in every language;
+- ``results``: what an evaluation gives (``Evaluation``, ``FormState``, ``Score`` ...);
+- ``structure``: the parts a standard is compiled into, and one evaluation's running state;
+- ``scoring``: the score model (weights, each item's fraction, totals);
+- ``evaluation``: ``StandardRules``, a standard's compiled rules run against answers;
+- ``standards``: ``compile_standard``, a definition → ``StandardRules`` (cached);
+- ``explain``: a score explained in words.
+
+May import: ``rounds.errors``, ``rounds.i18n``, ``rounds.cache``, ``rounds.pointer``.
 """
 
 from rounds.errors import RuleError, RuleEvaluationError

@@ -5,27 +5,35 @@ An alert's ``when`` is a rule (compiled with the rest of the definition, see ``s
 ``{name}`` placeholders are filled from ``params`` (each a rule, or ``{"labels": ...}`` for the
 chosen choices' labels in the reader's language), and ``{dotted.path}`` placeholders from the
 same data the rule sees: answers, calculated values, ``ctx``, ``score`` and ``failed``. The
-template is filled once per language, so the stored text is neutral (both languages).
+template is filled once per language, so the stored text is neutral (every language).
+
+The words a filled message uses (true/false, the list separator, the answers of a yes/no
+item) are the ``scoring`` catalogue's (``rounds.i18n``).
+
+May import: ``rounds.i18n`` and ``rounds.rules.semantics``.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import msgspec
 
+from rounds import i18n
 from rounds.rules import semantics as js
 
 MISSING = "—"  # what a placeholder shows when the data has no value there
 
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)*)\}")
-_BOOLEAN = {"en": ("yes", "no"), "zh": ("是", "否")}
-# The answers of a yes_no item, as a message shows them.
-YES_NO_LABELS = {"yes": {"zh": "是", "en": "yes"}, "no": {"zh": "否", "en": "no"},
-                 "na": {"zh": "不适用", "en": "not applicable"}}
+DOMAIN = "scoring"
+# The answers of a yes_no item, as a message shows them: {"yes": {"zh": "是", "en": "yes"}, ...}
+YES_NO_LABELS: dict[str, dict[str, str]] = {
+    answer: {lang: i18n.text(DOMAIN, lang, f"answer.{answer}") for lang in i18n.LANGUAGES}
+    for answer in ("yes", "no", "na")}
 
 
 class Alert(msgspec.Struct, frozen=True, kw_only=True):
@@ -35,6 +43,12 @@ class Alert(msgspec.Struct, frozen=True, kw_only=True):
     severity: str
     message: dict[str, str]
     items: list[str]
+
+
+def _words(lang: str) -> Mapping[str, str]:
+    """The scoring catalogue in ``lang``; English for a language that is not one of ours
+    (what these messages did before languages were catalogues)."""
+    return i18n.table(DOMAIN, lang if lang in i18n.LANGUAGES else "en")
 
 
 def round_half_up(value: float, digits: int) -> float:
@@ -63,15 +77,13 @@ def format_value(value: Any, lang: str = "en") -> str:
     if value is None:
         return MISSING
     if isinstance(value, bool):
-        yes, no = _BOOLEAN.get(lang, _BOOLEAN["en"])
-        return yes if value else no
+        return _words(lang)["value.true" if value else "value.false"]
     if isinstance(value, int | float):
         return format_number(value)
     if isinstance(value, str):
         return value
     if isinstance(value, list):
-        return "、".join(format_value(v, lang) for v in value) if lang == "zh" else ", ".join(
-            format_value(v, lang) for v in value)
+        return _words(lang)["value.list_separator"].join(format_value(v, lang) for v in value)
     return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
@@ -85,13 +97,12 @@ def format_labels(values: Any, labels: dict[str, dict[str, str]], lang: str) -> 
             text = format_labels(v, labels, lang)
         else:
             label = labels.get(str(v)) if isinstance(v, str | int) else None
-            text = (label.get(lang) or label.get("en") or str(v)) if label else format_value(
-                v, lang)
+            text = i18n.pick(label, lang, str(v)) if label else format_value(v, lang)
         if text and text != MISSING and text not in shown:
             shown.append(text)
     if not shown:
         return MISSING
-    return ("、" if lang == "zh" else ", ").join(shown)
+    return _words(lang)["value.list_separator"].join(shown)
 
 
 def fill(template: str, data: Any, lang: str = "en",
@@ -118,7 +129,7 @@ def message(texts: Any, data: Any,
     if not isinstance(texts, dict):
         return {}
     return {lang: fill(t, data, lang, {n: v.get(lang, MISSING) for n, v in (params or {}).items()})
-            for lang, t in texts.items() if isinstance(t, str) and lang in ("zh", "en")}
+            for lang, t in texts.items() if isinstance(t, str) and lang in i18n.LANGUAGES}
 
 
 # -- templates: their params --------------------------------------------------------------

@@ -18,6 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from rounds.pointer import child as _child
+
 UNKNOWN = "?"
 
 _ITERATIONS = frozenset({"map", "filter", "all", "some", "none"})
@@ -57,11 +59,6 @@ _ROOT: _Frame = ("data", "")
 _NONE: _Frame = ("none", None)
 
 
-def _pointer(base: str, key: str | int) -> str:
-    k = str(key).replace("~", "~0").replace("/", "~1")
-    return f"{base}/{k}"
-
-
 def _join(base: str | None, keys: list[Any]) -> str:
     parts = [] if base == "" else [UNKNOWN if base is None else base]
     parts += [str(k) for k in keys]
@@ -99,13 +96,13 @@ class _Walker:
     def walk(self, node: Any, ptr: str, frames: tuple[_Frame, ...]) -> None:
         if isinstance(node, list):
             for i, x in enumerate(node):
-                self.walk(x, _pointer(ptr, i), frames)
+                self.walk(x, _child(ptr, i), frames)
             return
         if not isinstance(node, dict) or len(node) != 1:
             return  # a literal (or an object the compiler rejects)
         op, args = next(iter(node.items()))
         self.ops.add(op)
-        optr = _pointer(ptr, op)
+        optr = _child(ptr, op)
         if op == "var":
             self.var(args, ptr, optr, frames)
         elif op in ("val", "exists"):
@@ -115,18 +112,18 @@ class _Walker:
         elif op == "preserve":
             return
         elif op in _ITERATIONS and isinstance(args, list) and len(args) == 2:
-            self.walk(args[0], _pointer(optr, 0), frames)
+            self.walk(args[0], _child(optr, 0), frames)
             element = ("data", self.element(args[0], frames))
-            self.walk(args[1], _pointer(optr, 1), (*frames, _NONE, element))
+            self.walk(args[1], _child(optr, 1), (*frames, _NONE, element))
         elif op == "reduce" and isinstance(args, list) and len(args) in (2, 3):
-            self.walk(args[0], _pointer(optr, 0), frames)
+            self.walk(args[0], _child(optr, 0), frames)
             if len(args) == 3:
-                self.walk(args[2], _pointer(optr, 2), frames)
+                self.walk(args[2], _child(optr, 2), frames)
             acc = ("reduce", self.element(args[0], frames))
-            self.walk(args[1], _pointer(optr, 1), (*frames, _NONE, acc))
+            self.walk(args[1], _child(optr, 1), (*frames, _NONE, acc))
         elif op == "try" and isinstance(args, list):
             for i, a in enumerate(args):
-                self.walk(a, _pointer(optr, i), frames if i == 0 else (*frames, _NONE, _NONE))
+                self.walk(a, _child(optr, i), frames if i == 0 else (*frames, _NONE, _NONE))
         else:
             self.walk(args, optr, frames)
 
@@ -142,7 +139,7 @@ class _Walker:
             if isinstance(path, dict | list):  # computed path: the walk below covers args
                 pass
             elif len(args) > 1:
-                self.walk(args[1], _pointer(optr, 1), frames)
+                self.walk(args[1], _child(optr, 1), frames)
         if isinstance(path, dict | list):
             self.walk(args, optr, frames)
             self.read(frames[-1], [], ptr, dynamic=True)
@@ -200,7 +197,7 @@ class _Walker:
         nodes = list(enumerate(args)) if isinstance(args, list) else [(None, args)]
         if op == "missing_some":
             for i, node in nodes:
-                p = optr if i is None else _pointer(optr, i)
+                p = optr if i is None else _child(optr, i)
                 if i == 1 and isinstance(node, list):
                     self.keys(node, p, here, frames)
                 else:
@@ -209,17 +206,17 @@ class _Walker:
                         self.read(here, [], p, dynamic=True)
             return
         if nodes and isinstance(nodes[0][1], list):  # {"missing": [["a", "b"]]}
-            self.keys(nodes[0][1], _pointer(optr, 0), here, frames)
+            self.keys(nodes[0][1], _child(optr, 0), here, frames)
             for i, node in nodes[1:]:
-                self.walk(node, _pointer(optr, i or 0), frames)
+                self.walk(node, _child(optr, i or 0), frames)
             return
         for i, node in nodes:
-            p = optr if i is None else _pointer(optr, i)
+            p = optr if i is None else _child(optr, i)
             self.key(node, p, here, frames)
 
     def keys(self, nodes: list[Any], ptr: str, here: _Frame, frames: tuple[_Frame, ...]) -> None:
         for j, k in enumerate(nodes):
-            self.key(k, _pointer(ptr, j), here, frames)
+            self.key(k, _child(ptr, j), here, frames)
 
     def key(self, node: Any, ptr: str, here: _Frame, frames: tuple[_Frame, ...]) -> None:
         if isinstance(node, str):

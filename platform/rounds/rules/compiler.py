@@ -26,6 +26,18 @@ What makes the code fast (see ``source(rule)``; benchmarks/rules.py measures it)
   test; anything unusual goes to the helper, so both paths give the same value.
 - A sub-rule met twice (a score compared with several bands) is computed once, where the
   first occurrence surely ran before the second (see ``emit_in_turn``).
+
+Why one module of some 1,300 lines: it is one code generator. ``_Codegen`` walks a rule
+once, and every operation's emitter shares its state (the frames of nested iterations, the
+kinds it has inferred, the temporaries and sub-rules already computed, the problems found so
+far) and the small AST builders above it. Split by operation, each part would need all of
+that state and the others' emitters (``if`` emits comparisons, ``reduce`` emits arithmetic),
+so the parts would only be one class spread over several files. What is separate is
+separate already: JavaScript's semantics (``semantics``), the operation registry
+(``operations``) and the static analysis of reads (``analysis``).
+
+May import: ``rounds.errors``, ``rounds.cache``, ``rounds.pointer`` and the rest of
+``rounds.rules`` below it (``semantics``, ``operations``).
 """
 
 from __future__ import annotations
@@ -35,14 +47,15 @@ import contextlib
 import copy
 import itertools
 import json
-import threading
 import types
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from rounds.cache import BoundedCache, content_key
 from rounds.errors import Problem, RuleError, RuleEvaluationError
+from rounds.pointer import child as _child
 from rounds.rules import semantics as js
 from rounds.rules.operations import JSONLOGIC_OPERATIONS, OperationRegistry, default_registry
 
@@ -223,11 +236,6 @@ def _kind_of(v: Any) -> str:
     return ANY
 
 
-def _pointer(base: str, key: str | int) -> str:
-    k = str(key).replace("~", "~0").replace("/", "~1")
-    return f"{base}/{k}"
-
-
 class _Codegen:
     def __init__(self, registry: OperationRegistry) -> None:
         self.registry = registry
@@ -346,13 +354,13 @@ class _Codegen:
                         if hit is not None:
                             self.reuses += 1
                             return Emitted([], hit.expr, hit.kind)
-            e = self.operation(op, args, _pointer(ptr, op), frames)
+            e = self.operation(op, args, _child(ptr, op), frames)
             if key is not None and _reusable(op, args, e):
                 e = self.hold(e)
                 self.memo[-1][key] = Emitted([], e.expr, e.kind)
             return e
         if isinstance(node, list):
-            parts = [self.emit(x, _pointer(ptr, i), frames) for i, x in enumerate(node)]
+            parts = [self.emit(x, _child(ptr, i), frames) for i, x in enumerate(node)]
             if all(p.pure and isinstance(p.expr, ast.Constant) for p in parts):
                 return self.literal(node)
             return self.sequence(parts, lambda exprs: ast.List(elts=exprs, ctx=ast.Load()), LIST)
@@ -408,7 +416,7 @@ class _Codegen:
     def arg_nodes(self, op: str, args: Any, ptr: str) -> list[tuple[Any, str]] | None:
         """Arguments given as a literal array (or one scalar); None when given by an expression."""
         if isinstance(args, list):
-            return [(a, _pointer(ptr, i)) for i, a in enumerate(args)]
+            return [(a, _child(ptr, i)) for i, a in enumerate(args)]
         if isinstance(args, dict) and args:
             return None
         return [(args, ptr)]
@@ -431,7 +439,7 @@ class _Codegen:
 
     def control_args(self, op: str, args: Any, ptr: str) -> list[tuple[Any, str]] | None:
         if isinstance(args, list):
-            return [(a, _pointer(ptr, i)) for i, a in enumerate(args)]
+            return [(a, _child(ptr, i)) for i, a in enumerate(args)]
         self.problem(ptr, f"Invalid Arguments: {op!r} takes an array of arguments, "
                           f"not {_describe(args)}",
                      code="bad_arguments")
@@ -645,7 +653,7 @@ class _Codegen:
 
     def unary_arg(self, args: Any, ptr: str) -> tuple[Any, str]:
         if isinstance(args, list):
-            return (args[0], _pointer(ptr, 0)) if args else (None, ptr)
+            return (args[0], _child(ptr, 0)) if args else (None, ptr)
         return args, ptr
 
     def op_not(self, op: str, args: Any, ptr: str, frames: tuple[Frame, ...]) -> Emitted:
@@ -775,7 +783,7 @@ class _Codegen:
                 return self.current(frames)
             path = args[0]
             if len(args) > 1:
-                default_node, dptr = args[1], _pointer(ptr, 1)
+                default_node, dptr = args[1], _child(ptr, 1)
         if isinstance(path, dict | list):  # computed path
             spec = self.emit(args, ptr, frames)
             data = self.current(frames)
@@ -804,13 +812,13 @@ class _Codegen:
         if keys and isinstance(keys[0], list):
             level = keys[0]
             if len(level) != 1 or not isinstance(level[0], int) or isinstance(level[0], bool):
-                self.problem(_pointer(ptr, 0), "a scope is written [n] with a whole number n")
+                self.problem(_child(ptr, 0), "a scope is written [n] with a whole number n")
                 return 0, []
             up = abs(level[0])
             keys = keys[1:]
         if all(isinstance(k, str | int) and not isinstance(k, bool) for k in keys):
             return up, keys
-        parts = [self.emit(k, _pointer(ptr, i), frames) for i, k in enumerate(args)]
+        parts = [self.emit(k, _child(ptr, i), frames) for i, k in enumerate(args)]
         return self.sequence(parts, lambda ex: ast.List(elts=ex, ctx=ast.Load()), LIST)
 
     def scope(self, frames: tuple[Frame, ...], up: int) -> Frame:
@@ -1314,14 +1322,9 @@ def _build(rules: dict[str, Rule], registry: OperationRegistry
     return fns, module
 
 
-_cache: dict[tuple[str, int], CompiledRule] = {}
-_cache_lock = threading.Lock()
-_CACHE_SIZE = 4096
-
-
-def cache_key(rule: Rule) -> str:
-    return json.dumps(rule, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                      allow_nan=True)
+# Rules come from definitions, and a definition may come from a request (a draft being
+# checked): the cache is bounded, keyed by a hash of the rule's content.
+_compiled: BoundedCache[tuple[str, int], CompiledRule] = BoundedCache(4096)
 
 
 def compile_rule(rule: Rule, *, operations: OperationRegistry | None = None) -> CompiledRule:
@@ -1330,17 +1333,8 @@ def compile_rule(rule: Rule, *, operations: OperationRegistry | None = None) -> 
     Raises :class:`RuleError` listing every mistake in the rule, each with its JSON pointer.
     """
     registry = operations or default_registry
-    key = (cache_key(rule), id(registry))
-    fn = _cache.get(key)
-    if fn is not None:
-        return fn
-    fns, _ = _build({"rule": rule}, registry)
-    fn = fns["rule"]
-    with _cache_lock:
-        if len(_cache) >= _CACHE_SIZE:
-            _cache.pop(next(iter(_cache)))
-        _cache[key] = fn
-    return fn
+    return _compiled.get_or_make((content_key(rule), id(registry)),
+                                 lambda: _build({"rule": rule}, registry)[0]["rule"])
 
 
 def compile_many(rules: dict[str, Rule], *, operations: OperationRegistry | None = None

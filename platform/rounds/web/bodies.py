@@ -22,6 +22,7 @@ from typing import Any
 import msgspec
 from litestar import Request
 
+from rounds import pointer
 from rounds.errors import InvalidInput, Problem
 from rounds.i18n import DEFAULT, text
 from rounds.web.language import request_language
@@ -67,10 +68,6 @@ def suspicious(raw: bytes, max_depth: int = MAX_DEPTH) -> bool:
     return _depth_exceeds(stripped, max_depth) or bool(_SUSPECT_NUMBER.search(stripped))
 
 
-def _escape(part: str | int) -> str:
-    return str(part).replace("~", "~0").replace("/", "~1")
-
-
 def _number_ok(token: bytes) -> bool:
     if any(c in token for c in b".eE"):
         return math.isfinite(float(token))
@@ -96,7 +93,7 @@ def problems(raw: bytes, lang: str = DEFAULT, max_depth: int = MAX_DEPTH) -> lis
             kinds.append(first)
             if skip_below is None and len(kinds) > max_depth:
                 skip_below = len(kinds)
-                out.append(Problem("".join("/" + _escape(p) for p in path),
+                out.append(Problem(pointer.path(path),
                                    text("web", lang, "too_deep", max=max_depth),
                                    "too_deep", "body"))
             path.append(0 if first == b"[" else "")
@@ -123,7 +120,7 @@ def problems(raw: bytes, lang: str = DEFAULT, max_depth: int = MAX_DEPTH) -> lis
                     path[-1] = token[1:-1].decode("utf-8", "replace")
         elif skip_below is None and not _number_ok(token):
             shown = token.decode() if len(token) <= 40 else token[:37].decode() + "..."
-            out.append(Problem("".join("/" + _escape(p) for p in path),
+            out.append(Problem(pointer.path(path),
                                text("web", lang, "number_out_of_range", number=shown),
                                "number_out_of_range", "body"))
         if len(out) >= _MAX_PROBLEMS:

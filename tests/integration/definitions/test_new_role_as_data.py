@@ -15,7 +15,7 @@ import pytest
 
 from rounds.forms.compiled import SubmissionInvalid, compile_form
 from rounds.forms.render import render_form
-from rounds.rules.scoring import compile_standard
+from rounds.rules.standards import compile_standard
 from support.live import LiveServer
 
 REPO = Path(__file__).resolve().parents[3]

@@ -15,7 +15,7 @@ import pytest
 
 from rounds import i18n
 from rounds.forms.render import form_context, render_form
-from rounds.rules.scoring import compile_standard
+from rounds.rules.standards import compile_standard
 from rounds.runtime.fieldwork import views
 from rounds.runtime.submissions.service import stored_evaluation
 from rounds.web.language import choose

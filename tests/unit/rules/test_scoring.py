@@ -10,7 +10,9 @@ import pytest
 
 from rounds.errors import RuleError
 from rounds.rules.alerts import fill, format_number
-from rounds.rules.scoring import Evaluation, compile_standard, explain_text
+from rounds.rules.explain import explain_text
+from rounds.rules.results import Evaluation
+from rounds.rules.standards import compile_standard
 
 T = {"zh": "项", "en": "Item"}
 

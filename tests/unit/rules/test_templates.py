@@ -7,7 +7,7 @@ from typing import Any
 
 from rounds.definitions.loader import DefinitionDocument
 from rounds.definitions.validation import validate
-from rounds.rules.scoring import compile_standard
+from rounds.rules.standards import compile_standard
 
 T = {"zh": "项", "en": "Item"}
 

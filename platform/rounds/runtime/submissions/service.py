@@ -49,8 +49,10 @@ from sqlalchemy.ext.asyncio import (
 
 from rounds.db import DB_INT_MAX, IdField, utcnow
 from rounds.errors import Conflict, InvalidInput, NotFound, Problem, RoundsError
-from rounds.forms.compiled import CompiledForm, SubmissionInvalid, compile_form, pointer
-from rounds.rules.scoring import Evaluation, Failure, Score, explain_text
+from rounds.forms.compiled import CompiledForm, SubmissionInvalid, compile_form
+from rounds.pointer import path as pointer
+from rounds.rules.explain import explain_text
+from rounds.rules.results import Evaluation, Failure, Score
 from rounds.runtime.access import (
     Forbidden,
     Principal,

@@ -1,4 +1,4 @@
-"""Pages of the forms engine: the forms index, a form's preview, and the files they load.
+"""Pages of forms: the forms index, a form's preview, and the files they load.
 
 Thin: each handler reads the definition store and hands the content to ``render``.
 """
@@ -14,20 +14,20 @@ from litestar.exceptions import NotFoundException
 from litestar.static_files import create_static_files_router
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from rounds.forms.render import LANGUAGES, IndexEntry, render_form, render_index
+from rounds import i18n
+from rounds.forms.render import STATIC_DIR, STATIC_URL, IndexEntry, render_form, render_index
+from rounds.forms.schema import FORM_KINDS
 from rounds.runtime.access import Principal
 from rounds.runtime.definitions import service
 from rounds.settings import Settings
 
-STATIC_DIR = Path(__file__).resolve().parent / "static"
-FORM_KINDS = ("standard", "survey")
 # Definitions are readable without signing in (GET /api/definitions is public), so are their
 # previews; the check API they post to decides for itself who may use it.
 PUBLIC = {"public": True}
 
 
 def _language(lang: str | None, settings: Settings) -> str:
-    return lang if lang in LANGUAGES else settings.default_language
+    return i18n.normalize(lang, default=settings.default_language)
 
 
 @get("/forms", media_type=MediaType.HTML, include_in_schema=False, opt=PUBLIC)
@@ -64,7 +64,7 @@ def page_handlers(settings: Settings) -> list[Any]:
     return [
         forms_index,
         form_preview,
-        create_static_files_router(path="/static/rounds", directories=[STATIC_DIR],
+        create_static_files_router(path=STATIC_URL, directories=[STATIC_DIR],
                                    name="rounds_static", opt=PUBLIC),
         # installed from the npm registry through package-lock.json (./dev setup)
         create_static_files_router(path="/static/vendor/json-logic-engine",

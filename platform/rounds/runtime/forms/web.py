@@ -1,4 +1,4 @@
-"""API handlers of the forms engine: a form's JSON Schema, and checking a body without storing it.
+"""API handlers of forms: a form's JSON Schema, and checking a body without storing it.
 
 Thin: each handler reads a definition version from the store and hands the raw body bytes
 to the compiled form (cached by content hash), so the msgspec fast path decodes bytes.
@@ -15,17 +15,17 @@ import msgspec
 from litestar import Controller, Request, get, post
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from rounds import i18n
 from rounds.errors import NotFound
-from rounds.forms.compiled import CompiledForm, compile_form, normalize_lang
-from rounds.rules.scoring import explain_text
+from rounds.forms.compiled import CompiledForm, compile_form
+from rounds.forms.schema import FORM_KINDS
+from rounds.rules.explain import explain_text
 from rounds.runtime.access import Principal
 from rounds.runtime.definitions import service
 from rounds.runtime.definitions.models import DefinitionVersion
 from rounds.runtime.visits import service as visits
 from rounds.settings import Settings
 from rounds.web.params import OptionalId
-
-FORM_KINDS = ("standard", "survey")
 
 
 async def _form(db: AsyncSession, principal: Principal | None, definition_id: str,
@@ -74,7 +74,7 @@ class FormsController(Controller):
         ctx = await visits.check_context(db, maybe_principal, visit_id,
                                          now=datetime.datetime.now(datetime.UTC),
                                          tz=settings.tz)
-        lang = normalize_lang(lang)
+        lang = i18n.normalize(lang)
         valid = form.validate(body, ctx, lang)
         ev = valid.evaluation
         return {

@@ -1,0 +1,267 @@
+"""The slow path of a form's check: every error of a body, whatever is wrong with it.
+
+msgspec stops at the first error, so a body it rejects comes here (``validate_reference``
+always does):
+
+1. the structure: a jsonschema validator of the form's ``answers_schema`` (compiled once per
+   form, :func:`validator_for`) lists every structural error (:func:`schema_raws`); date
+   bounds are the ``formatMinimum``/``formatMaximum`` keywords, checked here;
+2. the values with structural errors are taken out (:func:`clean`), and no second error
+   ("required") is reported for them;
+3. the conditional checks run on the rest, with ``StandardRules.form`` deciding visibility,
+   required-ness and evidence (:func:`conditional_raws`); errors inside hidden items are
+   dropped.
+
+:func:`check_body` does all three. :func:`check_decoded` is the same conditional checks for a
+body msgspec decoded, for forms whose rules the fast plan does not follow.
+
+May import: ``rounds.rules`` and ``rounds.forms`` modules below it (``schema``, ``messages``,
+``conditions``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+import msgspec
+from jsonschema import Draft202012Validator, ValidationError, validators
+
+from rounds.forms.conditions import answered, entry_path, evidence_raws, shown
+from rounds.forms.messages import Path, Raw
+from rounds.forms.schema import DATE_PATTERN, FormItem
+from rounds.rules.evaluation import StandardRules
+from rounds.rules.results import EntryResult, FormState
+
+
+def _date_bound(keyword: str) -> Callable[..., Iterator[ValidationError]]:
+    def check(_validator: Any, bound: Any, instance: Any, _schema: Any
+              ) -> Iterator[ValidationError]:
+        if not (isinstance(instance, str) and isinstance(bound, str)
+                and re.fullmatch(DATE_PATTERN, instance)):
+            return
+        if (instance < bound) if keyword == "formatMinimum" else (instance > bound):
+            yield ValidationError(f"{instance!r} is out of bounds ({keyword} {bound})")
+    return check
+
+
+_SlowValidator = validators.extend(Draft202012Validator, {  # type: ignore[no-untyped-call]
+    "formatMinimum": _date_bound("formatMinimum"),
+    "formatMaximum": _date_bound("formatMaximum"),
+})
+
+
+def schema_raws(error: ValidationError) -> Iterator[Raw]:
+    path: Path = tuple(error.absolute_path)
+    kw = str(error.validator)
+    inst, value = error.instance, error.validator_value
+    if kw == "required":
+        for name in value if isinstance(value, list) else []:
+            if isinstance(inst, dict) and name not in inst:
+                yield (*path, name), "required", {}
+        return
+    if kw == "additionalProperties":
+        schema = error.schema if isinstance(error.schema, dict) else {}
+        known = schema.get("properties") or {}
+        patterns = list((schema.get("patternProperties") or {}).keys())
+        key = "additionalProperties" if path in (("answers",), ("evidence",)) or (
+            len(path) == 3 and path[0] == "answers") else "unknown_field"
+        for name in inst if isinstance(inst, dict) else {}:
+            if name not in known and not any(re.search(p, name) for p in patterns):
+                yield (*path, name), key, {}
+        return
+    if kw == "const" and value is True:
+        if isinstance(inst, bool):  # not a boolean at all: the type error says it
+            yield path, "must_tick", {}
+        return
+    if kw in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "minLength",
+              "maxLength", "minItems", "maxItems", "formatMinimum", "formatMaximum", "type",
+              "enum"):
+        yield path, kw, {"limit": value}
+        return
+    if kw in ("pattern", "format", "uniqueItems", "anyOf"):
+        yield path, kw, {}
+        return
+    yield path, "invalid", {"keyword": kw}
+
+
+class Broken:
+    """Where the body has structural errors: those values are taken out before the rules run,
+    and no second error (e.g. "required") is reported for them."""
+
+    def __init__(self) -> None:
+        self.paths: set[Path] = set()
+
+    def add(self, path: Path) -> None:
+        self.paths.add(path)
+
+    def __contains__(self, path: Path) -> bool:
+        return any(path[:k] in self.paths for k in range(1, len(path) + 1))
+
+
+def clean(doc: dict[str, Any], raws: list[Raw], items: Mapping[str, FormItem], broken: Broken
+           ) -> None:
+    """Take the values with structural errors out of the body (in place)."""
+    answers = doc.get("answers")
+    evidence = doc.get("evidence")
+    for path, key, _ in raws:
+        if not path:
+            continue
+        if path[0] == "evidence" and len(path) >= 2:
+            broken.add(path[:2])
+            if len(path) == 2 and isinstance(evidence, dict):
+                evidence.pop(str(path[1]), None)  # not an item of this form
+            continue
+        if path[0] != "answers" or len(path) < 2 or not isinstance(answers, dict):
+            continue
+        name = str(path[1])
+        fi = items.get(name)
+        if key == "required":
+            continue  # reported by the conditional checks, which know what is shown
+        if len(path) == 2:
+            broken.add(path)
+            if key in ("minItems", "maxItems", "uniqueItems") and fi is not None:
+                continue  # the entries are still worth checking
+            answers.pop(name, None)
+            continue
+        value = answers.get(name)
+        if fi is not None and fi.type == "group" and isinstance(path[2], int) and isinstance(
+                value, list) and path[2] < len(value):
+            entry = value[path[2]]
+            if len(path) == 3:
+                broken.add(path)
+                if not isinstance(entry, dict):
+                    value[path[2]] = {}
+            elif isinstance(entry, dict):
+                broken.add(path[:4])
+                entry.pop(str(path[3]), None)
+            continue
+        broken.add(path[:2])
+        answers.pop(name, None)
+
+
+def conditional_raws(answers: dict[str, Any], evidence: Mapping[str, Any], state: FormState,
+                    items: list[FormItem], broken: Broken) -> list[Raw]:
+    """The conditional checks decided by ``StandardRules.form`` (any form; the slow path)."""
+    out: list[Raw] = []
+    for fi in items:
+        path: Path = ("answers", fi.id)
+        if state.required.get(fi.id) and path not in broken:
+            tick = fi.type == "check"
+            if not answered(answers.get(fi.id), tick):
+                out.append((path, "must_tick" if tick else "required", {}))
+    for name, demand in state.evidence.items():
+        if ("evidence", name) not in broken:
+            out.extend(evidence_raws(name, evidence.get(name), demand.photo_min, demand.note))
+    for e in state.entries:
+        where = entry_path(e.pointer)
+        entry: Any = answers
+        for step in where:
+            if isinstance(entry, dict):
+                entry = entry.get(str(step))
+            elif isinstance(entry, list) and isinstance(step, int) and step < len(entry):
+                entry = entry[step]
+            else:
+                entry = None
+        entry = entry if isinstance(entry, dict) else {}
+        base: Path = ("answers", *where)
+        subs = {sub.id: sub for fi in items if fi.id == e.group for sub in fi.entry_items()}
+        for name, needed in e.required.items():
+            if needed and (*base, name) not in broken:
+                tick = subs[name].type == "check" if name in subs else False
+                if not answered(entry.get(name), tick):
+                    out.append(((*base, name), "must_tick" if tick else "required", {}))
+        for name, demand in e.evidence.items():
+            key = "/".join(str(p) for p in (*where, name))
+            if ("evidence", key) not in broken:
+                out.extend(evidence_raws(key, evidence.get(key), demand.photo_min, demand.note))
+    return out
+
+
+def post_structural(answers: dict[str, Any], state: FormState, items: list[FormItem],
+                     entries: Mapping[str, EntryResult]) -> list[Raw]:
+    """Unique choices and date bounds of shown items, on plain data (no plan, fast decode)."""
+    out: list[Raw] = []
+
+    def one(fi: FormItem, value: Any, path: Path) -> None:
+        if fi.type == "multiple_choice" and isinstance(value, list) and len(
+                set(value)) != len(value):
+            out.append((path, "uniqueItems", {}))
+        if fi.type == "date" and isinstance(value, str):
+            lo, hi = fi.item.get("min"), fi.item.get("max")
+            if lo is not None and value < lo:
+                out.append((path, "formatMinimum", {"limit": lo}))
+            if hi is not None and value > hi:
+                out.append((path, "formatMaximum", {"limit": hi}))
+
+    for fi in items:
+        path: Path = ("answers", fi.id)
+        if not shown(path, state.visible, entries) or fi.id not in answers:
+            continue
+        value = answers[fi.id]
+        one(fi, value, path)
+        if fi.type == "group" and isinstance(value, list):
+            for i, entry in enumerate(value):
+                for sub in fi.entry_items():
+                    p: Path = (*path, i, sub.id)
+                    if isinstance(entry, dict) and sub.id in entry and shown(
+                            p, state.visible, entries):
+                        one(sub, entry[sub.id], p)
+    return out
+
+
+# -- the whole path ------------------------------------------------------------------------------
+
+def validator_for(schema: dict[str, Any]) -> Any:
+    """The jsonschema validator of a form's answers schema (with date bounds and formats)."""
+    return _SlowValidator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+
+
+def _answer_path(path: Path, by_id: Mapping[str, FormItem]) -> bool:
+    """Whether the path is an answer or an entry field: the conditional checks say whether
+    it is required there (they know what is shown)."""
+    if len(path) == 2 and path[0] == "answers":
+        return True
+    if len(path) == 4 and path[0] == "answers" and isinstance(path[2], int):
+        fi = by_id.get(str(path[1]))
+        return fi is not None and fi.type == "group"
+    return False
+
+
+def check_body(body: bytes | str, validator: Any, rules: StandardRules, items: list[FormItem],
+               ctx: Mapping[str, Any] | None
+               ) -> tuple[list[Raw], dict[str, Any] | None, dict[str, Any]]:
+    """Every error of a raw body: ``(raws, answers, evidence)``. With no raws the body is
+    valid and ``answers``/``evidence`` are its plain data; ``answers`` is None when the body
+    is not even an object with answers."""
+    try:
+        doc = msgspec.json.decode(body)
+    except msgspec.DecodeError as e:
+        return [((), "invalid_json", {"detail": str(e)})], None, {}
+    raws = [r for err in validator.iter_errors(doc) for r in schema_raws(err)]
+    if not isinstance(doc, dict) or not isinstance(doc.get("answers"), dict):
+        return raws, None, {}
+    by_id = {fi.id: fi for fi in items}
+    broken = Broken()
+    clean(doc, raws, by_id, broken)
+    answers: dict[str, Any] = doc["answers"]
+    sent = doc.get("evidence")
+    evidence: dict[str, Any] = sent if isinstance(sent, dict) else {}
+    state = rules.form(answers, ctx)
+    entries = {e.pointer: e for e in state.entries}
+    kept = [r for r in raws
+            if not (r[1] == "required" and _answer_path(r[0], by_id))
+            and shown(r[0], state.visible, entries)]
+    kept += conditional_raws(answers, evidence, state, items, broken)
+    return kept, answers, evidence
+
+
+def check_decoded(answers: dict[str, Any], evidence: Mapping[str, Any], rules: StandardRules,
+                  items: list[FormItem], ctx: Mapping[str, Any] | None) -> list[Raw]:
+    """The conditional checks of a well-formed body (decoded by msgspec, as plain data)."""
+    state = rules.form(answers, ctx)
+    entries = {e.pointer: e for e in state.entries}
+    raws = conditional_raws(answers, evidence, state, items, Broken())
+    raws += post_structural(answers, state, items, entries)
+    return raws

@@ -1,0 +1,313 @@
+"""A standard's or survey's definition compiled into :class:`StandardRules`, once per content.
+
+``compile_standard(definition)`` gathers every rule of the definition (items' ``visible_if``,
+``required_if``, ``evidence_if``, ``fail_if``, ``score``, ``calculate``; problem titles' and
+alerts' params; alerts' ``when``), compiles them all at once (one code object, every mistake
+reported together), works out the order items settle in (each after what its ``visible_if``
+or ``calculate`` reads; a cycle is an error) and builds the :mod:`rules.structure` parts an
+evaluation reads. Weights come from the score model (``rules.scoring.weighing``).
+
+Compiled standards are kept in a bounded cache (``rounds.cache``) keyed by a hash of the
+definition's content: a definition checked by an anonymous client costs one entry, and the
+least recently used go first.
+
+May import: ``rounds.errors``, ``rounds.i18n``, ``rounds.cache`` and the ``rounds.rules``
+modules below it.
+"""
+
+from __future__ import annotations
+
+import heapq
+from typing import Any
+
+from rounds import i18n
+from rounds.cache import BoundedCache, content_key
+from rounds.errors import Problem, RuleError
+from rounds.rules.alerts import item_labels, items_by_path, param_rule
+from rounds.rules.analysis import reads
+from rounds.rules.compiler import CompiledRule, compile_many
+from rounds.rules.evaluation import StandardRules
+from rounds.rules.results import Evidence
+from rounds.rules.scoring import weighing
+from rounds.rules.structure import (
+    AlertRule,
+    Item,
+    Level,
+    Param,
+    PlacedRule,
+    Section,
+    Template,
+    as_number,
+)
+
+RULE_FIELDS = ("visible_if", "required_if", "evidence_if", "fail_if", "score", "calculate")
+
+
+def _param_sources(template: Any, base: str, out: dict[str, Any]) -> None:
+    params = template.get("params") if isinstance(template, dict) else None
+    for name, spec in (params.items() if isinstance(params, dict) else ()):
+        rule, _, below = param_rule(spec)
+        out[f"{base}/params/{name}{below}"] = rule
+
+
+def _rule_sources(items: Any, base: str, out: dict[str, Any]) -> None:
+    for j, item in enumerate(items if isinstance(items, list) else []):
+        if not isinstance(item, dict):
+            continue
+        p = f"{base}/{j}"
+        for name in RULE_FIELDS:
+            if item.get(name) is not None:
+                out[f"{p}/{name}"] = item[name]
+        _param_sources(item.get("problem"), f"{p}/problem", out)
+        if item.get("type") == "group":
+            _rule_sources(item.get("items"), f"{p}/items", out)
+
+
+def _sub_items(item: dict[str, Any], ptr: str) -> list[tuple[dict[str, Any], str]] | None:
+    subs = item.get("items")
+    if item.get("type") != "group" or not isinstance(subs, list):
+        return None
+    return [(s, f"{ptr}/items/{j}") for j, s in enumerate(subs) if isinstance(s, dict)]
+
+
+_Edges = dict[int, dict[str, str]]  # item it depends on → {rule kind: pointer of the rule}
+
+
+def _plan(entries: list[tuple[dict[str, Any], str]], key: str, plans: dict[str, list[int]],
+          problems: list[Problem], source: str) -> list[tuple[str, str, str]]:
+    """The settle order of one level, into ``plans[key]``; cycles into ``problems``.
+
+    Returns the reads of this level's rules that name no item of the level (kind, id,
+    rule pointer): the level above orders its group by them.
+    """
+    index: dict[Any, int] = {}
+    for n, (item, _) in enumerate(entries):
+        index.setdefault(item.get("id"), n)
+    deps: list[_Edges] = [{} for _ in entries]
+    external: list[tuple[str, str, str]] = []
+
+    def edge(x: int, root: str, kind: str, rule_ptr: str) -> None:
+        y = index.get(root)
+        if y is None:
+            external.append((kind, root, rule_ptr))
+        elif y != x or kind == "calculate":  # visible_if may read its own answer as sent
+            deps[x].setdefault(y, {}).setdefault(kind, rule_ptr)
+
+    for x, (item, ptr) in enumerate(entries):
+        for kind in ("visible_if", "calculate"):
+            rule = item.get(kind)
+            if rule is None:
+                continue
+            for r in reads(rule):
+                if r.path and not r.dynamic and not r.unknown:
+                    edge(x, r.root, kind, f"{ptr}/{kind}")
+        subs = _sub_items(item, ptr)
+        if subs is not None:
+            for kind, root, rule_ptr in _plan(subs, ptr, plans, problems, source):
+                if index.get(root) != x:  # an entry reading its own group sees it as sent
+                    edge(x, root, kind, rule_ptr)
+
+    waiting = [len(d) for d in deps]
+    users: list[list[int]] = [[] for _ in entries]
+    for x, d in enumerate(deps):
+        for y in d:
+            users[y].append(x)
+    ready = [x for x, w in enumerate(waiting) if w == 0]
+    heapq.heapify(ready)  # among items ready together, document order
+    order: list[int] = []
+    while ready:
+        y = heapq.heappop(ready)
+        order.append(y)
+        for x in users[y]:
+            waiting[x] -= 1
+            if waiting[x] == 0:
+                heapq.heappush(ready, x)
+    left = [x for x, w in enumerate(waiting) if w > 0]
+    if left:
+        _report_cycles(entries, deps, left, problems, source)
+    plans[key] = order + left
+    return external
+
+
+def _report_cycles(entries: list[tuple[dict[str, Any], str]], deps: list[_Edges],
+                   left: list[int], problems: list[Problem], source: str) -> None:
+    inside = set(left)
+
+    def reach(v: int) -> set[int]:
+        seen: set[int] = set()
+        todo = [y for y in deps[v] if y in inside]
+        while todo:
+            u = todo.pop()
+            if u not in seen:
+                seen.add(u)
+                todo += [y for y in deps[u] if y in inside]
+        return seen
+
+    done: set[int] = set()
+    for v in left:
+        if v in done:
+            continue
+        from_v = reach(v)
+        if v not in from_v:
+            continue  # waits on a cycle without being on one
+        members = {v} | {u for u in from_v if v in reach(u)}
+        done |= members
+        path = _cycle_path(v, members, deps)
+        kinds = {k for u in members for y, ks in deps[u].items() if y in members for k in ks}
+        ids = [str(entries[u][0].get("id")) for u in path]
+        first = deps[v][path[1]]
+        if kinds == {"calculate"}:
+            code, what = "calculation_cycle", "calculated values depend on each other"
+        else:
+            code, what = "visibility_cycle", "visible_if and calculated values depend on each other"
+        problems.append(Problem(
+            pointer=first.get("calculate") or next(iter(first.values())),
+            message=f"{what} in a cycle: {' → '.join(ids)}",
+            code=code, source=source, params={"cycle": ids}))
+
+
+def _cycle_path(v: int, members: set[int], deps: list[_Edges]) -> list[int]:
+    """A shortest way from ``v`` back to itself through ``members`` (breadth first)."""
+    came: dict[int, int] = {}
+    frontier = [v]
+    while frontier:
+        nxt: list[int] = []
+        for u in frontier:
+            for y in sorted(deps[u]):
+                if y == v:
+                    back = [u]
+                    while back[-1] != v:
+                        back.append(came[back[-1]])
+                    return [*reversed(back), v]
+                if y in members and y not in came:
+                    came[y] = u
+                    nxt.append(y)
+        frontier = nxt
+    return [v, v]
+
+
+def _localized(v: Any) -> dict[str, str]:
+    return {k: t for k, t in v.items() if isinstance(t, str)} if isinstance(v, dict) else {}
+
+
+def _template(v: Any, base: str, fns: dict[str, CompiledRule],
+              paths: dict[str, dict[str, Any]]) -> Template:
+    params: list[Param] = []
+    raw = v.get("params") if isinstance(v, dict) else None
+    for name, spec in (raw.items() if isinstance(raw, dict) else ()):
+        _, labels_of, below = param_rule(spec)
+        ptr = f"{base}/params/{name}{below}"
+        rule = PlacedRule(fns[ptr], ptr) if ptr in fns else None
+        labels = item_labels(paths.get(labels_of)) if labels_of is not None else None
+        params.append(Param(name=str(name), rule=rule,
+                             labels=labels if labels_of is None else (labels or {})))
+    return Template(texts={k: t for k, t in _localized(v).items() if k in i18n.LANGUAGES},
+                     params=tuple(params))
+
+
+def _build_level(entries: list[tuple[dict[str, Any], str]], key: str, sections: list[str], *,
+                 plans: dict[str, list[int]], fns: dict[str, CompiledRule], scored: bool,
+                 severity: str, top: bool, paths: dict[str, dict[str, Any]]) -> Level:
+    items: list[Item] = []
+    for (item, ptr), section in zip(entries, sections, strict=True):
+        kind = str(item.get("type", ""))
+        rules = {name: PlacedRule(fns[f"{ptr}/{name}"], f"{ptr}/{name}") for name in RULE_FIELDS
+                 if f"{ptr}/{name}" in fns}
+        choices: dict[str, float | None] = {}
+        for c in item.get("choices") or []:
+            if isinstance(c, dict) and isinstance(c.get("value"), str):
+                choices[c["value"]] = as_number(c.get("score"))
+        lo, hi = as_number(item.get("min")), as_number(item.get("max"))
+        weight, scores = weighing(item, kind, rules, choices, scored=scored, top=top)
+        ev: dict[str, Any] = item["evidence"] if isinstance(item.get("evidence"), dict) else {}
+        subs = _sub_items(item, ptr)
+        items.append(Item(
+            id=str(item.get("id")), type=kind, section=section, pointer=ptr,
+            title=_localized(item.get("title")), required=item.get("required") is True,
+            weight=weight, scores=scores,
+            choices=choices, scale=(lo, hi) if lo is not None and hi is not None else None,
+            evidence=Evidence(photo_min=int(ev.get("photo_min", 1)),
+                              note=ev.get("note") is True),
+            severity=str(item.get("severity") or severity), rules=rules,
+            sub=None if subs is None else _build_level(
+                subs, ptr, [section] * len(subs), plans=plans, fns=fns, scored=scored,
+                severity=severity, top=False, paths=paths),
+            problem=(_template(item["problem"], f"{ptr}/problem", fns, paths)
+                     if isinstance(item.get("problem"), dict) else None)))
+    order = plans.get(key, list(range(len(items))))
+    return Level(items=tuple(items), order=tuple(items[i] for i in order),
+                  ids=frozenset(it.id for it in items))
+
+
+def _compile(definition: dict[str, Any]) -> StandardRules:
+    source = str(definition.get("id") or "definition")
+    sources: dict[str, Any] = {}
+    top: list[tuple[dict[str, Any], str]] = []
+    top_sections: list[str] = []
+    for si, sec in enumerate(definition.get("sections") or []):
+        if not isinstance(sec, dict):
+            continue
+        _rule_sources(sec.get("items"), f"/sections/{si}/items", sources)
+        for j, item in enumerate(sec.get("items") or []):
+            if isinstance(item, dict):
+                top.append((item, f"/sections/{si}/items/{j}"))
+                top_sections.append(str(sec.get("id")))
+    alerts = definition.get("alerts") or []
+    for ai, a in enumerate(alerts):
+        if isinstance(a, dict) and a.get("when") is not None:
+            sources[f"/alerts/{ai}/when"] = a["when"]
+        if isinstance(a, dict):
+            _param_sources(a.get("message"), f"/alerts/{ai}/message", sources)
+
+    problems: list[Problem] = []
+    fns: dict[str, CompiledRule] = {}
+    try:
+        fns = compile_many(sources)
+    except RuleError as e:
+        # The compiler names the rule by its label (its place in the definition) as source.
+        problems += [Problem(pointer=f"{p.source}{p.pointer}" if p.source else p.pointer,
+                             message=p.message, code=p.code, source=source, params=p.params)
+                     for p in e.problems]
+    plans: dict[str, list[int]] = {}
+    _plan(top, "", plans, problems, source)
+    if problems:
+        raise RuleError.of(problems)
+
+    issues: dict[str, Any] = (definition["issues"] if isinstance(definition.get("issues"), dict)
+                              else {})
+    severity = str(issues.get("default_severity") or "medium")
+    scored = definition.get("kind") != "survey" or definition.get("scored") is True
+    paths = items_by_path(definition)
+    level = _build_level(top, "", top_sections, plans=plans, fns=fns, scored=scored,
+                         severity=severity, top=True, paths=paths)
+    by_id = {it.pointer: it for it in level.items}
+    secs = tuple(
+        Section(id=str(sec.get("id")), title=_localized(sec.get("title")),
+                 items=tuple(by_id[f"/sections/{si}/items/{j}"]
+                             for j in range(len(sec.get("items") or []))
+                             if f"/sections/{si}/items/{j}" in by_id))
+        for si, sec in enumerate(definition.get("sections") or []) if isinstance(sec, dict))
+    alert_rules = tuple(
+        AlertRule(code=str(a.get("code")), severity=str(a.get("severity") or "medium"),
+                   when=(PlacedRule(fns[f"/alerts/{ai}/when"], f"/alerts/{ai}/when")
+                         if f"/alerts/{ai}/when" in fns else None),
+                   message=_template(a.get("message"), f"/alerts/{ai}/message", fns, paths),
+                   items=tuple(str(i) for i in a.get("items") or []))
+        for ai, a in enumerate(alerts) if isinstance(a, dict))
+    pp = as_number(definition.get("pass_percentage"))
+    return StandardRules(definition_id=source, scored=scored, pass_percentage=pp,
+                         sections=secs, level=level, alerts=alert_rules)
+
+
+_compiled: BoundedCache[str, StandardRules] = BoundedCache(256)
+
+
+def compile_standard(definition: dict[str, Any]) -> StandardRules:
+    """Compile every rule of a standard or survey definition; cached by the content.
+
+    Raises :class:`RuleError` with every problem at once: rules that don't compile (pointer
+    inside the definition, e.g. ``/sections/0/items/3/visible_if/and/1``), and calculated
+    values (``calculation_cycle``) or visibility (``visibility_cycle``) depending on
+    themselves in a cycle. Each problem's ``source`` is the definition's id.
+    """
+    return _compiled.get_or_make(content_key(definition), lambda: _compile(definition))
