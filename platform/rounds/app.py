@@ -22,8 +22,14 @@ from rounds.runtime.definitions.web import (
 from rounds.runtime.fieldwork import pages as fieldwork_pages
 from rounds.runtime.issues import web as issues_web
 from rounds.runtime.notifications import web as notifications_web
+from rounds.runtime.orgs import web as orgs_web
 from rounds.runtime.people import admin_web as people_admin_web
 from rounds.runtime.people.auth import listen_for_invalidations
+from rounds.runtime.people.guards import (
+    AuthenticationMiddleware,
+    provide_optional_principal,
+    provide_principal,
+)
 from rounds.runtime.people.web import AuthController
 from rounds.runtime.sites import web as sites_web
 from rounds.runtime.submissions import web as submissions_web
@@ -31,18 +37,12 @@ from rounds.runtime.visits import plans_web
 from rounds.runtime.visits import web as visits_web
 from rounds.settings import Settings, load_settings
 from rounds.web import apidocs
-from rounds.web.auth import (
-    AuthenticationMiddleware,
-    provide_optional_principal,
-    provide_principal,
-    signed_in_unless_public,
-)
+from rounds.web.auth import signed_in_unless_public
 from rounds.web.bodies import BoundedRequest
 from rounds.web.deps import provide_session, provide_settings
 from rounds.web.openapi import document_app
 from rounds.web.problems import exception_handlers
 from rounds.web.security import SecurityHeadersMiddleware, check_request_body
-
 
 @get("/api/health", tags=["system"], summary="Liveness", opt={"public": True})
 async def health() -> dict[str, str]:
@@ -70,7 +70,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
     route_handlers: list[Any] = [health, AuthController, SchemaController,
                                  DefinitionController, ValidateController, *api_handlers(),
                                  *sites_web.handlers(), *plans_web.handlers(),
-                                 *people_admin_web.handlers(), *visits_web.handlers(),
+                                 *orgs_web.handlers(), *people_admin_web.handlers(),
+                                 *visits_web.handlers(),
                                  *submissions_web.handlers(), *issues_web.handlers(),
                                  *page_handlers(settings),
                                  *fieldwork_pages.handlers(settings),

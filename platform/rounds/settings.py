@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, get_type_hints
+from urllib.parse import parse_qs, urlparse
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 ENV_PREFIX = "ROUNDS_"
@@ -41,6 +42,21 @@ class RedisSettings:
     any open page. Unset: in process memory (one API process)."""
 
     url: str = ""
+
+
+def redis_prefix(redis_url: str) -> str:
+    """What goes before the names Rounds gives Redis channels and keys: nothing in memory;
+    with Redis the database number.
+
+    Redis pub/sub channels are global to the server, whatever database number a client
+    selected; naming the number keeps installations (and test runs) that share a server on
+    different database numbers from hearing each other.
+    """
+    if not redis_url:
+        return ""
+    url = urlparse(redis_url)
+    db = (parse_qs(url.query).get("db") or [url.path.strip("/") or "0"])[0]
+    return f"rounds.db{db}."
 
 
 @dataclass(frozen=True)
