@@ -106,8 +106,10 @@ from rounds.runtime.sql import (
     retry_busy,
     write_transaction,
 )
+from rounds.runtime.storage.access import photo_use
 from rounds.runtime.storage.models import Photo
 from rounds.runtime.submissions.models import FailedItem, Submission
+from rounds.runtime.submissions.service import after_failed_items
 
 log = logging.getLogger("rounds.issues")
 
@@ -1501,3 +1503,16 @@ async def escalate_overdue(db: AsyncSession, now: datetime) -> int:
                     message=message)
         done += 1
     return done
+
+
+# -- what the issues slice adds to the slices below it ----------------------------------------
+
+@photo_use
+def _in_a_visible_issue(principal: Principal, photo_id: str) -> ColumnElement[bool]:
+    """Whoever may see an issue sees its photos (``storage.access``)."""
+    return exists().where(IssuePhoto.photo_id == photo_id, Issue.id == IssuePhoto.issue_id,
+                          visible(principal))
+
+
+# A submission's failed items become issues once its response is sent.
+after_failed_items(create_issues_in_background)

@@ -15,7 +15,7 @@ from rounds.db import IdField
 from rounds.errors import NotFound
 from rounds.forms.compiled import normalize_lang
 from rounds.runtime.access import Principal
-from rounds.runtime.submissions.service import form_version
+from rounds.runtime.definitions.compiled import form_version
 from rounds.runtime.visits import service
 from rounds.runtime.visits.service import VisitAlreadyOpen, VisitView, aware
 from rounds.web.params import Id, OptionalId, PageNumber
