@@ -15,8 +15,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from rounds.definitions.items import items_of, pointer
 from rounds.definitions.loader import DefinitionDocument
-from rounds.definitions.validation import items_of, pointer
 from rounds.errors import Problem
 
 PARTIES = {"assign_to": ("issue.rectify", "cannot_rectify", "rectify issues"),

@@ -3,8 +3,9 @@
 An operation has a name, how many arguments it takes, the kind of value it gives, and a
 plain Python function of already-evaluated arguments. Operations never read a clock, a
 database or the network: everything they need comes in the data, so a rule gives the same
-answer wherever and whenever it is evaluated. The browser runs the same operations
-(``admin_ui/static/rules.js`` registers the same names with json-logic-js).
+answer wherever and whenever it is evaluated. The browser runs the same operations: the
+forms' script (``rounds/forms/static/``) ports them onto json-logic-engine, and
+``tests/conformance/parity.json`` holds the two to one answer.
 """
 
 from __future__ import annotations

@@ -1,0 +1,40 @@
+"""The items of a standard or survey, walked once, each with its JSON pointer.
+
+Imports: nothing of Rounds; the validation and the routing checks build on it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+def pointer(*parts: str | int) -> str:
+    """An RFC 6901 JSON pointer from its parts."""
+    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in parts)
+
+
+@dataclass(frozen=True)
+class ItemRef:
+    item: dict[str, Any]
+    pointer: str
+    section: str
+    group: ItemRef | None = None  # the group item this item is an entry field of
+
+    @property
+    def id(self) -> str:
+        return str(self.item.get("id"))
+
+
+def items_of(definition: dict[str, Any]) -> list[ItemRef]:
+    """Every item of a standard or survey, group entry fields included, with its pointer."""
+    out: list[ItemRef] = []
+    for si, section in enumerate(definition.get("sections") or []):
+        sid = str(section.get("id"))
+        for ii, item in enumerate(section.get("items") or []):
+            ref = ItemRef(item, pointer("sections", si, "items", ii), sid)
+            out.append(ref)
+            entries = item.get("items") or [] if item.get("type") == "group" else []
+            for gi, sub in enumerate(entries):
+                out.append(ItemRef(sub, ref.pointer + pointer("items", gi), sid, ref))
+    return out
