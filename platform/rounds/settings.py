@@ -92,6 +92,17 @@ class UploadsSettings:
 
 
 @dataclass(frozen=True)
+class ChecksSettings:
+    """The anonymous requests that cost CPU: validating a definition
+    (``/api/definitions-validate``) and checking a form's body (``/api/forms/{id}/check``).
+    ROUNDS_CHECKS_PER_MINUTE: requests a client address may send to each of them per
+    minute, counted per API process; past it 429 with Retry-After (default 120; 0: no
+    limit, e.g. behind a proxy that limits them)."""
+
+    per_minute: int = 120
+
+
+@dataclass(frozen=True)
 class Settings:
     """ROUNDS_DATA_DIR: folder for the SQLite files and uploaded photos (default ./var).
     ROUNDS_DEFINITIONS_DIR: the definitions folder that `rounds definitions sync` imports.
@@ -110,6 +121,7 @@ class Settings:
     jobs: JobsSettings = field(default_factory=JobsSettings)
     redis: RedisSettings = field(default_factory=RedisSettings)
     uploads: UploadsSettings = field(default_factory=UploadsSettings)
+    checks: ChecksSettings = field(default_factory=ChecksSettings)
 
     @property
     def database_url(self) -> str:
@@ -162,6 +174,9 @@ def _read(cls: type[Any], env: Mapping[str, str], prefix: str) -> Any:
 def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
     """Settings from the environment (``os.environ`` by default), then explicit overrides."""
     settings: Settings = _read(Settings, os.environ if env is None else env, ENV_PREFIX)
+    if settings.checks.per_minute < 0:
+        raise SettingsError("ROUNDS_CHECKS_PER_MINUTE: expected 0 (no limit) or more, "
+                            f"got {settings.checks.per_minute}")
     if settings.default_language not in ("zh", "en"):
         raise SettingsError("ROUNDS_DEFAULT_LANGUAGE: expected zh or en, "
                             f"got {settings.default_language!r}")
