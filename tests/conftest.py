@@ -14,6 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from support.live import LiveServer
 
+# The suite sends far more checks a minute from one address than a person would (fuzzing,
+# Schemathesis): no limit on them here; tests/integration/api/test_rate_limits.py sets one.
+os.environ.setdefault("ROUNDS_CHECKS_PER_MINUTE", "0")
+
 REPO = Path(__file__).resolve().parent.parent
 DEFINITIONS = REPO / "definitions"
 PG_ADMIN_URL = os.environ.get("ROUNDS_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 from typing import Any
 
 from litestar import Litestar, get
@@ -22,8 +23,14 @@ from rounds.runtime.forms import pages as forms_pages
 from rounds.runtime.forms import web as forms_web
 from rounds.runtime.issues import web as issues_web
 from rounds.runtime.notifications import web as notifications_web
+from rounds.runtime.orgs import web as orgs_web
 from rounds.runtime.people import admin_web as people_admin_web
 from rounds.runtime.people.auth import listen_for_invalidations
+from rounds.runtime.people.guards import (
+    AuthenticationMiddleware,
+    provide_optional_principal,
+    provide_principal,
+)
 from rounds.runtime.people.web import AuthController
 from rounds.runtime.sites import web as sites_web
 from rounds.runtime.submissions import web as submissions_web
@@ -31,17 +38,19 @@ from rounds.runtime.visits import plans_web
 from rounds.runtime.visits import web as visits_web
 from rounds.settings import Settings, load_settings
 from rounds.web import apidocs
-from rounds.web.auth import (
-    AuthenticationMiddleware,
-    provide_optional_principal,
-    provide_principal,
-    signed_in_unless_public,
-)
+from rounds.web.auth import signed_in_unless_public
 from rounds.web.bodies import BoundedRequest
 from rounds.web.deps import provide_session, provide_settings
+from rounds.web.limits import Route, rate_limit
 from rounds.web.openapi import document_app
 from rounds.web.problems import exception_handlers
 from rounds.web.security import SecurityHeadersMiddleware, check_request_body
+
+# Anonymous requests that cost CPU (a definition validated, a form's body checked), limited
+# per client address (ROUNDS_CHECKS_PER_MINUTE). Named by route, not by handler: the limit
+# stays whichever module serves them.
+CPU_HEAVY: frozenset[Route] = frozenset({("POST", "/api/definitions-validate"),
+                                         ("POST", "/api/forms/{definition_id}/check")})
 
 
 @get("/api/health", tags=["system"], summary="Liveness", opt={"public": True})
@@ -71,7 +80,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
                                  DefinitionController, ValidateController,
                                  *forms_web.api_handlers(),
                                  *sites_web.handlers(), *plans_web.handlers(),
-                                 *people_admin_web.handlers(), *visits_web.handlers(),
+                                 *orgs_web.handlers(), *people_admin_web.handlers(),
+                                 *visits_web.handlers(),
                                  *submissions_web.handlers(), *issues_web.handlers(),
                                  *forms_pages.page_handlers(settings),
                                  *fieldwork_pages.handlers(settings),
@@ -80,7 +90,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
     return Litestar(
         route_handlers=route_handlers,
         lifespan=[lifespan],
-        on_startup=[document_app],  # problem responses and hand-built ones, documented
+        # Problem responses and hand-built ones, documented.
+        on_startup=[partial(document_app, rate_limited=CPU_HEAVY)],
         plugins=[notifications_web.NotificationsPlugin(settings)],  # live pushes (SSE)
         state=State({"settings": settings}),
         dependencies={"db": Provide(provide_session),
@@ -88,7 +99,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
                       "principal": Provide(provide_principal, sync_to_thread=False),
                       "maybe_principal": Provide(provide_optional_principal,
                                                  sync_to_thread=False)},
-        middleware=[SecurityHeadersMiddleware(), AuthenticationMiddleware()],
+        middleware=[SecurityHeadersMiddleware(),
+                    *rate_limit(CPU_HEAVY, settings.checks.per_minute),
+                    AuthenticationMiddleware()],
         request_class=BoundedRequest,  # JSON bodies held to depth and number bounds
         # Deny by default: a route is open to anonymous users only if marked public. Then
         # the body: JSON unless the route says otherwise (415), no hidden controls (422).

@@ -321,6 +321,8 @@ def cmd_settings(settings: Settings, args: argparse.Namespace) -> int:
     print(f"jobs.broker_url   {settings.broker_url}  (reconcile every "
           f"{settings.jobs.reconcile_seconds}s)")
     print(f"redis.url         {settings.redis.url or '(unset: live pushes in process memory)'}")
+    per_minute = settings.checks.per_minute
+    print(f"checks            {f'{per_minute} a minute per address' if per_minute else 'no limit'}")
     return 0
 
 

@@ -81,6 +81,18 @@ class RuleEvaluationError(RoundsError):
         super().__init__(str(error.get("type")))
 
 
+class NotAuthenticated(RoundsError):
+    code = "not_authenticated"
+    status = 401
+    title = "Sign in needed"
+
+
+class Forbidden(RoundsError):
+    code = "forbidden"
+    status = 403
+    title = "Not allowed"
+
+
 class NotFound(RoundsError):
     code = "not_found"
     status = 404

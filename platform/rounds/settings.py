@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, get_type_hints
+from urllib.parse import parse_qs, urlparse
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from rounds import i18n
@@ -43,6 +44,21 @@ class RedisSettings:
     any open page. Unset: in process memory (one API process)."""
 
     url: str = ""
+
+
+def redis_prefix(redis_url: str) -> str:
+    """What goes before the names Rounds gives Redis channels and keys: nothing in memory;
+    with Redis the database number.
+
+    Redis pub/sub channels are global to the server, whatever database number a client
+    selected; naming the number keeps installations (and test runs) that share a server on
+    different database numbers from hearing each other.
+    """
+    if not redis_url:
+        return ""
+    url = urlparse(redis_url)
+    db = (parse_qs(url.query).get("db") or [url.path.strip("/") or "0"])[0]
+    return f"rounds.db{db}."
 
 
 @dataclass(frozen=True)
@@ -78,6 +94,17 @@ class UploadsSettings:
 
 
 @dataclass(frozen=True)
+class ChecksSettings:
+    """The anonymous requests that cost CPU: validating a definition
+    (``/api/definitions-validate``) and checking a form's body (``/api/forms/{id}/check``).
+    ROUNDS_CHECKS_PER_MINUTE: requests a client address may send to each of them per
+    minute, counted per API process; past it 429 with Retry-After (default 120; 0: no
+    limit, e.g. behind a proxy that limits them)."""
+
+    per_minute: int = 120
+
+
+@dataclass(frozen=True)
 class Settings:
     """ROUNDS_DATA_DIR: folder for the SQLite files and uploaded photos (default ./var).
     ROUNDS_DEFINITIONS_DIR: the definitions folder that `rounds definitions sync` imports.
@@ -97,6 +124,7 @@ class Settings:
     jobs: JobsSettings = field(default_factory=JobsSettings)
     redis: RedisSettings = field(default_factory=RedisSettings)
     uploads: UploadsSettings = field(default_factory=UploadsSettings)
+    checks: ChecksSettings = field(default_factory=ChecksSettings)
 
     @property
     def database_url(self) -> str:
@@ -149,6 +177,9 @@ def _read(cls: type[Any], env: Mapping[str, str], prefix: str) -> Any:
 def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
     """Settings from the environment (``os.environ`` by default), then explicit overrides."""
     settings: Settings = _read(Settings, os.environ if env is None else env, ENV_PREFIX)
+    if settings.checks.per_minute < 0:
+        raise SettingsError("ROUNDS_CHECKS_PER_MINUTE: expected 0 (no limit) or more, "
+                            f"got {settings.checks.per_minute}")
     if settings.default_language not in i18n.LANGUAGES:
         raise SettingsError(f"ROUNDS_DEFAULT_LANGUAGE: expected {' or '.join(i18n.LANGUAGES)}, "
                             f"got {settings.default_language!r}")

@@ -15,8 +15,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from rounds.definitions.items import items_of
 from rounds.definitions.loader import DefinitionDocument
-from rounds.definitions.validation import items_of
 from rounds.errors import Problem
 from rounds.pointer import join as pointer
 

@@ -11,7 +11,6 @@ from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 
 KINDS = ("site_kind", "role", "standard", "survey", "okr")
-SCHEMA_BASE = "https://rounds.dev/schemas/"
 
 
 @cache

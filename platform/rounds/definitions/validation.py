@@ -22,7 +22,9 @@ from typing import Any
 
 from jsonschema import ValidationError
 
+from rounds.definitions.items import ItemRef, items_of
 from rounds.definitions.loader import DefinitionDocument
+from rounds.definitions.routing import check_issue_routing, check_issue_rules
 from rounds.definitions.schemas import KINDS, validator
 from rounds.errors import Problem, RuleError
 from rounds.pointer import join as pointer
@@ -111,32 +113,6 @@ def check_schema(doc: DefinitionDocument) -> Iterator[Problem]:
 
 
 # -- standards and surveys -------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class ItemRef:
-    item: dict[str, Any]
-    pointer: str
-    section: str
-    group: ItemRef | None = None  # the group item this item is an entry field of
-
-    @property
-    def id(self) -> str:
-        return str(self.item.get("id"))
-
-
-def items_of(definition: dict[str, Any]) -> list[ItemRef]:
-    """Every item of a standard or survey, group entry fields included, with its pointer."""
-    out: list[ItemRef] = []
-    for si, section in enumerate(definition.get("sections") or []):
-        sid = str(section.get("id"))
-        for ii, item in enumerate(section.get("items") or []):
-            ref = ItemRef(item, pointer("sections", si, "items", ii), sid)
-            out.append(ref)
-            entries = item.get("items") or [] if item.get("type") == "group" else []
-            for gi, sub in enumerate(entries):
-                out.append(ItemRef(sub, ref.pointer + pointer("items", gi), sid, ref))
-    return out
-
 
 def check_form_ids(doc: DefinitionDocument, items: list[ItemRef]) -> Iterator[Problem]:
     sections: dict[str, int] = {}
@@ -460,9 +436,6 @@ def validate(docs: Iterable[DefinitionDocument], *, references: bool = True) -> 
     names it). References are checked across all documents given, so validate a whole
     folder to check them (``references=False`` for a single document).
     """
-    # routing.py builds on this module's items_of: imported here, not at the top.
-    from rounds.definitions.routing import check_issue_routing, check_issue_rules
-
     docs = list(docs)
     problems: list[Problem] = []
     for doc in docs:

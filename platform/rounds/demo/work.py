@@ -30,8 +30,8 @@ from rounds.runtime.definitions.models import DefinitionVersion
 from rounds.runtime.definitions.service import get_version
 from rounds.runtime.sites.models import Site, SiteAssignment
 from rounds.runtime.storage.models import Photo
+from rounds.runtime.submissions.documents import failed_item_rows, photo_refs, stored_evaluation
 from rounds.runtime.submissions.models import FailedItem, Submission, SubmissionPhoto
-from rounds.runtime.submissions.service import failed_item_rows, photo_refs, stored_evaluation
 from rounds.runtime.visits.models import PlannedVisit, Visit
 
 # Who does which standard on their visits (and visits a site a month when the role's plan

@@ -1,7 +1,9 @@
 """The rules engine: JsonLogic compiled to Python, scoring, alerts and static analysis.
 
 Pure: no database, no web. Everything in Rounds that decides (visibility, required-ness,
-item scores, alerts, OKR grades) is a rule evaluated here.
+evidence, item scores, failed items, alerts, calculated values) is a rule evaluated here;
+an OKR definition's grade rules are compiled and checked here too when definitions are
+validated (nothing grades OKRs at run time yet).
 
 Its modules, lowest first (each imports only those above it in this list):
 

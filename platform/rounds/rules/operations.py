@@ -4,7 +4,8 @@ An operation has a name, how many arguments it takes, the kind of value it gives
 plain Python function of already-evaluated arguments. Operations never read a clock, a
 database or the network: everything they need comes in the data, so a rule gives the same
 answer wherever and whenever it is evaluated. The browser runs the same operations
-(``forms/static/rules-operations.js``, registered with json-logic-engine by ``rules.js``).
+(``forms/static/rules-operations.js``, registered with json-logic-engine by ``rules.js``),
+and ``tests/conformance/parity.json`` holds the two to one answer.
 """
 
 from __future__ import annotations

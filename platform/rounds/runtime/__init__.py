@@ -1,1 +1,39 @@
-"""The domain: one slice per area, each with its models, services and web handlers."""
+"""The domain: one slice per area, each with its models, services, web handlers and jobs.
+
+Layers of Rounds, lowest first; a module imports only from its own layer or lower ones
+(``tests/unit/test_layers.py`` checks every import, function-local ones too):
+
+1. foundation: ``rounds.errors``, ``rounds.settings``, ``rounds.textsafety``, ``rounds.i18n``
+2. engines: ``rounds.rules`` -> ``rounds.forms`` -> ``rounds.definitions`` (pure: never the
+   runtime, the web toolkit, the database or the app)
+3. ``rounds.db`` and ``rounds.web`` (the HTTP toolkit the slices share; it knows no slice)
+4. ``rounds.runtime`` (this package): first the shared modules every slice may use,
+   ``models`` (every table, for the metadata), ``sql``, ``access`` (the principal and its
+   scope), ``imports`` (CSV imports); then the slices, in this order:
+
+   definitions -> orgs -> people -> sites -> storage -> visits -> forms -> submissions
+   -> notifications -> issues -> fieldwork
+
+5. composition: ``rounds.jobs``, ``rounds.demo``, ``rounds.cli``, ``rounds.app`` (may import
+   anything; the app wires every slice's handlers and hooks)
+
+Why each slice sits where it does (each uses only the ones before it):
+
+- ``definitions``: the stored definitions; everything else is configured by them.
+- ``orgs``: the org unit tree, which scopes people and sites.
+- ``people``: users with a role (a definition) in an org unit; signing in.
+- ``sites``: the places people visit, in an org unit, assigned to people.
+- ``storage``: uploaded photos; who may see one is a hook the slices using photos register.
+- ``visits``: plans, check-ins and check-outs of people at sites.
+- ``forms``: the web side of the forms engine (the form pages and their API).
+- ``submissions``: a form filled at a visit, stored once, with its photos.
+- ``notifications``: each user's inbox and its live pushes; it knows nothing of their topic.
+- ``issues``: the closed loop from a submission's failed items; it notifies people.
+- ``fieldwork``: the field staff's pages, built on all of the above.
+
+Models are the one database schema: any slice may import any ``*/models.py`` (foreign keys
+cross slices), and a models module imports only other models and the shared modules.
+Services, web handlers and jobs depend one way, in the order above. A lower slice that must
+let a higher one act (a photo seen through an issue, issues made after a submission) offers
+a hook the higher one registers.
+"""

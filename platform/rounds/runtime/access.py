@@ -22,21 +22,14 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, bindparam, false, select, true
 
-from rounds.errors import RoundsError
+# The two errors of access live with the others (the web toolkit raises them too); the
+# services import them from here, with the principal they concern.
+from rounds.errors import Forbidden, NotAuthenticated
 from rounds.runtime.orgs.models import OrgUnit
 from rounds.runtime.sites.models import Site, SiteAssignment
 
-
-class NotAuthenticated(RoundsError):
-    code = "not_authenticated"
-    status = 401
-    title = "Sign in needed"
-
-
-class Forbidden(RoundsError):
-    code = "forbidden"
-    status = 403
-    title = "Not allowed"
+__all__ = ["Forbidden", "NotAuthenticated", "Principal", "site_scope", "site_scope_bound",
+           "site_scope_params"]
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,11 @@ The rules every import follows:
 - The import runs in the caller's transaction: all of it is written, or none of it.
 - The file is UTF-8 (with or without a byte order mark); a file that is not is read as
   GB 18030, which is how spreadsheet programs on Chinese Windows save CSV.
+
+The HTTP side every import endpoint shares is here too: :func:`csv_body` (the file of a
+request) and :class:`ImportOut` (the report as the API gives it).
+
+Imports: the foundation and the HTTP libraries only; the slices' imports use this module.
 """
 
 from __future__ import annotations
@@ -18,6 +23,11 @@ import csv
 import io
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
+
+import msgspec
+from litestar import Request
+from litestar.datastructures import UploadFile
 
 from rounds.errors import InvalidInput, Problem
 from rounds.textsafety import strip_unsafe
@@ -142,6 +152,15 @@ def refuse_if_header_wrong(errors: list[RowError], what: str) -> None:
                             [e.problem() for e in header])
 
 
+def begin(data: bytes | str, *, what: str, required: Iterable[str],
+          known: Callable[[str], bool]) -> tuple[CsvTable, ImportReport]:
+    """The table of an import and its report, which starts with the file's own errors
+    (ragged rows); a wrong header refuses the file at once."""
+    table, file_errors = read_table(data, what=what, required=required, known=known)
+    refuse_if_header_wrong(file_errors, what)
+    return table, ImportReport(what, rows=len(table.rows), errors=file_errors)
+
+
 def settle(report: ImportReport, *, skip_bad_rows: bool) -> None:
     """Refuse the whole file when it has errors, unless bad rows are to be skipped."""
     if report.errors and not skip_bad_rows:
@@ -150,3 +169,45 @@ def settle(report: ImportReport, *, skip_bad_rows: bool) -> None:
             f"nothing imported: {len(report.errors)} error{'s' if len(report.errors) != 1 else ''}"
             f" in {len(rows)} of {report.rows} row{'s' if report.rows != 1 else ''}",
             [e.problem() for e in sorted(report.errors, key=lambda e: e.row)])
+
+
+# -- the HTTP side of an import ------------------------------------------------------------------
+
+class RowErrorOut(msgspec.Struct):
+    row: int
+    column: str | None
+    pointer: str
+    message: str
+    code: str
+
+
+class ImportOut(msgspec.Struct):
+    what: str
+    rows: int
+    imported: int
+    created: list[str]
+    errors: list[RowErrorOut]
+    passwords: dict[str, str]  # users only: generated passwords, shown this once
+
+
+def import_out(report: ImportReport) -> ImportOut:
+    return ImportOut(
+        what=report.what, rows=report.rows, imported=report.imported, created=report.created,
+        errors=[RowErrorOut(e.row, e.column, e.pointer, e.message, e.code)
+                for e in report.errors], passwords=report.passwords)
+
+
+async def csv_body(request: Request[Any, Any, Any]) -> bytes:
+    """The CSV of an import: a multipart upload (field ``file``, or the first file) or the
+    request body itself (``text/csv``)."""
+    if request.headers.get("content-type", "").startswith("multipart/form-data"):
+        form = await request.form()
+        upload = form.get("file")
+        if not isinstance(upload, UploadFile):
+            upload = next((v for v in form.values() if isinstance(v, UploadFile)), None)
+        if upload is None:
+            raise InvalidInput("no file in the form", [
+                Problem("/file", "attach the CSV file as the form field 'file'", "required")])
+        data = await upload.read()
+        return data if isinstance(data, bytes) else str(data).encode()
+    return await request.body()

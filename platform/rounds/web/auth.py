@@ -1,9 +1,13 @@
-"""Authentication on the way in, deny by default, and CSRF for cookie-based requests.
+"""The HTTP side of signing in that knows no slice: deny by default, credentials, CSRF.
 
-The middleware resolves a bearer token or the session cookie to a ``Principal`` (or none)
-and keeps it in the request state. A guard applied to the whole app then refuses every
-route that is not marked ``opt={"public": True}`` to requests without a principal; handlers
-ask for ``principal: Principal`` and check capabilities through the services.
+What is here: the session cookie's name and how a request carries its credential (a bearer
+token or the cookie, :func:`credential_of`), the CSRF rule for cookie-based requests
+(:func:`csrf_problem`), and the guard applied to the whole app that refuses every route not
+marked ``opt={"public": True}`` to requests without a principal. Turning a credential into a
+principal is the people slice's (``rounds.runtime.people.guards``): the middleware there
+keeps the principal in the request state, where the guard looks for it.
+
+Imports: the foundation only (rounds.errors); never rounds.runtime.
 """
 
 from __future__ import annotations
@@ -14,12 +18,10 @@ from typing import Any
 from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
-from litestar.middleware import ASGIMiddleware
-from litestar.types import ASGIApp, Receive, Scope, Send
+from litestar.types import Receive, Scope, Send
 
-from rounds.errors import RoundsError
-from rounds.runtime.access import Forbidden, NotAuthenticated, Principal
-from rounds.runtime.people import auth
+from rounds.errors import Forbidden, NotAuthenticated, RoundsError
+from rounds.web.problems import problem_response
 
 SESSION_COOKIE = "rounds_session"
 CSRF_HEADER = "x-csrf-token"
@@ -47,43 +49,23 @@ def credential_of(scope: Scope) -> tuple[str | None, str | None]:
     return bearer, session
 
 
-class AuthenticationMiddleware(ASGIMiddleware):
-    scopes = ("http",)  # type: ignore[assignment]
-
-    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
-        bearer, session = credential_of(scope)
-        principal: Principal | None = None
-        token = bearer or session
-        state = scope.setdefault("state", {})
-        if token:
-            app_state = scope["app"].state
-            try:
-                principal = auth._cache.get(auth.token_hash(token))
-                if principal is None:
-                    async with app_state.sessions() as db:
-                        principal = await auth.authenticate(db, token)
-            except NotAuthenticated as exc:
-                if bearer:  # a bad bearer token is an error; a stale cookie is just no session
-                    await _problem(scope, receive, send, exc)
-                    return
-        # Whatever the credential, if the browser sent it by itself (the cookie) the request
-        # must prove it comes from our page: an API token put in the cookie has no CSRF
-        # token and so cannot change anything that way.
-        if principal is not None and not bearer and scope.get("method") not in SAFE_METHODS:
-            sent = dict(scope.get("headers", ())).get(CSRF_HEADER.encode(), b"").decode()
-            if principal.credential != "session" or not principal.csrf_token \
-                    or not secrets.compare_digest(sent, principal.csrf_token):
-                await _problem(scope, receive, send, CsrfFailed(
-                    "this request changes data and must carry the page's CSRF token "
-                    "in the X-CSRF-Token header"))
-                return
-        state["principal"] = principal
-        await next_app(scope, receive, send)
+def csrf_problem(scope: Scope, *, bearer: bool, credential: str, csrf_token: str | None
+                 ) -> CsrfFailed | None:
+    """Whatever the credential, if the browser sent it by itself (the cookie) a request that
+    changes data must prove it comes from our page: an API token put in the cookie has no
+    CSRF token and so cannot change anything that way. None when the request may go on."""
+    if bearer or scope.get("method") in SAFE_METHODS:
+        return None
+    sent = dict(scope.get("headers", ())).get(CSRF_HEADER.encode(), b"").decode()
+    if credential != "session" or not csrf_token \
+            or not secrets.compare_digest(sent, csrf_token):
+        return CsrfFailed("this request changes data and must carry the page's CSRF token "
+                          "in the X-CSRF-Token header")
+    return None
 
 
-async def _problem(scope: Scope, receive: Receive, send: Send, exc: RoundsError) -> None:
-    from rounds.web.problems import problem_response
-
+async def send_problem(scope: Scope, receive: Receive, send: Send, exc: RoundsError) -> None:
+    """Answer with the problem document of ``exc`` from a middleware (before any handler)."""
     response = problem_response(exc.status, exc.code, exc.title, exc.detail,
                                 instance=str(scope.get("path", "")))
     await response.to_asgi_response(app=None, request=Request(scope))(scope, receive, send)
@@ -99,15 +81,3 @@ async def signed_in_unless_public(connection: ASGIConnection[Any, Any, Any, Any]
         return
     if connection.scope.get("state", {}).get("principal") is None:
         raise NotAuthenticated("sign in to use this")
-
-
-def provide_principal(request: Request[Any, Any, Any]) -> Principal:
-    principal: Principal | None = request.scope.get("state", {}).get("principal")
-    if principal is None:
-        raise NotAuthenticated("sign in to use this")
-    return principal
-
-
-def provide_optional_principal(request: Request[Any, Any, Any]) -> Principal | None:
-    principal: Principal | None = request.scope.get("state", {}).get("principal")
-    return principal

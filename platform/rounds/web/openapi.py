@@ -10,6 +10,7 @@ the server with Schemathesis (tests/integration/api/test_openapi_conformance.py)
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from litestar.openapi.spec import (
@@ -94,7 +95,8 @@ def _json(schema: Schema | Reference, description: str) -> OpenAPIResponse:
                            content={"application/json": OpenAPIMediaType(schema=schema)})
 
 
-def _statuses(path: str, method: str, op: Operation, public: bool) -> set[int]:
+def _statuses(path: str, method: str, op: Operation, public: bool, limited: bool
+              ) -> set[int]:
     has_body = op.request_body is not None or method in ("post", "put", "patch")
     out = {401}  # a bad bearer token is refused on any route, public or not
     if op.parameters or has_body:
@@ -107,15 +109,17 @@ def _statuses(path: str, method: str, op: Operation, public: bool) -> set[int]:
         out |= {409, 413, 415, 422}
     if not public:
         out |= {404, 422}  # services look things up and check what they are given
-    if path == "/api/auth/sign-in":
+    if path == "/api/auth/sign-in" or limited:
         out |= {429}
     return out
 
 
-def document(openapi: OpenAPI, public: set[tuple[str, str]]) -> OpenAPI:
+def document(openapi: OpenAPI, public: set[tuple[str, str]],
+             rate_limited: Collection[tuple[str, str]] = ()) -> OpenAPI:
     """Add the problem responses and the hand-built ones to ``openapi`` (in place).
 
-    ``public``: (path, method) of the operations open to anonymous users.
+    ``public``: (path, method) of the operations open to anonymous users;
+    ``rate_limited``: (METHOD, path) of the operations with a rate limit (``limits``).
     """
     assert openapi.components is not None
     schemas: dict[str, Any] = openapi.components.schemas or {}
@@ -131,7 +135,8 @@ def document(openapi: OpenAPI, public: set[tuple[str, str]]) -> OpenAPI:
                 continue
             responses = op.responses or {}
             is_public = (path, method) in public
-            for status in sorted(_statuses(path, method, op, is_public)):
+            limited = (method.upper(), path) in rate_limited
+            for status in sorted(_statuses(path, method, op, is_public, limited)):
                 responses[str(status)] = _problem(status, problem)
             if path.startswith("/api/docs"):
                 responses.pop("401", None)
@@ -185,6 +190,6 @@ def public_operations(app: Any) -> set[tuple[str, str]]:
     return out
 
 
-def document_app(app: Any) -> None:
+def document_app(app: Any, rate_limited: Collection[tuple[str, str]] = ()) -> None:
     """On startup: the app's document, completed (Litestar builds it once and keeps it)."""
-    document(app.openapi_schema, public_operations(app))
+    document(app.openapi_schema, public_operations(app), rate_limited)

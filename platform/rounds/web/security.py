@@ -24,8 +24,7 @@ from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-from rounds.errors import InvalidInput, Problem, RoundsError
-from rounds.runtime.access import Forbidden
+from rounds.errors import Forbidden, InvalidInput, Problem, RoundsError
 from rounds.textsafety import maybe_unsafe_json, unsafe_places
 
 # Pages: scripts and styles from our own origin only (the npm packages are served from it

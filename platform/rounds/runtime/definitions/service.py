@@ -196,11 +196,6 @@ async def sync(session: AsyncSession, docs: Sequence[DefinitionDocument], *,
     return report
 
 
-async def known_kinds(session: AsyncSession) -> dict[str, str]:
-    rows = await session.execute(select(Definition.id, Definition.kind))
-    return {i: k for i, k in rows.tuples()}
-
-
 async def save_draft(session: AsyncSession, content: Any, source: str = "admin"
                      ) -> DefinitionVersion:
     """Create or change the draft of a definition (drafts change; published versions don't)."""
@@ -281,6 +276,13 @@ async def current_content(db: AsyncSession, definition_id: str, kind: str
         .join(Definition, Definition.current_version_id == DefinitionVersion.id)
         .where(Definition.id == definition_id, Definition.kind == kind))).scalar_one_or_none()
     return dict(row) if row is not None else None
+
+
+async def role_content(db: AsyncSession, role_id: str) -> dict[str, Any]:
+    """The content of a role's current version (404 when there is none): the capabilities,
+    scope and forms of the users who have that role."""
+    version = await get_version(db, role_id)
+    return version.content
 
 
 @dataclass(frozen=True)

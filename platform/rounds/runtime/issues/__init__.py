@@ -18,4 +18,12 @@ Where things are (each module imports only those listed before it, and the model
 - ``lifecycle``: the steps of the loop (start … close, reopen, cancel, reassign, comment);
 - ``sources``: where issues come from (failed items, 交办, feedback) and the reconciliation;
 - ``web`` (HTTP handlers) and ``jobs`` (the periodic work, the on-demand task).
+
+It registers its hooks with the slices below it when its modules are imported (the app
+imports them): ``sources`` makes issues from a submission's failed items after the response
+(``submissions.service.after_failed_items``), ``queries`` lets whoever sees an issue see its
+photos (``storage.access.photo_use``).
+
+Imports: every slice before it (definitions ... submissions, notifications) and any slice's
+models, the shared runtime modules, rounds.db and rounds.web.
 """

@@ -20,7 +20,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, false, func, literal, or_, select, true
+from sqlalchemy import ColumnElement, and_, exists, false, func, literal, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rounds.errors import NotFound, Problem
@@ -28,7 +28,7 @@ from rounds.runtime.access import Principal, site_scope
 from rounds.runtime.issues import texts
 from rounds.runtime.issues.checks import invalid
 from rounds.runtime.issues.deadlines import iso, utc
-from rounds.runtime.issues.models import ACTIVE, STATES, Issue, IssueEvent
+from rounds.runtime.issues.models import ACTIVE, STATES, Issue, IssueEvent, IssuePhoto
 from rounds.runtime.issues.states import allowed_actions
 from rounds.runtime.issues.views import (
     EventView,
@@ -41,6 +41,7 @@ from rounds.runtime.issues.views import (
 from rounds.runtime.orgs.models import OrgUnit
 from rounds.runtime.people.models import User
 from rounds.runtime.sites.models import Site
+from rounds.runtime.storage.access import photo_use
 from rounds.runtime.storage.models import Photo
 
 # -- scope ----------------------------------------------------------------------------------
@@ -280,3 +281,10 @@ async def issue_photo(db: AsyncSession, principal: Principal, issue_id: int, pho
         if photo is not None:
             return photo
     raise NotFound(f"no photo {photo_id} in issue {issue_id}")
+
+
+@photo_use
+def _in_a_visible_issue(principal: Principal, photo_id: str) -> ColumnElement[bool]:
+    """Whoever may see an issue sees its photos (the hook of ``storage.access``)."""
+    return exists().where(IssuePhoto.photo_id == photo_id, Issue.id == IssuePhoto.issue_id,
+                          visible(principal))

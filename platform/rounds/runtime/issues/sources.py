@@ -69,6 +69,7 @@ from rounds.runtime.people.models import User
 from rounds.runtime.sites.models import Site
 from rounds.runtime.sql import insert_or_nothing, is_busy, retry_busy, write_transaction
 from rounds.runtime.submissions.models import FailedItem, Submission
+from rounds.runtime.submissions.service import after_failed_items
 
 log = logging.getLogger("rounds.issues")
 
@@ -480,3 +481,8 @@ async def submit_feedback(db: AsyncSession, principal: Principal, *, now: dateti
                   "verify_by": FEEDBACK_VERIFY_BY.as_json()}})
     assert issue_id is not None
     return await get_issue(db, principal, issue_id, now=now)
+
+
+# A submission's failed items become issues once its response is sent (the hook of
+# ``submissions.service``; the reconciliation catches up on any it misses).
+after_failed_items(create_issues_in_background)

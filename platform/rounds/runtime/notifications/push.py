@@ -29,7 +29,6 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qs, urlparse
 
 import msgspec
 from sqlalchemy import event, func, select, update
@@ -39,6 +38,7 @@ from sqlalchemy.orm import Session
 from rounds.db import utcnow
 from rounds.runtime.notifications.service import PENDING_PUSH, TABLE, NotificationView, utc
 from rounds.runtime.sql import writer_lock
+from rounds.settings import redis_prefix
 
 if TYPE_CHECKING:
     from litestar.channels import ChannelsPlugin
@@ -54,18 +54,8 @@ PUBLISH_TIMEOUT = 10.0  # seconds
 
 # -- channels and events -----------------------------------------------------------------------
 
-def channel_prefix(redis_url: str) -> str:
-    """What goes before ``user:{id}``: nothing in memory; with Redis the database number.
-
-    Redis pub/sub channels are global to the server, whatever database number a client
-    selected; naming the number keeps installations (and test runs) that share a server on
-    different database numbers from hearing each other.
-    """
-    if not redis_url:
-        return ""
-    url = urlparse(redis_url)
-    db = (parse_qs(url.query).get("db") or [url.path.strip("/") or "0"])[0]
-    return f"rounds.db{db}."
+# What goes before ``user:{id}``: nothing in memory; with Redis the database number.
+channel_prefix = redis_prefix
 
 
 def user_channel(user_id: int, prefix: str = "") -> str:

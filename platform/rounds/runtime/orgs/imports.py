@@ -19,8 +19,7 @@ from rounds.runtime.imports import (
     ImportReport,
     Progress,
     RowError,
-    read_table,
-    refuse_if_header_wrong,
+    begin,
     settle,
 )
 from rounds.runtime.orgs.models import OrgUnit
@@ -52,13 +51,11 @@ async def import_org_units(db: AsyncSession, data: bytes | str, *,
     """
     if principal is not None:
         principal.require("user.manage")
-    table, file_errors = read_table(data, what="org units", required=REQUIRED_COLUMNS,
-                                    known=lambda c: c in COLUMNS)
-    refuse_if_header_wrong(file_errors, "org units")
-    report = ImportReport("org units", rows=len(table.rows), errors=file_errors)
+    table, report = begin(data, what="org units", required=REQUIRED_COLUMNS,
+                          known=lambda c: c in COLUMNS)
     existing = {u.code: u for u in (await db.execute(select(OrgUnit))).scalars()}
     in_file: dict[str, int] = {}  # code -> row, of the good rows so far
-    bad_rows = {e.row for e in file_errors}
+    bad_rows = set(report.bad_rows)
     good: list[_UnitDraft] = []
     for number, cells in table.rows:
         errors: list[RowError] = []

@@ -1,7 +1,9 @@
-"""HTTP handlers for people and org units: thin, each one calls the service.
+"""HTTP handlers for people: thin, each one calls the service (org units: ``orgs.web``).
 
 A user outside the manager's scope answers 404 like one that does not exist; managing
 people needs ``user.manage`` (403 otherwise).
+
+Imports: the people slice, the slices before it, the shared runtime modules, the web toolkit.
 """
 
 from __future__ import annotations
@@ -16,18 +18,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from rounds.db import IdField
 from rounds.i18n import DEFAULT
 from rounds.runtime.access import Principal
-from rounds.runtime.orgs.imports import import_org_units
-from rounds.runtime.orgs.service import OrgUnitNode, visible_org_tree
+from rounds.runtime.imports import ImportOut, csv_body, import_out
 from rounds.runtime.people import service
 from rounds.runtime.people.imports import import_users
 from rounds.runtime.people.service import UserRow
-from rounds.runtime.sites.web import ImportOut, csv_body, import_out
 from rounds.web.params import Id, OptionalId, PageNumber
 from rounds.web.security import CSV_UPLOAD
-
-
-class OrgTree(msgspec.Struct):
-    items: list[OrgUnitNode]
 
 
 class UserPage(msgspec.Struct):
@@ -55,15 +51,6 @@ class CreatedUser(msgspec.Struct):
 
 class NewPassword(msgspec.Struct):
     password: str
-
-
-class OrgUnitController(Controller):
-    path = "/api/org-units"
-    tags = ("people",)
-
-    @get("/", summary="The org units I may see, as a tree")
-    async def tree(self, db: AsyncSession, principal: Principal) -> OrgTree:
-        return OrgTree(items=await visible_org_tree(db, principal))
 
 
 class UserController(Controller):
@@ -124,15 +111,6 @@ class PeopleImportController(Controller):
         return import_out(await import_users(db, await csv_body(request), principal=principal,
                                              skip_bad_rows=skip_bad_rows))
 
-    @post("/org-units", status_code=200,
-          summary="Import org units from CSV (user.manage); 422 with every row error")
-    async def org_units(self, db: AsyncSession, principal: Principal,
-                        request: Request[Any, Any, Any], skip_bad_rows: bool = False
-                        ) -> ImportOut:
-        principal.require("user.manage")
-        return import_out(await import_org_units(
-            db, await csv_body(request), principal=principal, skip_bad_rows=skip_bad_rows))
-
 
 def handlers() -> list[Any]:
-    return [OrgUnitController, UserController, PeopleImportController]
+    return [UserController, PeopleImportController]

@@ -43,11 +43,11 @@ from sqlalchemy.orm import Session
 from rounds.db import PENDING_AWAITS, utcnow
 from rounds.errors import RoundsError
 from rounds.runtime.access import NotAuthenticated, Principal
-from rounds.runtime.definitions.models import DefinitionVersion
-from rounds.runtime.definitions.service import get_version
+from rounds.runtime.definitions.service import role_content
 from rounds.runtime.orgs.models import OrgUnit
 from rounds.runtime.people import throttle
 from rounds.runtime.people.models import Credential, KnownDevice, User
+from rounds.settings import redis_prefix
 
 SESSION_TTL = timedelta(hours=12)
 API_TOKEN_TTL = timedelta(days=30)
@@ -286,9 +286,7 @@ async def listen_for_invalidations(redis_url: str) -> Callable[[], Awaitable[Non
     missed), and principals are cached only until then."""
     from redis.asyncio import Redis
 
-    from rounds.runtime.notifications.push import channel_prefix
-
-    channel = f"{channel_prefix(redis_url)}principals"
+    channel = f"{redis_prefix(redis_url)}principals"
     client: Any = Redis.from_url(redis_url, socket_connect_timeout=5)
     ready = asyncio.Event()
 
@@ -332,11 +330,6 @@ async def listen_for_invalidations(redis_url: str) -> Callable[[], Awaitable[Non
         await client.aclose()
 
     return stop
-
-
-async def role_content(db: AsyncSession, role_id: str) -> dict[str, Any]:
-    version: DefinitionVersion = await get_version(db, role_id)
-    return version.content
 
 
 async def principal_for(db: AsyncSession, user: User, *, credential: str = "session",

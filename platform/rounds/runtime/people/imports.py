@@ -26,15 +26,13 @@ from rounds.runtime.imports import (
     ImportReport,
     Progress,
     RowError,
-    read_table,
-    refuse_if_header_wrong,
+    begin,
     settle,
 )
 from rounds.runtime.people.auth import hash_password
 from rounds.runtime.people.models import User
-from rounds.runtime.people.service import MIN_PASSWORD_LENGTH, generate_password
+from rounds.runtime.people.service import MIN_PASSWORD_LENGTH, Lookups, generate_password
 from rounds.runtime.sites.models import Site
-from rounds.runtime.sites.service import SiteChecker
 
 COLUMNS = ("username", "display_name", "role", "org_unit", "phone", "password", "site",
            "language")
@@ -82,10 +80,8 @@ async def import_users(db: AsyncSession, data: bytes | str, *,
     """
     if principal is not None:
         principal.require("user.manage")
-    table, file_errors = read_table(data, what="users", required=REQUIRED_COLUMNS,
-                                    known=lambda c: c in COLUMNS)
-    refuse_if_header_wrong(file_errors, "users")
-    report = ImportReport("users", rows=len(table.rows), errors=file_errors)
+    table, report = begin(data, what="users", required=REQUIRED_COLUMNS,
+                          known=lambda c: c in COLUMNS)
     taken = await _taken_usernames(db, (c["username"] for _, c in table.rows))
     site_codes = {c.get("site", "") for _, c in table.rows} - {""}
     sites: dict[str, int] = {}
@@ -94,12 +90,12 @@ async def import_users(db: AsyncSession, data: bytes | str, *,
         if principal is not None:
             stmt = stmt.where(site_scope(principal))
         sites = {code: i for code, i in (await db.execute(stmt))}
-    checker = SiteChecker(db, principal)
+    checker = Lookups(db, principal)
     if progress:
         progress(f"read {len(table.rows)} rows; checking")
 
     first_row_of: dict[str, int] = {}
-    bad_rows = {e.row for e in file_errors}
+    bad_rows = set(report.bad_rows)
     good: list[_UserDraft] = []
     for number, cells in table.rows:
         errors: list[RowError] = []

@@ -6,6 +6,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import ColumnElement, false, func, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,6 +15,7 @@ from rounds.errors import InvalidInput, NotFound, Problem
 from rounds.i18n import DEFAULT
 from rounds.runtime.access import Forbidden, Principal
 from rounds.runtime.definitions.models import Definition
+from rounds.runtime.definitions.service import current_content
 from rounds.runtime.orgs.models import OrgUnit
 from rounds.runtime.orgs.service import by_code, unit_in_scope
 from rounds.runtime.people.auth import forget_principals_after_commit, hash_password_async
@@ -49,6 +51,37 @@ def user_scope(principal: Principal) -> ColumnElement[bool]:
     if scope == "public":
         return false()
     return User.id == principal.user_id
+
+
+class Lookups:
+    """The roles and org units that many rows name, each looked up once (imports check
+    thousands of rows against the same few).
+
+    ``principal`` None is the system itself (the CLI): every org unit is in its scope.
+    """
+
+    def __init__(self, db: AsyncSession, principal: Principal | None) -> None:
+        self.db = db
+        self.principal = principal
+        self._roles: dict[str, dict[str, Any] | None] = {}
+        self._units: dict[str, OrgUnit | None] = {}
+
+    async def role(self, role_id: str) -> dict[str, Any] | None:
+        """The current content of a role definition, None if there is none."""
+        if role_id not in self._roles:
+            self._roles[role_id] = await current_content(self.db, role_id, "role")
+        return self._roles[role_id]
+
+    async def unit(self, code: str) -> OrgUnit | None:
+        """The org unit by code if it exists and is in the principal's scope."""
+        if code not in self._units:
+            unit = (await self.db.execute(select(OrgUnit).where(OrgUnit.code == code))
+                    ).scalar_one_or_none()
+            if unit is not None and self.principal is not None \
+                    and not unit_in_scope(self.principal, unit):
+                unit = None  # out of scope reads as unknown: nothing is revealed
+            self._units[code] = unit
+        return self._units[code]
 
 
 async def create_user(db: AsyncSession, *, username: str, display_name: str, role_id: str,

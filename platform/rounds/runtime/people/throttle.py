@@ -37,6 +37,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from rounds.runtime.people.models import SignInThrottle
 from rounds.runtime.sql import writer_lock
+from rounds.settings import redis_prefix
 
 
 @dataclass(frozen=True)
@@ -234,13 +235,11 @@ class RedisThrottle:
     def __init__(self, url: str) -> None:
         from redis.asyncio import Redis
 
-        from rounds.runtime.notifications.push import channel_prefix
-
         self.client: Any = Redis.from_url(url, socket_connect_timeout=5, socket_timeout=5)
         # The same database-number prefix as the live pushes: installations sharing a server
         # on different database numbers keep apart anyway (keys are per database), but the
         # prefix makes the keys easy to find.
-        self.prefix = f"{channel_prefix(url) or 'rounds.'}throttle:"
+        self.prefix = f"{redis_prefix(url) or 'rounds.'}throttle:"
         self._take = self.client.register_script(_TAKE_LUA)
         self._refund = self.client.register_script(_REFUND_LUA)
 

@@ -24,8 +24,7 @@ from rounds.runtime.imports import (
     ImportReport,
     Progress,
     RowError,
-    read_table,
-    refuse_if_header_wrong,
+    begin,
     row_errors,
     settle,
 )
@@ -60,9 +59,7 @@ async def import_sites(db: AsyncSession, data: bytes | str, *,
     def known(column: str) -> bool:
         return column in BASE_COLUMNS or column in attribute_ids or column in roles
 
-    table, file_errors = read_table(data, what="sites", required=REQUIRED_COLUMNS, known=known)
-    refuse_if_header_wrong(file_errors, "sites")
-    report = ImportReport("sites", rows=len(table.rows), errors=file_errors)
+    table, report = begin(data, what="sites", required=REQUIRED_COLUMNS, known=known)
     role_columns = [c for c in table.columns if c in roles and c not in attribute_ids]
     checker = SiteChecker(db, principal)
     await checker.prefetch_codes(cells.get("code", "") for _, cells in table.rows)
@@ -73,7 +70,7 @@ async def import_sites(db: AsyncSession, data: bytes | str, *,
 
     first_row_of: dict[str, int] = {}
     good: list[tuple[int, SiteDraft, dict[str, User]]] = []
-    bad_rows = {e.row for e in file_errors}
+    bad_rows = set(report.bad_rows)
     for number, cells in table.rows:
         errors: list[RowError] = []
         kind_id = cells.get("site_kind", "")

@@ -28,9 +28,8 @@ from rounds.errors import InvalidInput, NotFound, Problem
 from rounds.runtime.access import Principal, site_scope
 from rounds.runtime.definitions.service import current_content
 from rounds.runtime.orgs.models import OrgUnit
-from rounds.runtime.orgs.service import unit_in_scope
 from rounds.runtime.people.models import User
-from rounds.runtime.people.service import iso, user_scope
+from rounds.runtime.people.service import Lookups, iso, user_scope
 from rounds.runtime.sites.attributes import check_attributes
 from rounds.runtime.sites.geo import haversine_m, valid_position
 from rounds.runtime.sites.models import Site, SiteAssignment
@@ -69,10 +68,6 @@ async def site_kind_content(db: AsyncSession, kind_id: str) -> dict[str, Any] | 
     return await current_content(db, kind_id, "site_kind")
 
 
-async def role_content(db: AsyncSession, role_id: str) -> dict[str, Any] | None:
-    return await current_content(db, role_id, "role")
-
-
 @dataclass
 class SiteDraft:
     """A site that passed its checks, ready to be stored."""
@@ -87,7 +82,7 @@ class SiteDraft:
     attributes: dict[str, Any]
 
 
-class SiteChecker:
+class SiteChecker(Lookups):
     """Checks new sites and assignments, remembering what it looked up (imports check
     thousands of rows against the same few kinds, units and roles).
 
@@ -95,11 +90,8 @@ class SiteChecker:
     """
 
     def __init__(self, db: AsyncSession, principal: Principal | None) -> None:
-        self.db = db
-        self.principal = principal
+        super().__init__(db, principal)
         self._kinds: dict[str, dict[str, Any] | None] = {}
-        self._roles: dict[str, dict[str, Any] | None] = {}
-        self._units: dict[str, OrgUnit | None] = {}
         self._taken: set[str] = set()
         self._looked_up: set[str] = set()
 
@@ -107,22 +99,6 @@ class SiteChecker:
         if kind_id not in self._kinds:
             self._kinds[kind_id] = await site_kind_content(self.db, kind_id)
         return self._kinds[kind_id]
-
-    async def role(self, role_id: str) -> dict[str, Any] | None:
-        if role_id not in self._roles:
-            self._roles[role_id] = await role_content(self.db, role_id)
-        return self._roles[role_id]
-
-    async def unit(self, code: str) -> OrgUnit | None:
-        """The org unit by code if it exists and is in the principal's scope."""
-        if code not in self._units:
-            unit = (await self.db.execute(select(OrgUnit).where(OrgUnit.code == code))
-                    ).scalar_one_or_none()
-            if unit is not None and self.principal is not None \
-                    and not unit_in_scope(self.principal, unit):
-                unit = None  # out of scope reads as unknown: nothing is revealed
-            self._units[code] = unit
-        return self._units[code]
 
     async def prefetch_codes(self, codes: Iterable[str]) -> None:
         wanted = [c for c in set(codes) if c and c not in self._looked_up]

@@ -10,14 +10,12 @@ from typing import Any
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
-from litestar.datastructures import UploadFile
 from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rounds.db import IdField
-from rounds.errors import InvalidInput, Problem
 from rounds.runtime.access import Principal
-from rounds.runtime.imports import ImportReport
+from rounds.runtime.imports import ImportOut, csv_body, import_out
 from rounds.runtime.sites import service
 from rounds.runtime.sites.imports import import_sites
 from rounds.runtime.sites.service import HistoryEntry, SiteDetails, SiteSummary
@@ -56,46 +54,6 @@ class NewSite(msgspec.Struct):
 class Assignment(msgspec.Struct):
     role_id: str
     user_id: IdField | None  # null: nobody serves the site for this role any more
-
-
-class RowErrorOut(msgspec.Struct):
-    row: int
-    column: str | None
-    pointer: str
-    message: str
-    code: str
-
-
-class ImportOut(msgspec.Struct):
-    what: str
-    rows: int
-    imported: int
-    created: list[str]
-    errors: list[RowErrorOut]
-    passwords: dict[str, str]  # users only: generated passwords, shown this once
-
-
-def import_out(report: ImportReport) -> ImportOut:
-    return ImportOut(
-        what=report.what, rows=report.rows, imported=report.imported, created=report.created,
-        errors=[RowErrorOut(e.row, e.column, e.pointer, e.message, e.code)
-                for e in report.errors], passwords=report.passwords)
-
-
-async def csv_body(request: Request[Any, Any, Any]) -> bytes:
-    """The CSV of an import: a multipart upload (field ``file``, or the first file) or the
-    request body itself (``text/csv``)."""
-    if request.headers.get("content-type", "").startswith("multipart/form-data"):
-        form = await request.form()
-        upload = form.get("file")
-        if not isinstance(upload, UploadFile):
-            upload = next((v for v in form.values() if isinstance(v, UploadFile)), None)
-        if upload is None:
-            raise InvalidInput("no file in the form", [
-                Problem("/file", "attach the CSV file as the form field 'file'", "required")])
-        data = await upload.read()
-        return data if isinstance(data, bytes) else str(data).encode()
-    return await request.body()
 
 
 class SiteController(Controller):

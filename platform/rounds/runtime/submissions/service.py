@@ -2,14 +2,15 @@
 
 The write path, in the order it runs (``submit``):
 
-1. **Decode** with msgspec; ``answers`` and ``evidence`` stay raw bytes (``msgspec.Raw``)
-   and go as they are to the compiled form, whose fast path decodes and checks them in one
-   pass. The content hash of the body (canonical JSON) is what tells a retry from a reuse.
+1. **Decode** with msgspec (``body``); ``answers`` and ``evidence`` stay raw bytes
+   (``msgspec.Raw``) and go as they are to the compiled form, whose fast path decodes and
+   checks them in one pass. The content hash of the body (canonical JSON) is what tells a
+   retry from a reuse.
 2. **The compiled form** of the version the client names (its content hash: the server
    never validates against a version the user did not see) comes from a cache kept for the
-   life of the process, keyed by ``(engine, definition_id, content_hash)``: a published
-   version never changes, so the database is asked only on a miss. The role's forms are
-   cached as long as a principal is.
+   life of the process (``rounds.runtime.definitions.compiled``): a published version never
+   changes, so the database is asked only on a miss. The role's forms are cached as long as
+   a principal is.
 3. **One read** (AUTOCOMMIT on PostgreSQL: no BEGIN/ROLLBACK around it): the user's open
    visit and its site (the rules' ``ctx``), with the count of the referenced photos the user
    uploaded. The connection goes back to the pool before the CPU work.
@@ -25,21 +26,25 @@ The write path, in the order it runs (``submit``):
 
 The id comes from the client (a UUID), which makes a retry after a lost response safe: 50
 copies racing each other all end with one row (the primary key decides), and every one of
-them gets the same document (built from the stored row, keys sorted).
+them gets the same document (built from the stored row, keys sorted; ``documents``).
+
+Reading: a submission its submitter or a supervisor of its site may see (``visible``), and
+one's own submissions.
+
+Imports: the forms and rules engines, the slices before submissions (definitions, people,
+sites, storage, visits), any slice's models.
 """
 
 from __future__ import annotations
 
-import hashlib
 import time
-import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from typing import Any, cast
 
 import msgspec
-from sqlalchemy import Table, bindparam, case, func, insert, or_, select
+from sqlalchemy import ColumnElement, Table, bindparam, case, exists, func, insert, or_, select
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -47,12 +52,9 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
 )
 
-from rounds.db import DB_INT_MAX, IdField, utcnow
+from rounds.db import utcnow
 from rounds.errors import Conflict, InvalidInput, NotFound, Problem, RoundsError
-from rounds.forms.compiled import CompiledForm, SubmissionInvalid, compile_form
-from rounds.pointer import path as pointer
-from rounds.rules.explain import explain_text
-from rounds.rules.results import Evaluation, Failure, Score
+from rounds.forms.compiled import SubmissionInvalid
 from rounds.runtime.access import (
     Forbidden,
     Principal,
@@ -60,17 +62,29 @@ from rounds.runtime.access import (
     site_scope_bound,
     site_scope_params,
 )
-from rounds.runtime.definitions.models import PUBLISHED, DefinitionVersion
-from rounds.runtime.people.auth import PRINCIPAL_TTL_S, role_content
+from rounds.runtime.definitions.compiled import FormVersion, cached_form_version, form_version
+from rounds.runtime.definitions.models import DefinitionVersion
+from rounds.runtime.definitions.service import role_content
+from rounds.runtime.people.auth import PRINCIPAL_TTL_S
 from rounds.runtime.sites.models import Site
 from rounds.runtime.sql import EncodedJSON, insert_or_nothing, writer_lock
+from rounds.runtime.storage.access import photo_use
 from rounds.runtime.storage.models import Photo
 from rounds.runtime.storage.service import unowned_photos
+from rounds.runtime.submissions.body import Envelope, Parsed, form_body, invalid, parse
+from rounds.runtime.submissions.documents import (
+    aware,
+    explanation_text,
+    failed_item_rows,
+    photo_refs,
+    render,
+    signature_refs,
+    stored_evaluation,
+)
 from rounds.runtime.submissions.models import FailedItem, Submission, SubmissionPhoto
 from rounds.runtime.visits.models import Visit
 from rounds.runtime.visits.service import rule_context, visit_context
 
-FORM_KINDS = ("standard", "survey")
 _SUBMISSIONS = cast(Table, Submission.__table__)
 _FAILED_ITEMS = cast(Table, FailedItem.__table__)
 _PHOTO_LINKS = cast(Table, SubmissionPhoto.__table__)
@@ -81,174 +95,34 @@ class SubmissionIdConflict(Conflict):
     title = "This submission id was used for other content"
 
 
-# -- the body ------------------------------------------------------------------------------------
-
-class Envelope(msgspec.Struct, forbid_unknown_fields=True):
-    """A submission body. ``answers``/``evidence`` are left raw: the compiled form decodes
-    them (its own Structs check them while decoding)."""
-
-    id: uuid.UUID
-    definition_id: str
-    version: str  # the content hash of the version the client filled
-    answers: msgspec.Raw
-    evidence: msgspec.Raw = msgspec.Raw(b"")
-    visit_id: IdField | None = None
-
-
-_decode_envelope = msgspec.json.Decoder(Envelope).decode
-_FIELDS = {"id": "a UUID the client made for this submission",
-           "definition_id": "the standard's or survey's id",
-           "version": "the content hash of the version you filled",
-           "answers": "an object: item id → answer",
-           "evidence": "an object: item id → {photos, note}",
-           "visit_id": "the id of your open visit"}
-
-
-def _envelope_problems(raw: bytes) -> list[Problem]:
-    """Every problem of a body's envelope (msgspec stops at the first one)."""
-    try:
-        doc = msgspec.json.decode(raw)
-    except msgspec.DecodeError as e:
-        return [Problem("", f"the body is not valid JSON ({e})", "invalid_json", "body")]
-    if not isinstance(doc, dict):
-        return [Problem("", "the body must be a JSON object", "type", "body")]
-    out: list[Problem] = []
-
-    def bad(name: str, code: str = "type") -> None:
-        out.append(Problem(f"/{name}", f"{name}: expected {_FIELDS[name]}", code, "body"))
-
-    for name in ("id", "definition_id", "version", "answers"):
-        if name not in doc:
-            bad(name, "required")
-    if "id" in doc:
-        try:
-            uuid.UUID(str(doc["id"]))
-        except ValueError:
-            bad("id")
-    for name in ("definition_id", "version"):
-        if name in doc and not isinstance(doc[name], str):
-            bad(name)
-    for name in ("answers", "evidence"):
-        if name in doc and not isinstance(doc[name], dict):
-            bad(name)
-    visit = doc.get("visit_id")
-    if visit is not None and (not isinstance(visit, int) or isinstance(visit, bool)
-                              or not 1 <= visit <= DB_INT_MAX):
-        bad("visit_id")
-    for name in doc:
-        if name not in _FIELDS:
-            out.append(Problem(pointer([name]), f"{name!r} is not a field of a "
-                               f"submission; fields: {', '.join(_FIELDS)}", "unknown_field",
-                               "body"))
-    return out or [Problem("", "the body is not a valid submission", "invalid", "body")]
-
-
-def decode(raw: bytes) -> Envelope:
-    try:
-        return _decode_envelope(raw)
-    except (msgspec.ValidationError, msgspec.DecodeError):
-        problems = _envelope_problems(raw)
-        n = len(problems)
-        raise SubmissionInvalid(f"the submission has {n} problem{'s' if n != 1 else ''}",
-                                problems) from None
-
-
-@dataclass(frozen=True)
-class Parsed:
-    """A decoded body: the envelope, the answers and evidence as sent, and the content hash."""
-
-    env: Envelope
-    answers: Any
-    evidence: Any
-    digest: str
-
-
-def parse(raw: bytes) -> Parsed:
-    env = decode(raw)
-    answers = msgspec.json.decode(env.answers)
-    evidence = msgspec.json.decode(env.evidence) if len(env.evidence) else {}
-    # SHA-256 of the content in canonical form (keys sorted, no spaces): a retry that
-    # re-serialises the same content differently is still the same content.
-    canonical = msgspec.json.encode(
-        [env.definition_id, env.version, env.visit_id, answers, evidence], order="sorted")
-    return Parsed(env, answers, evidence, hashlib.sha256(canonical).hexdigest())
-
-
-def form_body(env: Envelope) -> bytes:
-    """The part of the body the compiled form validates, without decoding it again."""
-    if len(env.evidence):
-        return b'{"answers":' + bytes(env.answers) + b',"evidence":' + bytes(env.evidence) + b"}"
-    return b'{"answers":' + bytes(env.answers) + b"}"
-
-
-# -- compiled forms, cached forever per published version ----------------------------------------
-
-@dataclass(frozen=True)
-class FormVersion:
-    definition_id: str
-    content_hash: str
-    version_id: int
-    number: int
-    kind: str
-    site_kinds: frozenset[str] | None
-    form: CompiledForm
-
-
-# Keyed by the engine too: version ids belong to one database (tests use several at once).
-_forms: dict[tuple[Any, str, str], FormVersion] = {}
-
-
-class UnknownVersion(InvalidInput):
-    code = "unknown_version"
-    title = "Unknown definition version"
-
-
 class SiteOutOfScope(Forbidden):
     code = "site_out_of_scope"
     title = "The site is no longer among yours"
 
 
-class UnknownDefinition(InvalidInput):
-    code = "unknown_definition"
-    title = "Unknown definition"
+# -- what other slices do after a submission ------------------------------------------------------
+
+# Work a slice above this one does once a submission with failed items is stored (the
+# issues slice makes its issues): given the session factory and the submission's id, it
+# runs after the response is sent, in a transaction of its own, and must be idempotent (a
+# retry of the submission may run it again; a reconciliation catches up if it is lost).
+AfterFailedItems = Callable[[async_sessionmaker[AsyncSession], str], Awaitable[None]]
+_after_failed_items: list[AfterFailedItems] = []
 
 
-async def form_version(db: AsyncSession, definition_id: str, content_hash: str
-                       ) -> FormVersion:
-    """The compiled form of a published standard or survey version (cached forever)."""
-    key = (db.bind, definition_id, content_hash)
-    hit = _forms.get(key)
-    if hit is not None:
-        return hit
-    v = (await db.execute(select(DefinitionVersion).where(
-        DefinitionVersion.definition_id == definition_id,
-        DefinitionVersion.content_hash == content_hash))).scalar_one_or_none()
-    if v is None and (await db.execute(select(func.count()).select_from(DefinitionVersion)
-                                       .where(DefinitionVersion.definition_id == definition_id,
-                                              DefinitionVersion.status == PUBLISHED))
-                      ).scalar_one() == 0:
-        # Nothing published under this id: the id is what is wrong, not the version.
-        raise UnknownDefinition(f"no published standard or survey {definition_id!r}", [
-            Problem("/definition_id", "no published standard or survey has this id "
-                    "(GET /api/definitions lists them)", "unknown_definition", "body")])
-    if v is None or v.status != PUBLISHED:
-        raise UnknownVersion(
-            f"no published version {content_hash[:12]!r} of {definition_id!r}",
-            [Problem("/version", "send the content hash of a published version of the form "
-                     "(GET /api/definitions/{id} gives the current one)", "unknown_version",
-                     "body")])
-    kind = str(v.content.get("kind"))
-    if kind not in FORM_KINDS:
-        raise InvalidInput(f"{definition_id!r} is a {kind}, not a standard or survey", [
-            Problem("/definition_id", "not a standard or survey", "not_a_form", "body")])
-    kinds = v.content.get("site_kinds")
-    entry = FormVersion(definition_id=definition_id, content_hash=v.content_hash,
-                        version_id=v.id, number=v.number, kind=kind,
-                        site_kinds=frozenset(kinds) if kinds is not None else None,
-                        form=compile_form(v.content, v.content_hash))
-    _forms[key] = entry
-    return entry
+def after_failed_items(hook: AfterFailedItems) -> AfterFailedItems:
+    """Register work to do after a submission with failed items (registering twice changes
+    nothing)."""
+    if hook not in _after_failed_items:
+        _after_failed_items.append(hook)
+    return hook
 
+
+def failed_items_hooks() -> tuple[AfterFailedItems, ...]:
+    return tuple(_after_failed_items)
+
+
+# -- the role's forms, cached as long as a principal -----------------------------------------------
 
 _role_forms: dict[tuple[Any, str], tuple[float, frozenset[str]]] = {}
 
@@ -264,99 +138,6 @@ async def role_forms(db: AsyncSession, role_id: str) -> frozenset[str]:
     ids = frozenset([*(role.get("standards") or []), *(role.get("surveys") or [])])
     _role_forms[key] = (time.monotonic() + PRINCIPAL_TTL_S, ids)
     return ids
-
-
-# -- what gets stored ----------------------------------------------------------------------------
-
-def signature_refs(form: CompiledForm, answers: Any) -> dict[str, str]:
-    """JSON pointer → photo id, for every signature drawn (a PNG uploaded as a photo)."""
-    refs: dict[str, str] = {}
-    if not isinstance(answers, dict):
-        return refs
-    for path, value in _answers_of_type(form, answers, "signature"):
-        if isinstance(value, dict) and isinstance(value.get("photo"), str):
-            refs[pointer((*path, "photo"))] = value["photo"]
-    return refs
-
-
-def _answers_of_type(form: CompiledForm, answers: dict[str, Any], item_type: str
-                     ) -> Iterator[tuple[tuple[str | int, ...], Any]]:
-    """(path, value) of every answer to an item of ``item_type``, in group entries too."""
-    for fi in form.items:
-        value = answers.get(fi.id)
-        if fi.type == item_type:
-            yield ("answers", fi.id), value
-        elif fi.type == "group" and isinstance(value, list):
-            subs = [s.id for s in fi.entry_items() if s.type == item_type]
-            for n, entry in enumerate(value):
-                if isinstance(entry, dict):
-                    for s in subs:
-                        yield ("answers", fi.id, n, s), entry.get(s)
-
-
-def photo_refs(form: CompiledForm, answers: Any, evidence: Any) -> dict[str, str]:
-    """JSON pointer → photo id, for every photo an answer, a signature or an evidence entry
-    refers to."""
-    refs: dict[str, str] = signature_refs(form, answers)
-    if not isinstance(answers, dict):
-        return refs
-
-    def add(path: tuple[str | int, ...], ids: Any) -> None:
-        if isinstance(ids, list):
-            for i, pid in enumerate(ids):
-                refs[pointer((*path, i))] = str(pid)
-
-    for path, ids in _answers_of_type(form, answers, "photo"):
-        add(path, ids)
-    for key, entry in (evidence.items() if isinstance(evidence, dict) else ()):
-        if isinstance(entry, dict):
-            add(("evidence", key, "photos"), entry.get("photos"))
-    return refs
-
-
-def stored_evaluation(ev: Evaluation) -> dict[str, Any]:
-    """What is kept of an evaluation: the score with its explanation (``score.items``: how
-    each item counted and which rule decided it), failed items, alerts, calculated values."""
-    data: dict[str, Any] = msgspec.to_builtins({
-        "score": ev.score, "failed": ev.failed, "alerts": ev.alerts,
-        "calculated": ev.calculated, "errors": ev.errors})
-    return data
-
-
-def explanation_text(score: Any, lang: str) -> str:
-    """The stored score explained in a few lines (built on reading: it is not stored, and
-    the write path does not pay for it)."""
-    sc = msgspec.convert(score, Score)
-    ev = Evaluation(definition="", answers={}, calculated={}, visible={}, required={},
-                    evidence={}, entries=[], failed=[], score=sc, alerts=[], errors=[])
-    return explain_text(ev, lang)
-
-
-def failed_item_rows(submission_id: str, failed: list[Failure], site_id: int | None,
-                     at: datetime) -> list[dict[str, Any]]:
-    """One row per failed item: the seeds of issues."""
-    return [{"submission_id": submission_id, "item_id": f.item, "severity": f.severity,
-             "site_id": site_id, "created_at": at} for f in failed]
-
-
-def _aware(at: datetime) -> datetime:
-    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
-
-
-def render(row: Mapping[Any, Any], version_number: int) -> dict[str, Any]:
-    """The API's view of a stored submission, built from the row alone, so that the first
-    answer (201) and every retry (200) are the same document."""
-    ev = row["evaluation"]
-    return {
-        "id": row["id"], "definition_id": row["definition_id"],
-        "version": row["content_hash"], "version_number": version_number,
-        "user_id": row["user_id"], "site_id": row["site_id"], "visit_id": row["visit_id"],
-        "submitted_at": _aware(row["submitted_at"]).isoformat(),
-        "score": ev["score"], "alerts": ev["alerts"],
-        "failed_items": ev["failed"], "calculated": ev["calculated"],
-        "rule_errors": ev["errors"], "answers": row["answers"], "evidence": row["evidence"],
-        "dropped": ev.get("dropped") or [],
-    }
 
 
 @dataclass(frozen=True)
@@ -426,17 +207,11 @@ async def submit(sessions: async_sessionmaker[AsyncSession], principal: Principa
         raise
 
 
-def _invalid(problems: list[Problem]) -> SubmissionInvalid:
-    n = len(problems)
-    return SubmissionInvalid(f"the submission has {n} problem{'s' if n != 1 else ''}",
-                             problems)
-
-
 async def _form_for(sessions: async_sessionmaker[AsyncSession], engine: AsyncEngine,
                     principal: Principal, env: Envelope) -> FormVersion:
     """The compiled form, checked against the role; from the caches, the database only on
     a miss."""
-    fv = _forms.get((engine, env.definition_id, env.version))
+    fv = cached_form_version(engine, env.definition_id, env.version)
     role = _role_forms.get((engine, principal.role_id))
     allowed = role[1] if role is not None and role[0] > time.monotonic() else None
     if fv is None or allowed is None:
@@ -585,14 +360,14 @@ async def _submit(sessions: async_sessionmaker[AsyncSession], principal: Princip
         valid = fv.form.validate(form_body(env), ctx, lang)
     except SubmissionInvalid as e:
         if photo_problems:  # one answer listing every error
-            raise _invalid([*e.problems, *photo_problems]) from None
+            raise invalid([*e.problems, *photo_problems]) from None
         raise
     ev = valid.evaluation
     answers, evidence = valid.answers, valid.evidence
     refs = photo_refs(fv.form, answers, evidence)
     photo_problems = [p for p in photo_problems if p.pointer in refs]
     if photo_problems:
-        raise _invalid(photo_problems)
+        raise invalid(photo_problems)
     score = ev.score
     evaluation = stored_evaluation(ev)
     # What the form did not keep (hidden answers, calculated values sent): the client sees
@@ -635,6 +410,13 @@ def visible(principal: Principal) -> Any:
         return or_(own, _SUBMISSIONS.c.site_id.in_(select(Site.id).where(
             site_scope(principal))))
     return own
+
+
+@photo_use
+def _in_a_visible_submission(principal: Principal, photo_id: str) -> ColumnElement[bool]:
+    """Whoever may see a submission sees the photos and signatures it refers to."""
+    return exists().where(SubmissionPhoto.photo_id == photo_id,
+                          Submission.id == SubmissionPhoto.submission_id, visible(principal))
 
 
 async def get_submission(db: AsyncSession, principal: Principal, submission_id: str, *,
@@ -681,6 +463,6 @@ async def my_submissions(db: AsyncSession, principal: Principal, *,
         .order_by(t.submitted_at.desc(), t.id).limit(limit).offset(offset))).all()
     return [SubmissionSummary(
         id=r.id, definition_id=r.definition_id, version=r.content_hash, visit_id=r.visit_id,
-        site_id=r.site_id, submitted_at=_aware(r.submitted_at).isoformat(),
+        site_id=r.site_id, submitted_at=aware(r.submitted_at).isoformat(),
         percentage=r.percentage, passed=r.passed, alert_count=r.alert_count,
         failed_count=r.failed_count) for r in rows], int(total)

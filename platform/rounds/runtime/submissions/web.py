@@ -1,4 +1,9 @@
-"""HTTP handlers of the submissions slice (and of photos, which submissions refer to)."""
+"""HTTP handlers of the submissions slice (and of photos, which submissions refer to).
+
+Imports: the submissions slice, the storage slice (its photo handlers are wired here), the
+shared runtime modules, the web toolkit. What follows a submission with failed items (the
+issues slice's issues) is registered with ``service.after_failed_items``.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +12,11 @@ from typing import Any
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
-from litestar.background_tasks import BackgroundTask
+from litestar.background_tasks import BackgroundTask, BackgroundTasks
 from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rounds.runtime.access import Principal
-from rounds.runtime.issues.sources import create_issues_in_background
 from rounds.runtime.storage import web as storage_web
 from rounds.runtime.submissions import service
 from rounds.web.language import request_language
@@ -53,11 +57,13 @@ class SubmissionController(Controller):
                                        lang=request_language(request),
                                        tz=request.app.state.settings.tz)
         response = json_response(outcome.body, 201 if outcome.created else 200)
-        if outcome.body["failed_items"]:
+        hooks = service.failed_items_hooks()
+        if outcome.body["failed_items"] and hooks:
             # Failed items become issues after the response is sent (idempotent, so a retry
             # may run it again); the reconciliation catches up if this is lost.
-            response.background = BackgroundTask(
-                create_issues_in_background, request.app.state.sessions, outcome.body["id"])
+            response.background = BackgroundTasks([
+                BackgroundTask(hook, request.app.state.sessions, outcome.body["id"])
+                for hook in hooks])
         return response
 
     @get("/mine", summary="My submissions, newest first")

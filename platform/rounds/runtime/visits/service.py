@@ -31,8 +31,7 @@ from rounds.db import utcnow
 from rounds.errors import Conflict, InvalidInput, NotFound, Problem
 from rounds.rules.operations import distance_m
 from rounds.runtime.access import Principal, site_scope
-from rounds.runtime.definitions.service import current_content, current_versions
-from rounds.runtime.people.auth import role_content
+from rounds.runtime.definitions.service import current_content, current_versions, role_content
 from rounds.runtime.sites.models import Site
 from rounds.runtime.sites.service import parse_qr_payload
 from rounds.runtime.sql import insert_or_nothing

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from rounds.db import IdField
 from rounds.errors import NotFound
 from rounds.runtime.access import Principal
-from rounds.runtime.submissions.service import form_version
+from rounds.runtime.definitions.compiled import form_version
 from rounds.runtime.visits import service
 from rounds.runtime.visits.service import VisitAlreadyOpen, VisitView, aware
 from rounds.web.language import request_language

@@ -1,0 +1,109 @@
+"""What a submission stores and how the API shows it: the photos it refers to, the kept
+evaluation, the failed items (the seeds of issues), and the document built from a stored row.
+
+Imports: the forms and rules engines only (pure functions of a form and its answers).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+import msgspec
+
+from rounds.forms.compiled import CompiledForm
+from rounds.pointer import path as pointer
+from rounds.rules.explain import explain_text
+from rounds.rules.results import Evaluation, Failure, Score
+
+
+def signature_refs(form: CompiledForm, answers: Any) -> dict[str, str]:
+    """JSON pointer → photo id, for every signature drawn (a PNG uploaded as a photo)."""
+    refs: dict[str, str] = {}
+    if not isinstance(answers, dict):
+        return refs
+    for path, value in _answers_of_type(form, answers, "signature"):
+        if isinstance(value, dict) and isinstance(value.get("photo"), str):
+            refs[pointer((*path, "photo"))] = value["photo"]
+    return refs
+
+
+def _answers_of_type(form: CompiledForm, answers: dict[str, Any], item_type: str
+                     ) -> Iterator[tuple[tuple[str | int, ...], Any]]:
+    """(path, value) of every answer to an item of ``item_type``, in group entries too."""
+    for fi in form.items:
+        value = answers.get(fi.id)
+        if fi.type == item_type:
+            yield ("answers", fi.id), value
+        elif fi.type == "group" and isinstance(value, list):
+            subs = [s.id for s in fi.entry_items() if s.type == item_type]
+            for n, entry in enumerate(value):
+                if isinstance(entry, dict):
+                    for s in subs:
+                        yield ("answers", fi.id, n, s), entry.get(s)
+
+
+def photo_refs(form: CompiledForm, answers: Any, evidence: Any) -> dict[str, str]:
+    """JSON pointer → photo id, for every photo an answer, a signature or an evidence entry
+    refers to."""
+    refs: dict[str, str] = signature_refs(form, answers)
+    if not isinstance(answers, dict):
+        return refs
+
+    def add(path: tuple[str | int, ...], ids: Any) -> None:
+        if isinstance(ids, list):
+            for i, pid in enumerate(ids):
+                refs[pointer((*path, i))] = str(pid)
+
+    for path, ids in _answers_of_type(form, answers, "photo"):
+        add(path, ids)
+    for key, entry in (evidence.items() if isinstance(evidence, dict) else ()):
+        if isinstance(entry, dict):
+            add(("evidence", key, "photos"), entry.get("photos"))
+    return refs
+
+
+def stored_evaluation(ev: Evaluation) -> dict[str, Any]:
+    """What is kept of an evaluation: the score with its explanation (``score.items``: how
+    each item counted and which rule decided it), failed items, alerts, calculated values."""
+    data: dict[str, Any] = msgspec.to_builtins({
+        "score": ev.score, "failed": ev.failed, "alerts": ev.alerts,
+        "calculated": ev.calculated, "errors": ev.errors})
+    return data
+
+
+def explanation_text(score: Any, lang: str) -> str:
+    """The stored score explained in a few lines (built on reading: it is not stored, and
+    the write path does not pay for it)."""
+    sc = msgspec.convert(score, Score)
+    ev = Evaluation(definition="", answers={}, calculated={}, visible={}, required={},
+                    evidence={}, entries=[], failed=[], score=sc, alerts=[], errors=[])
+    return explain_text(ev, lang)
+
+
+def failed_item_rows(submission_id: str, failed: list[Failure], site_id: int | None,
+                     at: datetime) -> list[dict[str, Any]]:
+    """One row per failed item: the seeds of issues."""
+    return [{"submission_id": submission_id, "item_id": f.item, "severity": f.severity,
+             "site_id": site_id, "created_at": at} for f in failed]
+
+
+def aware(at: datetime) -> datetime:
+    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+
+
+def render(row: Mapping[Any, Any], version_number: int) -> dict[str, Any]:
+    """The API's view of a stored submission, built from the row alone, so that the first
+    answer (201) and every retry (200) are the same document."""
+    ev = row["evaluation"]
+    return {
+        "id": row["id"], "definition_id": row["definition_id"],
+        "version": row["content_hash"], "version_number": version_number,
+        "user_id": row["user_id"], "site_id": row["site_id"], "visit_id": row["visit_id"],
+        "submitted_at": aware(row["submitted_at"]).isoformat(),
+        "score": ev["score"], "alerts": ev["alerts"],
+        "failed_items": ev["failed"], "calculated": ev["calculated"],
+        "rule_errors": ev["errors"], "answers": row["answers"], "evidence": row["evidence"],
+        "dropped": ev.get("dropped") or [],
+    }
