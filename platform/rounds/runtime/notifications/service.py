@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from rounds.db import utcnow
+from rounds.db import as_utc, utcnow
 from rounds.errors import NotFound
 from rounds.runtime.notifications.models import Notification
 from rounds.runtime.sql import insert_or_nothing
@@ -64,15 +64,10 @@ class NotificationView:
         return self.message.get(lang) or next(iter(self.message.values()), "")
 
 
-def utc(at: datetime) -> datetime:
-    """SQLite gives back naive datetimes (stored in UTC): the same instant, aware."""
-    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
-
-
 def view(n: Notification) -> NotificationView:
     return NotificationView(id=n.id, kind=n.kind, message=dict(n.message), link=n.link,
-                            issue_id=n.issue_id, created_at=utc(n.created_at),
-                            read_at=utc(n.read_at) if n.read_at else None)
+                            issue_id=n.issue_id, created_at=n.created_at,
+                            read_at=n.read_at)
 
 
 async def inbox(db: AsyncSession, user_id: int, *, limit: int = 50, offset: int = 0,
@@ -106,7 +101,7 @@ async def mark_read(db: AsyncSession, user_id: int, notification_id: int,
     if n is None:
         raise NotFound(f"no notification {notification_id}")
     if n.read_at is None:
-        n.read_at = now or utcnow()
+        n.read_at = as_utc(now) if now else utcnow()
         await db.flush()
     return view(n)
 

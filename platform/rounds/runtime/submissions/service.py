@@ -47,7 +47,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
 )
 
-from rounds.db import DB_INT_MAX, IdField, utcnow
+from rounds.db import DB_INT_MAX, IdField, as_utc, utcnow
 from rounds.errors import Conflict, InvalidInput, NotFound, Problem, RoundsError
 from rounds.forms.compiled import CompiledForm, SubmissionInvalid, compile_form, pointer
 from rounds.rules.scoring import Evaluation, Failure, Score, explain_text
@@ -337,10 +337,6 @@ def failed_item_rows(submission_id: str, failed: list[Failure], site_id: int | N
              "site_id": site_id, "created_at": at} for f in failed]
 
 
-def _aware(at: datetime) -> datetime:
-    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
-
-
 def render(row: Mapping[Any, Any], version_number: int) -> dict[str, Any]:
     """The API's view of a stored submission, built from the row alone, so that the first
     answer (201) and every retry (200) are the same document."""
@@ -349,7 +345,7 @@ def render(row: Mapping[Any, Any], version_number: int) -> dict[str, Any]:
         "id": row["id"], "definition_id": row["definition_id"],
         "version": row["content_hash"], "version_number": version_number,
         "user_id": row["user_id"], "site_id": row["site_id"], "visit_id": row["visit_id"],
-        "submitted_at": _aware(row["submitted_at"]).isoformat(),
+        "submitted_at": row["submitted_at"].isoformat(),
         "score": ev["score"], "alerts": ev["alerts"],
         "failed_items": ev["failed"], "calculated": ev["calculated"],
         "rule_errors": ev["errors"], "answers": row["answers"], "evidence": row["evidence"],
@@ -410,8 +406,9 @@ async def submit(sessions: async_sessionmaker[AsyncSession], principal: Principa
         raise Forbidden(f"your role ({principal.role_id}) may not submit forms")
     parsed = parse(raw)
     try:
-        return await _submit(sessions, principal, parsed, lang=lang, now=now or utcnow(),
-                             tz=tz)
+        # In UTC, as the stored row gives it back: a retry's answer is the first one's.
+        return await _submit(sessions, principal, parsed, lang=lang,
+                             now=as_utc(now) if now else utcnow(), tz=tz)
     except SubmissionIdConflict:
         raise
     except RoundsError:
@@ -679,6 +676,6 @@ async def my_submissions(db: AsyncSession, principal: Principal, *,
         .order_by(t.submitted_at.desc(), t.id).limit(limit).offset(offset))).all()
     return [SubmissionSummary(
         id=r.id, definition_id=r.definition_id, version=r.content_hash, visit_id=r.visit_id,
-        site_id=r.site_id, submitted_at=_aware(r.submitted_at).isoformat(),
+        site_id=r.site_id, submitted_at=r.submitted_at.isoformat(),
         percentage=r.percentage, passed=r.passed, alert_count=r.alert_count,
         failed_count=r.failed_count) for r in rows], int(total)

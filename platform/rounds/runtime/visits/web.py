@@ -17,7 +17,7 @@ from rounds.forms.compiled import normalize_lang
 from rounds.runtime.access import Principal
 from rounds.runtime.submissions.service import form_version
 from rounds.runtime.visits import service
-from rounds.runtime.visits.service import VisitAlreadyOpen, VisitView, aware
+from rounds.runtime.visits.service import VisitAlreadyOpen, VisitView
 from rounds.web.params import Id, OptionalId, PageNumber
 from rounds.web.problems import problem_response
 
@@ -121,10 +121,10 @@ def visit_out(view: VisitView) -> VisitOut:
     return VisitOut(
         id=v.id, user_id=v.user_id,
         site=SiteRef(id=s.id, code=s.code, name=s.name, site_kind=s.site_kind),
-        method=v.method, checked_in_at=aware(v.checked_in_at).isoformat(), position=position,
+        method=v.method, checked_in_at=v.checked_in_at.isoformat(), position=position,
         distance_m=v.distance_m, flags=sorted(k for k, on in (v.flags or {}).items() if on),
         flagged=v.flagged, open=v.checked_out_at is None,
-        checked_out_at=aware(v.checked_out_at).isoformat() if v.checked_out_at else None,
+        checked_out_at=v.checked_out_at.isoformat() if v.checked_out_at else None,
         duration_s=v.duration_s)
 
 
