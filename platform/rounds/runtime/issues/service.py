@@ -108,6 +108,7 @@ from rounds.runtime.sql import (
 )
 from rounds.runtime.storage.models import Photo
 from rounds.runtime.submissions.models import FailedItem, Submission
+from rounds.web.paging import Page
 
 log = logging.getLogger("rounds.issues")
 
@@ -375,11 +376,7 @@ class IssueDetail(IssueView, kw_only=True):
     evidence: list[Evidence]  # each rectification's note and photos, oldest first
 
 
-class IssuePage(msgspec.Struct):
-    items: list[IssueView]
-    total: int
-    page: int
-    per_page: int
+IssuePage = Page[IssueView]
 
 
 async def _names(db: AsyncSession, user_ids: Iterable[int | None]) -> dict[int, str]:
