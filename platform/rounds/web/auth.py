@@ -70,9 +70,10 @@ class AuthenticationMiddleware(ASGIMiddleware):
         # must prove it comes from our page: an API token put in the cookie has no CSRF
         # token and so cannot change anything that way.
         if principal is not None and not bearer and scope.get("method") not in SAFE_METHODS:
-            sent = dict(scope.get("headers", ())).get(CSRF_HEADER.encode(), b"").decode()
+            # Compared as bytes, in constant time: any bytes a client sends are just wrong.
+            sent = dict(scope.get("headers", ())).get(CSRF_HEADER.encode(), b"")
             if principal.credential != "session" or not principal.csrf_token \
-                    or not secrets.compare_digest(sent, principal.csrf_token):
+                    or not secrets.compare_digest(sent, principal.csrf_token.encode()):
                 await _problem(scope, receive, send, CsrfFailed(
                     "this request changes data and must carry the page's CSRF token "
                     "in the X-CSRF-Token header"))
