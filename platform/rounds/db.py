@@ -1,4 +1,5 @@
-"""The SQL store: engine, sessions and the declarative base shared by every slice's models."""
+"""The SQL store: engine, sessions, the declarative base shared by every slice's models and
+the column types they share (JSON documents, points in time in UTC)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from pathlib import Path
 from typing import Annotated, Any, ClassVar
 
 import msgspec
-from sqlalchemy import JSON, MetaData, event
+from sqlalchemy import JSON, DateTime, Dialect, MetaData, event
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -19,6 +20,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.types import TypeDecorator
 
 # Stable constraint names, so that Alembic migrations are the same on SQLite and PostgreSQL.
 NAMING = {
@@ -41,9 +43,31 @@ DbIntField = Annotated[int, msgspec.Meta(ge=-DB_INT_MAX - 1, le=DB_INT_MAX)]
 JSONDocument = JSON().with_variant(JSONB(), "postgresql")
 
 
+class UtcDateTime(TypeDecorator[datetime]):
+    """A point in time: stored in UTC, read back as an aware UTC ``datetime`` on every database.
+
+    The column is ``TIMESTAMP WITH TIME ZONE`` on PostgreSQL, which hands back aware values;
+    SQLite keeps the time as text without an offset and hands back naive ones. Both come out
+    aware and in UTC here, so no code reading a row needs to mend a time. On the way in an
+    aware time is converted to UTC (SQLite would otherwise keep its wall-clock time and drop
+    the offset) and a naive one is taken to be UTC already. The DDL is the plain
+    ``DateTime(timezone=True)``'s: migrations see no difference.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        return as_utc(value) if isinstance(value, datetime) else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        return as_utc(value) if isinstance(value, datetime) else value
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
-    type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSONDocument}
+    type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSONDocument,
+                                                     datetime: UtcDateTime}
 
 
 # Work a commit started that must finish before the request answers (telling other processes
@@ -60,6 +84,13 @@ async def settle(session: AsyncSession) -> None:
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def as_utc(at: datetime) -> datetime:
+    """The same instant as an aware UTC time; a naive ``at`` is taken to be UTC. For times a
+    caller gives (a ``now`` passed in, a parsed text): those read from a ``UtcDateTime``
+    column are aware UTC already."""
+    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
 
 
 def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:

@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import Table, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from rounds.db import as_utc
 from rounds.demo.notes import fix_note
 from rounds.runtime.definitions.models import DefinitionVersion
 from rounds.runtime.issues import deadlines, routing, sources, texts
@@ -45,10 +46,6 @@ _ISSUES = cast(Table, Issue.__table__)
 _EVENTS = cast(Table, IssueEvent.__table__)
 _NOTIFICATIONS = cast(Table, Notification.__table__)
 REFUSE_REASONS = ("整改照片看不清，请重新拍摄。", "现场复核仍未整改到位。")
-
-
-def _utc(at: datetime) -> datetime:
-    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
 
 
 def _items(content: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -133,7 +130,7 @@ async def build_issues(sessions: async_sessionmaker[AsyncSession], *, now: datet
                        ) -> dict[str, int]:
     """The issues of every failed item so far; how many ended in each state."""
     rng = random.Random(seed + 2)
-    now = _utc(now)
+    now = as_utc(now)
     async with sessions() as db, db.begin():
         failed = (await db.execute(
             select(FailedItem.id, FailedItem.item_id, FailedItem.severity, Submission.id,
@@ -175,7 +172,7 @@ async def build_issues(sessions: async_sessionmaker[AsyncSession], *, now: datet
             assignee, assigner = routed[0].user_id, routed[1].user_id
             severity = severity or str(config.get("default_severity") or "medium")
             days = deadlines.due_days(config.get("due_days"), severity)
-            found = _utc(submitted)
+            found = submitted
             due = found + timedelta(days=days)
             lang = users.get(uid, ("", "zh", ""))[1]
             # The problem's name (not the item's, worded as a pass) in both languages, and a

@@ -169,7 +169,7 @@ async def build_month_of_work(sessions: async_sessionmaker[AsyncSession], city: 
     async with sessions() as db, db.begin():
         await db.execute(insert(Visit), visits)
         # Visit ids in insertion order: one query, matched on (user, check-in time).
-        ids = {(u, at.replace(tzinfo=None) if at.tzinfo else at): vid for vid, u, at in (
+        ids = {(u, at): vid for vid, u, at in (
             await db.execute(select(Visit.id, Visit.user_id, Visit.checked_in_at))).all()}
     progress(f"  visits: {len(visits)} over {len(days)} working days")
 
@@ -185,7 +185,7 @@ async def build_month_of_work(sessions: async_sessionmaker[AsyncSession], city: 
             continue
         ev = valid.evaluation
         at = visit["checked_out_at"] - timedelta(minutes=1)
-        key = (visit["user_id"], visit["checked_in_at"].replace(tzinfo=None))
+        key = (visit["user_id"], visit["checked_in_at"])
         sid = str(uuid.UUID(int=rng.getrandbits(128), version=4))
         version = versions[standard]
         submissions.append({

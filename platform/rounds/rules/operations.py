@@ -90,6 +90,16 @@ def _point(v: Any) -> tuple[float, float] | None:
     return float(lat), float(lng)
 
 
+def haversine_m(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
+    """Great-circle (haversine) distance in metres: the one formula of the server (rules,
+    "nearest first", check-in radius), step for step what the browser's ``distanceM`` does;
+    well under 0.5% off the ellipsoid, plenty for rounds."""
+    p1, l1, p2, l2 = map(math.radians, (lat1, lng1, lat2, lng2))
+    h = (math.sin((p2 - p1) / 2) ** 2
+         + math.cos(p1) * math.cos(p2) * math.sin((l2 - l1) / 2) ** 2)
+    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(h)))
+
+
 def distance_m(a: Any, b: Any) -> float | None:
     """Great-circle (haversine) distance in metres between two points; null if either is not one.
 
@@ -98,10 +108,7 @@ def distance_m(a: Any, b: Any) -> float | None:
     p, q = _point(a), _point(b)
     if p is None or q is None:
         return None
-    lat1, lng1, lat2, lng2 = map(math.radians, (*p, *q))
-    h = (math.sin((lat2 - lat1) / 2) ** 2
-         + math.cos(lat1) * math.cos(lat2) * math.sin((lng2 - lng1) / 2) ** 2)
-    return round(2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(h))), 3)
+    return round(haversine_m(*p, *q), 3)
 
 
 def _day(v: Any) -> date | None:

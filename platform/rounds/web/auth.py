@@ -56,9 +56,10 @@ def csrf_problem(scope: Scope, *, bearer: bool, credential: str, csrf_token: str
     CSRF token and so cannot change anything that way. None when the request may go on."""
     if bearer or scope.get("method") in SAFE_METHODS:
         return None
-    sent = dict(scope.get("headers", ())).get(CSRF_HEADER.encode(), b"").decode()
+    # Compared as bytes, in constant time: any bytes a client sends are just wrong.
+    sent = dict(scope.get("headers", ())).get(CSRF_HEADER.encode(), b"")
     if credential != "session" or not csrf_token \
-            or not secrets.compare_digest(sent, csrf_token):
+            or not secrets.compare_digest(sent, csrf_token.encode()):
         return CsrfFailed("this request changes data and must carry the page's CSRF token "
                           "in the X-CSRF-Token header")
     return None

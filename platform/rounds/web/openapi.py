@@ -10,6 +10,8 @@ the server with Schemathesis (tests/integration/api/test_openapi_conformance.py)
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from collections.abc import Collection
 from typing import Any
 
@@ -126,6 +128,7 @@ def document(openapi: OpenAPI, public: set[tuple[str, str]],
     schemas["Problem"] = _PROBLEM
     schemas["Submission"] = _SUBMISSION
     openapi.components.schemas = schemas
+    _name_generics(openapi)
     problem, submission = (Reference(ref="#/components/schemas/Problem"),
                            Reference(ref="#/components/schemas/Submission"))
     for path, item in (openapi.paths or {}).items():
@@ -166,6 +169,44 @@ def _hand_built(openapi: OpenAPI, submission: Reference) -> None:
                     "data": Schema(type=OpenAPIType.STRING, description="JSON"),
                     "id": Schema(type=OpenAPIType.STRING),
                     "retry": Schema(type=OpenAPIType.INTEGER)}))})
+
+
+def _name_generics(openapi: OpenAPI) -> None:
+    """Litestar keys a generic's component by its arguments' module paths
+    (``Page_rounds.runtime.sites.service.SiteSummary_``); key it by its title instead
+    (``Page[SiteSummary]``: ``Page_SiteSummary``), and point every reference there."""
+    assert openapi.components is not None
+    schemas: dict[str, Any] = openapi.components.schemas or {}
+    renamed: dict[str, str] = {}
+    for key, schema in list(schemas.items()):
+        title = getattr(schema, "title", None) or ""
+        if "[" not in title:
+            continue
+        new = re.sub(r"[^A-Za-z0-9]+", "_", title).strip("_")
+        if new != key and new not in schemas:
+            schemas[new] = schemas.pop(key)
+            renamed[f"#/components/schemas/{key}"] = f"#/components/schemas/{new}"
+    if not renamed:
+        return
+    seen: set[int] = set()
+
+    def walk(node: Any) -> None:
+        if id(node) in seen:
+            return
+        seen.add(id(node))
+        if isinstance(node, Reference):
+            node.ref = renamed.get(node.ref, node.ref)
+        elif isinstance(node, dict):
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list | tuple):
+            for value in node:
+                walk(value)
+        elif dataclasses.is_dataclass(node) and not isinstance(node, type):
+            for f in dataclasses.fields(node):
+                walk(getattr(node, f.name))
+
+    walk(openapi)
 
 
 def _exact_bounds(op: Operation) -> None:

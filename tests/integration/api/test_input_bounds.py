@@ -136,8 +136,9 @@ def test_a_number_inside_a_string_is_text(live: Live) -> None:
 
 def _int_parameters() -> list[tuple[str, str, str, str]]:
     """(method, path template, parameter, "path" | "query") for every integer parameter of
-    every route of the app, pages included, read from the handlers themselves: a new route
-    with an unbounded integer is tested without anyone listing it here."""
+    every route of the app, pages included, read from the handlers themselves and the
+    dependencies they take: a new route with an unbounded integer is tested without anyone
+    listing it here."""
     import warnings
 
     from rounds.app import create_app
@@ -149,7 +150,11 @@ def _int_parameters() -> list[tuple[str, str, str, str]]:
     found = []
     for route in app.routes:
         for handler in getattr(route, "route_handlers", []):
-            for name, field in handler.parsed_fn_signature.parameters.items():
+            fields = dict(handler.parsed_fn_signature.parameters)
+            for key, provide in handler.resolve_dependencies().items():
+                if key in fields:  # a dependency's own parameters (paging: page, per_page)
+                    fields.update(provide.parsed_fn_signature.parameters)
+            for name, field in fields.items():
                 ann = field.annotation
                 union = typing.get_origin(ann) in (typing.Union, types.UnionType)
                 kinds = [a for a in typing.get_args(ann) if a is not type(None)] if union \

@@ -65,6 +65,18 @@ def test_session_cookie_and_csrf(server: Any) -> None:
         assert client.get("/api/auth/me").status_code == 401
 
 
+def test_a_wrong_csrf_token_is_refused_whatever_its_bytes(server: Any) -> None:
+    with httpx.Client(base_url=server.url) as client:
+        r = client.post("/api/auth/sign-in", json={"username": "zhang",
+                                                   "password": "correct horse"})
+        csrf = r.json()["csrf_token"]
+        for wrong in (csrf[:-1], csrf + "x", "令牌".encode(), b"\xff\xfe", b""):
+            refused = client.post("/api/auth/sign-out", headers={"X-CSRF-Token": wrong})
+            assert refused.status_code == 403 and refused.json()["code"] == "csrf_failed"
+        assert client.post("/api/auth/sign-out", headers={"X-CSRF-Token": csrf}
+                           ).status_code == 200
+
+
 def test_bearer_tokens_for_api_clients(server: Any) -> None:
     r = httpx.post(server.url + "/api/auth/sign-in",
                    json={"username": "li", "password": "battery staple", "kind": "api"})

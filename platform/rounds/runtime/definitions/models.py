@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import DateTime, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from rounds.db import Base, utcnow
+from rounds.db import Base, UtcDateTime, utcnow
 
 DRAFT = "draft"
 PUBLISHED = "published"
@@ -21,7 +21,7 @@ class Definition(Base):
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     kind: Mapped[str] = mapped_column(String(32), index=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     # The published version in force: the one whose content the files (or the admin) last
     # gave, which is not always the highest number (returning to earlier content makes
     # that version current again). No foreign key: the two tables would point at each other.
@@ -50,8 +50,8 @@ class DefinitionVersion(Base):
     content: Mapped[dict[str, Any]]
     status: Mapped[str] = mapped_column(String(16), default=DRAFT)
     source: Mapped[str | None] = mapped_column(String(500))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    published_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     definition: Mapped[Definition] = relationship(back_populates="versions", lazy="raise")
 
 
@@ -68,7 +68,7 @@ class CurrentVersionChange(Base):
     definition_id: Mapped[str] = mapped_column(ForeignKey("definitions.id"), index=True)
     version_id: Mapped[int] = mapped_column(ForeignKey("definition_versions.id"))
     number: Mapped[int] = mapped_column(Integer)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     # published (a new or draft version), restored (earlier content again)
     reason: Mapped[str] = mapped_column(String(16))
     source: Mapped[str | None] = mapped_column(String(500))

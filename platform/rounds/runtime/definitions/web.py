@@ -7,14 +7,14 @@ from typing import Any
 import msgspec
 from litestar import Controller, get, post, put
 from litestar.exceptions import NotFoundException
-from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rounds.definitions.schemas import KINDS, common_schema, meta_schema
 from rounds.runtime.access import Principal
 from rounds.runtime.definitions import service
 from rounds.runtime.definitions.models import DefinitionVersion
-from rounds.web.params import Id, PageNumber
+from rounds.web.paging import Page, Paging, paged
+from rounds.web.params import Id
 
 
 class VersionOut(msgspec.Struct):
@@ -42,13 +42,6 @@ class CurrentSinceOut(msgspec.Struct):
     at: str
     reason: str  # published | restored
     source: str | None
-
-
-class Page(msgspec.Struct):
-    items: list[DefinitionSummaryOut]
-    total: int
-    page: int
-    per_page: int
 
 
 def version_out(v: DefinitionVersion) -> VersionOut:
@@ -82,15 +75,13 @@ class DefinitionController(Controller):
     tags = ("definitions",)
 
     @get("/", summary="Definitions, a page at a time (drafts: administrators only)",
-         opt={"public": True})
+         opt={"public": True}, dependencies=paged(500))
     async def index(self, db: AsyncSession, maybe_principal: Principal | None,
-                    kind: str | None = None, page: PageNumber = 1,
-                    per_page: int = Parameter(default=50, ge=1, le=500)) -> Page:
+                    paging: Paging, kind: str | None = None) -> Page[DefinitionSummaryOut]:
         items, total = await service.list_definitions(
-            db, kind=kind, limit=per_page, offset=(page - 1) * per_page,
+            db, kind=kind, limit=paging.limit, offset=paging.offset,
             drafts=service.may_see_drafts(maybe_principal))
-        return Page(items=[DefinitionSummaryOut(**vars(i)) for i in items], total=total,
-                    page=page, per_page=per_page)
+        return paging.of([DefinitionSummaryOut(**vars(i)) for i in items], total)
 
     @get("/{definition_id:str}", summary="The current version (the one in force)",
          opt={"public": True})

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, tzinfo
+from datetime import datetime, tzinfo
 from typing import Any
 from urllib.parse import urlencode
 
+from rounds.db import as_utc
 from rounds.i18n import pick, table, text
 from rounds.rules.alerts import format_number
 
@@ -93,13 +94,11 @@ def pager(page: int, per_page: int, total: int, link: Any, line: str) -> Pager:
 
 
 def local(at: datetime | str | None, tz: tzinfo, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    """A stored time (UTC; SQLite gives it back naive) in the company's time zone."""
+    """A stored time (a column's, or its ISO text in a document) in the company's time zone."""
     if at is None:
         return ""
     if isinstance(at, str):
-        at = datetime.fromisoformat(at)
-    if at.tzinfo is None:
-        at = at.replace(tzinfo=UTC)
+        at = as_utc(datetime.fromisoformat(at))
     return at.astimezone(tz).strftime(fmt)
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import DateTime, ForeignKey, Index, Integer, PrimaryKeyConstraint, String, Text
+from sqlalchemy import ForeignKey, Index, Integer, PrimaryKeyConstraint, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from rounds.db import Base, utcnow
+from rounds.db import Base, UtcDateTime, utcnow
 
 # The states of an issue, in the order of the loop.
 OPEN = "open"
@@ -50,17 +50,17 @@ class Issue(Base):
     assigner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     reporter_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    assignee_signed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    assigner_signed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    due_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    assignee_signed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    assigner_signed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     # Reminders and escalations are recomputed from these by the periodic reconciliation.
-    reminded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    reminded_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     escalation_level: Mapped[int] = mapped_column(Integer, default=0)
-    escalated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    escalated_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     escalated_to_unit_id: Mapped[int | None] = mapped_column(ForeignKey("org_units.id"))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     version: Mapped[int] = mapped_column(Integer, default=1)  # optimistic locking
 
 
@@ -71,7 +71,7 @@ class IssueEvent(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     issue_id: Mapped[int] = mapped_column(ForeignKey("issues.id"), index=True)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # None: the system
     action: Mapped[str] = mapped_column(String(32))
     from_status: Mapped[str | None] = mapped_column(String(16))

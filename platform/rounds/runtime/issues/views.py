@@ -16,6 +16,8 @@ from typing import Any
 
 import msgspec
 
+from rounds.web.paging import Page
+
 
 class Person(msgspec.Struct):
     id: int
@@ -79,8 +81,4 @@ class IssueDetail(IssueView, kw_only=True):
     evidence: list[Evidence]  # each rectification's note and photos, oldest first
 
 
-class IssuePage(msgspec.Struct):
-    items: list[IssueView]
-    total: int
-    page: int
-    per_page: int
+IssuePage = Page[IssueView]

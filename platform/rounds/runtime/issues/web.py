@@ -29,7 +29,8 @@ from rounds.runtime.issues.states import StaleVersion, WrongState
 from rounds.runtime.issues.views import IssueDetail, IssuePage
 from rounds.runtime.storage.store import photo_store
 from rounds.settings import Settings
-from rounds.web.params import Id, OptionalId, PageNumber
+from rounds.web.paging import Paging, paged
+from rounds.web.params import Id, OptionalId
 from rounds.web.problems import problem_response
 
 # -- bodies ---------------------------------------------------------------------------------
@@ -141,24 +142,24 @@ class IssueController(Controller):
     @get("/", summary="The issue board: issues in my scope (issue.view_scope) and those I "
                       "am assignee, assigner or reporter of; most urgent first",
          description="status: a state, several comma separated, or `active`; org_unit_id "
-         "keeps that unit and the units below; overdue: active and past due.")
-    async def board(self, db: AsyncSession, principal: Principal, *, status: str | None = None,
-                    org_unit_id: OptionalId = None, assignee_id: OptionalId = None,
-                    overdue: bool | None = None, site_id: OptionalId = None,
-                    page: PageNumber = 1,
-                    per_page: int = Parameter(default=50, ge=1, le=200)) -> IssuePage:
+         "keeps that unit and the units below; overdue: active and past due.",
+         dependencies=paged(200))
+    async def board(self, db: AsyncSession, principal: Principal, paging: Paging, *,
+                    status: str | None = None, org_unit_id: OptionalId = None,
+                    assignee_id: OptionalId = None, overdue: bool | None = None,
+                    site_id: OptionalId = None) -> IssuePage:
         return await queries.board(db, principal, now=utcnow(), status=status,
                                    org_unit_id=org_unit_id, assignee_id=assignee_id,
-                                   overdue=overdue, site_id=site_id, page=page,
-                                   per_page=per_page)
+                                   overdue=overdue, site_id=site_id, page=paging.page,
+                                   per_page=paging.per_page)
 
-    @get("/mine", summary="Issues I am the assignee or the assigner of (`as`: one of them)")
-    async def mine(self, db: AsyncSession, principal: Principal, *,
+    @get("/mine", summary="Issues I am the assignee or the assigner of (`as`: one of them)",
+         dependencies=paged(200))
+    async def mine(self, db: AsyncSession, principal: Principal, paging: Paging, *,
                    as_: str | None = Parameter(query="as", default=None),
-                   status: str | None = None, page: PageNumber = 1,
-                   per_page: int = Parameter(default=50, ge=1, le=200)) -> IssuePage:
+                   status: str | None = None) -> IssuePage:
         return await queries.my_issues(db, principal, now=utcnow(), as_=as_, status=status,
-                                       page=page, per_page=per_page)
+                                       page=paging.page, per_page=paging.per_page)
 
     @get("/{issue_id:int}", summary="An issue with its whole history, its evidence and the "
                                     "actions I may take now")

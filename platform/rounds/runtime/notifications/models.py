@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import DateTime, ForeignKey, Index, Integer, String
+from sqlalchemy import ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from rounds.db import Base, utcnow
+from rounds.db import Base, UtcDateTime, utcnow
 
 
 class Notification(Base):
@@ -24,7 +24,7 @@ class Notification(Base):
     issue_id: Mapped[int | None] = mapped_column(ForeignKey("issues.id"))
     # Makes creation idempotent: a retried task or a second reconciliation adds nothing.
     dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     # When it was published to live pages (None: not yet; a reconciliation publishes it).
-    pushed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    pushed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())

@@ -36,7 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
 from rounds.db import utcnow
-from rounds.runtime.notifications.service import PENDING_PUSH, TABLE, NotificationView, utc
+from rounds.runtime.notifications.service import PENDING_PUSH, TABLE, NotificationView
 from rounds.runtime.sql import writer_lock
 from rounds.settings import redis_prefix
 
@@ -113,7 +113,7 @@ async def claim_and_publish(db: AsyncSession, send: Send, *, prefix: str = "",
     for row in sorted(claimed, key=lambda r: int(r.id)):
         n = NotificationView(id=row.id, kind=row.kind, message=dict(row.message),
                              link=row.link, issue_id=row.issue_id,
-                             created_at=utc(row.created_at), read_at=None)
+                             created_at=row.created_at, read_at=None)
         await send(user_channel(row.user_id, prefix), notification_event(n, counts.get(
             row.user_id, 0)))
     return len(claimed)

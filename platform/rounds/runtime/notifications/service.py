@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from rounds.db import utcnow
+from rounds.db import as_utc, utcnow
 from rounds.errors import NotFound
 from rounds.i18n import pick
 from rounds.runtime.notifications.models import Notification
@@ -66,15 +66,10 @@ class NotificationView:
         return pick(self.message, lang)
 
 
-def utc(at: datetime) -> datetime:
-    """SQLite gives back naive datetimes (stored in UTC): the same instant, aware."""
-    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
-
-
 def view(n: Notification) -> NotificationView:
     return NotificationView(id=n.id, kind=n.kind, message=dict(n.message), link=n.link,
-                            issue_id=n.issue_id, created_at=utc(n.created_at),
-                            read_at=utc(n.read_at) if n.read_at else None)
+                            issue_id=n.issue_id, created_at=n.created_at,
+                            read_at=n.read_at)
 
 
 async def inbox(db: AsyncSession, user_id: int, *, limit: int = 50, offset: int = 0,
@@ -108,7 +103,7 @@ async def mark_read(db: AsyncSession, user_id: int, notification_id: int,
     if n is None:
         raise NotFound(f"no notification {notification_id}")
     if n.read_at is None:
-        n.read_at = now or utcnow()
+        n.read_at = as_utc(now) if now else utcnow()
         await db.flush()
     return view(n)
 

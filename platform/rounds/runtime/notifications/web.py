@@ -22,7 +22,6 @@ from litestar.channels import ChannelsPlugin, Subscriber
 from litestar.channels.backends.base import ChannelsBackend
 from litestar.channels.backends.memory import MemoryChannelsBackend
 from litestar.config.app import AppConfig
-from litestar.params import Parameter
 from litestar.plugins import InitPlugin
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -38,7 +37,8 @@ from rounds.runtime.notifications.push import (
 from rounds.runtime.sql import writer_lock
 from rounds.settings import Settings
 from rounds.web.language import request_language
-from rounds.web.params import Id, OptionalId, PageNumber, id_or_none
+from rounds.web.paging import Page, Paging, paged
+from rounds.web.params import Id, OptionalId, id_or_none
 
 KEEP_ALIVE_SECONDS = 15.0  # a comment this often keeps proxies from closing an idle stream
 RETRY_MS = 3000  # how soon a browser reconnects after the stream drops
@@ -56,12 +56,11 @@ class NotificationItem(msgspec.Struct):
     unread: bool
 
 
-class NotificationPage(msgspec.Struct):
-    items: list[NotificationItem]
-    total: int
+class NotificationPage(Page[NotificationItem]):
+    """A page of the inbox, and how many of all my notifications are unread."""
+
+    items: list[NotificationItem]  # restated: the OpenAPI document reads it from here
     unread: int
-    page: int
-    per_page: int
 
 
 class UnreadCount(msgspec.Struct):
@@ -98,18 +97,17 @@ class NotificationController(Controller):
     path = "/api/notifications"
     tags = ("notifications",)
 
-    @get("/", summary="My inbox: unread first, then newest first")
+    @get("/", summary="My inbox: unread first, then newest first", dependencies=paged(200))
     async def inbox(self, request: Request[Any, Any, Any], db: AsyncSession,
-                    principal: Principal, *, unread_only: bool = False,
-                    page: PageNumber = 1,
-                    per_page: int = Parameter(default=50, ge=1, le=200)) -> NotificationPage:
-        items, total = await service.inbox(db, principal.user_id, limit=per_page,
-                                           offset=(page - 1) * per_page,
-                                           unread_only=unread_only)
+                    principal: Principal, paging: Paging, *,
+                    unread_only: bool = False) -> NotificationPage:
+        items, total = await service.inbox(db, principal.user_id, limit=paging.limit,
+                                           offset=paging.offset, unread_only=unread_only)
         unread = await service.unread_count(db, principal.user_id)
         lang = request_language(request)
         return NotificationPage(items=[_item(n, lang) for n in items],
-                                total=total, unread=unread, page=page, per_page=per_page)
+                                total=total, unread=unread, page=paging.page,
+                                per_page=paging.per_page)
 
     @get("/unread-count", summary="How many of my notifications are unread")
     async def unread_count(self, db: AsyncSession, principal: Principal) -> UnreadCount:

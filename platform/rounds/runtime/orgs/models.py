@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, Integer, String
+from sqlalchemy import ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from rounds.db import Base, utcnow
+from rounds.db import Base, UtcDateTime, utcnow
 
 
 class OrgUnit(Base):
@@ -21,4 +21,4 @@ class OrgUnit(Base):
     name_en: Mapped[str] = mapped_column(String(200))
     # "/1/4/9/": this unit and its ancestors; `path LIKE '/1/4/%'` is the subtree of unit 4.
     path: Mapped[str] = mapped_column(String(500), index=True, default="")
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)

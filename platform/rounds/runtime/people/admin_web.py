@@ -22,15 +22,9 @@ from rounds.runtime.imports import ImportOut, csv_body, import_out
 from rounds.runtime.people import service
 from rounds.runtime.people.imports import import_users
 from rounds.runtime.people.service import UserRow
-from rounds.web.params import Id, OptionalId, PageNumber
+from rounds.web.paging import Page, Paging, paged
+from rounds.web.params import Id, OptionalId
 from rounds.web.security import CSV_UPLOAD
-
-
-class UserPage(msgspec.Struct):
-    items: list[UserRow]
-    total: int
-    page: int
-    per_page: int
 
 
 class NewUser(msgspec.Struct):
@@ -57,17 +51,16 @@ class UserController(Controller):
     path = "/api/users"
     tags = ("people",)
 
-    @get("/", summary="Users in my scope, a page at a time (user.manage)")
-    async def index(self, db: AsyncSession, principal: Principal, *,
+    @get("/", summary="Users in my scope, a page at a time (user.manage)",
+         dependencies=paged(500))
+    async def index(self, db: AsyncSession, principal: Principal, paging: Paging, *,
                     role: str | None = None, org_unit_id: OptionalId = None,
                     q: str | None = Parameter(default=None, description="username or name"),
-                    active: bool | None = None,
-                    page: PageNumber = 1,
-                    per_page: int = Parameter(default=50, ge=1, le=500)) -> UserPage:
+                    active: bool | None = None) -> Page[UserRow]:
         items, total = await service.list_users(
             db, principal, role_id=role, org_unit_id=org_unit_id, search=q, active=active,
-            limit=per_page, offset=(page - 1) * per_page)
-        return UserPage(items=items, total=total, page=page, per_page=per_page)
+            limit=paging.limit, offset=paging.offset)
+        return paging.of(items, total)
 
     @post("/", summary="Create a user (user.manage); a password is generated if none is given")
     async def create(self, db: AsyncSession, principal: Principal, data: NewUser

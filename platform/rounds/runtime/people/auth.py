@@ -358,8 +358,7 @@ async def authenticate(db: AsyncSession, token: str) -> Principal:
         return cached
     generation = _cache.generation
     cred = await db.get(Credential, h)
-    if cred is None or cred.revoked or cred.expires_at.replace(tzinfo=None) < \
-            utcnow().replace(tzinfo=None):
+    if cred is None or cred.revoked or cred.expires_at < utcnow():
         raise NotAuthenticated("your session has ended; please sign in again")
     user = await db.get(User, cred.user_id)
     if user is None or not user.active:

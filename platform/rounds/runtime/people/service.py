@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, false, func, or_, select, true, update
@@ -22,11 +21,6 @@ from rounds.runtime.people.auth import forget_principals_after_commit, hash_pass
 from rounds.runtime.people.models import Credential, User
 
 MIN_PASSWORD_LENGTH = 8
-
-
-def iso(at: datetime) -> str:
-    """A stored time as ISO 8601 with its offset (SQLite hands back naive UTC times)."""
-    return (at if at.tzinfo is not None else at.replace(tzinfo=UTC)).isoformat()
 
 
 def generate_password() -> str:
@@ -152,7 +146,7 @@ def _row(user: User, unit_code: str) -> UserRow:
     return UserRow(id=user.id, username=user.username, display_name=user.display_name,
                    role_id=user.role_id, org_unit_id=user.org_unit_id, org_unit_code=unit_code,
                    site_id=user.site_id, phone=user.phone, language=user.language,
-                   active=user.active, created_at=iso(user.created_at))
+                   active=user.active, created_at=user.created_at.isoformat())
 
 
 async def list_users(db: AsyncSession, principal: Principal, *, role_id: str | None = None,

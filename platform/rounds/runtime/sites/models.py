@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Float, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Float, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from rounds.db import Base, utcnow
+from rounds.db import Base, UtcDateTime, utcnow
 
 
 class Site(Base):
@@ -25,7 +25,7 @@ class Site(Base):
     # The secret printed in the shop's QR code: scanning it proves presence at check-in.
     qr_token: Mapped[str] = mapped_column(String(64), unique=True)
     attributes: Mapped[dict[str, Any]]  # what the site kind defines (grade, delivery cycle...)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
 
 class SiteAssignment(Base):

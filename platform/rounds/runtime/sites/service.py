@@ -29,7 +29,7 @@ from rounds.runtime.access import Principal, site_scope
 from rounds.runtime.definitions.service import current_content
 from rounds.runtime.orgs.models import OrgUnit
 from rounds.runtime.people.models import User
-from rounds.runtime.people.service import Lookups, iso, user_scope
+from rounds.runtime.people.service import Lookups, user_scope
 from rounds.runtime.sites.attributes import check_attributes
 from rounds.runtime.sites.geo import haversine_m, valid_position
 from rounds.runtime.sites.models import Site, SiteAssignment
@@ -366,7 +366,7 @@ async def site_details(db: AsyncSession, principal: Principal, site_id: int) -> 
         attributes=dict(site.attributes),
         assignments=[AssignmentInfo(r, u, shown_username(principal, u, n), d)
                      for r, u, n, d in rows],
-        created_at=iso(site.created_at))
+        created_at=site.created_at.isoformat())
 
 
 # -- staffing --------------------------------------------------------------------------------
@@ -480,17 +480,17 @@ async def site_history(db: AsyncSession, principal: Principal, site_id: int, *,
             v = visit_rows[int(ref)]
             who = people[v.user_id]
             entries.append(HistoryEntry(
-                kind="visit", id=str(v.id), at=iso(v.checked_in_at), user_id=who.id,
+                kind="visit", id=str(v.id), at=v.checked_in_at.isoformat(), user_id=who.id,
                 username=shown_username(principal, who.id, who.username),
                 display_name=who.display_name, method=v.method,
-                checked_out_at=iso(v.checked_out_at) if v.checked_out_at else None,
+                checked_out_at=v.checked_out_at.isoformat() if v.checked_out_at else None,
                 duration_s=v.duration_s,
                 flagged=v.flagged if supervisor or v.user_id == principal.user_id else None))
         else:
             s = sub_rows[ref]
             who = people[s.user_id]
             entries.append(HistoryEntry(
-                kind="submission", id=s.id, at=iso(s.submitted_at), user_id=who.id,
+                kind="submission", id=s.id, at=s.submitted_at.isoformat(), user_id=who.id,
                 username=shown_username(principal, who.id, who.username),
                 display_name=who.display_name, definition_id=s.definition_id,
                 percentage=s.percentage, passed=s.passed,

@@ -19,22 +19,9 @@ from rounds.runtime.imports import ImportOut, csv_body, import_out
 from rounds.runtime.sites import service
 from rounds.runtime.sites.imports import import_sites
 from rounds.runtime.sites.service import HistoryEntry, SiteDetails, SiteSummary
-from rounds.web.params import Id, OptionalId, PageNumber
+from rounds.web.paging import Page, Paging, paged
+from rounds.web.params import Id, OptionalId
 from rounds.web.security import CSV_UPLOAD
-
-
-class SitePage(msgspec.Struct):
-    items: list[SiteSummary]
-    total: int
-    page: int
-    per_page: int
-
-
-class HistoryPage(msgspec.Struct):
-    items: list[HistoryEntry]
-    total: int
-    page: int
-    per_page: int
 
 
 class NewSite(msgspec.Struct):
@@ -60,17 +47,17 @@ class SiteController(Controller):
     path = "/api/sites"
     tags = ("sites",)
 
-    @get("/", summary="Sites in my scope, a page at a time; nearest first with near=lat,lng")
-    async def index(self, db: AsyncSession, principal: Principal, *,
+    @get("/", summary="Sites in my scope, a page at a time; nearest first with near=lat,lng",
+         dependencies=paged(500))
+    async def index(self, db: AsyncSession, principal: Principal, paging: Paging, *,
                     kind: str | None = None, org_unit_id: OptionalId = None,
                     q: str | None = Parameter(default=None, description="name or code"),
-                    near: str | None = Parameter(default=None, description="lat,lng"),
-                    page: PageNumber = 1,
-                    per_page: int = Parameter(default=50, ge=1, le=500)) -> SitePage:
+                    near: str | None = Parameter(default=None, description="lat,lng")
+                    ) -> Page[SiteSummary]:
         items, total = await service.list_sites(
             db, principal, site_kind=kind, org_unit_id=org_unit_id, search=q,
-            near=service.position(near), limit=per_page, offset=(page - 1) * per_page)
-        return SitePage(items=items, total=total, page=page, per_page=per_page)
+            near=service.position(near), limit=paging.limit, offset=paging.offset)
+        return paging.of(items, total)
 
     @post("/", summary="Create a site (site.manage); attributes checked against its kind")
     async def create(self, db: AsyncSession, principal: Principal, data: NewSite
@@ -86,13 +73,13 @@ class SiteController(Controller):
                       ) -> SiteDetails:
         return await service.site_details(db, principal, site_id)
 
-    @get("/{site_id:int}/history", summary="Visits and submissions at a site, newest first")
+    @get("/{site_id:int}/history", summary="Visits and submissions at a site, newest first",
+         dependencies=paged(500))
     async def history(self, db: AsyncSession, principal: Principal, site_id: Id,
-                      page: PageNumber = 1,
-                      per_page: int = Parameter(default=50, ge=1, le=500)) -> HistoryPage:
-        items, total = await service.site_history(db, principal, site_id, limit=per_page,
-                                                  offset=(page - 1) * per_page)
-        return HistoryPage(items=items, total=total, page=page, per_page=per_page)
+                      paging: Paging) -> Page[HistoryEntry]:
+        items, total = await service.site_history(db, principal, site_id, limit=paging.limit,
+                                                  offset=paging.offset)
+        return paging.of(items, total)
 
     @get("/{site_id:int}/qr.svg", summary="The site's check-in QR code (site.manage)",
          media_type="image/svg+xml")

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, Index, Integer, String
+from sqlalchemy import ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from rounds.db import Base, utcnow
+from rounds.db import Base, UtcDateTime, utcnow
 
 
 class Photo(Base):
@@ -20,7 +20,7 @@ class Photo(Base):
     size: Mapped[int] = mapped_column(Integer)
     storage_key: Mapped[str] = mapped_column(String(200))
     uploaded_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     width: Mapped[int | None] = mapped_column(Integer)  # None: stored before images were decoded
     height: Mapped[int | None] = mapped_column(Integer)
 
@@ -34,5 +34,5 @@ class PhotoUpload(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     size: Mapped[int] = mapped_column(Integer)

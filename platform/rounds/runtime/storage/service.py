@@ -97,8 +97,6 @@ def _may_upload(principal: Principal, data: bytes) -> None:
 
 
 def _seconds_until(at: datetime, now: datetime) -> int:
-    if at.tzinfo is None:  # SQLite gives naive UTC back
-        now = now.replace(tzinfo=None)
     return math.ceil((at - now).total_seconds())
 
 

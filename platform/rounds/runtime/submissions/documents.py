@@ -7,7 +7,7 @@ Imports: the forms and rules engines only (pure functions of a form and its answ
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import msgspec
@@ -89,10 +89,6 @@ def failed_item_rows(submission_id: str, failed: list[Failure], site_id: int | N
              "site_id": site_id, "created_at": at} for f in failed]
 
 
-def aware(at: datetime) -> datetime:
-    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
-
-
 def render(row: Mapping[Any, Any], version_number: int) -> dict[str, Any]:
     """The API's view of a stored submission, built from the row alone, so that the first
     answer (201) and every retry (200) are the same document."""
@@ -101,7 +97,7 @@ def render(row: Mapping[Any, Any], version_number: int) -> dict[str, Any]:
         "id": row["id"], "definition_id": row["definition_id"],
         "version": row["content_hash"], "version_number": version_number,
         "user_id": row["user_id"], "site_id": row["site_id"], "visit_id": row["visit_id"],
-        "submitted_at": aware(row["submitted_at"]).isoformat(),
+        "submitted_at": row["submitted_at"].isoformat(),
         "score": ev["score"], "alerts": ev["alerts"],
         "failed_items": ev["failed"], "calculated": ev["calculated"],
         "rule_errors": ev["errors"], "answers": row["answers"], "evidence": row["evidence"],

@@ -7,7 +7,6 @@ from typing import Any
 
 from sqlalchemy import (
     Boolean,
-    DateTime,
     Float,
     ForeignKey,
     Index,
@@ -17,7 +16,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from rounds.db import Base, utcnow
+from rounds.db import Base, UtcDateTime, utcnow
 
 
 class Submission(Base):
@@ -46,7 +45,7 @@ class Submission(Base):
     evaluation: Mapped[dict[str, Any]]  # scores per section and item, explanation, alerts
     alert_count: Mapped[int] = mapped_column(Integer, default=0)
     failed_count: Mapped[int] = mapped_column(Integer, default=0)
-    submitted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    submitted_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
 
 class FailedItem(Base):
@@ -59,7 +58,7 @@ class FailedItem(Base):
     item_id: Mapped[str] = mapped_column(String(64))
     severity: Mapped[str] = mapped_column(String(16))
     site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id"))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
 
 class SubmissionPhoto(Base):

@@ -52,7 +52,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
 )
 
-from rounds.db import utcnow
+from rounds.db import as_utc, utcnow
 from rounds.errors import Conflict, InvalidInput, NotFound, Problem, RoundsError
 from rounds.forms.compiled import SubmissionInvalid
 from rounds.runtime.access import (
@@ -73,7 +73,6 @@ from rounds.runtime.storage.models import Photo
 from rounds.runtime.storage.service import unowned_photos
 from rounds.runtime.submissions.body import Envelope, Parsed, form_body, invalid, parse
 from rounds.runtime.submissions.documents import (
-    aware,
     explanation_text,
     failed_item_rows,
     photo_refs,
@@ -193,8 +192,9 @@ async def submit(sessions: async_sessionmaker[AsyncSession], principal: Principa
         raise Forbidden(f"your role ({principal.role_id}) may not submit forms")
     parsed = parse(raw)
     try:
-        return await _submit(sessions, principal, parsed, lang=lang, now=now or utcnow(),
-                             tz=tz)
+        # In UTC, as the stored row gives it back: a retry's answer is the first one's.
+        return await _submit(sessions, principal, parsed, lang=lang,
+                             now=as_utc(now) if now else utcnow(), tz=tz)
     except SubmissionIdConflict:
         raise
     except RoundsError:
@@ -463,6 +463,6 @@ async def my_submissions(db: AsyncSession, principal: Principal, *,
         .order_by(t.submitted_at.desc(), t.id).limit(limit).offset(offset))).all()
     return [SubmissionSummary(
         id=r.id, definition_id=r.definition_id, version=r.content_hash, visit_id=r.visit_id,
-        site_id=r.site_id, submitted_at=aware(r.submitted_at).isoformat(),
+        site_id=r.site_id, submitted_at=r.submitted_at.isoformat(),
         percentage=r.percentage, passed=r.passed, alert_count=r.alert_count,
         failed_count=r.failed_count) for r in rows], int(total)

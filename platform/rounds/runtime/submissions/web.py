@@ -13,23 +13,15 @@ from typing import Any
 import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.background_tasks import BackgroundTask, BackgroundTasks
-from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rounds.runtime.access import Principal
 from rounds.runtime.storage import web as storage_web
 from rounds.runtime.submissions import service
 from rounds.web.language import request_language
-from rounds.web.params import PageNumber
+from rounds.web.paging import Page, Paging, paged
 
 _JSON = "application/json"
-
-
-class SubmissionPage(msgspec.Struct):
-    items: list[dict[str, Any]]
-    total: int
-    page: int
-    per_page: int
 
 
 def json_response(body: Any, status: int) -> Response[bytes]:
@@ -66,16 +58,13 @@ class SubmissionController(Controller):
                 for hook in hooks])
         return response
 
-    @get("/mine", summary="My submissions, newest first")
-    async def mine(self, db: AsyncSession, principal: Principal,
-                   definition_id: str | None = None,
-                   page: PageNumber = 1,
-                   per_page: int = Parameter(default=50, ge=1, le=200)) -> SubmissionPage:
+    @get("/mine", summary="My submissions, newest first", dependencies=paged(200))
+    async def mine(self, db: AsyncSession, principal: Principal, paging: Paging,
+                   definition_id: str | None = None) -> Page[dict[str, Any]]:
         items, total = await service.my_submissions(
-            db, principal, definition_id=definition_id, limit=per_page,
-            offset=(page - 1) * per_page)
-        return SubmissionPage(items=[asdict(i) for i in items],
-                              total=total, page=page, per_page=per_page)
+            db, principal, definition_id=definition_id, limit=paging.limit,
+            offset=paging.offset)
+        return paging.of([asdict(i) for i in items], total)
 
     @get("/{submission_id:str}", summary="A submission with its score, explanation, alerts "
                                          "and failed items")

@@ -7,7 +7,6 @@ from typing import Any
 
 from sqlalchemy import (
     Boolean,
-    DateTime,
     Float,
     ForeignKey,
     Index,
@@ -18,7 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from rounds.db import Base, utcnow
+from rounds.db import Base, UtcDateTime, utcnow
 
 
 class PlannedVisit(Base):
@@ -59,12 +58,12 @@ class Visit(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"))
     method: Mapped[str] = mapped_column(String(8))  # "qr" or "gps"
-    checked_in_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    checked_in_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     lat: Mapped[float | None] = mapped_column(Float)
     lng: Mapped[float | None] = mapped_column(Float)
     accuracy_m: Mapped[float | None] = mapped_column(Float)
     distance_m: Mapped[float | None] = mapped_column(Float)
     flags: Mapped[dict[str, Any]]  # {"far": true, "poor_accuracy": true, ...}
     flagged: Mapped[bool] = mapped_column(Boolean, default=False)
-    checked_out_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    checked_out_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     duration_s: Mapped[int | None] = mapped_column(Integer)

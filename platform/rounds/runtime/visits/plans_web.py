@@ -15,6 +15,7 @@ from rounds.runtime.sites.service import position
 from rounds.runtime.visits import plans
 from rounds.runtime.visits.plans import MyDay, SitePlan
 from rounds.settings import Settings
+from rounds.web.paging import Page, Paging, paged
 from rounds.web.params import OptionalId, PageNumber
 
 
@@ -32,12 +33,11 @@ class PersonPlanOut(msgspec.Struct):
     sites: list[SitePlan] | None
 
 
-class MonthPlans(msgspec.Struct):
+class MonthPlans(Page[PersonPlanOut]):
+    """A page of the people in my scope with their month's plans."""
+
+    items: list[PersonPlanOut]  # restated: the OpenAPI document reads it from here
     month: str
-    items: list[PersonPlanOut]
-    total: int
-    page: int
-    per_page: int
 
 
 class PlanReportOut(msgspec.Struct):
@@ -64,21 +64,20 @@ async def my_day(db: AsyncSession, principal: Principal, settings: Settings, *,
                               tz=settings.tz)
 
 
-@get("/api/plans/{month:str}", tags=["plans"],
+@get("/api/plans/{month:str}", tags=["plans"], dependencies=paged(500),
      summary="Planned, done and pending visits per person in my scope for a month")
 async def month_plans(db: AsyncSession, principal: Principal, settings: Settings, month: str,
-                      *,
-                      user_id: OptionalId = None, page: PageNumber = 1,
-                      per_page: int = Parameter(default=50, ge=1, le=500)) -> MonthPlans:
+                      paging: Paging, *, user_id: OptionalId = None) -> MonthPlans:
     people, total = await plans.month_progress(
-        db, principal, month, user_id=user_id, limit=per_page, offset=(page - 1) * per_page,
+        db, principal, month, user_id=user_id, limit=paging.limit, offset=paging.offset,
         tz=settings.tz)
     items = [PersonPlanOut(
         user_id=p.user_id, username=p.username, display_name=p.display_name,
         role_id=p.role_id, org_unit_id=p.org_unit_id, planned=p.planned, done=p.done,
         pending=p.pending, visits=p.visits, done_ratio=p.done_ratio, sites=p.sites)
         for p in people]
-    return MonthPlans(month=month, items=items, total=total, page=page, per_page=per_page)
+    return MonthPlans(month=month, items=items, total=total, page=paging.page,
+                      per_page=paging.per_page)
 
 
 @post("/api/plans/{month:str}/generate", tags=["plans"], status_code=200,

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, tzinfo
+from datetime import datetime, tzinfo
 from typing import Any, cast
 
 from sqlalchemy import ColumnElement, Select, Table, and_, func, or_, select, update
@@ -52,7 +52,7 @@ class VisitAlreadyOpen(Conflict):
         self.visit_id = visit.id
         self.site_id = visit.site_id
         self.site_name = site_name
-        self.checked_in_at = aware(visit.checked_in_at)
+        self.checked_in_at = visit.checked_in_at
         super().__init__(f"you are checked in at {site_name} (visit {visit.id}) since "
                          f"{self.checked_in_at.isoformat()}; check out first")
 
@@ -132,16 +132,11 @@ class VisitView:
     site: Site
 
 
-def aware(at: datetime) -> datetime:
-    """SQLite gives naive datetimes back; every stored time is UTC."""
-    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
-
-
 def visit_context(*, visit_id: int, method: str, distance_m: float | None, flagged: Any,
                   checked_in_at: datetime, tz: tzinfo) -> dict[str, Any]:
     """What rules read under ``ctx.visit``: the check-in, its date and time in the company's
     time zone (``tz``), so "expires before the visit" compares dates of one calendar."""
-    local = aware(checked_in_at).astimezone(tz)
+    local = checked_in_at.astimezone(tz)
     return {"id": visit_id, "method": method, "distance_m": distance_m,
             "flagged": bool(flagged), "checked_in_at": local.isoformat(),
             "date": local.date().isoformat(), "time": local.strftime("%H:%M")}
@@ -260,9 +255,9 @@ async def check_out(db: AsyncSession, principal: Principal, visit_id: int, *,
     visit, site = row
     if visit.checked_out_at is not None:
         raise VisitClosed(f"visit {visit_id} was checked out at "
-                          f"{aware(visit.checked_out_at).isoformat()}")
+                          f"{visit.checked_out_at.isoformat()}")
     at = now or utcnow()
-    duration = max(0, int((at - aware(visit.checked_in_at)).total_seconds()))
+    duration = max(0, int((at - visit.checked_in_at).total_seconds()))
     # Conditional on still being open, so two check-outs racing each other close it once.
     done = await db.execute(update(Visit).where(
         Visit.id == visit_id, Visit.checked_out_at.is_(None)).values(

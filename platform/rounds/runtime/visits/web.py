@@ -8,7 +8,6 @@ from urllib.parse import quote
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
-from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rounds.db import IdField
@@ -16,9 +15,10 @@ from rounds.errors import NotFound
 from rounds.runtime.access import Principal
 from rounds.runtime.definitions.compiled import form_version
 from rounds.runtime.visits import service
-from rounds.runtime.visits.service import VisitAlreadyOpen, VisitView, aware
+from rounds.runtime.visits.service import VisitAlreadyOpen, VisitView
 from rounds.web.language import request_language
-from rounds.web.params import Id, OptionalId, PageNumber
+from rounds.web.paging import Page, Paging, paged
+from rounds.web.params import Id, OptionalId
 from rounds.web.problems import problem_response
 
 Lat = Annotated[float, msgspec.Meta(ge=-90, le=90)]
@@ -73,13 +73,6 @@ class CurrentVisit(msgspec.Struct):
     visit: VisitOut | None
 
 
-class VisitPage(msgspec.Struct):
-    items: list[VisitOut]
-    total: int
-    page: int
-    per_page: int
-
-
 class FormLinks(msgspec.Struct):
     schema: str  # the forms engine's JSON Schema of this exact version
     preview: str  # the form as people see it (HTML)
@@ -121,10 +114,10 @@ def visit_out(view: VisitView) -> VisitOut:
     return VisitOut(
         id=v.id, user_id=v.user_id,
         site=SiteRef(id=s.id, code=s.code, name=s.name, site_kind=s.site_kind),
-        method=v.method, checked_in_at=aware(v.checked_in_at).isoformat(), position=position,
+        method=v.method, checked_in_at=v.checked_in_at.isoformat(), position=position,
         distance_m=v.distance_m, flags=sorted(k for k, on in (v.flags or {}).items() if on),
         flagged=v.flagged, open=v.checked_out_at is None,
-        checked_out_at=aware(v.checked_out_at).isoformat() if v.checked_out_at else None,
+        checked_out_at=v.checked_out_at.isoformat() if v.checked_out_at else None,
         duration_s=v.duration_s)
 
 
@@ -174,25 +167,22 @@ class VisitController(Controller):
         return CurrentVisit(visit=visit_out(view) if view else None)
 
     @get("/", summary="Visits, newest first: mine, or (mine=false) those at the sites in my "
-                      "scope (submission.view_scope)")
-    async def index(self, db: AsyncSession, principal: Principal, *, mine: bool = True,
-                    flagged: bool | None = None, site_id: OptionalId = None,
-                    page: PageNumber = 1,
-                    per_page: int = Parameter(default=50, ge=1, le=200)) -> VisitPage:
+                      "scope (submission.view_scope)", dependencies=paged(200))
+    async def index(self, db: AsyncSession, principal: Principal, paging: Paging, *,
+                    mine: bool = True, flagged: bool | None = None,
+                    site_id: OptionalId = None) -> Page[VisitOut]:
         views, total = await service.list_visits(
-            db, principal, mine=mine, flagged=flagged, site_id=site_id, limit=per_page,
-            offset=(page - 1) * per_page)
-        return VisitPage(items=[visit_out(v) for v in views], total=total, page=page,
-                         per_page=per_page)
+            db, principal, mine=mine, flagged=flagged, site_id=site_id, limit=paging.limit,
+            offset=paging.offset)
+        return paging.of([visit_out(v) for v in views], total)
 
-    @get("/flagged", summary="Flagged check-ins at the sites in my scope, for supervisors")
-    async def flagged(self, db: AsyncSession, principal: Principal,
-                      page: PageNumber = 1,
-                      per_page: int = Parameter(default=50, ge=1, le=200)) -> VisitPage:
-        views, total = await service.flagged_visits(db, principal, limit=per_page,
-                                                    offset=(page - 1) * per_page)
-        return VisitPage(items=[visit_out(v) for v in views], total=total, page=page,
-                         per_page=per_page)
+    @get("/flagged", summary="Flagged check-ins at the sites in my scope, for supervisors",
+         dependencies=paged(200))
+    async def flagged(self, db: AsyncSession, principal: Principal, paging: Paging
+                      ) -> Page[VisitOut]:
+        views, total = await service.flagged_visits(db, principal, limit=paging.limit,
+                                                    offset=paging.offset)
+        return paging.of([visit_out(v) for v in views], total)
 
     @get("/{visit_id:int}", summary="A visit (mine, or in my scope for supervisors)")
     async def one(self, db: AsyncSession, principal: Principal, visit_id: Id) -> VisitOut:
