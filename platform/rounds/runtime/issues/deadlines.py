@@ -9,20 +9,20 @@
   conditional UPDATE whose row count says whether this run won: they are idempotent and
   safe to run concurrently. They add events without bumping the version (they change
   nothing a person decides on).
-- :func:`utc` and :func:`iso`: the slice's times are aware UTC (SQLite gives naive ones
-  back).
+- :func:`iso`: a time as the API writes it (aware UTC, as ``UtcDateTime`` reads it back).
 
 Imports ``events``, ``routing`` and ``texts`` of the slice.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from rounds.db import as_utc
 from rounds.runtime.issues import events, texts
 from rounds.runtime.issues.models import ACTIVE, Issue
 from rounds.runtime.issues.routing import roles_with, unit_chain, users_by_unit
@@ -37,13 +37,8 @@ ESCALATE_EVERY = timedelta(days=1)  # at most one org level up per day per issue
 DUE_SOON = timedelta(hours=24)
 
 
-def utc(at: datetime) -> datetime:
-    """Aware UTC (SQLite gives naive datetimes back; they are UTC as stored)."""
-    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
-
-
 def iso(at: datetime | None) -> str | None:
-    return utc(at).isoformat() if at is not None else None
+    return as_utc(at).isoformat() if at is not None else None
 
 
 # -- due dates ------------------------------------------------------------------------------
@@ -83,7 +78,7 @@ async def remind_due_soon(db: AsyncSession, now: datetime, within: timedelta = D
     """Remind each assignee once of an active issue due within ``within`` (not yet past
     due: escalation takes those). ``reminded_at`` is set by ``UPDATE ... WHERE reminded_at
     IS NULL``: a concurrent or repeated run that finds it set does nothing."""
-    now = utc(now)
+    now = as_utc(now)
     rows = (await db.execute(select(Issue.id, Issue.assignee_id, Issue.title, Issue.due_at,
                                     Issue.titles)
                              .where(Issue.status.in_(ACTIVE), Issue.assignee_id.is_not(None),
@@ -98,7 +93,7 @@ async def remind_due_soon(db: AsyncSession, now: datetime, within: timedelta = D
             .values(reminded_at=now).execution_options(synchronize_session=False)))
         if won.rowcount != 1:
             continue
-        left = utc(due_at) - now
+        left = due_at - now
         ev = await events.record(db, issue_id, at=now, actor_id=None, action="reminded",
                                  from_status=None, to_status=None,
                                  data={"assignee_id": assignee_id, "due_at": iso(due_at)})
@@ -118,7 +113,7 @@ async def escalate_overdue(db: AsyncSession, now: datetime) -> int:
     tell is passed over, so no day is lost on it. At the top nothing more happens. The
     change is ``UPDATE ... WHERE escalation_level = :seen AND (escalated_at IS NULL OR
     escalated_at <= now - 1 day)``: repeated or concurrent runs escalate once."""
-    now = utc(now)
+    now = as_utc(now)
     cutoff = now - ESCALATE_EVERY
     roles = await roles_with(db, "issue.verify", "issue.view_scope")
     rows = (await db.execute(
@@ -158,7 +153,7 @@ async def escalate_overdue(db: AsyncSession, now: datetime) -> int:
                                  data={"level": level + 1, "from_unit_id": start_id,
                                        "to_unit_id": target, "unit": name,
                                        "notified": people[target]})
-        overdue_by = now - utc(due_at) if due_at is not None else timedelta()
+        overdue_by = now - due_at if due_at is not None else timedelta()
         await events.tell(db, issue_id, ev, "issue_escalated", users=people[target],
                           message=texts.message("issue_escalated", titles or title,
                                                 due_in=overdue_by, unit=name))

@@ -31,11 +31,11 @@ from sqlalchemy import CursorResult, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
+from rounds.db import as_utc
 from rounds.errors import Conflict, Problem
 from rounds.runtime.access import Forbidden, Principal
 from rounds.runtime.issues import events, texts
 from rounds.runtime.issues.checks import check_assignee, check_photos, clean_text, invalid
-from rounds.runtime.issues.deadlines import utc
 from rounds.runtime.issues.models import Issue, IssueEvent
 from rounds.runtime.issues.queries import get_issue, visible_issue
 from rounds.runtime.issues.states import (
@@ -85,7 +85,7 @@ async def _transition(db: AsyncSession, principal: Principal, issue_id: int, act
                       now: datetime, version: int, changes: dict[str, Any] | None = None,
                       reason: str = "", data: dict[str, Any] | None = None,
                       event_action: str | None = None) -> tuple[Issue, IssueEvent]:
-    now = utc(now)
+    now = as_utc(now)
     issue = await _acting(db, principal, issue_id, action, version)
     before = issue.status
     to = ACTIONS[action].to_status
@@ -136,7 +136,7 @@ async def rectify(db: AsyncSession, principal: Principal, issue_id: int, *, vers
     photo_ids = await check_photos(db, principal.user_id, photos)
     issue, ev = await _transition(
         db, principal, issue_id, "rectify", now=now, version=version,
-        changes={"assignee_signed_at": utc(now)}, data={"note": text, "photos": photo_ids})
+        changes={"assignee_signed_at": as_utc(now)}, data={"note": text, "photos": photo_ids})
     await events.tell(db, issue.id, ev, "issue_rectified", users=[issue.assigner_id],
                       message=texts.message("issue_rectified", _title(issue),
                                             actor=principal.display_name))
@@ -150,7 +150,7 @@ async def verify(db: AsyncSession, principal: Principal, issue_id: int, *, versi
     if problems:
         raise invalid(problems)
     issue, ev = await _transition(db, principal, issue_id, "verify", now=now, version=version,
-                                  changes={"assigner_signed_at": utc(now)},
+                                  changes={"assigner_signed_at": as_utc(now)},
                                   data={"note": text} if text else None)
     await events.tell(db, issue.id, ev, "issue_verified", users=[issue.assignee_id],
                       message=texts.message("issue_verified", _title(issue)))
@@ -180,7 +180,7 @@ async def close(db: AsyncSession, principal: Principal, issue_id: int, *, versio
         raise Conflict(f"issue {issue_id} cannot close without the signature of the "
                        f"{' and the '.join(missing)}")
     issue, ev = await _transition(db, principal, issue_id, "close", now=now, version=version,
-                                  changes={"closed_at": utc(now)})
+                                  changes={"closed_at": as_utc(now)})
     await events.tell(db, issue.id, ev, "issue_closed", users=events.parties(issue),
                       message=texts.message("issue_closed", _title(issue)))
     return await _done(db, principal, issue, now)
@@ -230,7 +230,7 @@ async def reassign(db: AsyncSession, principal: Principal, issue_id: int, *, ver
         changes={"assignee_id": assignee_id, "assignee_signed_at": None, "reminded_at": None},
         data={"from_assignee_id": old, "to_assignee_id": assignee_id},
         event_action="assigned" if old is None else "reassigned")
-    due_in = utc(issue.due_at) - utc(now) if issue.due_at is not None else None
+    due_in = issue.due_at - as_utc(now) if issue.due_at is not None else None
     await events.tell(db, issue.id, ev, "issue_assigned", users=[assignee_id],
                       message=texts.message("issue_assigned", _title(issue), due_in=due_in))
     await events.tell(db, issue.id, ev, "issue_reassigned", users=[old],
@@ -247,7 +247,7 @@ async def comment(db: AsyncSession, principal: Principal, issue_id: int, *, now:
     if problems:
         raise invalid(problems)
     photo_ids = await check_photos(db, principal.user_id, photos)
-    now = utc(now)
+    now = as_utc(now)
     ev = await events.record(db, issue.id, at=now, actor_id=principal.user_id,
                              action="commented", from_status=None, to_status=None, reason="",
                              data={"text": body, **({"photos": photo_ids} if photo_ids else {})})

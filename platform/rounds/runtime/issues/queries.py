@@ -23,11 +23,12 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, exists, false, func, literal, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from rounds.db import as_utc
 from rounds.errors import NotFound, Problem
 from rounds.runtime.access import Principal, site_scope
 from rounds.runtime.issues import texts
 from rounds.runtime.issues.checks import invalid
-from rounds.runtime.issues.deadlines import iso, utc
+from rounds.runtime.issues.deadlines import iso
 from rounds.runtime.issues.models import ACTIVE, STATES, Issue, IssueEvent, IssuePhoto
 from rounds.runtime.issues.states import allowed_actions
 from rounds.runtime.issues.views import (
@@ -111,7 +112,7 @@ def _person(names: dict[int, str], uid: int | None) -> Person | None:
 
 def _view_fields(issue: Issue, principal: Principal, in_scope_: bool, now: datetime, *,
                  names: dict[int, str], sites: dict[int, str]) -> dict[str, Any]:
-    due = utc(issue.due_at) if issue.due_at is not None else None
+    due = issue.due_at if issue.due_at is not None else None
     titles = texts.titles(issue)
     return {
         "id": issue.id, "title": texts.title_in(titles, principal.language, issue.title),
@@ -206,7 +207,7 @@ async def board(db: AsyncSession, principal: Principal, *, now: datetime,
                 assignee_id: int | None = None, overdue: bool | None = None,
                 site_id: int | None = None, page: int = 1, per_page: int = 50) -> IssuePage:
     """The issues the principal may see, filtered (see ``board_conditions``), a page."""
-    now = utc(now)
+    now = as_utc(now)
     conds = await board_conditions(db, principal, now=now, status=status,
                                    org_unit_id=org_unit_id, assignee_id=assignee_id,
                                    overdue=overdue, site_id=site_id)
@@ -226,7 +227,7 @@ async def my_issues(db: AsyncSession, principal: Principal, *, now: datetime,
     by_status = _status_filter(status)
     if by_status is not None:
         conds.append(by_status)
-    return await _page(db, principal, conds, now=utc(now), page=page,
+    return await _page(db, principal, conds, now=as_utc(now), page=page,
                        per_page=per_page)
 
 
@@ -247,7 +248,7 @@ async def get_issue(db: AsyncSession, principal: Principal, issue_id: int, *,
     """An issue with its whole history (oldest first), its evidence and what the principal
     may do now; 404 when it is not theirs to see."""
     issue, scoped = await visible_issue(db, principal, issue_id)
-    return await _detail(db, principal, issue, scoped, utc(now))
+    return await _detail(db, principal, issue, scoped, as_utc(now))
 
 
 async def _detail(db: AsyncSession, principal: Principal, issue: Issue, scoped: bool,

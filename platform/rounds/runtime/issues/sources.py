@@ -34,7 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
 from rounds import i18n
-from rounds.db import utcnow
+from rounds.db import as_utc, utcnow
 from rounds.errors import NotFound, Problem
 from rounds.runtime.access import Forbidden, Principal, site_scope
 from rounds.runtime.definitions.models import DefinitionVersion
@@ -47,7 +47,6 @@ from rounds.runtime.issues.deadlines import (
     due_days,
     due_in,
     due_json,
-    utc,
 )
 from rounds.runtime.issues.models import ASSIGNED, OPEN, Issue
 from rounds.runtime.issues.queries import get_issue
@@ -110,7 +109,7 @@ async def open_issue(db: AsyncSession, values: dict[str, Any], *, now: datetime,
             if r.fallback == "nobody" and r.party == ASSIGNER:
                 log.warning("issue %s has nobody who may accept its fix: %s", issue_id,
                             r.text.get("en"))
-    left = (utc(row["due_at"]) - now) if row.get("due_at") else None
+    left = (row["due_at"] - now) if row.get("due_at") else None
     if assignee is not None:
         ev = await events.record(db, issue_id, at=now, actor_id=actor_id, action="assigned",
                                  from_status=OPEN, to_status=ASSIGNED,
@@ -184,7 +183,7 @@ async def create_issues_for_submission(db: AsyncSession, submission_id: str,
 
     The due date counts from the submission, not from now: a late run (the reconciliation
     after a lost message) does not give the assignee more time."""
-    now = utc(now)
+    now = as_utc(now)
     sub = await db.get(Submission, submission_id)
     if sub is None:
         return 0
@@ -210,7 +209,7 @@ async def create_issues_for_submission(db: AsyncSession, submission_id: str,
     if site is None and submitter is None:  # pragma: no cover - foreign keys prevent it
         return 0
     unit_id = site.org_unit_id if site is not None else cast(User, submitter).org_unit_id
-    submitted = utc(sub.submitted_at)
+    submitted = sub.submitted_at
     evidence = sub.evidence if isinstance(sub.evidence, dict) else {}
     standard_rules = {"assign_to": Party.of_json(config.get("assign_to")),
                       "verify_by": Party.of_json(config.get("verify_by"))}
@@ -345,7 +344,7 @@ async def reconcile_missing_issues(sessions: async_sessionmaker[AsyncSession], n
     and holding the write lock from its start), retried as a whole while the database is
     busy. A submission that fails for another reason is rolled back alone (a savepoint),
     recorded in the result, and the others go on; the caller reports the run as failed."""
-    now = utc(now)
+    now = as_utc(now)
     async with sessions() as db:
         ids = await _missing_submissions(db, limit)
     done = Reconciled()
@@ -406,7 +405,7 @@ async def assign_issue(db: AsyncSession, principal: Principal, *, now: datetime,
     """交办: someone with ``issue.assign`` hands an issue at a site of their scope to a user
     of their scope who may rectify; they are its assigner."""
     principal.require("issue.assign")
-    now = utc(now)
+    now = as_utc(now)
     title, problems = clean_text(title, "/title", required=True, limit=300)
     description, more = clean_text(description, "/description", required=False)
     problems += more
@@ -414,7 +413,7 @@ async def assign_issue(db: AsyncSession, principal: Principal, *, now: datetime,
         problems.append(Problem("/severity", f"one of {', '.join(SEVERITIES)}", "enum", "body"))
     if priority is not None and not 1 <= priority <= 4:
         problems.append(Problem("/priority", "1 (urgent) to 4 (low)", "range", "body"))
-    if due_at is not None and utc(due_at) <= now:
+    if due_at is not None and due_at <= now:
         problems.append(Problem("/due_at", "must be in the future", "date_min", "body"))
     site = (await db.execute(select(Site).where(Site.id == site_id, site_scope(principal)))
             ).scalar_one_or_none()
@@ -425,7 +424,7 @@ async def assign_issue(db: AsyncSession, principal: Principal, *, now: datetime,
         raise invalid(problems)
     assert site is not None
     await check_assignee(db, principal, assignee_id)
-    due = utc(due_at) if due_at is not None else \
+    due = due_at if due_at is not None else \
         now + timedelta(days=DEFAULT_DUE_DAYS[severity])
     values = {"title": title, "description": description, "source": ASSIGNMENT,
               "severity": severity, "priority": priority or PRIORITY_OF[severity],
@@ -447,7 +446,7 @@ async def submit_feedback(db: AsyncSession, principal: Principal, *, now: dateti
     principal.require("shop.view_own")
     if principal.site_id is None:
         raise Forbidden("your account acts for no shop")
-    now = utc(now)
+    now = as_utc(now)
     body, problems = clean_text(text, "/text", required=True)
     head, more = clean_text(title, "/title", required=False, limit=300)
     problems += more
