@@ -27,6 +27,7 @@ from rounds.definitions.loader import DefinitionDocument
 from rounds.definitions.routing import check_issue_routing, check_issue_rules
 from rounds.definitions.schemas import KINDS, validator
 from rounds.errors import Problem, RuleError
+from rounds.i18n import LANGUAGES
 from rounds.pointer import join as pointer
 from rounds.rules import compile_many
 from rounds.rules.alerts import is_labels_param, item_labels, items_by_path, param_rule
@@ -281,7 +282,7 @@ def check_templates(doc: DefinitionDocument, items: list[ItemRef]) -> Iterator[P
         params = t.template.get("params")
         params = params if isinstance(params, dict) else {}
         used: set[str] = set()
-        for lang in ("zh", "en"):
+        for lang in LANGUAGES:
             for m in _PLACEHOLDER.finditer(str(t.template.get(lang) or "")):
                 name = m.group(1)
                 used.add(name)

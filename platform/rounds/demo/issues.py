@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from rounds.db import as_utc
 from rounds.demo.notes import fix_note
+from rounds.i18n import LANGUAGES
 from rounds.runtime.definitions.models import DefinitionVersion
 from rounds.runtime.issues import deadlines, routing, sources, texts
 from rounds.runtime.issues.models import (
@@ -299,7 +300,7 @@ async def _escalate(db: AsyncSession, above: _Above, row: dict[str, Any], now: d
         message = {lang: texts.message("issue_escalated", row["titles"],
                                        due_in=at - row["due_at"], unit=name[lang],
                                        plain=row["title"])[lang]
-                   for lang in ("zh", "en")}
+                   for lang in LANGUAGES}
         notes += [{"user_id": u, "kind": "issue_escalated", "message": message,
                    "dedupe_key": f"escalated:{level}:u{u}", "created_at": at,
                    "pushed_at": at,  # older notices have been read
