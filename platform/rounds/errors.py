@@ -35,9 +35,27 @@ class Problem:
 
 
 class RoundsError(Exception):
+    """The root of every error a user can meet.
+
+    A subclass is a declaration: its ``code``, ``status`` and ``title`` are given as class
+    keywords (``class NotFound(RoundsError, code="not_found", status=404, title="Not
+    found")``); what it does not give, it inherits. They stay plain class attributes, read
+    by the web layer's problem details.
+    """
+
     code: ClassVar[str] = "error"
     status: ClassVar[int] = 500
     title: ClassVar[str] = "Internal error"
+
+    def __init_subclass__(cls, *, code: str | None = None, status: int | None = None,
+                          title: str | None = None, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if code is not None:
+            cls.code = code
+        if status is not None:
+            cls.status = status
+        if title is not None:
+            cls.title = title
 
     def __init__(self, detail: str, problems: list[Problem] | None = None) -> None:
         super().__init__(detail)
@@ -45,17 +63,12 @@ class RoundsError(Exception):
         self.problems: list[Problem] = list(problems or [])
 
 
-class InvalidInput(RoundsError):
-    code = "invalid_input"
-    status = 422
-    title = "Invalid input"
+class InvalidInput(RoundsError, code="invalid_input", status=422, title="Invalid input"):
+    """The request's content is wrong; ``problems`` says where, when there is more than one."""
 
 
-class RuleError(InvalidInput):
+class RuleError(InvalidInput, code="rule_invalid", title="Invalid rule"):
     """A rule that cannot be compiled; ``problems`` holds every mistake found, with its pointer."""
-
-    code = "rule_invalid"
-    title = "Invalid rule"
 
     @classmethod
     def of(cls, problems: list[Problem]) -> RuleError:
@@ -64,15 +77,12 @@ class RuleError(InvalidInput):
         return cls(head + more, problems)
 
 
-class RuleEvaluationError(RoundsError):
+class RuleEvaluationError(RoundsError, code="rule_evaluation", status=422,
+                          title="Rule evaluation failed"):
     """A rule raised while running: JsonLogic's ``throw``, ``NaN`` or ``Invalid Arguments``.
 
     ``error`` is the JsonLogic error object (``{"type": ...}``) that ``try`` hands to its fallback.
     """
-
-    code = "rule_evaluation"
-    status = 422
-    title = "Rule evaluation failed"
 
     def __init__(self, error: Any) -> None:
         if not isinstance(error, dict):
@@ -81,25 +91,27 @@ class RuleEvaluationError(RoundsError):
         super().__init__(str(error.get("type")))
 
 
-class NotAuthenticated(RoundsError):
-    code = "not_authenticated"
-    status = 401
-    title = "Sign in needed"
+class NotAuthenticated(RoundsError, code="not_authenticated", status=401,
+                       title="Sign in needed"):
+    """No valid session or token came with a request that needs one."""
 
 
-class Forbidden(RoundsError):
-    code = "forbidden"
-    status = 403
-    title = "Not allowed"
+class Forbidden(RoundsError, code="forbidden", status=403, title="Not allowed"):
+    """The caller is known but may not do this."""
 
 
-class NotFound(RoundsError):
-    code = "not_found"
-    status = 404
-    title = "Not found"
+class NotFound(RoundsError, code="not_found", status=404, title="Not found"):
+    """No such thing, or none the caller may see."""
 
 
-class Conflict(RoundsError):
-    code = "conflict"
-    status = 409
-    title = "Conflict"
+class Conflict(RoundsError, code="conflict", status=409, title="Conflict"):
+    """The request clashes with the current state of what it changes."""
+
+
+class TryLater(RoundsError, status=429):
+    """Refused for now, not for good: ``retry_after_s`` (at least 1) says when to come back;
+    the web layer sends it as ``Retry-After``."""
+
+    def __init__(self, detail: str, retry_after_s: int) -> None:
+        super().__init__(detail)
+        self.retry_after_s = max(1, retry_after_s)

@@ -36,11 +36,8 @@ Path = tuple[str | int, ...]
 Raw = tuple[Path, str, dict[str, Any]]  # an error before it has words: where, what, details
 
 
-class SubmissionInvalid(InvalidInput):
+class SubmissionInvalid(InvalidInput, code="submission_invalid", title="Invalid submission"):
     """A submission body with mistakes; ``problems`` lists every one of them."""
-
-    code = "submission_invalid"
-    title = "Invalid submission"
 
 
 # The problem's code by error key, where the two differ.

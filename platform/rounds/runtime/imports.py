@@ -35,9 +35,9 @@ from rounds.textsafety import strip_unsafe
 Progress = Callable[[str], None]
 
 
-class ImportInvalid(InvalidInput):
-    code = "import_invalid"
-    title = "The file has errors"
+class ImportInvalid(InvalidInput, code="import_invalid", title="The file has errors"):
+    """An import file that is empty, unreadable, or (unless bad rows are skipped) has bad rows;
+    nothing of it is imported."""
 
 
 @dataclass(frozen=True)

@@ -28,9 +28,8 @@ CSRF_HEADER = "x-csrf-token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-class CsrfFailed(Forbidden):
-    code = "csrf_failed"
-    title = "Missing or wrong CSRF token"
+class CsrfFailed(Forbidden, code="csrf_failed", title="Missing or wrong CSRF token"):
+    """A state-changing request with the session cookie but not the page's CSRF token."""
 
 
 def credential_of(scope: Scope) -> tuple[str | None, str | None]:

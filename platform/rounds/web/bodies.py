@@ -39,9 +39,8 @@ _ONE_KIND = bytes.maketrans(b"{}", b"[]")  # for depth, an object is a bracket l
 _SUSPECT_NUMBER = re.compile(rb"\d[eE]|\d{19}")
 _TOKENS = re.compile(_STRING + rb"|[\[\]{}:,]|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?")
 
-class JsonOutOfBounds(InvalidInput):
-    code = "json_out_of_bounds"
-    title = "JSON body out of bounds"
+class JsonOutOfBounds(InvalidInput, code="json_out_of_bounds", title="JSON body out of bounds"):
+    """A JSON body nested too deep, or with a number no decoder or database here can hold."""
 
 
 def _depth_exceeds(stripped: bytes, limit: int) -> bool:

@@ -48,15 +48,13 @@ ACCEPTS = "accepts"
 CSV_UPLOAD = {ACCEPTS: ("text/csv", "multipart/form-data")}
 
 
-class UnsupportedMediaType(RoundsError):
-    code = "unsupported_media_type"
-    status = 415
-    title = "Unsupported media type"
+class UnsupportedMediaType(RoundsError, code="unsupported_media_type", status=415,
+                           title="Unsupported media type"):
+    """A body in a media type the route does not take (JSON routes: ``application/json``)."""
 
 
-class CrossOriginRefused(Forbidden):
-    code = "cross_origin"
-    title = "Not from this site"
+class CrossOriginRefused(Forbidden, code="cross_origin", title="Not from this site"):
+    """A sign-in sent from another site's page (login CSRF)."""
 
 
 class SecurityHeadersMiddleware(ASGIMiddleware):

@@ -38,14 +38,12 @@ class FormVersion:
 _forms: dict[tuple[Any, str, str], FormVersion] = {}
 
 
-class UnknownVersion(InvalidInput):
-    code = "unknown_version"
-    title = "Unknown definition version"
+class UnknownVersion(InvalidInput, code="unknown_version", title="Unknown definition version"):
+    """No published version of the form has the content hash sent."""
 
 
-class UnknownDefinition(InvalidInput):
-    code = "unknown_definition"
-    title = "Unknown definition"
+class UnknownDefinition(InvalidInput, code="unknown_definition", title="Unknown definition"):
+    """Nothing is published under the definition id sent."""
 
 
 def cached_form_version(bind: Any, definition_id: str, content_hash: str

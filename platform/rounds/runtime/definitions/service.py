@@ -29,14 +29,13 @@ from rounds.runtime.definitions.models import (
 )
 
 
-class DefinitionInvalid(InvalidInput):
-    code = "definition_invalid"
-    title = "Invalid definition"
+class DefinitionInvalid(InvalidInput, code="definition_invalid", title="Invalid definition"):
+    """Definitions that do not validate; ``problems`` names every mistake, by file."""
 
 
-class PublishedVersionImmutable(Conflict):
-    code = "published_version_immutable"
-    title = "A published version cannot change"
+class PublishedVersionImmutable(Conflict, code="published_version_immutable",
+                                title="A published version cannot change"):
+    """A write to a published version's content (new content is a new version)."""
 
 
 @event.listens_for(Session, "before_flush")

@@ -27,9 +27,8 @@ MAX_PHOTOS = 20
 MAX_TEXT = 4000
 
 
-class IssueInvalid(InvalidInput):
-    code = "issue_invalid"
-    title = "Invalid issue input"
+class IssueInvalid(InvalidInput, code="issue_invalid", title="Invalid issue input"):
+    """What is sent to open or work on an issue is wrong; ``problems`` says where."""
 
 
 def invalid(problems: list[Problem]) -> IssueInvalid:

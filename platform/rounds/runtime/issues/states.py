@@ -129,12 +129,10 @@ def allowed_actions(issue: Issue, principal: Principal, in_scope: bool) -> list[
 
 # -- the conflicts of the loop --------------------------------------------------------------
 
-class WrongState(Conflict):
+class WrongState(Conflict, code="issue_wrong_state",
+                 title="Not possible in the issue's current state"):
     """The action is not possible in the issue's current state: says which state it is in
     and what the caller may do now."""
-
-    code = "issue_wrong_state"
-    title = "Not possible in the issue's current state"
 
     def __init__(self, issue_id: int, action: str, status: str, allowed: list[str]) -> None:
         needs = ", ".join(ACTIONS[action].from_states) if action in ACTIONS else "?"
@@ -145,11 +143,8 @@ class WrongState(Conflict):
         self.allowed_actions = allowed
 
 
-class StaleVersion(Conflict):
+class StaleVersion(Conflict, code="stale_version", title="The issue changed since you read it"):
     """Someone changed the issue since the caller read it (optimistic locking)."""
-
-    code = "stale_version"
-    title = "The issue changed since you read it"
 
     def __init__(self, issue_id: int, sent: int, current: int) -> None:
         super().__init__(f"issue {issue_id} is at version {current}, you sent version {sent}: "

@@ -41,7 +41,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
 from rounds.db import PENDING_AWAITS, utcnow
-from rounds.errors import RoundsError
+from rounds.errors import TryLater
 from rounds.runtime.access import NotAuthenticated, Principal
 from rounds.runtime.definitions.service import role_content
 from rounds.runtime.orgs.models import OrgUnit
@@ -63,19 +63,13 @@ HASH_THREADS = max(1, (os.cpu_count() or 2) // 2)
 _hash_pool = ThreadPoolExecutor(max_workers=HASH_THREADS, thread_name_prefix="argon2")
 
 
-class TooManyAttempts(RoundsError):
-    code = "too_many_attempts"
-    status = 429
-    title = "Too many failed sign-ins"
-
-    def __init__(self, detail: str, retry_after_s: int) -> None:
-        super().__init__(detail)
-        self.retry_after_s = retry_after_s
+class TooManyAttempts(TryLater, code="too_many_attempts", title="Too many failed sign-ins"):
+    """The sign-in throttle has no slot for this attempt yet."""
 
 
-class BadCredentials(NotAuthenticated):
-    code = "bad_credentials"
-    title = "Wrong user name or password"
+class BadCredentials(NotAuthenticated, code="bad_credentials",
+                     title="Wrong user name or password"):
+    """No such active user, or not their password (the same answer for both)."""
 
 
 def hash_password(password: str) -> str:

@@ -34,22 +34,19 @@ JPEG_QUALITY = 88
 _DECODING = threading.BoundedSemaphore(2)
 
 
-class UnsupportedPhotoType(RoundsError):
-    code = "unsupported_photo_type"
-    status = 415
-    title = "Not a photo type we accept"
+class UnsupportedPhotoType(RoundsError, code="unsupported_photo_type", status=415,
+                           title="Not a photo type we accept"):
+    """The bytes are not a JPEG, PNG, WebP or HEIC image, whatever the upload claims."""
 
 
-class PhotoUnreadable(RoundsError):
-    code = "photo_unreadable"
-    status = 422
-    title = "The photo cannot be read"
+class PhotoUnreadable(RoundsError, code="photo_unreadable", status=422,
+                      title="The photo cannot be read"):
+    """It starts like an accepted image but does not decode completely."""
 
 
-class PhotoTooManyPixels(RoundsError):
-    code = "photo_too_many_pixels"
-    status = 413
-    title = "Photo too large in pixels"
+class PhotoTooManyPixels(RoundsError, code="photo_too_many_pixels", status=413,
+                         title="Photo too large in pixels"):
+    """Its header promises more pixels than we decode (a decompression bomb, or near one)."""
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,7 @@ from sqlalchemy import Table, delete, exists, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
 from rounds.db import transaction, utcnow
-from rounds.errors import Problem, RoundsError
+from rounds.errors import Problem, RoundsError, TryLater
 from rounds.runtime.access import Forbidden, Principal
 from rounds.runtime.issues.models import IssuePhoto
 from rounds.runtime.sql import insert_or_nothing
@@ -60,28 +60,17 @@ QUOTA_WINDOW = timedelta(hours=24)
 _PHOTO_IDS = uuid.UUID("6f1d4a52-63a4-4c3e-9a57-2f0d7c1e8b90")  # namespace of photo ids
 
 
-class PhotoTooLarge(RoundsError):
-    code = "photo_too_large"
-    status = 413
-    title = "Photo too large"
+class PhotoTooLarge(RoundsError, code="photo_too_large", status=413, title="Photo too large"):
+    """More bytes than ``MAX_PHOTO_BYTES``."""
 
 
-class _Later(RoundsError):
-    status = 429
-
-    def __init__(self, detail: str, retry_after_s: int) -> None:
-        super().__init__(detail)
-        self.retry_after_s = max(1, retry_after_s)
+class TooManyUploads(TryLater, code="too_many_uploads", title="Too many uploads"):
+    """More upload attempts in a minute than the user's rate."""
 
 
-class TooManyUploads(_Later):
-    code = "too_many_uploads"
-    title = "Too many uploads"
-
-
-class PhotoQuotaExceeded(_Later):
-    code = "photo_quota_exceeded"
-    title = "Daily photo quota used up"
+class PhotoQuotaExceeded(TryLater, code="photo_quota_exceeded",
+                         title="Daily photo quota used up"):
+    """The photo would take the user past the MB they may store in 24 hours."""
 
 
 def photo_id_for(user_id: int, sha256: str) -> str:

@@ -89,14 +89,14 @@ _FAILED_ITEMS = cast(Table, FailedItem.__table__)
 _PHOTO_LINKS = cast(Table, SubmissionPhoto.__table__)
 
 
-class SubmissionIdConflict(Conflict):
-    code = "submission_id_conflict"
-    title = "This submission id was used for other content"
+class SubmissionIdConflict(Conflict, code="submission_id_conflict",
+                           title="This submission id was used for other content"):
+    """A submission id sent again with other content (a retry must send the same)."""
 
 
-class SiteOutOfScope(Forbidden):
-    code = "site_out_of_scope"
-    title = "The site is no longer among yours"
+class SiteOutOfScope(Forbidden, code="site_out_of_scope",
+                     title="The site is no longer among yours"):
+    """The visit's site was taken out of the submitter's scope after they checked in."""
 
 
 # -- what other slices do after a submission ------------------------------------------------------

@@ -41,11 +41,8 @@ GPS = "gps"
 QR = "qr"
 
 
-class VisitAlreadyOpen(Conflict):
+class VisitAlreadyOpen(Conflict, code="visit_open", title="A visit is already open"):
     """A check-in while another visit is open; ``visit`` is the open one."""
-
-    code = "visit_open"
-    title = "A visit is already open"
 
     def __init__(self, visit: Visit, site_name: str) -> None:
         # Plain values: the ORM object expires when the failed transaction rolls back.
@@ -57,16 +54,13 @@ class VisitAlreadyOpen(Conflict):
                          f"{self.checked_in_at.isoformat()}; check out first")
 
 
-class VisitClosed(Conflict):
-    code = "visit_closed"
-    title = "The visit is closed"
+class VisitClosed(Conflict, code="visit_closed", title="The visit is closed"):
+    """A check-out of a visit that is checked out already."""
 
 
-class CheckInMethodRefused(InvalidInput):
+class CheckInMethodRefused(InvalidInput, code="check_in_method",
+                           title="This check-in method is not accepted here"):
     """A check-in by a method the role or the site kind does not accept (and does not flag)."""
-
-    code = "check_in_method"
-    title = "This check-in method is not accepted here"
 
 
 @dataclass(frozen=True)
