@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
@@ -442,14 +442,18 @@ def render_form(definition: dict[str, Any], *, lang: str = i18n.DEFAULT, action:
     return environment().get_template("form.html").render(**context)
 
 
-@dataclass(frozen=True)
-class IndexEntry:
-    """One definition on the forms index page."""
+class IndexEntry(Protocol):
+    """What the forms index reads of each definition listed (the definition store's
+    summaries have it)."""
 
-    id: str
-    kind: str
-    title: Mapping[str, str]
-    current_version: int | None
+    @property
+    def id(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def title(self) -> Mapping[str, str]: ...
+    @property
+    def current_version(self) -> int | None: ...
 
 
 def render_index(entries: Iterable[IndexEntry], *, lang: str = i18n.DEFAULT) -> str:

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import msgspec
 from sqlalchemy import Select, event, func, inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
@@ -284,8 +285,10 @@ async def role_content(db: AsyncSession, role_id: str) -> dict[str, Any]:
     return version.content
 
 
-@dataclass(frozen=True)
-class DefinitionSummary:
+class DefinitionSummary(msgspec.Struct, frozen=True):
+    """A definition as lists show it: described by its latest version (the latest published
+    one for readers who may not see drafts). The API answers with it as it is."""
+
     id: str
     kind: str
     title: dict[str, str]

@@ -27,15 +27,6 @@ class VersionOut(msgspec.Struct):
     published_at: str | None
 
 
-class DefinitionSummaryOut(msgspec.Struct):
-    id: str
-    kind: str
-    title: dict[str, str]
-    current_version: int | None
-    latest_version: int
-    latest_status: str
-
-
 class CurrentSinceOut(msgspec.Struct):
     number: int
     content_hash: str
@@ -77,11 +68,11 @@ class DefinitionController(Controller):
     @get("/", summary="Definitions, a page at a time (drafts: administrators only)",
          opt={"public": True}, dependencies=paged(500))
     async def index(self, db: AsyncSession, maybe_principal: Principal | None,
-                    paging: Paging, kind: str | None = None) -> Page[DefinitionSummaryOut]:
+                    paging: Paging, kind: str | None = None) -> Page[service.DefinitionSummary]:
         items, total = await service.list_definitions(
             db, kind=kind, limit=paging.limit, offset=paging.offset,
             drafts=service.may_see_drafts(maybe_principal))
-        return paging.of([DefinitionSummaryOut(**vars(i)) for i in items], total)
+        return paging.of(items, total)
 
     @get("/{definition_id:str}", summary="The current version (the one in force)",
          opt={"public": True})

@@ -15,7 +15,7 @@ from litestar.static_files import create_static_files_router
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rounds import i18n
-from rounds.forms.render import STATIC_DIR, STATIC_URL, IndexEntry, render_form, render_index
+from rounds.forms.render import STATIC_DIR, STATIC_URL, render_form, render_index
 from rounds.forms.schema import FORM_KINDS
 from rounds.runtime.access import Principal
 from rounds.runtime.definitions import service
@@ -33,11 +33,11 @@ def _language(lang: str | None, settings: Settings) -> str:
 @get("/forms", media_type=MediaType.HTML, include_in_schema=False, opt=PUBLIC)
 async def forms_index(db: AsyncSession, settings: Settings, maybe_principal: Principal | None,
                       lang: str | None = None) -> str:
-    entries: list[IndexEntry] = []
+    entries: list[service.DefinitionSummary] = []
     for kind in FORM_KINDS:
         found, _ = await service.list_definitions(
             db, kind=kind, limit=500, drafts=service.may_see_drafts(maybe_principal))
-        entries += [IndexEntry(d.id, d.kind, d.title, d.current_version) for d in found]
+        entries += found
     return render_index(entries, lang=_language(lang, settings))
 
 
