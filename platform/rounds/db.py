@@ -8,10 +8,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any, ClassVar, cast
 
 import msgspec
-from sqlalchemy import JSON, DateTime, Dialect, MetaData, event
+from sqlalchemy import JSON, DateTime, Dialect, MetaData, Table, event
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -68,6 +68,12 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
     type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSONDocument,
                                                      datetime: UtcDateTime}
+
+
+def table_of(model: type[Base]) -> Table:
+    """The Core table of a mapped class, for Core statements (bulk inserts, ``ON CONFLICT``,
+    ``RETURNING``): SQLAlchemy types ``Model.__table__`` as any ``FromClause``."""
+    return cast(Table, model.__table__)
 
 
 # Work a commit started that must finish before the request answers (telling other processes

@@ -15,12 +15,12 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, insert, select
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from rounds.db import as_utc
+from rounds.db import as_utc, table_of
 from rounds.demo.notes import fix_note
 from rounds.i18n import LANGUAGES
 from rounds.runtime.definitions.models import DefinitionVersion
@@ -43,9 +43,6 @@ from rounds.runtime.sites.models import Site
 from rounds.runtime.storage.models import Photo
 from rounds.runtime.submissions.models import FailedItem, Submission
 
-_ISSUES = cast(Table, Issue.__table__)
-_EVENTS = cast(Table, IssueEvent.__table__)
-_NOTIFICATIONS = cast(Table, Notification.__table__)
 REFUSE_REASONS = ("整改照片看不清，请重新拍摄。", "现场复核仍未整改到位。")
 
 
@@ -226,8 +223,8 @@ async def build_issues(sessions: async_sessionmaker[AsyncSession], *, now: datet
         counts: dict[str, int] = {}
         for start in range(0, len(issues), 500):
             chunk = issues[start:start + 500]
-            ids = (await db.execute(insert(_ISSUES).returning(
-                _ISSUES.c.id, sort_by_parameter_order=True), chunk)).scalars().all()
+            ids = (await db.execute(insert(table_of(Issue)).returning(
+                Issue.id, sort_by_parameter_order=True), chunk)).scalars().all()
             events: list[dict[str, Any]] = []
             notes: list[dict[str, Any]] = []
             for issue_id, row, story in zip(ids, chunk, stories[start:start + 500],
@@ -239,9 +236,9 @@ async def build_issues(sessions: async_sessionmaker[AsyncSession], *, now: datet
                 notes += [{**n, "link": f"/issues/{issue_id}", "issue_id": issue_id,
                            "dedupe_key": f"demo:issue:{issue_id}:{n['dedupe_key']}"}
                           for n in story.notes]
-            await db.execute(insert(_EVENTS), events)
+            await db.execute(insert(table_of(IssueEvent)), events)
             if notes:
-                await db.execute(insert(_NOTIFICATIONS), notes)
+                await db.execute(insert(table_of(Notification)), notes)
         for sid in sorted(by_submission):  # rare: the slice's own path, one by one
             await sources.create_issues_for_submission(db, sid, now)
     overdue = sum(1 for r in issues if r["status"] in ACTIVE and r["due_at"] < now)

@@ -14,11 +14,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, literal, select
+from sqlalchemy import literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from rounds.db import table_of
 from rounds.runtime.issues.models import Issue, IssueEvent, IssuePhoto
 from rounds.runtime.notifications.service import notify
 from rounds.runtime.sql import insert_or_nothing
@@ -37,7 +38,7 @@ async def record(db: AsyncSession, issue_id: int, *, at: datetime, actor_id: int
     photos = sorted({str(p) for p in (data or {}).get("photos") or []})
     if photos:  # who may see them, and that they are in use, follow from the issue
         # (stored photos only: evidence copied from a submission is not checked again here)
-        await db.execute(insert_or_nothing(db, cast(Table, IssuePhoto.__table__)).from_select(
+        await db.execute(insert_or_nothing(db, table_of(IssuePhoto)).from_select(
             ["issue_id", "photo_id"],
             select(literal(issue_id), Photo.id).where(Photo.id.in_(photos))))
     return event

@@ -29,12 +29,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, exists, func, select
+from sqlalchemy import and_, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
 from rounds import i18n
-from rounds.db import as_utc, utcnow
+from rounds.db import as_utc, table_of, utcnow
 from rounds.errors import NotFound, Problem
 from rounds.runtime.access import Forbidden, Principal, site_scope
 from rounds.runtime.definitions.models import DefinitionVersion
@@ -75,7 +75,7 @@ log = logging.getLogger("rounds.issues")
 FAILED_ITEM, ASSIGNMENT, COMPLAINT, SUGGESTION = "failed_item", "assigned", "complaint", \
     "suggestion"
 FEEDBACK_KINDS = {COMPLAINT: "medium", SUGGESTION: "low"}  # kind → severity
-_ISSUES = cast(Table, Issue.__table__)
+_ISSUES = table_of(Issue)
 _RANK = {s: n for n, s in enumerate(SEVERITIES)}
 
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, case, func, select, update
+from sqlalchemy import case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from rounds.db import as_utc, utcnow
+from rounds.db import as_utc, table_of, utcnow
 from rounds.errors import NotFound
 from rounds.i18n import pick
 from rounds.runtime.notifications.models import Notification
@@ -20,7 +20,7 @@ from rounds.runtime.sql import insert_or_nothing
 # the API process pushes them to open pages once that transaction commits (see ``push``).
 PENDING_PUSH = "rounds.notifications.pending_push"
 
-TABLE = cast(Table, Notification.__table__)  # for Core statements (ON CONFLICT, RETURNING)
+TABLE = table_of(Notification)  # for Core statements (ON CONFLICT, RETURNING)
 
 
 async def notify(db: AsyncSession, *, user_ids: Iterable[int], kind: str,

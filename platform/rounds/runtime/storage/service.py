@@ -26,12 +26,11 @@ import math
 import uuid
 from collections.abc import Mapping
 from datetime import datetime, timedelta
-from typing import cast
 
-from sqlalchemy import Table, delete, exists, select
+from sqlalchemy import delete, exists, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
-from rounds.db import transaction, utcnow
+from rounds.db import table_of, transaction, utcnow
 from rounds.errors import Problem, RoundsError, TryLater
 from rounds.runtime.access import Forbidden, Principal
 from rounds.runtime.issues.models import IssuePhoto
@@ -132,7 +131,7 @@ async def _store(db: AsyncSession, store: PhotoStore, user_id: int, photo_id: st
                  image: CleanImage, *, limits: UploadsSettings, now: datetime) -> Photo:
     await _check_quota(db, user_id, len(image.data), limits, now)
     key = await store.put(image.data)
-    await db.execute(insert_or_nothing(db, cast(Table, Photo.__table__), ["id"]).values(
+    await db.execute(insert_or_nothing(db, table_of(Photo), ["id"]).values(
         id=photo_id, sha256=key_of(image.data), content_type=image.content_type,
         size=len(image.data), storage_key=key, uploaded_by=user_id, created_at=now,
         width=image.width, height=image.height))

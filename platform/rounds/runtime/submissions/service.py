@@ -41,10 +41,10 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
-from typing import Any, cast
+from typing import Any
 
 import msgspec
-from sqlalchemy import ColumnElement, Table, bindparam, case, exists, func, insert, or_, select
+from sqlalchemy import ColumnElement, bindparam, case, exists, func, insert, or_, select
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -52,7 +52,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
 )
 
-from rounds.db import as_utc, utcnow
+from rounds.db import as_utc, table_of, utcnow
 from rounds.errors import Conflict, InvalidInput, NotFound, Problem, RoundsError
 from rounds.forms.compiled import SubmissionInvalid
 from rounds.runtime.access import (
@@ -84,9 +84,9 @@ from rounds.runtime.submissions.models import FailedItem, Submission, Submission
 from rounds.runtime.visits.models import Visit
 from rounds.runtime.visits.service import rule_context, visit_context
 
-_SUBMISSIONS = cast(Table, Submission.__table__)
-_FAILED_ITEMS = cast(Table, FailedItem.__table__)
-_PHOTO_LINKS = cast(Table, SubmissionPhoto.__table__)
+_SUBMISSIONS = table_of(Submission)
+_FAILED_ITEMS = table_of(FailedItem)
+_PHOTO_LINKS = table_of(SubmissionPhoto)
 
 
 class SubmissionIdConflict(Conflict, code="submission_id_conflict",

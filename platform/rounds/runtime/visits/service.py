@@ -22,12 +22,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import ColumnElement, Select, Table, and_, func, or_, select, update
+import msgspec
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from rounds.db import utcnow
+from rounds.db import table_of, utcnow
 from rounds.errors import Conflict, InvalidInput, NotFound, Problem
 from rounds.rules.operations import distance_m
 from rounds.runtime.access import Principal, site_scope
@@ -226,7 +227,7 @@ async def check_in(db: AsyncSession, principal: Principal, *, site_id: int | Non
               "lng": position.lng if position else None,
               "accuracy_m": position.accuracy_m if position else None,
               "distance_m": distance, "flags": flags, "flagged": bool(flags)}
-    table = cast(Table, Visit.__table__)
+    table = table_of(Visit)
     stmt = insert_or_nothing(db, table).values(values).returning(table.c.id)
     new_id = (await db.execute(stmt)).scalar_one_or_none()
     if new_id is None:  # another check-in won the race between our check and our insert
@@ -310,9 +311,9 @@ async def flagged_visits(db: AsyncSession, principal: Principal, *, limit: int =
                              offset=offset)
 
 
-@dataclass(frozen=True)
-class FormRef:
-    """A standard or survey a role works with, at its current version."""
+class FormRef(msgspec.Struct, frozen=True):
+    """A standard or survey a role works with, at its current version (the API lists it with
+    its links: ``web.FormOut``)."""
 
     definition_id: str
     kind: str

@@ -80,12 +80,7 @@ class FormLinks(msgspec.Struct):
     submit: str
 
 
-class FormOut(msgspec.Struct):
-    definition_id: str
-    kind: str
-    title: dict[str, str]
-    version: int
-    content_hash: str
+class FormOut(service.FormRef, frozen=True):
     links: FormLinks
 
 
@@ -194,8 +189,7 @@ class VisitController(Controller):
                     ) -> VisitForms:
         view, refs = await service.visit_forms(db, principal, visit_id)
         return VisitForms(visit_id=visit_id, site=visit_out(view).site, forms=[FormOut(
-            definition_id=f.definition_id, kind=f.kind, title=f.title, version=f.version,
-            content_hash=f.content_hash, links=_links(visit_id, f)) for f in refs])
+            **msgspec.structs.asdict(f), links=_links(visit_id, f)) for f in refs])
 
     @get("/{visit_id:int}/form", summary="The form to fill at this visit: the first of my "
                                          "role's standards for this site (see /forms for all)")
