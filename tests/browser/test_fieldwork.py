@@ -434,7 +434,7 @@ def test_a_shop_code_check_in(field: Seeded, page: Any, page_errors: list[str]) 
     """The shop's code typed in (camera scanning is not part of the pages)."""
     sign_in(page, field.url, "cm_main")
     wait_today(page, field.url)
-    page.wait_for_selector("[data-day][data-sorted]")
+    page.wait_for_selector("[data-day][data-sorted=near]")
     stop = page.locator(f"[data-stop][data-site-id='{field.sites['R2']}']")
     stop.locator("details.fw-code summary").click()
     # another shop's code under this shop is refused
