@@ -35,3 +35,8 @@ def items_of(definition: dict[str, Any]) -> list[ItemRef]:
             for gi, sub in enumerate(entries):
                 out.append(ItemRef(sub, ref.pointer + pointer("items", gi), sid, ref))
     return out
+
+
+def items_by_id(definition: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Every item of a standard or survey, group entry fields included, by its id."""
+    return {ref.id: ref.item for ref in items_of(definition)}

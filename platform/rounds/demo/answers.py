@@ -13,6 +13,7 @@ import random
 from datetime import date, timedelta
 from typing import Any
 
+from rounds.definitions.items import items_by_id
 from rounds.demo.notes import problem_note
 from rounds.rules.standards import compile_standard
 
@@ -136,16 +137,7 @@ def plausible_submission(definition: dict[str, Any], rng: random.Random, *,
     state = compile_standard(definition).form(answers, ctx or {})
     answers = dict(state.answers)
     evidence: dict[str, Any] = {}
-    items: dict[str, dict[str, Any]] = {}
-
-    def index(found: Any) -> None:
-        for it in found or ():
-            if isinstance(it, dict) and "id" in it:
-                items[str(it["id"])] = it
-                index(it.get("items"))
-
-    for section in definition.get("sections") or []:
-        index(section.get("items"))
+    items = items_by_id(definition)
     for item_id, need in state.evidence.items():
         entry: dict[str, Any] = {}
         if need.photo_min and photos:

@@ -21,6 +21,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from rounds.db import as_utc, table_of
+from rounds.definitions.items import items_by_id
 from rounds.demo.notes import fix_note
 from rounds.i18n import LANGUAGES
 from rounds.runtime.definitions.models import DefinitionVersion
@@ -44,20 +45,6 @@ from rounds.runtime.storage.models import Photo
 from rounds.runtime.submissions.models import FailedItem, Submission
 
 REFUSE_REASONS = ("整改照片看不清，请重新拍摄。", "现场复核仍未整改到位。")
-
-
-def _items(content: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    out: dict[str, dict[str, Any]] = {}
-
-    def walk(items: Any) -> None:
-        for it in items or ():
-            if isinstance(it, dict) and "id" in it:
-                out[str(it["id"])] = it
-                walk(it.get("items"))
-
-    for section in content.get("sections") or ():
-        walk(section.get("items"))
-    return out
 
 
 class _Router:
@@ -164,7 +151,7 @@ async def build_issues(sessions: async_sessionmaker[AsyncSession], *, now: datet
             if config.get("per", "item") == "submission":
                 by_submission.add(sid)
                 continue
-            items = _items(content)
+            items = items_by_id(content)
             unit_id = site_unit if site_unit is not None else user_unit
             routed = await router.parties(config, site_id, unit_id, uid)
             assignee, assigner = routed[0].user_id, routed[1].user_id

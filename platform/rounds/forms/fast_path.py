@@ -11,7 +11,8 @@ submissions (:class:`_Decision`). Its result must be what the slow path
 two to it.
 
 A valid body takes this path alone, so :meth:`FastPlan.check` is the hot path of every
-submission: checks and memo look-ups are inlined there.
+submission: the checks are inlined there, and a decision is asked of its :class:`_Decision`
+(the one place that remembers decisions) only when a check needs it.
 
 May import: ``rounds.errors``, ``rounds.rules`` and ``rounds.forms`` modules below it
 (``schema``, ``messages``, ``conditions``).
@@ -63,6 +64,14 @@ class _Node:
     reads_self: bool  # its visible_if reads its own answer, as sent
     calculate: CompiledRule | None
     calculate_reads: tuple[str, ...]
+
+
+def _outcome(rule: CompiledRule, data: dict[str, Any]) -> Any:
+    """What a rule gives; one that raises counts as null, as in ``StandardRules``."""
+    try:
+        return rule(data)
+    except RuleEvaluationError:
+        return None
 
 
 def _no_key(_answers: Any) -> tuple[()]:
@@ -136,11 +145,7 @@ class _Decision:
         truthy = js.truthy
         for name, visible_if, calculate, fill in self.steps:
             if visible_if is not None:
-                try:
-                    shown = truthy(visible_if(data))
-                except RuleEvaluationError:
-                    shown = False
-                if not shown:
+                if not truthy(_outcome(visible_if, data)):
                     if name == self.target:
                         return False
                     data.pop(name, None)
@@ -148,20 +153,12 @@ class _Decision:
                 if fill and name not in data:
                     data[name] = False
             if calculate is not None:
-                try:
-                    value = calculate(data)
-                except RuleEvaluationError:
-                    value = None
+                value = _outcome(calculate, data)
                 if value is None:
                     data.pop(name, None)
                 else:
                     data[name] = value
-        if self.rule is None:
-            return True
-        try:
-            return truthy(self.rule(data))
-        except RuleEvaluationError:
-            return False
+        return self.rule is None or truthy(_outcome(self.rule, data))
 
 
 @dataclass(frozen=True, slots=True)
@@ -341,21 +338,15 @@ class FastPlan:
         return cls(required, evidence, values(items, lambda name: decision(name, None)), groups)
 
     def check(self, answers: Any, evidence: Any, ctx: Mapping[str, Any] | None) -> list[Raw]:
-        # The hot path of every valid body: checks and memo look-ups inlined; rules run only
-        # when a check needs them and the answer is not remembered.
+        # The hot path of every valid body: checks inlined; a decision is asked for only
+        # when a check needs it, and its rules run only when it is not remembered.
         out: list[Raw] = []
         for req in self.required:
             v = getattr(answers, req.id)
             if v is not UNSET and (v is True if req.tick else (
                     (v.__class__ is not str and v.__class__ is not list) or v)):
                 continue  # answered: whether it had to be does not matter
-            d = req.needed
-            needed: bool | None
-            if d.key is None:
-                needed = d.solve(answers, ctx)
-            elif (needed := d.memo.get(d.key(answers))) is None:
-                needed = d(answers, ctx)
-            if needed:
+            if req.needed(answers, ctx):
                 out.append((("answers", req.id), "must_tick" if req.tick else "required", {}))
         for ev in self.evidence:
             sent = UNSET if evidence is UNSET else getattr(evidence, ev.id)
@@ -366,13 +357,7 @@ class FastPlan:
                     continue  # enough evidence, whether it was asked for or not
             elif ev.photo_min == 0 and not ev.note:
                 continue
-            d = ev.wanted
-            wanted: bool | None
-            if d.key is None:
-                wanted = d.solve(answers, ctx)
-            elif (wanted := d.memo.get(d.key(answers))) is None:
-                wanted = d(answers, ctx)
-            if wanted:
+            if ev.wanted(answers, ctx):
                 out.extend(evidence_raws(ev.id, sent, ev.photo_min, ev.note))
         values = self.values
         if values is not None:

@@ -99,13 +99,14 @@ def _labels(fi: FormItem, lang: str) -> dict[str, Any]:
     return out
 
 
+def _keywords(item: dict[str, Any], *names: tuple[str, str]) -> dict[str, Any]:
+    """The item's options that are set (not null), each (option, keyword) under its JSON
+    Schema keyword."""
+    return {keyword: item[option] for option, keyword in names if item.get(option) is not None}
+
+
 def _counts(item: dict[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    if item.get("min_count") is not None:
-        out["minItems"] = item["min_count"]
-    if item.get("max_count") is not None:
-        out["maxItems"] = item["max_count"]
-    return out
+    return _keywords(item, ("min_count", "minItems"), ("max_count", "maxItems"))
 
 
 def _choice_labels(item: dict[str, Any]) -> dict[str, Any]:
@@ -145,8 +146,7 @@ def value_schema(fi: FormItem, lang: str = i18n.DEFAULT) -> dict[str, Any]:
         values = ["yes", "no", "na"] if item.get("allow_na") else ["yes", "no"]
         return {"enum": values, "x-enum-labels": {v: dict(YES_NO_LABELS[v]) for v in values}}
     if t == "scale":
-        s = {"type": "integer", "minimum": item.get("min"), "maximum": item.get("max")}
-        s = {k: v for k, v in s.items() if v is not None}
+        s = {"type": "integer", **_keywords(item, ("min", "minimum"), ("max", "maximum"))}
         extra: dict[str, Any] = {}
         if item.get("labels"):
             extra["x-labels"] = item["labels"]
@@ -154,21 +154,11 @@ def value_schema(fi: FormItem, lang: str = i18n.DEFAULT) -> dict[str, Any]:
             return {"anyOf": [s, {"const": "na"}], **extra}
         return {**s, **extra}
     if t == "number":
-        s = {"type": "integer" if item.get("integer") else "number"}
-        if item.get("min") is not None:
-            s["minimum"] = item["min"]
-        if item.get("max") is not None:
-            s["maximum"] = item["max"]
-        if item.get("unit") is not None:
-            s["x-unit"] = item["unit"]
-        return s
+        return {"type": "integer" if item.get("integer") else "number",
+                **_keywords(item, ("min", "minimum"), ("max", "maximum"), ("unit", "x-unit"))}
     if t == "text":
-        s = {"type": "string"}
-        for key, kw in (("min_length", "minLength"), ("max_length", "maxLength"),
-                        ("pattern", "pattern")):
-            if item.get(key) is not None:
-                s[kw] = item[key]
-        return s
+        return {"type": "string", **_keywords(item, ("min_length", "minLength"),
+                                              ("max_length", "maxLength"), ("pattern", "pattern"))}
     if t == "single_choice":
         return {"enum": [c["value"] for c in item.get("choices") or []],
                 "x-enum-labels": _choice_labels(item)}
@@ -176,12 +166,8 @@ def value_schema(fi: FormItem, lang: str = i18n.DEFAULT) -> dict[str, Any]:
         return {"type": "array", "items": {"enum": [c["value"] for c in item.get("choices") or []]},
                 "uniqueItems": True, **_counts(item), "x-enum-labels": _choice_labels(item)}
     if t == "date":
-        s = {"type": "string", "format": "date", "pattern": DATE_PATTERN}
-        if item.get("min") is not None:
-            s["formatMinimum"] = item["min"]
-        if item.get("max") is not None:
-            s["formatMaximum"] = item["max"]
-        return s
+        return {"type": "string", "format": "date", "pattern": DATE_PATTERN,
+                **_keywords(item, ("min", "formatMinimum"), ("max", "formatMaximum"))}
     if t == "photo":
         return {"type": "array", "items": {"type": "string", "minLength": 1}, **_counts(item)}
     if t == "gps":

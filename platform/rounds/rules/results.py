@@ -4,8 +4,8 @@
 calculated values, visibility, required-ness, evidence asked for, the failed items, the
 :class:`Score` with its explanation line per item, the raised alerts and the rules that
 raised. :class:`FormState` (from ``StandardRules.form``) is the part the forms engine
-enforces on submit. All are frozen msgspec Structs: they are stored as JSON and sent to
-clients as they are.
+enforces on submit; an :class:`Evaluation` is a form state with the rest. All are frozen
+msgspec Structs: they are stored as JSON and sent to clients as they are.
 
 May import: ``msgspec`` and ``rounds.rules.alerts`` (the :class:`Alert` type).
 """
@@ -120,15 +120,11 @@ class FormState(msgspec.Struct, frozen=True, kw_only=True):
     errors: list[RuleFailure]
 
 
-class Evaluation(msgspec.Struct, frozen=True, kw_only=True):
+class Evaluation(FormState, frozen=True, kw_only=True):
+    """The form state and what the definition makes of it: the failed items, the score and
+    the raised alerts."""
+
     definition: str
-    answers: dict[str, Any]
-    calculated: dict[str, Any]
-    visible: dict[str, bool]
-    required: dict[str, bool]
-    evidence: dict[str, Evidence]
-    entries: list[EntryResult]
     failed: list[Failure]
     score: Score
     alerts: list[Alert]
-    errors: list[RuleFailure]

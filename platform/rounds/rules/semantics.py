@@ -7,8 +7,9 @@ operands are not known to be simple (see ``compiler``), so they favour being rig
 from __future__ import annotations
 
 import math
+import operator
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -249,46 +250,46 @@ def subtract(*args: Any) -> float | int:
     return checked(first)
 
 
+def _divided(nums: list[float | int],
+             by: Callable[[float | int, float | int], float | int]) -> float | int:
+    """The first number divided (``by``) by each of the others in turn; by zero is NaN."""
+    result = nums[0]
+    for n in nums[1:]:
+        if n == 0:
+            raise nan()
+        result = by(result, n)
+    return checked(result)
+
+
 def divide(*args: Any) -> float | int:
     if not args:
         raise invalid()
     nums = [number_or_raise(a) for a in args]
     if len(nums) == 1:
         nums.insert(0, 1)
-    result: float | int = nums[0]
-    for n in nums[1:]:
-        if n == 0:
-            raise nan()
-        result = result / n
-    return checked(result)
+    return _divided(nums, operator.truediv)
 
 
 def modulo(*args: Any) -> float | int:
     if len(args) < 2:
         raise invalid()
-    nums = [number_or_raise(a) for a in args]
-    result: float | int = nums[0]
-    for n in nums[1:]:
-        if n == 0:
-            raise nan()
-        result = math.fmod(result, n)  # JavaScript's % keeps the dividend's sign
-    return checked(result)
+    # math.fmod: JavaScript's % keeps the dividend's sign
+    return _divided([number_or_raise(a) for a in args], math.fmod)
+
+
+def _numbers(args: tuple[Any, ...]) -> tuple[Any, ...]:
+    """The arguments of max and min: at least one, and numbers only."""
+    if not args or not all(is_number(a) for a in args):
+        raise invalid()
+    return args
 
 
 def maximum(*args: Any) -> Any:
-    if not args:
-        raise invalid()
-    if not all(is_number(a) for a in args):
-        raise invalid()
-    return max(args)
+    return max(_numbers(args))
 
 
 def minimum(*args: Any) -> Any:
-    if not args:
-        raise invalid()
-    if not all(is_number(a) for a in args):
-        raise invalid()
-    return min(args)
+    return min(_numbers(args))
 
 
 def cat(*args: Any) -> str:
@@ -390,21 +391,22 @@ def var_dynamic(data: Any, spec: Any) -> Any:
     return var_path(data, spec)
 
 
-def val_path(data: Any, keys: Sequence[Any]) -> Any:
-    """``val``: each element is one key (no dots); not found is null."""
+def _follow(data: Any, keys: Sequence[Any]) -> tuple[bool, Any]:
+    """(found, value) at the end of ``keys``, each one key (no dots)."""
     for k in keys:
         found, data = _step(data, k)
         if not found:
-            return None
-    return data
+            return False, None
+    return True, data
+
+
+def val_path(data: Any, keys: Sequence[Any]) -> Any:
+    """``val``: not found is null."""
+    return _follow(data, keys)[1]
 
 
 def exists_path(data: Any, keys: Sequence[Any]) -> bool:
-    for k in keys:
-        found, data = _step(data, k)
-        if not found:
-            return False
-    return True
+    return _follow(data, keys)[0]
 
 
 def missing(data: Any, *keys: Any) -> list[Any]:

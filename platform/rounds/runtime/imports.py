@@ -11,26 +11,32 @@ The rules every import follows:
 - The file is UTF-8 (with or without a byte order mark); a file that is not is read as
   GB 18030, which is how spreadsheet programs on Chinese Windows save CSV.
 
-The HTTP side every import endpoint shares is here too: :func:`csv_body` (the file of a
-request) and :class:`ImportOut` (the report as the API gives it).
+The HTTP side is here too: :func:`import_handler` is every import's endpoint
+(``POST /api/imports/<what>``: the capability checked before the body is read, the file of a
+request by :func:`csv_body`, the report answered as :class:`ImportOut`).
 
-Imports: the foundation and the HTTP libraries only; the slices' imports use this module.
+Imports: the foundation, ``runtime.access``, the web toolkit and the HTTP libraries; the
+slices' imports use this module.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 import msgspec
-from litestar import Request
+from litestar import Request, post
 from litestar.datastructures import UploadFile
+from litestar.handlers import HTTPRouteHandler
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from rounds.errors import InvalidInput, Problem
+from rounds.runtime.access import Principal
 from rounds.textsafety import strip_unsafe
+from rounds.web.security import CSV_UPLOAD
 
 Progress = Callable[[str], None]
 
@@ -211,3 +217,27 @@ async def csv_body(request: Request[Any, Any, Any]) -> bytes:
         data = await upload.read()
         return data if isinstance(data, bytes) else str(data).encode()
     return await request.body()
+
+
+# An import: ``(db, data, *, principal=, skip_bad_rows=)`` as the slices' ``import_*`` take.
+Importer = Callable[..., Awaitable[ImportReport]]
+
+
+def import_handler(name: str, run: Importer, *, what: str, capability: str
+                   ) -> HTTPRouteHandler:
+    """The endpoint of one import: ``POST /api/imports/<name>`` with a CSV body (``text/csv``
+    or a multipart upload); 403 without ``capability``, 422 with every row error. ``name``
+    with ``-`` for ``_`` names the handler too (and so its OpenAPI operation)."""
+
+    async def handler(db: AsyncSession, principal: Principal,
+                      request: Request[Any, Any, Any], skip_bad_rows: bool = False
+                      ) -> ImportOut:
+        principal.require(capability)  # before reading a possibly large body
+        return import_out(await run(db, await csv_body(request), principal=principal,
+                                    skip_bad_rows=skip_bad_rows))
+
+    handler.__name__ = handler.__qualname__ = name.replace("-", "_")
+    return post(f"/api/imports/{name}", status_code=200, tags=["imports"],
+                opt=CSV_UPLOAD,  # bodies are CSV files, not JSON
+                summary=f"Import {what} from CSV ({capability}); 422 with every row error"
+                )(handler)

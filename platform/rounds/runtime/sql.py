@@ -1,6 +1,8 @@
-"""SQL helpers the slices share: ``INSERT ... ON CONFLICT DO NOTHING`` for the dialect,
-pre-encoded JSON, one writer at a time on SQLite, and short write transactions that wait
-their turn (and retry) instead of failing when SQLite is busy."""
+"""SQL helpers the slices share: the one row a query finds or 404, ``INSERT ... ON CONFLICT
+DO NOTHING`` for the dialect, pre-encoded JSON, one writer at a time on SQLite, and short
+write transactions that wait their turn (and retry) instead of failing when SQLite is busy.
+
+Imports: the foundation (``rounds.errors``) and ``rounds.db``."""
 
 from __future__ import annotations
 
@@ -11,13 +13,26 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from typing import Any, TypeVar
 
-from sqlalchemy import Dialect, Table
+from sqlalchemy import Dialect, Select, Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 from rounds.db import JSONDocument
+from rounds.errors import NotFound
+
+T = TypeVar("T")
+
+
+async def one_or_not_found(db: AsyncSession, stmt: Select[T], missing: str) -> T:
+    """The one thing ``stmt`` selects (an entity or a value); NotFound (``missing``) when it
+    selects nothing. A query held to what its reader may see answers alike for a row that
+    does not exist and one that is not theirs: they learn nothing about it."""
+    found = (await db.execute(stmt)).scalar_one_or_none()
+    if found is None:
+        raise NotFound(missing)
+    return found
 
 
 def insert_or_nothing(db: AsyncSession | AsyncConnection, table: Table,
@@ -70,7 +85,6 @@ def writer_lock(engine: AsyncEngine) -> AbstractAsyncContextManager[Any]:
     return lock
 
 
-T = TypeVar("T")
 _BUSY = ("database is locked", "database is busy", "database table is locked")
 
 

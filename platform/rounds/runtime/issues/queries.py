@@ -22,6 +22,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, and_, exists, false, func, literal, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from rounds.db import as_utc
 from rounds.errors import NotFound, Problem
@@ -90,20 +91,22 @@ def _scope_column(principal: Principal) -> ColumnElement[Any]:
 
 # -- views ----------------------------------------------------------------------------------
 
-async def _names(db: AsyncSession, user_ids: Iterable[int | None]) -> dict[int, str]:
-    ids = {u for u in user_ids if u is not None}
-    if not ids:
+async def _named(db: AsyncSession, id_: InstrumentedAttribute[int],
+                 name: InstrumentedAttribute[str], ids: Iterable[int | None]) -> dict[int, str]:
+    """Id → name (the columns ``id_`` and ``name``) of the rows with these ids."""
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
         return {}
-    rows = await db.execute(select(User.id, User.display_name).where(User.id.in_(ids)))
+    rows = await db.execute(select(id_, name).where(id_.in_(wanted)))
     return {int(i): str(n) for i, n in rows}
+
+
+async def _names(db: AsyncSession, user_ids: Iterable[int | None]) -> dict[int, str]:
+    return await _named(db, User.id, User.display_name, user_ids)
 
 
 async def _site_names(db: AsyncSession, site_ids: Iterable[int | None]) -> dict[int, str]:
-    ids = {s for s in site_ids if s is not None}
-    if not ids:
-        return {}
-    rows = await db.execute(select(Site.id, Site.name).where(Site.id.in_(ids)))
-    return {int(i): str(n) for i, n in rows}
+    return await _named(db, Site.id, Site.name, site_ids)
 
 
 def _person(names: dict[int, str], uid: int | None) -> Person | None:

@@ -12,12 +12,14 @@ The request bodies are here; the answers are the shapes of ``views``. Reading is
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.exceptions import ValidationException
+from litestar.handlers import HTTPRouteHandler
 from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -131,6 +133,24 @@ def _stale(request: Request[Any, Any, Any], exc: StaleVersion) -> Response[dict[
     return response
 
 
+def _step(step: Callable[..., Awaitable[IssueDetail]], body: type[msgspec.Struct],
+          summary: str) -> HTTPRouteHandler:
+    """``POST /api/issues/{issue_id}/<step>``: a step of the loop (``lifecycle``), its body's
+    fields its arguments (the version the client saw among them); the answer is the issue
+    as the actor sees it afterwards."""
+
+    async def handler(self: Controller, db: AsyncSession, principal: Principal, issue_id: Id,
+                      data: msgspec.Struct) -> IssueDetail:
+        return await step(db, principal, issue_id, now=utcnow(),
+                          **msgspec.structs.asdict(data))
+
+    # Named after the step (its operation id) and typed with the step's body: Litestar reads
+    # both from the function.
+    handler.__name__, handler.__qualname__ = step.__name__, f"IssueController.{step.__name__}"
+    handler.__annotations__["data"] = body
+    return post(f"/{{issue_id:int}}/{step.__name__}", status_code=200, summary=summary)(handler)
+
+
 class IssueController(Controller):
     path = "/api/issues"
     tags = ("issues",)
@@ -200,71 +220,29 @@ class IssueController(Controller):
                                              text=data.text, title=data.title,
                                              photos=data.photos)
 
-    # -- the loop -----------------------------------------------------------------------
+    # -- the loop: one POST a step (``_step``) --------------------------------------------
 
-    @post("/{issue_id:int}/start", status_code=200, summary="The assignee starts rectifying")
-    async def start(self, db: AsyncSession, principal: Principal, issue_id: Id, data: Seen
-                    ) -> IssueDetail:
-        return await lifecycle.start(db, principal, issue_id, version=data.version, now=utcnow())
-
-    @post("/{issue_id:int}/rectify", status_code=200,
-          summary="The assignee signs: rectified, with a note and photos (uploaded by them)")
-    async def rectify(self, db: AsyncSession, principal: Principal, issue_id: Id,
-                      data: RectifyIn) -> IssueDetail:
-        return await lifecycle.rectify(db, principal, issue_id, version=data.version,
-                                     now=utcnow(), note=data.note, photos=data.photos)
-
-    @post("/{issue_id:int}/verify", status_code=200,
-          summary="The assigner signs: the rectification is verified")
-    async def verify(self, db: AsyncSession, principal: Principal, issue_id: Id,
-                     data: VerifyIn) -> IssueDetail:
-        return await lifecycle.verify(db, principal, issue_id, version=data.version,
-                                    now=utcnow(), note=data.note)
-
-    @post("/{issue_id:int}/refuse", status_code=200,
-          summary="The assigner refuses the rectification (reason required): back in "
-                  "progress, the assignee's signature withdrawn")
-    async def refuse(self, db: AsyncSession, principal: Principal, issue_id: Id,
-                     data: ReasonIn) -> IssueDetail:
-        return await lifecycle.refuse(db, principal, issue_id, version=data.version,
-                                    now=utcnow(), reason=data.reason)
-
-    @post("/{issue_id:int}/close", status_code=200,
-          summary="销号: close a verified issue (both signatures); the assigner or a "
+    start = _step(lifecycle.start, Seen, "The assignee starts rectifying")
+    rectify = _step(lifecycle.rectify, RectifyIn,
+                    "The assignee signs: rectified, with a note and photos (uploaded by them)")
+    verify = _step(lifecycle.verify, VerifyIn,
+                   "The assigner signs: the rectification is verified")
+    refuse = _step(lifecycle.refuse, ReasonIn,
+                   "The assigner refuses the rectification (reason required): back in "
+                   "progress, the assignee's signature withdrawn")
+    close = _step(lifecycle.close, Seen,
+                  "销号: close a verified issue (both signatures); the assigner or a "
                   "supervisor")
-    async def close(self, db: AsyncSession, principal: Principal, issue_id: Id, data: Seen
-                    ) -> IssueDetail:
-        return await lifecycle.close(db, principal, issue_id, version=data.version, now=utcnow())
+    reopen = _step(lifecycle.reopen, ReasonIn,
+                   "Reopen a closed issue (reason required): back in progress, both "
+                   "signatures withdrawn")
+    cancel = _step(lifecycle.cancel, ReasonIn,
+                   "Cancel an active issue (reason required); the assigner or a supervisor")
+    reassign = _step(lifecycle.reassign, ReassignIn,
+                     "Hand the issue to another assignee (in my scope, able to rectify)")
 
-    @post("/{issue_id:int}/reopen", status_code=200,
-          summary="Reopen a closed issue (reason required): back in progress, both "
-                  "signatures withdrawn")
-    async def reopen(self, db: AsyncSession, principal: Principal, issue_id: Id,
-                     data: ReasonIn) -> IssueDetail:
-        return await lifecycle.reopen(db, principal, issue_id, version=data.version,
-                                    now=utcnow(), reason=data.reason)
-
-    @post("/{issue_id:int}/cancel", status_code=200,
-          summary="Cancel an active issue (reason required); the assigner or a supervisor")
-    async def cancel(self, db: AsyncSession, principal: Principal, issue_id: Id,
-                     data: ReasonIn) -> IssueDetail:
-        return await lifecycle.cancel(db, principal, issue_id, version=data.version,
-                                    now=utcnow(), reason=data.reason)
-
-    @post("/{issue_id:int}/reassign", status_code=200,
-          summary="Hand the issue to another assignee (in my scope, able to rectify)")
-    async def reassign(self, db: AsyncSession, principal: Principal, issue_id: Id,
-                       data: ReassignIn) -> IssueDetail:
-        return await lifecycle.reassign(db, principal, issue_id, version=data.version,
-                                      now=utcnow(), assignee_id=data.assignee_id,
-                                      reason=data.reason)
-
-    @post("/{issue_id:int}/comment", status_code=200,
-          summary="Comment (anyone who can see the issue); the version is optional")
-    async def comment(self, db: AsyncSession, principal: Principal, issue_id: Id,
-                      data: CommentIn) -> IssueDetail:
-        return await lifecycle.comment(db, principal, issue_id, now=utcnow(), text=data.text,
-                                     photos=data.photos, version=data.version)
+    comment = _step(lifecycle.comment, CommentIn,
+                    "Comment (anyone who can see the issue); the version is optional")
 
 
 def handlers() -> list[Any]:

@@ -32,7 +32,6 @@ CODE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 @dataclass
 class _UnitDraft:
-    row: int
     code: str
     parent_code: str | None
     kind: str
@@ -93,8 +92,7 @@ async def import_org_units(db: AsyncSession, data: bytes | str, *,
             report.errors += errors
             continue
         in_file[code] = number
-        good.append(_UnitDraft(number, code, parent, cells["kind"], cells["name_zh"],
-                               cells["name_en"]))
+        good.append(_UnitDraft(code, parent, cells["kind"], cells["name_zh"], cells["name_en"]))
     settle(report, skip_bad_rows=skip_bad_rows)
 
     for draft in good:

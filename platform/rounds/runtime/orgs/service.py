@@ -7,9 +7,10 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from rounds.errors import InvalidInput, NotFound, Problem
+from rounds.errors import InvalidInput, Problem
 from rounds.runtime.access import Forbidden, Principal
 from rounds.runtime.orgs.models import OrgUnit
+from rounds.runtime.sql import one_or_not_found
 
 
 async def create_org_unit(db: AsyncSession, *, code: str, kind: str, name_zh: str,
@@ -30,10 +31,8 @@ async def create_org_unit(db: AsyncSession, *, code: str, kind: str, name_zh: st
 
 
 async def by_code(db: AsyncSession, code: str) -> OrgUnit:
-    unit = (await db.execute(select(OrgUnit).where(OrgUnit.code == code))).scalar_one_or_none()
-    if unit is None:
-        raise NotFound(f"no org unit {code!r}")
-    return unit
+    return await one_or_not_found(db, select(OrgUnit).where(OrgUnit.code == code),
+                                  f"no org unit {code!r}")
 
 
 def unit_in_scope(principal: Principal, unit: OrgUnit) -> bool:

@@ -11,20 +11,19 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
-from litestar import Controller, Request, get, post
+from litestar import Controller, get, post
 from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rounds.db import IdField
 from rounds.i18n import DEFAULT
 from rounds.runtime.access import Principal
-from rounds.runtime.imports import ImportOut, csv_body, import_out
+from rounds.runtime.imports import import_handler
 from rounds.runtime.people import service
 from rounds.runtime.people.imports import import_users
 from rounds.runtime.people.service import UserRow
 from rounds.web.paging import Page, Paging, paged
 from rounds.web.params import Id, OptionalId
-from rounds.web.security import CSV_UPLOAD
 
 
 class NewUser(msgspec.Struct):
@@ -91,19 +90,6 @@ class UserController(Controller):
         return await service.deactivate(db, principal, user_id)
 
 
-class PeopleImportController(Controller):
-    path = "/api/imports"
-    tags = ("imports",)
-    opt = CSV_UPLOAD  # bodies are CSV files (text/csv or a multipart upload), not JSON
-
-    @post("/users", status_code=200,
-          summary="Import users from CSV (user.manage); 422 with every row error")
-    async def users(self, db: AsyncSession, principal: Principal,
-                    request: Request[Any, Any, Any], skip_bad_rows: bool = False) -> ImportOut:
-        principal.require("user.manage")
-        return import_out(await import_users(db, await csv_body(request), principal=principal,
-                                             skip_bad_rows=skip_bad_rows))
-
-
 def handlers() -> list[Any]:
-    return [UserController, PeopleImportController]
+    return [UserController,
+            import_handler("users", import_users, what="users", capability="user.manage")]

@@ -13,9 +13,11 @@ from __future__ import annotations
 import asyncio
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
+from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -38,11 +40,11 @@ COLUMNS = ("username", "display_name", "role", "org_unit", "phone", "password", 
            "language")
 REQUIRED_COLUMNS = ("username", "display_name", "role", "org_unit")
 USERNAME = re.compile(r"^[A-Za-z0-9._@-]{2,64}$")
+T = TypeVar("T")
 
 
 @dataclass
 class _UserDraft:
-    row: int
     username: str
     display_name: str
     role_id: str
@@ -61,6 +63,19 @@ async def _taken_usernames(db: AsyncSession, usernames: Iterable[str]) -> set[st
         rows = await db.execute(select(User.username).where(
             User.username.in_(wanted[i:i + 500])))
         found.update(rows.scalars())
+    return found
+
+
+async def _named(ref: str, find: Callable[[str], Awaitable[T | None]],
+                 error: Callable[[str, str], None], what: str, unknown: str) -> T | None:
+    """What a required cell names (``find`` looks it up); None, with the error, when the
+    cell is blank (``what`` is required) or names nothing (``unknown``)."""
+    if not ref:
+        error(f"{what} is required", "required")
+        return None
+    found = await find(ref)
+    if found is None:
+        error(unknown, "unknown_reference")
     return found
 
 
@@ -119,18 +134,11 @@ async def import_users(db: AsyncSession, data: bytes | str, *,
         display_name = cells["display_name"] or username
         if len(display_name) > 200:
             error("display_name", "at most 200 characters", "too_long")
-        role_id = cells["role"]
-        role = await checker.role(role_id) if role_id else None
-        if not role_id:
-            error("role", "a role is required", "required")
-        elif role is None:
-            error("role", f"no role {role_id!r} among the definitions", "unknown_reference")
-        unit_code = cells["org_unit"]
-        unit = await checker.unit(unit_code) if unit_code else None
-        if not unit_code:
-            error("org_unit", "an org unit is required", "required")
-        elif unit is None:
-            error("org_unit", f"no org unit {unit_code!r}", "unknown_reference")
+        role_id, unit_code = cells["role"], cells["org_unit"]
+        role = await _named(role_id, checker.role, partial(error, "role"), "a role",
+                            f"no role {role_id!r} among the definitions")
+        unit = await _named(unit_code, checker.unit, partial(error, "org_unit"), "an org unit",
+                            f"no org unit {unit_code!r}")
         phone = cells.get("phone", "") or None
         if phone and len(phone) > 32:
             error("phone", "at most 32 characters", "too_long")
@@ -151,7 +159,7 @@ async def import_users(db: AsyncSession, data: bytes | str, *,
             report.errors += errors
             continue
         good.append(_UserDraft(
-            row=number, username=username, display_name=display_name, role_id=role_id,
+            username=username, display_name=display_name, role_id=role_id,
             org_unit_id=unit.id, phone=phone, password=password or generate_password(),
             generated=not password, site_id=site_id, language=language))
     settle(report, skip_bad_rows=skip_bad_rows)

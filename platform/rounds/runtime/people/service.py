@@ -19,6 +19,7 @@ from rounds.runtime.orgs.models import OrgUnit
 from rounds.runtime.orgs.service import by_code, unit_in_scope
 from rounds.runtime.people.auth import forget_principals_after_commit, hash_password_async
 from rounds.runtime.people.models import Credential, User
+from rounds.runtime.sql import one_or_not_found
 
 MIN_PASSWORD_LENGTH = 8
 
@@ -173,11 +174,8 @@ async def list_users(db: AsyncSession, principal: Principal, *, role_id: str | N
 
 async def user_in_scope(db: AsyncSession, principal: Principal, user_id: int) -> User:
     """A user the principal's scope covers; NotFound for anyone else (they learn nothing)."""
-    user = (await db.execute(select(User).where(User.id == user_id, user_scope(principal)))
-            ).scalar_one_or_none()
-    if user is None:
-        raise NotFound(f"no user {user_id}")
-    return user
+    return await one_or_not_found(
+        db, select(User).where(User.id == user_id, user_scope(principal)), f"no user {user_id}")
 
 
 async def get_user(db: AsyncSession, principal: Principal, user_id: int) -> UserRow:

@@ -56,16 +56,35 @@ def from_text(attr: Mapping[str, Any], text: str) -> Any:
     return text
 
 
+# The bounds a kind of attribute may declare: (the option of the lower bound, of the upper
+# one, the message of a value below, of one above); a text's bounds hold its length.
+_BOUNDS = {
+    "text": ("min_length", "max_length", "should have at least {} characters",
+             "should have at most {} characters"),
+    "number": ("min", "max", "should be at least {}", "should be at most {}"),
+    "integer": ("min", "max", "should be at least {}", "should be at most {}"),
+    "date": ("min", "max", "should be on or after {}", "should be on or before {}"),
+}
+
+
+def _out_of_bounds(attr: Mapping[str, Any], kind: str, value: Any) -> str | None:
+    low, high, below, above = _BOUNDS[kind]
+    measure = len(value) if kind == "text" else value
+    if low in attr and measure < attr[low]:
+        return below.format(attr[low])
+    if high in attr and measure > attr[high]:
+        return above.format(attr[high])
+    return None
+
+
 def _check_one(attr: Mapping[str, Any], value: Any) -> str | None:
     """The message for a wrong value, or None when it is right."""
     kind = attr.get("type")
     if kind == "text":
         if not isinstance(value, str):
             return "should be text"
-        if "min_length" in attr and len(value) < attr["min_length"]:
-            return f"should have at least {attr['min_length']} characters"
-        if "max_length" in attr and len(value) > attr["max_length"]:
-            return f"should have at most {attr['max_length']} characters"
+        if (wrong := _out_of_bounds(attr, kind, value)) is not None:
+            return wrong
         # JSON Schema semantics: the pattern is searched, anchored only by its own ^ and $.
         if "pattern" in attr and not re.search(attr["pattern"], value):
             return f"should match the pattern {attr['pattern']}"
@@ -75,11 +94,7 @@ def _check_one(attr: Mapping[str, Any], value: Any) -> str | None:
             return "should be a whole number" if kind == "integer" else "should be a number"
         if kind == "integer" and not float(value).is_integer():
             return "should be a whole number"
-        if "min" in attr and value < attr["min"]:
-            return f"should be at least {attr['min']}"
-        if "max" in attr and value > attr["max"]:
-            return f"should be at most {attr['max']}"
-        return None
+        return _out_of_bounds(attr, kind, value)
     if kind == "boolean":
         return None if isinstance(value, bool) else "should be true or false"
     if kind == "date":
@@ -89,11 +104,7 @@ def _check_one(attr: Mapping[str, Any], value: Any) -> str | None:
             date.fromisoformat(value)
         except ValueError:
             return "is not a real date"
-        if "min" in attr and value < attr["min"]:
-            return f"should be on or after {attr['min']}"
-        if "max" in attr and value > attr["max"]:
-            return f"should be on or before {attr['max']}"
-        return None
+        return _out_of_bounds(attr, kind, value)
     if kind == "choice":
         values = [c.get("value") for c in attr.get("choices") or ()]
         if value not in values:

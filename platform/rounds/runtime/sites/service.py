@@ -24,7 +24,7 @@ import segno
 from sqlalchemy import Select, String, cast, func, literal, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from rounds.errors import InvalidInput, NotFound, Problem
+from rounds.errors import InvalidInput, Problem
 from rounds.runtime.access import Principal, site_scope
 from rounds.runtime.definitions.service import current_content
 from rounds.runtime.orgs.models import OrgUnit
@@ -33,6 +33,7 @@ from rounds.runtime.people.service import Lookups, user_scope
 from rounds.runtime.sites.attributes import check_attributes
 from rounds.runtime.sites.geo import haversine_m, valid_position
 from rounds.runtime.sites.models import Site, SiteAssignment
+from rounds.runtime.sql import one_or_not_found
 from rounds.runtime.submissions.models import Submission
 from rounds.runtime.visits.models import Visit
 
@@ -128,22 +129,13 @@ class SiteChecker(Lookups):
             problems.append(Problem(where("site_kind"),
                                     f"no site kind {site_kind!r} among the definitions",
                                     "unknown_reference"))
-        code = code.strip()
-        if not code:
-            problems.append(Problem(where("code"), "a code is required", "required"))
-        elif len(code) > CODE_MAX:
-            problems.append(Problem(where("code"), f"at most {CODE_MAX} characters", "too_long"))
-        elif await self.code_taken(code):
+        code, name = code.strip(), name.strip()
+        if _text(code, "code", CODE_MAX, "a code", where=where, problems=problems) \
+                and await self.code_taken(code):
             problems.append(Problem(where("code"), f"a site with code {code!r} exists already",
                                     "duplicate_id"))
-        name = name.strip()
-        if not name:
-            problems.append(Problem(where("name"), "a name is required", "required"))
-        elif len(name) > NAME_MAX:
-            problems.append(Problem(where("name"), f"at most {NAME_MAX} characters", "too_long"))
-        if len(address) > ADDRESS_MAX:
-            problems.append(Problem(where("address"), f"at most {ADDRESS_MAX} characters",
-                                    "too_long"))
+        _text(name, "name", NAME_MAX, "a name", where=where, problems=problems)
+        _text(address, "address", ADDRESS_MAX, None, where=where, problems=problems)
         lat_f = _coordinate(lat, -90, 90, "lat", where=where, problems=problems)
         lng_f = _coordinate(lng, -180, 180, "lng", where=where, problems=problems)
         unit = await self.unit(org_unit) if org_unit else None
@@ -178,6 +170,21 @@ class SiteChecker(Lookups):
             return [Problem(pointer, f"a {role_id} does not serve sites of kind {site_kind!r}",
                             "wrong_site_kind")]
         return []
+
+
+def _text(value: str, name: str, limit: int, required: str | None, *,
+          where: Callable[[str], str], problems: list[Problem]) -> bool:
+    """Whether a text field is right: given when ``required`` (what it is: "a code"), at most
+    ``limit`` characters; its problem is added when it is not."""
+    if not value:
+        if required is None:
+            return True
+        problems.append(Problem(where(name), f"{required} is required", "required"))
+        return False
+    if len(value) > limit:
+        problems.append(Problem(where(name), f"at most {limit} characters", "too_long"))
+        return False
+    return True
 
 
 def _coordinate(value: Any, low: float, high: float, name: str, *,
@@ -238,11 +245,8 @@ async def create_site(db: AsyncSession, principal: Principal | None, *, site_kin
 
 async def get_site(db: AsyncSession, principal: Principal, site_id: int) -> Site:
     """A site in the principal's scope; NotFound otherwise, whether it exists or not."""
-    site = (await db.execute(select(Site).where(Site.id == site_id, site_scope(principal)))
-            ).scalar_one_or_none()
-    if site is None:
-        raise NotFound(f"no site {site_id}")
-    return site
+    return await one_or_not_found(
+        db, select(Site).where(Site.id == site_id, site_scope(principal)), f"no site {site_id}")
 
 
 @dataclass(frozen=True)

@@ -9,19 +9,18 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Response, get, post
 from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rounds.db import IdField
 from rounds.runtime.access import Principal
-from rounds.runtime.imports import ImportOut, csv_body, import_out
+from rounds.runtime.imports import import_handler
 from rounds.runtime.sites import service
 from rounds.runtime.sites.imports import import_sites
 from rounds.runtime.sites.service import HistoryEntry, SiteDetails, SiteSummary
 from rounds.web.paging import Page, Paging, paged
 from rounds.web.params import Id, OptionalId
-from rounds.web.security import CSV_UPLOAD
 
 
 class NewSite(msgspec.Struct):
@@ -96,20 +95,6 @@ class SiteController(Controller):
         return await service.assign_staff(db, principal, site_id, data.role_id, data.user_id)
 
 
-class SiteImportController(Controller):
-    path = "/api/imports"
-    tags = ("imports",)
-    opt = CSV_UPLOAD  # bodies are CSV files (text/csv or a multipart upload), not JSON
-
-    @post("/sites", status_code=200,
-          summary="Import sites from CSV (site.manage); 422 with every row error")
-    async def sites(self, db: AsyncSession, principal: Principal,
-                    request: Request[Any, Any, Any], skip_bad_rows: bool = False) -> ImportOut:
-        principal.require("site.manage")  # before reading a possibly large body
-        report = await import_sites(db, await csv_body(request), principal=principal,
-                                    skip_bad_rows=skip_bad_rows)
-        return import_out(report)
-
-
 def handlers() -> list[Any]:
-    return [SiteController, SiteImportController]
+    return [SiteController,
+            import_handler("sites", import_sites, what="sites", capability="site.manage")]

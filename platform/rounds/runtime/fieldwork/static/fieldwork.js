@@ -176,16 +176,29 @@ export function qrToken (text) {
   return text
 }
 
+// An API call whose answer ({ response, data }) is awaited; null when the network failed,
+// which is said on the status line.
+async function call (status, method, url, body) {
+  try {
+    return await request(method, url, body)
+  } catch (e) {
+    say(status, t.network_error, 'error')
+    return null
+  }
+}
+
+// A button's action, the button disabled while it runs: enabled again unless the action
+// answers true (done: the page is on its way elsewhere).
+async function whileBusy (button, action) {
+  button.disabled = true
+  if (!(await action())) button.disabled = false
+}
+
 async function checkIn (body, control) {
   const status = statusFor(control)
   say(status, t.checking_in)
-  let result
-  try {
-    result = await request('POST', '/api/visits', body)
-  } catch (e) {
-    say(status, t.network_error, 'error')
-    return false
-  }
+  const result = await call(status, 'POST', '/api/visits', body)
+  if (!result) return false
   const { response, data } = result
   if (response.ok && data) {
     window.location.assign(withLang(`/visits/${data.id}`, { new: 'true' }))
@@ -210,20 +223,19 @@ async function checkIn (body, control) {
   return false
 }
 
-async function checkInHere (button) {
+function checkInHere (button) {
   const status = statusFor(button)
-  button.disabled = true
-  say(status, t.getting_position)
-  let pos
-  try {
-    pos = await position({ enableHighAccuracy: true, timeout: 20000, maximumAge: 0 })
-  } catch (e) {
-    say(status, navigator.geolocation ? fill(t.gps_failed, { reason: e.message || e.code }) : t.gps_unsupported, 'error')
-    button.disabled = false
-    return
-  }
-  const done = await checkIn({ site_id: Number(button.dataset.siteId), gps: gps(pos) }, button)
-  if (!done) button.disabled = false
+  return whileBusy(button, async () => {
+    say(status, t.getting_position)
+    let pos
+    try {
+      pos = await position({ enableHighAccuracy: true, timeout: 20000, maximumAge: 0 })
+    } catch (e) {
+      say(status, navigator.geolocation ? fill(t.gps_failed, { reason: e.message || e.code }) : t.gps_unsupported, 'error')
+      return false
+    }
+    return checkIn({ site_id: Number(button.dataset.siteId), gps: gps(pos) }, button)
+  })
 }
 
 function bindCodeForm (form) {
@@ -235,39 +247,34 @@ function bindCodeForm (form) {
       form.elements.code.focus()
       return
     }
-    button.disabled = true
-    const body = { qr_token: token }
-    // with this shop's own button, another shop's code is refused rather than used
-    if (form.dataset.siteId) body.site_id = Number(form.dataset.siteId)
-    say(statusFor(form), t.getting_position)
-    try { // a position makes the check-in stronger, but a code alone proves presence
-      body.gps = gps(await position({ enableHighAccuracy: true, timeout: 8000, maximumAge: 30000 }))
-    } catch (e) { /* checked in by the code alone */ }
-    const done = await checkIn(body, form)
-    if (!done) button.disabled = false
+    await whileBusy(button, async () => {
+      const body = { qr_token: token }
+      // with this shop's own button, another shop's code is refused rather than used
+      if (form.dataset.siteId) body.site_id = Number(form.dataset.siteId)
+      say(statusFor(form), t.getting_position)
+      try { // a position makes the check-in stronger, but a code alone proves presence
+        body.gps = gps(await position({ enableHighAccuracy: true, timeout: 8000, maximumAge: 30000 }))
+      } catch (e) { /* checked in by the code alone */ }
+      return checkIn(body, form)
+    })
   })
 }
 
-async function checkOut (button) {
+function checkOut (button) {
   const status = statusFor(button)
-  button.disabled = true
-  say(status, t.checking_out)
-  let result
-  try {
-    result = await request('POST', `/api/visits/${button.dataset.checkOut}/check-out`)
-  } catch (e) {
-    say(status, t.network_error, 'error')
-    button.disabled = false
-    return
-  }
-  const { response, data } = result
-  // checked out already (another tab, another device): the same place to go
-  if (response.ok || (data && data.code === 'visit_closed')) {
-    window.location.assign(links.today || '/today')
-    return
-  }
-  say(status, `${t.check_out_failed}: ${problemText(data, response.statusText)}`, 'error')
-  button.disabled = false
+  return whileBusy(button, async () => {
+    say(status, t.checking_out)
+    const result = await call(status, 'POST', `/api/visits/${button.dataset.checkOut}/check-out`)
+    if (!result) return false
+    const { response, data } = result
+    // checked out already (another tab, another device): the same place to go
+    if (response.ok || (data && data.code === 'visit_closed')) {
+      window.location.assign(links.today || '/today')
+      return true
+    }
+    say(status, `${t.check_out_failed}: ${problemText(data, response.statusText)}`, 'error')
+    return false
+  })
 }
 
 // -- start ------------------------------------------------------------------------------------
