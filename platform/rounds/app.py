@@ -11,6 +11,7 @@ from litestar import Litestar, get
 from litestar.datastructures import State
 from litestar.di import Provide
 
+import rounds.slices  # noqa: F401  (every hook a higher slice fills in a lower one)
 from rounds import __version__
 from rounds.db import create_engine, session_factory
 from rounds.runtime.definitions.web import (

@@ -44,8 +44,8 @@ SHARED_RUNTIME = ("rounds.runtime.models", "rounds.runtime.sql", "rounds.runtime
 # an inbox knows nothing of what its notifications are about.
 SLICES = ("definitions", "orgs", "people", "sites", "storage", "visits", "forms",
           "submissions", "notifications", "issues", "fieldwork")
-COMPOSITION = ("rounds.jobs", "rounds.demo", "rounds.cli", "rounds.app", "rounds.migrate",
-               "rounds.migrations")
+COMPOSITION = ("rounds.jobs", "rounds.demo", "rounds.cli", "rounds.app", "rounds.slices",
+               "rounds.migrate", "rounds.migrations")
 # Where the slices' tasks are registered: rounds.jobs is composition (it imports the
 # slices' jobs modules by name), but its Celery app and maintenance registry are what a
 # slice's jobs.py registers with, the way handlers are wired by the app.

@@ -28,7 +28,9 @@ from rounds.settings import Settings, load_settings
 T = TypeVar("T")
 
 # Slice modules whose tasks (and reconcilers) the worker loads.
-TASK_MODULES = ["rounds.jobs.maintenance", "rounds.runtime.issues.jobs",
+# The tasks, and rounds.slices: every hook a higher slice fills in a lower one (a worker
+# runs the same services as the app).
+TASK_MODULES = ["rounds.slices", "rounds.jobs.maintenance", "rounds.runtime.issues.jobs",
                 "rounds.runtime.notifications.jobs", "rounds.runtime.storage.jobs"]
 
 # Errors worth retrying a task for: the database or the network was briefly away (a
