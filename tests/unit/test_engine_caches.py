@@ -31,17 +31,13 @@ def test_rule_cache_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     assert compiler.compile_rule({"+": [{"var": "x"}, 0]}) is not fns[0]  # forgotten
 
 
-def test_standard_cache_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(standards, "_compiled", BoundedCache(4))
-    kept = [standards.compile_standard(definition(n)) for n in range(20)]
-    assert len(standards._compiled) == 4
-    assert standards.compile_standard(definition(19)) is kept[19]
-    assert standards.compile_standard(definition(0)) is not kept[0]
-
-
-def test_form_cache_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(compiled, "_compiled", BoundedCache(4))
-    forms = [compiled.compile_form(definition(n)) for n in range(20)]
-    assert len(compiled._compiled) == 4
-    assert compiled.compile_form(definition(19)) is forms[19]
-    assert compiled.compile_form(definition(0)) is not forms[0]
+@pytest.mark.parametrize(("module", "compile_"), [
+    (standards, standards.compile_standard), (compiled, compiled.compile_form)],
+    ids=["standards", "forms"])
+def test_definition_caches_are_bounded(monkeypatch: pytest.MonkeyPatch, module: Any,
+                                       compile_: Any) -> None:
+    monkeypatch.setattr(module, "_compiled", BoundedCache(4))
+    kept = [compile_(definition(n)) for n in range(20)]
+    assert len(module._compiled) == 4
+    assert compile_(definition(19)) is kept[19]  # kept: the latest
+    assert compile_(definition(0)) is not kept[0]  # forgotten
