@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from rounds.cache import content_key
 from rounds.errors import Problem
 
 
@@ -30,14 +30,10 @@ class DefinitionDocument:
         return i if isinstance(i, str) else None
 
 
-def canonical_json(content: Any) -> str:
-    """The canonical text of a definition: sorted keys, no white space, UTF-8 as is."""
-    return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
 def content_hash(content: Any) -> str:
-    """A definition version's identity: SHA-256 of its canonical JSON."""
-    return hashlib.sha256(canonical_json(content).encode("utf-8")).hexdigest()
+    """A definition version's identity: SHA-256 of its canonical JSON (the content key every
+    engine cache uses, so a version's hash is its compiled form's key)."""
+    return content_key(content)
 
 
 def definition_files(paths: Iterable[Path]) -> list[Path]:

@@ -6,8 +6,8 @@ from datetime import timedelta
 
 from rounds.jobs import maintenance
 from rounds.jobs.celery_app import TASK_MODULES, create_celery
-from rounds.runtime.notifications.push import channel_prefix, user_channel
-from rounds.settings import load_settings
+from rounds.runtime.notifications.push import user_channel
+from rounds.settings import load_settings, redis_prefix
 
 
 def test_the_reconcile_interval_and_the_redis_visibility_timeout_are_settings() -> None:
@@ -48,7 +48,7 @@ def test_the_worker_loads_the_reconcilers_publisher_last() -> None:
 def test_channels_name_the_redis_database() -> None:
     # Redis pub/sub ignores database numbers: the channel carries it instead.
     assert user_channel(7) == "user:7"
-    assert user_channel(7, channel_prefix("")) == "user:7"
-    assert user_channel(7, channel_prefix("redis://127.0.0.1:6379/3")) == "rounds.db3.user:7"
-    assert channel_prefix("redis://127.0.0.1:6379") == "rounds.db0."
-    assert channel_prefix("redis://127.0.0.1:6379?db=5") == "rounds.db5."
+    assert user_channel(7, redis_prefix("")) == "user:7"
+    assert user_channel(7, redis_prefix("redis://127.0.0.1:6379/3")) == "rounds.db3.user:7"
+    assert redis_prefix("redis://127.0.0.1:6379") == "rounds.db0."
+    assert redis_prefix("redis://127.0.0.1:6379?db=5") == "rounds.db5."

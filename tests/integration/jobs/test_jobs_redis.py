@@ -19,7 +19,8 @@ from jobs_helpers import (
     unit_id,
 )
 
-from rounds.runtime.notifications.push import channel_prefix, user_channel
+from rounds.runtime.notifications.push import user_channel
+from rounds.settings import redis_prefix
 from support.live import LiveWorker, redis_database, wait_until
 
 
@@ -46,7 +47,7 @@ def test_a_worker_with_beat_reminds_escalates_and_publishes_through_redis(
     with redis_database() as redis_url:
         client = redis.Redis.from_url(redis_url)
         pubsub = client.pubsub()
-        prefix = channel_prefix(redis_url)
+        prefix = redis_prefix(redis_url)
         pubsub.subscribe(*(user_channel(field.users[u], prefix)
                            for u in ("zhang", "li", "admin")))
         worker = LiveWorker(tmp_path / "worker", postgres_url, env=_env(redis_url))

@@ -17,8 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from rounds.jobs import maintenance
 from rounds.jobs.celery_app import RETRY_POLICY, current_app, run, sessions
-from rounds.runtime.notifications.push import channel_prefix, publish_all_pending
-from rounds.settings import Settings
+from rounds.runtime.notifications.push import publish_all_pending
+from rounds.settings import Settings, redis_prefix
 
 
 class _Client:
@@ -46,7 +46,7 @@ async def publish_pending_notifications(db: AsyncSession) -> int:
     async def send(channel: str, data: bytes) -> None:
         await client.publish(channel, data)
 
-    return await publish_all_pending(db, send, prefix=channel_prefix(url))
+    return await publish_all_pending(db, send, prefix=redis_prefix(url))
 
 
 async def push_now() -> int:

@@ -38,7 +38,6 @@ from sqlalchemy.orm import Session
 from rounds.db import utcnow
 from rounds.runtime.notifications.service import PENDING_PUSH, TABLE, NotificationView
 from rounds.runtime.sql import writer_lock
-from rounds.settings import redis_prefix
 
 if TYPE_CHECKING:
     from litestar.channels import ChannelsPlugin
@@ -55,7 +54,6 @@ PUBLISH_TIMEOUT = 10.0  # seconds
 # -- channels and events -----------------------------------------------------------------------
 
 # What goes before ``user:{id}``: nothing in memory; with Redis the database number.
-channel_prefix = redis_prefix
 
 
 def user_channel(user_id: int, prefix: str = "") -> str:

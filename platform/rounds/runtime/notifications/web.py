@@ -30,12 +30,11 @@ from rounds.runtime.access import Principal
 from rounds.runtime.notifications import service
 from rounds.runtime.notifications.push import (
     Pusher,
-    channel_prefix,
     notification_event,
     user_channel,
 )
 from rounds.runtime.sql import writer_lock
-from rounds.settings import Settings
+from rounds.settings import Settings, redis_prefix
 from rounds.web.language import request_language
 from rounds.web.paging import Page, Paging, paged
 from rounds.web.params import Id, OptionalId, id_or_none
@@ -271,7 +270,7 @@ class NotificationsPlugin(InitPlugin):
     @asynccontextmanager
     async def _lifespan(self, app: Litestar) -> AsyncIterator[None]:
         pusher = Pusher(app.state.sessions, app.state.engine, self.channels,
-                        prefix=channel_prefix(self.settings.redis.url),
+                        prefix=redis_prefix(self.settings.redis.url),
                         interval=self.poll_seconds)
         app.state.notifications_pusher = pusher
         task = await pusher.start()

@@ -1,13 +1,10 @@
-"""Positions on the earth, for "nearest first" and check-in radius checks. The distance is
-the rules' own ``haversine_m`` (the one formula; the engines cannot import the runtime)."""
+"""Positions on the earth: whether a latitude and longitude can be one. Distances are the
+rules' own ``rounds.rules.operations.haversine_m`` (one formula for rules, nearest first
+and the check-in radius)."""
 
 from __future__ import annotations
 
 import math
-
-from rounds.rules.operations import haversine_m
-
-__all__ = ["haversine_m", "valid_position"]
 
 
 def valid_position(lat: float, lng: float) -> bool:

@@ -25,13 +25,14 @@ from sqlalchemy import Select, String, cast, func, literal, or_, select, union_a
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rounds.errors import InvalidInput, Problem
+from rounds.rules.operations import haversine_m
 from rounds.runtime.access import Principal, site_scope
 from rounds.runtime.definitions.service import current_content
 from rounds.runtime.orgs.models import OrgUnit
 from rounds.runtime.people.models import User
 from rounds.runtime.people.service import Lookups, user_scope
 from rounds.runtime.sites.attributes import check_attributes
-from rounds.runtime.sites.geo import haversine_m, valid_position
+from rounds.runtime.sites.geo import valid_position
 from rounds.runtime.sites.models import Site, SiteAssignment
 from rounds.runtime.sql import one_or_not_found
 from rounds.runtime.submissions.models import Submission

@@ -45,12 +45,12 @@ from sqlalchemy import case, delete, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rounds.errors import InvalidInput, NotFound, Problem
+from rounds.rules.operations import haversine_m
 from rounds.runtime.access import Forbidden, Principal, site_scope
 from rounds.runtime.definitions.service import current_contents
 from rounds.runtime.people.auth import principal_for
 from rounds.runtime.people.models import User
 from rounds.runtime.people.service import user_in_scope, user_scope
-from rounds.runtime.sites.geo import haversine_m
 from rounds.runtime.sites.models import Site
 
 # Progress reads whether a form was submitted during a visit: the one place this slice looks
