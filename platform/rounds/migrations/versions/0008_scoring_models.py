@@ -1,0 +1,42 @@
+"""a submission's score by its model: the value, the model, the direction and the outcome
+
+A definition now says how it scores (percentage, sum or mean; higher or lower better) and
+may declare outcomes (a rating, a severity band, pass / fail / closure). The row keeps the
+score's value in its model, the model and direction it was scored in (lists and dashboards
+rank by them without reading the evaluation document) and the first outcome's level.
+
+Rows stored before this were all scored as a percentage, higher better: their value is
+their percentage.
+
+Revision ID: 0008_scoring_models
+Revises: 0007_auth
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0008_scoring_models"
+down_revision: str | None = "0007_auth"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("submissions") as batch:
+        batch.add_column(sa.Column("score_value", sa.Float(), nullable=True))
+        batch.add_column(sa.Column("score_model", sa.String(length=16), nullable=False,
+                                   server_default="percentage"))
+        batch.add_column(sa.Column("direction", sa.String(length=16), nullable=False,
+                                   server_default="higher_better"))
+        batch.add_column(sa.Column("outcome", sa.String(length=64), nullable=True))
+    op.execute("UPDATE submissions SET score_value = percentage")
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("submissions") as batch:
+        batch.drop_column("outcome")
+        batch.drop_column("direction")
+        batch.drop_column("score_model")
+        batch.drop_column("score_value")
