@@ -485,9 +485,9 @@ async def site_history(db: AsyncSession, principal: Principal, site_id: int, *,
     sub_rows = {s.id: s for s in (await db.execute(
         select(Submission).where(Submission.id.in_(sub_ids)))).scalars()} if sub_ids else {}
     # How each version shows a score: its digits and its first outcome's levels.
-    shows = {vid: _score_shown(content) for vid, content in (await db.execute(
+    shows = {row.id: _score_shown(row.content) for row in (await db.execute(
         select(DefinitionVersion.id, DefinitionVersion.content).where(
-            DefinitionVersion.id.in_({s.version_id for s in sub_rows.values()})))).tuples()
+            DefinitionVersion.id.in_({s.version_id for s in sub_rows.values()})))).all()
     } if sub_rows else {}
     user_ids = {v.user_id for v in visit_rows.values()} | {s.user_id for s in sub_rows.values()}
     people = {u.id: u for u in (await db.execute(
