@@ -67,12 +67,14 @@ def _schema_message(error: ValidationError, document: Any) -> str:
         return f"{custom}; got {json.dumps(error.instance, ensure_ascii=False)}"
     if error.validator == "not" and error.validator_value == {}:
         # An option that belongs to another item type: name it and the item's type.
+        # (A choice's option names the type of the item whose choices it is.)
         key = error.absolute_path[-1] if error.absolute_path else "?"
-        parent = document
+        parents = [document]
         for part in list(error.absolute_path)[:-1]:
-            parent = parent[part]
-        item_type = parent.get("type") if isinstance(parent, dict) else None
-        return f"{key!r} is not an option of items of type {item_type!r}"
+            parents.append(parents[-1][part])
+        owner = next((p for p in reversed(parents) if isinstance(p, dict) and "type" in p), {})
+        where = "items" if owner is parents[-1] else "the choices of items"
+        return f"{key!r} is not an option of {where} of type {owner.get('type')!r}"
     if error.validator == "required":
         missing = error.message.split("'")[1] if "'" in error.message else error.message
         return f"{missing!r} is required here"
@@ -106,8 +108,9 @@ def check_schema(doc: DefinitionDocument) -> Iterator[Problem]:
         for leaf in _leaf_errors(error):
             where = pointer(*leaf.absolute_path)
             message = _schema_message(leaf, content)
-            is_rule = isinstance(leaf.schema, dict) and "x-rounds-rule" in leaf.schema
-            code = "not_a_rule" if is_rule and leaf.validator == "type" else "schema"
+            schema = leaf.schema if isinstance(leaf.schema, dict) else {}
+            code = ("not_a_rule" if "x-rounds-rule" in schema and leaf.validator == "type"
+                    else str(schema.get("x-rounds-code") or "schema"))
             if (where, message) not in seen:  # the same fault can come by two paths
                 seen.add((where, message))
                 yield Problem(where, message, code, doc.source)
