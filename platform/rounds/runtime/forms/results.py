@@ -68,7 +68,10 @@ def figure(value: float | None, model: str, digits: int, lang: str) -> str:
     """A score as a list shows it: ``83.3%``, ``27 分``, ``均分 3.4``; "" when it has none."""
     if value is None:
         return ""
-    return say(lang, f"figure.{_model(model)}", value=format_number(value, digits))
+    shown = format_number(value, digits)
+    key = "figure.sum_one" if _model(model) == "sum" and shown == "1" else \
+        f"figure.{_model(model)}"  # "1 point", "2 points"
+    return say(lang, key, value=shown)
 
 
 def direction_note(direction: str | None, lang: str) -> str:
@@ -254,12 +257,12 @@ def outcome_lines(outcomes: Sequence[Mapping[str, Any]], score: Mapping[str, Any
                       problem=_problem(failed, definition, decided.split(":", 1)[1], lang))
         elif how in ("band", "rule"):
             # The level's criteria as the definition states them: its band, its rule, both.
-            parts = []
             if ldef.get("min") is not None or ldef.get("max") is not None:
-                parts.append(_band({**odef, **o}, ldef, score, definition, lang))
-            if ldef.get("when") is not None or how == "rule":
-                parts.append(say(lang, "why.rule"))
-            why = say(lang, "why.separator").join(parts)
+                why = _band({**odef, **o}, ldef, score, definition, lang)
+                if ldef.get("when") is not None:
+                    why += say(lang, "why.and_rule")
+            else:
+                why = say(lang, "why.rule")
         elif how == "fallback":
             why = say(lang, "why.fallback")
         else:

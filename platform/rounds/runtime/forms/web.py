@@ -80,7 +80,7 @@ class FormsController(Controller):
         valid = form.validate(body, ctx, lang)
         ev = valid.evaluation
         score = msgspec.to_builtins(ev.score)
-        outcomes = msgspec.to_builtins(getattr(ev, "outcomes", []))
+        outcomes = msgspec.to_builtins(ev.outcomes)
         failed = msgspec.to_builtins(ev.failed)
         return {
             "valid": True, "definition_id": v.definition_id, "version": _version(v),

@@ -69,7 +69,7 @@ def stored_evaluation(ev: Evaluation) -> dict[str, Any]:
     each item counted and which rule decided it), the outcomes with theirs, failed items,
     alerts, calculated values."""
     data: dict[str, Any] = msgspec.to_builtins({
-        "score": ev.score, "outcomes": getattr(ev, "outcomes", []), "failed": ev.failed,
+        "score": ev.score, "outcomes": ev.outcomes, "failed": ev.failed,
         "alerts": ev.alerts, "calculated": ev.calculated, "errors": ev.errors})
     return data
 
@@ -79,12 +79,10 @@ def score_columns(ev: Evaluation) -> dict[str, Any]:
     points and their max, the percentage (in that model only), the value in the
     definition's model with the model and the direction, passed, the first outcome's level."""
     sc = ev.score
-    outcomes = getattr(ev, "outcomes", [])
     return {"total": sc.points, "max_total": sc.max, "percentage": sc.percentage,
-            "passed": sc.passed, "score_value": getattr(sc, "value", sc.percentage),
-            "score_model": getattr(sc, "model", "percentage"),
-            "direction": getattr(sc, "direction", "higher_better"),
-            "outcome": outcomes[0].level if outcomes else None}
+            "passed": sc.passed, "score_value": sc.value, "score_model": sc.model,
+            "direction": sc.direction,
+            "outcome": ev.outcomes[0].level if ev.outcomes else None}
 
 
 def explanation_text(score: Any, lang: str) -> str:
