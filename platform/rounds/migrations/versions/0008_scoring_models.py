@@ -24,6 +24,7 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    # Columns added in place (no copy of the table on SQLite: plain defaults only).
     with op.batch_alter_table("submissions") as batch:
         batch.add_column(sa.Column("score_value", sa.Float(), nullable=True))
         batch.add_column(sa.Column("score_model", sa.String(length=16), nullable=False,
@@ -35,8 +36,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("submissions") as batch:
-        batch.drop_column("outcome")
-        batch.drop_column("direction")
-        batch.drop_column("score_model")
-        batch.drop_column("score_value")
+    # ALTER TABLE ... DROP COLUMN on both databases (SQLite has it since 3.35): a batch
+    # would copy the table, which the rows referring to it (failed items, photo links)
+    # forbid while foreign keys are enforced.
+    for column in ("outcome", "direction", "score_model", "score_value"):
+        op.drop_column("submissions", column)
