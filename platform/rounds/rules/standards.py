@@ -483,7 +483,8 @@ def _compile(definition: dict[str, Any]) -> StandardRules:
     check_rules = tuple(
         Check(id=str(c.get("id")), item=str(c.get("item")),
               when=_placed(fns, f"/checks/{ci}/when"),
-              message=_template(c.get("message"), f"/checks/{ci}/message", fns, paths))
+              message=_template(c.get("message"), f"/checks/{ci}/message", fns, paths),
+              reads=frozenset(r for r, _ in _roots(c.get("when"))))
         for ci, c in enumerate(definition.get("checks") or []) if isinstance(c, dict))
     return StandardRules(definition_id=source, scored=scored, pass_percentage=pp,
                          model=model, has_total=has_total,

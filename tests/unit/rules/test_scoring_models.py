@@ -321,7 +321,7 @@ def test_a_band_never_holds_on_a_null_value() -> None:
     assert (o.level, o.value) == ("low", 2.5)  # inclusive: the first band that holds
 
 
-# -- a rating capped by the worst area (rules reading section scores) -------------------------------
+# -- a rating capped by the worst area (rules reading section scores) ------------------------------
 
 RATING = standard(
     section("hygiene", item("h1", "single_choice", choices=[
@@ -436,7 +436,7 @@ def test_a_calculated_item_that_scores_may_not_read_the_score() -> None:
                                    ("score_cycle", "/sections/0/items/1/score/>/0")]
 
 
-# -- checks between fields --------------------------------------------------------------------------
+# -- checks between fields -------------------------------------------------------------------------
 
 CHECKED = standard(
     section("s", item("inspected_on", "date"), item("follow_up_on", "date",
@@ -478,7 +478,7 @@ def test_checks_between_fields_fail_with_their_message() -> None:
     assert quiet.checks == []
 
 
-# -- the shape of what is stored --------------------------------------------------------------------
+# -- the shape of what is stored -------------------------------------------------------------------
 
 def test_the_evaluation_keeps_its_shape_through_json() -> None:
     ev = evaluate(DEMERITS, {"pests": "no", "temperature": "yes", "sink": "no"})
@@ -508,6 +508,18 @@ def test_an_old_stored_score_still_reads() -> None:
 
 
 def test_explain_text_follows_the_model() -> None:
-    text = explain_text(evaluate(DEMERITS, {"pests": "no", "temperature": "yes",
-                                            "labels": "na", "sink": "yes"}))
-    assert text
+    answers = {"pests": "no", "temperature": "yes", "labels": "na", "sink": "yes"}
+    en = explain_text(evaluate(DEMERITS, answers)).splitlines()
+    assert en[0] == "kitchen title [kitchen]: 15 of 40 points, lower is better"
+    assert en[2] == "  temperature title [temperature]: 10 of 10 points (default:yes_no)"
+    assert en[-2:] == ["Total: 15 = 15 of 40 points, lower is better",
+                       "Grade [grade]: level b [b] (15 is in its range), passed"]
+    zh = explain_text(evaluate(DEMERITS, {"pests": "yes"}), "zh").splitlines()
+    assert zh[-1] == "等级 [grade]：closure 级 [closure]（因「pests 中」未达标），不合格"
+    mean = explain_text(evaluate(SUBSCALES, {"m0": 4, "m1": 5, "s0": 2})).splitlines()
+    assert mean[0] == "mood title [mood]: 9 of 10 points, mean 4.5 (2 answered)"
+    assert "sleep title [sleep]: 2 of 5 points, no score (1 answered)" in mean
+    assert mean[-1] == "Total: 9 + 2 = 11 of 15 points, no total (section scores only)"
+    d = standard(section("s", item("worried", "scale", min=1, max=5, reverse=True)))
+    assert "  worried title [worried]: 0.75 × 1 = 0.75 (default:scale, reversed)" in (
+        explain_text(evaluate(d, {"worried": 2})).splitlines())
