@@ -130,7 +130,7 @@ async def test_drafts_change_until_published(sessions: Sessions) -> None:
         with pytest.raises(NotFound):
             await service.get_version(s, "leader_spot_check", 9)
         page, total = await service.list_definitions(s, kind="standard", limit=2)
-        assert total == 4 and len(page) == 2
+        assert total == 5 and len(page) == 2
 
 
 def test_cli_sync_twice_changes_nothing(tmp_path: Path) -> None:
