@@ -55,8 +55,6 @@ _BEFORE_SCORE = {
     "evidence_if": ("evidence_if", "evidence is checked with the answers, before scoring"),
     "score": ("a score rule", "the score is made of what score rules give"),
     "check": ("a check", "checks are checked with the answers, before scoring"),
-    "calculate": ("a calculated value inside a group entry",
-                  "group entries are settled before scoring"),
 }
 _NUMERIC = re.compile(r"^[0-9]+(?:\.[0-9]+)?$")  # a choice value that is a number
 CONTEXT_KEYS = frozenset({"now", "today", "site", "user", "visit"})
@@ -228,12 +226,14 @@ def _scored_twice(doc: DefinitionDocument, ref: ItemRef) -> Iterator[Problem]:
                       doc.source)
     choices = [(ci, c) for ci, c in enumerate(item.get("choices") or []) if isinstance(c, dict)]
     if item.get("points") == "value":
+        # A choice's number is its points; only `points: null` ("don't know") may say other.
         for ci, c in choices:
             for key in ("points", "score"):
-                if key in c:
+                if key in c and not (key == "points" and c[key] is None):
                     yield Problem(ref.pointer + pointer("choices", ci, key),
                                   f"with `points: \"value\"` a choice's number is its points: "
-                                  f"remove the choice's {key!r}", "weight_twice", doc.source)
+                                  f"remove the choice's {key!r} (`\"points\": null` marks a "
+                                  "choice that scores nothing)", "weight_twice", doc.source)
         return
     fraction = next((ci for ci, c in choices if "score" in c), None)
     if fraction is not None:
@@ -259,10 +259,13 @@ def check_choices_and_bounds(doc: DefinitionDocument, items: list[ItemRef]) -> I
             if not by_value or seen[value] != ci:  # a duplicate is reported above
                 continue
             if not isinstance(value, str) or not _NUMERIC.match(value):
+                if isinstance(choice, dict) and "points" in choice and choice["points"] is None:
+                    continue  # a choice that scores nothing ("don't know") needs no number
                 yield Problem(ref.pointer + pointer("choices", ci, "value"),
                               f"with `points: \"value\"` every choice value is a number (\"0\", "
-                              f"\"1.5\"): {value!r} is not; give the choices `points` instead "
-                              "(null for one that scores nothing)", "bad_choice", doc.source)
+                              f"\"1.5\"): {value!r} is not; give it `\"points\": null` if it "
+                              "scores nothing, or give every choice its `points` instead",
+                              "bad_choice", doc.source)
             elif float(value) in numbers:
                 yield Problem(ref.pointer + pointer("choices", ci, "value"),
                               f"choice value {value!r} is the same number as /choices/"
@@ -325,17 +328,27 @@ def names_of(content: dict[str, Any], items: list[ItemRef]) -> Names:
 
 
 def _score_chains(top: dict[str, ItemRef]) -> dict[str, list[str]]:
-    """Calculated items that read the score, directly or through other calculated values,
-    each with the reads that get there (``risk`` → ``["points_lost", "score.points"]``)."""
+    """The top-level items settled after scoring: a calculated value that reads the score,
+    directly or through other such items, or a group whose entries' calculated values do
+    (as ``rules.standards`` orders them). Each with the reads that get there (``risk`` →
+    ``["points_lost", "score.points"]``)."""
     read: dict[str, list[str]] = {}
     for cid, ref in top.items():
-        if "calculate" not in ref.item:
-            continue
-        try:
-            found = reads(ref.item["calculate"])
-        except Exception:  # a rule that does not compile is reported by check_rules
-            continue
-        read[cid] = [r.path for r in found if r.path and not r.dynamic and not r.unknown]
+        subs = [s for s in ref.item.get("items") or [] if isinstance(s, dict)
+                ] if ref.item.get("type") == "group" else []
+        inner = {str(s.get("id")) for s in subs}  # an entry's own fields are not the outside
+        paths: list[str] = []
+        for rule in [ref.item.get("calculate"), *(s.get("calculate") for s in subs)]:
+            if rule is None:
+                continue
+            try:
+                found = reads(rule)
+            except Exception:  # a rule that does not compile is reported by check_rules
+                continue
+            paths += [r.path for r in found if r.path and not r.dynamic and not r.unknown
+                      and r.root not in inner]
+        if paths:
+            read[cid] = paths
 
     def chain(cid: str, trail: frozenset[str]) -> list[str] | None:
         for path in read[cid]:
@@ -367,8 +380,7 @@ class RuleRef:
     @property
     def reads_score(self) -> bool:
         """Whether the rule runs after scoring (and so may read ``score``)."""
-        in_entry = self.scope is not None and self.scope.group is not None
-        return self.reader in SCORE_READERS and not (in_entry and self.reader == "calculate")
+        return self.reader in SCORE_READERS
 
 
 @dataclass(frozen=True)
@@ -475,7 +487,7 @@ def _known_path(path: str, rule: RuleRef, names: Names) -> tuple[str, str] | Non
     chain = names.score_calcs.get(head)
     if chain is not None and not rule.reads_score:
         what, why = _BEFORE_SCORE.get(rule.reader, (rule.reader, "it runs before scoring"))
-        return "score_cycle", (f"{what} reads {head!r}, a calculated value that reads the score "
+        return "score_cycle", (f"{what} reads {head!r}, which is worked out from the score "
                                f"({' → '.join([head, *chain])}): {why}")
     target = names.top[head].item
     if target.get("type") == "group" and len(parts) > 2 and parts[1] == "*":
@@ -535,11 +547,13 @@ def check_reads(doc: DefinitionDocument, names: Names, rules: list[RuleRef]
             found = reads(rule.rule)
         except Exception:  # a rule that does not compile is reported by check_rules
             continue
+        said: set[tuple[str, str]] = set()
         for read in found:
             if read.dynamic or read.path.startswith("?") or not read.path:
                 continue
             wrong = _known_path(read.path, rule, names)
-            if wrong:
+            if wrong and wrong not in said:  # a group and its entries' fields: say it once
+                said.add(wrong)
                 yield Problem(rule.pointer + read.pointer, wrong[1], wrong[0], doc.source)
     for ai, alert in enumerate(doc.content.get("alerts") or []):
         for ii, item_id in enumerate(alert.get("items") or []):
