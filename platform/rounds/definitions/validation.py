@@ -36,6 +36,7 @@ from rounds.pointer import join as pointer
 from rounds.rules import compile_many
 from rounds.rules.alerts import is_labels_param, item_labels, items_by_path, param_rule
 from rounds.rules.analysis import reads
+from rounds.rules.scoring import item_scoring
 
 # Types whose answer has a score by default; any item with a `score` rule scores too.
 SCORABLE_BY_DEFAULT = frozenset({"check", "yes_no", "scale", "single_choice"})
@@ -634,22 +635,25 @@ def check_calculation_cycles(doc: DefinitionDocument, items: list[ItemRef]) -> I
 
 
 def check_score_cycles(doc: DefinitionDocument, names: Names) -> Iterator[Problem]:
-    """A calculated value that reads the score cannot score itself. (A rule that runs before
-    scoring and reads the score, or such a value, is reported by check_reads.)"""
+    """A calculated value that reads the score cannot score itself (``rules.standards`` says
+    the same when compiling). A rule that runs before scoring and reads the score, or such a
+    value, is reported by check_reads."""
+    content = doc.content
+    scored = content.get("kind") != "survey" or content.get("scored") is True
     for cid, chain in names.score_calcs.items():
         ref = names.top[cid]
-        loop = " → ".join([cid, *chain])
-        for key in ("weight", "score", "points"):
-            if ref.item.get(key):
-                yield Problem(ref.pointer + "/" + key,
-                              f"calculated value {cid!r} reads the score ({loop}), so it cannot "
-                              f"score: remove {key!r}", "score_cycle", doc.source)
-        for ci, choice in enumerate(ref.item.get("choices") or []):
-            if isinstance(choice, dict) and choice.get("points") is not None:
-                yield Problem(ref.pointer + pointer("choices", ci, "points"),
-                              f"calculated value {cid!r} reads the score ({loop}), so its "
-                              "choices cannot score: remove the points", "score_cycle",
-                              doc.source)
+        item = ref.item
+        if item.get("calculate") is None:
+            continue  # a group, late for its entries' values: groups do not score
+        rules = {k: True for k in ITEM_RULES if item.get(k) is not None}
+        if item_scoring(item, str(item.get("type", "")), rules, scored=scored, top=True).scores:
+            how = ("its weight" if item.get("weight") else "its score rule" if "score" in rules
+                   else "its points" if _absolute(item)
+                   else f"items of type {item.get('type')!r} score by default; give it weight 0")
+            yield Problem(ref.pointer + "/calculate",
+                          f"calculated value {cid!r} reads the score "
+                          f"({' → '.join([cid, *chain])}), so it cannot score ({how})",
+                          "score_cycle", doc.source)
 
 
 def _band(level: dict[str, Any]) -> tuple[float, float] | None:

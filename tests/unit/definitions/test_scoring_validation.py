@@ -56,7 +56,7 @@ def well_formed() -> dict[str, Any]:
                  item("inspected_on", "date"),
                  item("follow_up_on", "date"),
                  item("demerits", "number", calculate={"var": "score.points"}),
-                 item("heavy", "yes_no", calculate={"if": [
+                 item("heavy", "yes_no", weight=0, calculate={"if": [
                      {">": [{"var": "demerits"}, 20]}, "yes", "no"]},
                       fail_if={">": [{"var": "score.sections.hygiene.value"}, 3]},
                       problem={"zh": "扣分 {n}", "en": "{n} points lost",
@@ -270,10 +270,13 @@ def test_a_score_cycle_through_calculated_values_names_the_chain() -> None:
 
 def test_a_calculated_value_that_reads_the_score_cannot_score() -> None:
     std = well_formed()
-    find(std, "demerits")["score"] = 1
-    find(std, "heavy")["weight"] = 2
-    assert codes(std) == {("score_cycle", "/sections/0/items/10/score"),
-                          ("score_cycle", "/sections/0/items/11/weight")}
+    find(std, "demerits").update(score=1, weight=2)
+    del find(std, "heavy")["weight"]  # a yes_no scores by default
+    found = {(p.code, p.pointer): p.message for p in check(std)}
+    assert set(found) == {("score_cycle", "/sections/0/items/10/calculate"),
+                          ("score_cycle", "/sections/0/items/11/calculate")}
+    assert "(its weight)" in found[("score_cycle", "/sections/0/items/10/calculate")]
+    assert "give it weight 0" in found[("score_cycle", "/sections/0/items/11/calculate")]
 
 
 def test_checks_cannot_read_the_score() -> None:
