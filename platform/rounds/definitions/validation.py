@@ -11,7 +11,8 @@ the rule compiler's ``unknown_operation``, ``bad_arity``, ``bad_arguments``),
 ``bad_choice``; for message templates ``unused_param`` and ``bad_labels``; for scoring models
 (docs/scoring.md) ``points_not_scorable``, ``weight_twice``, ``bad_scoring``,
 ``score_cycle``, and for outcomes ``overlapping_bands``, ``bad_band``,
-``unreachable_level``; issue routing (``definitions/routing.py``): ``cannot_rectify``,
+``unreachable_level``; whatever else ``rules.standards.compile_standard`` refuses
+(``visibility_cycle``), so that a definition that validates compiles; issue routing (``definitions/routing.py``): ``cannot_rectify``,
 ``cannot_verify``, ``routing_ignored``.
 """
 
@@ -37,6 +38,7 @@ from rounds.rules import compile_many
 from rounds.rules.alerts import is_labels_param, item_labels, items_by_path, param_rule
 from rounds.rules.analysis import reads
 from rounds.rules.scoring import item_scoring
+from rounds.rules.standards import compile_standard
 
 # Types whose answer has a score by default; any item with a `score` rule scores too.
 SCORABLE_BY_DEFAULT = frozenset({"check", "yes_no", "scale", "single_choice"})
@@ -767,22 +769,44 @@ def check_checks(doc: DefinitionDocument, names: Names) -> Iterator[Problem]:
                           "top-level item)", "unknown_reference", doc.source)
 
 
+# Codes the checks above report themselves: the engine's word on them adds nothing new
+# unless it finds a kind of problem they did not (its pointers may differ).
+_OWN_CODES = frozenset({"calculation_cycle", "score_cycle", "bad_rule", "unknown_operation",
+                        "bad_arity", "bad_arguments"})
+
+
+def check_compiles(doc: DefinitionDocument, found: list[Problem]) -> Iterator[Problem]:
+    """What ``compile_standard`` refuses and the checks above did not say (a visibility
+    cycle, say), so that a definition that validates always compiles."""
+    try:
+        compile_standard(doc.content)
+    except RuleError as exc:
+        said = {(p.code, p.pointer) for p in found}
+        codes = {p.code for p in found}
+        for p in exc.problems:
+            if (p.code, p.pointer) not in said and not (p.code in _OWN_CODES and p.code in codes):
+                yield Problem(p.pointer, p.message, p.code, doc.source)
+    except Exception:  # malformed beyond this point: the schema's errors say where
+        return
+
+
 def check_form(doc: DefinitionDocument) -> Iterator[Problem]:
     items = items_of(doc.content)
     rules = rules_of(doc.content, items)
     names = names_of(doc.content, items)
-    yield from check_form_ids(doc, items)
-    yield from check_scoring_fields(doc, items)
-    yield from check_choices_and_bounds(doc, items)
-    yield from check_scoring(doc)
-    yield from check_rules(doc, rules)
-    yield from check_reads(doc, names, rules)
-    yield from check_templates(doc, items, names)
-    yield from check_calculation_cycles(doc, items)
-    yield from check_score_cycles(doc, names)
-    yield from check_outcomes(doc, items, names)
-    yield from check_forces(doc, items, names)
-    yield from check_checks(doc, names)
+    found: list[Problem] = []
+    for check in (
+        check_form_ids(doc, items), check_scoring_fields(doc, items),
+        check_choices_and_bounds(doc, items), check_scoring(doc), check_rules(doc, rules),
+        check_reads(doc, names, rules), check_templates(doc, items, names),
+        check_calculation_cycles(doc, items), check_score_cycles(doc, names),
+        check_outcomes(doc, items, names), check_forces(doc, items, names),
+        check_checks(doc, names),
+    ):
+        for p in check:
+            found.append(p)
+            yield p
+    yield from check_compiles(doc, found)
 
 
 def check_okr(doc: DefinitionDocument) -> Iterator[Problem]:
