@@ -222,7 +222,7 @@ def _scored_twice(doc: DefinitionDocument, ref: ItemRef) -> Iterator[Problem]:
         yield Problem(ref.pointer + "/weight",
                       f"this item scores absolute points ({how}), which are its maximum: "
                       "remove the weight", "weight_twice", doc.source)
-    if "score" in item:
+    if item.get("score") is not None:
         yield Problem(ref.pointer + "/score",
                       f"this item scores absolute points ({how}): a score rule (a fraction "
                       "of a weight) would score it twice; remove one", "weight_twice",
@@ -317,7 +317,7 @@ class Names:
     top: dict[str, ItemRef]  # top-level items by id
     sections: tuple[str, ...]
     outcomes: dict[str, tuple[str, ...]]  # outcome id → its level ids
-    score_calcs: dict[str, list[str]]  # calculated item → how it reads the score
+    score_calcs: dict[str, list[str]]  # item settled after scoring → how it reads the score
 
 
 def names_of(content: dict[str, Any], items: list[ItemRef]) -> Names:
