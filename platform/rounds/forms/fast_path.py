@@ -31,7 +31,7 @@ import msgspec
 from rounds.errors import RuleEvaluationError
 from rounds.forms.conditions import evidence_raws
 from rounds.forms.messages import Path, Raw
-from rounds.forms.schema import FormItem, evidence_demand
+from rounds.forms.schema import FormItem, evidence_demand, numeric_choices
 from rounds.rules import compile_many
 from rounds.rules import semantics as js
 from rounds.rules.analysis import reads
@@ -101,17 +101,20 @@ class _Decision:
     submissions, and the rules behind them need not run again.
     """
 
-    __slots__ = ("converts", "fills", "get", "key", "loads", "memo", "rule", "steps", "target")
+    __slots__ = ("converts", "fills", "get", "key", "loads", "memo", "numbers", "rule", "steps",
+                 "target")
 
     def __init__(self, target: str, rule: CompiledRule | None, loads: list[str], *,
                  converts: list[str], fills: list[str],
                  steps: list[tuple[str, CompiledRule | None, CompiledRule | None, bool]],
-                 memo: bool) -> None:
+                 memo: bool, numbers: list[tuple[str, dict[float, str]]] | None = None
+                 ) -> None:
         self.target = target
         self.rule = rule
         self.loads = tuple(loads)
         self.get = _tuple_getter(loads)
         self.converts = tuple(converts)
+        self.numbers = tuple(numbers or ())
         self.fills = tuple(fills)
         self.steps = tuple(steps)
         # One answer: the value itself is the key (attrgetter of one name returns it bare).
@@ -139,6 +142,10 @@ class _Decision:
         for name in self.converts:
             if name in data:
                 data[name] = msgspec.to_builtins(data[name])
+        for name, table in self.numbers:
+            v = data.get(name)
+            if v is not None and v.__class__ is not str:
+                data[name] = table.get(v, v)  # a choice sent as its number: its value string
         for name in self.fills:
             if name not in data:
                 data[name] = False
@@ -246,6 +253,9 @@ class FastPlan:
                     roots.append(r.root)
             deps[label] = tuple(roots)
         fns = compile_many(sources) if sources else {}
+        # points: "value" choices sent as numbers: the rules see the choice's value string
+        numbers = {fi.id: {float(n): v for v, n in numeric_choices(fi.item).items()}
+                   for fi in items if numeric_choices(fi.item)}
         nodes: dict[str, _Node] = {}
         for fi in items:
             vis = deps.get(f"{fi.id}/visible_if", ())
@@ -303,7 +313,7 @@ class FastPlan:
                        and nodes[n].visible_if is None],
                 steps=[(n, nodes[n].visible_if, nodes[n].calculate, nodes[n].type == "check")
                        for n in order if n in stepped],
-                memo=memo)
+                memo=memo, numbers=[(n, numbers[n]) for n in load_list if n in numbers])
 
         def values(level: list[FormItem], shown: Callable[[str], _Decision]) -> _Values | None:
             unique = tuple((fi.id, shown(fi.id)) for fi in level if fi.type == "multiple_choice")
