@@ -12,8 +12,8 @@ the rule compiler's ``unknown_operation``, ``bad_arity``, ``bad_arguments``),
 (docs/scoring.md) ``points_not_scorable``, ``weight_twice``, ``bad_scoring``,
 ``score_cycle``, and for outcomes ``overlapping_bands``, ``bad_band``,
 ``unreachable_level``; whatever else ``rules.standards.compile_standard`` refuses
-(``visibility_cycle``), so that a definition that validates compiles; issue routing (``definitions/routing.py``): ``cannot_rectify``,
-``cannot_verify``, ``routing_ignored``.
+(``visibility_cycle``), so that a definition that validates compiles; issue routing
+(``definitions/routing.py``): ``cannot_rectify``, ``cannot_verify``, ``routing_ignored``.
 """
 
 from __future__ import annotations
