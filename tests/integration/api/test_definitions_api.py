@@ -32,7 +32,7 @@ def test_definitions_are_listed_a_page_at_a_time(live_server: Any) -> None:
                           params={"kind": "standard"}).json()
     assert {i["id"] for i in standards["items"]} == {
         "customer_manager_visit", "market_inspector_patrol", "delivery_service",
-        "leader_spot_check"}
+        "leader_spot_check", "retailer_conduct_demerits"}
 
 
 def test_current_version_and_problem_details(live_server: Any) -> None:
