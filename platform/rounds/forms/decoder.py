@@ -21,7 +21,10 @@ rejects goes to the slow path, which lists every error with jsonschema.
 
 Numbers keep their JSON type (``int | float``), so the rules see ``5``, not ``5.0``. A whole
 number sent as ``5.0`` for an ``integer`` item is rejected here but accepted by JSON Schema:
-the slow path then finds nothing wrong and the body is valid, only slower.
+the slow path then finds nothing wrong and the body is valid, only slower. The same goes for
+a ``single_choice`` with ``points: "value"``: its whole-number choices are accepted here as
+numbers too (``Literal[0, 1, 2]``), and ``2.0`` or a decimal choice sent as a number (``1.5``)
+take the slow path.
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
-from rounds.forms.schema import FormItem, form_items
+from rounds.forms.schema import FormItem, form_items, numeric_choices
 
 UNSET = msgspec.UNSET
 _STRUCT_OPTIONS: dict[str, Any] = {"forbid_unknown_fields": True, "gc": False, "kw_only": True}
@@ -109,7 +112,9 @@ def answer_type(fi: FormItem, entries: dict[str, type[msgspec.Struct]]) -> Any:
         return _meta(str, min_length=_at_least(item.get("min_length"), least),
                      max_length=item.get("max_length"), pattern=item.get("pattern"))
     if t == "single_choice":
-        return _literal([c["value"] for c in item.get("choices") or []])
+        values = _literal([c["value"] for c in item.get("choices") or []])
+        whole = [n for n in numeric_choices(item).values() if isinstance(n, int)]
+        return values | _literal(whole) if whole else values
     if t == "multiple_choice":
         choice = _literal([c["value"] for c in item.get("choices") or []])
         return _meta(list[choice], **counts)  # type: ignore[valid-type]

@@ -14,7 +14,9 @@ with the same JsonLogic rules the server uses:
 - a ``check`` item that is required must be ticked (``true``), as an HTML check box does;
 - ``date`` bounds are ``formatMinimum``/``formatMaximum`` (the vocabulary of ajv-formats),
   which plain 2020-12 validators ignore and the server checks;
-- calculated items are ``readOnly``: the server computes them and ignores a sent value.
+- calculated items are ``readOnly``: the server computes them and ignores a sent value;
+- a ``single_choice`` with ``points: "value"`` takes its answer as the choice's value or as
+  that value's number (``"2"`` or ``2``, ``2.0``); the server keeps the value string.
 
 Labels come in the requested language as ``title``/``description`` (picked with
 ``rounds.i18n.pick``) and in every language as ``x-title``/``x-description`` (and
@@ -31,6 +33,7 @@ from typing import Any
 
 from rounds import i18n
 from rounds.rules.alerts import YES_NO_LABELS
+from rounds.rules.scoring import NUMERIC_VALUE
 
 FORM_KINDS = ("standard", "survey")  # the kinds of definition that are forms
 DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
@@ -109,6 +112,20 @@ def _counts(item: dict[str, Any]) -> dict[str, Any]:
     return _keywords(item, ("min_count", "minItems"), ("max_count", "maxItems"))
 
 
+def numeric_choices(item: dict[str, Any]) -> dict[str, int | float]:
+    """The number of each choice of a ``single_choice`` with ``points: "value"`` (empty for
+    any other item): the answer may be sent as that number. Whole numbers are ints."""
+    if item.get("type") != "single_choice" or item.get("points") != "value":
+        return {}
+    out: dict[str, int | float] = {}
+    for c in item.get("choices") or []:
+        value = c.get("value") if isinstance(c, dict) else None
+        if isinstance(value, str) and NUMERIC_VALUE.fullmatch(value):
+            n = float(value)
+            out[value] = int(n) if n.is_integer() else n
+    return out
+
+
 def _choice_labels(item: dict[str, Any]) -> dict[str, Any]:
     return {str(c["value"]): c.get("label") for c in item.get("choices") or []}
 
@@ -160,8 +177,12 @@ def value_schema(fi: FormItem, lang: str = i18n.DEFAULT) -> dict[str, Any]:
         return {"type": "string", **_keywords(item, ("min_length", "minLength"),
                                               ("max_length", "maxLength"), ("pattern", "pattern"))}
     if t == "single_choice":
-        return {"enum": [c["value"] for c in item.get("choices") or []],
-                "x-enum-labels": _choice_labels(item)}
+        enum: list[Any] = [c["value"] for c in item.get("choices") or []]
+        # points: "value": the value's number is an answer too (JSON Schema: 2.0 equals 2)
+        for n in numeric_choices(item).values():
+            if n not in enum:
+                enum.append(n)
+        return {"enum": enum, "x-enum-labels": _choice_labels(item)}
     if t == "multiple_choice":
         return {"type": "array", "items": {"enum": [c["value"] for c in item.get("choices") or []]},
                 "uniqueItems": True, **_counts(item), "x-enum-labels": _choice_labels(item)}

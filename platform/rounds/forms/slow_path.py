@@ -78,6 +78,10 @@ def schema_raws(error: ValidationError) -> Iterator[Raw]:
         if isinstance(inst, bool):  # not a boolean at all: the type error says it
             yield path, "must_tick", {}
         return
+    if kw == "enum" and isinstance(value, list) and any(isinstance(v, str) for v in value):
+        # A choice that may be sent as its number is named once, by its value.
+        yield path, kw, {"limit": [v for v in value if isinstance(v, str)]}
+        return
     if kw in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "minLength",
               "maxLength", "minItems", "maxItems", "formatMinimum", "formatMaximum", "type",
               "enum"):

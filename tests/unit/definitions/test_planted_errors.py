@@ -1,6 +1,6 @@
 """Each file in ``planted/`` plants the errors of one kind of mistake an author makes with
-rules, choice codes and message templates. Validating the folder reports all of them at
-once, each with its file and JSON pointer (and nothing else)."""
+rules, choice codes, message templates and scoring models. Validating the folder reports all
+of them at once, each with its file and JSON pointer (and nothing else)."""
 
 from __future__ import annotations
 
@@ -41,6 +41,47 @@ EXPECTED: dict[str, set[tuple[str, str]]] = {
         ("unused_param", "/alerts/0/message/params/bad"),
         ("not_a_rule", "/alerts/0/message/params/bad"),
     },
+    # Every misuse of scoring models, outcomes and checks (docs/scoring.md) in one file.
+    "scoring_misuse.json": {
+        # a scoring option on a type that cannot use it, or inside a group
+        ("points_not_scorable", "/sections/0/items/1/good"),
+        ("points_not_scorable", "/sections/0/items/1/reverse"),
+        ("points_not_scorable", "/sections/0/items/4/choices/0/points"),
+        ("points_not_scorable", "/sections/0/items/9/items/0/good"),
+        # scored twice: a weight on absolute points, fractions and points on one item
+        ("weight_twice", "/sections/0/items/2/weight"),
+        ("weight_twice", "/sections/0/items/3/choices/1/points"),
+        # points: "value" on a choice that is no number
+        ("bad_choice", "/sections/0/items/2/choices/3/value"),
+        ("bad_scoring", "/pass_percentage"),
+        # the score read before it exists, directly or through a calculated value
+        ("score_cycle", "/sections/0/items/6/visible_if/>/0"),
+        ("score_cycle", "/sections/0/items/7/required_if/</0"),
+        ("score_cycle", "/sections/0/items/11/calculate"),
+        ("score_cycle", "/checks/0/when/</0"),
+        ("score_cycle", "/checks/1/when/</0"),
+        # reads of what is not there, or not yet
+        ("unknown_field", "/sections/0/items/10/fail_if/in/1"),
+        ("unknown_field", "/sections/0/items/10/problem/zh"),
+        ("unknown_field", "/sections/0/items/10/problem/en"),
+        ("unknown_field", "/outcomes/0/levels/5/when/==/0"),
+        ("unknown_field", "/outcomes/0/levels/5/message/zh"),
+        ("unknown_field", "/outcomes/0/levels/5/message/en"),
+        ("unknown_field", "/outcomes/0/levels/6/when/>/0"),
+        ("unknown_field", "/alerts/0/when/and/2"),
+        ("unknown_field", "/alerts/0/when/and/3/>/0"),
+        ("unknown_field", "/checks/1/message/params/n"),
+        ("unknown_operation", "/checks/2/when"),
+        # outcomes
+        ("unknown_reference", "/outcomes/0/of"),
+        ("overlapping_bands", "/outcomes/0/levels/2"),
+        ("bad_band", "/outcomes/0/levels/3/min"),
+        ("unreachable_level", "/outcomes/0/levels/4"),
+        ("duplicate_id", "/outcomes/1/id"),
+        ("unknown_reference", "/sections/0/items/8/forces/nope"),
+        ("unknown_reference", "/sections/0/items/8/forces/rating"),
+        ("unknown_reference", "/checks/0/item"),
+    },
 }
 
 
@@ -65,6 +106,12 @@ def test_messages_say_what_a_rule_and_a_code_look_like() -> None:
     assert "A1, B-2, 07" in code and '"with space"' in code
     unused = found[("codes_and_templates.json", "/sections/0/items/2/problem/params/spare")]
     assert "{spare}" in unused
+    chain = found[("scoring_misuse.json", "/sections/0/items/6/visible_if/>/0")]
+    assert "risk → score.points" in chain  # the cycle through a calculated value, named
+    overlap = found[("scoring_misuse.json", "/outcomes/0/levels/2")]
+    assert "10–20" in overlap and "/outcomes/0/levels/1 (0–15)" in overlap
+    kind = found[("scoring_misuse.json", "/sections/0/items/1/reverse")]
+    assert kind == "'reverse' is not an option of items of type 'text'"
 
 
 def test_the_cli_lists_them_with_file_and_pointer() -> None:
