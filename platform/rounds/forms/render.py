@@ -48,6 +48,14 @@ def page_words(lang: str) -> dict[str, str]:
 
 CHROME: dict[str, dict[str, str]] = {lang: page_words(lang) for lang in i18n.LANGUAGES}
 
+# The words a filled message uses (true/false, the list separator, yes/no/N/A), from the
+# scoring catalogue as rounds.rules.alerts uses them: the browser's standard.js fills messages
+# in every language as the server does, so it gets them all.
+MESSAGE_WORDS: dict[str, dict[str, str]] = {
+    lang: {key: text for key, text in i18n.table("scoring", lang).items()
+           if key.startswith(("value.", "answer."))}
+    for lang in i18n.LANGUAGES}
+
 
 # -- what the templates see -------------------------------------------------------------------
 
@@ -410,8 +418,10 @@ def form_context(definition: dict[str, Any], *, lang: str = i18n.DEFAULT, action
     switch = f"?lang={t['other_language_code']}"
     if version and version.get("number") is not None:
         switch += f"&version={version['number']}"
-    config: dict[str, Any] = {"lang": lang, "items": _rules(definition), "ctx": ctx or {},
-                              "text": t}
+    # The browser evaluates the definition itself (standard.js), as the server will.
+    config: dict[str, Any] = {"lang": lang, "items": _rules(definition),
+                              "definition": definition, "ctx": ctx or {},
+                              "text": t, "words": MESSAGE_WORDS}
     if envelope:
         config["envelope"] = envelope
     if photo_upload:
