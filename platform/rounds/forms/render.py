@@ -32,7 +32,6 @@ from rounds.rules.standards import compile_standard
 # (runtime.forms.pages) serves the one at the other.
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 STATIC_URL = "/static/rounds"
-RULE_KEYS = ("visible_if", "required_if", "evidence_if", "calculate")
 
 # The words of the page itself (every word of a form comes from its definition): the forms
 # catalogue's "page.*" words, by language, without the prefix. The page's script gets them
@@ -359,25 +358,6 @@ class _Builder:
                 self.summary.append((message, f"item-{best[1].dom_id}"))
 
 
-def _rules(definition: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
-    """What the browser evaluates, by dotted item path ("group.item" inside a group)."""
-    out: dict[str, dict[str, Any]] = {}
-
-    def walk(items: Iterable[Mapping[str, Any]], prefix: str) -> None:
-        for item in items:
-            path = f"{prefix}{item['id']}"
-            entry = {k: item[k] for k in RULE_KEYS if k in item}
-            if item.get("required"):
-                entry["required"] = True
-            if entry:
-                out[path] = entry
-            if item.get("type") == "group":
-                walk(item.get("items", []), path + ".")
-
-    walk((i for s in definition.get("sections", []) for i in s.get("items", [])), "")
-    return out
-
-
 @lru_cache(maxsize=1)
 def environment() -> Environment:
     env = Environment(
@@ -419,8 +399,7 @@ def form_context(definition: dict[str, Any], *, lang: str = i18n.DEFAULT, action
     if version and version.get("number") is not None:
         switch += f"&version={version['number']}"
     # The browser evaluates the definition itself (standard.js), as the server will.
-    config: dict[str, Any] = {"lang": lang, "items": _rules(definition),
-                              "definition": definition, "ctx": ctx or {},
+    config: dict[str, Any] = {"lang": lang, "definition": definition, "ctx": ctx or {},
                               "text": t, "words": MESSAGE_WORDS}
     if envelope:
         config["envelope"] = envelope
