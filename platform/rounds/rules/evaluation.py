@@ -37,8 +37,19 @@ from rounds.rules.results import (
     FormState,
     Score,
 )
-from rounds.rules.scoring import score_of
-from rounds.rules.structure import AlertRule, Item, Level, Run, Section, Settled, Template
+from rounds.rules.scoring import score_data, score_of
+from rounds.rules.structure import (
+    AlertRule,
+    Item,
+    Level,
+    Run,
+    ScoreModel,
+    Section,
+    Settled,
+    Template,
+)
+
+_DEFAULT_MODEL = ScoreModel()
 
 
 class StandardRules:
@@ -51,10 +62,13 @@ class StandardRules:
 
     def __init__(self, *, definition_id: str, scored: bool, pass_percentage: float | None,
                  sections: tuple[Section, ...], level: Level,
-                 alerts: tuple[AlertRule, ...]) -> None:
+                 alerts: tuple[AlertRule, ...], model: ScoreModel = _DEFAULT_MODEL,
+                 has_total: bool = True) -> None:
         self.id = definition_id
         self.scored = scored
         self.pass_percentage = pass_percentage
+        self.model = model
+        self.has_total = has_total
         self._sections = sections
         self._level = level
         self._alerts = alerts
@@ -113,6 +127,7 @@ class StandardRules:
                 failed.append(Failure(item=it.id, section=it.section, severity=it.severity,
                                       decided_by=decided, entries=bad, problem=problem))
         score = score_of(run, self._sections, s, required, scored=self.scored,
+                         model=self.model, has_total=self.has_total,
                          pass_percentage=self.pass_percentage)
         alerts = self._raise_alerts(run, data, score, failed)
         return Evaluation(definition=self.id, answers=s.answers, calculated=s.calculated,
@@ -133,13 +148,7 @@ class StandardRules:
         if not self._alerts:
             return []
         seen = dict(data)
-        seen["score"] = {
-            "total": score.points, "points": score.points, "max": score.max,
-            "percentage": score.percentage, "passed": score.passed,
-            "sections": {sec.section: {"points": sec.points, "max": sec.max,
-                                       "percentage": sec.percentage}
-                         for sec in score.sections},
-        }
+        seen["score"] = {**score_data(score), "passed": score.passed}
         seen["failed"] = [f.item for f in failed]
         raised: list[Alert] = []
         for a in self._alerts:

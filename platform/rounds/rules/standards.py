@@ -28,7 +28,7 @@ from rounds.rules.analysis import reads
 from rounds.rules.compiler import CompiledRule, compile_many
 from rounds.rules.evaluation import StandardRules
 from rounds.rules.results import Evidence
-from rounds.rules.scoring import weighing
+from rounds.rules.scoring import item_scoring, score_model
 from rounds.rules.structure import (
     AlertRule,
     Item,
@@ -205,6 +205,10 @@ def _template(v: Any, base: str, fns: dict[str, CompiledRule],
                      params=tuple(params))
 
 
+def _forces(v: Any) -> dict[str, str]:
+    return {str(k): t for k, t in v.items() if isinstance(t, str)} if isinstance(v, dict) else {}
+
+
 def _build_level(entries: list[tuple[dict[str, Any], str]], key: str, sections: list[str], *,
                  plans: dict[str, list[int]], fns: dict[str, CompiledRule], scored: bool,
                  severity: str, top: bool, paths: dict[str, dict[str, Any]]) -> Level:
@@ -213,19 +217,15 @@ def _build_level(entries: list[tuple[dict[str, Any], str]], key: str, sections: 
         kind = str(item.get("type", ""))
         rules = {name: PlacedRule(fns[f"{ptr}/{name}"], f"{ptr}/{name}") for name in RULE_FIELDS
                  if f"{ptr}/{name}" in fns}
-        choices: dict[str, float | None] = {}
-        for c in item.get("choices") or []:
-            if isinstance(c, dict) and isinstance(c.get("value"), str):
-                choices[c["value"]] = as_number(c.get("score"))
         lo, hi = as_number(item.get("min")), as_number(item.get("max"))
-        weight, scores = weighing(item, kind, rules, choices, scored=scored, top=top)
+        sc = item_scoring(item, kind, rules, scored=scored, top=top)
         ev: dict[str, Any] = item["evidence"] if isinstance(item.get("evidence"), dict) else {}
         subs = _sub_items(item, ptr)
         items.append(Item(
             id=str(item.get("id")), type=kind, section=section, pointer=ptr,
             title=_localized(item.get("title")), required=item.get("required") is True,
-            weight=weight, scores=scores,
-            choices=choices, scale=(lo, hi) if lo is not None and hi is not None else None,
+            weight=sc.weight, scores=sc.scores, choices=sc.choices,
+            scale=(lo, hi) if lo is not None and hi is not None else None,
             evidence=Evidence(photo_min=int(ev.get("photo_min", 1)),
                               note=ev.get("note") is True),
             severity=str(item.get("severity") or severity), rules=rules,
@@ -233,7 +233,9 @@ def _build_level(entries: list[tuple[dict[str, Any], str]], key: str, sections: 
                 subs, ptr, [section] * len(subs), plans=plans, fns=fns, scored=scored,
                 severity=severity, top=False, paths=paths),
             problem=(_template(item["problem"], f"{ptr}/problem", fns, paths)
-                     if isinstance(item.get("problem"), dict) else None)))
+                     if isinstance(item.get("problem"), dict) else None),
+            absolute=sc.absolute, least=sc.least, reverse=sc.reverse, good=sc.good,
+            numbers=sc.numbers, forces=_forces(item.get("forces"))))
     order = plans.get(key, list(range(len(items))))
     return Level(items=tuple(items), order=tuple(items[i] for i in order),
                   ids=frozenset(it.id for it in items))
@@ -281,11 +283,15 @@ def _compile(definition: dict[str, Any]) -> StandardRules:
     level = _build_level(top, "", top_sections, plans=plans, fns=fns, scored=scored,
                          severity=severity, top=True, paths=paths)
     by_id = {it.pointer: it for it in level.items}
+    spec = definition.get("scoring")
+    model = score_model(spec)
+    has_total = not (isinstance(spec, dict) and spec.get("total") is False)
     secs = tuple(
         Section(id=str(sec.get("id")), title=_localized(sec.get("title")),
                  items=tuple(by_id[f"/sections/{si}/items/{j}"]
                              for j in range(len(sec.get("items") or []))
-                             if f"/sections/{si}/items/{j}" in by_id))
+                             if f"/sections/{si}/items/{j}" in by_id),
+                 model=score_model(sec.get("scoring"), model))
         for si, sec in enumerate(definition.get("sections") or []) if isinstance(sec, dict))
     alert_rules = tuple(
         AlertRule(code=str(a.get("code")), severity=str(a.get("severity") or "medium"),
@@ -296,6 +302,7 @@ def _compile(definition: dict[str, Any]) -> StandardRules:
         for ai, a in enumerate(alerts) if isinstance(a, dict))
     pp = as_number(definition.get("pass_percentage"))
     return StandardRules(definition_id=source, scored=scored, pass_percentage=pp,
+                         model=model, has_total=has_total,
                          sections=secs, level=level, alerts=alert_rules)
 
 

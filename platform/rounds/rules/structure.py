@@ -48,8 +48,27 @@ class Template:
 
 
 @dataclass(frozen=True, slots=True)
+class ScoreModel:
+    """How a section or the total counts (``scoring`` of the definition or of a section)."""
+
+    model: str = "percentage"  # percentage | sum | mean
+    direction: str = "higher_better"  # higher_better | lower_better
+    min_answered: int = 0
+    digits: int = 1
+
+
+@dataclass(frozen=True, slots=True)
 class Item:
-    """One item, compiled: its rules by name, and what scoring and failing need."""
+    """One item, compiled: its rules by name, and what scoring and failing need.
+
+    ``weight`` is the most the item can give: its weight, or for an item with ``absolute``
+    points the highest it can give (``least`` the lowest, for ``reverse``). ``choices`` maps
+    each choice's value to its fraction of the weight (``score``), or for an absolute item to
+    its points; None scores nothing. ``numbers`` maps the numbers of a single_choice with
+    ``points: "value"`` to their choice values (an answer sent as a number is kept as one).
+    ``good`` is the polarity as written (None: not given); ``forces`` the outcome levels the
+    item forces when it fails.
+    """
 
     id: str
     type: str
@@ -66,6 +85,12 @@ class Item:
     rules: dict[str, PlacedRule]
     sub: Level | None
     problem: Template | None = None
+    absolute: bool = False
+    least: float = 0.0
+    reverse: bool = False
+    good: str | bool | None = None
+    numbers: dict[float, str] | None = None
+    forces: dict[str, str] = field(default_factory=dict)
 
     def rule(self, name: str) -> PlacedRule | None:
         return self.rules.get(name)
@@ -78,6 +103,7 @@ class Level:
     items: tuple[Item, ...]  # document order
     order: tuple[Item, ...]  # settle order: each item after what it depends on
     ids: frozenset[str]
+    late: tuple[Item, ...] = ()  # settled after scoring (they read the score), in order
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,11 +119,49 @@ class AlertRule:
 
 @dataclass(frozen=True, slots=True)
 class Section:
-    """A section's top-level items, in document order."""
+    """A section's top-level items, in document order, and how its score counts."""
 
     id: str
     title: dict[str, str]
     items: tuple[Item, ...]
+    model: ScoreModel = ScoreModel()
+
+
+@dataclass(frozen=True, slots=True)
+class OutcomeLevel:
+    """One level of an outcome: its criteria (``low``/``high`` inclusive on the outcome's
+    value, ``when``), what it says (``label``, ``passed``, ``message``). A level with no
+    criteria is the fallback, unless ``forced_only`` (some item forces it)."""
+
+    id: str
+    pointer: str
+    label: dict[str, str]
+    low: float | None
+    high: float | None
+    when: PlacedRule | None
+    passed: bool | None
+    message: Template | None
+    forced_only: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """An outcome of the definition; ``of`` is None for the total, else a section id."""
+
+    id: str
+    title: dict[str, str]
+    of: str | None
+    levels: tuple[OutcomeLevel, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """A check between fields: fails when ``when`` holds, reported at ``item``."""
+
+    id: str
+    item: str
+    when: PlacedRule | None
+    message: Template
 
 
 RAISED = object()  # what a raising rule gives where null would be wrong

@@ -88,10 +88,12 @@ def test_scores_by_hand_with_weights_na_and_defaults() -> None:
     ev = evaluate(ANSWERS_A)
     basics, service = ev.score.sections
     # licence 2/2, clean n/a (left out), sign "no" 0/1
-    assert (basics.points, basics.max, basics.percentage) == (2, 3, 66.7)
+    assert (basics.points, basics.max, basics.percentage) == (2, 3, pytest.approx(100 * 2 / 3))
     # display 0.5×2, rating (4−1)/(5−1)×1, brands 0.5×2, guidance 0/1, extra missing (left out)
-    assert (service.points, service.max, service.percentage) == (2.75, 6, 45.8)
-    assert (ev.score.points, ev.score.max, ev.score.percentage) == (4.75, 9, 52.8)
+    assert (service.points, service.max, service.percentage) == (
+        2.75, 6, pytest.approx(100 * 2.75 / 6))
+    assert (ev.score.points, ev.score.max, ev.score.percentage) == (
+        4.75, 9, pytest.approx(100 * 4.75 / 9))
     assert ev.score.passed is False
     got = lines(ev)
     assert got["licence"] == (1.0, 2, "default:check")
@@ -111,7 +113,8 @@ def test_hidden_items_and_na_leave_the_denominator() -> None:
     assert (basics.points, basics.max) == (4, 4)
     # display 2/2, rating n/a, brands 2/2, guidance hidden, extra 0.8/1
     assert (service.points, service.max, service.percentage) == (4.8, 5, 96)
-    assert (ev.score.points, ev.score.max, ev.score.percentage) == (8.8, 9, 97.8)
+    assert (ev.score.points, ev.score.max, ev.score.percentage) == (
+        8.8, 9, pytest.approx(100 * 8.8 / 9))
     assert ev.score.passed is True
     assert lines(ev)["guidance"] == (None, None, "hidden")
     assert lines(ev)["extra"] == (0.8, 0.8, "rule:/sections/1/items/5/score")
@@ -184,7 +187,7 @@ def test_an_unscored_survey_has_no_score_and_no_pass() -> None:
     assert (ev.score.points, ev.score.max, ev.score.percentage) == (0, 0, None)
     assert ev.score.items == [] and ev.score.passed is None
     scored = evaluate(ANSWERS_A, definition={**survey, "scored": True})
-    assert scored.score.percentage == 52.8
+    assert scored.score.percentage == pytest.approx(100 * 4.75 / 9)
 
 
 def test_a_raising_score_rule_is_reported_and_scores_zero() -> None:
@@ -223,11 +226,11 @@ def test_failed_items_defaults_and_explicit_rules() -> None:
 def test_alerts_fill_their_messages_from_the_data() -> None:
     ev = evaluate({**ANSWERS_A, "licence": False}, ctx={"site": {"name": "Shop 7"}})
     alerts = {a.code: a for a in ev.alerts}
-    # licence 0/2: total 2.75 of 9 → 30.6%; service unchanged at 45.8%
+    # licence 0/2: total 2.75 of 9 → 30.56%; service unchanged at 45.83% (2 decimals shown)
     assert alerts["low_score"].severity == "high"
     assert alerts["low_score"].message == {
-        "zh": "得分 30.6%（服务 45.8%）",
-        "en": "Score 30.6% (service 45.8%), brands 30, site Shop 7"}
+        "zh": "得分 30.56%（服务 45.83%）",
+        "en": "Score 30.56% (service 45.83%), brands 30, site Shop 7"}
     assert alerts["no_licence"].message["en"] == "Licence not shown; 2.75 of 9 points"
     assert alerts["no_licence"].items == ["licence"]
     quiet = evaluate(ANSWERS_B)
@@ -245,7 +248,7 @@ def test_evaluation_is_json_serialisable() -> None:
     raw = msgspec.json.encode(ev)
     back = msgspec.json.decode(raw, type=Evaluation)
     assert back == ev
-    assert msgspec.json.decode(raw)["score"]["percentage"] == 52.8
+    assert msgspec.json.decode(raw)["score"]["percentage"] == pytest.approx(100 * 4.75 / 9)
 
 
 # -- calculated values, groups -------------------------------------------------------------
