@@ -24,7 +24,6 @@ import { has, isDict, isList, isNumber, truthy, varPath } from './rules-semantic
 const DEFAULT_WEIGHTED = new Set(['check', 'yes_no', 'scale', 'single_choice'])
 const NA_TYPES = new Set(['yes_no', 'scale'])
 const RULE_FIELDS = ['visible_if', 'required_if', 'evidence_if', 'fail_if', 'score', 'calculate']
-const POINTS_DIGITS = 4
 const MISSING = '—' // what a placeholder shows when the data has no value there
 const LANGUAGES = ['zh', 'en'] // rounds.i18n.LANGUAGES: the default language first
 
@@ -43,6 +42,11 @@ function pyStr (v) {
 
 // structure.as_number: a JSON number as a float; null for anything else (booleans included).
 const asNumber = (v) => isNumber(v) ? v : null
+
+// Python's max(a, b) and min(a, b): the first argument unless the second is strictly beyond
+// it (Math.max would give NaN for NaN, and +0 for max(-0, 0)).
+const pyMax = (a, b) => b > a ? b : a
+const pyMin = (a, b) => b < a ? b : a
 
 // alerts.round_half_up: round the shortest decimal form of the float half away from zero, as
 // Python's Decimal(repr(x)).quantize(..., ROUND_HALF_UP) does. String(x) has the same
@@ -65,58 +69,6 @@ export function roundHalfUp (x, digits) {
   }
   const result = Number(`${units}e${-digits}`)
   return negative ? -result : result
-}
-
-// Python's math.fsum: the correctly rounded sum (Shewchuk's partials, with CPython's final
-// half-even correction), so that the browser's totals are the server's to the last bit.
-export function fsum (values) {
-  const partials = []
-  let special = 0
-  let infinities = 0
-  for (const value of values) {
-    let x = value
-    let i = 0
-    for (let j = 0; j < partials.length; j++) {
-      let y = partials[j]
-      if (Math.abs(x) < Math.abs(y)) [x, y] = [y, x]
-      const hi = x + y
-      const lo = y - (hi - x)
-      if (lo !== 0) partials[i++] = lo
-      x = hi
-    }
-    partials.length = i
-    if (x !== 0) {
-      if (!Number.isFinite(x)) {
-        if (!Number.isFinite(value)) {
-          if (!Number.isNaN(value)) infinities += value
-          special += value
-        }
-        partials.length = 0
-      } else {
-        partials.push(x)
-      }
-    }
-  }
-  if (special !== 0) return special
-  let n = partials.length
-  let hi = 0
-  let lo = 0
-  if (n > 0) {
-    hi = partials[--n]
-    while (n > 0) {
-      const x = hi
-      const y = partials[--n]
-      hi = x + y
-      lo = y - (hi - x)
-      if (lo !== 0) break
-    }
-    if (n > 0 && ((lo < 0 && partials[n - 1] < 0) || (lo > 0 && partials[n - 1] > 0))) {
-      const y = lo * 2
-      const x = hi + y
-      if (y === x - hi) hi = x
-    }
-  }
-  return hi
 }
 
 // -- analysis.reads: which items a rule reads ---------------------------------------------
@@ -409,15 +361,67 @@ function template (v, base, paths, words) {
 
 const placed = (rule, pointer) => ({ rule: rule === undefined ? null : rule, pointer })
 
-// scoring.weighing: [weight, scores] of one item. Only top-level items of a scored definition
-// weigh; an item is listed in the explanation when it has a weight and a way to earn it.
-function weighing (item, kind, rules, choices, scored, top) {
-  const w = asNumber(item.weight)
-  let weight = 0
-  if (scored && top) weight = w !== null && w >= 0 ? w : (DEFAULT_WEIGHTED.has(kind) ? 1 : 0)
-  const canScore = 'score' in rules || ['check', 'yes_no', 'scale'].includes(kind) ||
-    (kind === 'single_choice' && [...choices.values()].some((s) => s !== null))
-  return [weight, weight > 0 && canScore && kind !== 'group']
+const MODELS = ['percentage', 'sum', 'mean']
+const DIRECTIONS = ['higher_better', 'lower_better']
+const NUMERIC_VALUE = /^-?[0-9]+(\.[0-9]+)?$/ // a choice value that is a number: "2", "1.5"
+
+// scoring.score_model: a `scoring` object (of the definition, or of a section over `base`);
+// fields missing or of the wrong kind keep the default (the validator reports them).
+function scoreModel (spec, base = { model: 'percentage', direction: 'higher_better', min_answered: 0, digits: 1 }) {
+  const s = isDict(spec) ? spec : {}
+  const n = asNumber(s.min_answered)
+  const d = asNumber(s.digits)
+  return {
+    model: MODELS.includes(s.model) ? s.model : base.model,
+    direction: DIRECTIONS.includes(s.direction) ? s.direction : base.direction,
+    min_answered: n !== null && n >= 0 ? Math.trunc(n) : base.min_answered,
+    digits: d !== null && d >= 0 && d <= 4 ? Math.trunc(d) : base.digits
+  }
+}
+
+// scoring.item_scoring: how one item scores. `weight` is the most it can give (its weight,
+// or for absolute points the highest it can give, `least` the lowest); `choices` maps each
+// choice value to its fraction of the weight, or for an absolute item to its points (null:
+// scores nothing); `scores`: listed in the explanation.
+function itemScoring (item, kind, rules, scored, top) {
+  const choices = (isList(item.choices) ? item.choices : []).filter(
+    (c) => isDict(c) && typeof c.value === 'string')
+  const byValue = item.points === 'value' && (kind === 'scale' || kind === 'single_choice')
+  const absolute = byValue || (kind === 'single_choice' && choices.some((c) => has(c, 'points')))
+  const good = (kind === 'yes_no' && (item.good === 'yes' || item.good === 'no')) ||
+    (kind === 'check' && typeof item.good === 'boolean')
+    ? item.good
+    : null
+  const reverse = item.reverse === true && (kind === 'scale' || kind === 'single_choice')
+  const eligible = scored && top && kind !== 'group'
+  if (!absolute) {
+    const fractions = new Map(choices.map((c) => [c.value, asNumber(c.score)]))
+    const w = asNumber(item.weight)
+    let weight = 0
+    if (eligible) weight = w !== null && w >= 0 ? w : (DEFAULT_WEIGHTED.has(kind) ? 1 : 0)
+    const canScore = 'score' in rules || ['check', 'yes_no', 'scale'].includes(kind) ||
+      (kind === 'single_choice' && [...fractions.values()].some((f) => f !== null))
+    return { weight, scores: weight > 0 && canScore && eligible, choices: fractions, absolute, least: 0, reverse, good }
+  }
+  const points = new Map()
+  let most = null
+  let least = null
+  if (kind === 'scale') {
+    const lo = asNumber(item.min)
+    const hi = asNumber(item.max)
+    if (lo !== null && hi !== null) [most, least] = [hi, lo]
+  } else {
+    for (const c of choices) { // an explicit choice's points win, null scoring nothing
+      if (has(c, 'points')) points.set(c.value, asNumber(c.points))
+      else points.set(c.value, byValue && NUMERIC_VALUE.test(c.value) ? Number(c.value) : null)
+    }
+    const given = [...points.values()].filter((p) => p !== null)
+    if (given.length) [most, least] = [given.reduce(pyMax), given.reduce(pyMin)]
+  }
+  if (most === null || least === null) {
+    return { weight: 0, scores: false, choices: points, absolute, least: 0, reverse: false, good }
+  }
+  return { weight: most, scores: eligible, choices: points, absolute, least, reverse, good }
 }
 
 function buildLevel (entries, key, sections, c, top) {
@@ -428,13 +432,9 @@ function buildLevel (entries, key, sections, c, top) {
       const rule = own(item, name)
       if (rule !== null && rule !== undefined) rules[name] = placed(rule, `${ptr}/${name}`)
     }
-    const choices = new Map() // value → its score (null: none)
-    for (const ch of isList(item.choices) ? item.choices : []) {
-      if (isDict(ch) && typeof ch.value === 'string') choices.set(ch.value, asNumber(ch.score))
-    }
     const lo = asNumber(item.min)
     const hi = asNumber(item.max)
-    const [weight, scores] = weighing(item, kind, rules, choices, c.scored, top)
+    const sc = itemScoring(item, kind, rules, c.scored, top)
     const ev = isDict(item.evidence) ? item.evidence : {}
     const subs = subItems(item, ptr)
     return {
@@ -444,9 +444,7 @@ function buildLevel (entries, key, sections, c, top) {
       pointer: ptr,
       title: localized(item.title),
       required: item.required === true,
-      weight,
-      scores,
-      choices,
+      ...sc, // weight, scores, choices, absolute, least, reverse, good
       scale: lo !== null && hi !== null ? [lo, hi] : null,
       evidence: { photo_min: Math.trunc(Number(has(ev, 'photo_min') ? ev.photo_min : 1)), note: ev.note === true },
       severity: pyStr(item.severity || c.severity),
@@ -484,6 +482,7 @@ function compile (definition, words) {
     words
   }
   const level = buildLevel(top, '', topSections, c, true)
+  const model = scoreModel(definition.scoring)
   const byPointer = new Map(level.items.map((it) => [it.pointer, it]))
   const secs = []
   sections.forEach((sec, si) => {
@@ -494,7 +493,7 @@ function compile (definition, words) {
       const it = byPointer.get(`/sections/${si}/items/${j}`)
       if (it) items.push(it)
     }
-    secs.push({ id: pyStr(sec.id), title: localized(sec.title), items })
+    secs.push({ id: pyStr(sec.id), title: localized(sec.title), items, model: scoreModel(sec.scoring, model) })
   })
   const alerts = (isList(definition.alerts) ? definition.alerts : []).flatMap((a, ai) => isDict(a)
     ? [{
@@ -509,6 +508,8 @@ function compile (definition, words) {
     id: pyStr(definition.id || 'definition'),
     scored,
     passPercentage: asNumber(definition.pass_percentage),
+    model,
+    hasTotal: !(isDict(definition.scoring) && definition.scoring.total === false),
     sections: secs,
     level,
     alerts
@@ -776,101 +777,192 @@ function groupEntries (run, group, settled, parent, where, out) {
 
 // -- the score: scoring.score_of ---------------------------------------------------------------
 
-const round = (x) => roundHalfUp(x, POINTS_DIGITS)
-const percentageOf = (points, most) => most === 0 ? null : roundHalfUp(100 * points / most, 1)
-
 // A required item left unanswered scores 0; an optional one is left out.
-const missingScore = (req) => req ? [0, true, 'missing'] : [null, false, 'missing']
+const missingScore = (req) => req ? [0, true, 'missing', false] : [null, false, 'missing', false]
 
-// [fraction of the weight, counted, decided_by] of a visible scoring item.
-function fraction (run, it, data, req) {
+// [points, counted, decided_by, reversed] of a visible scoring item (scoring._points).
+function itemPoints (run, it, data, req, direction) {
   const v = has(data, it.id) ? data[it.id] : null
-  if (NA_TYPES.has(it.type) && v === 'na') return [null, false, 'na']
+  if (NA_TYPES.has(it.type) && v === 'na') return [null, false, 'na', false]
   if (v === null && it.type !== 'check') return missingScore(req)
   const rule = it.rules.score
   if (rule) {
     const label = `rule:${rule.pointer}`
     const r = run.call(rule, data, '', RAISED)
-    if (r === null) return [null, false, label] // the rule says: not applicable
-    if (typeof r === 'boolean') return [r ? 1 : 0, true, label]
-    if (isNumber(r) && !Number.isNaN(r)) return [Math.min(1, Math.max(0, r)), true, label]
-    if (r !== RAISED) {
+    if (r === null) return [null, false, label, false] // the rule says: not applicable
+    let f = 0
+    if (typeof r === 'boolean') {
+      f = r ? 1 : 0
+    } else if (isNumber(r) && !Number.isNaN(r)) {
+      f = pyMin(1, pyMax(0, r))
+    } else if (r !== RAISED) {
       run.errors.push({
         pointer: rule.pointer,
         error: { type: 'Invalid score', message: 'a score rule gives 0 to 1 or null', value: r },
         entry: null
       })
     }
-    return [0, true, label]
+    return [f * it.weight, true, label, false]
   }
-  if (it.type === 'check') return [truthy(v) ? 1 : 0, true, 'default:check']
+  if (it.absolute) return absolutePoints(it, v, req)
+  // The counted answer is the good one, or in a lower_better section the bad one (demerits).
+  const lower = direction === 'lower_better'
+  if (it.type === 'check') {
+    const good = typeof it.good === 'boolean' ? it.good : true
+    const counted = (truthy(v) === good) !== lower
+    return [counted ? it.weight : 0, true, 'default:check', false]
+  }
   if (it.type === 'yes_no') {
-    if (v === 'yes' || v === 'no') return [v === 'yes' ? 1 : 0, true, 'default:yes_no']
-    return missingScore(req)
+    if (v !== 'yes' && v !== 'no') return missingScore(req)
+    const goodAnswer = it.good === 'yes' || it.good === 'no' ? it.good : 'yes'
+    const counted = (v === goodAnswer) !== lower
+    return [counted ? it.weight : 0, true, 'default:yes_no', false]
   }
   if (it.type === 'scale') {
     const n = asNumber(v)
     if (n === null || it.scale === null) return missingScore(req)
     const [lo, hi] = it.scale
-    const f = hi <= lo ? 1 : (n - lo) / (hi - lo)
-    return [Math.min(1, Math.max(0, f)), true, 'default:scale']
+    let f = hi <= lo ? 1 : pyMin(1, pyMax(0, (n - lo) / (hi - lo)))
+    if (it.reverse) f = 1 - f
+    return [f * it.weight, true, 'default:scale', it.reverse]
   }
   if (it.type === 'single_choice' && typeof v === 'string' && it.choices.has(v)) {
-    const s = it.choices.get(v)
-    return s === null ? [null, false, `choice:${v}`] : [s, true, `choice:${v}`]
+    let f = it.choices.get(v)
+    if (f === null) return [null, false, `choice:${v}`, false]
+    if (it.reverse) f = 1 - f
+    return [f * it.weight, true, `choice:${v}`, it.reverse]
   }
   return missingScore(req)
+}
+
+// Points of an item with absolute points: a choice's, or a scale's value (scoring._absolute).
+function absolutePoints (it, v, req) {
+  let p
+  let decided
+  if (it.type === 'scale') {
+    const n = asNumber(v)
+    if (n === null) return missingScore(req)
+    p = pyMin(it.weight, pyMax(it.least, n))
+    decided = 'value'
+  } else if (it.type === 'single_choice' && typeof v === 'string' && it.choices.has(v)) {
+    p = it.choices.get(v)
+    if (p === null) return [null, false, `choice:${v}`, false]
+    decided = `choice:${v}`
+  } else {
+    return missingScore(req)
+  }
+  if (it.reverse) p = (it.weight + it.least) - p
+  return [p, true, decided, it.reverse]
+}
+
+// Running sums of counted items, added left to right in document order as scoring._Tally
+// does: the same additions in the same order give the same bits.
+class Tally {
+  constructor () {
+    this.points = 0
+    this.most = 0
+    this.answered = 0
+    this.scoring = false // has any scoring item at all
+  }
+
+  add (points, most) {
+    this.points = this.points + points
+    this.most = this.most + most
+    this.answered += 1
+  }
+}
+
+// What a model makes of a tally (scoring._value); never rounded.
+function modelValue (t, m) {
+  if (!t.scoring || t.answered < m.min_answered) return null
+  if (m.model === 'sum') return t.points
+  if (m.model === 'mean') return t.answered === 0 ? null : t.points / t.answered
+  return t.most === 0 ? null : 100 * t.points / t.most
 }
 
 function scoreOf (run, c, s, req) {
   const lines = []
   const sectionScores = []
-  const allPoints = []
-  const allWeights = []
+  const total = new Tally()
   for (const sec of c.sections) {
-    const points = []
-    const weights = []
+    const tally = new Tally()
     for (const it of sec.items) {
       if (!it.scores) continue
-      const [f, counted, decided] = s.visible[it.id]
-        ? fraction(run, it, s.data, req[it.id])
-        : [null, false, 'hidden']
-      const pts = counted && f !== null ? round(f * it.weight) : null
-      if (pts !== null) {
-        points.push(pts)
-        weights.push(it.weight)
+      tally.scoring = total.scoring = true
+      let [pts, counted, decided, rev] = s.visible[it.id]
+        ? itemPoints(run, it, s.data, req[it.id], sec.model.direction)
+        : [null, false, 'hidden', false]
+      if (counted && pts !== null) {
+        tally.add(pts, it.weight)
+        total.add(pts, it.weight)
+      } else {
+        pts = null
       }
       lines.push({
         item: it.id,
         section: sec.id,
         title: it.title,
         weight: it.weight,
-        fraction: f,
+        fraction: pts === null || it.weight === 0 ? null : pts / it.weight,
         points: pts,
         counted: pts !== null,
-        decided_by: decided
+        decided_by: decided,
+        reversed: rev
       })
     }
-    const p = round(fsum(points))
-    const m = round(fsum(weights))
-    sectionScores.push({ section: sec.id, title: sec.title, points: p, max: m, percentage: percentageOf(p, m) })
-    allPoints.push(...points)
-    allWeights.push(...weights)
+    const value = modelValue(tally, sec.model)
+    sectionScores.push({
+      section: sec.id,
+      title: sec.title,
+      model: sec.model.model,
+      direction: sec.model.direction,
+      digits: sec.model.digits,
+      points: tally.points,
+      max: tally.most,
+      answered: tally.answered,
+      value,
+      percentage: sec.model.model === 'percentage' ? value : null
+    })
   }
-  const total = round(fsum(allPoints))
-  const most = round(fsum(allWeights))
-  const pct = percentageOf(total, most)
+  const value = c.hasTotal ? modelValue(total, c.model) : null
+  const pct = c.model.model === 'percentage' ? value : null
   let passed = null
   if (c.scored && c.passPercentage !== null && pct !== null) passed = pct >= c.passPercentage
+  const values = sectionScores.map((sec) => sec.value).filter((v) => v !== null)
   return {
     scored: c.scored,
-    points: total,
-    max: most,
+    model: c.model.model,
+    direction: c.model.direction,
+    digits: c.model.digits,
+    has_total: c.hasTotal,
+    points: total.points,
+    max: total.most,
+    answered: total.answered,
+    value,
     percentage: pct,
     pass_percentage: c.scored ? c.passPercentage : null,
     passed,
+    section_max: values.length ? values.reduce(pyMax) : null,
+    section_min: values.length ? values.reduce(pyMin) : null,
     sections: sectionScores,
     items: lines
+  }
+}
+
+// What rules read as `score` (scoring.score_data); `total` is `points` for older alerts.
+function scoreData (score) {
+  return {
+    value: score.value,
+    total: score.points,
+    points: score.points,
+    max: score.max,
+    percentage: score.percentage,
+    answered: score.answered,
+    section_max: score.section_max,
+    section_min: score.section_min,
+    sections: Object.fromEntries(score.sections.map((sec) => [sec.section, {
+      value: sec.value, points: sec.points, max: sec.max, percentage: sec.percentage, answered: sec.answered
+    }]))
   }
 }
 
@@ -879,15 +971,7 @@ function scoreOf (run, c, s, req) {
 function raiseAlerts (run, c, data, score, failed) {
   if (!c.alerts.length) return []
   const seen = { ...data }
-  seen.score = {
-    total: score.points,
-    points: score.points,
-    max: score.max,
-    percentage: score.percentage,
-    passed: score.passed,
-    sections: Object.fromEntries(score.sections.map((sec) =>
-      [sec.section, { points: sec.points, max: sec.max, percentage: sec.percentage }]))
-  }
+  seen.score = { ...scoreData(score), passed: score.passed }
   seen.failed = failed.map((f) => f.item)
   const raised = []
   for (const a of c.alerts) {
@@ -938,9 +1022,11 @@ export function evaluateDefinition (definition, answers, ctx = null, options = {
     evidence: ev,
     entries,
     errors: run.errors,
+    checks: [],
     definition: c.id,
     failed,
     score,
-    alerts
+    alerts,
+    outcomes: []
   }
 }
