@@ -7,14 +7,16 @@
 // address). It reads the answers in the JSON shape the server reads (collect, payload),
 // evaluates the definition on them as the server will (refresh, with standard.js), keeps
 // group entries, and submits. Beside it: form-media.js (photos, signature, position),
-// form-result.js (the result and the errors by JSON pointer), standard.js and rules.js (the
-// rule engine), api.js (the calls). A draft kept on the
+// form-result.js (the result and the errors by JSON pointer), form-live.js (the score so far
+// and failed checks while the form is filled in), standard.js and rules.js (the rule
+// engine), api.js (the calls). A draft kept on the
 // phone (fieldwork's draft.js) uses refresh, addEntry and the 'rounds:submitted' event.
 
 import { escapePointer, problemErrors, problemText, request, setCsrfToken } from './api.js'
 import {
   bindPhotos, bindSignature, clearSignature, flushSignatures, locate
 } from './form-media.js'
+import { showChecks, showLive } from './form-live.js'
 import { clearErrors, showConflict, showErrors, showMessage, showScore } from './form-result.js'
 import { evaluateDefinition } from './standard.js'
 
@@ -190,6 +192,8 @@ export class RoundsForm {
       c.disabled = Boolean(c.closest('[hidden]')) || c.dataset.limit === 'true'
     }
     for (const el of this.form.querySelectorAll('[data-type="group"]')) this.updateGroup(el)
+    showLive(this) // the score so far, the outcomes
+    showChecks(this) // checks between fields, beside their items
   }
 
   showCalculated (el, value) {

@@ -9,6 +9,8 @@
 //                        submitting
 //   form-media.js        photos, the signature pad, the position
 //   form-result.js       what is shown once sent: the result, errors by JSON pointer
+//   form-live.js         what is shown while it is filled in: the score so far, outcomes,
+//                        failed checks between fields
 //   standard.js          the definition evaluated as the server does: shown, required,
 //                        calculated, the score, failed items, alerts
 //   rules.js             the rule engine: JsonLogic with rounds.rules' semantics ...

@@ -584,13 +584,14 @@ function dumpSorted (v) {
   return JSON.stringify(v ?? null)
 }
 
-// alerts.format_number: at most two decimals, rounded half up; whole numbers without a point.
-function formatNumber (value) {
+// alerts.format_number: at most `digits` decimals, rounded half up; whole numbers without a
+// point. Also how the page shows a score, rounded to the definition's digits.
+export function formatNumber (value, digits = 2) {
   if (!Number.isFinite(value)) return Number.isNaN(value) ? 'NaN' : (value > 0 ? 'Infinity' : '-Infinity')
   if (Number.isInteger(value)) return BigInt(value).toString()
-  const r = roundHalfUp(value, 2)
+  const r = roundHalfUp(value, digits)
   if (Number.isInteger(r)) return BigInt(r).toString()
-  return r.toFixed(2).replace(/0+$/, '').replace(/\.$/, '')
+  return r.toFixed(digits).replace(/0+$/, '').replace(/\.$/, '')
 }
 
 function formatValue (value, lang, words) {
