@@ -156,12 +156,14 @@ class Outcome:
 
 @dataclass(frozen=True, slots=True)
 class Check:
-    """A check between fields: fails when ``when`` holds, reported at ``item``."""
+    """A check between fields: fails when ``when`` holds, reported at ``item``. ``reads``:
+    the top-level items (and ``ctx``) its rule reads."""
 
     id: str
     item: str
     when: PlacedRule | None
     message: Template
+    reads: frozenset[str] = frozenset()
 
 
 RAISED = object()  # what a raising rule gives where null would be wrong
