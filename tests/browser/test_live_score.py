@@ -130,3 +130,72 @@ def test_models_show_in_their_own_terms(server: str, page: Any, page_errors: lis
     assert shown["sections"]["subscale"][1] == "分量表：暂不计分"
     assert shown["text"].startswith("当前得分 均分 ")
     assert not page_errors
+
+
+OUTCOMES = json.loads(
+    (Path(__file__).parent / "standards/outcomes_and_checks.json").read_text("utf-8"))
+
+
+def check_messages(page: Any) -> dict[str, str]:
+    """The failed checks shown beside items: pointer → text."""
+    return dict(page.evaluate("""() => Object.fromEntries(
+      [...document.querySelectorAll('[data-error][data-code="check_failed"]')].map(
+        (p) => [p.dataset.error, p.textContent]))"""))
+
+
+def test_checks_between_fields_show_beside_their_items(server: str, page: Any,
+                                                       page_errors: list[str]) -> None:
+    serve(server, page, OUTCOMES)
+    assert check_messages(page) == {}
+    page.fill("#f-inspected_on", "2024-05-10")
+    page.check("#f-follow_up-0")  # yes: shows the follow-up date
+    page.fill("#f-follow_up_on", "2024-05-01")
+    messages = check_messages(page)
+    assert messages == {"/answers/follow_up_on":
+                        "复查日期：复查日期（2024-05-01）不能早于检查日期（2024-05-10）"}
+    # the words of the server's 422 for the same answers (the forms engine's message)
+    answers = page.evaluate("window.roundsForm.payload()")["answers"]
+    failed = compile_standard(OUTCOMES).form(answers).checks
+    assert [(f.pointer, f.message["zh"]) for f in failed] == [
+        ("/answers/follow_up_on", "复查日期（2024-05-01）不能早于检查日期（2024-05-10）")]
+    follow_up = page.locator("#f-follow_up_on")
+    assert "check-" in (follow_up.get_attribute("aria-describedby") or "")
+    follow_up.scroll_into_view_if_needed()
+    page.screenshot(path=str(SCREENSHOT.with_name("rounds-live-check.png")))
+
+    page.fill("#f-follow_up_on", "2024-05-12")  # fixed: the message goes
+    assert check_messages(page) == {}
+    assert "check-" not in (follow_up.get_attribute("aria-describedby") or "")
+    page.fill("#f-counted", "3")
+    page.fill("#f-sold", "5")
+    assert check_messages(page) == {"/answers/sold": "售出数：售出数 5 不能多于清点数 3"}
+    page.check("#f-follow_up-1")  # hiding an item hides its check too
+    page.fill("#f-sold", "2")
+    assert check_messages(page) == {}
+    assert not page_errors
+
+
+def test_outcomes_follow_the_answers(server: str, page: Any, page_errors: list[str]) -> None:
+    serve(server, page, OUTCOMES, lang="en")
+    shown = live(page)
+    assert shown["outcomes"]["grade"][0] == "a"  # nothing wrong yet: 0 demerits
+    assert shown["outcomes"]["grade"][1] == "Grade: A"
+    assert "Passed" in shown["text"] and "Not passed" not in shown["text"]
+    assert "lower is better" in shown["text"]
+
+    page.check("#f-pests-1")  # some pests: 5 demerits, and the item forces closure
+    shown = live(page)
+    answers = page.evaluate("window.roundsForm.payload()")["answers"]
+    want = msgspec.to_builtins(compile_standard(OUTCOMES).evaluate(answers))
+    assert {o["outcome"]: o["level"] for o in want["outcomes"]} == {
+        k: v[0] or None for k, v in shown["outcomes"].items()}
+    assert shown["outcomes"]["grade"] == ["closed", "Grade: Closed Closed because of pests"]
+    assert shown["value"] == want["score"]["value"] == 5
+    assert "5 points" in shown["text"] and "Not passed" in shown["text"]
+
+    page.check("#f-pests-0")
+    page.check("#f-cold_chain-1")  # no: 7 demerits, and it forces grade C
+    shown = live(page)
+    assert shown["outcomes"]["grade"] == ["c", "Grade: C 7 points"]
+    assert shown["value"] == 7
+    assert not page_errors

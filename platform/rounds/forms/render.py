@@ -41,8 +41,13 @@ PAGE_PREFIX = "page."
 
 def page_words(lang: str) -> dict[str, str]:
     """The words of a form's page in ``lang`` (a language of ``rounds.i18n.LANGUAGES``)."""
-    return {key.removeprefix(PAGE_PREFIX): text
-            for key, text in i18n.table("forms", lang).items() if key.startswith(PAGE_PREFIX)}
+    words = {key.removeprefix(PAGE_PREFIX): text
+             for key, text in i18n.table("forms", lang).items() if key.startswith(PAGE_PREFIX)}
+    # A failed check between fields, said live in the browser as the server's 422 says it
+    # (forms.messages): "<item>：<the check's message>", or the general words without one.
+    words["check_separator"] = i18n.text("forms", lang, "separator.label")
+    words["check_failed"] = i18n.text("forms", lang, "problem.check_failed")
+    return words
 
 
 CHROME: dict[str, dict[str, str]] = {lang: page_words(lang) for lang in i18n.LANGUAGES}

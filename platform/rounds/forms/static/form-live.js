@@ -2,7 +2,7 @@
 // (standard.js, rounds.evaluation): the score so far in the definition's model, pass or
 // fail, each section's figure and each outcome's level in the status area at the bottom of
 // the form ([data-live], beside the submit button), and each failed check between fields
-// beside its item, with the message the server's 422 will give. Functions of a RoundsForm
+// beside its item, with the words of the server's 422. Functions of a RoundsForm
 // (form.js, `rounds` here), called after every refresh.
 //
 // Numbers are rounded for display only (the definition's `digits`, half up, as the server's
@@ -78,14 +78,18 @@ export function showLive (rounds) {
     if (score.direction === 'lower_better') total.append(' ', element('span', 'live-note', say(rounds, 'live_lower_better')))
     box.append(total)
   }
-  for (const o of outcomes) {
-    const label = o.level === null ? say(rounds, 'live_no_level') : (localized(rounds, o.label) || o.level)
-    const p = element('p', 'live-outcome', say(rounds, 'live_outcome', { title: localized(rounds, o.title) || o.outcome, label }))
-    p.dataset.outcome = o.outcome
-    p.dataset.level = o.level ?? ''
-    const message = localized(rounds, o.message)
-    if (message) p.append(' ', element('span', 'live-note', message))
-    box.append(p)
+  if (outcomes.length) { // one line, each outcome a piece of it (they wrap on a phone)
+    const line = element('p', 'live-outcomes')
+    for (const o of outcomes) {
+      const label = o.level === null ? say(rounds, 'live_no_level') : (localized(rounds, o.label) || o.level)
+      const span = element('span', 'live-outcome', say(rounds, 'live_outcome', { title: localized(rounds, o.title) || o.outcome, label }))
+      span.dataset.outcome = o.outcome
+      span.dataset.level = o.level ?? ''
+      const message = localized(rounds, o.message)
+      if (message) span.append(' ', element('span', 'live-note', message))
+      line.append(span, ' ')
+    }
+    box.append(line)
   }
   const sections = score.sections.filter((s) => scoring.has(s.section))
   if (score.scored && sections.length > 1) {
@@ -132,7 +136,11 @@ export function showChecks (rounds) {
     if (!el) continue
     const slot = [...el.querySelectorAll('[data-errors]')].find((s) => s.closest('[data-item]') === el)
     if (!slot) continue
-    const p = element('p', 'error', localized(rounds, check.message))
+    // "<item>：<message>", the words of the server's 422 (forms.messages)
+    const title = el.querySelector('[data-title]')
+    const text = (title ? title.textContent.trim() : check.item) + (rounds.t.check_separator || ': ') +
+      (localized(rounds, check.message) || rounds.t.check_failed || '')
+    const p = element('p', 'error', text)
     p.id = `check-${el.id}-${check.check}`
     p.dataset.error = check.pointer
     p.dataset.code = check.code || 'check_failed'

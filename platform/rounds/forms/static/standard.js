@@ -382,7 +382,8 @@ function scoreModel (spec, base = { model: 'percentage', direction: 'higher_bett
 // scoring.item_scoring: how one item scores. `weight` is the most it can give (its weight,
 // or for absolute points the highest it can give, `least` the lowest); `choices` maps each
 // choice value to its fraction of the weight, or for an absolute item to its points (null:
-// scores nothing); `scores`: listed in the explanation.
+// scores nothing); `scores`: listed in the explanation; `numbers`: for a single_choice with
+// points: "value", each choice's number → its value string (an answer sent as a number).
 function itemScoring (item, kind, rules, scored, top) {
   const choices = (isList(item.choices) ? item.choices : []).filter(
     (c) => isDict(c) && typeof c.value === 'string')
@@ -401,9 +402,10 @@ function itemScoring (item, kind, rules, scored, top) {
     if (eligible) weight = w !== null && w >= 0 ? w : (DEFAULT_WEIGHTED.has(kind) ? 1 : 0)
     const canScore = 'score' in rules || ['check', 'yes_no', 'scale'].includes(kind) ||
       (kind === 'single_choice' && [...fractions.values()].some((f) => f !== null))
-    return { weight, scores: weight > 0 && canScore && eligible, choices: fractions, absolute, least: 0, reverse, good }
+    return { weight, scores: weight > 0 && canScore && eligible, choices: fractions, absolute, least: 0, reverse, good, numbers: null }
   }
   const points = new Map()
+  let numbers = null
   let most = null
   let least = null
   if (kind === 'scale') {
@@ -411,6 +413,9 @@ function itemScoring (item, kind, rules, scored, top) {
     const hi = asNumber(item.max)
     if (lo !== null && hi !== null) [most, least] = [hi, lo]
   } else {
+    if (byValue) {
+      numbers = new Map(choices.filter((c) => NUMERIC_VALUE.test(c.value)).map((c) => [Number(c.value), c.value]))
+    }
     for (const c of choices) { // an explicit choice's points win, null scoring nothing
       if (has(c, 'points')) points.set(c.value, asNumber(c.points))
       else points.set(c.value, byValue && NUMERIC_VALUE.test(c.value) ? Number(c.value) : null)
@@ -419,12 +424,18 @@ function itemScoring (item, kind, rules, scored, top) {
     if (given.length) [most, least] = [given.reduce(pyMax), given.reduce(pyMin)]
   }
   if (most === null || least === null) {
-    return { weight: 0, scores: false, choices: points, absolute, least: 0, reverse: false, good }
+    return { weight: 0, scores: false, choices: points, absolute, least: 0, reverse: false, good, numbers }
   }
-  return { weight: most, scores: eligible, choices: points, absolute, least, reverse, good }
+  return { weight: most, scores: eligible, choices: points, absolute, least, reverse, good, numbers }
 }
 
-function buildLevel (entries, key, sections, c, top) {
+// standards._forces: the outcome levels an item forces when it fails.
+const forcesOf = (v) => isDict(v)
+  ? Object.fromEntries(Object.entries(v).filter(([, t]) => typeof t === 'string'))
+  : {}
+
+// The items of one level; `late` (top level only): ids of the items settled after scoring.
+function buildLevel (entries, key, sections, c, top, late = new Set()) {
   const items = entries.map(([item, ptr], n) => {
     const kind = pyStr(item.type ?? '')
     const rules = {}
@@ -444,17 +455,128 @@ function buildLevel (entries, key, sections, c, top) {
       pointer: ptr,
       title: localized(item.title),
       required: item.required === true,
-      ...sc, // weight, scores, choices, absolute, least, reverse, good
+      ...sc, // weight, scores, choices, absolute, least, reverse, good, numbers
       scale: lo !== null && hi !== null ? [lo, hi] : null,
       evidence: { photo_min: Math.trunc(Number(has(ev, 'photo_min') ? ev.photo_min : 1)), note: ev.note === true },
       severity: pyStr(item.severity || c.severity),
       rules,
       sub: subs === null ? null : buildLevel(subs, ptr, subs.map(() => sections[n]), c, false),
-      problem: isDict(item.problem) ? template(item.problem, `${ptr}/problem`, c.paths, c.words) : null
+      problem: isDict(item.problem) ? template(item.problem, `${ptr}/problem`, c.paths, c.words) : null,
+      forces: forcesOf(item.forces)
     }
   })
-  const order = c.plans.get(key) || items.map((_, i) => i)
-  return { items, order: order.map((i) => items[i]), ids: new Set(items.map((it) => it.id)) }
+  const order = (c.plans.get(key) || items.map((_, i) => i)).map((i) => items[i])
+  return {
+    items,
+    order: order.filter((it) => !late.has(it.id)),
+    ids: new Set(items.map((it) => it.id)),
+    late: order.filter((it) => late.has(it.id))
+  }
+}
+
+// -- reading the score: what settles after scoring (standards._late) --------------------------
+
+// The roots a top-level item's settling reads through `calculate`: its own, or for a group
+// every calculate inside its entries (the group's own item ids left out).
+function calcRoots (item) {
+  const rules = []
+  const inner = new Set()
+  const walk = (it) => {
+    if (it.calculate !== null && it.calculate !== undefined) rules.push(it.calculate)
+    for (const sub of it.type === 'group' && isList(it.items) ? it.items : []) {
+      if (isDict(sub)) {
+        inner.add(pyStr(sub.id))
+        walk(sub)
+      }
+    }
+  }
+  walk(item)
+  const roots = new Set()
+  for (const rule of rules) {
+    for (const r of reads(rule)) {
+      if (r.path && !r.dynamic && !r.path.startsWith(UNKNOWN)) roots.add(r.path.split('.')[0])
+    }
+  }
+  for (const id of inner) roots.delete(id)
+  return roots
+}
+
+// The top-level items that settle after scoring: a calculate reading `score`, or reading an
+// item that does (the validator rules out everything else reading them: score_cycle).
+function lateItems (top) {
+  const roots = new Map(top.map(([item]) => [pyStr(item.id), calcRoots(item)]))
+  const late = new Set()
+  let changed = true
+  while (changed) {
+    changed = false
+    for (const [id, rs] of roots) {
+      if (late.has(id)) continue
+      if (rs.has('score') || [...rs].some((r) => late.has(r))) {
+        late.add(id)
+        changed = true
+      }
+    }
+  }
+  return late
+}
+
+// standards._outcomes: each outcome's levels; a level without criteria is the fallback,
+// unless some item forces it (then it is reached only by force).
+function outcomesOf (definition, level, c) {
+  const forced = new Set()
+  const collect = (lv) => {
+    for (const it of lv.items) {
+      for (const [o, l] of Object.entries(it.forces)) forced.add(JSON.stringify([o, l]))
+      if (it.sub) collect(it.sub)
+    }
+  }
+  collect(level)
+  const out = []
+  ;(isList(definition.outcomes) ? definition.outcomes : []).forEach((o, oi) => {
+    if (!isDict(o)) return
+    const oid = pyStr(o.id)
+    const levels = []
+    ;(isList(o.levels) ? o.levels : []).forEach((lv, li) => {
+      if (!isDict(lv)) return
+      const base = `/outcomes/${oi}/levels/${li}`
+      const low = asNumber(lv.min)
+      const high = asNumber(lv.max)
+      const hasWhen = lv.when !== null && lv.when !== undefined
+      const lid = pyStr(lv.id)
+      levels.push({
+        id: lid,
+        pointer: base,
+        label: localized(lv.label),
+        low,
+        high,
+        when: hasWhen ? placed(lv.when, `${base}/when`) : null,
+        passed: typeof lv.passed === 'boolean' ? lv.passed : null,
+        message: isDict(lv.message) ? template(lv.message, `${base}/message`, c.paths, c.words) : null,
+        forcedOnly: low === null && high === null && !hasWhen && forced.has(JSON.stringify([oid, lid]))
+      })
+    })
+    out.push({
+      id: oid,
+      title: localized(o.title),
+      of: o.of === null || o.of === undefined || o.of === 'total' ? null : pyStr(o.of),
+      levels
+    })
+  })
+  return out
+}
+
+// StandardRules._forces: every item's forces by its id, at any depth.
+function forcesById (level) {
+  const out = new Map()
+  const todo = [level]
+  while (todo.length) {
+    const lv = todo.pop()
+    for (const it of lv.items) {
+      if (Object.keys(it.forces).length) out.set(it.id, it.forces)
+      if (it.sub) todo.push(it.sub)
+    }
+  }
+  return out
 }
 
 function compile (definition, words) {
@@ -481,7 +603,7 @@ function compile (definition, words) {
     paths: itemsByPath(definition),
     words
   }
-  const level = buildLevel(top, '', topSections, c, true)
+  const level = buildLevel(top, '', topSections, c, true, lateItems(top))
   const model = scoreModel(definition.scoring)
   const byPointer = new Map(level.items.map((it) => [it.pointer, it]))
   const secs = []
@@ -504,6 +626,14 @@ function compile (definition, words) {
         items: (isList(a.items) ? a.items : []).map(pyStr)
       }]
     : [])
+  const checks = (isList(definition.checks) ? definition.checks : []).flatMap((ch, ci) => isDict(ch)
+    ? [{
+        id: pyStr(ch.id),
+        item: pyStr(ch.item),
+        when: ch.when === null || ch.when === undefined ? null : placed(ch.when, `/checks/${ci}/when`),
+        message: template(ch.message, `/checks/${ci}/message`, c.paths, words)
+      }]
+    : [])
   return {
     id: pyStr(definition.id || 'definition'),
     scored,
@@ -512,7 +642,10 @@ function compile (definition, words) {
     hasTotal: !(isDict(definition.scoring) && definition.scoring.total === false),
     sections: secs,
     level,
-    alerts
+    alerts,
+    checks,
+    outcomes: outcomesOf(definition, level, c),
+    forces: forcesById(level)
   }
 }
 
@@ -649,21 +782,35 @@ function fill (run, tpl, data) {
 
 // -- settling: evaluation._settle ----------------------------------------------------------
 
-// Visibility and calculated values of one level, in dependency order. `base` is the data
+// Visibility and calculated values of one level, in dependency order (the top level's late
+// items, which read the score, are left for settleItems after scoring). `base` is the data
 // around the level (ctx; for a group entry, the level above, whose ids its items shadow).
-// A hidden item's answer is dropped before any later rule reads it.
 function settle (run, level, raw, base, where) {
   const data = { ...base }
   for (const it of level.items) {
     delete data[it.id]
     if (!it.rules.calculate) { // calculated values are never taken from a client
-      const v = own(raw, it.id)
-      if (v !== null && v !== undefined) data[it.id] = v
+      let v = own(raw, it.id)
+      if (v !== null && v !== undefined) {
+        if (it.numbers && typeof v !== 'string') {
+          const n = asNumber(v) // a number sent for a numeric choice: its value string
+          if (n !== null && it.numbers.has(n)) v = it.numbers.get(n)
+        }
+        data[it.id] = v
+      }
     }
     if (it.sub && !isList(data[it.id])) data[it.id] = [] // some/all/none over null: an error
   }
   const s = { data, answers: {}, calculated: {}, visible: {}, entries: {} }
-  for (const it of level.order) {
+  settleItems(run, level.order, s, raw, where)
+  return s
+}
+
+// Settle `items` (in settle order) into `s`: visibility, calculated values, group entries,
+// kept answers. A hidden item's answer is dropped before any later rule reads it.
+function settleItems (run, items, s, raw, where) {
+  const data = s.data
+  for (const it of items) {
     const rule = it.rules.visible_if
     const shown = rule ? truthy(run.call(rule, data, where)) : true
     s.visible[it.id] = shown
@@ -695,7 +842,6 @@ function settle (run, level, raw, base, where) {
     }
     if (has(data, it.id)) s.answers[it.id] = data[it.id]
   }
-  return s
 }
 
 const nonNull = (o) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== null))
@@ -710,9 +856,9 @@ function entryData (parent, level, entry) {
   return data
 }
 
-function required (run, level, s, data, where) {
+function required (run, items, s, data, where) {
   const out = {}
-  for (const it of level.items) {
+  for (const it of items) {
     out[it.id] = s.visible[it.id] && !it.rules.calculate &&
       (it.required || run.test(it.rules.required_if, data, where))
   }
@@ -732,8 +878,11 @@ function fails (run, it, data, where, defaults = true) {
   const rule = it.rules.fail_if
   if (rule) return run.test(rule, data, where) ? `rule:${rule.pointer}` : null
   if (!defaults) return null
-  // An unticked check is not a failure by default (evaluation._fails says why).
-  if (it.type === 'yes_no' && data[it.id] === 'no') return 'default:yes_no'
+  const v = has(data, it.id) ? data[it.id] : null
+  // yes_no fails on the bad answer (not `good`); a check only when `good` says which answer
+  // is good (an unticked check is often what staff did not need to do, evaluation._fails).
+  if (it.type === 'yes_no' && (v === 'yes' || v === 'no')) return v !== (it.good || 'yes') ? 'default:yes_no' : null
+  if (it.type === 'check' && typeof it.good === 'boolean' && truthy(v) !== it.good) return 'default:check'
   return null
 }
 
@@ -767,7 +916,7 @@ function groupEntries (run, group, settled, parent, where, out) {
       pointer: here,
       calculated: s.calculated,
       visible: s.visible,
-      required: required(run, level, s, data, here),
+      required: required(run, level.items, s, data, here),
       evidence: evidence(run, level, s, data, here),
       failed
     })
@@ -967,17 +1116,92 @@ function scoreData (score) {
   }
 }
 
-// -- alerts -----------------------------------------------------------------------------------
+// -- checks, outcomes, alerts: evaluation.StandardRules -------------------------------------
 
-function raiseAlerts (run, c, data, score, failed) {
+// JSON pointer of an item's answer (rounds.pointer.join): ~ and / escaped.
+const answerPointer = (id) => `/answers/${id.replace(/~/g, '~0').replace(/\//g, '~1')}`
+
+// The checks between fields that fail (their `when` holds) on items that are shown. A check
+// whose rule raises does not fail (the rule counts as null).
+function runChecks (run, c, s) {
+  const out = []
+  for (const ch of c.checks) {
+    if (!ch.when || s.visible[ch.item] === false) continue
+    if (run.test(ch.when, s.data, '')) {
+      out.push({ check: ch.id, item: ch.item, pointer: answerPointer(ch.item), code: 'check_failed', message: fill(run, ch.message, s.data) })
+    }
+  }
+  return out
+}
+
+// [item id, its forces] of the failed items that force levels, in document order; a failed
+// group's entries' failed items after it, entry by entry.
+function forcedBy (c, failed, entries) {
+  if (!c.forces.size) return []
+  const out = []
+  for (const f of failed) {
+    if (c.forces.has(f.item)) out.push([f.item, c.forces.get(f.item)])
+    if (f.entries.length) {
+      const below = answerPointer(f.item).slice('/answers'.length) + '/'
+      for (const e of entries) {
+        if (!e.pointer.startsWith(below)) continue
+        for (const id of e.failed) if (c.forces.has(id)) out.push([id, c.forces.get(id)])
+      }
+    }
+  }
+  return out
+}
+
+// An outcome's level and why: the forced level that comes first, else the first level whose
+// criteria all hold (a band never holds on null), else none.
+function choose (run, o, value, seen, forced) {
+  const by = new Map() // level id → the first failed item forcing it
+  for (const [item, forces] of forced) {
+    if (has(forces, o.id) && !by.has(forces[o.id])) by.set(forces[o.id], item)
+  }
+  for (const lv of o.levels) {
+    if (by.has(lv.id)) return [lv, `forced:${by.get(lv.id)}`]
+  }
+  for (const lv of o.levels) {
+    if (lv.forcedOnly) continue
+    const banded = lv.low !== null || lv.high !== null
+    if (banded && (value === null || (lv.low !== null && value < lv.low) || (lv.high !== null && value > lv.high))) continue
+    if (lv.when && !run.test(lv.when, seen, '')) continue
+    if (banded) return [lv, `band:${lv.pointer}`]
+    if (lv.when) return [lv, `rule:${lv.when.pointer}`]
+    return [lv, `fallback:${lv.pointer}`]
+  }
+  return [null, 'none']
+}
+
+function decide (run, c, seen, score, forced) {
+  const values = new Map(score.sections.map((sec) => [sec.section, sec.value]))
+  return c.outcomes.map((o) => {
+    const value = o.of === null ? score.value : (values.has(o.of) ? values.get(o.of) : null)
+    const [level, decided] = choose(run, o, value, seen, forced)
+    return {
+      outcome: o.id,
+      title: o.title,
+      level: level ? level.id : null,
+      label: level ? { ...level.label } : {},
+      passed: level ? level.passed : null,
+      value,
+      decided_by: decided,
+      message: level && level.message ? fill(run, level.message, seen) : {}
+    }
+  })
+}
+
+// Alerts read what outcomes read, plus score.passed and outcome ({outcome id: level id}).
+function raiseAlerts (run, c, seen, score, outcomes) {
   if (!c.alerts.length) return []
-  const seen = { ...data }
-  seen.score = { ...scoreData(score), passed: score.passed }
-  seen.failed = failed.map((f) => f.item)
+  const data = { ...seen }
+  data.score = { ...seen.score, passed: score.passed }
+  data.outcome = Object.fromEntries(outcomes.map((o) => [o.outcome, o.level]))
   const raised = []
   for (const a of c.alerts) {
-    if (run.test(a.when, seen, '')) {
-      raised.push({ code: a.code, severity: a.severity, message: fill(run, a.message, seen), items: [...a.items] })
+    if (run.test(a.when, data, '')) {
+      raised.push({ code: a.code, severity: a.severity, message: fill(run, a.message, data), items: [...a.items] })
     }
   }
   return raised
@@ -987,18 +1211,31 @@ function raiseAlerts (run, c, data, score, failed) {
 
 /**
  * Everything the server's evaluate gives, as its JSON: answers, calculated, visible,
- * required, evidence, entries, errors, definition, failed, score, alerts.
+ * required, evidence, entries, errors, checks, definition, failed, score, alerts, outcomes.
  * `answers`: item id → answer, as a client sends them; `ctx`: what rules see as ctx.
  * `options.words`: the message words by language (see the top of this file).
+ *
+ * In the server's order (evaluation.py): settle what does not read the score, the checks
+ * between fields, required-ness, the score (then rules see it as `score`), the late items
+ * that read it, evidence, failed items, outcomes, passed, alerts.
  */
 export function evaluateDefinition (definition, answers, ctx = null, options = {}) {
   const words = options.words || {}
   const c = compileDefinition(definition, words)
   const run = new Run(words)
+  const raw = isDict(answers) ? answers : {}
   const base = { ctx: isDict(ctx) && Object.keys(ctx).length ? { ...ctx } : {} }
-  const s = settle(run, c.level, isDict(answers) ? answers : {}, base, '')
+  const s = settle(run, c.level, raw, base, '')
   const data = s.data
-  const req = required(run, c.level, s, data, '')
+  const checks = runChecks(run, c, s)
+  let req = required(run, c.level.items.filter((it) => has(s.visible, it.id)), s, data, '')
+  let score = scoreOf(run, c, s, req)
+  data.score = scoreData(score)
+  if (c.level.late.length) {
+    settleItems(run, c.level.late, s, raw, '')
+    const late = required(run, c.level.late, s, data, '')
+    req = Object.fromEntries(c.level.items.map((it) => [it.id, has(req, it.id) ? req[it.id] : late[it.id]]))
+  }
   const ev = evidence(run, c.level, s, data, '')
   const entries = []
   const failed = []
@@ -1013,8 +1250,12 @@ export function evaluateDefinition (definition, answers, ctx = null, options = {
       failed.push({ item: it.id, section: it.section, severity: it.severity, decided_by: decided, entries: bad, problem })
     }
   }
-  const score = scoreOf(run, c, s, req)
-  const alerts = raiseAlerts(run, c, data, score, failed)
+  const seen = { ...data }
+  seen.failed = failed.map((f) => f.item)
+  const outcomes = decide(run, c, seen, score, forcedBy(c, failed, entries))
+  const said = outcomes.find((o) => o.passed !== null) // the first outcome that says
+  if (said) score = { ...score, passed: said.passed }
+  const alerts = raiseAlerts(run, c, seen, score, outcomes)
   return {
     answers: s.answers,
     calculated: s.calculated,
@@ -1023,11 +1264,11 @@ export function evaluateDefinition (definition, answers, ctx = null, options = {
     evidence: ev,
     entries,
     errors: run.errors,
-    checks: [],
+    checks,
     definition: c.id,
     failed,
     score,
     alerts,
-    outcomes: []
+    outcomes
   }
 }
