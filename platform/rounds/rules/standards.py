@@ -1,11 +1,25 @@
 """A standard's or survey's definition compiled into :class:`StandardRules`, once per content.
 
 ``compile_standard(definition)`` gathers every rule of the definition (items' ``visible_if``,
-``required_if``, ``evidence_if``, ``fail_if``, ``score``, ``calculate``; problem titles' and
-alerts' params; alerts' ``when``), compiles them all at once (one code object, every mistake
-reported together), works out the order items settle in (each after what its ``visible_if``
-or ``calculate`` reads; a cycle is an error) and builds the :mod:`rules.structure` parts an
-evaluation reads. Weights come from the score model (``rules.scoring.weighing``).
+``required_if``, ``evidence_if``, ``fail_if``, ``score``, ``calculate``; problem titles',
+alerts', checks' and outcome levels' message params; alerts', checks' and outcome levels'
+``when``), compiles them all at once (one code object, every mistake reported together),
+works out the order items settle in (each after what its ``visible_if`` or ``calculate``
+reads; a cycle is an error) and builds the :mod:`rules.structure` parts an evaluation
+reads. How each item scores comes from ``rules.scoring.item_scoring``, the sections' and
+the total's models from ``rules.scoring.score_model``.
+
+**Reading the score.** The top-level items whose ``calculate`` reads ``score`` (for a group,
+a calculate inside its entries), directly or through another calculated value, settle after
+scoring (``Level.late``). Nothing that decides the score may read them or the score: a
+``visible_if``, ``required_if``, ``evidence_if`` or ``score`` rule (at any depth), or a
+check, that does is a ``score_cycle`` problem at the read (its pointer inside the rule; the
+message names the chain, ``note → half_gap → gap → score``), and so is a late item that
+scores. ``fail_if``, outcomes, alerts and message params may read the score.
+
+**Outcomes.** Levels keep their order; ``min``/``max`` are the band, ``when`` the rule. A
+level without criteria is the fallback, or reached only by force when some item (at any
+depth) ``forces`` it.
 
 Compiled standards are kept in a bounded cache (``rounds.cache``) keyed by a hash of the
 definition's content: a definition checked by an anonymous client costs one entry, and the
@@ -500,8 +514,9 @@ def compile_standard(definition: dict[str, Any]) -> StandardRules:
     """Compile every rule of a standard or survey definition; cached by the content.
 
     Raises :class:`RuleError` with every problem at once: rules that don't compile (pointer
-    inside the definition, e.g. ``/sections/0/items/3/visible_if/and/1``), and calculated
+    inside the definition, e.g. ``/sections/0/items/3/visible_if/and/1``), calculated
     values (``calculation_cycle``) or visibility (``visibility_cycle``) depending on
-    themselves in a cycle. Each problem's ``source`` is the definition's id.
+    themselves in a cycle, and rules deciding the score that read it (``score_cycle``).
+    Each problem's ``source`` is the definition's id.
     """
     return _compiled.get_or_make(content_key(definition), lambda: _compile(definition))

@@ -436,6 +436,41 @@ def test_a_calculated_item_that_scores_may_not_read_the_score() -> None:
                                    ("score_cycle", "/sections/0/items/1/score/>/0")]
 
 
+def test_a_group_whose_entries_read_the_score_settles_after_it() -> None:
+    d = standard(section(
+        "s", item("a", "check"), item("b", "check"),
+        item("actions", "group", items=[
+            item("target", "number", calculate={"-": [100, {"var": "score.percentage"}]}),
+            item("owner", "text", required=True)]),
+        item("count", "number", calculate={"count": [{"var": "actions"}]})))
+    rules = compile_standard(d)
+    ev = rules.evaluate({"a": True, "actions": [{"owner": "x"}, {}]})
+    assert [e.calculated for e in ev.entries] == [{"target": 50}, {"target": 50}]
+    assert ev.calculated == {"count": 2}
+    assert [e.required["owner"] for e in ev.entries] == [True, True]
+    assert rules.requirements({})["actions"] is False
+    d["sections"][0]["items"][1]["score"] = {"var": "count"}  # b's score reads it
+    assert problems(d) == [("score_cycle", "/sections/0/items/1/score")]
+
+
+def test_an_entry_item_that_fails_forces_its_level() -> None:
+    d = standard(section("s", item("ok", "yes_no"), item("finds", "group", items=[
+        item("critical", "check", fail_if={"var": "critical"}, forces={"v": "stop"})])),
+        outcomes=[{"id": "v", "title": T, "levels": [level("stop", passed=False),
+                                                     level("go", passed=True)]}])
+    ev = evaluate(d, {"ok": "yes", "finds": [{"critical": False}, {"critical": True}]})
+    assert [(o.level, o.decided_by) for o in ev.outcomes] == [("stop", "forced:critical")]
+    quiet = evaluate(d, {"ok": "yes", "finds": [{"critical": False}]})
+    assert [(o.level, o.decided_by) for o in quiet.outcomes] == [
+        ("go", "fallback:/outcomes/0/levels/1")]
+
+
+def test_weight_0_still_turns_scoring_off() -> None:
+    d = standard(section("s", item("q", "single_choice", weight=0, choices=[
+        {"value": "a", "label": T, "points": 3}]), item("c", "check")))
+    assert [i.item for i in evaluate(d, {"q": "a"}).score.items] == ["c"]
+
+
 # -- checks between fields -------------------------------------------------------------------------
 
 CHECKED = standard(
