@@ -426,7 +426,8 @@ function itemScoring (item, kind, rules, scored, top) {
   if (most === null || least === null) {
     return { weight: 0, scores: false, choices: points, absolute, least: 0, reverse: false, good, numbers }
   }
-  return { weight: most, scores: eligible, choices: points, absolute, least, reverse, good, numbers }
+  const off = asNumber(item.weight) === 0 // "weight": 0 still says: this does not score
+  return { weight: most, scores: eligible && !off, choices: points, absolute, least, reverse, good, numbers }
 }
 
 // standards._forces: the outcome levels an item forces when it fails.
