@@ -5,14 +5,16 @@
 // evaluateDefinition(definition, answers, ctx, options) gives the JSON of
 // compile_standard(definition).evaluate(answers, ctx) (msgspec.to_builtins of an Evaluation):
 // kept answers, calculated values, visibility, required-ness, evidence, group entries, failed
-// items, the score with its line per item, alerts, and the rules that raised. Each function
+// checks between fields, failed items, the score in its model with its line per item,
+// outcomes, alerts, and the rules that raised. Numbers are the server's to the bit: nothing is
+// rounded, and sums add the same floats in the same order (scoring.py). Each function
 // below follows its namesake in platform/rounds/rules (evaluation.py, scoring.py,
 // standards.py, analysis.py, alerts.py); tests/browser/test_standard_parity.py compares the
 // two on random answers, to the bit.
 //
 // Pure: no page, no DOM. Rules run through rules.js's evaluate. What only depends on the
-// definition (the order items settle in, weights, choices' scores) is worked out once per
-// definition object and kept in a WeakMap.
+// definition (the order items settle in, which items read the score, weights and points,
+// outcomes' levels) is worked out once per definition object and kept in a WeakMap.
 //
 // Words a filled message uses (true/false, the list separator, yes/no/N/A) come from the
 // server's scoring catalogue: options.words = {zh: {"value.true": ...}, en: {...}} (the form
