@@ -37,7 +37,7 @@ from rounds.pointer import join as pointer
 from rounds.rules import compile_many
 from rounds.rules.alerts import is_labels_param, item_labels, items_by_path, param_rule
 from rounds.rules.analysis import reads
-from rounds.rules.scoring import item_scoring
+from rounds.rules.scoring import NUMERIC_VALUE, item_scoring
 from rounds.rules.standards import compile_standard
 
 # Types whose answer has a score by default; any item with a `score` rule scores too.
@@ -59,7 +59,6 @@ _BEFORE_SCORE = {
     "score": ("a score rule", "the score is made of what score rules give"),
     "check": ("a check", "checks are checked with the answers, before scoring"),
 }
-_NUMERIC = re.compile(r"^[0-9]+(?:\.[0-9]+)?$")  # a choice value that is a number
 CONTEXT_KEYS = frozenset({"now", "today", "site", "user", "visit"})
 # ctx.visit: the check-in the form is filled at (runtime.visits.service.visit_context).
 VISIT_KEYS = frozenset({"id", "method", "distance_m", "flagged", "checked_in_at", "date",
@@ -261,7 +260,7 @@ def check_choices_and_bounds(doc: DefinitionDocument, items: list[ItemRef]) -> I
             seen.setdefault(value, ci)
             if not by_value or seen[value] != ci:  # a duplicate is reported above
                 continue
-            if not isinstance(value, str) or not _NUMERIC.match(value):
+            if not isinstance(value, str) or not NUMERIC_VALUE.fullmatch(value):
                 if isinstance(choice, dict) and "points" in choice and choice["points"] is None:
                     continue  # a choice that scores nothing ("don't know") needs no number
                 yield Problem(ref.pointer + pointer("choices", ci, "value"),

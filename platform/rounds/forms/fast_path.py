@@ -33,12 +33,11 @@ import msgspec
 from rounds.errors import RuleEvaluationError
 from rounds.forms.conditions import evidence_raws
 from rounds.forms.messages import Path, Raw
-from rounds.forms.schema import FormItem, evidence_demand
+from rounds.forms.schema import FormItem, evidence_demand, numeric_choices
 from rounds.rules import compile_many
 from rounds.rules import semantics as js
 from rounds.rules.analysis import reads
 from rounds.rules.compiler import CompiledRule
-from rounds.rules.scoring import NUMERIC_VALUE
 
 UNSET = msgspec.UNSET
 
@@ -145,10 +144,10 @@ class _Decision:
         for name in self.converts:
             if name in data:
                 data[name] = msgspec.to_builtins(data[name])
-        for name, numbers in self.numbers:  # a number sent for a numeric choice, as its value
+        for name, table in self.numbers:
             v = data.get(name)
-            if v is not None and not isinstance(v, str | bool) and v in numbers:
-                data[name] = numbers[v]
+            if v is not None and not isinstance(v, str | bool):
+                data[name] = table.get(v, v)  # a choice sent as its number: its value string
         for name in self.fills:
             if name not in data:
                 data[name] = False
@@ -265,6 +264,9 @@ class FastPlan:
                     roots.append(r.root)
             deps[label] = tuple(roots)
         fns = compile_many(sources) if sources else {}
+        # points: "value" choices sent as numbers: the rules see the choice's value string
+        numbers = {fi.id: {float(n): v for v, n in numeric_choices(fi.item).items()}
+                   for fi in items if numeric_choices(fi.item)}
         nodes: dict[str, _Node] = {}
         for fi in items:
             vis = deps.get(f"{fi.id}/visible_if", ())
@@ -277,11 +279,6 @@ class FastPlan:
         order = _settle_order(nodes)
         if order is None:
             return None  # a cycle: compile_standard reports it
-        numeric = {fi.id: {float(c["value"]): c["value"] for c in fi.item.get("choices") or []
-                           if isinstance(c, dict) and isinstance(c.get("value"), str)
-                           and NUMERIC_VALUE.fullmatch(c["value"])}
-                   for fi in items if fi.type == "single_choice"
-                   and fi.item.get("points") == "value"}
 
         def decision(target: str, kind: str | None) -> _Decision:
             """``target`` shown and (``kind`` given) its ``required_if``/``evidence_if`` true."""
@@ -327,7 +324,7 @@ class FastPlan:
                        and nodes[n].visible_if is None],
                 steps=[(n, nodes[n].visible_if, nodes[n].calculate, nodes[n].type == "check")
                        for n in order if n in stepped],
-                memo=memo, numbers=[(n, numeric[n]) for n in load_list if n in numeric])
+                memo=memo, numbers=[(n, numbers[n]) for n in load_list if n in numbers])
 
         def values(level: list[FormItem], shown: Callable[[str], _Decision]) -> _Values | None:
             unique = tuple((fi.id, shown(fi.id)) for fi in level if fi.type == "multiple_choice")

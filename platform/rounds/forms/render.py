@@ -32,7 +32,6 @@ from rounds.rules.standards import compile_standard
 # (runtime.forms.pages) serves the one at the other.
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 STATIC_URL = "/static/rounds"
-RULE_KEYS = ("visible_if", "required_if", "evidence_if", "calculate")
 
 # The words of the page itself (every word of a form comes from its definition): the forms
 # catalogue's "page.*" words, by language, without the prefix. The page's script gets them
@@ -42,11 +41,24 @@ PAGE_PREFIX = "page."
 
 def page_words(lang: str) -> dict[str, str]:
     """The words of a form's page in ``lang`` (a language of ``rounds.i18n.LANGUAGES``)."""
-    return {key.removeprefix(PAGE_PREFIX): text
-            for key, text in i18n.table("forms", lang).items() if key.startswith(PAGE_PREFIX)}
+    words = {key.removeprefix(PAGE_PREFIX): text
+             for key, text in i18n.table("forms", lang).items() if key.startswith(PAGE_PREFIX)}
+    # A failed check between fields, said live in the browser as the server's 422 says it
+    # (forms.messages): "<item>：<the check's message>", or the general words without one.
+    words["check_separator"] = i18n.text("forms", lang, "separator.label")
+    words["check_failed"] = i18n.text("forms", lang, "problem.check_failed")
+    return words
 
 
 CHROME: dict[str, dict[str, str]] = {lang: page_words(lang) for lang in i18n.LANGUAGES}
+
+# The words a filled message uses (true/false, the list separator, yes/no/N/A), from the
+# scoring catalogue as rounds.rules.alerts uses them: the browser's standard.js fills messages
+# in every language as the server does, so it gets them all.
+MESSAGE_WORDS: dict[str, dict[str, str]] = {
+    lang: {key: text for key, text in i18n.table("scoring", lang).items()
+           if key.startswith(("value.", "answer."))}
+    for lang in i18n.LANGUAGES}
 
 
 # -- what the templates see -------------------------------------------------------------------
@@ -351,25 +363,6 @@ class _Builder:
                 self.summary.append((message, f"item-{best[1].dom_id}"))
 
 
-def _rules(definition: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
-    """What the browser evaluates, by dotted item path ("group.item" inside a group)."""
-    out: dict[str, dict[str, Any]] = {}
-
-    def walk(items: Iterable[Mapping[str, Any]], prefix: str) -> None:
-        for item in items:
-            path = f"{prefix}{item['id']}"
-            entry = {k: item[k] for k in RULE_KEYS if k in item}
-            if item.get("required"):
-                entry["required"] = True
-            if entry:
-                out[path] = entry
-            if item.get("type") == "group":
-                walk(item.get("items", []), path + ".")
-
-    walk((i for s in definition.get("sections", []) for i in s.get("items", [])), "")
-    return out
-
-
 @lru_cache(maxsize=1)
 def environment() -> Environment:
     env = Environment(
@@ -410,8 +403,9 @@ def form_context(definition: dict[str, Any], *, lang: str = i18n.DEFAULT, action
     switch = f"?lang={t['other_language_code']}"
     if version and version.get("number") is not None:
         switch += f"&version={version['number']}"
-    config: dict[str, Any] = {"lang": lang, "items": _rules(definition), "ctx": ctx or {},
-                              "text": t}
+    # The browser evaluates the definition itself (standard.js), as the server will.
+    config: dict[str, Any] = {"lang": lang, "definition": definition, "ctx": ctx or {},
+                              "text": t, "words": MESSAGE_WORDS}
     if envelope:
         config["envelope"] = envelope
     if photo_upload:

@@ -27,19 +27,18 @@ May import: ``rounds.i18n`` and ``rounds.rules`` (the labels of yes/no answers).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from rounds import i18n
 from rounds.rules.alerts import YES_NO_LABELS
+from rounds.rules.scoring import NUMERIC_VALUE
 
 FORM_KINDS = ("standard", "survey")  # the kinds of definition that are forms
 DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 ITEM_RULE_KEYS = ("visible_if", "required_if", "evidence_if", "calculate")
 DEFAULT_EVIDENCE: dict[str, Any] = {"photo_min": 1, "note": False}
-NUMERIC_CHOICE = re.compile(r"^[0-9]+(?:\.[0-9]+)?$")  # as definitions validation says
 
 
 @dataclass(frozen=True)
@@ -121,7 +120,7 @@ def numeric_choices(item: dict[str, Any]) -> dict[str, int | float]:
     out: dict[str, int | float] = {}
     for c in item.get("choices") or []:
         value = c.get("value") if isinstance(c, dict) else None
-        if isinstance(value, str) and NUMERIC_CHOICE.match(value):
+        if isinstance(value, str) and NUMERIC_VALUE.fullmatch(value):
             n = float(value)
             out[value] = int(n) if n.is_integer() else n
     return out

@@ -66,8 +66,9 @@ MODELS = ("percentage", "sum", "mean")
 DIRECTIONS = ("higher_better", "lower_better")
 DEFAULT_WEIGHTED = frozenset({"check", "yes_no", "scale", "single_choice"})
 _NA_TYPES = frozenset({"yes_no", "scale"})
-# A choice value that is a number: "0", "2", "1.5", "-1" (no exponent, no "inf").
-NUMERIC_VALUE = re.compile(r"-?[0-9]+(\.[0-9]+)?")
+# A choice value that is a number: "0", "2", "1.5" (no sign, exponent or "inf": choice codes
+# start with a letter or digit). Validation, the forms engine and scoring all read this one.
+NUMERIC_VALUE = re.compile(r"[0-9]+(\.[0-9]+)?")
 
 
 # -- compile time: the models and what scores ------------------------------------------------

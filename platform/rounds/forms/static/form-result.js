@@ -191,6 +191,7 @@ export function showErrors (rounds, errors) {
     p.className = 'error'
     p.setAttribute('role', 'alert')
     p.dataset.error = pointer
+    if (err.code) p.dataset.code = err.code // a failed check's goes when the answers change
     p.id = `error-${el.id}-${n++}`
     p.textContent = err.message
     const slot = [...el.querySelectorAll('[data-errors]')].find((s) => s.closest('[data-item]') === el)

@@ -2,28 +2,30 @@
 // answers change, and the answers go to the server as JSON.
 //
 // A RoundsForm holds the page's form (`form`, rendered by rounds.forms.render with every
-// item's data-* attributes) and its config (the rules of every item, ctx, the page's words
-// `t`, and for a visit's form the submission envelope and the photo upload address). It
-// reads the answers in the JSON shape the server reads (collect, payload), settles the rules
-// level by level as rounds.rules.scoring does (refresh), keeps group entries, and submits.
-// Beside it: form-media.js (photos, signature, position), form-result.js (the result and the
-// errors by JSON pointer), rules.js (the rule engine), api.js (the calls). A draft kept on the
+// item's data-* attributes) and its config (the definition, ctx, the page's words `t`, the
+// message words, and for a visit's form the submission envelope and the photo upload
+// address). It reads the answers in the JSON shape the server reads (collect, payload),
+// evaluates the definition on them as the server will (refresh, with standard.js), keeps
+// group entries, and submits. Beside it: form-media.js (photos, signature, position),
+// form-result.js (the result and the errors by JSON pointer), form-live.js (the score so far
+// and failed checks while the form is filled in), standard.js and rules.js (the rule
+// engine), api.js (the calls). A draft kept on the
 // phone (fieldwork's draft.js) uses refresh, addEntry and the 'rounds:submitted' event.
 
 import { escapePointer, problemErrors, problemText, request, setCsrfToken } from './api.js'
 import {
   bindPhotos, bindSignature, clearSignature, flushSignatures, locate
 } from './form-media.js'
+import { showChecks, showLive } from './form-live.js'
 import { clearErrors, showConflict, showErrors, showMessage, showScore } from './form-result.js'
-import { evaluate, truthy } from './rules.js'
+import { evaluateDefinition } from './standard.js'
 
 export class RoundsForm {
   constructor (form, config) {
     this.form = form
     this.config = config
     this.t = config.text || {}
-    this.rules = config.items || {}
-    this.levels = new Map() // scope element → the data its items' rules see
+    this.evaluation = null // the last evaluation of the answers (standard.js)
     this.uploads = new Set() // photo uploads still running (submit waits for them)
     if (config.csrf_token) setCsrfToken(config.csrf_token) // a signed-in page gives it
   }
@@ -140,122 +142,49 @@ export class RoundsForm {
 
   // -- rules --------------------------------------------------------------------------
 
-  rulesOf (el) {
-    const path = [el.dataset.item]
-    let cur = el.parentElement.closest('[data-item]')
-    while (cur) {
-      path.unshift(cur.dataset.item)
-      cur = cur.parentElement.closest('[data-item]')
-    }
-    return this.rules[path.join('.')] || {}
-  }
-
-  // A rule that raises counts as null, as on the server (rounds.rules.scoring).
-  test (rule, data) {
-    return truthy(this.value(rule, data))
-  }
-
-  value (rule, data) {
-    try {
-      return evaluate(rule, data)
-    } catch (e) {
-      console.warn('rounds: a rule raised; it counts as null', rule, e.error || e)
-      return null
-    }
-  }
-
   allItems () {
     return [...this.form.querySelectorAll('[data-item]')]
   }
 
-  scopeOf (el) {
-    return el.parentElement.closest('[data-scope]')
+  // Where the engine reports on an item's level: '' for the form, '/group/0' for an entry
+  // (an EntryResult's pointer).
+  levelOf (el) {
+    const pointer = this.pointerOf(el).slice('/answers'.length)
+    return pointer.slice(0, pointer.lastIndexOf('/'))
   }
 
-  // The data the rules of one level (the form, or a group entry) see, built as
-  // rounds.rules.scoring._settle does: the level above with this level's ids removed, then
-  // this level's kept answers (hidden items dropped, a hidden group as [], an unticked check
-  // as false) and its calculated values (null ones left out). Records each level's data in
-  // this.levels for the rules of its items.
-  levelData (scope, base) {
-    const data = { ...base }
-    const items = this.ownItems(scope)
-    for (const el of items) delete data[el.dataset.item]
-    const groups = []
-    const calcs = []
-    for (const el of items) {
-      const id = el.dataset.item
-      if (el.dataset.calculated === 'true') {
-        if (!el.hidden) calcs.push(el)
-      } else if (el.dataset.type === 'group') {
-        data[id] = []
-        if (!el.hidden) groups.push(el)
-      } else if (!el.hidden) {
-        const v = this.valueOf(el)
-        if (v !== undefined) data[id] = v
-      }
+  // Everything entered, hidden items too, as the engine reads a body: it drops what its
+  // rules hide, exactly as the server will (payload() leaves hidden items out already).
+  entered (scope) {
+    const answers = {}
+    for (const el of this.ownItems(scope)) {
+      if (el.dataset.calculated === 'true') continue
+      const value = el.dataset.type === 'group'
+        ? this.entries(el).map((entry) => this.entered(entry))
+        : this.valueOf(el)
+      if (value !== undefined) answers[el.dataset.item] = value
     }
-    // Entries read the data around them and calculated values may read entries: repeat
-    // until nothing changes (the definition's validation rules out cycles).
-    for (let round = 0; round <= groups.length + calcs.length; round++) {
-      const before = JSON.stringify(data)
-      for (const g of groups) {
-        data[g.dataset.item] = this.entries(g).map((entry) => {
-          const inner = this.levelData(entry, data)
-          const values = {} // the entry's own values, as later rules see its entries
-          for (const el of this.ownItems(entry)) {
-            const id = el.dataset.item
-            if (id in inner) values[id] = inner[id]
-          }
-          return values
-        })
-      }
-      for (const el of calcs) {
-        const value = this.value(this.rulesOf(el).calculate, data)
-        if (value === null || value === undefined) delete data[el.dataset.item]
-        else data[el.dataset.item] = value
-      }
-      if (JSON.stringify(data) === before) break
-    }
-    this.levels.set(scope, data)
-    return data
+    return answers
   }
 
+  // The definition evaluated on what is entered (standard.js, the server's rules in the
+  // browser): each item shown, required, asked for evidence and calculated as the server
+  // will judge it, with the score and failed items of this.evaluation for the page to show.
   refresh () {
-    const base = { ctx: this.config.ctx || {} }
-    // Hiding an item drops its answer, which may change what else is shown: repeat until
-    // nothing changes. The server settles items in dependency order; for a definition
-    // without cycles (validation rejects them) both arrive at the same state.
-    for (let pass = 0; pass < 10; pass++) {
-      this.levels = new Map()
-      this.levelData(this.form, base)
-      let changed = false
-      for (const el of this.allItems()) {
-        const rules = this.rulesOf(el)
-        const data = this.levels.get(this.scopeOf(el))
-        if (!('visible_if' in rules) || !data) continue // no data: inside a hidden group
-        const visible = this.test(rules.visible_if, data)
-        if (visible === el.hidden) {
-          el.hidden = !visible
-          changed = true
-        }
-      }
-      if (!changed) break
-    }
+    const ev = evaluateDefinition(this.config.definition || {}, this.entered(this.form),
+      this.config.ctx || {}, { words: this.config.words })
+    this.evaluation = ev
+    const levels = new Map([['', ev]]) // level → its visible/required/evidence/calculated
+    for (const entry of ev.entries) levels.set(entry.pointer, entry)
     for (const el of this.allItems()) {
-      const rules = this.rulesOf(el)
-      const data = this.levels.get(this.scopeOf(el))
-      if (!data) continue
-      const calculated = el.dataset.calculated === 'true'
-      if (calculated) this.showCalculated(el, data[el.dataset.item] ?? null)
-      // required only while shown, and never a calculated value
-      const required = !calculated && (Boolean(rules.required) ||
-        ('required_if' in rules && this.test(rules.required_if, data)))
-      this.setRequired(el, required)
-      if ('evidence_if' in rules) {
-        const box = el.querySelector('[data-evidence]')
-        if (box) box.hidden = !this.test(rules.evidence_if, data)
-      }
+      const level = levels.get(this.levelOf(el))
+      if (!level) continue // inside a hidden group: its entries were not evaluated
+      const id = el.dataset.item
+      el.hidden = level.visible[id] === false
+      if (el.dataset.calculated === 'true') this.showCalculated(el, level.calculated[id] ?? null)
+      this.setRequired(el, level.required[id] === true)
+      const box = el.querySelector('[data-evidence]')
+      if (box && box.closest('[data-item]') === el) box.hidden = !(id in level.evidence)
     }
     // A hidden item's inputs are disabled: they are not sent and the browser skips them.
     for (const c of this.form.querySelectorAll('input, textarea, select, button')) {
@@ -263,6 +192,8 @@ export class RoundsForm {
       c.disabled = Boolean(c.closest('[hidden]')) || c.dataset.limit === 'true'
     }
     for (const el of this.form.querySelectorAll('[data-type="group"]')) this.updateGroup(el)
+    showLive(this) // the score so far, the outcomes
+    showChecks(this) // checks between fields, beside their items
   }
 
   showCalculated (el, value) {

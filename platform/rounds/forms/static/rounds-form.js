@@ -9,6 +9,10 @@
 //                        submitting
 //   form-media.js        photos, the signature pad, the position
 //   form-result.js       what is shown once sent: the result, errors by JSON pointer
+//   form-live.js         what is shown while it is filled in: the score so far, outcomes,
+//                        failed checks between fields
+//   standard.js          the definition evaluated as the server does: shown, required,
+//                        calculated, the score, failed items, alerts
 //   rules.js             the rule engine: JsonLogic with rounds.rules' semantics ...
 //   rules-semantics.js   ... its values, comparisons, arithmetic and data access ...
 //   rules-operations.js  ... and its domain operations (distance_m, days_between, ...)
@@ -17,11 +21,13 @@
 
 import { RoundsForm, newUuid } from './form.js'
 import { RuleEvaluationError, evaluate, truthy } from './rules.js'
+import { evaluateDefinition } from './standard.js'
 
-export { RuleEvaluationError, evaluate, newUuid, truthy }
+export { RuleEvaluationError, evaluate, evaluateDefinition, newUuid, truthy }
 
-// For tests and the console: roundsRules.evaluate(rule, data), roundsForm.payload().
-window.roundsRules = { evaluate, truthy, RuleEvaluationError }
+// For tests and the console: roundsRules.evaluate(rule, data),
+// roundsRules.evaluateDefinition(definition, answers, ctx, {words}), roundsForm.payload().
+window.roundsRules = { evaluate, evaluateDefinition, truthy, RuleEvaluationError }
 
 function onReady (fn) {
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', fn)
