@@ -46,7 +46,7 @@ class Seeded:
 
     @property
     def url(self) -> str:
-        return self.server.url
+        return str(self.server.url)
 
 
 def _seed(server: LiveServer) -> dict[str, str]:
