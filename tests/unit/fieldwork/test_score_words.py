@@ -46,7 +46,7 @@ def test_a_percentage_is_rounded_to_the_digits_for_display_only() -> None:
     assert zh.total.line == "83.3%（25 / 30 分）" and en.total.line == "83.3% (25 of 30 points)"
     assert zh.total.value == pytest.approx(83.33333333) and zh.total.note == ""
     # the pass mark's brackets are the language's own
-    assert zh.pass_mark == "（合格线 80%）" and en.pass_mark == "(pass mark 80%)"
+    assert zh.pass_mark == "（合格线 80%）" and en.pass_mark == " (pass mark 80%)"
     assert (zh.verdict, en.verdict) == ("合格", "Passed")
     two = results.result_view({**score, "digits": 2}, [], [], {}, "en")
     assert two.total.figure == "83.33%"

@@ -55,7 +55,7 @@ function showShown (result, shown, line) {
     const v = line(shown.passed ? 'verdict passed' : 'verdict not-passed', shown.verdict)
     if (shown.pass_mark) {
       const small = document.createElement('small')
-      small.textContent = ` ${shown.pass_mark}`
+      small.textContent = shown.pass_mark
       v.appendChild(small)
     }
   }
