@@ -171,7 +171,10 @@ class CompiledForm:
         self.rules: StandardRules = compile_standard(definition)
         self.types: BodyTypes = body_types(definition)
         self._decode = self.types.decoder.decode
-        self._plan = FastPlan.build(self.items)
+        self._plan = FastPlan.build(self.items, [
+            (str(c.get("id")), str(c.get("item")), c["when"])
+            for c in definition.get("checks") or []
+            if isinstance(c, dict) and c.get("when") is not None])
         self._messages = Messages(self.items)
         self._by_id = {fi.id: fi for fi in self.items}
         self._inputs = condition_inputs(self.items)
@@ -220,7 +223,7 @@ class CompiledForm:
         if plan is not None:
             raws = plan.check(answers, evidence, ctx)
             if raws:
-                raise self._problems(raws, lang)
+                raise self._problems(self._check_messages(raws, answers, ctx), lang)
             return ValidSubmission(self, answers, evidence, ctx)
         if self._entry_evidence is not None and evidence is not UNSET and any(
                 k not in self._by_id and not self._entry_evidence.match(k) for k in evidence):
@@ -247,6 +250,18 @@ class CompiledForm:
         except SubmissionInvalid as e:
             return e.problems
         return []
+
+    def _check_messages(self, raws: list[Raw], answers: Any, ctx: Mapping[str, Any] | None
+                        ) -> list[Raw]:
+        """The fast plan says which checks failed; their messages (templates over the
+        settled data) come from ``StandardRules.form``, only on this error path."""
+        if not any(key == "check_failed" for _, key, _ in raws):
+            return raws
+        state = self.rules.form(msgspec.to_builtins(answers), ctx)
+        said = {c.check: c.message for c in state.checks}
+        return [(path, key, {**params, "message": said.get(str(params.get("check")), {})})
+                if key == "check_failed" else (path, key, params)
+                for path, key, params in raws]
 
     def _problems(self, raws: list[Raw], lang: str) -> SubmissionInvalid:
         lang = i18n.normalize(lang)

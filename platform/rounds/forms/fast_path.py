@@ -2,7 +2,9 @@
 
 When msgspec has decoded a body into the form's Structs (``forms.decoder``), the body is
 well formed and only the conditional checks remain: ``required`` / ``required_if`` of shown
-items, ``evidence_if``, unique choices, date bounds. :class:`FastPlan`, compiled once from
+items, ``evidence_if``, unique choices, date bounds, and the definition's checks between
+fields (a check fails when its item is shown and its ``when`` holds; the plan says which
+failed, ``CompiledForm`` fills their messages). :class:`FastPlan`, compiled once from
 the definition's rules, runs them doing only the work a check needs: an answered item's
 ``required_if`` never runs, sufficient evidence never runs ``evidence_if``, and decisions
 that depend only on yes/no, check, scale or choice answers are remembered across
@@ -31,11 +33,12 @@ import msgspec
 from rounds.errors import RuleEvaluationError
 from rounds.forms.conditions import evidence_raws
 from rounds.forms.messages import Path, Raw
-from rounds.forms.schema import FormItem, evidence_demand, numeric_choices
+from rounds.forms.schema import FormItem, evidence_demand
 from rounds.rules import compile_many
 from rounds.rules import semantics as js
 from rounds.rules.analysis import reads
 from rounds.rules.compiler import CompiledRule
+from rounds.rules.scoring import NUMERIC_VALUE
 
 UNSET = msgspec.UNSET
 
@@ -142,10 +145,10 @@ class _Decision:
         for name in self.converts:
             if name in data:
                 data[name] = msgspec.to_builtins(data[name])
-        for name, table in self.numbers:
+        for name, numbers in self.numbers:  # a number sent for a numeric choice, as its value
             v = data.get(name)
-            if v is not None and v.__class__ is not str:
-                data[name] = table.get(v, v)  # a choice sent as its number: its value string
+            if v is not None and not isinstance(v, str | bool) and v in numbers:
+                data[name] = numbers[v]
         for name in self.fills:
             if name not in data:
                 data[name] = False
@@ -222,14 +225,18 @@ class FastPlan:
     """
 
     def __init__(self, required: list[_Required], evidence: list[_EvidenceIf],
-                 values: _Values | None, groups: list[tuple[str, _Values]]) -> None:
+                 values: _Values | None, groups: list[tuple[str, _Values]],
+                 checks: list[tuple[str, str, _Decision]] | None = None) -> None:
         self.required = tuple(required)
         self.evidence = tuple(evidence)
         self.values = values
         self.groups = tuple(groups)
+        self.checks = tuple(checks or ())  # (check id, item, fails)
 
     @classmethod
-    def build(cls, items: list[FormItem]) -> FastPlan | None:
+    def build(cls, items: list[FormItem], checks: list[tuple[str, str, Any]] | None = None
+              ) -> FastPlan | None:
+        """The plan of a form's items and its checks between fields (``(id, item, when)``)."""
         rule_keys = ("visible_if", "required_if", "evidence_if", "calculate")
         top = {fi.id: fi for fi in items}
         for fi in items:
@@ -237,6 +244,11 @@ class FastPlan:
                 if sub.type == "group" or any(k in sub.item for k in rule_keys):
                     return None
         sources = {f"{fi.id}/{k}": fi.item[k] for fi in items for k in rule_keys if k in fi.item}
+        checks = checks or []
+        for n, (_, target, when) in enumerate(checks):
+            if target not in top or top[target].type == "group":
+                return None  # the rules' own way (StandardRules.form) reports it
+            sources[f"{target}/checks/{n}"] = when
         deps: dict[str, tuple[str, ...]] = {}  # "<id>/<rule>" → the items it reads
         with_ctx: set[str] = set()  # rules that read ctx
         for label, rule in sources.items():
@@ -253,9 +265,6 @@ class FastPlan:
                     roots.append(r.root)
             deps[label] = tuple(roots)
         fns = compile_many(sources) if sources else {}
-        # points: "value" choices sent as numbers: the rules see the choice's value string
-        numbers = {fi.id: {float(n): v for v, n in numeric_choices(fi.item).items()}
-                   for fi in items if numeric_choices(fi.item)}
         nodes: dict[str, _Node] = {}
         for fi in items:
             vis = deps.get(f"{fi.id}/visible_if", ())
@@ -268,6 +277,11 @@ class FastPlan:
         order = _settle_order(nodes)
         if order is None:
             return None  # a cycle: compile_standard reports it
+        numeric = {fi.id: {float(c["value"]): c["value"] for c in fi.item.get("choices") or []
+                           if isinstance(c, dict) and isinstance(c.get("value"), str)
+                           and NUMERIC_VALUE.fullmatch(c["value"])}
+                   for fi in items if fi.type == "single_choice"
+                   and fi.item.get("points") == "value"}
 
         def decision(target: str, kind: str | None) -> _Decision:
             """``target`` shown and (``kind`` given) its ``required_if``/``evidence_if`` true."""
@@ -313,7 +327,7 @@ class FastPlan:
                        and nodes[n].visible_if is None],
                 steps=[(n, nodes[n].visible_if, nodes[n].calculate, nodes[n].type == "check")
                        for n in order if n in stepped],
-                memo=memo, numbers=[(n, numbers[n]) for n in load_list if n in numbers])
+                memo=memo, numbers=[(n, numeric[n]) for n in load_list if n in numeric])
 
         def values(level: list[FormItem], shown: Callable[[str], _Decision]) -> _Values | None:
             unique = tuple((fi.id, shown(fi.id)) for fi in level if fi.type == "multiple_choice")
@@ -345,7 +359,9 @@ class FastPlan:
                 v = values(fi.entry_items(), same)
                 if v is not None:
                     groups.append((fi.id, v))
-        return cls(required, evidence, values(items, lambda name: decision(name, None)), groups)
+        return cls(required, evidence, values(items, lambda name: decision(name, None)), groups,
+                   [(cid, target, decision(target, f"checks/{n}"))
+                    for n, (cid, target, _) in enumerate(checks)])
 
     def check(self, answers: Any, evidence: Any, ctx: Mapping[str, Any] | None) -> list[Raw]:
         # The hot path of every valid body: checks inlined; a decision is asked for only
@@ -389,6 +405,9 @@ class FastPlan:
             for i, entry in enumerate(entries):
                 out += [raw for raw, shown in values.raws(entry, ("answers", name, i))
                         if shown(answers, ctx)]
+        for check, target, fails in self.checks:
+            if fails(answers, ctx):
+                out.append((("answers", target), "check_failed", {"check": check}))
         return out
 
 

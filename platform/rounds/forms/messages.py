@@ -134,6 +134,12 @@ class Messages:
         path, key, params = raw
         w = _words(lang)
         fi = self.item_at(path)
+        if key == "check_failed":
+            # A check between fields: the definition's message, in the reader's language.
+            said = i18n.pick(params.get("message"), lang, w["problem.check_failed"])
+            return Problem(json_pointer.path(path), f"{self.label(path, lang)}"
+                           f"{w['separator.label']}{said}", key, SOURCE,
+                           {"keyword": key, "check": params.get("check")})
         words_key = key
         if key in ("minItems", "maxItems") and fi is not None:
             kind = {"photo": "photo", "group": "group"}.get(fi.type)
@@ -200,6 +206,9 @@ def invalid(problems: list[Problem], lang: str) -> SubmissionInvalid:
 # -- errors that follow from another -------------------------------------------------------------
 
 _REQUIRED_CODES = frozenset({"required", "must_tick"})
+# A failed check is about how answers agree, not a value that cannot be read: the required
+# errors it would hide are still to fix.
+_NOT_INPUT_ERRORS = _REQUIRED_CODES | {"check_failed"}
 Inputs = frozenset[tuple[str, ...]]  # ("top", id) or ("entry", id): answers a decision reads
 
 
@@ -255,7 +264,7 @@ def condition_inputs(items: list[FormItem]) -> dict[str, Inputs]:
 def without_follow_ups(raws: list[Raw], inputs: Mapping[str, Inputs]) -> list[Raw]:
     """Leave out "required" errors of items whose condition reads an answer that is itself
     invalid: the one error to fix is the input's (its value decides the rest)."""
-    bad = [r[0] for r in raws if r[1] not in _REQUIRED_CODES and len(r[0]) >= 2
+    bad = [r[0] for r in raws if r[1] not in _NOT_INPUT_ERRORS and len(r[0]) >= 2
            and r[0][0] == "answers"]
     if not bad or not inputs:
         return raws

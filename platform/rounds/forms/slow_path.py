@@ -10,7 +10,9 @@ always does):
    ("required") is reported for them;
 3. the conditional checks run on the rest, with ``StandardRules.form`` deciding visibility,
    required-ness and evidence (:func:`conditional_raws`); errors inside hidden items are
-   dropped.
+   dropped. The definition's checks between fields that fail are errors too
+   (``check_failed`` at ``/answers/<item>``, the check's message), except a check that reads
+   an answer with a structural error (its value is not there to compare).
 
 :func:`check_body` does all three. :func:`check_decoded` is the same conditional checks for a
 body msgspec decoded, for forms whose rules the fast plan does not follow.
@@ -22,7 +24,7 @@ May import: ``rounds.rules`` and ``rounds.forms`` modules below it (``schema``, 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 import msgspec
@@ -33,6 +35,7 @@ from rounds.forms.messages import Path, Raw
 from rounds.forms.schema import DATE_PATTERN, FormItem
 from rounds.rules.evaluation import StandardRules
 from rounds.rules.results import EntryResult, FormState
+from rounds.rules.structure import Check
 
 
 def _date_bound(keyword: str) -> Callable[..., Iterator[ValidationError]]:
@@ -145,10 +148,19 @@ def clean(doc: dict[str, Any], raws: list[Raw], items: Mapping[str, FormItem], b
         answers.pop(name, None)
 
 
+def check_raws(state: FormState, checks: Iterable[Check], broken: Broken) -> list[Raw]:
+    """The failed checks between fields, each at its item's answer (with its message)."""
+    reads = {c.id: c.reads | {c.item} for c in checks}
+    wrong = {str(p[1]) for p in broken.paths if len(p) >= 2 and p[0] == "answers"}
+    return [(("answers", f.item), "check_failed", {"check": f.check, "message": f.message})
+            for f in state.checks if not reads.get(f.check, frozenset()) & wrong]
+
+
 def conditional_raws(answers: dict[str, Any], evidence: Mapping[str, Any], state: FormState,
-                    items: list[FormItem], broken: Broken) -> list[Raw]:
+                    items: list[FormItem], broken: Broken, *, checks: Iterable[Check] = ()
+                    ) -> list[Raw]:
     """The conditional checks decided by ``StandardRules.form`` (any form; the slow path)."""
-    out: list[Raw] = []
+    out: list[Raw] = check_raws(state, checks, broken)
     for fi in items:
         path: Path = ("answers", fi.id)
         if state.required.get(fi.id) and path not in broken:
@@ -257,7 +269,7 @@ def check_body(body: bytes | str, validator: Any, rules: StandardRules, items: l
     kept = [r for r in raws
             if not (r[1] == "required" and _answer_path(r[0], by_id))
             and shown(r[0], state.visible, entries)]
-    kept += conditional_raws(answers, evidence, state, items, broken)
+    kept += conditional_raws(answers, evidence, state, items, broken, checks=rules.checks)
     return kept, answers, evidence
 
 
@@ -266,6 +278,6 @@ def check_decoded(answers: dict[str, Any], evidence: Mapping[str, Any], rules: S
     """The conditional checks of a well-formed body (decoded by msgspec, as plain data)."""
     state = rules.form(answers, ctx)
     entries = {e.pointer: e for e in state.entries}
-    raws = conditional_raws(answers, evidence, state, items, Broken())
+    raws = conditional_raws(answers, evidence, state, items, Broken(), checks=rules.checks)
     raws += post_structural(answers, state, items, entries)
     return raws

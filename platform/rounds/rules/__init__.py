@@ -1,7 +1,8 @@
 """The rules engine: JsonLogic compiled to Python, scoring, alerts and static analysis.
 
 Pure: no database, no web. Everything in Rounds that decides (visibility, required-ness,
-evidence, item scores, failed items, alerts, calculated values) is a rule evaluated here;
+evidence, checks between fields, item scores, failed items, outcomes, alerts, calculated
+values) is a rule evaluated here;
 an OKR definition's grade rules are compiled and checked here too when definitions are
 validated (nothing grades OKRs at run time yet).
 
@@ -14,10 +15,11 @@ Its modules, lowest first (each imports only those above it in this list):
 - ``alerts``: message templates filled with values, in every language;
 - ``results``: what an evaluation gives (``Evaluation``, ``FormState``, ``Score`` ...);
 - ``structure``: the parts a standard is compiled into, and one evaluation's running state;
-- ``scoring``: the score model (weights, each item's fraction, totals);
+- ``scoring``: the scoring models (percentage, sum, mean; direction; each item's points;
+  sections and the total, in full precision);
 - ``evaluation``: ``StandardRules``, a standard's compiled rules run against answers;
 - ``standards``: ``compile_standard``, a definition → ``StandardRules`` (cached);
-- ``explain``: a score explained in words.
+- ``explain``: a score and its outcomes explained in words.
 
 May import: ``rounds.errors``, ``rounds.i18n``, ``rounds.cache``, ``rounds.pointer``.
 """

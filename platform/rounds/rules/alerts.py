@@ -4,7 +4,8 @@ An alert's ``when`` is a rule (compiled with the rest of the definition, see ``s
 ``message``, like an item's ``problem`` title, is a *template*: ``{"zh", "en"}`` text whose
 ``{name}`` placeholders are filled from ``params`` (each a rule, or ``{"labels": ...}`` for the
 chosen choices' labels in the reader's language), and ``{dotted.path}`` placeholders from the
-same data the rule sees: answers, calculated values, ``ctx``, ``score`` and ``failed``. The
+same data the rule sees: answers, calculated values, ``ctx``, ``score`` and ``failed`` (and
+in alerts ``outcome``). Outcome levels' and checks' messages are templates too. The
 template is filled once per language, so the stored text is neutral (every language).
 
 The words a filled message uses (true/false, the list separator, the answers of a yes/no

@@ -5,48 +5,81 @@ Its entry points, cheapest first:
 - ``visibility(answers, ctx)``: which items are shown;
 - ``requirements(answers, ctx)``: which items must be answered;
 - ``form(answers, ctx)``: what the forms engine enforces on submit (kept answers, calculated
-  values, visibility, required-ness and evidence, per group entry too);
+  values, visibility, required-ness and evidence, per group entry too, and the failed
+  checks between fields);
 - ``evaluate(answers, ctx)``: all of that, plus failed items, the score with its
-  explanation (``rules.scoring``) and alerts.
+  explanation (``rules.scoring``), outcomes and alerts.
 
-How it runs (docs/definitions.md, "Evaluation details"): answers of items that don't exist are
-ignored; items are settled in dependency order (an item after every item its ``visible_if``
-or ``calculate`` reads), and a hidden item's answer is dropped before any later rule reads it;
-every other rule then sees the settled data. A rule that raises while running (``throw``,
-NaN) does not abort the evaluation: it counts as null and is listed in ``errors``.
+How it runs (docs/definitions.md, "Evaluation details"), in this order:
+
+1. **Settle** the items whose rules do not read the score: answers of items that don't exist
+   are ignored; items are settled in dependency order (an item after every item its
+   ``visible_if`` or ``calculate`` reads), and a hidden item's answer is dropped before any
+   later rule reads it. A number sent for a single_choice with ``points: "value"`` is kept as
+   the choice's value string (``2`` → ``"2"``). ``required_if``, ``evidence_if`` and the
+   definition's **checks** see the settled data (answers, calculated values, ``ctx``).
+2. **Score** (``rules.scoring``). Rules read it as ``score`` (``scoring.score_data``).
+3. **Settle the late items**: calculated items whose ``calculate`` reads ``score``, directly
+   or through another calculated value (a group, when a calculate in its entries does). They
+   never score and nothing that decides the score reads them (``compile_standard`` reports
+   ``score_cycle`` otherwise). ``form()`` settles them too, when there are any.
+4. **Failed items**: ``fail_if`` (it may read ``score``), else the type's default: a yes_no
+   answered with the bad answer (not ``good``, not ``"na"``); a check only when ``good`` is
+   given and the answer is not good.
+5. **Outcomes**: for each, the forced level that comes first (items that failed and
+   ``forces`` one of its levels), else the first level whose criteria hold (the band
+   ``min``/``max`` on the ``of`` value first, never on null; then its ``when`` rule), a level
+   with no criteria being the fallback; else none. Their ``when`` and messages read the data of
+   ``fail_if`` plus ``failed`` (ids of the failed items).
+6. **passed**: the chosen level's ``passed`` of the first outcome whose level says one; else
+   ``percentage >= pass_percentage`` in the percentage model (unrounded); else null.
+7. **Alerts**: ``when`` and messages read that data plus ``score.passed`` and ``outcome``
+   (``{outcome id: level id or null}``).
+
+A rule that raises while running (``throw``, NaN) does not abort the evaluation: it counts as
+null (a check that raises does not fail) and is listed in ``errors``.
 
 ``rules.standards.compile_standard`` makes one from a definition.
 
-May import: ``rounds.i18n`` and the ``rounds.rules`` modules below it (``semantics``,
-``alerts``, ``results``, ``structure``, ``scoring``).
+May import: ``rounds.i18n``, ``rounds.pointer`` and the ``rounds.rules`` modules below it
+(``semantics``, ``alerts``, ``results``, ``structure``, ``scoring``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
+import msgspec
+
 from rounds import i18n
+from rounds import pointer as json_pointer
 from rounds.rules import semantics as js
 from rounds.rules.alerts import Alert, format_labels, format_value, message
 from rounds.rules.results import (
+    CheckFailure,
     EntryResult,
     Evaluation,
     Evidence,
     Failure,
     FormState,
+    OutcomeResult,
     Score,
 )
 from rounds.rules.scoring import score_data, score_of
 from rounds.rules.structure import (
     AlertRule,
+    Check,
     Item,
     Level,
+    Outcome,
+    OutcomeLevel,
     Run,
     ScoreModel,
     Section,
     Settled,
     Template,
+    as_number,
 )
 
 _DEFAULT_MODEL = ScoreModel()
@@ -63,22 +96,46 @@ class StandardRules:
     def __init__(self, *, definition_id: str, scored: bool, pass_percentage: float | None,
                  sections: tuple[Section, ...], level: Level,
                  alerts: tuple[AlertRule, ...], model: ScoreModel = _DEFAULT_MODEL,
-                 has_total: bool = True) -> None:
+                 has_total: bool = True, outcomes: tuple[Outcome, ...] = (),
+                 checks: tuple[Check, ...] = (), form_scores: bool = False) -> None:
         self.id = definition_id
         self.scored = scored
         self.pass_percentage = pass_percentage
         self.model = model
         self.has_total = has_total
+        self.checks = checks
+        # form() scores when late items need the score, or a group entry's fail_if reads it
+        # (the entries' failed items are part of the form state).
+        self._form_scores = form_scores or bool(level.late)
         self._sections = sections
         self._level = level
         self._alerts = alerts
+        self._outcomes = outcomes
+        self._forces: dict[str, dict[str, str]] = {}
+        todo = [level]
+        while todo:  # every item's forces, at any depth (ids are unique in a definition)
+            lv = todo.pop()
+            for it in lv.items:
+                if it.forces:
+                    self._forces[it.id] = it.forces
+                if it.sub is not None:
+                    todo.append(it.sub)
+
+    @property
+    def reads_score(self) -> bool:
+        """Whether some calculated items read the score (``form`` then scores too)."""
+        return bool(self._level.late)
 
     # -- entry points -----------------------------------------------------------------------
 
     def visibility(self, answers: Mapping[str, Any], ctx: Mapping[str, Any] | None = None
                    ) -> dict[str, bool]:
         """Item id → shown, for every top-level item (group entries: see :meth:`form`)."""
-        return self._settle(Run(), answers, ctx).visible
+        run = Run()
+        s = self._settle(run, answers, ctx)
+        if self._level.late:
+            self._score_and_settle_late(run, s, answers, self._required(run, s))
+        return s.visible
 
     def requirements(self, answers: Mapping[str, Any], ctx: Mapping[str, Any] | None = None
                      ) -> dict[str, bool]:
@@ -86,14 +143,24 @@ class StandardRules:
         ``required_if``. For every top-level item (group entries: see :meth:`form`)."""
         run = Run()
         s = self._settle(run, answers, ctx)
-        return _required(run, self._level, s, s.data, "")
+        required = self._required(run, s)
+        if self._level.late:
+            self._score_and_settle_late(run, s, answers, required)
+            required = self._required(run, s, required)
+        return required
 
     def form(self, answers: Mapping[str, Any], ctx: Mapping[str, Any] | None = None
              ) -> FormState:
-        """Visibility, required-ness and evidence of every item and group entry."""
+        """Visibility, required-ness and evidence of every item and group entry, and the
+        checks that failed."""
         run = Run()
         s = self._settle(run, answers, ctx)
-        required = _required(run, self._level, s, s.data, "")
+        checks = self._check(run, s)
+        required = self._required(run, s)
+        if self._form_scores:
+            self._score_and_settle_late(run, s, answers, required)
+            if self._level.late:
+                required = self._required(run, s, required)
         evidence = _evidence(run, self._level, s, s.data, "")
         entries: list[EntryResult] = []
         for it in self._level.items:
@@ -101,16 +168,20 @@ class StandardRules:
                 _entries(run, it, s.entries.get(it.id, []), s.data, "", out=entries)
         return FormState(answers=s.answers, calculated=s.calculated, visible=s.visible,
                          required=required, evidence=evidence, entries=entries,
-                         errors=run.errors)
+                         errors=run.errors, checks=checks)
 
     def evaluate(self, answers: Mapping[str, Any], ctx: Mapping[str, Any] | None = None
                  ) -> Evaluation:
-        """Everything: calculated values, visibility, required-ness, evidence, failed items,
-        scores (with their explanation) and alerts."""
+        """Everything: calculated values, visibility, required-ness, evidence, failed checks,
+        failed items, scores (with their explanation), outcomes and alerts."""
         run = Run()
         s = self._settle(run, answers, ctx)
         data = s.data
-        required = _required(run, self._level, s, data, "")
+        checks = self._check(run, s)
+        required = self._required(run, s)
+        score = self._score_and_settle_late(run, s, answers, required)
+        if self._level.late:
+            required = self._required(run, s, required)
         evidence = _evidence(run, self._level, s, data, "")
         entries: list[EntryResult] = []
         failed: list[Failure] = []
@@ -126,14 +197,17 @@ class StandardRules:
                 problem = _fill(run, it.problem, data) if it.problem is not None else {}
                 failed.append(Failure(item=it.id, section=it.section, severity=it.severity,
                                       decided_by=decided, entries=bad, problem=problem))
-        score = score_of(run, self._sections, s, required, scored=self.scored,
-                         model=self.model, has_total=self.has_total,
-                         pass_percentage=self.pass_percentage)
-        alerts = self._raise_alerts(run, data, score, failed)
+        seen = dict(data)
+        seen["failed"] = [f.item for f in failed]
+        outcomes = self._decide(run, seen, score, self._forced(failed, entries))
+        passed = next((o.passed for o in outcomes if o.passed is not None), score.passed)
+        if passed is not score.passed:
+            score = msgspec.structs.replace(score, passed=passed)
+        alerts = self._raise_alerts(run, seen, score, outcomes)
         return Evaluation(definition=self.id, answers=s.answers, calculated=s.calculated,
                           visible=s.visible, required=required, evidence=evidence,
                           entries=entries, failed=failed, score=score, alerts=alerts,
-                          errors=run.errors)
+                          errors=run.errors, checks=checks, outcomes=outcomes)
 
     # -- the steps ----------------------------------------------------------------------------
 
@@ -143,19 +217,114 @@ class StandardRules:
         return _settle(run, self._level, answers if isinstance(answers, Mapping) else {},
                        base, "")
 
-    def _raise_alerts(self, run: Run, data: dict[str, Any], score: Score,
-                      failed: list[Failure]) -> list[Alert]:
+    def _required(self, run: Run, s: Settled, early: dict[str, bool] | None = None
+                  ) -> dict[str, bool]:
+        """Required-ness of the top-level items settled so far; with ``early`` (those of
+        the first settle), the late items' added, all in document order."""
+        if early is None:
+            return _required(run, (it for it in self._level.items if it.id in s.visible),
+                             s, s.data, "")
+        late = _required(run, self._level.late, s, s.data, "")
+        return {it.id: early[it.id] if it.id in early else late[it.id]
+                for it in self._level.items}
+
+    def _score_and_settle_late(self, run: Run, s: Settled, answers: Mapping[str, Any],
+                               required: dict[str, bool]) -> Score:
+        """Steps 2 and 3: the score, put in the data as ``score``, then the late items."""
+        score = score_of(run, self._sections, s, required, scored=self.scored,
+                         model=self.model, has_total=self.has_total,
+                         pass_percentage=self.pass_percentage)
+        s.data["score"] = score_data(score)
+        if self._level.late:
+            raw = answers if isinstance(answers, Mapping) else {}
+            _settle_items(run, self._level.late, s, raw, "")
+        return score
+
+    def _check(self, run: Run, s: Settled) -> list[CheckFailure]:
+        """The checks that fail (their ``when`` holds) on items that are shown."""
+        out: list[CheckFailure] = []
+        for c in self.checks:
+            if c.when is None or not s.visible.get(c.item, True):
+                continue
+            if run.test(c.when, s.data, ""):
+                out.append(CheckFailure(check=c.id, item=c.item,
+                                        pointer=json_pointer.join("answers", c.item),
+                                        message=_fill(run, c.message, s.data)))
+        return out
+
+    def _forced(self, failed: list[Failure], entries: list[EntryResult]
+                ) -> list[tuple[str, dict[str, str]]]:
+        """(item id, its forces) of the failed items that force levels, in document order;
+        a failed group's entries' failed items after it, entry by entry."""
+        if not self._forces:
+            return []
+        out: list[tuple[str, dict[str, str]]] = []
+        for f in failed:
+            if f.item in self._forces:
+                out.append((f.item, self._forces[f.item]))
+            if f.entries:
+                below = json_pointer.join(f.item)
+                for e in entries:
+                    if e.pointer.startswith(below + "/"):
+                        out += [(i, self._forces[i]) for i in e.failed if i in self._forces]
+        return out
+
+    def _decide(self, run: Run, seen: dict[str, Any], score: Score,
+                forced: list[tuple[str, dict[str, str]]]) -> list[OutcomeResult]:
+        """Step 5: the level of each outcome."""
+        out: list[OutcomeResult] = []
+        values = {sec.section: sec.value for sec in score.sections}
+        for o in self._outcomes:
+            value = score.value if o.of is None else values.get(o.of)
+            level, decided = _choose(run, o, value, seen, forced)
+            out.append(OutcomeResult(
+                outcome=o.id, title=o.title, level=level.id if level else None,
+                label=dict(level.label) if level else {},
+                passed=level.passed if level else None, value=value, decided_by=decided,
+                message=(_fill(run, level.message, seen)
+                         if level is not None and level.message is not None else {})))
+        return out
+
+    def _raise_alerts(self, run: Run, seen: dict[str, Any], score: Score,
+                      outcomes: list[OutcomeResult]) -> list[Alert]:
         if not self._alerts:
             return []
-        seen = dict(data)
-        seen["score"] = {**score_data(score), "passed": score.passed}
-        seen["failed"] = [f.item for f in failed]
+        data = dict(seen)
+        data["score"] = {**seen["score"], "passed": score.passed}
+        data["outcome"] = {o.outcome: o.level for o in outcomes}
         raised: list[Alert] = []
         for a in self._alerts:
-            if run.test(a.when, seen, ""):
+            if run.test(a.when, data, ""):
                 raised.append(Alert(code=a.code, severity=a.severity,
-                                    message=_fill(run, a.message, seen), items=list(a.items)))
+                                    message=_fill(run, a.message, data), items=list(a.items)))
         return raised
+
+
+def _choose(run: Run, o: Outcome, value: float | None, seen: dict[str, Any],
+            forced: list[tuple[str, dict[str, str]]]) -> tuple[OutcomeLevel | None, str]:
+    """An outcome's level and why (see the module's step 5)."""
+    by: dict[str, str] = {}  # level id → the first failed item forcing it
+    for item, forces in forced:
+        if o.id in forces:
+            by.setdefault(forces[o.id], item)
+    for lv in o.levels:
+        if lv.id in by:
+            return lv, f"forced:{by[lv.id]}"
+    for lv in o.levels:
+        if lv.forced_only:
+            continue
+        banded = lv.low is not None or lv.high is not None
+        if banded and (value is None or (lv.low is not None and value < lv.low)
+                       or (lv.high is not None and value > lv.high)):
+            continue
+        if lv.when is not None and not run.test(lv.when, seen, ""):
+            continue
+        if banded:
+            return lv, f"band:{lv.pointer}"
+        if lv.when is not None:
+            return lv, f"rule:{lv.when.pointer}"
+        return lv, f"fallback:{lv.pointer}"
+    return None, "none"
 
 
 # -- evaluation helpers ------------------------------------------------------------------------
@@ -173,7 +342,8 @@ def _fill(run: Run, template: Template, data: dict[str, Any]) -> dict[str, str]:
 
 def _settle(run: Run, level: Level, raw: Mapping[str, Any], base: dict[str, Any],
             where: str) -> Settled:
-    """Visibility and calculated values of one level, in dependency order.
+    """Visibility and calculated values of one level, in dependency order (the top level's
+    late items are left for :func:`_settle_items` after scoring).
 
     ``base`` is the data around the level (``ctx``; for a group entry, the level above, whose
     ids the entry's own items shadow).
@@ -184,11 +354,24 @@ def _settle(run: Run, level: Level, raw: Mapping[str, Any], base: dict[str, Any]
         if it.rule("calculate") is None:  # calculated values are never taken from a client
             v = raw.get(it.id)
             if v is not None:
+                if it.numbers is not None and not isinstance(v, str):
+                    n = as_number(v)  # a number sent for a numeric choice: its value string
+                    if n is not None and n in it.numbers:
+                        v = it.numbers[n]
                 data[it.id] = v
         if it.sub is not None and not isinstance(data.get(it.id), list):
             data[it.id] = []  # some/all/none over null is an error in JsonLogic (2024)
     s = Settled(data)
-    for it in level.order:
+    _settle_items(run, level.order, s, raw, where)
+    return s
+
+
+def _settle_items(run: Run, items: Iterable[Item], s: Settled, raw: Mapping[str, Any],
+                  where: str) -> None:
+    """Settle ``items`` (in settle order) into ``s``: visibility, calculated values, group
+    entries, kept answers."""
+    data = s.data
+    for it in items:
         shown = True
         rule = it.rule("visible_if")
         if rule is not None:
@@ -225,7 +408,6 @@ def _settle(run: Run, level: Level, raw: Mapping[str, Any], base: dict[str, Any]
             data[it.id] = False  # an unticked check may simply not be sent
         if it.id in data:
             s.answers[it.id] = data[it.id]
-    return s
 
 
 def _entry_data(parent: dict[str, Any], level: Level, entry: Settled) -> dict[str, Any]:
@@ -238,10 +420,10 @@ def _entry_data(parent: dict[str, Any], level: Level, entry: Settled) -> dict[st
     return data
 
 
-def _required(run: Run, level: Level, s: Settled, data: dict[str, Any], where: str
+def _required(run: Run, items: Iterable[Item], s: Settled, data: dict[str, Any], where: str
               ) -> dict[str, bool]:
     out: dict[str, bool] = {}
-    for it in level.items:
+    for it in items:
         out[it.id] = (s.visible[it.id] and it.rule("calculate") is None
                       and (it.required or run.test(it.rule("required_if"), data, where)))
     return out
@@ -262,11 +444,13 @@ def _fails(run: Run, it: Item, data: dict[str, Any], where: str,
     if not defaults:
         return None
     v = data.get(it.id)
+    if it.type == "yes_no" and v in ("yes", "no"):
+        return "default:yes_no" if v != (it.good or "yes") else None
     # An unticked check is not a failure by default: many checks say what staff did ("advised
     # to reorder"), and leaving one unticked scores 0 but is no problem at the shop. A check
-    # that states a condition of the site fails only where its fail_if says so.
-    if it.type == "yes_no" and v == "no":
-        return "default:yes_no"
+    # fails by default only when its ``good`` says which answer is good.
+    if it.type == "check" and isinstance(it.good, bool) and js.truthy(v) != it.good:
+        return "default:check"
     return None
 
 
@@ -298,7 +482,7 @@ def _entries(run: Run, group: Item, settled: list[Settled], parent: dict[str, An
                 first = first or decided
         out.append(EntryResult(
             group=group.id, index=i, pointer=here, calculated=s.calculated, visible=s.visible,
-            required=_required(run, level, s, data, here),
+            required=_required(run, level.items, s, data, here),
             evidence=_evidence(run, level, s, data, here), failed=failed))
         if failed:
             failing.append(i)

@@ -1,11 +1,14 @@
 """What evaluating a standard or survey gives: the result types, plain data.
 
 :class:`Evaluation` (from ``StandardRules.evaluate``) holds everything: kept answers,
-calculated values, visibility, required-ness, evidence asked for, the failed items, the
-:class:`Score` with its explanation line per item, the raised alerts and the rules that
-raised. :class:`FormState` (from ``StandardRules.form``) is the part the forms engine
-enforces on submit; an :class:`Evaluation` is a form state with the rest. All are frozen
-msgspec Structs: they are stored as JSON and sent to clients as they are.
+calculated values, visibility, required-ness, evidence asked for, the failed checks between
+fields, the failed items, the :class:`Score` with its explanation line per item, the
+:class:`OutcomeResult` of each outcome, the raised alerts and the rules that raised.
+:class:`FormState` (from ``StandardRules.form``) is the part the forms engine enforces on
+submit (its failed ``checks`` are submission errors); an :class:`Evaluation` is a form state
+with the rest. All are frozen msgspec Structs: they are stored as JSON and sent to clients
+as they are. Fields added since scores were first stored have defaults, so a stored score
+still reads (as the percentage model, higher better, its ``value`` null).
 
 May import: ``msgspec`` and ``rounds.rules.alerts`` (the :class:`Alert` type).
 """

@@ -16,7 +16,8 @@ definition that scores (a standard; a survey with ``scored: true``), never a gro
   ``single_choice`` whose choices have ``points``) earn points: the choice's ``points``
   (``null``: not applicable), or the answer's number. The item's most is the highest points
   it can give (a scale: its max); a ``weight`` on such an item is ignored (the validator
-  reports it). A ``score`` rule on one gives a fraction of that most.
+  reports it), but for ``0``, which still says the item does not score. A ``score`` rule
+  on one gives a fraction of that most.
 
 **The counted answer** of a ``check``/``yes_no`` is the *good* one (``good``: ``"yes"``
 (default) or ``"no"``; ``true`` (default) or ``false``) when the item's section counts
@@ -148,7 +149,8 @@ def item_scoring(item: Mapping[str, Any], kind: str, rules: Mapping[str, Any], *
     if most is None or least is None:
         return ItemScoring(weight=0.0, scores=False, choices=points, absolute=True,
                            numbers=numbers, good=good)
-    return ItemScoring(weight=most, scores=eligible, choices=points, absolute=True,
+    off = as_number(item.get("weight")) == 0  # "weight": 0 still says: this does not score
+    return ItemScoring(weight=most, scores=eligible and not off, choices=points, absolute=True,
                        least=least, reverse=reverse, good=good, numbers=numbers)
 
 

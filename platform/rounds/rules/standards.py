@@ -1,11 +1,25 @@
 """A standard's or survey's definition compiled into :class:`StandardRules`, once per content.
 
 ``compile_standard(definition)`` gathers every rule of the definition (items' ``visible_if``,
-``required_if``, ``evidence_if``, ``fail_if``, ``score``, ``calculate``; problem titles' and
-alerts' params; alerts' ``when``), compiles them all at once (one code object, every mistake
-reported together), works out the order items settle in (each after what its ``visible_if``
-or ``calculate`` reads; a cycle is an error) and builds the :mod:`rules.structure` parts an
-evaluation reads. Weights come from the score model (``rules.scoring.weighing``).
+``required_if``, ``evidence_if``, ``fail_if``, ``score``, ``calculate``; problem titles',
+alerts', checks' and outcome levels' message params; alerts', checks' and outcome levels'
+``when``), compiles them all at once (one code object, every mistake reported together),
+works out the order items settle in (each after what its ``visible_if`` or ``calculate``
+reads; a cycle is an error) and builds the :mod:`rules.structure` parts an evaluation
+reads. How each item scores comes from ``rules.scoring.item_scoring``, the sections' and
+the total's models from ``rules.scoring.score_model``.
+
+**Reading the score.** The top-level items whose ``calculate`` reads ``score`` (for a group,
+a calculate inside its entries), directly or through another calculated value, settle after
+scoring (``Level.late``). Nothing that decides the score may read them or the score: a
+``visible_if``, ``required_if``, ``evidence_if`` or ``score`` rule (at any depth), or a
+check, that does is a ``score_cycle`` problem at the read (its pointer inside the rule; the
+message names the chain, ``note → half_gap → gap → score``), and so is a late item that
+scores. ``fail_if``, outcomes, alerts and message params may read the score.
+
+**Outcomes.** Levels keep their order; ``min``/``max`` are the band, ``when`` the rule. A
+level without criteria is the fallback, or reached only by force when some item (at any
+depth) ``forces`` it.
 
 Compiled standards are kept in a bounded cache (``rounds.cache``) keyed by a hash of the
 definition's content: a definition checked by an anonymous client costs one entry, and the
@@ -31,8 +45,11 @@ from rounds.rules.results import Evidence
 from rounds.rules.scoring import item_scoring, score_model
 from rounds.rules.structure import (
     AlertRule,
+    Check,
     Item,
     Level,
+    Outcome,
+    OutcomeLevel,
     Param,
     PlacedRule,
     Section,
@@ -211,7 +228,8 @@ def _forces(v: Any) -> dict[str, str]:
 
 def _build_level(entries: list[tuple[dict[str, Any], str]], key: str, sections: list[str], *,
                  plans: dict[str, list[int]], fns: dict[str, CompiledRule], scored: bool,
-                 severity: str, top: bool, paths: dict[str, dict[str, Any]]) -> Level:
+                 severity: str, top: bool, paths: dict[str, dict[str, Any]],
+                 late: set[str] | None = None) -> Level:
     items: list[Item] = []
     for (item, ptr), section in zip(entries, sections, strict=True):
         kind = str(item.get("type", ""))
@@ -236,9 +254,171 @@ def _build_level(entries: list[tuple[dict[str, Any], str]], key: str, sections: 
                      if isinstance(item.get("problem"), dict) else None),
             absolute=sc.absolute, least=sc.least, reverse=sc.reverse, good=sc.good,
             numbers=sc.numbers, forces=_forces(item.get("forces"))))
-    order = plans.get(key, list(range(len(items))))
-    return Level(items=tuple(items), order=tuple(items[i] for i in order),
-                  ids=frozenset(it.id for it in items))
+    order = [items[i] for i in plans.get(key, list(range(len(items))))]
+    after = late or set()
+    return Level(items=tuple(items), order=tuple(it for it in order if it.id not in after),
+                  ids=frozenset(it.id for it in items),
+                  late=tuple(it for it in order if it.id in after))
+
+
+# -- reading the score: what settles after scoring, and what may not read it -------------------
+
+_NO_SCORE = ("visible_if", "required_if", "evidence_if", "score")  # rules that run before it
+
+
+def _roots(rule: Any) -> list[tuple[str, str]]:
+    """(root, pointer inside the rule) of each static read of a rule."""
+    try:
+        found = reads(rule)
+    except Exception:  # a rule that does not compile is reported by compile_many
+        return []
+    return [(r.root, r.pointer) for r in found if r.path and not r.dynamic and not r.unknown]
+
+
+def _calc_roots(item: dict[str, Any]) -> set[str]:
+    """What settling a top-level item reads through ``calculate``: its own, or for a group
+    every calculate inside its entries (the group's own item ids left out)."""
+    rules: list[Any] = []
+    inner: set[str] = set()
+
+    def walk(it: dict[str, Any]) -> None:
+        if it.get("calculate") is not None:
+            rules.append(it["calculate"])
+        for sub in (it.get("items") or []) if it.get("type") == "group" else []:
+            if isinstance(sub, dict):
+                inner.add(str(sub.get("id")))
+                walk(sub)
+
+    walk(item)
+    return {root for rule in rules for root, _ in _roots(rule)} - inner
+
+
+def _late(top: list[tuple[dict[str, Any], str]]) -> dict[str, str]:
+    """The top-level items that settle after scoring: a calculate (or a calculate inside a
+    group's entries) reading ``score``, or reading an item that does. Id → what it reads
+    that makes it late (``score`` or a late item's id), to name the chain."""
+    roots = {str(item.get("id")): _calc_roots(item) for item, _ in top}
+    late: dict[str, str] = {}
+    changed = True
+    while changed:
+        changed = False
+        for iid, rs in roots.items():
+            if iid in late:
+                continue
+            via = "score" if "score" in rs else next((r for r in sorted(rs) if r in late), None)
+            if via is not None:
+                late[iid] = via
+                changed = True
+    return late
+
+
+def _chain(start: str, late: dict[str, str]) -> list[str]:
+    chain = [start]
+    while chain[-1] in late and len(chain) <= len(late) + 1:
+        chain.append(late[chain[-1]])
+    return chain
+
+
+def _score_cycles(top: list[tuple[dict[str, Any], str]], late: dict[str, str],
+                  definition: dict[str, Any], source: str, *, scored: bool) -> list[Problem]:
+    """``score_cycle``: a rule that decides what scores (visible_if, required_if,
+    evidence_if, score) or a check, reading the score or a calculated value that does; and
+    a scoring item whose calculated value does."""
+    out: list[Problem] = []
+    for item, ptr in top:
+        iid = str(item.get("id"))
+        if iid in late and item.get("calculate") is not None:
+            named = {k: True for k in RULE_FIELDS if item.get(k) is not None}
+            if item_scoring(item, str(item.get("type", "")), named, scored=scored,
+                            top=True).scores:
+                chain = _chain(iid, late)
+                out.append(Problem(
+                    pointer=f"{ptr}/calculate",
+                    message=f"item {iid!r} scores, but its calculated value reads the score: "
+                            f"{' → '.join(chain)}",
+                    code="score_cycle", source=source, params={"cycle": chain}))
+
+    def check(rule: Any, ptr: str, who: str, what: str) -> None:
+        for root, at in _roots(rule):
+            if root != "score" and root not in late:
+                continue
+            chain = [who, *_chain(root, late)]
+            out.append(Problem(
+                pointer=f"{ptr}{at}",
+                message=f"{what} reads the score, which is known only after scoring "
+                        f"(it may not decide what scores): {' → '.join(chain)}",
+                code="score_cycle", source=source, params={"cycle": chain}))
+
+    def walk(entries: list[tuple[dict[str, Any], str]]) -> None:
+        for item, ptr in entries:
+            for kind in _NO_SCORE:
+                if item.get(kind) is not None:
+                    check(item[kind], f"{ptr}/{kind}", str(item.get("id")),
+                          f"{kind} of {item.get('id')!r}")
+            subs = _sub_items(item, ptr)
+            if subs is not None:
+                walk(subs)
+
+    walk(top)
+    for ci, c in enumerate(definition.get("checks") or []):
+        if isinstance(c, dict) and c.get("when") is not None:
+            check(c["when"], f"/checks/{ci}/when", str(c.get("id")), f"check {c.get('id')!r}")
+    return out
+
+
+def _entries_read_score(top: list[tuple[dict[str, Any], str]]) -> bool:
+    """Whether a ``fail_if`` inside a group's entries reads the score."""
+    def walk(entries: list[tuple[dict[str, Any], str]], inside: bool) -> bool:
+        for item, ptr in entries:
+            if inside and any(r == "score" for r, _ in _roots(item.get("fail_if"))):
+                return True
+            subs = _sub_items(item, ptr)
+            if subs is not None and walk(subs, True):
+                return True
+        return False
+
+    return walk(top, False)
+
+
+def _placed(fns: dict[str, CompiledRule], ptr: str) -> PlacedRule | None:
+    return PlacedRule(fns[ptr], ptr) if ptr in fns else None
+
+
+def _outcomes(definition: dict[str, Any], level: Level, fns: dict[str, CompiledRule],
+              paths: dict[str, dict[str, Any]]) -> tuple[Outcome, ...]:
+    forced: set[tuple[str, str]] = set()
+
+    def collect(lv: Level) -> None:
+        for it in lv.items:
+            forced.update(it.forces.items())
+            if it.sub is not None:
+                collect(it.sub)
+
+    collect(level)
+    out: list[Outcome] = []
+    for oi, o in enumerate(definition.get("outcomes") or []):
+        if not isinstance(o, dict):
+            continue
+        oid = str(o.get("id"))
+        levels: list[OutcomeLevel] = []
+        for li, lv in enumerate(o.get("levels") or []):
+            if not isinstance(lv, dict):
+                continue
+            base = f"/outcomes/{oi}/levels/{li}"
+            low, high = as_number(lv.get("min")), as_number(lv.get("max"))
+            when = _placed(fns, f"{base}/when")
+            lid = str(lv.get("id"))
+            bare = low is None and high is None and lv.get("when") is None
+            levels.append(OutcomeLevel(
+                id=lid, pointer=base, label=_localized(lv.get("label")), low=low, high=high,
+                when=when, passed=lv["passed"] if isinstance(lv.get("passed"), bool) else None,
+                message=(_template(lv["message"], f"{base}/message", fns, paths)
+                         if isinstance(lv.get("message"), dict) else None),
+                forced_only=bare and (oid, lid) in forced))
+        of = o.get("of")
+        out.append(Outcome(id=oid, title=_localized(o.get("title")),
+                           of=None if of in (None, "total") else str(of), levels=tuple(levels)))
+    return tuple(out)
 
 
 def _compile(definition: dict[str, Any]) -> StandardRules:
@@ -254,6 +434,17 @@ def _compile(definition: dict[str, Any]) -> StandardRules:
             if isinstance(item, dict):
                 top.append((item, f"/sections/{si}/items/{j}"))
                 top_sections.append(str(sec.get("id")))
+    for ci, c in enumerate(definition.get("checks") or []):
+        if isinstance(c, dict) and c.get("when") is not None:
+            sources[f"/checks/{ci}/when"] = c["when"]
+        if isinstance(c, dict):
+            _param_sources(c.get("message"), f"/checks/{ci}/message", sources)
+    for oi, o in enumerate(definition.get("outcomes") or []):
+        for li, lv in enumerate(o.get("levels") or [] if isinstance(o, dict) else []):
+            if isinstance(lv, dict) and lv.get("when") is not None:
+                sources[f"/outcomes/{oi}/levels/{li}/when"] = lv["when"]
+            if isinstance(lv, dict):
+                _param_sources(lv.get("message"), f"/outcomes/{oi}/levels/{li}/message", sources)
     alerts = definition.get("alerts") or []
     for ai, a in enumerate(alerts):
         if isinstance(a, dict) and a.get("when") is not None:
@@ -272,16 +463,18 @@ def _compile(definition: dict[str, Any]) -> StandardRules:
                      for p in e.problems]
     plans: dict[str, list[int]] = {}
     _plan(top, "", plans, problems, source)
+    scored = definition.get("kind") != "survey" or definition.get("scored") is True
+    late = _late(top)
+    problems += _score_cycles(top, late, definition, source, scored=scored)
     if problems:
         raise RuleError.of(problems)
 
     issues: dict[str, Any] = (definition["issues"] if isinstance(definition.get("issues"), dict)
                               else {})
     severity = str(issues.get("default_severity") or "medium")
-    scored = definition.get("kind") != "survey" or definition.get("scored") is True
     paths = items_by_path(definition)
     level = _build_level(top, "", top_sections, plans=plans, fns=fns, scored=scored,
-                         severity=severity, top=True, paths=paths)
+                         severity=severity, top=True, paths=paths, late=set(late))
     by_id = {it.pointer: it for it in level.items}
     spec = definition.get("scoring")
     model = score_model(spec)
@@ -301,9 +494,17 @@ def _compile(definition: dict[str, Any]) -> StandardRules:
                    items=tuple(str(i) for i in a.get("items") or []))
         for ai, a in enumerate(alerts) if isinstance(a, dict))
     pp = as_number(definition.get("pass_percentage"))
+    check_rules = tuple(
+        Check(id=str(c.get("id")), item=str(c.get("item")),
+              when=_placed(fns, f"/checks/{ci}/when"),
+              message=_template(c.get("message"), f"/checks/{ci}/message", fns, paths),
+              reads=frozenset(r for r, _ in _roots(c.get("when"))))
+        for ci, c in enumerate(definition.get("checks") or []) if isinstance(c, dict))
     return StandardRules(definition_id=source, scored=scored, pass_percentage=pp,
                          model=model, has_total=has_total,
-                         sections=secs, level=level, alerts=alert_rules)
+                         sections=secs, level=level, alerts=alert_rules,
+                         outcomes=_outcomes(definition, level, fns, paths),
+                         checks=check_rules, form_scores=_entries_read_score(top))
 
 
 _compiled: BoundedCache[str, StandardRules] = BoundedCache(256)
@@ -313,8 +514,9 @@ def compile_standard(definition: dict[str, Any]) -> StandardRules:
     """Compile every rule of a standard or survey definition; cached by the content.
 
     Raises :class:`RuleError` with every problem at once: rules that don't compile (pointer
-    inside the definition, e.g. ``/sections/0/items/3/visible_if/and/1``), and calculated
+    inside the definition, e.g. ``/sections/0/items/3/visible_if/and/1``), calculated
     values (``calculation_cycle``) or visibility (``visibility_cycle``) depending on
-    themselves in a cycle. Each problem's ``source`` is the definition's id.
+    themselves in a cycle, and rules deciding the score that read it (``score_cycle``).
+    Each problem's ``source`` is the definition's id.
     """
     return _compiled.get_or_make(content_key(definition), lambda: _compile(definition))

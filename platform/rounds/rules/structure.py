@@ -2,10 +2,12 @@
 
 ``rules.standards`` builds these from a definition once; ``rules.evaluation`` and
 ``rules.scoring`` read them for every submission. An :class:`Item` carries everything an
-evaluation needs about one item (its compiled rules by name, its weight, choices' scores,
-evidence demand, its group's :class:`Level`), so evaluating never looks at the definition's
-JSON again. A :class:`Run` is one evaluation: it calls the rules and collects those that
-raise (each counts as null); :class:`Settled` is a level after visibility and calculation.
+evaluation needs about one item (its compiled rules by name, its weight or points, choices'
+scores, polarity, evidence demand, its group's :class:`Level`), a :class:`Section` its
+:class:`ScoreModel`, an :class:`Outcome` its levels, a :class:`Check` its rule and message,
+so evaluating never looks at the definition's JSON again. A :class:`Run` is one evaluation:
+it calls the rules and collects those that raise (each counts as null); :class:`Settled` is
+a level after visibility and calculation.
 
 May import: ``rounds.errors``, ``rounds.rules.semantics``, ``rounds.rules.compiler`` (the
 type of a compiled rule) and ``rounds.rules.results``.
@@ -156,12 +158,14 @@ class Outcome:
 
 @dataclass(frozen=True, slots=True)
 class Check:
-    """A check between fields: fails when ``when`` holds, reported at ``item``."""
+    """A check between fields: fails when ``when`` holds, reported at ``item``. ``reads``:
+    the top-level items (and ``ctx``) its rule reads."""
 
     id: str
     item: str
     when: PlacedRule | None
     message: Template
+    reads: frozenset[str] = frozenset()
 
 
 RAISED = object()  # what a raising rule gives where null would be wrong
