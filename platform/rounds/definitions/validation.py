@@ -11,8 +11,9 @@ the rule compiler's ``unknown_operation``, ``bad_arity``, ``bad_arguments``),
 ``bad_choice``; for message templates ``unused_param`` and ``bad_labels``; for scoring models
 (docs/scoring.md) ``points_not_scorable``, ``weight_twice``, ``bad_scoring``,
 ``score_cycle``, and for outcomes ``overlapping_bands``, ``bad_band``,
-``unreachable_level``; issue routing (``definitions/routing.py``): ``cannot_rectify``,
-``cannot_verify``, ``routing_ignored``.
+``unreachable_level``; whatever else ``rules.standards.compile_standard`` refuses
+(``visibility_cycle``), so that a definition that validates compiles; issue routing
+(``definitions/routing.py``): ``cannot_rectify``, ``cannot_verify``, ``routing_ignored``.
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ from rounds.pointer import join as pointer
 from rounds.rules import compile_many
 from rounds.rules.alerts import is_labels_param, item_labels, items_by_path, param_rule
 from rounds.rules.analysis import reads
+from rounds.rules.scoring import item_scoring
+from rounds.rules.standards import compile_standard
 
 # Types whose answer has a score by default; any item with a `score` rule scores too.
 SCORABLE_BY_DEFAULT = frozenset({"check", "yes_no", "scale", "single_choice"})
@@ -55,8 +58,6 @@ _BEFORE_SCORE = {
     "evidence_if": ("evidence_if", "evidence is checked with the answers, before scoring"),
     "score": ("a score rule", "the score is made of what score rules give"),
     "check": ("a check", "checks are checked with the answers, before scoring"),
-    "calculate": ("a calculated value inside a group entry",
-                  "group entries are settled before scoring"),
 }
 _NUMERIC = re.compile(r"^[0-9]+(?:\.[0-9]+)?$")  # a choice value that is a number
 CONTEXT_KEYS = frozenset({"now", "today", "site", "user", "visit"})
@@ -221,19 +222,21 @@ def _scored_twice(doc: DefinitionDocument, ref: ItemRef) -> Iterator[Problem]:
         yield Problem(ref.pointer + "/weight",
                       f"this item scores absolute points ({how}), which are its maximum: "
                       "remove the weight", "weight_twice", doc.source)
-    if "score" in item:
+    if item.get("score") is not None:
         yield Problem(ref.pointer + "/score",
                       f"this item scores absolute points ({how}): a score rule (a fraction "
                       "of a weight) would score it twice; remove one", "weight_twice",
                       doc.source)
     choices = [(ci, c) for ci, c in enumerate(item.get("choices") or []) if isinstance(c, dict)]
     if item.get("points") == "value":
+        # A choice's number is its points; only `points: null` ("don't know") may say other.
         for ci, c in choices:
             for key in ("points", "score"):
-                if key in c:
+                if key in c and not (key == "points" and c[key] is None):
                     yield Problem(ref.pointer + pointer("choices", ci, key),
                                   f"with `points: \"value\"` a choice's number is its points: "
-                                  f"remove the choice's {key!r}", "weight_twice", doc.source)
+                                  f"remove the choice's {key!r} (`\"points\": null` marks a "
+                                  "choice that scores nothing)", "weight_twice", doc.source)
         return
     fraction = next((ci for ci, c in choices if "score" in c), None)
     if fraction is not None:
@@ -259,10 +262,13 @@ def check_choices_and_bounds(doc: DefinitionDocument, items: list[ItemRef]) -> I
             if not by_value or seen[value] != ci:  # a duplicate is reported above
                 continue
             if not isinstance(value, str) or not _NUMERIC.match(value):
+                if isinstance(choice, dict) and "points" in choice and choice["points"] is None:
+                    continue  # a choice that scores nothing ("don't know") needs no number
                 yield Problem(ref.pointer + pointer("choices", ci, "value"),
                               f"with `points: \"value\"` every choice value is a number (\"0\", "
-                              f"\"1.5\"): {value!r} is not; give the choices `points` instead "
-                              "(null for one that scores nothing)", "bad_choice", doc.source)
+                              f"\"1.5\"): {value!r} is not; give it `\"points\": null` if it "
+                              "scores nothing, or give every choice its `points` instead",
+                              "bad_choice", doc.source)
             elif float(value) in numbers:
                 yield Problem(ref.pointer + pointer("choices", ci, "value"),
                               f"choice value {value!r} is the same number as /choices/"
@@ -311,7 +317,7 @@ class Names:
     top: dict[str, ItemRef]  # top-level items by id
     sections: tuple[str, ...]
     outcomes: dict[str, tuple[str, ...]]  # outcome id → its level ids
-    score_calcs: dict[str, list[str]]  # calculated item → how it reads the score
+    score_calcs: dict[str, list[str]]  # item settled after scoring → how it reads the score
 
 
 def names_of(content: dict[str, Any], items: list[ItemRef]) -> Names:
@@ -325,17 +331,27 @@ def names_of(content: dict[str, Any], items: list[ItemRef]) -> Names:
 
 
 def _score_chains(top: dict[str, ItemRef]) -> dict[str, list[str]]:
-    """Calculated items that read the score, directly or through other calculated values,
-    each with the reads that get there (``risk`` → ``["points_lost", "score.points"]``)."""
+    """The top-level items settled after scoring: a calculated value that reads the score,
+    directly or through other such items, or a group whose entries' calculated values do
+    (as ``rules.standards`` orders them). Each with the reads that get there (``risk`` →
+    ``["points_lost", "score.points"]``)."""
     read: dict[str, list[str]] = {}
     for cid, ref in top.items():
-        if "calculate" not in ref.item:
-            continue
-        try:
-            found = reads(ref.item["calculate"])
-        except Exception:  # a rule that does not compile is reported by check_rules
-            continue
-        read[cid] = [r.path for r in found if r.path and not r.dynamic and not r.unknown]
+        subs = [s for s in ref.item.get("items") or [] if isinstance(s, dict)
+                ] if ref.item.get("type") == "group" else []
+        inner = {str(s.get("id")) for s in subs}  # an entry's own fields are not the outside
+        paths: list[str] = []
+        for rule in [ref.item.get("calculate"), *(s.get("calculate") for s in subs)]:
+            if rule is None:
+                continue
+            try:
+                found = reads(rule)
+            except Exception:  # a rule that does not compile is reported by check_rules
+                continue
+            paths += [r.path for r in found if r.path and not r.dynamic and not r.unknown
+                      and r.root not in inner]
+        if paths:
+            read[cid] = paths
 
     def chain(cid: str, trail: frozenset[str]) -> list[str] | None:
         for path in read[cid]:
@@ -367,8 +383,7 @@ class RuleRef:
     @property
     def reads_score(self) -> bool:
         """Whether the rule runs after scoring (and so may read ``score``)."""
-        in_entry = self.scope is not None and self.scope.group is not None
-        return self.reader in SCORE_READERS and not (in_entry and self.reader == "calculate")
+        return self.reader in SCORE_READERS
 
 
 @dataclass(frozen=True)
@@ -475,7 +490,7 @@ def _known_path(path: str, rule: RuleRef, names: Names) -> tuple[str, str] | Non
     chain = names.score_calcs.get(head)
     if chain is not None and not rule.reads_score:
         what, why = _BEFORE_SCORE.get(rule.reader, (rule.reader, "it runs before scoring"))
-        return "score_cycle", (f"{what} reads {head!r}, a calculated value that reads the score "
+        return "score_cycle", (f"{what} reads {head!r}, which is worked out from the score "
                                f"({' → '.join([head, *chain])}): {why}")
     target = names.top[head].item
     if target.get("type") == "group" and len(parts) > 2 and parts[1] == "*":
@@ -535,11 +550,13 @@ def check_reads(doc: DefinitionDocument, names: Names, rules: list[RuleRef]
             found = reads(rule.rule)
         except Exception:  # a rule that does not compile is reported by check_rules
             continue
+        said: set[tuple[str, str]] = set()
         for read in found:
             if read.dynamic or read.path.startswith("?") or not read.path:
                 continue
             wrong = _known_path(read.path, rule, names)
-            if wrong:
+            if wrong and wrong not in said:  # a group and its entries' fields: say it once
+                said.add(wrong)
                 yield Problem(rule.pointer + read.pointer, wrong[1], wrong[0], doc.source)
     for ai, alert in enumerate(doc.content.get("alerts") or []):
         for ii, item_id in enumerate(alert.get("items") or []):
@@ -620,22 +637,25 @@ def check_calculation_cycles(doc: DefinitionDocument, items: list[ItemRef]) -> I
 
 
 def check_score_cycles(doc: DefinitionDocument, names: Names) -> Iterator[Problem]:
-    """A calculated value that reads the score cannot score itself. (A rule that runs before
-    scoring and reads the score, or such a value, is reported by check_reads.)"""
+    """A calculated value that reads the score cannot score itself (``rules.standards`` says
+    the same when compiling). A rule that runs before scoring and reads the score, or such a
+    value, is reported by check_reads."""
+    content = doc.content
+    scored = content.get("kind") != "survey" or content.get("scored") is True
     for cid, chain in names.score_calcs.items():
         ref = names.top[cid]
-        loop = " → ".join([cid, *chain])
-        for key in ("weight", "score", "points"):
-            if ref.item.get(key):
-                yield Problem(ref.pointer + "/" + key,
-                              f"calculated value {cid!r} reads the score ({loop}), so it cannot "
-                              f"score: remove {key!r}", "score_cycle", doc.source)
-        for ci, choice in enumerate(ref.item.get("choices") or []):
-            if isinstance(choice, dict) and choice.get("points") is not None:
-                yield Problem(ref.pointer + pointer("choices", ci, "points"),
-                              f"calculated value {cid!r} reads the score ({loop}), so its "
-                              "choices cannot score: remove the points", "score_cycle",
-                              doc.source)
+        item = ref.item
+        if item.get("calculate") is None:
+            continue  # a group, late for its entries' values: groups do not score
+        rules = {k: True for k in ITEM_RULES if item.get(k) is not None}
+        if item_scoring(item, str(item.get("type", "")), rules, scored=scored, top=True).scores:
+            how = ("its weight" if item.get("weight") else "its score rule" if "score" in rules
+                   else "its points" if _absolute(item)
+                   else f"items of type {item.get('type')!r} score by default; give it weight 0")
+            yield Problem(ref.pointer + "/calculate",
+                          f"calculated value {cid!r} reads the score "
+                          f"({' → '.join([cid, *chain])}), so it cannot score ({how})",
+                          "score_cycle", doc.source)
 
 
 def _band(level: dict[str, Any]) -> tuple[float, float] | None:
@@ -749,22 +769,44 @@ def check_checks(doc: DefinitionDocument, names: Names) -> Iterator[Problem]:
                           "top-level item)", "unknown_reference", doc.source)
 
 
+# Codes the checks above report themselves: the engine's word on them adds nothing new
+# unless it finds a kind of problem they did not (its pointers may differ).
+_OWN_CODES = frozenset({"calculation_cycle", "score_cycle", "bad_rule", "unknown_operation",
+                        "bad_arity", "bad_arguments"})
+
+
+def check_compiles(doc: DefinitionDocument, found: list[Problem]) -> Iterator[Problem]:
+    """What ``compile_standard`` refuses and the checks above did not say (a visibility
+    cycle, say), so that a definition that validates always compiles."""
+    try:
+        compile_standard(doc.content)
+    except RuleError as exc:
+        said = {(p.code, p.pointer) for p in found}
+        codes = {p.code for p in found}
+        for p in exc.problems:
+            if (p.code, p.pointer) not in said and not (p.code in _OWN_CODES and p.code in codes):
+                yield Problem(p.pointer, p.message, p.code, doc.source)
+    except Exception:  # malformed beyond this point: the schema's errors say where
+        return
+
+
 def check_form(doc: DefinitionDocument) -> Iterator[Problem]:
     items = items_of(doc.content)
     rules = rules_of(doc.content, items)
     names = names_of(doc.content, items)
-    yield from check_form_ids(doc, items)
-    yield from check_scoring_fields(doc, items)
-    yield from check_choices_and_bounds(doc, items)
-    yield from check_scoring(doc)
-    yield from check_rules(doc, rules)
-    yield from check_reads(doc, names, rules)
-    yield from check_templates(doc, items, names)
-    yield from check_calculation_cycles(doc, items)
-    yield from check_score_cycles(doc, names)
-    yield from check_outcomes(doc, items, names)
-    yield from check_forces(doc, items, names)
-    yield from check_checks(doc, names)
+    found: list[Problem] = []
+    for check in (
+        check_form_ids(doc, items), check_scoring_fields(doc, items),
+        check_choices_and_bounds(doc, items), check_scoring(doc), check_rules(doc, rules),
+        check_reads(doc, names, rules), check_templates(doc, items, names),
+        check_calculation_cycles(doc, items), check_score_cycles(doc, names),
+        check_outcomes(doc, items, names), check_forces(doc, items, names),
+        check_checks(doc, names),
+    ):
+        for p in check:
+            found.append(p)
+            yield p
+    yield from check_compiles(doc, found)
 
 
 def check_okr(doc: DefinitionDocument) -> Iterator[Problem]:

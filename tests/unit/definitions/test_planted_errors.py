@@ -57,8 +57,7 @@ EXPECTED: dict[str, set[tuple[str, str]]] = {
         # the score read before it exists, directly or through a calculated value
         ("score_cycle", "/sections/0/items/6/visible_if/>/0"),
         ("score_cycle", "/sections/0/items/7/required_if/</0"),
-        ("score_cycle", "/sections/0/items/11/weight"),
-        ("score_cycle", "/sections/0/items/11/score"),
+        ("score_cycle", "/sections/0/items/11/calculate"),
         ("score_cycle", "/checks/0/when/</0"),
         ("score_cycle", "/checks/1/when/</0"),
         # reads of what is not there, or not yet

@@ -56,7 +56,7 @@ def well_formed() -> dict[str, Any]:
                  item("inspected_on", "date"),
                  item("follow_up_on", "date"),
                  item("demerits", "number", calculate={"var": "score.points"}),
-                 item("heavy", "yes_no", calculate={"if": [
+                 item("heavy", "yes_no", weight=0, calculate={"if": [
                      {">": [{"var": "demerits"}, 20]}, "yes", "no"]},
                       fail_if={">": [{"var": "score.sections.hygiene.value"}, 3]},
                       problem={"zh": "扣分 {n}", "en": "{n} points lost",
@@ -208,6 +208,15 @@ def test_points_not_scorable_inside_a_group_or_with_nothing_to_reverse() -> None
     }
 
 
+def test_a_choice_that_scores_nothing_under_points_value() -> None:
+    std = well_formed()
+    find(std, "often")["choices"] = choices("0", "1", "dk", "na", dk={"points": None},
+                                            na={"points": None})
+    assert check(std) == []
+    find(std, "often")["choices"][1]["points"] = 4  # its number is its points already
+    assert codes(std) == {("weight_twice", "/sections/0/items/5/choices/1/points")}
+
+
 def test_bad_choice_under_points_value() -> None:
     std = well_formed()
     find(std, "often")["choices"] = choices("0", "07", "7", "dk", "dk")
@@ -261,19 +270,32 @@ def test_a_score_cycle_through_calculated_values_names_the_chain() -> None:
 
 def test_a_calculated_value_that_reads_the_score_cannot_score() -> None:
     std = well_formed()
-    find(std, "demerits")["score"] = 1
-    find(std, "heavy")["weight"] = 2
-    assert codes(std) == {("score_cycle", "/sections/0/items/10/score"),
-                          ("score_cycle", "/sections/0/items/11/weight")}
+    find(std, "demerits").update(score=1, weight=2)
+    del find(std, "heavy")["weight"]  # a yes_no scores by default
+    found = {(p.code, p.pointer): p.message for p in check(std)}
+    assert set(found) == {("score_cycle", "/sections/0/items/10/calculate"),
+                          ("score_cycle", "/sections/0/items/11/calculate")}
+    assert "(its weight)" in found[("score_cycle", "/sections/0/items/10/calculate")]
+    assert "give it weight 0" in found[("score_cycle", "/sections/0/items/11/calculate")]
 
 
-def test_checks_and_entry_values_cannot_read_the_score() -> None:
+def test_checks_cannot_read_the_score() -> None:
     std = well_formed()
     std["checks"][0]["message"]["params"]["d"] = {"var": "score.points"}
-    std["sections"][1]["items"][1]["items"].append(
-        item("share", "number", calculate={"var": "score.points"}))
-    assert codes(std) == {("score_cycle", "/checks/0/message/params/d"),
-                          ("score_cycle", "/sections/1/items/1/items/1/calculate")}
+    assert codes(std) == {("score_cycle", "/checks/0/message/params/d")}
+
+
+def test_a_group_whose_entries_read_the_score_is_settled_after_it() -> None:
+    std = well_formed()
+    rows = std["sections"][1]["items"][1]
+    rows["items"] += [item("share", "number", calculate={"/": [{"var": "qty"},
+                                                               {"var": "score.max"}]}),
+                      item("why", "text", visible_if={">": [{"var": "share"}, 0.5]})]
+    assert check(std) == []  # the entries' own rules see it after scoring
+    find(std, "walls")["visible_if"] = {"some": [{"var": "rows"}, {"var": "share"}]}
+    found = {(p.code, p.pointer): p.message for p in check(std)}
+    assert set(found) == {("score_cycle", "/sections/1/items/0/visible_if/some/0")}
+    assert "(rows → score.max)" in found[("score_cycle", "/sections/1/items/0/visible_if/some/0")]
 
 
 def test_score_fields() -> None:

@@ -150,6 +150,18 @@ def test_every_semantic_error_class_at_once() -> None:
         assert e in found, f"{e} not reported; got {found}"
 
 
+def test_what_the_engine_refuses_is_reported_too() -> None:
+    # visible_if in a cycle: only compile_standard sees it; validation says it as well, so a
+    # definition that validates always compiles
+    std = small_standard()
+    items = std["sections"][0]["items"]
+    items[0]["visible_if"] = {"==": [{"var": "note"}, "x"]}
+    items[1]["visible_if"] = {"==": [{"var": "licence_shown"}, "yes"]}
+    found = check(std)
+    assert codes(found) == [("visibility_cycle", "/sections/0/items/0/visible_if")]
+    assert "licence_shown → note → licence_shown" in found[0].message
+
+
 def true_rule() -> dict[str, Any]:
     return {"==": [1, 1]}
 
