@@ -26,6 +26,7 @@ import httpx
 import pytest
 from PIL import Image
 
+from rounds.rules.alerts import format_number
 from support.field import retailer_attributes
 from support.fieldwork import png_bytes
 from support.live import LiveServer, in_database
@@ -362,9 +363,10 @@ def test_a_visit_from_check_in_to_check_out(field: Seeded, page: Any, tmp_path: 
     image = Image.open(io.BytesIO(drawn.body()))
     assert image.format == "PNG" and image.width > 200
     assert image.getchannel("A").getbbox() is not None  # the strokes are there
-    pct = stored["score"]["percentage"]
+    # stored at full precision, shown to the definition's digits (1 by default)
+    pct = format_number(stored["score"]["percentage"], stored["score"]["digits"])
     score_text = page.locator("[data-score]").inner_text()
-    assert score_text.startswith(f"{pct:g}%")
+    assert score_text.startswith(f"{pct}%")
     assert page.locator("[data-passed]").get_attribute("data-passed") == \
         ("true" if stored["score"]["passed"] else "false")
     problem = page.locator("[data-problem=price_tags_complete]")
@@ -397,7 +399,7 @@ def test_a_visit_from_check_in_to_check_out(field: Seeded, page: Any, tmp_path: 
     rows = page.locator("[data-result-row]")
     assert rows.count() == 1
     assert SHOPS["R3"][0] in rows.first.inner_text()
-    assert f"{pct:g}%" in rows.first.inner_text()
+    assert f"{pct}%" in rows.first.inner_text()
     assert not page_errors
 
 

@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 
+from rounds.rules.alerts import format_number
+
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -447,7 +449,9 @@ def test_a_complete_visit_is_scored_by_the_server(server: str, page: Any, tmp_pa
     assert response.value.status == 200, answer
     result = page.locator("[data-result] .score")
     result.wait_for()
-    assert f"{answer['score']['percentage']}%" in result.inner_text()
+    # full precision in the answer, the definition's digits on the screen
+    shown_pct = format_number(answer["score"]["percentage"], answer["score"]["digits"])
+    assert f"{shown_pct}%" in result.inner_text()
     # the browser and the server agree on the calculated margin and on what was kept
     shown = json.loads(page.locator("#f-gross_margin").get_attribute("data-value"))
     assert shown == answer["calculated"]["gross_margin"]

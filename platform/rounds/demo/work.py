@@ -30,7 +30,12 @@ from rounds.runtime.definitions.models import DefinitionVersion
 from rounds.runtime.definitions.service import get_version
 from rounds.runtime.sites.models import Site, SiteAssignment
 from rounds.runtime.storage.models import Photo
-from rounds.runtime.submissions.documents import failed_item_rows, photo_refs, stored_evaluation
+from rounds.runtime.submissions.documents import (
+    failed_item_rows,
+    photo_refs,
+    score_columns,
+    stored_evaluation,
+)
 from rounds.runtime.submissions.models import FailedItem, Submission, SubmissionPhoto
 from rounds.runtime.visits.models import PlannedVisit, Visit
 
@@ -193,8 +198,7 @@ async def build_month_of_work(sessions: async_sessionmaker[AsyncSession], city: 
             "user_id": visit["user_id"], "site_id": visit["site_id"],
             "visit_id": ids.get(key), "definition_id": standard, "version_id": version.id,
             "content_hash": version.content_hash, "answers": valid.answers,
-            "evidence": valid.evidence, "total": ev.score.points, "max_total": ev.score.max,
-            "percentage": ev.score.percentage, "passed": ev.score.passed,
+            "evidence": valid.evidence, **score_columns(ev),
             "evaluation": stored_evaluation(ev), "alert_count": len(ev.alerts),
             "failed_count": len(ev.failed), "submitted_at": at})
         failed += failed_item_rows(sid, ev.failed, visit["site_id"], at)

@@ -102,7 +102,8 @@ def test_each_item_says_what_decided_its_points() -> None:
     assert lines["price_tags_complete"].why == "answered “No”"
     assert lines["policy_explained"].why == "not ticked"
     ordering = next(s for s in sections if s.section == "ordering")
-    assert ordering.points.endswith("points") and ordering.percentage.endswith("%")
+    # a percentage standard: the section's percentage with its points
+    assert re.fullmatch(r"[\d.]+% \([\d.]+ of [\d.]+ points\)", ordering.score), ordering.score
 
 
 def test_problems_raised_with_their_evidence() -> None:

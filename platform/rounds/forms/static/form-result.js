@@ -41,6 +41,52 @@ function localized (rounds, v) {
   return v === null || v === undefined ? '' : String(v)
 }
 
+// The score and outcomes as the server words them (`shown`, in the page's language, the
+// result page's words): the score in its model ("83.3%", "27 分", "均分 3.4") or why there
+// is none, "lower is better", pass / fail, each section's figure, each outcome with why.
+function showShown (result, shown, line) {
+  const total = shown.total
+  if (!shown.scored) return
+  const p = line('score', total.line)
+  p.dataset.score = total.value === null ? '' : String(total.value)
+  p.dataset.model = total.model
+  if (total.note) line('direction', total.note)
+  if (typeof shown.passed === 'boolean') {
+    const v = line(shown.passed ? 'verdict passed' : 'verdict not-passed', shown.verdict)
+    if (shown.pass_mark) {
+      const small = document.createElement('small')
+      small.textContent = ` ${shown.pass_mark}`
+      v.appendChild(small)
+    }
+  }
+  const block = (title, rows, className, attr) => {
+    if (!rows.length) return
+    const h3 = document.createElement('h3')
+    h3.textContent = title
+    const ul = document.createElement('ul')
+    ul.className = className
+    for (const [key, parts] of rows) {
+      const li = document.createElement('li')
+      li.dataset[attr] = key
+      for (const [cls, text] of parts) {
+        if (!text) continue
+        const span = document.createElement('span')
+        span.className = cls
+        span.textContent = text
+        li.append(span, ' ')
+      }
+      ul.appendChild(li)
+    }
+    result.append(h3, ul)
+  }
+  block(shown.outcomes_title, shown.outcomes.map((o) => [o.outcome, [
+    ['outcome-heading', o.heading], ['why', o.why], ['message', o.message]]]),
+  'outcomes', 'outcome')
+  block(shown.sections_title, shown.sections.map((s) => [s.section, [
+    ['section-title', s.title], ['section-score', s.score.line], ['direction', s.note]]]),
+  'sections', 'section')
+}
+
 export function showScore (rounds, result, answer) {
   result.replaceChildren()
   result.hidden = false
@@ -55,7 +101,10 @@ export function showScore (rounds, result, answer) {
     result.appendChild(p)
     return p
   }
-  if (score.percentage !== undefined && score.percentage !== null) {
+  const shown = answer.shown
+  if (shown) {
+    showShown(result, shown, line)
+  } else if (score.percentage !== undefined && score.percentage !== null) {
     const p = line('score', (rounds.t.score_line || '{percentage}%')
       .replace('{percentage}', String(score.percentage))
       .replace('{total}', String(score.points ?? score.total ?? ''))

@@ -35,6 +35,7 @@ from rounds.runtime.access import Forbidden, NotAuthenticated, Principal
 from rounds.runtime.definitions import service as definitions
 from rounds.runtime.fieldwork import chrome, issue_pages, service, views
 from rounds.runtime.fieldwork.views import say
+from rounds.runtime.forms import results
 from rounds.runtime.people import throttle
 from rounds.runtime.sites.service import position
 from rounds.runtime.submissions import service as submissions
@@ -173,17 +174,21 @@ async def visit_page(request: Request[Any, Any, Any], *, db: AsyncSession, setti
     view, refs = await visits.visit_forms(db, principal, visit_id)
     card = _visit_card(view, principal, language, settings)
     done = await service.visit_submissions(db, principal, visit_id)
-    titles = await service.version_titles(db, {(d.definition_id, d.content_hash) for d in done})
+    contents = await service.version_contents(db, {(d.definition_id, d.content_hash)
+                                                   for d in done})
     forms = [{"title": pick(f.title, language, f.definition_id),
               "version": say(language, "version_short", number=f.version),
               "href": views.href(f"/visits/{visit_id}/forms/{f.definition_id}", language)}
              for f in refs]
-    submitted = [{
-        "title": pick(titles.get((d.definition_id, d.content_hash)), language,
-                      d.definition_id),
-        "score": f"{format_number(d.percentage, 1)}%" if d.percentage is not None else "",
-        "passed": d.passed, "failed_count": d.failed_count,
-        "href": views.href(f"/submissions/{d.id}", language)} for d in done]
+    submitted = []
+    for d in done:
+        content = contents.get((d.definition_id, d.content_hash), {})
+        submitted.append({
+            "title": pick(content.get("title"), language, d.definition_id),
+            "shown": results.listed(d.score_value, d.score_model, d.direction, d.outcome,
+                                    definition=content, lang=language),
+            "passed": d.passed, "failed_count": d.failed_count,
+            "href": views.href(f"/submissions/{d.id}", language)})
     return chrome.page(request, "visit.html", language, principal,
                        title=say(language, "visit_title", site=view.site.name),
                        visit=card, forms=forms, submitted=submitted, just_checked_in=new)
@@ -242,7 +247,8 @@ async def result_page(request: Request[Any, Any, Any], *, db: AsyncSession, sett
     content = dict(version.content)
     score = sub["score"] or {}
     answers, evidence = sub.get("answers") or {}, sub.get("evidence") or {}
-    pct = score.get("percentage")
+    failed = sub.get("failed_items") or []
+    shown = results.result_view(score, sub.get("outcomes") or [], failed, content, language)
     current = await visits.current_visit(db, principal)
     names = await service.site_names(db, [sub.get("site_id")])
     return chrome.page(
@@ -250,17 +256,9 @@ async def result_page(request: Request[Any, Any, Any], *, db: AsyncSession, sett
         definition_title=pick(content.get("title"), language, sub["definition_id"]),
         site_name=names.get(sub.get("site_id") or 0, ""),
         submitted_at=views.local(sub["submitted_at"], settings.tz),
-        scored=pct is not None,
-        score_line=say(language, "score_line",
-                       percentage=format_number(pct, 1) if pct is not None else "—",
-                       points=format_number(score.get("points", 0)),
-                       max=format_number(score.get("max", 0))),
-        percentage=pct, passed=score.get("passed"),
-        pass_mark=(say(language, "pass_mark", **{"pass": format_number(score["pass_percentage"])})
-                   if score.get("pass_percentage") is not None else ""),
+        result=shown,
         sections=views.explanation(score, content, answers, language),
-        problems=views.problems(sub.get("failed_items") or [], content, answers, evidence,
-                                language),
+        problems=views.problems(failed, content, answers, evidence, language),
         alerts=views.alert_lines(sub.get("alerts") or [], language),
         engine_text=sub.get("explanation") or "",
         visit_href=(views.href(f"/visits/{sub['visit_id']}", language)
@@ -277,18 +275,24 @@ async def my_results_page(request: Request[Any, Any, Any], *, db: AsyncSession,
     language = request_language(request)
     found, total = await submissions.my_submissions(db, principal, limit=PER_PAGE,
                                                     offset=(page - 1) * PER_PAGE)
-    titles = await service.version_titles(db, {(s.definition_id, s.version) for s in found})
+    contents = await service.version_contents(db, {(s.definition_id, s.version)
+                                                   for s in found})
     names = await service.site_names(db, [s.site_id for s in found])
-    rows = [{
-        "href": views.href(f"/submissions/{s.id}", language),
-        "title": pick(titles.get((s.definition_id, s.version)), language, s.definition_id),
-        "site": names.get(s.site_id or 0, ""),
-        "at": views.local(s.submitted_at, settings.tz),
-        "score": f"{format_number(s.percentage, 1)}%" if s.percentage is not None else "",
-        "passed": s.passed,
-        "failed": say(language, "failed_count", n=s.failed_count) if s.failed_count else "",
-        "alerts": say(language, "alert_count", n=s.alert_count) if s.alert_count else "",
-    } for s in found]
+    rows = []
+    for s in found:
+        content = contents.get((s.definition_id, s.version), {})
+        rows.append({
+            "href": views.href(f"/submissions/{s.id}", language),
+            "title": pick(content.get("title"), language, s.definition_id),
+            "site": names.get(s.site_id or 0, ""),
+            "at": views.local(s.submitted_at, settings.tz),
+            "shown": results.listed(s.score_value, s.score_model, s.direction, s.outcome,
+                                    definition=content, lang=language),
+            "passed": s.passed,
+            "failed": say(language, "failed_count", n=s.failed_count) if s.failed_count
+            else "",
+            "alerts": say(language, "alert_count", n=s.alert_count) if s.alert_count else "",
+        })
     return chrome.page(request, "my_submissions.html", language, principal,
                        title=say(language, "my_title"), active="results", rows=rows,
                        pager=views.pager(page, PER_PAGE, total,

@@ -28,7 +28,10 @@ class Submitted:
     id: str
     definition_id: str
     content_hash: str
-    percentage: float | None
+    score_value: float | None  # in the model the version scored in
+    score_model: str
+    direction: str
+    outcome: str | None
     passed: bool | None
     failed_count: int
     submitted_at: datetime
@@ -39,16 +42,18 @@ async def visit_submissions(db: AsyncSession, principal: Principal, visit_id: in
     """The principal's own submissions made during a visit, newest first."""
     rows = await db.execute(
         select(Submission.id, Submission.definition_id, Submission.content_hash,
-               Submission.percentage, Submission.passed, Submission.failed_count,
+               Submission.score_value, Submission.score_model, Submission.direction,
+               Submission.outcome, Submission.passed, Submission.failed_count,
                Submission.submitted_at)
         .where(Submission.visit_id == visit_id, Submission.user_id == principal.user_id)
         .order_by(Submission.submitted_at.desc()))
-    return [Submitted(*r) for r in rows]
+    return [Submitted(**r._mapping) for r in rows]
 
 
-async def version_titles(db: AsyncSession, versions: Iterable[tuple[str, str]]
-                         ) -> dict[tuple[str, str], dict[str, Any]]:
-    """The title of each (definition id, content hash): the title of the version filled."""
+async def version_contents(db: AsyncSession, versions: Iterable[tuple[str, str]]
+                           ) -> dict[tuple[str, str], dict[str, Any]]:
+    """The content of each (definition id, content hash): the version filled (its title,
+    how it shows a score, its outcomes' labels)."""
     wanted = set(versions)
     if not wanted:
         return {}
@@ -56,7 +61,7 @@ async def version_titles(db: AsyncSession, versions: Iterable[tuple[str, str]]
         select(DefinitionVersion.definition_id, DefinitionVersion.content_hash,
                DefinitionVersion.content)
         .where(DefinitionVersion.definition_id.in_(sorted({d for d, _ in wanted}))))
-    return {(d, h): dict(c.get("title") or {}) for d, h, c in rows if (d, h) in wanted}
+    return {(d, h): dict(c) for d, h, c in rows if (d, h) in wanted}
 
 
 async def site_names(db: AsyncSession, site_ids: Iterable[int | None]) -> dict[int, str]:

@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 from rounds.db import as_utc
 from rounds.i18n import pick, table, text
 from rounds.rules.alerts import format_number
+from rounds.runtime.forms import results
 
 HOME = "/today"
 DOMAIN = "fieldwork"  # the catalogue of the field pages' words (fieldwork.js gets it too)
@@ -144,8 +145,8 @@ class ItemLine:
 class SectionLines:
     section: str
     title: str
-    points: str
-    percentage: str
+    score: str  # its value in its model: "83.3%（25 / 30 分）", "27 分", "均分 3.4"...
+    note: str  # "分数越低越好" where the section's direction differs from the total's
     items: list[ItemLine] = field(default_factory=list)
 
 
@@ -210,27 +211,34 @@ def decided_text(line: Mapping[str, Any], item: Mapping[str, Any] | None, answer
     if how == "default:scale":
         return say(lang, "dec_scale", answer=answer_text(item, answer, lang))
     if how.startswith("choice:"):
-        return say(lang, "dec_choice", label=answer_text(item, how[len("choice:"):], lang))
-    if how.startswith("rule:"):
-        return say(lang, "dec_rule", answer=answer_text(item, answer, lang))
-    if how in ("na", "hidden", "missing"):
-        return say(lang, f"dec_{how}")
-    return how
+        why = say(lang, "dec_choice", label=answer_text(item, how[len("choice:"):], lang))
+    elif how.startswith("rule:"):
+        why = say(lang, "dec_rule", answer=answer_text(item, answer, lang))
+    elif how == "value":
+        why = say(lang, "dec_value", answer=answer_text(item, answer, lang))
+    elif how in ("na", "hidden", "missing"):
+        why = say(lang, f"dec_{how}")
+    else:
+        why = how
+    if line.get("reversed"):
+        why += say(lang, "dec_reversed")
+    return why
 
 
 def explanation(score: Mapping[str, Any], definition: Mapping[str, Any],
                 answers: Mapping[str, Any], lang: str) -> list[SectionLines]:
-    """The stored explanation, section by section: each item's points and what decided them."""
+    """The stored explanation, section by section: the section's score in its model, each
+    item's points and what decided them."""
     items = items_by_id(definition)
+    total = results.total_line(score, definition, lang)
     out: list[SectionLines] = []
     for sec in score.get("sections", []):
-        pct = sec.get("percentage")
+        shown = results.section_line(sec, definition, lang)
         lines = SectionLines(
             section=str(sec["section"]),
             title=pick(sec.get("title"), lang, str(sec["section"])),
-            points=say(lang, "section_line", points=format_number(sec.get("points", 0)),
-                       max=format_number(sec.get("max", 0))),
-            percentage=f"{format_number(pct, 1)}%" if pct is not None else "—")
+            score=shown.line,
+            note=shown.note if shown.direction != total.direction else "")
         for line in score.get("items", []):
             if line.get("section") != sec.get("section"):
                 continue
@@ -240,11 +248,15 @@ def explanation(score: Mapping[str, Any], definition: Mapping[str, Any],
             points = (say(lang, "points_of", points=format_number(line["points"]),
                           weight=format_number(weight))
                       if counted else say(lang, "not_counted"))
+            # "full": nothing to improve: all its points, or where lower is better, none.
+            full = counted and (float(line["points"]) <= 0
+                                if shown.direction == "lower_better"
+                                else float(line["points"]) >= float(weight))
             lines.items.append(ItemLine(
                 item=item_id, title=pick(line.get("title"), lang, item_id), counted=counted,
                 points=points,
                 why=decided_text(line, items.get(item_id), answers.get(item_id), lang),
-                full=counted and float(line["points"]) >= float(weight)))
+                full=full))
         out.append(lines)
     return out
 

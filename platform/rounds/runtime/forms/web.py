@@ -23,6 +23,7 @@ from rounds.rules.explain import explain_text
 from rounds.runtime.access import Principal
 from rounds.runtime.definitions import service
 from rounds.runtime.definitions.models import DefinitionVersion
+from rounds.runtime.forms import results
 from rounds.runtime.visits import service as visits
 from rounds.settings import Settings
 from rounds.web.params import OptionalId
@@ -58,7 +59,8 @@ class FormsController(Controller):
 
     @post("/{definition_id:str}/check", status_code=200,
           summary="Validate and score a submission body without storing it",
-          description="Body: {answers, evidence}. 200 with the score, its explanation, failed "
+          description="Body: {answers, evidence}. 200 with the score (in the definition's "
+          "model), the outcomes, both in words in `lang` (`shown`), its explanation, failed "
           "items, alerts and what was dropped (hidden answers, calculated values sent); 422 "
           "listing every error with its JSON pointer, in `lang`. Rules see the same `ctx` "
           "as on submit: `today` in the company's time zone, and with `visit_id` (your own "
@@ -77,11 +79,17 @@ class FormsController(Controller):
         lang = i18n.normalize(lang)
         valid = form.validate(body, ctx, lang)
         ev = valid.evaluation
+        score = msgspec.to_builtins(ev.score)
+        outcomes = msgspec.to_builtins(ev.outcomes)
+        failed = msgspec.to_builtins(ev.failed)
         return {
             "valid": True, "definition_id": v.definition_id, "version": _version(v),
-            "score": msgspec.to_builtins(ev.score),
+            "score": score, "outcomes": outcomes,
+            # The score and outcomes in words, as the result page says them (in lang).
+            "shown": results.result_view(score, outcomes, failed, v.content,
+                                         lang).as_builtins(),
             "explanation": explain_text(ev, lang),
-            "failed": msgspec.to_builtins(ev.failed),
+            "failed": failed,
             "alerts": msgspec.to_builtins(ev.alerts),
             "answers": ev.answers, "calculated": ev.calculated, "dropped": valid.dropped,
         }

@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from rounds.errors import InvalidInput, Problem
 from rounds.rules.operations import haversine_m
 from rounds.runtime.access import Principal, site_scope
+from rounds.runtime.definitions.models import DefinitionVersion
 from rounds.runtime.definitions.service import current_content
 from rounds.runtime.orgs.models import OrgUnit
 from rounds.runtime.people.models import User
@@ -438,7 +439,15 @@ class HistoryEntry:
     duration_s: int | None = None
     flagged: bool | None = None  # only for supervisors and the visitor themselves
     definition_id: str | None = None
-    percentage: float | None = None
+    percentage: float | None = None  # in the percentage model only
+    # The score in the model the definition scores in (full precision), which way is better,
+    # the decimals to show it with, and the first outcome's level with its label.
+    score_value: float | None = None
+    score_model: str | None = None
+    direction: str | None = None
+    digits: int | None = None
+    outcome: str | None = None
+    outcome_label: dict[str, str] | None = None
     passed: bool | None = None
     alert_count: int | None = None
     failed_count: int | None = None
@@ -475,6 +484,11 @@ async def site_history(db: AsyncSession, principal: Principal, site_id: int, *,
         select(Visit).where(Visit.id.in_(visit_ids)))).scalars()} if visit_ids else {}
     sub_rows = {s.id: s for s in (await db.execute(
         select(Submission).where(Submission.id.in_(sub_ids)))).scalars()} if sub_ids else {}
+    # How each version shows a score: its digits and its first outcome's levels.
+    shows = {row.id: _score_shown(row.content) for row in (await db.execute(
+        select(DefinitionVersion.id, DefinitionVersion.content).where(
+            DefinitionVersion.id.in_({s.version_id for s in sub_rows.values()})))).all()
+    } if sub_rows else {}
     user_ids = {v.user_id for v in visit_rows.values()} | {s.user_id for s in sub_rows.values()}
     people = {u.id: u for u in (await db.execute(
         select(User).where(User.id.in_(user_ids)))).scalars()} if user_ids else {}
@@ -494,13 +508,30 @@ async def site_history(db: AsyncSession, principal: Principal, site_id: int, *,
         else:
             s = sub_rows[ref]
             who = people[s.user_id]
+            digits, levels = shows.get(s.version_id, (1, {}))
             entries.append(HistoryEntry(
                 kind="submission", id=s.id, at=s.submitted_at.isoformat(), user_id=who.id,
                 username=shown_username(principal, who.id, who.username),
                 display_name=who.display_name, definition_id=s.definition_id,
-                percentage=s.percentage, passed=s.passed,
+                percentage=s.percentage, score_value=s.score_value,
+                score_model=s.score_model, direction=s.direction, digits=digits,
+                outcome=s.outcome,
+                outcome_label=levels.get(s.outcome) if s.outcome else None, passed=s.passed,
                 alert_count=s.alert_count, failed_count=s.failed_count, visit_id=s.visit_id))
     return entries, int(total)
+
+
+def _score_shown(content: Mapping[str, Any]) -> tuple[int, dict[str, dict[str, str]]]:
+    """A version's decimals for its score (``scoring.digits``, 1 by default) and the labels
+    of its first outcome's levels by id."""
+    scoring = content.get("scoring")
+    digits = scoring.get("digits", 1) if isinstance(scoring, Mapping) else 1
+    outcomes = content.get("outcomes")
+    levels = outcomes[0].get("levels") or [] if isinstance(outcomes, list) and outcomes \
+        else []
+    return (digits if isinstance(digits, int) else 1,
+            {str(lv["id"]): dict(lv.get("label") or {}) for lv in levels
+             if isinstance(lv, Mapping) and "id" in lv})
 
 
 def position(text: str | None) -> tuple[float, float] | None:

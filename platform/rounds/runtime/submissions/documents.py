@@ -66,11 +66,23 @@ def photo_refs(form: CompiledForm, answers: Any, evidence: Any) -> dict[str, str
 
 def stored_evaluation(ev: Evaluation) -> dict[str, Any]:
     """What is kept of an evaluation: the score with its explanation (``score.items``: how
-    each item counted and which rule decided it), failed items, alerts, calculated values."""
+    each item counted and which rule decided it), the outcomes with theirs, failed items,
+    alerts, calculated values."""
     data: dict[str, Any] = msgspec.to_builtins({
-        "score": ev.score, "failed": ev.failed, "alerts": ev.alerts,
-        "calculated": ev.calculated, "errors": ev.errors})
+        "score": ev.score, "outcomes": ev.outcomes, "failed": ev.failed,
+        "alerts": ev.alerts, "calculated": ev.calculated, "errors": ev.errors})
     return data
+
+
+def score_columns(ev: Evaluation) -> dict[str, Any]:
+    """The submission row's score columns, at full precision (rounding is for display): the
+    points and their max, the percentage (in that model only), the value in the
+    definition's model with the model and the direction, passed, the first outcome's level."""
+    sc = ev.score
+    return {"total": sc.points, "max_total": sc.max, "percentage": sc.percentage,
+            "passed": sc.passed, "score_value": sc.value, "score_model": sc.model,
+            "direction": sc.direction,
+            "outcome": ev.outcomes[0].level if ev.outcomes else None}
 
 
 def explanation_text(score: Any, lang: str) -> str:
@@ -89,16 +101,36 @@ def failed_item_rows(submission_id: str, failed: list[Failure], site_id: int | N
              "site_id": site_id, "created_at": at} for f in failed]
 
 
+# A score stored before scoring models was a percentage, higher better, shown to 1 decimal.
+_OLD_SCORE = {"model": "percentage", "direction": "higher_better", "digits": 1,
+              "has_total": True}
+
+
+def _score_view(row: Mapping[Any, Any], score: Mapping[str, Any]) -> dict[str, Any]:
+    """The stored score with its model, direction, digits and value (filled in for a row
+    stored before scoring models, from its columns)."""
+    if "model" in score:
+        return dict(score)
+    return {**score, **_OLD_SCORE, "model": row.get("score_model") or "percentage",
+            "direction": row.get("direction") or "higher_better",
+            "value": row.get("score_value", score.get("percentage")),
+            "sections": [{**_OLD_SCORE, "value": s.get("percentage"), **s}
+                         for s in score.get("sections") or []]}
+
+
 def render(row: Mapping[Any, Any], version_number: int) -> dict[str, Any]:
     """The API's view of a stored submission, built from the row alone, so that the first
-    answer (201) and every retry (200) are the same document."""
+    answer (201) and every retry (200) are the same document: the score in its model
+    (``score.model``, ``direction``, ``digits``, ``value``; full precision), the outcomes
+    with why each level was chosen, and ``outcome``, the first outcome's level."""
     ev = row["evaluation"]
     return {
         "id": row["id"], "definition_id": row["definition_id"],
         "version": row["content_hash"], "version_number": version_number,
         "user_id": row["user_id"], "site_id": row["site_id"], "visit_id": row["visit_id"],
         "submitted_at": row["submitted_at"].isoformat(),
-        "score": ev["score"], "alerts": ev["alerts"],
+        "score": _score_view(row, ev["score"]), "outcomes": ev.get("outcomes") or [],
+        "outcome": row.get("outcome"), "alerts": ev["alerts"],
         "failed_items": ev["failed"], "calculated": ev["calculated"],
         "rule_errors": ev["errors"], "answers": row["answers"], "evidence": row["evidence"],
         "dropped": ev.get("dropped") or [],

@@ -38,10 +38,19 @@ class Submission(Base):
     content_hash: Mapped[str] = mapped_column(String(64))  # the definition version's hash
     answers: Mapped[dict[str, Any]]
     evidence: Mapped[dict[str, Any]]
+    # Full precision: rounding is for display only (the definition's ``scoring.digits``).
     total: Mapped[float | None] = mapped_column(Float)
     max_total: Mapped[float | None] = mapped_column(Float)
-    percentage: Mapped[float | None] = mapped_column(Float)
+    percentage: Mapped[float | None] = mapped_column(Float)  # only in the percentage model
     passed: Mapped[bool | None] = mapped_column(Boolean)
+    # The score in the definition's model (percentage, sum or mean) and which way is better:
+    # lists and dashboards rank by them without reading the evaluation.
+    score_value: Mapped[float | None] = mapped_column(Float)
+    score_model: Mapped[str] = mapped_column(String(16), default="percentage",
+                                             server_default="percentage")
+    direction: Mapped[str] = mapped_column(String(16), default="higher_better",
+                                           server_default="higher_better")
+    outcome: Mapped[str | None] = mapped_column(String(64))  # the first outcome's level id
     evaluation: Mapped[dict[str, Any]]  # scores per section and item, explanation, alerts
     alert_count: Mapped[int] = mapped_column(Integer, default=0)
     failed_count: Mapped[int] = mapped_column(Integer, default=0)

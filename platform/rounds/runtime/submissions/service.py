@@ -77,6 +77,7 @@ from rounds.runtime.submissions.documents import (
     failed_item_rows,
     photo_refs,
     render,
+    score_columns,
     signature_refs,
     stored_evaluation,
 )
@@ -368,7 +369,6 @@ async def _submit(sessions: async_sessionmaker[AsyncSession], principal: Princip
     photo_problems = [p for p in photo_problems if p.pointer in refs]
     if photo_problems:
         raise invalid(photo_problems)
-    score = ev.score
     evaluation = stored_evaluation(ev)
     # What the form did not keep (hidden answers, calculated values sent): the client sees
     # the list in the response, and a retry gets it from the stored row.
@@ -378,8 +378,7 @@ async def _submit(sessions: async_sessionmaker[AsyncSession], principal: Princip
         "site_id": site_id, "visit_id": visit_id,
         "definition_id": fv.definition_id, "version_id": fv.version_id,
         "content_hash": fv.content_hash, "answers": answers, "evidence": evidence,
-        "total": score.points, "max_total": score.max, "percentage": score.percentage,
-        "passed": score.passed, "evaluation": evaluation,
+        **score_columns(ev), "evaluation": evaluation,
         "alert_count": len(ev.alerts), "failed_count": len(ev.failed), "submitted_at": now}
     params = {**row, "answers": _encode(answers), "evidence": _encode(evidence),
               "evaluation": _encode(evaluation)}
@@ -441,7 +440,11 @@ class SubmissionSummary:
     visit_id: int | None
     site_id: int | None
     submitted_at: str
-    percentage: float | None
+    percentage: float | None  # in the percentage model only
+    score_value: float | None  # the score in its model (full precision)
+    score_model: str  # percentage, sum or mean
+    direction: str  # higher_better or lower_better
+    outcome: str | None  # the level of the definition's first outcome
     passed: bool | None
     alert_count: int
     failed_count: int
@@ -459,10 +462,12 @@ async def my_submissions(db: AsyncSession, principal: Principal, *,
              ).scalar_one()
     rows = (await db.execute(select(
         t.id, t.definition_id, t.content_hash, t.visit_id, t.site_id, t.submitted_at,
-        t.percentage, t.passed, t.alert_count, t.failed_count).where(*conds)
+        t.percentage, t.score_value, t.score_model, t.direction, t.outcome, t.passed,
+        t.alert_count, t.failed_count).where(*conds)
         .order_by(t.submitted_at.desc(), t.id).limit(limit).offset(offset))).all()
     return [SubmissionSummary(
         id=r.id, definition_id=r.definition_id, version=r.content_hash, visit_id=r.visit_id,
         site_id=r.site_id, submitted_at=r.submitted_at.isoformat(),
-        percentage=r.percentage, passed=r.passed, alert_count=r.alert_count,
+        percentage=r.percentage, score_value=r.score_value, score_model=r.score_model,
+        direction=r.direction, outcome=r.outcome, passed=r.passed, alert_count=r.alert_count,
         failed_count=r.failed_count) for r in rows], int(total)
