@@ -503,6 +503,26 @@ def test_no_helper_item_recomputes_a_score_and_no_weight_twice(name: str) -> Non
     assert [o["id"] for o in definition.get("outcomes", [])] or name == RETAIL
 
 
+def _texts(node: Any, at: str = "") -> Iterator[tuple[str, dict[str, Any]]]:
+    if isinstance(node, dict):
+        if "zh" in node or "en" in node:
+            yield at, node
+        for k, v in node.items():
+            yield from _texts(v, f"{at}/{k}")
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            yield from _texts(v, f"{at}/{i}")
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_word_a_person_reads_is_in_chinese_and_english(name: str) -> None:
+    texts = list(_texts(load(name)))
+    assert texts
+    for at, text in texts:
+        assert isinstance(text.get("zh"), str) and text["zh"].strip(), at
+        assert isinstance(text.get("en"), str) and text["en"].strip(), at
+
+
 # -- the schemes' other published rules --------------------------------------------------------
 
 def test_sus_even_items_are_reverse_scored() -> None:
