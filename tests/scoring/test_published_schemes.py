@@ -132,7 +132,7 @@ class Case:
     passed: bool | None
     failed: list[str]
     percentage: float | None = None
-    outcome_value: float | None = None       # what the outcome's bands read, if not `value`
+    outcome_of: str = "total"                # what the outcome's bands read
     calculated: dict[str, Any] = field(default_factory=dict)
     kept: dict[str, Any] = field(default_factory=dict)  # answers as stored
     alerts: list[str] = field(default_factory=list)
@@ -317,7 +317,7 @@ def bpi(name: str, severity: list[int | None], interference: list[int | None], *
     # No total (scoring.total false): the total has points and max, never a value.
     return Case(BPI, name, answers, points=points, max=max, value=None,
                 sections={"severity": severity_value, "interference": interference_value},
-                outcome=outcome, passed=None, failed=[], outcome_value=severity_value)
+                outcome=outcome, passed=None, failed=[], outcome_of="severity")
 
 
 BPI_CASES = [
@@ -446,8 +446,8 @@ def assert_result(case: Case, score: dict[str, Any], outcomes: list[dict[str, An
         first = outcomes[0]
         assert (first["level"], first["decided_by"]) == case.outcome
         assert first["passed"] is case.passed
-        expected_value = case.outcome_value if case.scheme == BPI else case.value
-        assert first["value"] == expected_value
+        of = case.value if case.outcome_of == "total" else case.sections[case.outcome_of]
+        assert first["value"] == of
         assert (first["label"] != {}) == (first["level"] is not None)
     assert [f["item"] for f in failed] == case.failed
     for k, v in case.calculated.items():
