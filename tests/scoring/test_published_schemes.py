@@ -86,6 +86,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -100,7 +101,8 @@ from rounds.definitions.validation import validate
 from rounds.rules.analysis import reads
 from rounds.rules.results import Evaluation
 from rounds.rules.standards import compile_standard
-from support.live import DEFINITIONS, LiveServer
+from support.fieldwork import PASSWORD, PEOPLE, Live, body, seed_database
+from support.live import DEFINITIONS, LiveServer, api_token, in_database
 
 SCHEMES = Path(__file__).resolve().parent / "schemes"
 NAMES = sorted(p.stem for p in SCHEMES.glob("*.json"))
@@ -130,7 +132,7 @@ class Case:
     passed: bool | None
     failed: list[str]
     percentage: float | None = None
-    outcome_value: float | None = None       # what the outcome's bands read, if not `value`
+    outcome_of: str = "total"                # what the outcome's bands read
     calculated: dict[str, Any] = field(default_factory=dict)
     kept: dict[str, Any] = field(default_factory=dict)  # answers as stored
     alerts: list[str] = field(default_factory=list)
@@ -315,7 +317,7 @@ def bpi(name: str, severity: list[int | None], interference: list[int | None], *
     # No total (scoring.total false): the total has points and max, never a value.
     return Case(BPI, name, answers, points=points, max=max, value=None,
                 sections={"severity": severity_value, "interference": interference_value},
-                outcome=outcome, passed=None, failed=[], outcome_value=severity_value)
+                outcome=outcome, passed=None, failed=[], outcome_of="severity")
 
 
 BPI_CASES = [
@@ -444,8 +446,8 @@ def assert_result(case: Case, score: dict[str, Any], outcomes: list[dict[str, An
         first = outcomes[0]
         assert (first["level"], first["decided_by"]) == case.outcome
         assert first["passed"] is case.passed
-        expected_value = case.outcome_value if case.scheme == BPI else case.value
-        assert first["value"] == expected_value
+        of = case.value if case.outcome_of == "total" else case.sections[case.outcome_of]
+        assert first["value"] == of
         assert (first["label"] != {}) == (first["level"] is not None)
     assert [f["item"] for f in failed] == case.failed
     for k, v in case.calculated.items():
@@ -501,6 +503,26 @@ def test_no_helper_item_recomputes_a_score_and_no_weight_twice(name: str) -> Non
     assert [o["id"] for o in definition.get("outcomes", [])] or name == RETAIL
 
 
+def _texts(node: Any, at: str = "") -> Iterator[tuple[str, dict[str, Any]]]:
+    if isinstance(node, dict):
+        if "zh" in node or "en" in node:
+            yield at, node
+        for k, v in node.items():
+            yield from _texts(v, f"{at}/{k}")
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            yield from _texts(v, f"{at}/{i}")
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_word_a_person_reads_is_in_chinese_and_english(name: str) -> None:
+    texts = list(_texts(load(name)))
+    assert texts
+    for at, text in texts:
+        assert isinstance(text.get("zh"), str) and text["zh"].strip(), at
+        assert isinstance(text.get("en"), str) and text["en"].strip(), at
+
+
 # -- the schemes' other published rules --------------------------------------------------------
 
 def test_sus_even_items_are_reverse_scored() -> None:
@@ -533,15 +555,24 @@ def test_nyc_reinspection_before_the_inspection_is_refused() -> None:
         assert rules.evaluate(answers).checks == []
 
 
-def test_a_point_one_failure_beside_two_thousand_points_does_not_pass_100() -> None:
-    # 2,000 of 2,000.1 is 99.995…%: shown as 100.0 with one decimal, but below the 100% mark.
+ROUNDING = "retail_rounding"
+
+
+def rounding_definition() -> dict[str, Any]:
+    """The compliance check's scoring (pass mark 100%) over a 2,000-point and a 0.1-point
+    item: the issue's own example of rounding that must not pass."""
     definition = load(RETAIL)
-    definition["id"] = "retail_rounding"
+    definition["id"] = ROUNDING
     definition["sections"] = [{"id": "all", "title": {"zh": "全部", "en": "All"}, "items": [
         {"id": "big", "type": "yes_no", "weight": 2000, "title": {"zh": "大项", "en": "Big"}},
         {"id": "small", "type": "yes_no", "weight": 0.1,
          "title": {"zh": "小项", "en": "Small"}}]}]
-    ev = compile_standard(definition).evaluate({"big": "yes", "small": "no"})
+    return definition
+
+
+def test_a_point_one_failure_beside_two_thousand_points_does_not_pass_100() -> None:
+    # 2,000 of 2,000.1 is 99.995…%: 100.0 to one decimal, but below the 100% mark.
+    ev = compile_standard(rounding_definition()).evaluate({"big": "yes", "small": "no"})
     assert ev.score.max == 2000 + 0.1
     assert ev.score.percentage == 100 * 2000 / (2000 + 0.1) < 100
     assert round(ev.score.percentage, 1) == 100.0
@@ -551,16 +582,36 @@ def test_a_point_one_failure_beside_two_thousand_points_does_not_pass_100() -> N
 
 # -- the same through the real HTTP API --------------------------------------------------------
 
+# The standards a customer manager may fill here (the surveys are checked, not submitted).
+SUBMITTED = [FHRS, NYC, RETAIL]
+
+
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """A `rounds up` server whose definitions are the repository's plus the schemes."""
+def city(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
+    """A seeded `rounds up` server whose definitions are the repository's plus the schemes
+    (and the rounding example); customer managers fill the schemes' standards too."""
     root = tmp_path_factory.mktemp("schemes")
     definitions = root / "definitions"
     shutil.copytree(DEFINITIONS, definitions)
     shutil.copytree(SCHEMES, definitions / "published_schemes")
+    (definitions / "published_schemes" / f"{ROUNDING}.json").write_text(
+        json.dumps(rounding_definition(), ensure_ascii=False), "utf-8")
+    role_file = definitions / "roles" / "customer_manager.json"
+    role = json.loads(role_file.read_text("utf-8"))
+    role["standards"] = [*role["standards"], *SUBMITTED]
+    role_file.write_text(json.dumps(role, ensure_ascii=False), "utf-8")
     live = LiveServer(root / "data", definitions=definitions)
-    yield live
-    live.stop()
+    try:
+        field = seed_database(live.database_url)
+        yield Live(live, field, {name: api_token(live, name, PASSWORD) for name in PEOPLE})
+    finally:
+        live.stop()
+
+
+@pytest.fixture(scope="module")
+def server(city: Live) -> LiveServer:
+    server: LiveServer = city.server
+    return server
 
 
 def check(server: LiveServer, scheme: str, answers: dict[str, Any], lang: str = "zh"
@@ -591,3 +642,49 @@ def test_the_api_refuses_a_reinspection_before_the_inspection(server: LiveServer
                 for e in problem["errors"]] == [("/answers/reinspect_on", "check_failed",
                                                  True)]
     assert check(server, NYC, {**NYC_CLEAN, "reinspect_on": "2026-03-02"}).status_code == 200
+
+
+def test_the_api_does_not_pass_99_995_percent_against_100(server: LiveServer) -> None:
+    for lang, verdict in (("zh", "不合格"), ("en", "Not passed")):
+        r = check(server, ROUNDING, {"big": "yes", "small": "no"}, lang)
+        assert r.status_code == 200, r.text
+        out = r.json()
+        assert out["score"]["percentage"] == 100 * 2000 / (2000 + 0.1)
+        assert out["score"]["passed"] is False
+        assert [f["item"] for f in out["failed"]] == ["small"]
+        assert (out["shown"]["passed"], out["shown"]["verdict"]) == (False, verdict)
+
+
+SUBMISSIONS = [FHRS_CASES[1], FHRS_CASES[5], NYC_CASES[2], NYC_CASES[4], RETAIL_CASES[1],
+               RETAIL_CASES[2]]
+
+
+@pytest.mark.parametrize("case", SUBMISSIONS, ids=lambda c: c.id)
+def test_a_submission_stores_the_published_result(city: Live, case: Case) -> None:
+    """Submitted at a visit, as field staff do: the response and the stored row carry the
+    score in its model, the first outcome's level and passed, at full precision."""
+    with city.client("zhang") as c:
+        visit = city.visit(c)
+        version = c.get(f"/api/definitions/{case.scheme}").json()["content_hash"]
+        sid = str(uuid.uuid4())
+        r = c.post("/api/submissions", json=body(sid, version, case.answers, visit_id=visit,
+                                                 definition_id=case.scheme))
+        assert r.status_code == 201, r.text
+        out = r.json()
+    assert_result(case, out["score"], out["outcomes"], out["failed_items"],
+                  out.get("calculated", {}), out["answers"], out["alerts"])
+    level = case.outcome[0] if case.outcome else None
+    assert out["outcome"] == level
+
+    async def stored(db: Any) -> tuple[Any, ...]:
+        from sqlalchemy import text
+
+        row = (await db.execute(text(
+            "SELECT score_value, score_model, direction, outcome, passed, total, max_total "
+            "FROM submissions WHERE id = :id"), {"id": sid})).one()
+        return tuple(row)
+
+    model = load(case.scheme).get("scoring", {})
+    assert in_database(city.database_url(), stored) == (
+        case.value, model.get("model", "percentage"), model.get("direction", "higher_better"),
+        level, case.passed, case.points, case.max)
