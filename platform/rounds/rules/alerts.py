@@ -106,30 +106,49 @@ def format_labels(values: Any, labels: dict[str, dict[str, str]], lang: str) -> 
     return _words(lang)["value.list_separator"].join(shown)
 
 
+# The score's fields a score line shows rounded to the definition's digits.
+SHOWN_FIGURES = frozenset({"value", "percentage", "section_max", "section_min"})
+
+
 def fill(template: str, data: Any, lang: str = "en",
-         params: dict[str, str] | None = None) -> str:
+         params: dict[str, str] | None = None,
+         digits: Mapping[str, int] | None = None) -> str:
     """Replace each ``{name}`` in ``template`` with the formatted param of that name, else
     with that dotted path's value of ``data``.
 
-    Braces around anything that is not a name or dotted path (``{ }``, ``{a b}``) are left
-    as written.
+    ``digits`` says how many decimals a score shows (``"score"``: the total's,
+    ``"score.sections.<id>"``: a section's), so that the figure the score line shows
+    (``{score.value}``, ``{score.percentage}``, ``section_max``/``section_min``, a section's
+    value or percentage) reads the same in a message; other numbers, points included, show
+    at most 2 decimals. Braces around anything
+    that is not a name or dotted path (``{ }``, ``{a b}``) are left as written.
     """
     def one(m: re.Match[str]) -> str:
         name = m.group(1)
         if params is not None and name in params:
             return params[name]
-        return format_value(js.var_path(data, name), lang)
+        value = js.var_path(data, name)
+        if digits and name.startswith("score.") and name.rsplit(".", 1)[-1] in SHOWN_FIGURES \
+                and isinstance(value, int | float) and not isinstance(value, bool):
+            parts = name.split(".")
+            where = ".".join(parts[:3]) if parts[1] == "sections" else "score"
+            if where in digits:
+                return format_number(value, digits[where])
+        return format_value(value, lang)
 
     return _PLACEHOLDER.sub(one, template)
 
 
 def message(texts: Any, data: Any,
-            params: dict[str, dict[str, str]] | None = None) -> dict[str, str]:
+            params: dict[str, dict[str, str]] | None = None,
+            digits: Mapping[str, int] | None = None) -> dict[str, str]:
     """Fill every language of a ``{"zh", "en"}`` message; ``params`` are the template's
-    params already formatted, per language (name → lang → text)."""
+    params already formatted, per language (name → lang → text); ``digits`` as in
+    :func:`fill`."""
     if not isinstance(texts, dict):
         return {}
-    return {lang: fill(t, data, lang, {n: v.get(lang, MISSING) for n, v in (params or {}).items()})
+    return {lang: fill(t, data, lang, {n: v.get(lang, MISSING) for n, v in (params or {}).items()},
+                       digits)
             for lang, t in texts.items() if isinstance(t, str) and lang in i18n.LANGUAGES}
 
 

@@ -111,6 +111,8 @@ class StandardRules:
         self._level = level
         self._alerts = alerts
         self._outcomes = outcomes
+        self._digits = {"score": model.digits,
+                        **{f"score.sections.{sec.id}": sec.model.digits for sec in sections}}
         self._forces: dict[str, dict[str, str]] = {}
         todo = [level]
         while todo:  # every item's forces, at any depth (ids are unique in a definition)
@@ -131,7 +133,7 @@ class StandardRules:
     def visibility(self, answers: Mapping[str, Any], ctx: Mapping[str, Any] | None = None
                    ) -> dict[str, bool]:
         """Item id → shown, for every top-level item (group entries: see :meth:`form`)."""
-        run = Run()
+        run = Run(self._digits)
         s = self._settle(run, answers, ctx)
         if self._level.late:
             self._score_and_settle_late(run, s, answers, self._required(run, s))
@@ -141,7 +143,7 @@ class StandardRules:
                      ) -> dict[str, bool]:
         """Item id → must be answered: visible, not calculated, and ``required`` or
         ``required_if``. For every top-level item (group entries: see :meth:`form`)."""
-        run = Run()
+        run = Run(self._digits)
         s = self._settle(run, answers, ctx)
         required = self._required(run, s)
         if self._level.late:
@@ -153,7 +155,7 @@ class StandardRules:
              ) -> FormState:
         """Visibility, required-ness and evidence of every item and group entry, and the
         checks that failed."""
-        run = Run()
+        run = Run(self._digits)
         s = self._settle(run, answers, ctx)
         checks = self._check(run, s)
         required = self._required(run, s)
@@ -174,7 +176,7 @@ class StandardRules:
                  ) -> Evaluation:
         """Everything: calculated values, visibility, required-ness, evidence, failed checks,
         failed items, scores (with their explanation), outcomes and alerts."""
-        run = Run()
+        run = Run(self._digits)
         s = self._settle(run, answers, ctx)
         data = s.data
         checks = self._check(run, s)
@@ -337,7 +339,7 @@ def _fill(run: Run, template: Template, data: dict[str, Any]) -> dict[str, str]:
         params[p.name] = {
             lang: (format_labels(value, p.labels, lang) if p.labels is not None
                    else format_value(value, lang)) for lang in i18n.LANGUAGES}
-    return message(template.texts, data, params)
+    return message(template.texts, data, params, run.digits)
 
 
 def _settle(run: Run, level: Level, raw: Mapping[str, Any], base: dict[str, Any],

@@ -15,6 +15,7 @@ type of a compiled rule) and ``rounds.rules.results``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -172,12 +173,14 @@ RAISED = object()  # what a raising rule gives where null would be wrong
 
 
 class Run:
-    """One evaluation: collects the rules that raised."""
+    """One evaluation: collects the rules that raised. ``digits``: the decimals a score shows
+    in a message (``"score"``, ``"score.sections.<id>"``; see ``alerts.fill``)."""
 
-    __slots__ = ("errors",)
+    __slots__ = ("digits", "errors")
 
-    def __init__(self) -> None:
+    def __init__(self, digits: Mapping[str, int] | None = None) -> None:
         self.errors: list[RuleFailure] = []
+        self.digits = digits
 
     def call(self, rule: PlacedRule, data: dict[str, Any], entry: str, failed: Any = None) -> Any:
         try:

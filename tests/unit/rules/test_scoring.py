@@ -226,11 +226,11 @@ def test_failed_items_defaults_and_explicit_rules() -> None:
 def test_alerts_fill_their_messages_from_the_data() -> None:
     ev = evaluate({**ANSWERS_A, "licence": False}, ctx={"site": {"name": "Shop 7"}})
     alerts = {a.code: a for a in ev.alerts}
-    # licence 0/2: total 2.75 of 9 → 30.56%; service unchanged at 45.83% (2 decimals shown)
+    # licence 0/2: total 2.75 of 9 → 30.6%; service unchanged at 45.8% (digits 1; points: 2)
     assert alerts["low_score"].severity == "high"
     assert alerts["low_score"].message == {
-        "zh": "得分 30.56%（服务 45.83%）",
-        "en": "Score 30.56% (service 45.83%), brands 30, site Shop 7"}
+        "zh": "得分 30.6%（服务 45.8%）",
+        "en": "Score 30.6% (service 45.8%), brands 30, site Shop 7"}
     assert alerts["no_licence"].message["en"] == "Licence not shown; 2.75 of 9 points"
     assert alerts["no_licence"].items == ["licence"]
     quiet = evaluate(ANSWERS_B)

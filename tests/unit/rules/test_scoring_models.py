@@ -71,6 +71,24 @@ def test_a_tenth_of_a_point_beside_two_thousand_fails_a_100_pass_mark() -> None:
     assert evaluate(d, {"big": True, "small": True}).score.passed is True
 
 
+def test_a_score_in_a_message_shows_the_digits_of_its_score_line() -> None:
+    # 2 of 3 is 66.666…%: the total shows 0 decimals, the section 2; other numbers at most 2
+    d = standard(section("s", item("a", "check"), item("b", "check"), item("c", "check"),
+                         scoring={"digits": 2}),
+                 scoring={"digits": 0},
+                 alerts=[{"code": "low", "severity": "low", "when": True, "message": {
+                     "zh": "得分 {score.percentage}%，本节 {score.sections.s.percentage}%，"
+                           "满分 {score.max}，{score.points} 分，{n}",
+                     "en": "Score {score.percentage}%, section {score.sections.s.percentage}%, "
+                           "of {score.max}, {score.points} points, {n}",
+                     "params": {"n": {"/": [2, 3]}}}}])
+    ev = evaluate(d, {"a": True, "b": True})
+    assert ev.score.percentage == 100 * 2 / 3  # kept whole; only the words round
+    (alert,) = ev.alerts
+    assert alert.message == {"zh": "得分 67%，本节 66.67%，满分 3，2 分，0.67",
+                             "en": "Score 67%, section 66.67%, of 3, 2 points, 0.67"}
+
+
 def test_sums_run_left_to_right_in_document_order() -> None:
     # 0.1 + 0.2 + 0.3 left to right is 0.6000000000000001; fsum would give 0.6.
     d = standard(section("s", *[item(f"c{i}", "check", weight=w)

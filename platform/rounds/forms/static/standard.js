@@ -644,6 +644,9 @@ function compile (definition, words) {
     model,
     hasTotal: !(isDict(definition.scoring) && definition.scoring.total === false),
     sections: secs,
+    // the decimals a score shows in a message (evaluation.StandardRules._digits)
+    digits: Object.fromEntries([['score', model.digits],
+      ...secs.map((sec) => [`score.sections.${sec.id}`, sec.model.digits])]),
     level,
     alerts,
     checks,
@@ -672,9 +675,11 @@ export function compileDefinition (definition, words = {}) {
 // -- one evaluation: structure.Run ------------------------------------------------------------
 
 class Run {
-  constructor (words) {
+  // digits: the decimals a score shows in a message ('score', 'score.sections.<id>')
+  constructor (words, digits = {}) {
     this.errors = []
     this.words = words
+    this.digits = digits
   }
 
   // A rule that raises counts as `failed` (null) and is listed in errors.
@@ -760,10 +765,20 @@ function formatLabels (values, labels, lang, words) {
 
 const PLACEHOLDER = /\{([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)*)\}/g
 
-function fillText (text, data, lang, params, words) {
-  return text.replace(PLACEHOLDER, (whole, name) => has(params, name)
-    ? params[name]
-    : formatValue(varPath(data, name, null), lang, words))
+// alerts.fill: a score's shown figure ({score.value}, {score.percentage}...) has as many
+// decimals as the score line (the total's or its section's digits); other numbers at most 2.
+const SHOWN_FIGURES = new Set(['value', 'percentage', 'section_max', 'section_min'])
+function fillText (text, data, lang, params, words, digits = {}) {
+  return text.replace(PLACEHOLDER, (whole, name) => {
+    if (has(params, name)) return params[name]
+    const value = varPath(data, name, null)
+    if (name.startsWith('score.') && SHOWN_FIGURES.has(name.split('.').pop()) && isNumber(value)) {
+      const parts = name.split('.')
+      const where = parts[1] === 'sections' ? parts.slice(0, 3).join('.') : 'score'
+      if (has(digits, where)) return formatNumber(value, digits[where])
+    }
+    return formatValue(value, lang, words)
+  })
 }
 
 // evaluation._fill: a template filled in both languages; each param's rule runs once.
@@ -778,7 +793,7 @@ function fill (run, tpl, data) {
   const out = {}
   for (const [lang, text] of Object.entries(tpl.texts)) {
     const mine = Object.fromEntries(Object.entries(params).map(([n, v]) => [n, v[lang] ?? MISSING]))
-    out[lang] = fillText(text, data, lang, mine, run.words)
+    out[lang] = fillText(text, data, lang, mine, run.words, run.digits)
   }
   return out
 }
@@ -1225,7 +1240,7 @@ function raiseAlerts (run, c, seen, score, outcomes) {
 export function evaluateDefinition (definition, answers, ctx = null, options = {}) {
   const words = options.words || {}
   const c = compileDefinition(definition, words)
-  const run = new Run(words)
+  const run = new Run(words, c.digits)
   const raw = isDict(answers) ? answers : {}
   const base = { ctx: isDict(ctx) && Object.keys(ctx).length ? { ...ctx } : {} }
   const s = settle(run, c.level, raw, base, '')
