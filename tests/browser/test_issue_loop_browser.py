@@ -23,6 +23,7 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
+from support.browser import sign_in
 from support.field import retailer_attributes
 from support.fieldwork import body, png_bytes, poor_answers
 from support.live import LiveServer, api_token, run_async
@@ -113,15 +114,6 @@ def phone(browser: Any, errors: list[str], locale: str = "zh-CN") -> Any:
     page = ctx.new_page()
     page.on("pageerror", lambda e: errors.append(str(e)))
     return page
-
-
-def sign_in(page: Any, url: str, username: str, next_path: str) -> None:
-    page.goto(f"{url}/sign-in?next={next_path}")
-    page.fill("#username", username)
-    page.fill("#password", PASSWORD)
-    page.click("form[data-sign-in-form] button[type=submit]")
-    page.wait_for_url(re.compile(re.escape(url) + re.escape(next_path.split("?", maxsplit=1)[0])
-                                 + r"(\?.*)?$"))
 
 
 def shot(page: Any, path: Path) -> None:

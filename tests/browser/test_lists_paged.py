@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from support.browser import sign_in
 from support.field import retailer_attributes
 from support.live import LiveServer, run_async
 
@@ -115,14 +116,6 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         yield seed(server)
     finally:
         server.stop()
-
-
-def sign_in(page: Any, url: str, username: str, next_path: str) -> None:
-    page.goto(f"{url}/sign-in?next={next_path}")
-    page.fill("#username", username)
-    page.fill("#password", PASSWORD)
-    with page.expect_navigation():
-        page.click("form[data-sign-in-form] button[type=submit]")
 
 
 def stop_names(page: Any) -> list[str]:

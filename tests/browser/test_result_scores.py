@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 import pytest
 
+from support.browser import sign_in
 from support.field import retailer_attributes
 from support.fieldwork import png_bytes
 from support.live import LiveServer, api_token, in_database
@@ -114,15 +115,6 @@ def field(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seeded]:
         yield Seeded(server, made)
     finally:
         server.stop()
-
-
-def sign_in(page: Any, url: str, username: str, next_path: str) -> None:
-    page.goto(f"{url}/sign-in?next={next_path}")
-    page.fill("#username", username)
-    page.fill("#password", PASSWORD)
-    page.click("form[data-sign-in-form] button[type=submit]")
-    # not a glob: the sign-in page's own address holds next_path too
-    page.wait_for_url(re.compile(re.escape(url + next_path) + r"(\?.*)?$"))
 
 
 def result(page: Any, url: str, sid: str, lang: str) -> Any:

@@ -5,7 +5,6 @@ decides on submit."""
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -18,6 +17,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
+from support.browser import sign_in
 from support.fieldwork import PASSWORD, Field, seed_database
 from support.live import LiveServer, api_token
 from support.visit_rules import FIRE_SAFETY_ID, definitions_with_fire_safety
@@ -59,20 +59,12 @@ def ready(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ready]:
         server.stop()
 
 
-def sign_in(page: Any, url: str, next_path: str) -> None:
-    page.goto(f"{url}/sign-in?next={next_path}")
-    page.fill("#username", "zhang")
-    page.fill("#password", PASSWORD)
-    page.click("form[data-sign-in-form] button[type=submit]")
-    page.wait_for_url(re.compile(re.escape(url + next_path.split("?", maxsplit=1)[0])))
-
-
 def test_a_rule_on_the_visit_date_agrees_live_and_on_the_server(
         ready: Ready, page: Any, page_errors: list[str]) -> None:
     today = datetime.now(ZoneInfo(ready.zone)).date()
     yesterday = date.fromordinal(today.toordinal() - 1)
     form_path = f"/visits/{ready.visit_id}/forms/{FIRE_SAFETY_ID}?lang=en"
-    sign_in(page, ready.url, form_path)
+    sign_in(page, ready.url, "zhang", form_path)
     note = page.locator('[data-item="replacement_note"]')
     visit_day = page.locator('[data-item="visit_day"] [data-calc]')
     # The visit's date is the company's (not UTC's), as on the server.
