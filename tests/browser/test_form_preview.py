@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 import urllib.error
 import urllib.request
@@ -476,3 +477,25 @@ def test_a_given_version_and_what_is_not_a_form(server: str, page: Any) -> None:
         except urllib.error.HTTPError as e:
             status = e.code
         assert status == 404, path
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_check_between_fields_reads_today_as_the_server_does(
+        server: str, page: Any, page_errors: list[str], lang: str) -> None:
+    # retailer_conduct_demerits: the date to rectify by may not be before ctx.today, which
+    # the preview gets from the server (the company's today), as the check API does.
+    words = {"zh": "整改期限不能早于今天", "en": "The date to rectify by cannot be before today"}
+    preview(server, page, lang, form="retailer_conduct_demerits")
+    slot = item(page, "rectify_by").locator('[data-error][data-code="check_failed"]')
+    today = datetime.date.fromisoformat(page.evaluate(
+        "() => JSON.parse(document.querySelector('script[type=\"application/json\"]')"
+        ".textContent).ctx.today"))
+    assert slot.count() == 0
+    page.fill("#f-rectify_by", (today - datetime.timedelta(days=1)).isoformat())
+    slot.wait_for()
+    assert words[lang] in slot.inner_text()
+    described = page.locator("#f-rectify_by").get_attribute("aria-describedby") or ""
+    assert slot.get_attribute("id") in described.split()
+    page.fill("#f-rectify_by", today.isoformat())  # today itself is fine: the message goes
+    slot.wait_for(state="detached")
+    assert page_errors == []

@@ -5,6 +5,7 @@ Thin: each handler reads the definition store and hands the content to ``render`
 
 from __future__ import annotations
 
+import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -19,6 +20,7 @@ from rounds.forms.render import STATIC_DIR, STATIC_URL, render_form, render_inde
 from rounds.forms.schema import FORM_KINDS
 from rounds.runtime.access import Principal
 from rounds.runtime.definitions import service
+from rounds.runtime.visits import service as visits
 from rounds.settings import Settings
 
 # Definitions are readable without signing in (GET /api/definitions is public), so are their
@@ -55,7 +57,11 @@ async def form_preview(db: AsyncSession, settings: Settings, maybe_principal: Pr
     language = _language(lang, settings)
     # the check API scores the answers against exactly the version shown
     action = f"/api/forms/{quote(definition_id)}/check?version={found.number}&lang={language}"
-    return render_form(found.content, lang=language, action=action, version={
+    # The ctx the check API scores with (today in the company's time zone, the reader), so
+    # that the live figures and the checks between fields agree with its answer.
+    ctx = visits.rule_context(maybe_principal, now=datetime.datetime.now(datetime.UTC),
+                              tz=settings.tz)
+    return render_form(found.content, lang=language, action=action, ctx=ctx, version={
         "number": found.number, "content_hash": found.content_hash, "status": found.status})
 
 
