@@ -737,10 +737,33 @@ def check_outcomes(doc: DefinitionDocument, items: list[ItemRef], names: Names
                               doc.source)
 
 
+def can_fail(item: dict[str, Any], *, top: bool) -> bool:
+    """Whether an item can ever fail (evaluation._fails, _entries): by its ``fail_if``
+    (``false`` turns failing off), else by its type's default — a top-level yes/no, or a
+    check that says what is ``good`` — and a group through its entries' items' ``fail_if``."""
+    rule = item.get("fail_if")
+    if rule is False:
+        return False
+    if item.get("type") == "group":
+        subs = item.get("items")
+        return rule is not None or any(can_fail(s, top=False) for s in subs or []
+                                       if isinstance(s, dict))
+    if rule is not None:
+        return True
+    return top and (item.get("type") == "yes_no"
+                    or (item.get("type") == "check" and "good" in item))
+
+
 def check_forces(doc: DefinitionDocument, items: list[ItemRef], names: Names
                  ) -> Iterator[Problem]:
     for ref in items:
         forces = ref.item.get("forces")
+        if isinstance(forces, dict) and forces and not can_fail(ref.item, top=ref.group is None):
+            yield Problem(ref.pointer + "/forces",
+                          f"item {ref.id!r} never fails (no fail_if, and a "
+                          f"{ref.item.get('type')} {'inside a group ' if ref.group else ''}"
+                          "has no failing default), so what it forces never happens; add a "
+                          "fail_if", "forces_never_apply", doc.source)
         for oid, lid in (forces.items() if isinstance(forces, dict) else ()):
             at = ref.pointer + pointer("forces", oid)
             if oid not in names.outcomes:

@@ -80,6 +80,7 @@ EXPECTED: dict[str, set[tuple[str, str]]] = {
         ("duplicate_id", "/outcomes/1/id"),
         ("unknown_reference", "/sections/0/items/8/forces/nope"),
         ("unknown_reference", "/sections/0/items/8/forces/rating"),
+        ("forces_never_apply", "/sections/0/items/8/forces"),  # a scale never fails
         ("unknown_reference", "/checks/0/item"),
     },
 }

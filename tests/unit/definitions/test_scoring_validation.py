@@ -408,3 +408,25 @@ def test_the_fallback_is_last_and_alone() -> None:
     assert check(std) == []
     levels.pop()  # and then there need be no fallback at all
     assert check(std) == []
+
+
+@pytest.mark.parametrize(("forcing", "never"), [
+    (item("seal", "yes_no"), False),  # fails on its bad answer
+    (item("seal", "yes_no", fail_if=False), True),  # failing turned off
+    (item("seal", "check"), True),  # an unticked check is no failure by default
+    (item("seal", "check", good=False), False),  # unless it says what is good
+    (item("seal", "scale", min=1, max=5), True),
+    (item("seal", "scale", min=1, max=5, fail_if={"<": [{"var": "seal"}, 2]}), False),
+    (item("seal", "group", items=[item("qty", "number")]), True),
+    (item("seal", "group", items=[item("qty", "number", fail_if={">": [{"var": "qty"}, 3]})]),
+     False),
+])
+def test_forces_on_an_item_that_never_fails(forcing: dict[str, Any], never: bool) -> None:
+    std = well_formed()
+    forcing["forces"] = {"rating": "closure"}
+    std["sections"][0]["items"].append(forcing)
+    at = f"/sections/0/items/{len(std['sections'][0]['items']) - 1}/forces"
+    found = {(p.code, p.pointer): p.message for p in check(std)}
+    assert set(found) == ({("forces_never_apply", at)} if never else set())
+    if never:
+        assert "add a fail_if" in found[("forces_never_apply", at)]
