@@ -47,6 +47,9 @@ def page_words(lang: str) -> dict[str, str]:
     # (forms.messages): "<item>：<the check's message>", or the general words without one.
     words["check_separator"] = i18n.text("forms", lang, "separator.label")
     words["check_failed"] = i18n.text("forms", lang, "problem.check_failed")
+    # The score and outcomes said live (form-live.js) in the words the result page and the
+    # check API use: one catalogue, ``results``.
+    words.update({f"results.{key}": text for key, text in i18n.table("results", lang).items()})
     return words
 
 

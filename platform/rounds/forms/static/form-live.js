@@ -6,13 +6,14 @@
 // (form.js, `rounds` here), called after every refresh.
 //
 // Numbers are rounded for display only (the definition's `digits`, half up, as the server's
-// pages do); the words are the page's (`rounds.t`, the forms catalogue's page.live_*).
+// pages do); the words are the page's (`rounds.t`): the results catalogue's, which the
+// result page and the check API use too (`results.*`), and the forms catalogue's page.live_*.
 
 import { formatNumber } from './standard.js'
 
 // A page word with its {fields} filled in.
 function say (rounds, key, fields = {}) {
-  return (rounds.t[key] || '').replace(/\{(\w+)\}/g, (whole, name) =>
+  return (rounds.t[key] ?? '').replace(/\{(\w+)\}/g, (whole, name) =>
     name in fields ? String(fields[name]) : whole)
 }
 
@@ -25,19 +26,19 @@ function localized (rounds, v) {
 function figure (rounds, part) {
   if (part.value === null || part.value === undefined) return ''
   const value = formatNumber(part.value, part.digits)
-  if (part.model === 'sum') return say(rounds, value === '1' ? 'live_sum_one' : 'live_sum', { value })
-  return say(rounds, part.model === 'mean' ? 'live_figure_mean' : 'live_figure_percentage', { value })
+  if (part.model === 'sum') return say(rounds, value === '1' ? 'results.figure.sum_one' : 'results.figure.sum', { value })
+  return say(rounds, part.model === 'mean' ? 'results.figure.mean' : 'results.figure.percentage', { value })
 }
 
 // The total's line: the figure with what it is made of, or why there is none.
 function totalLine (rounds, score) {
-  if (!score.has_total) return say(rounds, 'live_no_total')
+  if (!score.has_total) return say(rounds, 'results.no_total')
   if (score.value === null) return say(rounds, 'live_no_value')
   const value = formatNumber(score.value, score.digits)
   if (score.model === 'percentage') {
-    return say(rounds, 'live_percentage', { value, points: formatNumber(score.points), max: formatNumber(score.max) })
+    return say(rounds, 'results.line.percentage', { value, points: formatNumber(score.points), max: formatNumber(score.max) })
   }
-  if (score.model === 'mean') return say(rounds, 'live_mean', { value, answered: score.answered })
+  if (score.model === 'mean') return say(rounds, 'results.line.mean', { value, answered: score.answered })
   return figure(rounds, score)
 }
 
@@ -73,7 +74,7 @@ export function showLive (rounds) {
     total.append(strong)
     if (typeof score.passed === 'boolean') {
       total.append(' ', element('span', score.passed ? 'verdict passed' : 'verdict not-passed',
-        score.passed ? rounds.t.passed : rounds.t.not_passed))
+        score.passed ? say(rounds, 'results.passed') : say(rounds, 'results.not_passed')))
     }
     if (score.direction === 'lower_better') total.append(' ', element('span', 'live-note', say(rounds, 'live_lower_better')))
     box.append(total)
@@ -81,8 +82,8 @@ export function showLive (rounds) {
   if (outcomes.length) { // one line, each outcome a piece of it (they wrap on a phone)
     const line = element('p', 'live-outcomes')
     for (const o of outcomes) {
-      const label = o.level === null ? say(rounds, 'live_no_level') : (localized(rounds, o.label) || o.level)
-      const span = element('span', 'live-outcome', say(rounds, 'live_outcome', { title: localized(rounds, o.title) || o.outcome, label }))
+      const label = o.level === null ? say(rounds, 'results.no_level') : (localized(rounds, o.label) || o.level)
+      const span = element('span', 'live-outcome', say(rounds, 'results.outcome_heading', { title: localized(rounds, o.title) || o.outcome, label }))
       span.dataset.outcome = o.outcome
       span.dataset.level = o.level ?? ''
       const message = localized(rounds, o.message)
@@ -95,7 +96,7 @@ export function showLive (rounds) {
   if (score.scored && sections.length > 1) {
     const details = element('details', 'live-sections')
     details.open = wasOpen // kept open while the answers change
-    details.append(element('summary', '', say(rounds, 'live_sections')))
+    details.append(element('summary', '', say(rounds, 'results.sections_title')))
     const ul = element('ul')
     for (const s of sections) {
       const li = element('li', '', say(rounds, 'live_section', {

@@ -26,10 +26,10 @@ from typing import Any
 
 from rounds import i18n
 from rounds.rules.alerts import format_number
+from rounds.rules.scoring import score_model
+from rounds.rules.structure import ScoreModel, as_number
 
 DOMAIN = "results"
-MODELS = ("percentage", "sum", "mean")
-DEFAULT_DIGITS = 1
 
 
 def say(lang: str, key: str, /, **fields: Any) -> str:
@@ -40,28 +40,14 @@ def words(lang: str) -> Mapping[str, str]:
     return i18n.table(DOMAIN, lang)
 
 
-def _model(value: Any) -> str:
-    return str(value) if value in MODELS else "percentage"  # rows scored before models
-
-
-def _digits(value: Any) -> int:
-    return int(value) if isinstance(value, int) and not isinstance(value, bool) \
-        and 0 <= value <= 4 else DEFAULT_DIGITS
-
-
-def _number(value: Any) -> float | None:
-    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) \
-        else None
-
-
-def scoring_of(definition: Mapping[str, Any]) -> Mapping[str, Any]:
-    found = definition.get("scoring")
-    return found if isinstance(found, Mapping) else {}
+def model_of(definition: Mapping[str, Any]) -> ScoreModel:
+    """How a definition scores: its ``scoring`` read as the engine reads it."""
+    return score_model(definition.get("scoring"))
 
 
 def digits_of(definition: Mapping[str, Any]) -> int:
     """The decimals a definition's total is shown with (``scoring.digits``, default 1)."""
-    return _digits(scoring_of(definition).get("digits"))
+    return model_of(definition).digits
 
 
 def figure(value: float | None, model: str, digits: int, lang: str) -> str:
@@ -69,8 +55,9 @@ def figure(value: float | None, model: str, digits: int, lang: str) -> str:
     if value is None:
         return ""
     shown = format_number(value, digits)
-    key = "figure.sum_one" if _model(model) == "sum" and shown == "1" else \
-        f"figure.{_model(model)}"  # "1 point", "2 points"
+    model = score_model({"model": model}).model  # a row scored before models: a percentage
+    key = "figure.sum_one" if model == "sum" and shown == "1" else \
+        f"figure.{model}"  # "1 point", "2 points"
     return say(lang, key, value=shown)
 
 
@@ -108,12 +95,11 @@ class ScoreLine:
 
 def _score_line(part: Mapping[str, Any], lang: str, *, min_answered: int,
                 no_total: bool = False) -> ScoreLine:
-    model = _model(part.get("model"))
-    direction = str(part.get("direction") or "higher_better")
-    digits = _digits(part.get("digits"))
-    value = _number(part.get("value"))
+    m = score_model(part)  # the stored model, direction and digits (defaults for old rows)
+    model, direction, digits = m.model, m.direction, m.digits
+    value = as_number(part.get("value"))
     if value is None and model == "percentage" and "value" not in part:
-        value = _number(part.get("percentage"))  # a score stored before the models
+        value = as_number(part.get("percentage"))  # a score stored before the models
     answered = part.get("answered")
     n = format_number
     if value is None:
@@ -125,8 +111,8 @@ def _score_line(part: Mapping[str, Any], lang: str, *, min_answered: int,
             line = say(lang, "nothing_scored")
     elif model == "percentage":
         line = say(lang, "line.percentage", value=n(value, digits),
-                   points=n(_number(part.get("points")) or 0),
-                   max=n(_number(part.get("max")) or 0))
+                   points=n(as_number(part.get("points")) or 0),
+                   max=n(as_number(part.get("max")) or 0))
     elif model == "mean" and isinstance(answered, int):
         line = say(lang, "line.mean", value=n(value, digits), answered=answered)
     else:
@@ -136,11 +122,6 @@ def _score_line(part: Mapping[str, Any], lang: str, *, min_answered: int,
                      note=direction_note(direction, lang))
 
 
-def _min_answered(scoring: Mapping[str, Any], default: int = 0) -> int:
-    value = scoring.get("min_answered", default)
-    return value if isinstance(value, int) and not isinstance(value, bool) else default
-
-
 def _sections(definition: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
     return {str(s.get("id")): s for s in definition.get("sections") or []
             if isinstance(s, Mapping)}
@@ -148,17 +129,16 @@ def _sections(definition: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
 
 def total_line(score: Mapping[str, Any], definition: Mapping[str, Any], lang: str
                ) -> ScoreLine:
-    return _score_line(score, lang, min_answered=_min_answered(scoring_of(definition)),
+    return _score_line(score, lang, min_answered=model_of(definition).min_answered,
                        no_total=score.get("has_total") is False)
 
 
 def section_line(section: Mapping[str, Any], definition: Mapping[str, Any], lang: str
                  ) -> ScoreLine:
     """A section's score (its own model and direction, by default the definition's)."""
-    default = _min_answered(scoring_of(definition))
     own = _sections(definition).get(str(section.get("section")), {}).get("scoring")
-    minimum = _min_answered(own, default) if isinstance(own, Mapping) else default
-    return _score_line(section, lang, min_answered=minimum)
+    return _score_line(section, lang,
+                       min_answered=score_model(own, model_of(definition)).min_answered)
 
 
 # -- outcomes --------------------------------------------------------------------------------
@@ -215,21 +195,22 @@ def _band(o: Mapping[str, Any], level: Mapping[str, Any], score: Mapping[str, An
     of = str(o.get("of") or "total")
     part: Mapping[str, Any] = score
     if of == "total":
-        subject = say(lang, "subject.mean" if _model(score.get("model")) == "mean"
+        subject = say(lang, "subject.mean" if score_model(score).model == "mean"
                       else "subject.total")
     else:
         part = next((s for s in score.get("sections") or [] if s.get("section") == of), {})
         subject = i18n.pick(part.get("title") or _sections(definition).get(of, {}).get(
             "title"), lang, of)
-    digits = _digits(part.get("digits"))
-    unit = "%" if _model(part.get("model")) == "percentage" else ""
+    shows = score_model(part)
+    digits = shows.digits
+    unit = "%" if shows.model == "percentage" else ""
 
     def shown(v: Any) -> str:
         return f"{format_number(float(v), digits)}{unit}"
 
     value = o.get("value")
-    lo, hi = _number(level.get("min")), _number(level.get("max"))
-    fields = {"subject": subject, "value": shown(value) if _number(value) is not None else "—",
+    lo, hi = as_number(level.get("min")), as_number(level.get("max"))
+    fields = {"subject": subject, "value": shown(value) if as_number(value) is not None else "—",
               "min": shown(lo) if lo is not None else "", "max": shown(hi) if hi is not None
               else ""}
     key = "why.band" if lo is not None and hi is not None else \
@@ -310,7 +291,7 @@ def result_view(score: Mapping[str, Any], outcomes: Sequence[Mapping[str, Any]],
                 lang: str) -> ResultView:
     total = total_line(score, definition, lang)
     passed = score.get("passed")
-    mark = _number(score.get("pass_percentage"))
+    mark = as_number(score.get("pass_percentage"))
     sections = []
     for sec in score.get("sections") or []:
         line = section_line(sec, definition, lang)

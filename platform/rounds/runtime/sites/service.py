@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from rounds.errors import InvalidInput, Problem
 from rounds.rules.operations import haversine_m
+from rounds.rules.scoring import score_model
 from rounds.runtime.access import Principal, site_scope
 from rounds.runtime.definitions.models import DefinitionVersion
 from rounds.runtime.definitions.service import current_content
@@ -524,12 +525,11 @@ async def site_history(db: AsyncSession, principal: Principal, site_id: int, *,
 def _score_shown(content: Mapping[str, Any]) -> tuple[int, dict[str, dict[str, str]]]:
     """A version's decimals for its score (``scoring.digits``, 1 by default) and the labels
     of its first outcome's levels by id."""
-    scoring = content.get("scoring")
-    digits = scoring.get("digits", 1) if isinstance(scoring, Mapping) else 1
+    digits = score_model(content.get("scoring")).digits
     outcomes = content.get("outcomes")
     levels = outcomes[0].get("levels") or [] if isinstance(outcomes, list) and outcomes \
         else []
-    return (digits if isinstance(digits, int) else 1,
+    return (digits,
             {str(lv["id"]): dict(lv.get("label") or {}) for lv in levels
              if isinstance(lv, Mapping) and "id" in lv})
 

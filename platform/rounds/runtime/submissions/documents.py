@@ -16,6 +16,7 @@ from rounds.forms.compiled import CompiledForm
 from rounds.pointer import path as pointer
 from rounds.rules.explain import explain_text
 from rounds.rules.results import Evaluation, Failure, Score
+from rounds.rules.structure import ScoreModel
 
 
 def signature_refs(form: CompiledForm, answers: Any) -> dict[str, str]:
@@ -101,9 +102,10 @@ def failed_item_rows(submission_id: str, failed: list[Failure], site_id: int | N
              "site_id": site_id, "created_at": at} for f in failed]
 
 
-# A score stored before scoring models was a percentage, higher better, shown to 1 decimal.
-_OLD_SCORE = {"model": "percentage", "direction": "higher_better", "digits": 1,
-              "has_total": True}
+# A score stored before scoring models was what a definition without ``scoring`` gives: a
+# percentage, higher better, shown to the default digits.
+_OLD_SCORE = {"model": ScoreModel().model, "direction": ScoreModel().direction,
+              "digits": ScoreModel().digits, "has_total": True}
 
 
 def _score_view(row: Mapping[Any, Any], score: Mapping[str, Any]) -> dict[str, Any]:
