@@ -499,3 +499,36 @@ def test_a_check_between_fields_reads_today_as_the_server_does(
     page.fill("#f-rectify_by", today.isoformat())  # today itself is fine: the message goes
     slot.wait_for(state="detached")
     assert page_errors == []
+
+
+@pytest.mark.parametrize("viewport", [(390, 844), (320, 700), (683, 450)])
+def test_what_has_focus_is_never_under_the_submit_bar(
+        server: str, page: Any, page_errors: list[str], viewport: tuple[int, int]) -> None:
+    # By keyboard alone through a form whose bar holds the score so far (WCAG 2.4.11): each
+    # control that takes focus shows above the sticky bar, or the bar is not sticky at all
+    # (683x450 is 1366x900 at 200% zoom).
+    page.set_viewport_size({"width": viewport[0], "height": viewport[1]})
+    preview(server, page, "en", form="retailer_conduct_demerits")
+    page.check("#f-licence_matches-1")  # a demerit: the live box shows
+    page.locator("[data-live]").wait_for()
+    page.evaluate("window.scrollTo(0, 0)")
+    page.locator("h1").click()
+    covered = []
+    for _ in range(40):
+        page.keyboard.press("Tab")
+        found = page.evaluate("""() => {
+            const el = document.activeElement
+            const bar = document.querySelector('.actions')
+            if (!el || el === document.body || bar.contains(el)) return null
+            const r = el.getBoundingClientRect(), b = bar.getBoundingClientRect()
+            const sticky = getComputedStyle(bar).position === 'sticky'
+            const under = sticky && r.bottom > b.top + 1 && r.top < b.bottom
+            return {id: el.id || el.tagName, under}
+        }""")
+        if found and found["under"]:
+            covered.append(found["id"])
+    assert covered == []
+    if viewport[1] <= 600:
+        assert page.evaluate("getComputedStyle(document.querySelector('.actions')).position") \
+            == "static"
+    assert page_errors == []

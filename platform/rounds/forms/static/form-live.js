@@ -113,6 +113,16 @@ export function showLive (rounds) {
     details.append(ul)
     box.append(details)
   }
+  keepFocusClear(box.closest('.actions'))
+}
+
+// The sticky bar at the bottom grows with the score so far: what is focused or scrolled into
+// view keeps clear of it (WCAG 2.4.11), by its height as it is now. Where the screen is too
+// short for a sticky bar (a phone on its side, 200% zoom) the stylesheet unsticks it.
+function keepFocusClear (bar) {
+  if (!bar) return
+  const sticky = getComputedStyle(bar).position === 'sticky'
+  document.documentElement.style.scrollPaddingBottom = sticky ? `${bar.offsetHeight + 8}px` : ''
 }
 
 // -- checks between fields, beside their items --------------------------------------------
