@@ -12,7 +12,7 @@ Layers of Rounds, lowest first; a module imports only from its own layer or lowe
    scope), ``imports`` (CSV imports); then the slices, in this order:
 
    definitions -> orgs -> people -> sites -> storage -> visits -> forms -> submissions
-   -> notifications -> issues -> fieldwork
+   -> notifications -> issues -> store -> okr -> fieldwork -> dashboards
 
 5. composition: ``rounds.jobs``, ``rounds.demo``, ``rounds.cli``, ``rounds.app`` (may import
    anything; the app wires every slice's handlers and hooks)
@@ -29,7 +29,11 @@ Why each slice sits where it does (each uses only the ones before it):
 - ``submissions``: a form filled at a visit, stored once, with its photos.
 - ``notifications``: each user's inbox and its live pushes; it knows nothing of their topic.
 - ``issues``: the closed loop from a submission's failed items; it notifies people.
+- ``store``: the query store, facts rolled up from visits, submissions and issues.
+- ``okr``: OKR grades per period, person and org unit, from the store's figures.
 - ``fieldwork``: the field staff's pages, built on all of the above.
+- ``dashboards``: the leaders' and each person's figures, charts and exports (pages in the
+  field pages' chrome).
 
 Models are the one database schema: any slice may import any ``*/models.py`` (foreign keys
 cross slices), and a models module imports only other models and the shared modules.

@@ -7,10 +7,28 @@ from rounds.runtime.orgs.models import OrgUnit
 from rounds.runtime.people.models import Credential, KnownDevice, SignInThrottle, User
 from rounds.runtime.sites.models import Site, SiteAssignment
 from rounds.runtime.storage.models import Photo
+from rounds.runtime.store.models import (
+    ClosedDay,
+    DayFact,
+    ItemDayFact,
+    ItemMonthFact,
+    MonthFact,
+    MonthSite,
+    Refresh,
+    StoreMark,
+)
 from rounds.runtime.submissions.models import FailedItem, Submission
 from rounds.runtime.visits.models import PlannedVisit, Visit
 
 __all__ = [
+    "StoreMark",
+    "Refresh",
+    "MonthSite",
+    "MonthFact",
+    "ItemMonthFact",
+    "ItemDayFact",
+    "DayFact",
+    "ClosedDay",
     "Credential",
     "Definition",
     "DefinitionVersion",

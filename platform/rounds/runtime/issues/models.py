@@ -26,7 +26,13 @@ class Issue(Base):
     __tablename__ = "issues"
     __table_args__ = (Index("ix_issues_status_due", "status", "due_at"),
                       Index("ix_issues_assignee_status", "assignee_id", "status"),
-                      Index("ix_issues_org_unit_status", "org_unit_id", "status"))
+                      Index("ix_issues_org_unit_status", "org_unit_id", "status"),
+                      # The query store recomputes an issue's days when it changes.
+                      Index("ix_issues_updated_at", "updated_at"),
+                      Index("ix_issues_created_at", "created_at"),
+                      Index("ix_issues_closed_at", "closed_at"),
+                      Index("ix_issues_due_at", "due_at"),
+                      Index("ix_issues_escalated_at", "escalated_at"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     title: Mapped[str] = mapped_column(String(300))

@@ -26,7 +26,9 @@ class Submission(Base):
 
     __tablename__ = "submissions"
     __table_args__ = (Index("ix_submissions_user_at", "user_id", "submitted_at"),
-                      Index("ix_submissions_site_at", "site_id", "submitted_at"))
+                      Index("ix_submissions_site_at", "site_id", "submitted_at"),
+                      Index("ix_submissions_submitted_at", "submitted_at"),
+                      Index("ix_submissions_happened_at", "happened_at"))
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     body_hash: Mapped[str] = mapped_column(String(64))
@@ -54,7 +56,11 @@ class Submission(Base):
     evaluation: Mapped[dict[str, Any]]  # scores per section and item, explanation, alerts
     alert_count: Mapped[int] = mapped_column(Integer, default=0)
     failed_count: Mapped[int] = mapped_column(Integer, default=0)
-    submitted_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    submitted_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)  # stored
+    # When the work was done: the visit's check-in, else when it was stored (a phone that was
+    # offline will send its own time). The query store files the submission under this day,
+    # however late it arrives; ``submitted_at`` tells the refresh what is new.
+    happened_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, nullable=True)
 
 
 class FailedItem(Base):

@@ -47,6 +47,9 @@ class Visit(Base):
     __tablename__ = "visits"
     __table_args__ = (Index("ix_visits_user_open", "user_id", "checked_out_at"),
                       Index("ix_visits_site_at", "site_id", "checked_in_at"),
+                      # The query store's refresh reads visits by when they changed.
+                      Index("ix_visits_checked_in_at", "checked_in_at"),
+                      Index("ix_visits_checked_out_at", "checked_out_at"),
                       # At most one open visit per person, enforced by the database so two
                       # check-ins racing each other cannot both win (partial index: SQLite
                       # and PostgreSQL both have them).
