@@ -26,7 +26,8 @@ from rounds.db import Base, UtcDateTime, utcnow
 VISIT_MEASURES = ("checkins", "checkins_flagged", "checkouts", "visit_seconds", "visits_done")
 SUBMISSION_MEASURES = ("submissions", "scored", "score_sum", "percentage_count",
                        "percentage_sum", "judged", "passed", "failed_items", "alerts")
-ISSUE_MEASURES = ("issues_opened", "issues_closed", "issues_closed_on_time",
+ISSUE_MEASURES = ("issues_opened", "issues_rectified", "issues_verified", "issues_closed",
+                  "issues_closed_on_time",
                   "issues_overdue", "issues_escalated", "issues_cancelled", "close_seconds",
                   "complaints_opened")
 MEASURES = VISIT_MEASURES + SUBMISSION_MEASURES + ISSUE_MEASURES
@@ -63,6 +64,8 @@ class Measures:
     alerts: Mapped[int] = _count()
     # issues (on the row of the assignee, site, unit and definition of the issue)
     issues_opened: Mapped[int] = _count()  # created that day
+    issues_rectified: Mapped[int] = _count()  # the assignee signed that day
+    issues_verified: Mapped[int] = _count()  # the assigner signed (accepted) that day
     issues_closed: Mapped[int] = _count()  # closed that day
     issues_closed_on_time: Mapped[int] = _count()  # ... by due_at
     issues_overdue: Mapped[int] = _count()  # due that day, not closed by then
