@@ -244,17 +244,20 @@ async def test_rerunning_changes_nothing(sessions: Sessions, world: Field) -> No
         closed = (await db.execute(select(ClosedDay))).scalars().all()
         kinds = [r.kind for r in (await db.execute(select(Refresh).order_by(Refresh.id)))
                  .scalars()]
-    assert [(c.day, c.times) for c in closed] == [(D5, 2)]
+    # The first close closed every day from the first one with data; the second, D5 again.
+    assert [(c.day, c.times) for c in closed] == [
+        (OCT31, 1), (D1, 1), (D2, 1), (D3, 1), (D4, 1), (D5, 2)]
     assert kinds == ["rebuild", "incremental", "rebuild", "rebuild", "close", "close"]
 
 
 async def test_close_catches_up_the_days_not_closed(sessions: Sessions, world: Field) -> None:
-    await refresh.close_day(sessions, D2, tz=TZ, now=NOW2)
+    first = await refresh.close_day(sessions, D2, tz=TZ, now=NOW2)
+    assert first.days == [OCT31, D1, D2]  # from the first day with data
     report = await refresh.close_day(sessions, D5, tz=TZ, now=NOW2)
     assert report.days == [D3, D4, D5]
     async with sessions() as db:
         days = sorted(c.day for c in (await db.execute(select(ClosedDay))).scalars())
-    assert days == [D2, D3, D4, D5]
+    assert days == [OCT31, D1, D2, D3, D4, D5]
     await month_equals_days(sessions)
 
 

@@ -457,14 +457,14 @@ async def last_closed_day(db: AsyncSession) -> date | None:
 
 async def close_day(sessions: Sessions, day: date, *, tz: tzinfo, now: datetime
                     ) -> RefreshReport:
-    """Close ``day`` (nightly, once it is over): it is recomputed, with every day since the
-    last closed one that was not closed (a night the job did not run), and marked closed
-    (``times`` counts a day closed again)."""
+    """Close ``day`` (nightly, once it is over): it is recomputed, with every earlier day
+    not closed yet (a night the job did not run; on the first close, every day from the
+    first day of raw data), and marked closed (``times`` counts a day closed again)."""
     started, now = utcnow(), as_utc(now)
     async with sessions() as db:
         last = await last_closed_day(db)
-    days = days_between(last + timedelta(days=1), day) if last is not None and last < day \
-        else [day]
+        first = await first_raw_day(db, tz) if last is None else last + timedelta(days=1)
+    days = days_between(first, day) if first is not None and first < day else [day]
     report = RefreshReport("close", days)
     closed = table_of(ClosedDay)
     for d in days:
