@@ -156,7 +156,7 @@ def _names(unit: OrgUnit) -> dict[str, str]:
     return {"zh": unit.name_zh, "en": unit.name_en}
 
 
-async def _people(db: AsyncSession, okr: CompiledOkr, *, where: Sequence[Any] = ()
+async def people_of(db: AsyncSession, okr: CompiledOkr, *, where: Sequence[Any] = ()
                   ) -> list[Subject]:
     """The active people the OKR applies to (with their unit), by id."""
     rows = await db.execute(
@@ -181,11 +181,11 @@ async def all_people_ids(db: AsyncSession, okr: CompiledOkr) -> list[int]:
     return sorted(int(u) for u in rows.scalars())
 
 
-async def _subject(db: AsyncSession, principal: Principal, okr: CompiledOkr, kind: str,
+async def subject_of(db: AsyncSession, principal: Principal, okr: CompiledOkr, kind: str,
                    subject_id: int) -> Subject:
     """One subject the principal may see; 404 for anything else."""
     if kind == PERSON:
-        found = await _people(db, okr, where=[User.id == subject_id])
+        found = await people_of(db, okr, where=[User.id == subject_id])
         if found and (subject_id == principal.user_id or unit_visible(
                 principal, await _unit(db, found[0].org_unit_id))):
             return found[0]
@@ -309,7 +309,7 @@ def grade_page(okr_id: str, period: str, kind: str, subject_id: int) -> str:
     return f"/okr/{okr_id}/{period}/{kind}/{subject_id}"
 
 
-def _grade_title(okr: CompiledOkr, grade_id: str | None) -> dict[str, str] | None:
+def grade_title(okr: CompiledOkr, grade_id: str | None) -> dict[str, str] | None:
     level = okr.level(grade_id) if grade_id else None
     return dict(level.title) if level else None
 
@@ -328,7 +328,7 @@ def _row(g: Graded, period: str) -> GradeRow:
     return GradeRow(okr_id=g.okr.id, period=period, subject_kind=s.kind, subject_id=s.id,
                     name=s.name, org_unit_id=s.org_unit_id, unit_kind=s.unit_kind,
                     parent_id=s.parent_id, score=g.result["score"], grade=g.result["grade"],
-                    grade_title=_grade_title(g.okr, g.result["grade"]), frozen=g.frozen,
+                    grade_title=grade_title(g.okr, g.result["grade"]), frozen=g.frozen,
                     computed_at=g.computed_at, key_results=briefs,
                     link=grade_link(g.okr.id, period, s.kind, s.id))
 
@@ -348,7 +348,7 @@ def _detail(g: Graded, period: str) -> GradeDetail:
         explanation.append(texts.each("overall_none"))
     else:
         explanation.append(texts.each("overall", score=texts.number(result["score"], 3),
-                                      grade=_grade_title(okr, result["grade"])
+                                      grade=grade_title(okr, result["grade"])
                                       or result["grade"]))
     if result["left_out"]:
         explanation.append({lang: texts.words(lang, "renormalised", names=texts.words(
@@ -371,7 +371,7 @@ def _detail(g: Graded, period: str) -> GradeDetail:
             else:
                 line = texts.each("kr_line", title=title, value=texts.number(k["value"], 4),
                                   target=texts.number(k["target"], 4),
-                                  grade=_grade_title(okr, k["grade"]) or k["grade"],
+                                  grade=grade_title(okr, k["grade"]) or k["grade"],
                                   score=texts.number(k["score"], 3),
                                   weight=_percent(k["weight_used"]))
             krs.append(KeyResultView(
@@ -381,7 +381,7 @@ def _detail(g: Graded, period: str) -> GradeDetail:
                 else "", definition=k["definition"], value=k["value"], target=k["target"],
                 sums=dict(k["sums"]),
                 sums_in_words=texts.sums_in_words(metric, k["sums"], k["value"]) if metric
-                else {}, grade=k["grade"], grade_title=_grade_title(okr, k["grade"]),
+                else {}, grade=k["grade"], grade_title=grade_title(okr, k["grade"]),
                 score=k["score"], weight=k["weight"], weight_used=k["weight_used"],
                 left_out=k["left_out"], line=line,
                 rows=grade_link(okr.id, period, g.subject.kind, g.subject.id)
@@ -424,9 +424,9 @@ async def grades(db: AsyncSession, principal: Principal, *, okr_id: str, period:
             raise NotFound("no org unit grades for you to see")
         subjects = await _units(db, where=[_unit_condition(principal), *where])
     elif sees_reports(principal):
-        subjects = await _people(db, oif.okr, where=[_unit_condition(principal), *where])
+        subjects = await people_of(db, oif.okr, where=[_unit_condition(principal), *where])
     else:
-        subjects = await _people(db, oif.okr, where=[User.id == principal.user_id, *where])
+        subjects = await people_of(db, oif.okr, where=[User.id == principal.user_id, *where])
     return _ranked([_row(g, period) for g in await _graded(db, oif, period, level, subjects)])
 
 
@@ -435,7 +435,7 @@ async def grade_of(db: AsyncSession, principal: Principal, *, okr_id: str, perio
     """One grade with its explanation (see the module)."""
     oif = await okr_in_force(db, okr_id)
     period_bounds(period)
-    subject = await _subject(db, principal, oif.okr, subject_kind, subject_id)
+    subject = await subject_of(db, principal, oif.okr, subject_kind, subject_id)
     (graded,) = await _graded(db, oif, period, subject_kind, [subject])
     return _detail(graded, period)
 
@@ -449,13 +449,30 @@ async def my_grades(db: AsyncSession, principal: Principal, period: str
         if principal.role_id not in oif.okr.applies_to:
             continue
         own = period_of(oif.okr.period, first)
-        found = await _people(db, oif.okr, where=[User.id == principal.user_id])
+        found = await people_of(db, oif.okr, where=[User.id == principal.user_id])
         if found:
             (graded,) = await _graded(db, oif, own, PERSON, found)
             out.append(_detail(graded, own))
     return out
 
 
-__all__ = ["LEVELS", "OkrInForce", "Subject", "all_people_ids", "compute",
-           "grade_link", "grade_of", "grade_page", "grades", "my_grades", "okr_in_force",
-           "okrs", "okrs_in_force", "sees_reports", "unit_visible"]
+__all__ = [
+    "LEVELS",
+    "OkrInForce",
+    "Subject",
+    "all_people_ids",
+    "compute",
+    "grade_link",
+    "grade_of",
+    "grade_page",
+    "grade_title",
+    "grades",
+    "my_grades",
+    "okr_in_force",
+    "okrs",
+    "okrs_in_force",
+    "people_of",
+    "sees_reports",
+    "subject_of",
+    "unit_visible",
+]

@@ -121,8 +121,10 @@ class DrillRow(msgspec.Struct, kw_only=True):
     site_id: int | None
     org_unit_id: int | None
     title: str  # site name, definition id or issue title
-    status: str  # flagged / checked_out, the score or pass, the issue's status
-    link: str
+    status: str  # visit: flagged, checked_in, checked_out; submission: submitted, passed,
+    # failed; issue: its status
+    value: float | None  # a submission's percentage (else its score value)
+    link: str  # the page that shows it
 
 
 class DrillPage(Page[DrillRow]):
