@@ -162,11 +162,13 @@ async def test_the_explanation_gives_the_numbers(sessions: async_sessionmaker[As
     assert [o.score for o in cm_b.objectives][0] == pytest.approx(0.775)
     assert cm_b.objectives[1].score is None
     assert cm_b.objectives[0].weight_used == pytest.approx(0.4 / 0.6)
-    assert cm_b.explanation[0]["en"] == "Overall score 0.85, grade Good"
+    assert cm_b.explanation[0]["en"] == "Overall score 0.85, grade B (Good)"
     assert "Average visit score" in cm_b.explanation[1]["en"]
     assert "scaled up" in cm_b.explanation[1]["en"]
-    assert flagged.line["en"] == ("Share of flagged check-ins: 1 (target 0.02), grade D, "
-                                  "score 0.25, weight 30%")
+    assert flagged.line["en"] == ("Share of flagged check-ins: 1 (target 0.02), grade D (Needs "
+                                  "improvement), score 0.25, weight 30%")
+    assert flagged.line["zh"] == ("异常打卡占比：1（目标值 0.02），考评等级 D（待改进），考评分 0.25，"
+                                  "权重 30%")
 
 
 async def test_scope(sessions: async_sessionmaker[AsyncSession], world: Field) -> None:
@@ -254,17 +256,22 @@ async def test_a_frozen_period_stays_until_recompute(sessions: async_sessionmake
         assert await freeze.freeze_due(db, now=NOW, tz=TZ) == 0  # not closed in the store
         db.add(ClosedDay(day=date(2026, 11, 30)))
         await db.flush()
-        assert await freeze.freeze_due(db, now=NOW, tz=TZ) == 1
-        assert await freeze.freeze_due(db, now=NOW, tz=TZ) == 0  # once
+        # November of both OKRs (service_quality and market_patrol), once
+        assert await freeze.freeze_due(db, now=NOW, tz=TZ) == 2
+        assert await freeze.freeze_due(db, now=NOW, tz=TZ) == 0
     async with sessions() as db:
-        kept = (await db.execute(select(func.count()).select_from(OkrGrade))).scalar_one()
+        kept = (await db.execute(select(func.count()).select_from(OkrGrade).where(
+            OkrGrade.okr_id == OKR))).scalar_one()
         assert kept == 2 + len(units)  # cm_a, cm_b and every org unit
         notes = (await db.execute(select(Notification.user_id, Notification.dedupe_key)
-                                  .where(Notification.kind == "okr_below"))).all()
-    # cm_a's visits done (D) and issues on time (D) are below 0.5: to cm_a and head_a
+                                  .where(Notification.kind == "okr_below",
+                                         Notification.dedupe_key.contains(OKR)))).all()
+    # below 0.5: cm_a's visits done (D) and issues on time (D), to cm_a and head_a; cm_b's
+    # flagged check-ins (D), to cm_b and head_b
     assert sorted((uid, key.split(":")[-2]) for uid, key in notes) == sorted(
         [(u["cm_a"], "visits_done"), (u["cm_a"], "issues_on_time"),
-         (u["head_a"], "visits_done"), (u["head_a"], "issues_on_time")])
+         (u["head_a"], "visits_done"), (u["head_a"], "issues_on_time"),
+         (u["cm_b"], "checkins_flagged"), (u["head_b"], "checkins_flagged")])
     # data changes after the freeze: the grade does not
     async with sessions() as db, db.begin():
         await db.execute(update(MonthFact).where(
@@ -279,7 +286,7 @@ async def test_a_frozen_period_stays_until_recompute(sessions: async_sessionmake
     # recompute on purpose: on time 2 / 2 → A; objective 3 0.7 + 0.225 = 0.925;
     # whole 0.19 + 0.34 + 0.185 = 0.715 → C
     async with sessions() as db, db.begin():
-        reports = await freeze.recompute(db, period="2026-11", by="tester",
+        reports = await freeze.recompute(db, period="2026-11", okr_id=OKR, by="tester",
                                          reason="late issues", now=NOW, tz=TZ)
     assert [(r.okr_id, r.rows) for r in reports] == [(OKR, 2 + len(units))]
     changed = {(c.subject_kind, c.subject_id): (c.before, c.after) for c in reports[0].changes}
@@ -296,7 +303,8 @@ async def test_a_frozen_period_stays_until_recompute(sessions: async_sessionmake
         assert round(row.score or 0, 9) == 0.715
         # no notice twice: cm_a's visits done is still D, already said
         assert (await db.execute(select(func.count()).select_from(Notification).where(
-            Notification.kind == "okr_below"))).scalar_one() == 4
+            Notification.kind == "okr_below", Notification.dedupe_key.contains(OKR)))
+                ).scalar_one() == 6
     with pytest.raises(Exception, match="not over"):
         async with sessions() as db, db.begin():
             await freeze.recompute(db, period="2026-12", by="tester", reason="", now=NOW,

@@ -180,8 +180,8 @@ async def notify_below(db: AsyncSession, okr: CompiledOkr, period: str,
     if not low:
         return 0
     heads = await heads_of(db, list(low))
-    names = dict((await db.execute(select(User.id, User.display_name).where(
-        User.id.in_(list(low))))).tuples().all())
+    names = {int(i): str(n) for i, n in await db.execute(
+        select(User.id, User.display_name).where(User.id.in_(list(low))))}
     specs = {k.id: k for k in okr.key_results}
     added = 0
     for uid, krs in sorted(low.items()):
@@ -189,7 +189,7 @@ async def notify_below(db: AsyncSession, okr: CompiledOkr, period: str,
             fields: dict[str, Any] = {
                 "okr": dict(okr.title), "period": period, "title": dict(specs[kr.id].title),
                 "score": texts.number(kr.score, 2),
-                "grade": service.grade_title(okr, kr.grade) or kr.grade or "",
+                "grade": service.grade_words(okr, kr.grade),
                 "threshold": texts.number(okr.notify_below, 2)}
             key = f"{NOTICE}:{okr.id}:{period}:{uid}:{kr.id}"
             link = service.grade_page(okr.id, period, PERSON, uid)

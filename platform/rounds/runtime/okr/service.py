@@ -314,6 +314,17 @@ def grade_title(okr: CompiledOkr, grade_id: str | None) -> dict[str, str] | None
     return dict(level.title) if level else None
 
 
+def grade_words(okr: CompiledOkr, grade_id: str | None) -> dict[str, str]:
+    """A grade as said in a sentence: its id, with its title when it has one of its own
+    (``B (Good)``, ``B（良好）``)."""
+    level = okr.level(grade_id) if grade_id else None
+    if level is None:
+        return {lang: grade_id or "—" for lang in i18n.LANGUAGES}
+    return {lang: level.id if i18n.pick(level.title, lang) == level.id else texts.words(
+        lang, "grade_named", id=level.id, title=i18n.pick(level.title, lang))
+        for lang in i18n.LANGUAGES}
+
+
 def _row(g: Graded, period: str) -> GradeRow:
     titles = {k.id: k for k in g.okr.key_results}
     briefs = []
@@ -348,8 +359,7 @@ def _detail(g: Graded, period: str) -> GradeDetail:
         explanation.append(texts.each("overall_none"))
     else:
         explanation.append(texts.each("overall", score=texts.number(result["score"], 3),
-                                      grade=grade_title(okr, result["grade"])
-                                      or result["grade"]))
+                                      grade=grade_words(okr, result["grade"])))
     if result["left_out"]:
         explanation.append({lang: texts.words(lang, "renormalised", names=texts.words(
             lang, "names_sep").join(i18n.pick(specs[k].title, lang, k) if k in specs else k
@@ -371,7 +381,7 @@ def _detail(g: Graded, period: str) -> GradeDetail:
             else:
                 line = texts.each("kr_line", title=title, value=texts.number(k["value"], 4),
                                   target=texts.number(k["target"], 4),
-                                  grade=grade_title(okr, k["grade"]) or k["grade"],
+                                  grade=grade_words(okr, k["grade"]),
                                   score=texts.number(k["score"], 3),
                                   weight=_percent(k["weight_used"]))
             krs.append(KeyResultView(
