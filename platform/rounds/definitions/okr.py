@@ -256,8 +256,8 @@ def grade(okr: CompiledOkr, figures: Mapping[str, tuple[float | None, Mapping[st
     scored_o = [o for o in objectives if o.score is not None]
     result = Result(okr.id, objectives, left_out=left_out)
     result.score, shares = _weighted([(o.weight, o.score or 0.0) for o in scored_o])
-    for o, share in zip(scored_o, shares, strict=True):
-        o.weight_used = share
+    for og, share in zip(scored_o, shares, strict=True):
+        og.weight_used = share
     if result.score is not None:
         result.grade = okr.grade_for(result.score).id
     return result

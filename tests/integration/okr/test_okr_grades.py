@@ -159,7 +159,7 @@ async def test_the_explanation_gives_the_numbers(sessions: async_sessionmaker[As
     assert krs["visit_score"].left_out == "no_value"
     assert krs["issues_open"].value == 0 and krs["issues_open"].grade == "A"
     # objectives: 0.775 over its 0.4, closed loop 1.0 alone in it; the whole renormalised
-    assert [o.score for o in cm_b.objectives][0] == pytest.approx(0.775)
+    assert cm_b.objectives[0].score == pytest.approx(0.775)
     assert cm_b.objectives[1].score is None
     assert cm_b.objectives[0].weight_used == pytest.approx(0.4 / 0.6)
     assert cm_b.explanation[0]["en"] == "Overall score 0.85, grade B (Good)"
@@ -167,8 +167,8 @@ async def test_the_explanation_gives_the_numbers(sessions: async_sessionmaker[As
     assert "scaled up" in cm_b.explanation[1]["en"]
     assert flagged.line["en"] == ("Share of flagged check-ins: 1 (target 0.02), grade D (Needs "
                                   "improvement), score 0.25, weight 30%")
-    assert flagged.line["zh"] == ("异常打卡占比：1（目标值 0.02），考评等级 D（待改进），考评分 0.25，"
-                                  "权重 30%")
+    assert flagged.line["zh"] == ("异常打卡占比：1（目标值 0.02），考评等级 D（待改进），"
+                                  "考评分 0.25，权重 30%")
 
 
 async def test_scope(sessions: async_sessionmaker[AsyncSession], world: Field) -> None:

@@ -45,6 +45,8 @@ from rounds.runtime.store.models import ISSUE_MEASURES, SUBMISSION_MEASURES
 from rounds.runtime.submissions.models import Submission
 from rounds.runtime.visits.models import Visit
 
+Query = Select[*tuple[Any, ...]]  # rows of several columns
+
 # The issue's column each issue fact is counted by.
 ISSUE_DATES: dict[str, Any] = {
     "issues_opened": Issue.created_at, "complaints_opened": Issue.created_at,
@@ -132,8 +134,8 @@ class _Rows:
         return self.subject_kind != PERSON
 
 
-def _visits(w: _Rows) -> Select[Any]:
-    stmt = (select(Visit.id, Visit.checked_in_at, Visit.user_id, Visit.site_id,
+def _visits(w: _Rows) -> Query:
+    stmt: Query = (select(Visit.id, Visit.checked_in_at, Visit.user_id, Visit.site_id,
                    Site.org_unit_id, Site.name, Visit.flagged, Visit.checked_out_at)
             .join(Site, Site.id == Visit.site_id)
             .where(_in(Visit.checked_in_at, w.start, w.end), w.whose(Visit.user_id)))
@@ -142,9 +144,9 @@ def _visits(w: _Rows) -> Select[Any]:
     return stmt.order_by(Visit.checked_in_at, Visit.id)
 
 
-def _submissions(w: _Rows, *, definition: str | None, rows: str) -> Select[Any]:
+def _submissions(w: _Rows, *, definition: str | None, rows: str) -> Query:
     unit = func.coalesce(Site.org_unit_id, User.org_unit_id)
-    stmt = (select(Submission.id, Submission.happened_at, Submission.user_id,
+    stmt: Query = (select(Submission.id, Submission.happened_at, Submission.user_id,
                    Submission.site_id, unit, Submission.definition_id, Submission.percentage,
                    Submission.score_value, Submission.passed)
             .join(User, User.id == Submission.user_id)
@@ -160,8 +162,8 @@ def _submissions(w: _Rows, *, definition: str | None, rows: str) -> Select[Any]:
     return stmt.order_by(Submission.happened_at, Submission.id)
 
 
-def _issues(w: _Rows, *, fact: str, definition: str | None) -> Select[Any]:
-    stmt = select(Issue.id, Issue.created_at, Issue.assignee_id, Issue.site_id,
+def _issues(w: _Rows, *, fact: str, definition: str | None) -> Query:
+    stmt: Query = select(Issue.id, Issue.created_at, Issue.assignee_id, Issue.site_id,
                   Issue.org_unit_id, Issue.title, Issue.status, Issue.closed_at, Issue.due_at)
     when: Any
     if fact == "stock":

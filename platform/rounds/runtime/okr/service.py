@@ -273,19 +273,20 @@ async def _graded(db: AsyncSession, oif: OkrInForce, period: str, kind: str,
     ids = [s.id for s in subjects]
     frozen: dict[int, OkrGrade] = {}
     for chunk in _chunks(ids, 500):
-        for row in (await db.execute(select(OkrGrade).where(
+        for found in (await db.execute(select(OkrGrade).where(
                 OkrGrade.okr_id == okr.id, OkrGrade.period == period,
                 OkrGrade.subject_kind == kind, OkrGrade.subject_id.in_(chunk),
                 OkrGrade.frozen.is_(True)))).scalars():
-            frozen[row.subject_id] = row
+            frozen[found.subject_id] = found
     live = await compute(db, okr, period, kind, [i for i in ids if i not in frozen])
     versions: dict[int, CompiledOkr] = {oif.version_id: okr}
     out: list[Graded] = []
     for s in subjects:
-        row = frozen.get(s.id)
-        if row is None:
+        kept = frozen.get(s.id)
+        if kept is None:
             out.append(Graded(s, okr, oif.version_id, live[s.id].as_json(), False, None))
             continue
+        row = kept
         if row.version_id not in versions:
             versions[row.version_id] = await _okr_version(db, row.version_id)
         out.append(Graded(s, versions[row.version_id], row.version_id, dict(row.result), True,
