@@ -113,6 +113,8 @@ async def test_the_explanation_gives_the_numbers(sessions: async_sessionmaker[As
                             "/key-results/checkins_flagged/rows")
     done = krs["visits_done"]
     assert (done.value, done.grade, done.score) == (1.0, "A", 1.0)
+    assert done.sums_in_words["en"] == "1 visits done ÷ 1 planned visits = 1"
+    assert done.sums["planned_sites"] == 1 and done.sums["visited_sites"] == 1
     assert krs["visit_score"].left_out == "no_value"
     assert krs["issues_open"].value == 0 and krs["issues_open"].grade == "A"
     # objectives: 0.775 over its 0.4, closed loop 1.0 alone in it; the whole renormalised
@@ -229,6 +231,15 @@ async def test_a_frozen_period_stays_until_recompute(sessions: async_sessionmake
         [(u["cm_a"], "visits_done"), (u["cm_a"], "issues_on_time"),
          (u["head_a"], "visits_done"), (u["head_a"], "issues_on_time"),
          (u["cm_b"], "checkins_flagged"), (u["head_b"], "checkins_flagged")])
+    async with sessions() as db:
+        said = (await db.execute(select(Notification).where(
+            Notification.user_id == u["head_a"],
+            Notification.dedupe_key.contains("visits_done")))).scalar_one()
+    assert said.message["en"] == ("CM_A's OKR “Customer manager service quality OKR” "
+                                  "(2026-11): key result “Planned visits done” scored 0.25 "
+                                  "(D (Needs improvement)), below 0.5.")
+    assert said.message["zh"].startswith("CM_A的考评「客户经理服务质量 OKR」（2026-11）中")
+    assert said.link == f"/okr/{OKR}/2026-11/person/{u['cm_a']}"
     # data changes after the freeze: the grade does not
     async with sessions() as db, db.begin():
         await db.execute(update(MonthFact).where(

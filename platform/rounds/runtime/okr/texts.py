@@ -21,6 +21,14 @@ DOMAIN = "okr"
 Texts = dict[str, str]
 
 
+# The plan figures as the store computes them (``store.read.plan_figures``): visits done
+# (each site's up to its plan) over planned visits, planned sites visited over planned
+# sites, check-ins over planned sites.
+PLAN_PARTS = {"done_ratio": ("visits_done", "planned"),
+              "coverage": ("visited_sites", "planned_sites"),
+              "per_site": ("checkins", "planned_sites")}
+
+
 def words(lang: str, key: str, /, **fields: Any) -> str:
     return i18n.text(DOMAIN, lang, key, **fields)
 
@@ -55,11 +63,14 @@ def sums_in_words(metric: Metric, sums: Mapping[str, float], value: float | None
         if metric.formula in ("ratio", "mean"):
             formula = words(lang, f"formula_{metric.formula}", top=part(metric.facts[0]),
                             bottom=part(metric.facts[1]))
+        elif metric.formula == "plan" and metric.facts[0] in PLAN_PARTS:
+            top, bottom = PLAN_PARTS[metric.facts[0]]
+            formula = words(lang, "formula_ratio", top=part(top), bottom=part(bottom))
         elif metric.formula == "stock":
             formula = words(lang, "formula_stock",
                             plus=words(lang, "plus_sep").join(part(f) for f in metric.facts),
                             minus=words(lang, "minus_sep").join(part(f) for f in metric.minus))
-        else:  # total, plan: the facts there are
+        else:  # total (and a plan figure this module does not know: the facts there are)
             shown = metric.facts if metric.formula == "total" else tuple(
                 f for f in sums if f != metric.facts[0]) or metric.reads
             formula = words(lang, f"formula_{metric.formula}",
