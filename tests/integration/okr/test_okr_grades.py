@@ -277,3 +277,12 @@ async def test_a_frozen_period_stays_until_recompute(sessions: async_sessionmake
         async with sessions() as db, db.begin():
             await freeze.recompute(db, period="2026-12", by="tester", reason="", now=NOW,
                                    tz=TZ)
+
+
+def test_the_worker_freezes_on_its_reconciliation() -> None:
+    from rounds.jobs import maintenance
+    from rounds.jobs.celery_app import TASK_MODULES
+    from rounds.runtime.okr import jobs
+
+    assert "rounds.runtime.okr.jobs" in TASK_MODULES
+    assert jobs.freeze_closed_periods in maintenance.RECONCILERS
