@@ -156,7 +156,12 @@ def bench_handlers() -> tuple[list[Any], Callable[[], Awaitable[None]]]:
                    "evidence": evidence.decode(), "total": total, "max_total": max_total,
                    "percentage": percentage, "passed": passed,
                    "evaluation": bytes(self.evaluation).decode(), "alert_count": alerts,
-                   "failed_count": failed, "submitted_at": utcnow()}
+                   "failed_count": failed, "submitted_at": utcnow(),
+                   # The columns later migrations added: the score in its model (0008) and
+                   # when the work was done (0009), as the service fills them.
+                   "score_value": percentage, "score_model": "percentage",
+                   "direction": "higher_better", "outcome": None}
+            row["happened_at"] = row["submitted_at"]
             out = msgspec.json.encode({
                 **row, "answers": env.answers, "evidence": msgspec.Raw(evidence),
                 "evaluation": self.evaluation, "submitted_at": row["submitted_at"].isoformat()})
@@ -388,9 +393,10 @@ async def seed(url: str) -> World:
                 await db.flush()
                 db.add(SiteAssignment(site_id=site.id, role_id="customer_manager",
                                       user_id=user.id))
+                # PNGs: a signature must be one (the answers draw signatures from these too).
                 photos = [Photo(id=str(uuid.uuid4()), sha256=f"{i:02d}{n}".ljust(64, "0"),
-                                content_type="image/jpeg", size=2048,
-                                storage_key=f"bench/{i}/{n}.jpg", uploaded_by=user.id)
+                                content_type="image/png", size=2048,
+                                storage_key=f"bench/{i}/{n}.png", uploaded_by=user.id)
                           for n in range(3)]
                 db.add_all(photos)
                 await db.flush()
