@@ -112,13 +112,15 @@ def table_view(t: service.Table, lang: str, *, export: str | None,
             href = links[c.key](r) if c.key in links else None
             cells.append({"text": shown(value, c.unit, lang), "href": href,
                           "value": "" if value is None else value,
-                          "numeric": c.unit not in ("text", "link", "month")})
+                          "numeric": c.unit not in ("text", "link", "month"),
+                          "nowrap": c.unit == "month"})
         rows.append(cells)
     csv = xlsx = None
     if export:
         path, _, query = export.partition("?")
         csv, xlsx = f"{path}.csv?{query}", f"{path}.xlsx?{query}"
-    return {"name": t.name, "title": t.title, "caption": caption or t.title,
+    header = next((i for i, c in enumerate(t.columns) if c.unit in ("text", "link")), 0)
+    return {"name": t.name, "title": t.title, "caption": caption or t.title, "header": header,
             "columns": [{"label": c.label, "numeric": c.unit not in ("text", "link", "month")}
                         for c in t.columns],
             "rows": rows, "csv": csv, "xlsx": xlsx}

@@ -261,7 +261,10 @@ def figure(metric: Metric, sums: Mapping[str, Sums]) -> float | None:
     for kind in kinds:
         for k, v in sums.get(kind, {}).items():
             merged[k] += v
-    return value_of(metric, merged)
+    value = value_of(metric, merged)
+    if metric.formula in ("total", "stock") and value is not None and value.is_integer():
+        return int(value)  # a count reads 8, not 8.0
+    return value
 
 
 def figures(sums: Mapping[str, Sums], metric_ids: Sequence[str]) -> dict[str, float | None]:

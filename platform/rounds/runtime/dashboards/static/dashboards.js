@@ -74,7 +74,7 @@ function barChart(echarts, el, data) {
   chart.setOption({
     color: PALETTE,
     tooltip: { trigger: "axis", valueFormatter: percent },
-    legend: { top: 0 },
+    legend: { top: 0, type: "scroll" },
     grid: { left: 8, right: 16, top: 36, bottom: 8, containLabel: true },
     xAxis: { type: "category", data: data.labels, axisLabel: { interval: 0, rotate: data.labels.length > 4 ? 30 : 0 } },
     yAxis: { type: "value", max: 1, axisLabel: { formatter: (v) => percent(v) } },
@@ -87,10 +87,10 @@ function trendChart(echarts, el, data) {
   const chart = echarts.init(el, null, { renderer: "svg" });
   chart.setOption({
     color: PALETTE,
-    title: { text: data.metric, textStyle: { fontSize: 13 }, left: 0 },
+    title: { text: data.metric, textStyle: { fontSize: 13 }, left: 0, top: 0 },
     tooltip: { trigger: "axis", valueFormatter: percent },
-    legend: { top: 22, type: "scroll" },
-    grid: { left: 8, right: 16, top: 60, bottom: 8, containLabel: true },
+    legend: { bottom: 0, type: "scroll" },
+    grid: { left: 8, right: 16, top: 36, bottom: 36, containLabel: true },
     xAxis: { type: "category", data: data.months },
     yAxis: { type: "value", max: 1, axisLabel: { formatter: (v) => percent(v) } },
     series: data.series.map((s, i) => ({
