@@ -523,10 +523,12 @@ async def person_month(db: AsyncSession, user: User, month: str, lang: str) -> P
                      "code": s.code if s else "", "planned": int(r.planned),
                      "done": int(r.visits_done), "checkins": int(r.checkins), "left": left})
     rows.sort(key=lambda r: (r["checkins"] > 0, -r["left"], r["code"]))
-    cols = [Column("site", say(lang, "col_site")), Column("code", say(lang, "col_code")),
+    # what is left next to the name: on a phone the columns after it scroll out of sight
+    cols = [Column("site", say(lang, "col_site")),
+            Column("left", say(lang, "col_left"), "count", True),
             Column("planned", say(lang, "col_planned"), "count"),
             Column("done", say(lang, "col_done"), "count"),
-            Column("left", say(lang, "col_left"), "count", True)]
+            Column("code", say(lang, "col_code"))]
     table_ = Table("my_sites", say(lang, "my_sites_title"), cols, rows)
     funnel_rows = [{"stage": key, "label": say(lang, f"funnel_{key}"),
                     "count": int(flat.get(key, 0))} for key in FUNNEL]

@@ -103,7 +103,10 @@ function trendChart(echarts, el, data) {
 function heatChart(echarts, el, data) {
   const chart = echarts.init(el, null, { renderer: "svg" });
   const max = Math.max(1, ...data.cells.map((c) => c[2]));
-  const short = (s) => (s.length > 14 ? `${s.slice(0, 13)}…` : s);
+  el.style.height = `${Math.max(220, 90 + 44 * data.items.length)}px`;
+  // characters of an item's name on the axis (a Chinese one is twice as wide)
+  const room = (el.clientWidth < 560 ? 8 : 16) * (config.lang === "zh" ? 1 : 2);
+  const short = (s) => (s.length > room ? `${s.slice(0, room - 1)}…` : s);
   chart.setOption({
     tooltip: { formatter: (p) => `${data.items[p.value[1]]}<br>${data.units[p.value[0]]}: ${p.value[2]}` },
     grid: { left: 8, right: 8, top: 8, bottom: 56, containLabel: true },
