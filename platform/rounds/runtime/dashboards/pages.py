@@ -187,9 +187,8 @@ async def dashboard_page(request: Request[Any, Any, Any], *, db: AsyncSession,
         "flagged": table_view(tables["flagged"], lang, export=f"/api/dashboard/flagged?{q}",
                               links={"site": site_link}),
     }
-    whole = service.figures(service.combine(
-        (await service.store_sums(db, [chosen], tree.units, by="org_unit_id")).values()),
-        service.TABLE_METRICS)
+    whole = service.values((await service.month_figures(
+        db, chosen, service.TABLE_METRICS, by="org_unit", unit_ids=[root.id]))[root.id])
     headline = [{"label": service.metric_column(m, lang).label,
                  "text": shown(whole[m], CATALOGUE[m].unit, lang)}
                 for m in ("visits.done_ratio", "visits.coverage",

@@ -1,8 +1,12 @@
-"""The dashboards' figures: every number is read from the query store's tables
-(``rounds.runtime.store.models``), never from the raw visits, submissions or issues, so a
-city's month answers from a few thousand rolled-up rows however many submissions lie under
-them. The one exception is named where it is: the open issues by age (a stock that the
-store's day rows do not hold), read as the issues slice counts them.
+"""The dashboards' figures: every number is read from the query store, never from the raw
+visits, submissions or issues, so a city's month answers from a few thousand rolled-up rows
+however many submissions lie under them. The metrics go through the store's one reader
+(``rounds.runtime.store.read.metric_table``, which the OKR grades read too, so a dashboard
+and a grade never disagree); what no metric names (the funnel's rectified and accepted
+steps, the failed items per item, the flagged check-ins per site and day, the plan per site)
+is read from the store's tables (``rounds.runtime.store.models``). The one exception is
+named where it is: the open issues by age (a stock the store's day rows do not hold), read
+as the issues slice counts them.
 
 Scope, the same for the API and the pages:
 
@@ -22,16 +26,16 @@ from the ``dashboards`` catalogue.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rounds.definitions.items import items_by_id
-from rounds.definitions.metrics import CATALOGUE, Metric, value_of
+from rounds.definitions.metrics import CATALOGUE
 from rounds.errors import Forbidden, NotFound
 from rounds.i18n import pick, text
 from rounds.runtime.access import Principal
@@ -47,6 +51,7 @@ from rounds.runtime.store.models import (
     MonthFact,
     MonthSite,
 )
+from rounds.runtime.store.read import By, Figure, metric_table
 from rounds.runtime.visits.plans import month_of, parse_month
 
 DOMAIN = "dashboards"
@@ -194,81 +199,43 @@ async def subtree(db: AsyncSession, root: OrgUnit) -> Subtree:
 
 # -- figures from the store --------------------------------------------------------------------
 
-Sums = dict[str, float]
-
-
-async def store_sums(db: AsyncSession, months: Sequence[str], unit_ids: Collection[int], *,
-                     by: str, user_ids: Collection[int] | None = None
-                     ) -> dict[tuple[str, int], dict[str, Sums]]:
-    """Σ of the month rows per (month, key) and definition kind ('' visits and issues,
-    ``standard``, ``survey``), ``key`` the ``by`` column (``user_id`` or ``org_unit_id``);
-    and the plan figures (``"plan"``) from the plan per person and site."""
-    key_col = MonthFact.user_id if by == "user_id" else MonthFact.org_unit_id
-    conds = [MonthFact.month.in_(list(months)), MonthFact.org_unit_id.in_(list(unit_ids))]
-    if user_ids is not None:
-        conds.append(MonthFact.user_id.in_(list(user_ids)))
-    stmt = select(MonthFact.month, key_col, MonthFact.definition_kind,
-                  *[func.sum(getattr(MonthFact, m)) for m in MEASURES]).where(*conds) \
-        .group_by(MonthFact.month, key_col, MonthFact.definition_kind)
-    out: dict[tuple[str, int], dict[str, Sums]] = defaultdict(dict)
-    for row in (await db.execute(stmt)).all():
-        out[(row[0], int(row[1]))][row[2] or ""] = {
-            m: float(v or 0) for m, v in zip(MEASURES, row[3:], strict=True)}
-    s_key = MonthSite.user_id if by == "user_id" else MonthSite.org_unit_id
-    s_conds = [MonthSite.month.in_(list(months)), MonthSite.org_unit_id.in_(list(unit_ids)),
-               MonthSite.planned > 0]
-    if user_ids is not None:
-        s_conds.append(MonthSite.user_id.in_(list(user_ids)))
-    plan = select(MonthSite.month, s_key, func.sum(MonthSite.planned),
-                  func.sum(case((MonthSite.visits_done < MonthSite.planned,
-                                 MonthSite.visits_done), else_=MonthSite.planned)),
-                  func.count(), func.sum(case((MonthSite.checkins > 0, 1), else_=0)),
-                  func.sum(MonthSite.checkins)).where(*s_conds) \
-        .group_by(MonthSite.month, s_key)
-    for row in (await db.execute(plan)).all():
-        out[(row[0], int(row[1]))]["plan"] = {
-            "planned": float(row[2] or 0), "done": float(row[3] or 0),
-            "sites": float(row[4] or 0), "covered": float(row[5] or 0),
-            "checkins": float(row[6] or 0)}
-    return out
-
-
-def combine(parts: Iterable[dict[str, Sums]]) -> dict[str, Sums]:
-    """Several keys' sums added (a station's departments, a person's months)."""
-    total: dict[str, Sums] = defaultdict(lambda: defaultdict(float))
-    for part in parts:
-        for kind, sums in part.items():
-            for k, v in sums.items():
-                total[kind][k] += v
-    return {k: dict(v) for k, v in total.items()}
-
-
-def figure(metric: Metric, sums: Mapping[str, Sums]) -> float | None:
-    """A metric's value from the sums by kind: its rows only (standards or surveys), the
-    plan figures from the plan sums. ``stock`` metrics read the month only here (the
-    dashboards show the period's flows; the open issues are counted by age apart)."""
-    if metric.formula == "plan":
-        p = sums.get("plan")
-        if not p:
-            return None
-        planned, sites = p.get("planned", 0.0), p.get("sites", 0.0)
-        plan = {"done_ratio": p.get("done", 0.0) / planned if planned else None,
-                "coverage": p.get("covered", 0.0) / sites if sites else None,
-                "per_site": p.get("checkins", 0.0) / sites if sites else None}
-        return value_of(metric, {k: v for k, v in plan.items() if v is not None})
-    kinds = [metric.rows] if metric.rows else [k for k in sums if k != "plan"]
-    merged: Sums = defaultdict(float)
-    for kind in kinds:
-        for k, v in sums.get(kind, {}).items():
-            merged[k] += v
-    value = value_of(metric, merged)
-    if metric.formula in ("total", "stock") and value is not None and value.is_integer():
-        return int(value)  # a count reads 8, not 8.0
+def shown_value(metric_id: str, figure: Figure) -> float | None:
+    """A figure's value as the tables carry it: a count is a whole number (8, not 8.0)."""
+    value = figure.value
+    if value is not None and CATALOGUE[metric_id].formula in ("total", "stock") \
+            and float(value).is_integer():
+        return int(value)
     return value
 
 
-def figures(sums: Mapping[str, Sums], metric_ids: Sequence[str]) -> dict[str, float | None]:
-    return {m: figure(CATALOGUE[m], sums) for m in metric_ids}
+def values(row: Mapping[str, Figure]) -> dict[str, float | None]:
+    return {m: shown_value(m, f) for m, f in row.items()}
+
+
+async def month_figures(db: AsyncSession, month: str, metrics: Sequence[str], *, by: By,
+                        unit_ids: Collection[int] | None = None,
+                        user_ids: Collection[int] | None = None
+                        ) -> dict[int, dict[str, Figure]]:
+    """The month's figures through the store's one reader (``store.read.metric_table``), so
+    a dashboard shows exactly what the OKR grades read."""
+    first, last = month_days(month)
+    return await metric_table(db, metrics=metrics, first=first, last=last, by=by,
+                              unit_ids=unit_ids, user_ids=user_ids)
+
+
+async def month_sums(db: AsyncSession, month: str, unit_ids: Collection[int] | None, *,
+                     user_ids: Collection[int] | None = None) -> dict[str, float]:
+    """Σ of every measure of the month's rows in ``unit_ids`` (already a whole subtree;
+    None: anywhere), for the steps of the issue funnel that no metric names (rectified,
+    accepted)."""
+    conds = [MonthFact.month == month]
+    if unit_ids is not None:
+        conds.append(MonthFact.org_unit_id.in_(list(unit_ids)))
+    if user_ids is not None:
+        conds.append(MonthFact.user_id.in_(list(user_ids)))
+    row = (await db.execute(select(*[func.sum(getattr(MonthFact, m)) for m in MEASURES])
+                            .where(*conds))).one()
+    return {m: float(v or 0) for m, v in zip(MEASURES, row, strict=True)}
 
 
 # -- the dashboard's tables ----------------------------------------------------------------------
@@ -285,14 +252,11 @@ def _rank(rows: list[dict[str, Any]], by: str) -> None:
 async def unit_table(db: AsyncSession, tree: Subtree, month: str, lang: str) -> Table:
     """One row per child unit of the unit shown (its whole subtree's figures), ranked by
     plan completion."""
-    sums = await store_sums(db, [month], tree.units, by="org_unit_id")
-    per_child: dict[int, list[dict[str, Sums]]] = defaultdict(list)
-    for (_, unit_id), s in sums.items():
-        per_child[tree.child_of.get(unit_id, tree.root.id)].append(s)
-    rows = []
-    for child in tree.children or [tree.root]:
-        rows.append({"unit_id": child.id, "name": tree.name(child.id, lang),
-                     **figures(combine(per_child.get(child.id, [])), TABLE_METRICS)})
+    shown = tree.children or [tree.root]
+    table = await month_figures(db, month, TABLE_METRICS, by="org_unit",
+                                unit_ids=[u.id for u in shown])
+    rows = [{"unit_id": u.id, "name": tree.name(u.id, lang), **values(table[u.id])}
+            for u in shown]
     _rank(rows, "visits.done_ratio")
     cols = [Column("rank", say(lang, "col_rank"), "count"),
             Column("name", say(lang, "col_unit"), "link"),
@@ -302,8 +266,8 @@ async def unit_table(db: AsyncSession, tree: Subtree, month: str, lang: str) -> 
 
 async def people_table(db: AsyncSession, tree: Subtree, month: str, lang: str) -> Table:
     """One row per person with figures in the unit's subtree this month, ranked."""
-    sums = await store_sums(db, [month], tree.units, by="user_id")
-    ids = sorted({uid for (_, uid) in sums if uid})
+    table = await month_figures(db, month, TABLE_METRICS, by="user", unit_ids=[tree.root.id])
+    ids = sorted(uid for uid in table if uid)  # 0: the issues nobody is assigned
     users = {u.id: u for u in (await db.execute(
         select(User).where(User.id.in_(ids)))).scalars()} if ids else {}
     rows = []
@@ -312,8 +276,7 @@ async def people_table(db: AsyncSession, tree: Subtree, month: str, lang: str) -
         if u is None:
             continue
         rows.append({"user_id": uid, "name": u.display_name, "username": u.username,
-                     "unit": tree.name(u.org_unit_id, lang),
-                     **figures(sums[(month, uid)], TABLE_METRICS)})
+                     "unit": tree.name(u.org_unit_id, lang), **values(table[uid])})
     _rank(rows, "visits.done_ratio")
     cols = [Column("rank", say(lang, "col_rank"), "count"),
             Column("name", say(lang, "col_person"), "link"),
@@ -323,22 +286,15 @@ async def people_table(db: AsyncSession, tree: Subtree, month: str, lang: str) -
 
 
 async def trend_table(db: AsyncSession, tree: Subtree, month: str, lang: str) -> Table:
-    """The last months' plan completion, coverage and average score: one row per month and
-    child unit, and a row for the whole unit."""
-    months = months_back(month, TREND_MONTHS)
-    sums = await store_sums(db, months, tree.units, by="org_unit_id")
+    """The last months' plan completion, coverage and average score: one row per month for
+    the whole unit and one per child unit."""
+    units = [tree.root, *tree.children]
     rows = []
-    for m in months:
-        per_child: dict[int, list[dict[str, Sums]]] = defaultdict(list)
-        for (mm, unit_id), s in sums.items():
-            if mm == m:
-                per_child[tree.child_of.get(unit_id, tree.root.id)].append(s)
-        rows.append({"month": m, "unit_id": tree.root.id, "name": tree.name(tree.root.id, lang),
-                     **figures(combine(x for xs in per_child.values() for x in xs),
-                               TREND_METRICS)})
-        for child in tree.children:
-            rows.append({"month": m, "unit_id": child.id, "name": tree.name(child.id, lang),
-                         **figures(combine(per_child.get(child.id, [])), TREND_METRICS)})
+    for m in months_back(month, TREND_MONTHS):
+        table = await month_figures(db, m, TREND_METRICS, by="org_unit",
+                                    unit_ids=[u.id for u in units])
+        rows += [{"month": m, "unit_id": u.id, "name": tree.name(u.id, lang),
+                  **values(table[u.id])} for u in units]
     cols = [Column("month", say(lang, "col_month"), "month"),
             Column("name", say(lang, "col_unit")),
             *[metric_column(m, lang) for m in TREND_METRICS]]
@@ -377,19 +333,19 @@ async def items_table(db: AsyncSession, tree: Subtree, month: str, lang: str) ->
     return Table("items", say(lang, "items_title"), cols, rows)
 
 
-async def funnel_table(db: AsyncSession, tree: Subtree, month: str, lang: str,
-                       user_ids: Collection[int] | None = None) -> Table:
+async def funnel_table(db: AsyncSession, tree: Subtree, month: str, lang: str) -> Table:
     """The month's issues, step by step: opened, rectified, accepted, closed; and overdue,
     escalated."""
-    sums = combine((await store_sums(db, [month], tree.units, by="org_unit_id",
-                                     user_ids=user_ids)).values())
-    total = combine([{"": sums.get("", {})}, {"": sums.get("standard", {})},
-                     {"": sums.get("survey", {})}]).get("", {})
+    total = await month_sums(db, month, tree.units)
+    return _funnel(total, lang, "funnel")
+
+
+def _funnel(total: Mapping[str, float], lang: str, name: str) -> Table:
     rows = [{"stage": key, "label": say(lang, f"funnel_{key}"),
              "count": int(total.get(key, 0))} for key in FUNNEL]
     cols = [Column("label", say(lang, "col_stage")),
             Column("count", say(lang, "col_count"), "count")]
-    return Table("funnel", say(lang, "funnel_title"), cols, rows)
+    return Table(name, say(lang, "funnel_title"), cols, rows)
 
 
 async def ages_table(db: AsyncSession, tree: Subtree, lang: str, now: datetime) -> Table:
@@ -499,17 +455,17 @@ PERSON_METRICS = TABLE_METRICS + ("visits.per_site", "visits.avg_minutes",
 
 async def person_month(db: AsyncSession, user: User, month: str, lang: str) -> PersonMonth:
     """One person's month from the store: their figures with the facts behind them, their
-    plan site by site (what is left), and their issues' funnel."""
+    plan site by site (what is left), and their issues' funnel. A person's rows lie in the
+    units of the sites they visit: read by person, not by unit."""
     unit = await db.get(OrgUnit, user.org_unit_id)
     unit_name = "" if unit is None else (unit.name_en if lang == "en" else unit.name_zh)
-    # a person's rows lie in any unit (the sites they visit): read by user, not by unit
-    mine = await _person_sums(db, month, user.id)
-    flat: dict[str, float] = defaultdict(float)
-    for kind, kind_sums in mine.items():
-        if kind != "plan":
-            for k, v in kind_sums.items():
-                flat[k] += v
-    flat.update({f"plan_{k}": v for k, v in mine.get("plan", {}).items()})
+    row = (await month_figures(db, month, PERSON_METRICS, by="user",
+                               user_ids=[user.id]))[user.id]
+    facts: dict[str, float] = {}
+    for figure in row.values():
+        facts.update(figure.sums)
+    totals = await month_sums(db, month, None, user_ids=[user.id])
+    facts.update({k: v for k, v in totals.items() if k in FUNNEL})
     site_rows = (await db.execute(select(MonthSite.site_id, MonthSite.planned,
                                          MonthSite.visits_done, MonthSite.checkins).where(
         MonthSite.month == month, MonthSite.user_id == user.id))).all()
@@ -517,10 +473,10 @@ async def person_month(db: AsyncSession, user: User, month: str, lang: str) -> P
         Site.id.in_({r.site_id for r in site_rows})))).scalars()} if site_rows else {}
     rows = []
     for r in site_rows:
-        s = sites.get(r.site_id)
+        site = sites.get(r.site_id)
         left = max(0, int(r.planned) - int(r.visits_done))
-        rows.append({"site_id": r.site_id, "site": s.name if s else "",
-                     "code": s.code if s else "", "planned": int(r.planned),
+        rows.append({"site_id": r.site_id, "site": site.name if site else "",
+                     "code": site.code if site else "", "planned": int(r.planned),
                      "done": int(r.visits_done), "checkins": int(r.checkins), "left": left})
     rows.sort(key=lambda r: (r["checkins"] > 0, -r["left"], r["code"]))
     # what is left next to the name: on a phone the columns after it scroll out of sight
@@ -529,38 +485,9 @@ async def person_month(db: AsyncSession, user: User, month: str, lang: str) -> P
             Column("planned", say(lang, "col_planned"), "count"),
             Column("done", say(lang, "col_done"), "count"),
             Column("code", say(lang, "col_code"))]
-    table_ = Table("my_sites", say(lang, "my_sites_title"), cols, rows)
-    funnel_rows = [{"stage": key, "label": say(lang, f"funnel_{key}"),
-                    "count": int(flat.get(key, 0))} for key in FUNNEL]
-    funnel = Table("my_funnel", say(lang, "funnel_title"),
-                   [Column("label", say(lang, "col_stage")),
-                    Column("count", say(lang, "col_count"), "count")], funnel_rows)
     return PersonMonth(
-        user=user, unit_name=unit_name, month=month,
-        figures=figures(mine, PERSON_METRICS), sums=dict(flat), sites=table_,
+        user=user, unit_name=unit_name, month=month, figures=values(row), sums=facts,
+        sites=Table("my_sites", say(lang, "my_sites_title"), cols, rows),
         left_visits=sum(r["left"] for r in rows if r["planned"]),
         left_sites=sum(1 for r in rows if r["planned"] and r["checkins"] == 0),
-        funnel=funnel)
-
-
-async def _person_sums(db: AsyncSession, month: str, user_id: int) -> dict[str, Sums]:
-    stmt = select(MonthFact.definition_kind,
-                  *[func.sum(getattr(MonthFact, m)) for m in MEASURES]).where(
-        MonthFact.month == month, MonthFact.user_id == user_id
-    ).group_by(MonthFact.definition_kind)
-    out: dict[str, Sums] = {}
-    for row in (await db.execute(stmt)).all():
-        out[row[0] or ""] = {m: float(v or 0) for m, v in zip(MEASURES, row[1:], strict=True)}
-    plan = (await db.execute(select(
-        func.sum(MonthSite.planned),
-        func.sum(case((MonthSite.visits_done < MonthSite.planned, MonthSite.visits_done),
-                      else_=MonthSite.planned)),
-        func.count(), func.sum(case((MonthSite.checkins > 0, 1), else_=0)),
-        func.sum(MonthSite.checkins)).where(
-        and_(MonthSite.month == month, MonthSite.user_id == user_id,
-             MonthSite.planned > 0)))).one()
-    if plan[2]:
-        out["plan"] = {"planned": float(plan[0] or 0), "done": float(plan[1] or 0),
-                       "sites": float(plan[2] or 0), "covered": float(plan[3] or 0),
-                       "checkins": float(plan[4] or 0)}
-    return out
+        funnel=_funnel(totals, lang, "my_funnel"))
