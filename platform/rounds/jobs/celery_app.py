@@ -33,7 +33,7 @@ T = TypeVar("T")
 # runs the same services as the app).
 TASK_MODULES = ["rounds.slices", "rounds.jobs.maintenance", "rounds.runtime.issues.jobs",
                 "rounds.runtime.notifications.jobs", "rounds.runtime.storage.jobs",
-                "rounds.runtime.store.jobs"]
+                "rounds.runtime.store.jobs", "rounds.runtime.okr.jobs"]
 
 # Errors worth retrying a task for: the database or the network was briefly away (a
 # restart, a failover, SQLite busy past its timeout). Anything else is a bug: retrying
