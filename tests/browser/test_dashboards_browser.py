@@ -87,6 +87,8 @@ def test_leader_dashboard(browser: Any, api: FieldServer, lang: str, size: str) 
         assert page.locator("#t-people tbody tr").count() == 3
         assert page.locator("#t-flagged tbody tr").count() == 2
         assert page.locator("#t-items tbody tr").count() == 2
+        assert page.locator("#t-grades-units tbody tr").count() >= 1
+        assert page.locator("#t-grades-people tbody th").all_inner_texts() != []
         # ranked: st_b (all planned visits done) before st_a
         assert page.locator("#t-units tbody tr").first.inner_text().split()[:2] == ["1", "st_b"]
         nav = page.locator("nav.fw-nav a[aria-current=page]")
@@ -161,6 +163,17 @@ def test_field_user_month(browser: Any, api: FieldServer, lang: str, size: str) 
         assert page.locator("[data-metric='submissions.avg_percentage'] strong"
                             ).inner_text() == "85%"
         shoot(page, f"month-field-{lang}-{size}")
+        # my grade, explained down to the records behind each key result
+        assert page.locator("[data-grade] [data-grade-letter]").first.inner_text() != "—"
+        page.locator("[data-explain]").first.click()
+        page.wait_for_url("**/okr/service_quality/2026-11/person/**")
+        assert page.locator("[data-key-result]").count() == 6
+        assert page.locator("[data-explanation] li").count() >= 2
+        page.locator("[data-rows-behind] summary").first.click()
+        behind = page.locator("[data-rows-behind]").first
+        assert behind.locator("li a").count() >= 0
+        shoot(page, f"grade-field-{lang}-{size}")
+        page.go_back()
         # /dashboard is not theirs: they land on their month
         page.goto(f"{api.url}/dashboard?month={MONTH}&lang={lang}")
         page.wait_for_url("**/me/month**")

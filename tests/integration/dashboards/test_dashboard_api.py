@@ -34,7 +34,8 @@ import pytest
 from support.dashboards import CMV, MONTH, fill_store
 from support.field import FieldServer, field_server
 
-TABLES = ("units", "people", "trend", "items", "funnel", "ages", "flagged")
+TABLES = ("grades_units", "grades_people", "grades_trend", "units", "people", "trend",
+          "items", "funnel", "ages", "flagged")
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
@@ -108,6 +109,40 @@ def test_trend_items_funnel_ages_flagged(api: FieldServer) -> None:
         ("2026-11-07", "RA1", 1, 2), ("2026-11-05", "RA1", 2, 3)]
 
 
+def test_grades_are_the_okr_slices_ranked(api: FieldServer) -> None:
+    """The grade tables show the OKR slice's grades (the store's figures graded by the
+    definitions' rules): the same scores, ranked per OKR, each linking to its explanation."""
+    people = call(api, "leader", "/api/dashboard/grades_people", month=MONTH, lang="en").json()
+    by_user = {(r["okr_id"], r["subject_id"]): r for r in people["rows"]}
+    for okr_id in ("service_quality", "market_patrol"):
+        okr_rows = call(api, "leader", f"/api/okr/{okr_id}/grades",
+                        period=MONTH, level="person").json()
+        assert okr_rows, okr_id
+        for g in okr_rows:
+            mine = by_user[(okr_id, g["subject_id"])]
+            assert (mine["score"], mine["period"]) == (g["score"], MONTH)
+    cm_a = by_user[("service_quality", api.world.users["cm_a"])]
+    assert cm_a["name"] == "CM_A" and cm_a["score"] is not None
+    ranked = [r for r in people["rows"] if r["okr_id"] == "service_quality"]
+    assert [r["rank"] for r in ranked] == list(range(1, len(ranked) + 1))
+    assert [r["score"] for r in ranked] == sorted((r["score"] for r in ranked), reverse=True)
+    assert {r["subject_id"] for r in people["rows"] if r["okr_id"] == "market_patrol"} == {
+        api.world.users["mi_a"]}
+    units = call(api, "leader", "/api/dashboard/grades_units", month=MONTH).json()["rows"]
+    assert {r["name"] for r in units} <= {"st_a", "st_b"} and units
+    okr_units = {g["subject_id"]: g["score"] for g in call(
+        api, "leader", "/api/okr/service_quality/grades", period=MONTH,
+        level="org_unit").json()}
+    for r in units:
+        if r["okr_id"] == "service_quality":
+            assert r["score"] == okr_units[r["subject_id"]]
+    trend = call(api, "leader", "/api/dashboard/grades_trend", month=MONTH).json()["rows"]
+    assert {r["month"] for r in trend} == {"2026-06", "2026-07", "2026-08", "2026-09",
+                                           "2026-10", "2026-11"}
+    head = call(api, "head_a", "/api/dashboard/grades_people", month=MONTH).json()["rows"]
+    assert {r["subject_id"] for r in head} == {api.world.users["cm_a"], api.world.users["mi_a"]}
+
+
 def test_map_of_sites_and_todays_checkins(api: FieldServer) -> None:
     city = call(api, "leader", "/api/dashboard/map").json()
     assert sorted(s["id"] for s in city["sites"]) == sorted(api.world.sites.values())
@@ -163,7 +198,8 @@ def test_field_user_sees_their_month_only(api: FieldServer) -> None:
             mine["left_visits"], mine["left_sites"]) == (0.5, 0.5, 4, 1)
     assert mine["figures"]["submissions.avg_percentage"] == 85
     assert [(r["code"], r["left"]) for r in mine["sites"]["rows"]] == [("RA2", 4), ("RA1", 0)]
-    assert mine["sums"]["checkins"] == 6 and mine["sums"]["checkins_flagged"] == 2
+    assert mine["sums"]["checkins.flagged_ratio"] == {"checkins": 6, "checkins_flagged": 2}
+    assert mine["planned"] == 8 and mine["sums"]["visits.done_ratio"]["visits_done"] == 4
     for other in (world.users["mi_a"], world.users["cm_b"], world.users["head_a"]):
         r = call(api, "cm_a", "/api/dashboard/month", user=other, month=MONTH)
         assert r.status_code == 404

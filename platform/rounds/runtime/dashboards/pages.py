@@ -32,15 +32,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from rounds.definitions.metrics import CATALOGUE
 from rounds.errors import RoundsError
 from rounds.forms.render import STATIC_URL
-from rounds.i18n import jinja
+from rounds.i18n import jinja, pick
 from rounds.i18n import table as words_table
 from rounds.rules.alerts import format_number
 from rounds.runtime.access import NotAuthenticated, Principal
-from rounds.runtime.dashboards import service
+from rounds.runtime.dashboards import grades, service
 from rounds.runtime.dashboards.service import say
 from rounds.runtime.fieldwork import chrome, views
 from rounds.runtime.fieldwork.pages import error_page, to_sign_in
 from rounds.runtime.issues import queries as issues
+from rounds.runtime.okr import drill
+from rounds.runtime.okr import service as okr
 from rounds.runtime.orgs.models import OrgUnit
 from rounds.settings import Settings
 from rounds.web.language import request_language
@@ -163,6 +165,7 @@ async def dashboard_page(request: Request[Any, Any, Any], *, db: AsyncSession,
     now = datetime.now(UTC)
     tables = {name: await service.table(db, tree, name, chosen, lang, now=now)
               for name in service.TABLES}
+    tables.update(await grades.grade_tables(db, principal, tree, month=chosen, lang=lang))
     points = await service.map_points(db, tree, today=datetime.now(settings.tz).date())
     q = _query(month=chosen, unit=root.id, lang=lang)
 
@@ -175,7 +178,19 @@ async def dashboard_page(request: Request[Any, Any, Any], *, db: AsyncSession,
     def site_link(r: dict[str, Any]) -> str:
         return views.href("/issues", lang, site_id=r["site_id"])
 
+    def grade_link(r: dict[str, Any]) -> str:
+        return views.href(okr.grade_page(r["okr_id"], r["period"], r["subject_kind"],
+                                         r["subject_id"]), lang)
+
     shown_tables = {
+        "grades_units": table_view(tables["grades_units"], lang,
+                                   export=f"/api/dashboard/grades_units?{q}",
+                                   links={"name": grade_link}),
+        "grades_people": table_view(tables["grades_people"], lang,
+                                    export=f"/api/dashboard/grades_people?{q}",
+                                    links={"name": grade_link}),
+        "grades_trend": table_view(tables["grades_trend"], lang,
+                                   export=f"/api/dashboard/grades_trend?{q}"),
         "units": table_view(tables["units"], lang, export=f"/api/dashboard/units?{q}",
                             links={"name": unit_link} if tree.children else {}),
         "people": table_view(tables["people"], lang, export=f"/api/dashboard/people?{q}",
@@ -208,6 +223,8 @@ async def dashboard_page(request: Request[Any, Any, Any], *, db: AsyncSession,
         "funnel": [{"label": r["label"], "count": r["count"]} for r in tables["funnel"].rows],
         "map": {**points, "tiles": settings.map_tiles_url},
     }
+    for i, chart in enumerate(grades.trend_charts(tables["grades_trend"], tree, lang)):
+        charts[f"grades_trend-{i}"] = chart
     months = service.months_back(month_or_this(settings), 13)[::-1]
     return render(
         request, "dashboard.html", lang, principal, active="dashboard",
@@ -217,7 +234,8 @@ async def dashboard_page(request: Request[Any, Any, Any], *, db: AsyncSession,
         up=up, headline=headline, tables=shown_tables, points=points,
         dash_config={"lang": lang, "text": dict(words_table(service.DOMAIN, lang)),
                      "charts": charts},
-        children=[{"id": c.id, "name": tree.name(c.id, lang)} for c in tree.children])
+        children=[{"id": c.id, "name": tree.name(c.id, lang)} for c in tree.children],
+        grade_charts=[k for k in charts if k.startswith("grades_trend-")])
 
 
 def month_or_this(settings: Settings) -> str:
@@ -273,23 +291,35 @@ async def _month_page(request: Request[Any, Any, Any], db: AsyncSession, *,
         open_issues = [views.issue_card(msgspec_to_dict(i), lang, settings.tz, actions=())
                        for i in found.items]
         total_issues = found.total
+    graded = [_grade_card(g, lang) for g in
+              await grades.person_grades(db, principal, person.id, chosen)]
     title = say(lang, "my_month_title") if own else \
         say(lang, "person_month_title", name=person.display_name)
     return render(
         request, "month.html", lang, principal, active="my_month" if own else "dashboard",
         title=title, person=person, unit_name=pm.unit_name, month=chosen, own=own,
         figures=figures, left_visits=pm.left_visits, left_sites=pm.left_sites,
-        planned=int(pm.sums.get("plan_planned", 0)),
+        planned=pm.planned,
         sites=table_view(pm.sites, lang, export=None),
         funnel=table_view(pm.funnel, lang, export=None),
         month_api=f"/api/dashboard/month?{q}",
         form_action="/me/month" if own else f"/dashboard/people/{person.id}",
-        open_issues=open_issues, total_issues=total_issues,
+        open_issues=open_issues, total_issues=total_issues, graded=graded,
         all_issues=views.href("/me/issues", lang),
         back=views.href("/dashboard", lang, month=chosen) if not own else None,
         months=service.months_back(month_or_this(settings), 13)[::-1],
         dash_config={"lang": lang, "text": dict(words_table(service.DOMAIN, lang)),
                      "charts": {}})
+
+
+def _grade_card(g: Any, lang: str) -> dict[str, Any]:
+    """A grade in a few lines: the OKR, the grade and score, what it was made of."""
+    return {"okr": pick(g.okr_title, lang, g.okr_id), "period": g.period,
+            "grade": pick(g.grade_title, lang, g.grade or "") if g.grade else "—",
+            "score": shown(g.score, "ratio", lang), "frozen": g.frozen,
+            "lines": [pick(line, lang) for line in g.explanation],
+            "href": views.href(okr.grade_page(g.okr_id, g.period, g.subject_kind,
+                                              g.subject_id), lang)}
 
 
 def msgspec_to_dict(value: Any) -> dict[str, Any]:
@@ -317,8 +347,67 @@ async def person_page(request: Request[Any, Any, Any], *, db: AsyncSession,
                              user_id=user_id, month=month)
 
 
+# -- a grade explained ----------------------------------------------------------------------------
+
+DRILL_ROWS = 10
+
+
+@get("/okr/{okr_id:str}/{period:str}/{subject_kind:str}/{subject_id:int}",
+     include_in_schema=False)
+async def grade_page(request: Request[Any, Any, Any], *, db: AsyncSession, settings: Settings,
+                     principal: Principal, okr_id: str, period: str, subject_kind: str,
+                     subject_id: Id) -> Response[str]:
+    """One grade explained: the overall score and grade, each objective and key result with
+    its value, target, the facts it came from and its share; under each key result the
+    visits, submissions or issues behind it, each linking to its page. Scope: the OKR
+    slice's (one's own; a reader's scope; else 404)."""
+    lang = request_language(request)
+    g = await okr.grade_of(db, principal, okr_id=okr_id, period=period,
+                           subject_kind=subject_kind, subject_id=subject_id)
+    objectives = []
+    for o in g.objectives:
+        krs = []
+        for k in o.key_results:
+            behind = await drill.rows_behind(
+                db, principal, okr_id=okr_id, period=period, subject_kind=subject_kind,
+                subject_id=subject_id, key_result_id=k.id, tz=settings.tz, page=1,
+                per_page=DRILL_ROWS)
+            krs.append({
+                "title": pick(k.title, lang, k.id), "metric": pick(k.metric_title, lang),
+                "value": shown(k.value, k.unit, lang), "target": shown(k.target, k.unit, lang),
+                "grade": pick(k.grade_title, lang, k.grade or "") if k.grade else "—",
+                "score": shown(k.score, "ratio", lang),
+                "weight": shown(k.weight_used, "ratio", lang),
+                "facts": pick(k.sums_in_words, lang), "line": pick(k.line, lang),
+                "left_out": k.left_out,
+                "rows": [{"kind": say(lang, f"row_{r.kind}"), "title": r.title,
+                          "at": views.local(r.at, settings.tz) if r.at else "",
+                          "status": r.status,
+                          "href": views.href(r.link, lang) if r.link.startswith("/") else None}
+                         for r in behind.items],
+                "total": behind.total})
+        objectives.append({"title": pick(o.title, lang, o.id), "line": pick(o.line, lang),
+                           "score": shown(o.score, "ratio", lang),
+                           "weight": shown(o.weight_used, "ratio", lang),
+                           "key_results": krs})
+    subject = pick(g.name, lang, str(subject_id))
+    back = views.href("/me/month", lang) if subject_kind == "person" \
+        and subject_id == principal.user_id else views.href("/dashboard", lang)
+    return render(
+        request, "grade.html", lang, principal, active="dashboard"
+        if service.may_see_dashboard(principal) else "my_month",
+        title=say(lang, "grade_title", subject=subject),
+        okr_title=pick(g.okr_title, lang, okr_id), period=g.period, subject=subject,
+        first_day=g.first_day, last_day=g.last_day,
+        grade=pick(g.grade_title, lang, g.grade or "") if g.grade else "—",
+        score=shown(g.score, "ratio", lang), frozen=g.frozen,
+        lines=[pick(line, lang) for line in g.explanation], objectives=objectives,
+        back=back, dash_config={"lang": lang, "text": {}, "charts": {}})
+
+
 def handlers(settings: Settings) -> list[Any]:
-    pages = Router(path="/", route_handlers=[dashboard_page, my_month_page, person_page],
+    pages = Router(path="/", route_handlers=[dashboard_page, my_month_page, person_page,
+                                             grade_page],
                    exception_handlers={NotAuthenticated: to_sign_in, RoundsError: error_page,
                                        HTTPException: error_page})
     modules = Path(settings.node_modules_dir)

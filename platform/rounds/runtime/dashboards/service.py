@@ -441,7 +441,8 @@ class PersonMonth:
     unit_name: str
     month: str
     figures: dict[str, float | None]
-    sums: dict[str, float]
+    sums: dict[str, dict[str, float]]  # per metric: the facts its figure was worked out from
+    planned: int  # visits planned this month
     sites: Table  # planned vs done per site, not visited first
     left_visits: int
     left_sites: int
@@ -461,11 +462,7 @@ async def person_month(db: AsyncSession, user: User, month: str, lang: str) -> P
     unit_name = "" if unit is None else (unit.name_en if lang == "en" else unit.name_zh)
     row = (await month_figures(db, month, PERSON_METRICS, by="user",
                                user_ids=[user.id]))[user.id]
-    facts: dict[str, float] = {}
-    for figure in row.values():
-        facts.update(figure.sums)
     totals = await month_sums(db, month, None, user_ids=[user.id])
-    facts.update({k: v for k, v in totals.items() if k in FUNNEL})
     site_rows = (await db.execute(select(MonthSite.site_id, MonthSite.planned,
                                          MonthSite.visits_done, MonthSite.checkins).where(
         MonthSite.month == month, MonthSite.user_id == user.id))).all()
@@ -486,7 +483,9 @@ async def person_month(db: AsyncSession, user: User, month: str, lang: str) -> P
             Column("done", say(lang, "col_done"), "count"),
             Column("code", say(lang, "col_code"))]
     return PersonMonth(
-        user=user, unit_name=unit_name, month=month, figures=values(row), sums=facts,
+        user=user, unit_name=unit_name, month=month, figures=values(row),
+        sums={m: dict(f.sums) for m, f in row.items()},
+        planned=int(row["visits.done_ratio"].sums.get("planned", 0)),
         sites=Table("my_sites", say(lang, "my_sites_title"), cols, rows),
         left_visits=sum(r["left"] for r in rows if r["planned"]),
         left_sites=sum(1 for r in rows if r["planned"] and r["checkins"] == 0),

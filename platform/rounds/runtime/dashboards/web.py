@@ -20,13 +20,16 @@ from litestar.response import Stream
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rounds.runtime.access import Principal
-from rounds.runtime.dashboards import exports, service
+from rounds.runtime.dashboards import exports, grades, service
 from rounds.settings import Settings
 from rounds.web.language import request_language
 from rounds.web.params import Id, OptionalId
 
 TAGS = ["dashboards"]
 ABOUT = {
+    "grades_units": "OKR grades of the units right under the unit shown, ranked per OKR",
+    "grades_people": "OKR grades of the people in the unit's subtree, ranked per OKR",
+    "grades_trend": "OKR grades of the unit and the units under it over the last six months",
     "units": "Figures per org unit under the unit shown (each unit's whole subtree), ranked",
     "people": "Figures per person in the unit's subtree, ranked by planned visits done",
     "trend": "The last six months' plan completion, coverage and average score per unit",
@@ -85,7 +88,8 @@ class MonthOut(msgspec.Struct):
     unit_name: str
     month: str
     figures: dict[str, float | None]
-    sums: dict[str, float]
+    sums: dict[str, dict[str, float]]  # per metric: the store's facts behind its figure
+    planned: int
     left_visits: int
     left_sites: int
     sites: TableOut
@@ -107,7 +111,8 @@ async def dashboard_table(request: Request[Any, Any, Any], db: AsyncSession, *,
     root = await service.unit_in_scope(db, principal, unit)
     chosen = service.month_or_now(month, settings.tz)
     tree = await service.subtree(db, root)
-    table = await service.table(db, tree, name, chosen, lang, now=datetime.now(UTC))
+    table = await grades.dashboard_table(db, principal, tree, name=name, month=chosen,
+                                         lang=lang, now=datetime.now(UTC))
     return table, chosen, root.id, tree.name(root.id, lang)
 
 
@@ -169,7 +174,8 @@ async def person_month(request: Request[Any, Any, Any], db: AsyncSession,
 def month_out(pm: service.PersonMonth) -> MonthOut:
     unit_id = pm.user.org_unit_id
     return MonthOut(user_id=pm.user.id, display_name=pm.user.display_name,
-                    unit_name=pm.unit_name, month=pm.month, figures=pm.figures, sums=pm.sums,
+                    unit_name=pm.unit_name, month=pm.month, figures=pm.figures,
+                    sums=pm.sums, planned=pm.planned,
                     left_visits=pm.left_visits, left_sites=pm.left_sites,
                     sites=table_out(pm.sites, pm.month, unit_id, pm.unit_name),
                     funnel=table_out(pm.funnel, pm.month, unit_id, pm.unit_name))
@@ -203,7 +209,7 @@ async def _encode_async(lines: Any) -> Any:
 
 def handlers() -> list[Callable[..., Any]]:
     out: list[Any] = [dashboard_map, person_month]
-    for name in service.TABLES:
+    for name in grades.TABLES:
         out += [_json_handler(name), _export_handler(name, "csv"),
                 _export_handler(name, "xlsx")]
     out += [_raw_handler("csv"), _raw_handler("xlsx")]

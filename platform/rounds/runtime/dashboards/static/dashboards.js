@@ -143,7 +143,9 @@ async function drawCharts() {
     const data = charts[name];
     if (!data) continue;
     if (name === "units") drawn.push(barChart(echarts, el, data));
-    else if (name === "trend") drawn.push(trendChart(echarts, el, data));
+    else if (name === "trend" || name.startsWith("grades_trend")) {
+      drawn.push(trendChart(echarts, el, data));
+    }
     else if (name === "items") drawn.push(heatChart(echarts, el, data));
     else if (name === "funnel") drawn.push(funnelChart(echarts, el, data));
     el.setAttribute("data-drawn", "true");
