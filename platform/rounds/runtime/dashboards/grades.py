@@ -13,6 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rounds.i18n import pick
@@ -31,8 +32,17 @@ from rounds.runtime.okr import service as okr
 from rounds.runtime.okr.periods import period_of
 from rounds.runtime.okr.views import GradeDetail, GradeRow
 from rounds.runtime.people.models import User
+from rounds.runtime.store.models import MonthFact
 
 GRADE_TABLES = ("grades_units", "grades_people", "grades_trend")
+
+
+async def months_with_facts(db: AsyncSession, months: list[str]) -> list[str]:
+    """The months the store holds facts for: a month before the data began is not graded
+    on the trend (with every key result empty but a stock, its score says nothing)."""
+    held = set((await db.execute(select(MonthFact.month).where(
+        MonthFact.month.in_(months)).distinct())).scalars())
+    return [m for m in months if m in held]
 
 
 def explained_at(row: GradeRow) -> str:
@@ -44,8 +54,16 @@ def _row(r: GradeRow, title: dict[str, str], lang: str, rank: int | None) -> dic
     return {"rank": rank, "okr_id": r.okr_id, "okr": pick(title, lang, r.okr_id),
             "period": r.period, "subject_kind": r.subject_kind, "subject_id": r.subject_id,
             "name": pick(r.name, lang, str(r.subject_id)),
-            "grade": pick(r.grade_title, lang, r.grade or "") if r.grade else None,
+            "grade": grade_named(r.grade, r.grade_title, lang),
             "score": r.score, "frozen": r.frozen, "org_unit_id": r.org_unit_id}
+
+
+def grade_named(grade: str | None, title: dict[str, str] | None, lang: str) -> str | None:
+    """``D · 待改进``: the grade's id with its title when it has one of its own."""
+    if not grade:
+        return None
+    named = pick(title, lang, grade)
+    return grade if named == grade else f"{grade} · {named}"
 
 
 def _ranked(rows: list[GradeRow], title: dict[str, str], lang: str) -> list[dict[str, Any]]:
@@ -90,7 +108,7 @@ async def grade_tables(db: AsyncSession, principal: Principal, tree: Subtree, *,
                 people.append(r)
         if "grades_trend" in names:
             seen: set[str] = set()
-            for m in months_back(month, TREND_MONTHS):
+            for m in await months_with_facts(db, months_back(month, TREND_MONTHS)):
                 p = period_of(oif.okr.period, month_days(m)[0])
                 if p in seen:
                     continue

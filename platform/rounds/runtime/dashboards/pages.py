@@ -128,6 +128,24 @@ def table_view(t: service.Table, lang: str, *, export: str | None,
             "rows": rows, "csv": csv, "xlsx": xlsx}
 
 
+def per_okr(t: service.Table, lang: str, *, export: str,
+            links: dict[str, Any]) -> list[dict[str, Any]]:
+    """A grade table shown as one table an OKR (titled by it, without the OKR column, so a
+    phone has room for the grades); the export is the whole table, the OKR a column."""
+    columns = [c for c in t.columns if c.key != "okr"]
+    okrs = list(dict.fromkeys(r["okr"] for r in t.rows))
+    shown = [table_view(service.Table(t.name, t.title, columns,
+                                      [r for r in t.rows if r["okr"] == okr]),
+                        lang, export=None, links=links, caption=f"{t.title} · {okr}")
+             | {"okr": okr} for okr in okrs]
+    if not shown:
+        shown = [table_view(service.Table(t.name, t.title, columns, []), lang, export=None)
+                 | {"okr": ""}]
+    path, _, query = export.partition("?")
+    shown[-1] |= {"csv": f"{path}.csv?{query}", "xlsx": f"{path}.xlsx?{query}"}
+    return shown
+
+
 def _query(**params: Any) -> str:
     return urlencode({k: v for k, v in params.items() if v is not None})
 
@@ -183,12 +201,12 @@ async def dashboard_page(request: Request[Any, Any, Any], *, db: AsyncSession,
                                          r["subject_id"]), lang)
 
     shown_tables = {
-        "grades_units": table_view(tables["grades_units"], lang,
-                                   export=f"/api/dashboard/grades_units?{q}",
-                                   links={"name": grade_link}),
-        "grades_people": table_view(tables["grades_people"], lang,
-                                    export=f"/api/dashboard/grades_people?{q}",
-                                    links={"name": grade_link}),
+        "grades_units": per_okr(tables["grades_units"], lang,
+                                export=f"/api/dashboard/grades_units?{q}",
+                                links={"name": grade_link}),
+        "grades_people": per_okr(tables["grades_people"], lang,
+                                 export=f"/api/dashboard/grades_people?{q}",
+                                 links={"name": grade_link}),
         "grades_trend": table_view(tables["grades_trend"], lang,
                                    export=f"/api/dashboard/grades_trend?{q}"),
         "units": table_view(tables["units"], lang, export=f"/api/dashboard/units?{q}",
@@ -300,8 +318,8 @@ async def _month_page(request: Request[Any, Any, Any], db: AsyncSession, *,
         title=title, person=person, unit_name=pm.unit_name, month=chosen, own=own,
         figures=figures, left_visits=pm.left_visits, left_sites=pm.left_sites,
         planned=pm.planned,
-        sites=table_view(pm.sites, lang, export=None),
-        funnel=table_view(pm.funnel, lang, export=None),
+        sites=table_view(pm.sites, lang, export=f"/api/dashboard/my_sites?{q}"),
+        funnel=table_view(pm.funnel, lang, export=f"/api/dashboard/my_funnel?{q}"),
         month_api=f"/api/dashboard/month?{q}",
         form_action="/me/month" if own else f"/dashboard/people/{person.id}",
         open_issues=open_issues, total_issues=total_issues, graded=graded,
@@ -315,8 +333,8 @@ async def _month_page(request: Request[Any, Any, Any], db: AsyncSession, *,
 def _grade_card(g: Any, lang: str) -> dict[str, Any]:
     """A grade in a few lines: the OKR, the grade and score, what it was made of."""
     return {"okr": pick(g.okr_title, lang, g.okr_id), "period": g.period,
-            "grade": pick(g.grade_title, lang, g.grade or "") if g.grade else "—",
-            "score": shown(g.score, "ratio", lang), "frozen": g.frozen,
+            "grade_id": g.grade or "—", "grade": pick(g.grade_title, lang, "") if g.grade
+            else "", "score": shown(g.score, "ratio", lang), "frozen": g.frozen,
             "lines": [pick(line, lang) for line in g.explanation],
             "href": views.href(okr.grade_page(g.okr_id, g.period, g.subject_kind,
                                               g.subject_id), lang)}
@@ -375,7 +393,7 @@ async def grade_page(request: Request[Any, Any, Any], *, db: AsyncSession, setti
             krs.append({
                 "title": pick(k.title, lang, k.id), "metric": pick(k.metric_title, lang),
                 "value": shown(k.value, k.unit, lang), "target": shown(k.target, k.unit, lang),
-                "grade": pick(k.grade_title, lang, k.grade or "") if k.grade else "—",
+                "grade": grades.grade_named(k.grade, k.grade_title, lang) or "—",
                 "score": shown(k.score, "ratio", lang),
                 "weight": shown(k.weight_used, "ratio", lang),
                 "facts": pick(k.sums_in_words, lang), "line": pick(k.line, lang),
@@ -399,7 +417,7 @@ async def grade_page(request: Request[Any, Any, Any], *, db: AsyncSession, setti
         title=say(lang, "grade_title", subject=subject),
         okr_title=pick(g.okr_title, lang, okr_id), period=g.period, subject=subject,
         first_day=g.first_day, last_day=g.last_day,
-        grade=pick(g.grade_title, lang, g.grade or "") if g.grade else "—",
+        grade_id=g.grade or "—", grade=pick(g.grade_title, lang, "") if g.grade else "",
         score=shown(g.score, "ratio", lang), frozen=g.frozen,
         lines=[pick(line, lang) for line in g.explanation], objectives=objectives,
         back=back, dash_config={"lang": lang, "text": {}, "charts": {}})

@@ -181,6 +181,53 @@ def month_out(pm: service.PersonMonth) -> MonthOut:
                     funnel=table_out(pm.funnel, pm.month, unit_id, pm.unit_name))
 
 
+PERSON_TABLES = {"my_sites": "A person's plan this month site by site: left, planned, done",
+                 "my_funnel": "A person's issues this month, step by step"}
+
+
+async def person_table(request: Request[Any, Any, Any], db: AsyncSession, *,
+                       principal: Principal, settings: Settings, name: str,
+                       month: str | None, user: int | None) -> tuple[service.Table, str, int]:
+    person = await service.person_in_scope(db, principal, user)
+    chosen = service.month_or_now(month, settings.tz)
+    pm = await service.person_month(db, person, chosen, request_language(request))
+    return (pm.sites if name == "my_sites" else pm.funnel), chosen, person.id
+
+
+def _person_json(name: str) -> Any:
+    @get(f"/api/dashboard/{name}", tags=TAGS,
+         summary=f"{PERSON_TABLES[name]}; mine, or someone's in my dashboard scope (user)",
+         operation_id=f"dashboard_{name}", name=f"dashboard_{name}")
+    async def handler(request: Request[Any, Any, Any], db: AsyncSession,
+                      principal: Principal, settings: Settings, *,
+                      month: str | None = None, user: OptionalId = None) -> TableOut:
+        table, chosen, _ = await person_table(request, db, principal=principal,
+                                              settings=settings, name=name, month=month,
+                                              user=user)
+        return table_out(table, chosen, 0, "")
+
+    return handler
+
+
+def _person_export(name: str, fmt: str) -> Any:
+    @get(f"/api/dashboard/{name}.{fmt}", tags=TAGS, media_type=exports.FORMATS[fmt],
+         summary=f"{PERSON_TABLES[name]} ({fmt.upper()}, streamed); mine, or someone's in "
+                 "my dashboard scope (user)",
+         operation_id=f"dashboard_{name}_{fmt}", name=f"dashboard_{name}_{fmt}")
+    async def handler(request: Request[Any, Any, Any], db: AsyncSession,
+                      principal: Principal, settings: Settings, *,
+                      month: str | None = None, user: OptionalId = None) -> Stream:
+        table, chosen, user_id = await person_table(
+            request, db, principal=principal, settings=settings, name=name, month=month,
+            user=user)
+        body = exports.encoded(exports.table_csv(table)) if fmt == "csv" \
+            else exports.table_xlsx(table)
+        return Stream(body, media_type=exports.FORMATS[fmt], headers=exports.disposition(
+            f"{name}-{chosen}-user{user_id}.{fmt}"))
+
+    return handler
+
+
 def _raw_handler(fmt: str) -> Any:
     @get(f"/api/dashboard/submissions/{{definition_id:str}}/{{version:int}}/submissions.{fmt}",
          tags=TAGS, media_type=exports.FORMATS[fmt],
@@ -212,6 +259,9 @@ def handlers() -> list[Callable[..., Any]]:
     for name in grades.TABLES:
         out += [_json_handler(name), _export_handler(name, "csv"),
                 _export_handler(name, "xlsx")]
+    for name in PERSON_TABLES:
+        out += [_person_json(name), _person_export(name, "csv"),
+                _person_export(name, "xlsx")]
     out += [_raw_handler("csv"), _raw_handler("xlsx")]
     return out
 
