@@ -118,9 +118,18 @@ def test_leader_dashboard(browser: Any, api: FieldServer, lang: str, size: str) 
             assert (by_name["st_a"][2], by_name["st_b"][2]) == ("8", "4")
             assert float(by_name["st_a"][3]) == 0.5
         if size == "phone":
-            # nothing wider than the phone: tables scroll in their own box
+            # nothing wider than the phone: tables scroll in their own box; at 320 px too
             width = page.evaluate("document.documentElement.scrollWidth")
             assert width <= PHONE["width"], width
+            page.set_viewport_size({"width": 320, "height": 700})
+            page.wait_for_timeout(300)
+            assert page.evaluate("document.documentElement.scrollWidth") <= 320
+            shoot(page, f"dashboard-leader-{lang}-320")
+            # a flagged check-in opens its site's history, the flagged visit marked
+            page.locator("#t-flagged tbody a").first.click()
+            page.wait_for_url("**/sites/**/history**")
+            assert page.locator("#t-history").count() == 1
+            shoot(page, f"site-history-{lang}-phone")
     finally:
         page.context.close()
     assert not errors, errors

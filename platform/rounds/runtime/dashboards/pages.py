@@ -38,15 +38,17 @@ from rounds.rules.alerts import format_number
 from rounds.runtime.access import NotAuthenticated, Principal
 from rounds.runtime.dashboards import grades, service
 from rounds.runtime.dashboards.service import say
+from rounds.runtime.definitions.service import current_contents
 from rounds.runtime.fieldwork import chrome, views
 from rounds.runtime.fieldwork.pages import error_page, to_sign_in
 from rounds.runtime.issues import queries as issues
 from rounds.runtime.okr import drill
 from rounds.runtime.okr import service as okr
 from rounds.runtime.orgs.models import OrgUnit
+from rounds.runtime.sites import service as sites
 from rounds.settings import Settings
 from rounds.web.language import request_language
-from rounds.web.params import Id
+from rounds.web.params import Id, PageNumber
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 DASH_URL = "/static/dashboards"
@@ -194,7 +196,7 @@ async def dashboard_page(request: Request[Any, Any, Any], *, db: AsyncSession,
         return views.href(f"/dashboard/people/{r['user_id']}", lang, month=chosen)
 
     def site_link(r: dict[str, Any]) -> str:
-        return views.href("/issues", lang, site_id=r["site_id"])
+        return views.href(f"/sites/{r['site_id']}/history", lang)
 
     def grade_link(r: dict[str, Any]) -> str:
         return views.href(okr.grade_page(r["okr_id"], r["period"], r["subject_kind"],
@@ -423,9 +425,65 @@ async def grade_page(request: Request[Any, Any, Any], *, db: AsyncSession, setti
         back=back, dash_config={"lang": lang, "text": {}, "charts": {}})
 
 
+# -- a site's history (where a flagged check-in is reviewed) ------------------------------------
+
+HISTORY_PAGE = 50
+
+
+@get("/sites/{site_id:int}/history", include_in_schema=False)
+async def site_history_page(request: Request[Any, Any, Any], *, db: AsyncSession,
+                            settings: Settings, principal: Principal, site_id: Id,
+                            page: PageNumber = 1) -> Response[str]:
+    """The visits and forms at a site, newest first, flagged check-ins marked, each linking
+    to its page (scope: the sites service's, 404 outside)."""
+    lang = request_language(request)
+    site = await sites.get_site(db, principal, site_id)
+    entries, total = await sites.site_history(db, principal, site_id, limit=HISTORY_PAGE,
+                                              offset=(page - 1) * HISTORY_PAGE)
+    contents = await current_contents_for(db, {e.definition_id for e in entries
+                                               if e.definition_id})
+    rows = []
+    for e in entries:
+        if e.kind == "visit":
+            what = say(lang, "entry_visit")
+            result = say(lang, "flagged_yes") if e.flagged else ""
+            href = views.href(f"/visits/{e.id}", lang)
+        else:
+            what = pick((contents.get(e.definition_id or "") or {}).get("title"), lang,
+                        e.definition_id or "")
+            result = shown(e.percentage, "percent", lang) if e.percentage is not None \
+                else ("" if e.score_value is None else format_number(e.score_value, 1))
+            href = views.href(f"/submissions/{e.id}", lang)
+        rows.append({"at": views.local(e.at, settings.tz), "kind": what,
+                     "person": e.display_name, "result": result, "href": href,
+                     "flagged": bool(e.flagged)})
+    table = service.Table("site_history", say(lang, "site_history_title", site=site.name), [
+        service.Column("at", say(lang, "col_time"), "month"),
+        service.Column("kind", say(lang, "col_entry"), "link"),
+        service.Column("person", say(lang, "col_person")),
+        service.Column("result", say(lang, "col_result"))], rows)
+    view = table_view(table, lang, export=None, links={"kind": lambda r: r["href"]})
+    pager = views.pager(page, HISTORY_PAGE, total,
+                        lambda n: views.href(f"/sites/{site_id}/history", lang, page=n),
+                        words_table(service.DOMAIN, lang)["entries_total"])
+    return render(request, "site_history.html", lang, principal, active="dashboard",
+                  title=table.title, site=site, table=view, pager=pager,
+                  back=views.href("/dashboard", lang),
+                  dash_config={"lang": lang, "text": {}, "charts": {}})
+
+
+async def current_contents_for(db: AsyncSession, ids: set[str]) -> dict[str, Any]:
+    """The current content of these standards and surveys (their titles)."""
+    out: dict[str, Any] = {}
+    for kind in ("standard", "survey"):
+        found = await current_contents(db, kind)
+        out.update({k: v for k, v in found.items() if k in ids})
+    return out
+
+
 def handlers(settings: Settings) -> list[Any]:
     pages = Router(path="/", route_handlers=[dashboard_page, my_month_page, person_page,
-                                             grade_page],
+                                             grade_page, site_history_page],
                    exception_handlers={NotAuthenticated: to_sign_in, RoundsError: error_page,
                                        HTTPException: error_page})
     modules = Path(settings.node_modules_dir)
