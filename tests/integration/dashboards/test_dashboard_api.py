@@ -220,6 +220,28 @@ def test_field_user_sees_their_month_only(api: FieldServer) -> None:
                 month=MONTH).status_code == 200
 
 
+def test_an_org_unit_role_gets_its_month_not_a_subtree(api: FieldServer) -> None:
+    """An enforcement officer's scope is their own unit's sites, while every dashboard
+    figure is a subtree's: they get their own month, and no unit's figures."""
+    from rounds.runtime.people.service import create_user
+    from support.live import api_token, in_database
+
+    async def add(db: Any) -> None:
+        await create_user(db, username="jicha_a", display_name="JICHA", org_unit_code="st_a",
+                          role_id="enforcement_officer", password="password-123")
+
+    in_database(api.server.database_url, add)
+    token = api_token(api.server, "jicha_a", "password-123")
+    for path in ("/api/dashboard/units", "/api/dashboard/people.csv", "/api/dashboard/map"):
+        r = httpx.get(api.url + path, headers=token, timeout=30)
+        assert r.status_code == 403, path
+    r = httpx.get(api.url + "/api/dashboard/month", headers=token, timeout=30,
+                  params={"user": api.world.users["cm_a"]})
+    assert r.status_code == 404
+    assert httpx.get(api.url + "/api/dashboard/month", headers=token,
+                     timeout=30).status_code == 200
+
+
 def _same(json_value: Any, cell: Any) -> bool:
     if json_value is None:
         return cell in ("", None)

@@ -10,10 +10,10 @@ as the issues slice counts them.
 
 Scope, the same for the API and the pages:
 
-- a role with ``report.view_scope`` and a scope over org units (:data:`UNIT_SCOPES`) sees
-  the dashboard of any unit it covers: the city every unit, a station head the units of
-  their subtree (``org_path`` prefix), an ``org_unit`` role their own unit; a ``unit`` or
-  ``user`` outside it is 404, exactly like one that does not exist;
+- a role with ``report.view_scope`` and a scope over subtrees of units (:data:`UNIT_SCOPES`)
+  sees the dashboard of any unit it covers: the city every unit, a station head the units
+  of their subtree (``org_path`` prefix); a ``unit`` or ``user`` outside it is 404, exactly
+  like one that does not exist;
 - everyone else (the field staff, whose scope is their own sites) sees "my month" only:
   their own figures, never another person's (404).
 
@@ -55,7 +55,10 @@ from rounds.runtime.store.read import By, Figure, metric_table
 from rounds.runtime.visits.plans import month_of, parse_month
 
 DOMAIN = "dashboards"
-UNIT_SCOPES = ("city", "org_subtree", "org_unit")
+# Scopes that cover whole subtrees of units. An ``org_unit`` role (an enforcement officer at
+# the city company) covers the sites of its own unit but not the units under it, and every
+# figure here is a subtree's: it gets its own month, like the field staff.
+UNIT_SCOPES = ("city", "org_subtree")
 # The figures of the station and person tables, in their order (catalogue ids).
 TABLE_METRICS = ("visits.count", "visits.done_ratio", "visits.coverage",
                  "checkins.flagged_ratio", "submissions.count", "submissions.avg_percentage",
@@ -87,7 +90,7 @@ def _covers(principal: Principal, unit: OrgUnit) -> bool:
         return True
     if principal.org_scope == "org_subtree":
         return bool(principal.org_path) and unit.path.startswith(principal.org_path)
-    return unit.id == principal.org_unit_id
+    return False
 
 
 async def unit_in_scope(db: AsyncSession, principal: Principal, unit_id: int | None

@@ -84,10 +84,10 @@ def context(request: Request[Any, Any, Any], lang: str, principal: Principal | N
     layout = CHROME.get(lang) or CHROME[i18n.DEFAULT]  # the forms engine's (zh, en)
     t = {**layout, "skip": views.say(lang, "skip"), "other_language_code": other,
          "other_language": i18n.text("common", other, "language_name")}
-    # The dashboard link: report.view_scope over org units (the city, a subtree, a unit:
+    # The dashboard link: report.view_scope over subtrees of units (the city, a station:
     # rounds.runtime.dashboards.service.may_see_dashboard); the field staff get their month.
     dashboard = principal is not None and principal.can("report.view_scope") \
-        and principal.org_scope in ("city", "org_subtree", "org_unit")
+        and principal.org_scope in ("city", "org_subtree")
     my_month = principal is not None and not dashboard and principal.can("visit.check_in")
     return {
         "lang": lang, "t": t, "nav_dashboard": dashboard, "nav_my_month": my_month,
