@@ -460,8 +460,8 @@ async def site_history_page(request: Request[Any, Any, Any], *, db: AsyncSession
     table = service.Table("site_history", say(lang, "site_history_title", site=site.name), [
         service.Column("at", say(lang, "col_time"), "month"),
         service.Column("kind", say(lang, "col_entry"), "link"),
-        service.Column("person", say(lang, "col_person")),
-        service.Column("result", say(lang, "col_result"))], rows)
+        service.Column("result", say(lang, "col_result")),  # a flagged check-in in sight
+        service.Column("person", say(lang, "col_person"))], rows)
     view = table_view(table, lang, export=None, links={"kind": lambda r: r["href"]})
     pager = views.pager(page, HISTORY_PAGE, total,
                         lambda n: views.href(f"/sites/{site_id}/history", lang, page=n),
