@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select, update
 
@@ -50,6 +50,16 @@ async def _build(settings: Settings, *, scale: float, seed: int, only_if_empty: 
                                  .values(active=False))
         # The failed items' issues now, in bulk: the board is full from the first page.
         await build_issues(sessions, now=datetime.now(UTC), seed=seed)
+        # The query store, filled and closed up to yesterday: the dashboards and the OKR
+        # grades have their figures on first start (the worker keeps them up to date).
+        from rounds.runtime.store.refresh import close_day, rebuild, store_range
+
+        first, last = await store_range(sessions, settings.tz, today)
+        store = await rebuild(sessions, first, last, tz=settings.tz, now=datetime.now(UTC))
+        if first < today:
+            await close_day(sessions, today - timedelta(days=1), tz=settings.tz,
+                            now=datetime.now(UTC))
+        print(f"  query store: {len(store.days)} days, {store.rows} rows")
         print(f"==> demo ready in {time.monotonic() - started:.1f} s. Sign in as "
               f"{city.usernames.get('customer_manager')} (customer manager), "
               f"{city.usernames.get('station_head')} (station head), leader (city leader), "
