@@ -45,9 +45,10 @@ async def months_with_facts(db: AsyncSession, months: list[str]) -> list[str]:
     return [m for m in months if m in held]
 
 
-def explained_at(row: GradeRow) -> str:
-    """The page that explains a grade (this slice serves it; the OKR slice names it)."""
-    return okr.grade_page(row.okr_id, row.period, row.subject_kind, row.subject_id)
+def explanation_path(okr_id: str, period: str, subject_kind: str, subject_id: int) -> str:
+    """The page that explains one grade, down to the records behind each key result
+    (``pages.grade_page``)."""
+    return f"/okr/{okr_id}/{period}/{subject_kind}/{subject_id}"
 
 
 def _row(r: GradeRow, title: dict[str, str], lang: str, rank: int | None) -> dict[str, Any]:

@@ -199,7 +199,7 @@ async def dashboard_page(request: Request[Any, Any, Any], *, db: AsyncSession,
         return views.href(f"/sites/{r['site_id']}/history", lang)
 
     def grade_link(r: dict[str, Any]) -> str:
-        return views.href(okr.grade_page(r["okr_id"], r["period"], r["subject_kind"],
+        return views.href(grades.explanation_path(r["okr_id"], r["period"], r["subject_kind"],
                                          r["subject_id"]), lang)
 
     shown_tables = {
@@ -338,7 +338,7 @@ def _grade_card(g: Any, lang: str) -> dict[str, Any]:
             "grade_id": g.grade or "—", "grade": pick(g.grade_title, lang, "") if g.grade
             else "", "score": shown(g.score, "ratio", lang), "frozen": g.frozen,
             "lines": [pick(line, lang) for line in g.explanation],
-            "href": views.href(okr.grade_page(g.okr_id, g.period, g.subject_kind,
+            "href": views.href(grades.explanation_path(g.okr_id, g.period, g.subject_kind,
                                               g.subject_id), lang)}
 
 
