@@ -125,6 +125,12 @@ def test_leader_dashboard(browser: Any, api: FieldServer, lang: str, size: str) 
             by_name = {r[1]: r for r in rows[1:]}
             assert (by_name["st_a"][2], by_name["st_b"][2]) == ("8", "4")
             assert float(by_name["st_a"][3]) == 0.5
+            # 200% zoom of the desktop: half as many CSS pixels, still no sideways page
+            page.set_viewport_size({"width": DESKTOP["width"] // 2,
+                                    "height": DESKTOP["height"] // 2})
+            page.wait_for_timeout(300)
+            assert page.evaluate("document.documentElement.scrollWidth") <= DESKTOP["width"] // 2
+            shoot(page, "dashboard-leader-zh-zoom200")
         if size == "phone":
             # nothing wider than the phone: tables scroll in their own box; at 320 px too
             width = page.evaluate("document.documentElement.scrollWidth")
