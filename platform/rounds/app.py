@@ -14,6 +14,8 @@ from litestar.di import Provide
 import rounds.slices  # noqa: F401  (every hook a higher slice fills in a lower one)
 from rounds import __version__
 from rounds.db import create_engine, session_factory
+from rounds.runtime.dashboards import pages as dashboards_pages
+from rounds.runtime.dashboards import web as dashboards_web
 from rounds.runtime.definitions.web import (
     DefinitionController,
     SchemaController,
@@ -87,6 +89,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
                                  *submissions_web.handlers(), *issues_web.handlers(),
                                  *forms_pages.page_handlers(settings),
                                  *fieldwork_pages.handlers(settings),
+                                 *dashboards_web.handlers(),
+                                 *dashboards_pages.handlers(settings),
                                  *notifications_web.handlers(), *okr_web.handlers(),
                                  *apidocs.asset_handlers(settings)]
     return Litestar(

@@ -131,13 +131,17 @@ class Settings:
     and messages when neither ?lang=, the user's account nor the browser names one.
     ROUNDS_NODE_MODULES_DIR: where `./dev setup` installed the front-end packages (npm).
     ROUNDS_TIMEZONE: the company's time zone (IANA name): what "today" and "this month"
-    mean for plans and reports (default Asia/Shanghai)."""
+    mean for plans and reports (default Asia/Shanghai).
+    ROUNDS_MAP_TILES_URL: the dashboards' map tiles, a Leaflet URL template such as
+    ``https://tiles.example.com/{z}/{x}/{y}.png`` (its origin is then allowed for images);
+    empty by default: the map draws the sites as points on a plain background, offline."""
 
     data_dir: Path = Path("var")
     definitions_dir: Path = Path("definitions")
     node_modules_dir: Path = Path("node_modules")
     timezone: str = "Asia/Shanghai"
     default_language: str = i18n.DEFAULT
+    map_tiles_url: str = ""
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
     server: ServerSettings = field(default_factory=ServerSettings)
     jobs: JobsSettings = field(default_factory=JobsSettings)

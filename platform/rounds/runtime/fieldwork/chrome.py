@@ -74,6 +74,9 @@ def context(request: Request[Any, Any, Any], lang: str, principal: Principal | N
     links = {"today": views.href("/today", lang), "results": views.href("/me/submissions", lang),
              "my_issues": views.href("/me/issues", lang), "board": views.href("/issues", lang),
              "inbox": views.href("/me/notifications", lang),
+             # the dashboards slice's pages (rounds.runtime.dashboards)
+             "dashboard": views.href("/dashboard", lang),
+             "my_month": views.href("/me/month", lang),
              "sign_in": views.href("/sign-in", lang)}
     other = other_language(lang)
     # ``t``: the words of the forms engine's layout (base.html), with the field pages' own
@@ -81,8 +84,14 @@ def context(request: Request[Any, Any, Any], lang: str, principal: Principal | N
     layout = CHROME.get(lang) or CHROME[i18n.DEFAULT]  # the forms engine's (zh, en)
     t = {**layout, "skip": views.say(lang, "skip"), "other_language_code": other,
          "other_language": i18n.text("common", other, "language_name")}
+    # The dashboard link: report.view_scope over subtrees of units (the city, a station:
+    # rounds.runtime.dashboards.service.may_see_dashboard); the field staff get their month.
+    dashboard = principal is not None and principal.can("report.view_scope") \
+        and principal.org_scope in ("city", "org_subtree")
+    my_month = principal is not None and not dashboard and principal.can("visit.check_in")
     return {
-        "lang": lang, "t": t, "home_url": links["today"], "links": links, "active": active,
+        "lang": lang, "t": t, "nav_dashboard": dashboard, "nav_my_month": my_month,
+        "home_url": links["today"], "links": links, "active": active,
         "switch_language": switch_href(request, lang), "user": principal, "unread": unread,
         "fw_config": {"lang": lang, "text": dict(views.words(lang)), "links": links,
                       "csrf_token": principal.csrf_token if principal else None},
