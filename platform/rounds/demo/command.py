@@ -1,4 +1,4 @@
-"""`rounds demo`: fill an empty database with the demo city and a month of work."""
+"""`rounds demo`: fill an empty database with the demo city and three months of work."""
 
 from __future__ import annotations
 
@@ -15,10 +15,12 @@ from rounds.runtime.orgs.models import OrgUnit
 from rounds.runtime.people.models import User
 from rounds.settings import Settings
 
+MONTHS = 3  # of history: this month and the two before it
+
 
 async def _build(settings: Settings, *, scale: float, seed: int, only_if_empty: bool) -> bool:
     from rounds.demo.issues import build_issues
-    from rounds.demo.work import build_month_of_work
+    from rounds.demo.work import build_work, month_start
     from rounds.runtime.visits.plans import generate_month_plans, month_of
 
     engine = create_engine(settings.database_url)
@@ -36,11 +38,14 @@ async def _build(settings: Settings, *, scale: float, seed: int, only_if_empty: 
         async with transaction(sessions) as db:
             city = await build_city(db, scale=scale, seed=seed)
         today = datetime.now(settings.tz).date()
-        async with transaction(sessions) as db:
-            report = await generate_month_plans(db, month_of(today))
-        print(f"  visit plans for {report.month}: {report.created} created")
-        await build_month_of_work(sessions, city, today=today, seed=seed, tz=settings.tz,
-                                  data_dir=settings.data_dir)
+        # Three months of history (the two before this one, whole, and this one up to
+        # yesterday): the trends and the OKR tables show movement on first start.
+        for back in range(MONTHS - 1, -1, -1):
+            async with transaction(sessions) as db:
+                report = await generate_month_plans(db, month_of(month_start(today, back)))
+            print(f"  visit plans for {report.month}: {report.created} created")
+        await build_work(sessions, city, today=today, months=MONTHS, seed=seed, tz=settings.tz,
+                         data_dir=settings.data_dir)
         # One customer manager has just left: the issues found at their shops go to the
         # station head by the routing's fallback, with the reason in their history.
         managers = city.users.get("customer_manager") or []
