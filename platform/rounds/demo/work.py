@@ -276,7 +276,7 @@ async def build_work(sessions: async_sessionmaker[AsyncSession], city: DemoCity,
             "evidence": valid.evidence, **score_columns(ev),
             "evaluation": stored_evaluation(ev), "alert_count": len(ev.alerts),
             "failed_count": len(ev.failed), "submitted_at": at,
-            "happened_at": visit["checked_in_at"]})
+            "happened_at": visit["checked_in_at"]})  # the store files it on the visit's day
         failed += failed_item_rows(sid, ev.failed, visit["site_id"], at)
         # Linked as the API links them: who may see a photo follows from its submissions.
         links += [{"submission_id": sid, "photo_id": pid} for pid in sorted(set(

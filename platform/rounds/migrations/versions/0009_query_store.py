@@ -158,6 +158,10 @@ def upgrade() -> None:
         batch_op.create_index('ix_issues_due_at', ['due_at'], unique=False)
         batch_op.create_index('ix_issues_escalated_at', ['escalated_at'], unique=False)
         batch_op.create_index('ix_issues_updated_at', ['updated_at'], unique=False)
+        batch_op.create_index('ix_issues_assignee_signed_at', ['assignee_signed_at'],
+                              unique=False)
+        batch_op.create_index('ix_issues_assigner_signed_at', ['assigner_signed_at'],
+                              unique=False)
 
     with op.batch_alter_table('submissions', schema=None) as batch_op:
         batch_op.add_column(sa.Column('happened_at', sa.DateTime(timezone=True), nullable=True))
@@ -186,6 +190,8 @@ def downgrade() -> None:
     op.drop_column('submissions', 'happened_at')
 
     with op.batch_alter_table('issues', schema=None) as batch_op:
+        batch_op.drop_index('ix_issues_assigner_signed_at')
+        batch_op.drop_index('ix_issues_assignee_signed_at')
         batch_op.drop_index('ix_issues_updated_at')
         batch_op.drop_index('ix_issues_escalated_at')
         batch_op.drop_index('ix_issues_due_at')

@@ -32,7 +32,9 @@ class Issue(Base):
                       Index("ix_issues_created_at", "created_at"),
                       Index("ix_issues_closed_at", "closed_at"),
                       Index("ix_issues_due_at", "due_at"),
-                      Index("ix_issues_escalated_at", "escalated_at"))
+                      Index("ix_issues_escalated_at", "escalated_at"),
+                      Index("ix_issues_assignee_signed_at", "assignee_signed_at"),
+                      Index("ix_issues_assigner_signed_at", "assigner_signed_at"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     title: Mapped[str] = mapped_column(String(300))

@@ -19,6 +19,12 @@ from sqlalchemy.orm import Mapped, mapped_column
 from rounds.db import Base, UtcDateTime, utcnow
 
 
+def _stored_time(context: Any) -> datetime:
+    """``happened_at`` left out: when the row was stored (its ``submitted_at``)."""
+    given = context.get_current_parameters().get("submitted_at")
+    return given if isinstance(given, datetime) else utcnow()
+
+
 class Submission(Base):
     """One filled form. The id comes from the client (a UUID), so a retry after a lost
     connection finds the stored submission instead of making a second one; ``body_hash``
@@ -60,7 +66,8 @@ class Submission(Base):
     # When the work was done: the visit's check-in, else when it was stored (a phone that was
     # offline will send its own time). The query store files the submission under this day,
     # however late it arrives; ``submitted_at`` tells the refresh what is new.
-    happened_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, nullable=True)
+    happened_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=_stored_time,
+                                                  nullable=True)
 
 
 class FailedItem(Base):

@@ -379,7 +379,11 @@ async def _submit(sessions: async_sessionmaker[AsyncSession], principal: Princip
         "definition_id": fv.definition_id, "version_id": fv.version_id,
         "content_hash": fv.content_hash, "answers": answers, "evidence": evidence,
         **score_columns(ev), "evaluation": evaluation,
-        "alert_count": len(ev.alerts), "failed_count": len(ev.failed), "submitted_at": now}
+        "alert_count": len(ev.alerts), "failed_count": len(ev.failed), "submitted_at": now,
+        # The day the work belongs to (the query store files it there, however late it
+        # arrives): the visit's check-in, else now.
+        "happened_at": place["checked_in_at"] if place is not None and visit_id is not None
+        else now}
     params = {**row, "answers": _encode(answers), "evidence": _encode(evidence),
               "evaluation": _encode(evaluation)}
     failed_rows = failed_item_rows(submission_id, ev.failed, site_id, now)
