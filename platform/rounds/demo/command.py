@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import time
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from rounds.db import create_engine, session_factory, transaction
 from rounds.demo.city import DEMO_PASSWORD, build_city
@@ -55,6 +56,7 @@ async def _build(settings: Settings, *, scale: float, seed: int, only_if_empty: 
                                  .values(active=False))
         # The failed items' issues now, in bulk: the board is full from the first page.
         await build_issues(sessions, now=datetime.now(UTC), seed=seed)
+        await _store(sessions, settings, today)
         print(f"==> demo ready in {time.monotonic() - started:.1f} s. Sign in as "
               f"{city.usernames.get('customer_manager')} (customer manager), "
               f"{city.usernames.get('station_head')} (station head), leader (city leader), "
@@ -62,6 +64,27 @@ async def _build(settings: Settings, *, scale: float, seed: int, only_if_empty: 
         return True
     finally:
         await engine.dispose()
+
+
+async def _store(sessions: async_sessionmaker[AsyncSession], settings: Settings,
+                 today: date) -> None:
+    """The query store rebuilt for the demo's whole range, and its past days closed (as the
+    nightly close would have closed each): dashboards and grades read it from the start."""
+    from rounds.runtime.store.models import ClosedDay
+    from rounds.runtime.store.refresh import rebuild, store_range
+
+    started = time.monotonic()
+    now = datetime.now(UTC)
+    first, last = await store_range(sessions, settings.tz, today)
+    report = await rebuild(sessions, first, last, tz=settings.tz, now=now)
+    # Every day up to yesterday was recomputed just now: closed as of now.
+    days = [first + timedelta(days=i) for i in range((today - first).days)]
+    async with transaction(sessions) as db:
+        if days:
+            await db.execute(insert(ClosedDay), [{"day": d, "closed_at": now, "times": 1}
+                                                 for d in days])
+    print(f"  query store: {len(report.days)} days rebuilt ({report.rows} rows), "
+          f"{len(days)} closed, in {time.monotonic() - started:.1f} s")
 
 
 def demo_if_empty(settings: Settings, *, scale: float = 1.0, seed: int = 7) -> bool:
