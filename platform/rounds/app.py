@@ -24,6 +24,7 @@ from rounds.runtime.forms import pages as forms_pages
 from rounds.runtime.forms import web as forms_web
 from rounds.runtime.issues import web as issues_web
 from rounds.runtime.notifications import web as notifications_web
+from rounds.runtime.okr import web as okr_web
 from rounds.runtime.orgs import web as orgs_web
 from rounds.runtime.people import admin_web as people_admin_web
 from rounds.runtime.people.auth import listen_for_invalidations
@@ -86,7 +87,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                                  *submissions_web.handlers(), *issues_web.handlers(),
                                  *forms_pages.page_handlers(settings),
                                  *fieldwork_pages.handlers(settings),
-                                 *notifications_web.handlers(),
+                                 *notifications_web.handlers(), *okr_web.handlers(),
                                  *apidocs.asset_handlers(settings)]
     return Litestar(
         route_handlers=route_handlers,

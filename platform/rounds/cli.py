@@ -312,6 +312,38 @@ def cmd_plans_generate(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_okr_recompute(settings: Settings, args: argparse.Namespace) -> int:
+    """Grade a period again on purpose, freeze it, record who, when and why; print what
+    changed."""
+    import getpass
+    from datetime import UTC, datetime
+
+    from rounds.runtime.okr.freeze import recompute
+
+    by = args.by or getpass.getuser()
+    try:
+        reports = asyncio.run(_with_store(settings, lambda s: recompute(
+            s, period=args.period, okr_id=args.okr, by=by, reason=args.reason or "",
+            now=datetime.now(UTC), tz=settings.tz)))
+    except RoundsError as exc:
+        _print_problems(exc.problems)
+        print(exc.detail, file=sys.stderr)
+        return 1
+    if not reports:
+        print(f"no OKR is graded by the period of {args.period}")
+    for r in reports:
+        print(f"{r.okr_id} {r.period}: {r.rows} grades, {len(r.changes)} changed, "
+              f"{r.notified} notifications (recorded as by {by})")
+        for c in r.changes:
+            was = "new" if c.before is None else _grade_text(*c.before)
+            print(f"  {c.subject_kind} {c.subject_id}: {was} -> {_grade_text(*c.after)}")
+    return 0
+
+
+def _grade_text(score: float | None, grade: str | None) -> str:
+    return "no grade" if score is None else f"{score:.3f} {grade}"
+
+
 def cmd_settings(settings: Settings, args: argparse.Namespace) -> int:
     print(f"data_dir          {settings.data_dir}")
     print(f"definitions_dir   {settings.definitions_dir}")
@@ -406,6 +438,15 @@ def parser() -> argparse.ArgumentParser:
                           "visit targets and the assignments (idempotent)")
     pg.add_argument("--month", help="YYYY-MM (default: this month, UTC)")
     pg.set_defaults(fn=cmd_plans_generate)
+
+    okr = sub.add_parser("okr", help="OKR grades").add_subparsers(dest="okr", required=True)
+    rc = okr.add_parser("recompute", help="grade a period that is over again and freeze it "
+                        "(recorded: who, when, why); prints what changed")
+    rc.add_argument("period", help="2026-11, 2026-Q4, 2026 or 2026-W48")
+    rc.add_argument("--okr", help="one OKR's id (default: every OKR graded by such periods)")
+    rc.add_argument("--reason", help="why (kept with the record)")
+    rc.add_argument("--by", help="who (default: the operating system user)")
+    rc.set_defaults(fn=cmd_okr_recompute)
     return p
 
 

@@ -13,11 +13,15 @@ the rule compiler's ``unknown_operation``, ``bad_arity``, ``bad_arguments``),
 ``score_cycle``, and for outcomes ``overlapping_bands``, ``bad_band``,
 ``unreachable_level``; whatever else ``rules.standards.compile_standard`` refuses
 (``visibility_cycle``), so that a definition that validates compiles; issue routing
-(``definitions/routing.py``): ``cannot_rectify``, ``cannot_verify``, ``routing_ignored``.
+(``definitions/routing.py``): ``cannot_rectify``, ``cannot_verify``, ``routing_ignored``; for
+OKRs ``unknown_metric`` (not in ``definitions/metrics.py``), ``definition_required`` and
+``definition_forbidden`` (what the metric says of a key result's ``definition``) and
+``unknown_grade`` (a grade rule's result that is no grade id nor a score 0..1).
 """
 
 from __future__ import annotations
 
+import difflib
 import json
 import math
 import re
@@ -29,6 +33,7 @@ from jsonschema import ValidationError
 
 from rounds.definitions.items import ItemRef, items_of
 from rounds.definitions.loader import DefinitionDocument
+from rounds.definitions.metrics import CATALOGUE
 from rounds.definitions.routing import check_issue_routing, check_issue_rules
 from rounds.definitions.schemas import KINDS, validator
 from rounds.errors import Problem, RuleError
@@ -831,15 +836,91 @@ def check_form(doc: DefinitionDocument) -> Iterator[Problem]:
     yield from check_compiles(doc, found)
 
 
+DEFAULT_GRADE_IDS = ("A", "B", "C", "D")  # rounds.definitions.okr.DEFAULT_GRADES
+
+
+def _results(rule: Any, at: str) -> Iterator[tuple[str, Any]]:
+    """The literal results a grade rule can give, with their pointers: the rule itself if it
+    is a constant, else the branches of its ``if`` (``?:``), recursively. What another
+    operation computes is known only when it runs (the grading says so then)."""
+    if isinstance(rule, dict) and len(rule) == 1:
+        op, args = next(iter(rule.items()))
+        if op in ("if", "?:") and isinstance(args, list):
+            for i, arg in enumerate(args):
+                if i % 2 == 1 or i == len(args) - 1:
+                    yield from _results(arg, f"{at}/{op}/{i}")
+        return
+    if isinstance(rule, str | int | float) and not isinstance(rule, bool):
+        yield at, rule
+
+
+def _okr_grades(doc: DefinitionDocument) -> Iterator[Problem | str]:
+    """The grade ids (yielded as strings) and the problems of the grades table."""
+    grades = doc.content.get("grades")
+    if not isinstance(grades, list):
+        yield from DEFAULT_GRADE_IDS
+        return
+    seen: dict[str, int] = {}
+    for gi, grade in enumerate(grades):
+        gid = grade.get("id") if isinstance(grade, dict) else None
+        if not isinstance(gid, str):
+            continue
+        if gid in seen:
+            yield Problem(pointer("grades", gi, "id"), f"grade id {gid!r} is used twice "
+                          f"(first at /grades/{seen[gid]})", "duplicate_id", doc.source)
+        else:
+            seen[gid] = gi
+            yield gid
+
+
+def _check_metric(doc: DefinitionDocument, kr: dict[str, Any], at: str) -> Iterator[Problem]:
+    metric_id = kr.get("metric")
+    if not isinstance(metric_id, str):
+        return
+    metric = CATALOGUE.get(metric_id)
+    if metric is None:
+        close = difflib.get_close_matches(metric_id, list(CATALOGUE), n=3, cutoff=0.5)
+        hint = (f"; did you mean {', '.join(close)}?" if close
+                else "; the metrics are listed in docs/metrics.md")
+        yield Problem(at + "/metric", f"{at}/metric: {metric_id!r} is not a metric of the "
+                      f"catalogue{hint}", "unknown_metric", doc.source)
+        return
+    named = kr.get("definition")
+    if metric.definition == "required" and named is None:
+        rows = f"a {metric.rows}" if metric.rows else "a standard or survey"
+        yield Problem(at, f"metric {metric_id!r} reads one definition: name {rows} in "
+                      "`definition`", "definition_required", doc.source)
+    elif metric.definition == "none" and named is not None:
+        yield Problem(at + "/definition", f"metric {metric_id!r} reads no definition's "
+                      "rows (visits and check-ins are not filled against one): remove "
+                      "`definition`", "definition_forbidden", doc.source)
+
+
 def check_okr(doc: DefinitionDocument) -> Iterator[Problem]:
+    """Key result ids once, metrics of the catalogue with the definition they need, grade
+    rules that compile, read only value, target and ctx, and give grades that exist."""
+    grade_ids: set[str] = set()
+    for found in _okr_grades(doc):
+        if isinstance(found, Problem):
+            yield found
+        else:
+            grade_ids.add(found)
     seen: set[str] = set()
+    objectives: dict[Any, int] = {}
     for oi, objective in enumerate(doc.content.get("objectives") or []):
+        oid = objective.get("id")
+        if oid in objectives:
+            yield Problem(pointer("objectives", oi, "id"), f"objective id {oid!r} is used "
+                          f"twice (first at /objectives/{objectives[oid]})", "duplicate_id",
+                          doc.source)
+        objectives.setdefault(oid, oi)
         for ki, kr in enumerate(objective.get("key_results") or []):
             at = pointer("objectives", oi, "key_results", ki)
             if kr.get("id") in seen:
                 yield Problem(at + "/id", f"key result id {kr.get('id')!r} is used twice",
                               "duplicate_id", doc.source)
             seen.add(kr.get("id"))
+            yield from _check_metric(doc, kr, at)
             if "grade" not in kr:
                 continue
             try:
@@ -854,6 +935,17 @@ def check_okr(doc: DefinitionDocument) -> Iterator[Problem]:
                     yield Problem(at + "/grade" + read.pointer,
                                   f"a grade reads value, target or ctx, not {read.path!r}",
                                   "unknown_field", doc.source)
+            # (a constant where the rule belongs is not_a_rule already)
+            branches = _results(kr["grade"], at + "/grade") if isinstance(
+                kr["grade"], dict) else iter(())
+            for where, result in branches:
+                if isinstance(result, str) and result not in grade_ids:
+                    yield Problem(where, f"{result!r} is not a grade of this OKR (grades: "
+                                  f"{', '.join(sorted(grade_ids))})", "unknown_grade",
+                                  doc.source)
+                elif not isinstance(result, str) and not 0 <= result <= 1:
+                    yield Problem(where, f"a grade rule gives a grade id or a score from 0 "
+                                  f"to 1, not {result!r}", "unknown_grade", doc.source)
 
 
 # -- across definitions ----------------------------------------------------------------------
@@ -886,6 +978,8 @@ def check_references(docs: list[DefinitionDocument]) -> Iterator[Problem]:
                     yield Problem(pointer(field_name, i),
                                   f"{ref!r} should name a {target}; it is {what}",
                                   "unknown_reference", doc.source)
+        if doc.kind == "okr":
+            yield from _okr_references(doc, kinds)
         if doc.kind == "role":
             for i, vt in enumerate(doc.content.get("visit_targets") or []):
                 ref = vt.get("site_kind")
@@ -893,6 +987,24 @@ def check_references(docs: list[DefinitionDocument]) -> Iterator[Problem]:
                     yield Problem(pointer("visit_targets", i, "site_kind"),
                                   f"{ref!r} should name a site_kind; it is not defined",
                                   "unknown_reference", doc.source)
+
+
+def _okr_references(doc: DefinitionDocument, kinds: dict[str, str]) -> Iterator[Problem]:
+    """A key result's ``definition`` names a standard or survey (the one its metric's rows
+    are of, when the metric says)."""
+    for oi, objective in enumerate(doc.content.get("objectives") or []):
+        for ki, kr in enumerate(objective.get("key_results") or []):
+            ref = kr.get("definition")
+            if not isinstance(ref, str):
+                continue
+            metric = CATALOGUE.get(str(kr.get("metric")))
+            wanted = (metric.rows,) if metric is not None and metric.rows else (
+                "standard", "survey")
+            if kinds.get(ref) not in wanted:
+                what = f"a {kinds[ref]}" if ref in kinds else "not defined"
+                yield Problem(pointer("objectives", oi, "key_results", ki, "definition"),
+                              f"{ref!r} should name a {' or a '.join(wanted)}; it is {what}",
+                              "unknown_reference", doc.source)
 
 
 def _guarded(found: Iterator[Problem]) -> list[Problem]:

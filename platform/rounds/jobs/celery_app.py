@@ -31,7 +31,8 @@ T = TypeVar("T")
 # The tasks, and rounds.slices: every hook a higher slice fills in a lower one (a worker
 # runs the same services as the app).
 TASK_MODULES = ["rounds.slices", "rounds.jobs.maintenance", "rounds.runtime.issues.jobs",
-                "rounds.runtime.notifications.jobs", "rounds.runtime.storage.jobs"]
+                "rounds.runtime.notifications.jobs", "rounds.runtime.storage.jobs",
+                "rounds.runtime.okr.jobs"]
 
 # Errors worth retrying a task for: the database or the network was briefly away (a
 # restart, a failover, SQLite busy past its timeout). Anything else is a bug: retrying

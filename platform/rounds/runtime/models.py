@@ -3,6 +3,7 @@
 from rounds.runtime.definitions.models import Definition, DefinitionVersion
 from rounds.runtime.issues.models import Issue, IssueEvent
 from rounds.runtime.notifications.models import Notification
+from rounds.runtime.okr.models import OkrGrade, OkrRecompute
 from rounds.runtime.orgs.models import OrgUnit
 from rounds.runtime.people.models import Credential, KnownDevice, SignInThrottle, User
 from rounds.runtime.sites.models import Site, SiteAssignment
@@ -35,6 +36,8 @@ __all__ = [
     "MonthFact",
     "MonthSite",
     "Notification",
+    "OkrGrade",
+    "OkrRecompute",
     "OrgUnit",
     "Photo",
     "PlannedVisit",

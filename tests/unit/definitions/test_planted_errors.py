@@ -25,6 +25,18 @@ EXPECTED: dict[str, set[tuple[str, str]]] = {
     "okr_grade_string.json": {
         ("not_a_rule", "/objectives/0/key_results/0/grade"),
     },
+    # OKR metrics from the catalogue, the definition they need, grades that exist.
+    "okr_metrics_and_grades.json": {
+        ("schema", "/grades/1/score"),
+        ("duplicate_id", "/grades/2/id"),
+        ("unknown_metric", "/objectives/0/key_results/0/metric"),
+        ("definition_required", "/objectives/0/key_results/1"),
+        ("unknown_grade", "/objectives/0/key_results/1/grade/if/1"),
+        ("unknown_grade", "/objectives/0/key_results/1/grade/if/4"),
+        ("definition_forbidden", "/objectives/0/key_results/2/definition"),
+        ("unknown_reference", "/objectives/0/key_results/3/definition"),
+        ("unknown_reference", "/objectives/0/key_results/4/definition"),
+    },
     "codes_and_templates.json": {
         ("schema", "/sections/0/items/0/choices/3/value"),
         ("schema", "/sections/0/items/0/choices/4/value"),
@@ -111,6 +123,11 @@ def test_messages_say_what_a_rule_and_a_code_look_like() -> None:
     assert "risk → score.points" in chain  # the cycle through a calculated value, named
     overlap = found[("scoring_misuse.json", "/outcomes/0/levels/2")]
     assert "10–20" in overlap and "/outcomes/0/levels/1 (0–15)" in overlap
+    metric = found[("okr_metrics_and_grades.json", "/objectives/0/key_results/0/metric")]
+    assert metric.startswith("/objectives/0/key_results/0/metric: 'visits.done_ration'")
+    assert "did you mean visits.done_ratio" in metric
+    grade = found[("okr_metrics_and_grades.json", "/objectives/0/key_results/1/grade/if/1")]
+    assert grade == "'A' is not a grade of this OKR (grades: fair, good)"
     kind = found[("scoring_misuse.json", "/sections/0/items/1/reverse")]
     assert kind == "'reverse' is not an option of items of type 'text'"
 
