@@ -57,6 +57,7 @@ async def _build(settings: Settings, *, scale: float, seed: int, only_if_empty: 
         # The failed items' issues now, in bulk: the board is full from the first page.
         await build_issues(sessions, now=datetime.now(UTC), seed=seed)
         await _store(sessions, settings, today)
+        await _grades(sessions, settings)
         print(f"==> demo ready in {time.monotonic() - started:.1f} s. Sign in as "
               f"{city.usernames.get('customer_manager')} (customer manager), "
               f"{city.usernames.get('station_head')} (station head), leader (city leader), "
@@ -85,6 +86,18 @@ async def _store(sessions: async_sessionmaker[AsyncSession], settings: Settings,
                                                  for d in days])
     print(f"  query store: {len(report.days)} days rebuilt ({report.rows} rows), "
           f"{len(days)} closed, in {time.monotonic() - started:.1f} s")
+
+
+async def _grades(sessions: async_sessionmaker[AsyncSession], settings: Settings) -> None:
+    """The closed months graded and frozen, as the OKR reconciler does each night: the OKR
+    tables have the past months' grades (and their notices) from the start."""
+    from rounds.runtime.okr.freeze import freeze_due
+
+    started = time.monotonic()
+    async with transaction(sessions) as db:
+        frozen = await freeze_due(db, now=datetime.now(UTC), tz=settings.tz)
+    print(f"  OKR grades: {frozen} closed periods graded and frozen, "
+          f"in {time.monotonic() - started:.1f} s")
 
 
 def demo_if_empty(settings: Settings, *, scale: float = 1.0, seed: int = 7) -> bool:
