@@ -112,3 +112,30 @@ def test_rounds_demo_fills_the_board_with_three_months_of_issues(tmp_path: Path)
         assert any(r[2] > r[1] for r in closed), month  # late
         assert any(r[4] >= 1 for r in closed), month  # escalated (督办), then closed
         assert any(r[3] != "closed" for r in of_month), month  # still open
+
+    async def store_and_grades(db: Any) -> tuple[int, int, list[tuple[Any, ...]]]:
+        from sqlalchemy import func, select
+
+        from rounds.runtime.okr.models import OkrGrade
+        from rounds.runtime.store.models import ClosedDay, DayFact
+
+        closed = (await db.execute(select(func.count()).select_from(ClosedDay))).scalar_one()
+        facts = (await db.execute(select(func.count()).select_from(DayFact))).scalar_one()
+        grades = (await db.execute(select(
+            OkrGrade.okr_id, OkrGrade.period, OkrGrade.subject_kind, OkrGrade.subject_id,
+            OkrGrade.score, OkrGrade.frozen))).all()
+        return int(closed), int(facts), list(grades)
+
+    # The store is built and every past day closed; the two closed months are graded and
+    # frozen, and people's grades moved between them.
+    closed, facts, grades = in_database(server.database_url, store_and_grades)
+    assert facts > 0
+    assert closed >= 58  # the two previous months, whole, and this one up to yesterday
+    periods = sorted({g[1] for g in grades})
+    assert periods == months[:2], (periods, months)
+    assert all(g[5] for g in grades)  # frozen
+    scores = {(g[0], g[3], g[1]): g[4] for g in grades if g[2] == "person"}
+    moved = [abs(s - scores[(okr, who, periods[1])]) for (okr, who, period), s in scores.items()
+             if period == periods[0] and s is not None
+             and scores.get((okr, who, periods[1])) is not None]
+    assert moved and max(moved) >= 0.1, moved
