@@ -42,6 +42,7 @@ import asyncio
 import json
 import os
 import random
+import shutil
 import sys
 import tempfile
 import time
@@ -516,8 +517,8 @@ async def run(url: str, n: int, *, runs: int, scale: float) -> None:
 
 
 @contextmanager
-def postgres_database() -> Iterator[str]:
-    """A fresh database ``rounds_bench_dash_<pid>``, dropped afterwards."""
+def postgres_database(*, keep: bool = False) -> Iterator[str]:
+    """A fresh database ``rounds_bench_dash_<pid>``, dropped afterwards (unless ``keep``)."""
     import asyncpg
 
     name = f"rounds_bench_dash_{os.getpid()}"
@@ -535,13 +536,22 @@ def postgres_database() -> Iterator[str]:
         yield PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://") \
             + f"/{name}"
     finally:
-        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        if keep:
+            print(f"kept: database {name}")
+        else:
+            asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @contextmanager
-def sqlite_database() -> Iterator[str]:
-    with tempfile.TemporaryDirectory(prefix="rounds-bench-dash-") as tmp:
+def sqlite_database(*, keep: bool = False) -> Iterator[str]:
+    tmp = tempfile.mkdtemp(prefix="rounds-bench-dash-")
+    try:
         yield f"sqlite+aiosqlite:///{tmp}/rounds.sqlite3"
+    finally:
+        if keep:
+            print(f"kept: {tmp}/rounds.sqlite3")
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
 def main() -> None:
@@ -552,6 +562,8 @@ def main() -> None:
                         help="default: postgresql (both with --quick)")
     parser.add_argument("--submissions", type=int, help="default 1,000,000 (100,000 quick)")
     parser.add_argument("--runs", type=int, default=5, help="best of how many (default 5)")
+    parser.add_argument("--keep", action="store_true",
+                        help="keep the database afterwards (to look at query plans)")
     parser.add_argument("--scale", type=float, default=10.0,
                         help="the city's size (demo scale; 10: ~370 people, 20,000 sites)")
     args = parser.parse_args()
@@ -562,7 +574,8 @@ def main() -> None:
     for db in ("sqlite", "postgresql"):
         if which not in (db, "both"):
             continue
-        with (sqlite_database() if db == "sqlite" else postgres_database()) as url:
+        make = sqlite_database if db == "sqlite" else postgres_database
+        with make(keep=args.keep) as url:
             asyncio.run(run(url, n, runs=args.runs, scale=args.scale))
 
 
