@@ -344,6 +344,57 @@ def _grade_text(score: float | None, grade: str | None) -> str:
     return "no grade" if score is None else f"{score:.3f} {grade}"
 
 
+def _progress_bar(done: int, total: int, day: Any) -> None:
+    """``[#####-----] 12/96 2026-11-03`` on one line of stderr, redrawn as it goes."""
+    width = 30
+    filled = width * done // max(total, 1)
+    end = "\n" if done >= total else ""
+    print(f"\r[{'#' * filled}{'-' * (width - filled)}] {done}/{total} {day}", end=end,
+          file=sys.stderr, flush=True)
+
+
+def cmd_rollup(settings: Settings, args: argparse.Namespace) -> int:
+    """Rebuild the query store over a range of days (default: first raw data day → today)."""
+    import time
+    from datetime import date, datetime
+
+    from rounds.db import create_engine, session_factory, utcnow
+    from rounds.migrate import upgrade
+    from rounds.runtime.store.refresh import rebuild, store_range
+
+    tz = settings.tz
+    try:
+        first = date.fromisoformat(args.first) if args.first else None
+        last = date.fromisoformat(args.last) if args.last else None
+    except ValueError as exc:
+        print(f"not a date (YYYY-MM-DD): {exc}", file=sys.stderr)
+        return 2
+    if first is not None and last is not None and last < first:
+        print(f"--to {last} is before --from {first}", file=sys.stderr)
+        return 2
+
+    async def go() -> Any:
+        await asyncio.to_thread(upgrade, settings.database_url)
+        engine = create_engine(settings.database_url)
+        try:
+            sessions = session_factory(engine)
+            today = datetime.now(tz).date()
+            start, end = await store_range(sessions, tz, today)
+            lo, hi = first or min(start, last or start), last or max(end, first or end)
+            print(f"==> query store {lo} to {hi} ({settings.timezone})", file=sys.stderr)
+            return await rebuild(sessions, lo, hi, tz=tz, now=utcnow(),
+                                 progress=_progress_bar)
+        finally:
+            await engine.dispose()
+
+    started = time.monotonic()
+    report = asyncio.run(go())
+    print(f"rollup {report.first_day} to {report.last_day}: {len(report.days)} days, "
+          f"{report.rows} rows, {len(report.months)} months in "
+          f"{time.monotonic() - started:.1f}s")
+    return 0
+
+
 def cmd_settings(settings: Settings, args: argparse.Namespace) -> int:
     print(f"data_dir          {settings.data_dir}")
     print(f"definitions_dir   {settings.definitions_dir}")
@@ -355,6 +406,8 @@ def cmd_settings(settings: Settings, args: argparse.Namespace) -> int:
     print(f"redis.url         {settings.redis.url or '(unset: live pushes in process memory)'}")
     per_minute = settings.checks.per_minute
     print(f"checks            {f'{per_minute} a minute per address' if per_minute else 'no limit'}")
+    print(f"store             close at {settings.store.close_at} {settings.timezone}, "
+          f"refresh every {settings.store.refresh_seconds}s")
     return 0
 
 
@@ -447,6 +500,12 @@ def parser() -> argparse.ArgumentParser:
     rc.add_argument("--reason", help="why (kept with the record)")
     rc.add_argument("--by", help="who (default: the operating system user)")
     rc.set_defaults(fn=cmd_okr_recompute)
+    ru = sub.add_parser("rollup", help="rebuild the query store (dashboards' and OKR "
+                        "grades' facts) over a range of days, with a progress bar")
+    ru.add_argument("--from", dest="first", help="YYYY-MM-DD (default: the first day of "
+                    "raw data)")
+    ru.add_argument("--to", dest="last", help="YYYY-MM-DD (default: today, company time)")
+    ru.set_defaults(fn=cmd_rollup)
     return p
 
 

@@ -7,8 +7,10 @@ install). ``docs/settings.md`` lists them all; ``rounds settings`` prints the va
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
+from datetime import time
 from pathlib import Path
 from typing import Any, get_type_hints
 from urllib.parse import parse_qs, urlparse
@@ -105,6 +107,23 @@ class ChecksSettings:
 
 
 @dataclass(frozen=True)
+class StoreSettings:
+    """The query store (facts rolled up for dashboards and OKR grades; docs/store.md).
+    ROUNDS_STORE_CLOSE_AT: when the nightly job closes the day before, as HH:MM in the
+    company's time zone (default 00:30); a night missed is caught up the next time.
+    ROUNDS_STORE_REFRESH_SECONDS: how often the incremental refresh runs (default 60; it
+    runs in the reconciliation, so never more often than ROUNDS_JOBS_RECONCILE_SECONDS)."""
+
+    close_at: str = "00:30"
+    refresh_seconds: int = 60
+
+    @property
+    def close_time(self) -> time:
+        hour, minute = self.close_at.split(":")
+        return time(int(hour), int(minute))
+
+
+@dataclass(frozen=True)
 class Settings:
     """ROUNDS_DATA_DIR: folder for the SQLite files and uploaded photos (default ./var).
     ROUNDS_DEFINITIONS_DIR: the definitions folder that `rounds definitions sync` imports.
@@ -125,6 +144,7 @@ class Settings:
     redis: RedisSettings = field(default_factory=RedisSettings)
     uploads: UploadsSettings = field(default_factory=UploadsSettings)
     checks: ChecksSettings = field(default_factory=ChecksSettings)
+    store: StoreSettings = field(default_factory=StoreSettings)
 
     @property
     def database_url(self) -> str:
@@ -180,6 +200,12 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Set
     if settings.checks.per_minute < 0:
         raise SettingsError("ROUNDS_CHECKS_PER_MINUTE: expected 0 (no limit) or more, "
                             f"got {settings.checks.per_minute}")
+    if not re.fullmatch(r"([01][0-9]|2[0-3]):[0-5][0-9]", settings.store.close_at):
+        raise SettingsError("ROUNDS_STORE_CLOSE_AT: expected a time of day as HH:MM, "
+                            f"got {settings.store.close_at!r}")
+    if settings.store.refresh_seconds < 1:
+        raise SettingsError("ROUNDS_STORE_REFRESH_SECONDS: expected 1 or more, "
+                            f"got {settings.store.refresh_seconds}")
     if settings.default_language not in i18n.LANGUAGES:
         raise SettingsError(f"ROUNDS_DEFAULT_LANGUAGE: expected {' or '.join(i18n.LANGUAGES)}, "
                             f"got {settings.default_language!r}")

@@ -558,7 +558,7 @@ def definition_vectors() -> list[tuple[Any, Any]]:
         elif definition.get("kind") == "okr":
             for objective in definition.get("objectives", []):
                 for kr in objective.get("key_results", []):
-                    out.extend((kr["grade"], {"value": v})
+                    out.extend((kr["grade"], {"value": v, "target": kr["target"]})
                                for v in (1.2, 1, 0.95, 0.9, 0.85, 0.5, 0.04, 0.02, 0, 2, 6, 88,
                                          79.9, None))
     return out

@@ -20,6 +20,7 @@ from datetime import timedelta
 from typing import Any, TypeVar
 
 from celery import Celery
+from celery.schedules import crontab
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -32,7 +33,7 @@ T = TypeVar("T")
 # runs the same services as the app).
 TASK_MODULES = ["rounds.slices", "rounds.jobs.maintenance", "rounds.runtime.issues.jobs",
                 "rounds.runtime.notifications.jobs", "rounds.runtime.storage.jobs",
-                "rounds.runtime.okr.jobs"]
+                "rounds.runtime.store.jobs", "rounds.runtime.okr.jobs"]
 
 # Errors worth retrying a task for: the database or the network was briefly away (a
 # restart, a failover, SQLite busy past its timeout). Anything else is a bug: retrying
@@ -88,6 +89,13 @@ def create_celery(settings: Settings | None = None) -> Celery:
                 "task": "rounds.storage.delete_unused_photos",
                 "schedule": timedelta(seconds=max(1, settings.uploads.cleanup_seconds)),
                 "options": {"expires": max(30, settings.uploads.cleanup_seconds)}},
+            # The query store's nightly close, at ROUNDS_STORE_CLOSE_AT in the company's
+            # time zone (``timezone`` above); a night missed is caught up by the refresh.
+            "store-close": {
+                "task": "rounds.store.close",
+                "schedule": crontab(hour=settings.store.close_time.hour,
+                                    minute=settings.store.close_time.minute),
+                "options": {"expires": 6 * 3600}},
         },
     )
     app.conf.rounds_settings = settings

@@ -239,7 +239,7 @@ async def test_a_frozen_period_stays_until_recompute(sessions: async_sessionmake
                                   "(2026-11): key result “Planned visits done” scored 0.25 "
                                   "(D (Needs improvement)), below 0.5.")
     assert said.message["zh"].startswith("CM_A的考评「客户经理服务质量 OKR」（2026-11）中")
-    assert said.link == f"/okr/{OKR}/2026-11/person/{u['cm_a']}"
+    assert said.link == f"/dashboard/people/{u['cm_a']}?month=2026-11"
     # data changes after the freeze: the grade does not
     async with sessions() as db, db.begin():
         await db.execute(update(MonthFact).where(
@@ -277,3 +277,12 @@ async def test_a_frozen_period_stays_until_recompute(sessions: async_sessionmake
         async with sessions() as db, db.begin():
             await freeze.recompute(db, period="2026-12", by="tester", reason="", now=NOW,
                                    tz=TZ)
+
+
+def test_the_worker_freezes_on_its_reconciliation() -> None:
+    from rounds.jobs import maintenance
+    from rounds.jobs.celery_app import TASK_MODULES
+    from rounds.runtime.okr import jobs
+
+    assert "rounds.runtime.okr.jobs" in TASK_MODULES
+    assert jobs.freeze_closed_periods in maintenance.RECONCILERS

@@ -25,7 +25,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 from store_support import (
     STANDARD,
     SURVEY,
@@ -41,6 +41,7 @@ from store_support import (
 )
 
 from rounds.db import transaction
+from rounds.runtime.issues.models import Issue, IssueEvent
 from rounds.runtime.store import read, refresh
 from rounds.runtime.store.live import live_metric_table
 from rounds.runtime.store.models import ClosedDay, DayFact, Refresh
@@ -275,3 +276,49 @@ async def table_store_only(sessions: Sessions, metrics: list[str]
     async with sessions() as db:
         return await read.metric_table(db, metrics=metrics, first=NOV[0], last=NOV[1],
                                        by="user")
+
+
+async def test_days_an_issue_no_longer_counts_on_are_recomputed(sessions: Sessions,
+                                                                world: Field) -> None:
+    """I1's rectification is sent back (its signatures and close are cleared): the 3rd,
+    where it counted, is known only from its events, and is recomputed all the same. I2 is
+    escalated again three days later (escalating does not touch ``updated_at``): the
+    escalation moves from the 3rd to the 6th."""
+    await refresh.refresh(sessions, tz=TZ, now=NOW1)
+    async with sessions() as db:
+        before = (await db.execute(select(DayFact).where(
+            DayFact.day == D3, DayFact.issues_rectified + DayFact.issues_escalated > 0))
+        ).scalars().all()
+    assert sum(r.issues_rectified for r in before) == 1
+    assert sum(r.issues_escalated for r in before) == 1
+    async with transaction(sessions) as db:
+        i1 = (await db.execute(select(Issue).where(Issue.closed_at == local(D3, 15)))
+              ).scalar_one()
+        i2 = (await db.execute(select(Issue).where(Issue.escalated_at.is_not(None)))
+              ).scalar_one()
+        for issue_id, at, action in ((i1.id, local(D3, 10), "rectified"),
+                                     (i1.id, local(D3, 15), "closed")):
+            db.add(IssueEvent(issue_id=issue_id, at=at, action=action, data={}))
+        await db.execute(update(Issue).where(Issue.id == i1.id).values(
+            status="in_progress", assignee_signed_at=None, assigner_signed_at=None,
+            closed_at=None, updated_at=local(D5, 9)))
+    # I1 now counts on its opening (2nd), deadline (4th) and change (5th) only.
+    report = await refresh.refresh(sessions, tz=TZ, now=local(D5, 20))
+    assert D3 in report.days
+    async with sessions() as db:
+        after = (await db.execute(select(DayFact).where(
+            DayFact.day == D3, DayFact.issues_rectified > 0))).scalars().all()
+    assert after == []
+    async with transaction(sessions) as db:
+        for at in (local(D3, 12), local(D6, 10)):
+            db.add(IssueEvent(issue_id=i2.id, at=at, action="escalated", data={}))
+        await db.execute(update(Issue).where(Issue.id == i2.id).values(
+            escalated_at=local(D6, 10), escalation_level=2))
+    await refresh.refresh(sessions, tz=TZ, now=NOW2)
+    t = await table(sessions, ["issues.closed", "issues.escalated_count"], "user")
+    assert values(t, world.users["cm_a"])["issues.closed"] == 1  # I4 only
+    days = await table(sessions, ["issues.escalated_count"], "all", first=D3, last=D3)
+    assert values(days, 0)["issues.escalated_count"] == 0
+    days = await table(sessions, ["issues.escalated_count"], "all", first=D6, last=D6)
+    assert values(days, 0)["issues.escalated_count"] == 1
+    await month_equals_days(sessions)

@@ -192,13 +192,14 @@ async def notify_below(db: AsyncSession, okr: CompiledOkr, period: str,
                 "grade": service.grade_words(okr, kr.grade),
                 "threshold": texts.number(okr.notify_below, 2)}
             key = f"{NOTICE}:{okr.id}:{period}:{uid}:{kr.id}"
-            link = service.grade_page(okr.id, period, PERSON, uid)
             added += len(await notify(db, user_ids=[uid], kind=NOTICE,
                                       message=texts.each("notify_below", **fields),
-                                      link=link, dedupe_key=key))
+                                      link=service.grade_page(period, uid, own=True),
+                                      dedupe_key=key))
             if heads.get(uid):
                 added += len(await notify(
                     db, user_ids=heads[uid], kind=NOTICE,
                     message=texts.each("notify_below_head", person=names.get(uid, ""),
-                                       **fields), link=link, dedupe_key=key))
+                                       **fields),
+                    link=service.grade_page(period, uid, own=False), dedupe_key=key))
     return added

@@ -305,9 +305,12 @@ def grade_link(okr_id: str, period: str, kind: str, subject_id: int) -> str:
     return f"/api/okr/{okr_id}/grades/{period}/{kind}/{subject_id}"
 
 
-def grade_page(okr_id: str, period: str, kind: str, subject_id: int) -> str:
-    """The page that explains a grade (the dashboards slice serves it)."""
-    return f"/okr/{okr_id}/{period}/{kind}/{subject_id}"
+def grade_page(period: str, user_id: int, *, own: bool) -> str:
+    """The page that shows a person's month with their grade explained (the dashboards
+    slice's ``/me/month`` for themselves, ``/dashboard/people/{id}`` for their heads): the
+    month of the period's last day."""
+    month = period_bounds(period)[1].strftime("%Y-%m")
+    return f"/me/month?month={month}" if own else f"/dashboard/people/{user_id}?month={month}"
 
 
 def grade_title(okr: CompiledOkr, grade_id: str | None) -> dict[str, str] | None:

@@ -30,10 +30,23 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
 
-from sqlalchemy import Table, bindparam, delete, func, literal, select, text, update
+from sqlalchemy import (
+    Integer,
+    Table,
+    bindparam,
+    cast,
+    delete,
+    func,
+    literal,
+    or_,
+    select,
+    text,
+    union,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -312,43 +325,51 @@ async def refresh_plans(db: AsyncSession, months: Iterable[str]) -> int:
 
 # -- what changed ------------------------------------------------------------------------
 
+_BUCKET = 900  # seconds: every UTC offset in use is a multiple of 15 minutes
+
+
+def _bucket(db: AsyncSession, at: Any) -> Any:
+    """An instant's 15-minute bucket (seconds since 1970 // 900): the instants of a bucket
+    are on one local day in any time zone, so the days are read from a few distinct
+    buckets, not from every row."""
+    if db.get_bind().dialect.name == "postgresql":
+        return func.floor(func.extract("epoch", at) / _BUCKET)
+    return cast(func.strftime("%s", at), Integer) / _BUCKET
+
+
 async def changed_days(db: AsyncSession, since: datetime, now: datetime, tz: tzinfo
                        ) -> set[date]:
     """The local days whose facts may differ from the store's because of rows changed after
     ``since`` (and of issues whose deadline passed between ``since`` and ``now``)."""
     sub, vis, iss = table_of(Submission).c, table_of(Visit).c, table_of(Issue).c
-    days: set[date] = set()
+    ev = table_of(IssueEvent).c
+    now = as_utc(now)
+    parts: list[Any] = []
 
-    def add(at: datetime | None) -> None:
-        if at is not None:
-            days.add(local_day(at, tz))
+    def read(at: Any, *where: Any) -> None:
+        parts.append(select(_bucket(db, at).label("b")).where(at.is_not(None), *where))
 
-    for (at,) in await db.execute(select(sub.happened_at).where(sub.submitted_at > since)):
-        add(at)
-    for column in (vis.checked_in_at, vis.checked_out_at):
-        for (at,) in await db.execute(select(vis.checked_in_at).where(column > since)):
-            add(at)
+    read(sub.happened_at, sub.submitted_at > since)
+    read(vis.checked_in_at, vis.checked_in_at > since)
+    read(vis.checked_in_at, vis.checked_out_at > since)
     times = (iss.created_at, iss.due_at, iss.assignee_signed_at, iss.assigner_signed_at,
              iss.closed_at, iss.escalated_at, iss.updated_at)
-    issue_ids: set[int] = set()
-    for column in (iss.updated_at, iss.escalated_at):
-        for row in await db.execute(select(iss.id, *times).where(column > since)):
-            issue_ids.add(int(row[0]))
-            for at in row[1:]:
-                add(at)
+    for changed in (iss.updated_at > since, iss.escalated_at > since):
+        for at in times:
+            read(at, changed)
     # Deadlines passed since: those issues are overdue now, on their deadline's day.
-    for (at,) in await db.execute(select(iss.due_at).where(
-            iss.due_at > since, iss.due_at <= as_utc(now))):
-        add(at)
+    read(iss.due_at, iss.due_at > since, iss.due_at <= now)
     # Every day a changed issue counted on before (a rectification sent back, a reopened
     # issue, a second escalation): its events' days.
-    ev = table_of(IssueEvent).c
-    ids = sorted(issue_ids)
-    for i in range(0, len(ids), _CHUNK):
-        for (at,) in await db.execute(select(ev.at).where(ev.issue_id.in_(ids[i:i + _CHUNK]))
-                                      .distinct()):
-            add(at)
-    return days
+    changed_ids = select(iss.id).where(or_(iss.updated_at > since, iss.escalated_at > since))
+    read(ev.at, ev.issue_id.in_(changed_ids))
+    every = union(*parts).subquery()  # UNION: distinct buckets
+    buckets = {int(b) for (b,) in await db.execute(select(every.c.b))}
+    # A time still to come (an issue's deadline) counts for nothing yet: its day waits for
+    # the refresh after it has passed.
+    last = int(now.timestamp()) // _BUCKET
+    return {local_day(datetime.fromtimestamp(b * _BUCKET, UTC), tz) for b in buckets
+            if b <= last}
 
 
 # -- the refreshes ---------------------------------------------------------------------------
