@@ -6,7 +6,7 @@ import asyncio
 import time
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from rounds.db import create_engine, session_factory, transaction
@@ -69,23 +69,22 @@ async def _build(settings: Settings, *, scale: float, seed: int, only_if_empty: 
 
 async def _store(sessions: async_sessionmaker[AsyncSession], settings: Settings,
                  today: date) -> None:
-    """The query store rebuilt for the demo's whole range, and its past days closed (as the
-    nightly close would have closed each): dashboards and grades read it from the start."""
-    from rounds.runtime.store.models import ClosedDay
-    from rounds.runtime.store.refresh import rebuild, store_range
+    """The query store filled for the demo's whole range, the past days closed (as the
+    nightly close would have closed each: the first close catches up from the first day of
+    raw data) and today added (which also sets the refresh's marks): dashboards and grades
+    read it from the start, and the worker keeps it up to date. Each day is computed once."""
+    from rounds.runtime.store.refresh import close_day, rebuild, store_range
 
     started = time.monotonic()
-    now = datetime.now(UTC)
-    first, last = await store_range(sessions, settings.tz, today)
-    report = await rebuild(sessions, first, last, tz=settings.tz, now=now)
-    # Every day up to yesterday was recomputed just now: closed as of now.
-    days = [first + timedelta(days=i) for i in range((today - first).days)]
-    async with transaction(sessions) as db:
-        if days:
-            await db.execute(insert(ClosedDay), [{"day": d, "closed_at": now, "times": 1}
-                                                 for d in days])
-    print(f"  query store: {len(report.days)} days rebuilt ({report.rows} rows), "
-          f"{len(days)} closed, in {time.monotonic() - started:.1f} s")
+    first, _ = await store_range(sessions, settings.tz, today)
+    days = rows = 0
+    if first < today:
+        closed = await close_day(sessions, today - timedelta(days=1), tz=settings.tz,
+                                 now=datetime.now(UTC))
+        days, rows = len(closed.days), closed.rows
+    now = await rebuild(sessions, today, today, tz=settings.tz, now=datetime.now(UTC))
+    print(f"  query store: {days} days closed and today, {rows + now.rows} rows, "
+          f"in {time.monotonic() - started:.1f} s")
 
 
 async def _grades(sessions: async_sessionmaker[AsyncSession], settings: Settings) -> None:

@@ -22,7 +22,10 @@ plans    cm_a RA1 2, cm_a RA2 1, cm_b RB1 1, mi_a RA1 1
 
 from __future__ import annotations
 
+import json
+import shutil
 from datetime import date
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select, update
@@ -45,7 +48,8 @@ from rounds.runtime.issues.models import Issue, IssueEvent
 from rounds.runtime.store import read, refresh
 from rounds.runtime.store.live import live_metric_table
 from rounds.runtime.store.models import ClosedDay, DayFact, Refresh
-from support.field import Field, seed_field
+from rounds.runtime.visits import plans
+from support.field import DEFINITIONS, Field, principal, seed_field, sync_definitions
 
 D1, D2, D3, D4, D5, D6 = (date(2026, 11, d) for d in range(1, 7))
 OCT31 = date(2026, 10, 31)
@@ -240,17 +244,20 @@ async def test_rerunning_changes_nothing(sessions: Sessions, world: Field) -> No
         closed = (await db.execute(select(ClosedDay))).scalars().all()
         kinds = [r.kind for r in (await db.execute(select(Refresh).order_by(Refresh.id)))
                  .scalars()]
-    assert [(c.day, c.times) for c in closed] == [(D5, 2)]
+    # The first close closed every day from the first one with data; the second, D5 again.
+    assert [(c.day, c.times) for c in closed] == [
+        (OCT31, 1), (D1, 1), (D2, 1), (D3, 1), (D4, 1), (D5, 2)]
     assert kinds == ["rebuild", "incremental", "rebuild", "rebuild", "close", "close"]
 
 
 async def test_close_catches_up_the_days_not_closed(sessions: Sessions, world: Field) -> None:
-    await refresh.close_day(sessions, D2, tz=TZ, now=NOW2)
+    first = await refresh.close_day(sessions, D2, tz=TZ, now=NOW2)
+    assert first.days == [OCT31, D1, D2]  # from the first day with data
     report = await refresh.close_day(sessions, D5, tz=TZ, now=NOW2)
     assert report.days == [D3, D4, D5]
     async with sessions() as db:
         days = sorted(c.day for c in (await db.execute(select(ClosedDay))).scalars())
-    assert days == [D2, D3, D4, D5]
+    assert days == [OCT31, D1, D2, D3, D4, D5]
     await month_equals_days(sessions)
 
 
@@ -322,3 +329,30 @@ async def test_days_an_issue_no_longer_counts_on_are_recomputed(sessions: Sessio
     days = await table(sessions, ["issues.escalated_count"], "all", first=D6, last=D6)
     assert values(days, 0)["issues.escalated_count"] == 1
     await month_equals_days(sessions)
+
+
+async def test_a_role_whose_check_in_is_the_visit(sessions: Sessions, world: Field,
+                                                  tmp_path: Path) -> None:
+    """Customer managers' visits are done once their form is in; with ``"visit_done":
+    "checked_in"`` every check-in is (after a rollup: a role's rule is not a row change).
+    The store agrees with the plans' own progress either way."""
+    cm_a = world.users["cm_a"]
+
+    async def done_and_progress() -> tuple[float | None, int]:
+        await refresh.rebuild(sessions, OCT31, D6, tz=TZ, now=NOW2)
+        t = await table(sessions, ["visits.done_ratio"], "user", user_ids=[cm_a])
+        async with sessions() as db:
+            (me,), _ = await plans.month_progress(db, await principal(db, "cm_a"), "2026-11",
+                                                  user_id=cm_a, tz=TZ)
+        return t[cm_a]["visits.done_ratio"].value, me.done
+
+    assert await done_and_progress() == (1 / 3, 1)  # V1 (with S1) of RA1's 2; RA2's 0 of 1
+    folder = tmp_path / "definitions"
+    shutil.copytree(DEFINITIONS, folder)
+    role_path = folder / "roles" / "customer_manager.json"
+    role = json.loads(role_path.read_text())
+    role_path.write_text(json.dumps({**role, "visit_done": "checked_in"}, ensure_ascii=False))
+    async with transaction(sessions) as db:
+        await sync_definitions(db, folder)
+    # RA1: V1 and V3 (2 of 2); RA2: V2 (1 of 1)
+    assert await done_and_progress() == (1.0, 3)

@@ -97,7 +97,11 @@ async def test_a_rule_compares_an_answer_date_with_the_visit_date(sessions: Sess
                                       "reason": "hidden"}]
     async with sessions() as db:
         failed = (await db.execute(select(FailedItem.item_id))).scalars().all()
+        times = (await db.execute(select(Submission.submitted_at, Submission.happened_at))
+                 ).all()
     assert failed == ["extinguisher_expires"]
+    # The work happened at the visit's check-in (the query store files it on that day).
+    assert set(times) == {(SUBMITTED, CHECKED_IN)}
 
 
 async def test_the_response_lists_what_was_dropped_and_a_retry_says_the_same(

@@ -263,6 +263,9 @@ async def test_a_retailer_answers_a_survey_for_their_own_shop(sessions: Sessions
                                                      definition_id="retailer_satisfaction"))
     assert out.created and out.body["visit_id"] is None
     assert out.body["site_id"] == ready.field.sites["shop_a"]
+    async with sessions() as db:  # no visit: the work happened when it was stored
+        stored = await db.get(Submission, sid)
+        assert stored is not None and stored.happened_at == stored.submitted_at
     assert out.body["score"]["percentage"] is not None
     # The standard is not among a retailer's forms.
     with pytest.raises(Forbidden):

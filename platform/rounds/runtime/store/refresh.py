@@ -337,10 +337,12 @@ def _bucket(db: AsyncSession, at: Any) -> Any:
     return cast(func.strftime("%s", at), Integer) / _BUCKET
 
 
-async def changed_days(db: AsyncSession, since: datetime, now: datetime, tz: tzinfo
-                       ) -> set[date]:
+async def changed_days(db: AsyncSession, since: datetime, now: datetime, tz: tzinfo, *,
+                       clock: datetime | None = None) -> set[date]:
     """The local days whose facts may differ from the store's because of rows changed after
-    ``since`` (and of issues whose deadline passed between ``since`` and ``now``)."""
+    ``since`` (and of issues whose deadline passed between ``clock``, default ``since``,
+    and ``now``: the last refresh's ``now`` is enough there, deadlines do not commit
+    late)."""
     sub, vis, iss = table_of(Submission).c, table_of(Visit).c, table_of(Issue).c
     ev = table_of(IssueEvent).c
     now = as_utc(now)
@@ -358,7 +360,8 @@ async def changed_days(db: AsyncSession, since: datetime, now: datetime, tz: tzi
         for at in times:
             read(at, changed)
     # Deadlines passed since: those issues are overdue now, on their deadline's day.
-    read(iss.due_at, iss.due_at > since, iss.due_at <= now)
+    read(iss.due_at, iss.due_at > (since if clock is None else as_utc(clock)),
+         iss.due_at <= now)
     # Every day a changed issue counted on before (a rectification sent back, a reopened
     # issue, a second escalation): its events' days.
     changed_ids = select(iss.id).where(or_(iss.updated_at > since, iss.escalated_at > since))
@@ -438,7 +441,7 @@ async def refresh(sessions: Sessions, *, tz: tzinfo, now: datetime,
         return await rebuild(sessions, first, max(first, local_day(now, tz)), tz=tz, now=now)
     since = min(marks.values()) - overlap
     async with sessions() as db:
-        days = sorted(await changed_days(db, since, now, tz))
+        days = sorted(await changed_days(db, since, now, tz, clock=min(marks.values())))
     report = RefreshReport("incremental", days)
     report.rows = await _recompute_in_batches(sessions, days, tz=tz, now=now)
     report.months = sorted({month_of(local_day(now, tz))} | {month_of(d) for d in days})
@@ -454,14 +457,14 @@ async def last_closed_day(db: AsyncSession) -> date | None:
 
 async def close_day(sessions: Sessions, day: date, *, tz: tzinfo, now: datetime
                     ) -> RefreshReport:
-    """Close ``day`` (nightly, once it is over): it is recomputed, with every day since the
-    last closed one that was not closed (a night the job did not run), and marked closed
-    (``times`` counts a day closed again)."""
+    """Close ``day`` (nightly, once it is over): it is recomputed, with every earlier day
+    not closed yet (a night the job did not run; on the first close, every day from the
+    first day of raw data), and marked closed (``times`` counts a day closed again)."""
     started, now = utcnow(), as_utc(now)
     async with sessions() as db:
         last = await last_closed_day(db)
-    days = days_between(last + timedelta(days=1), day) if last is not None and last < day \
-        else [day]
+        first = await first_raw_day(db, tz) if last is None else last + timedelta(days=1)
+    days = days_between(first, day) if first is not None and first < day else [day]
     report = RefreshReport("close", days)
     closed = table_of(ClosedDay)
     for d in days:
