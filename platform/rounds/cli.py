@@ -181,7 +181,7 @@ def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
-    """Create the demo city and a month of work in an empty database."""
+    """Create the demo city and three months of work in an empty database."""
     from rounds.demo.command import demo
 
     print(f"==> database {settings.database_url}")
@@ -425,7 +425,7 @@ def parser() -> argparse.ArgumentParser:
                     help="do not start the job worker (run `rounds worker` yourself)")
     up.set_defaults(fn=cmd_up)
 
-    dm = sub.add_parser("demo", help="create a demo city and a month of work (empty database)")
+    dm = sub.add_parser("demo", help="create a demo city and three months of work (empty database)")
     dm.add_argument("--scale", type=float, default=1.0,
                     help="multiply retailers and staff (2,000 retailers and 44 staff at 1)")
     dm.add_argument("--seed", type=int, default=7)

@@ -15,6 +15,7 @@ from typing import Any
 
 from rounds.definitions.items import items_by_id
 from rounds.demo.notes import problem_note
+from rounds.rules.evaluation import StandardRules
 from rounds.rules.standards import compile_standard
 
 NOTES = [
@@ -117,6 +118,22 @@ def answer_for(item: dict[str, Any], rng: random.Random, *, quality: float,
     return None
 
 
+# The last definitions answered, by identity: the demo answers one of a few definitions
+# thousands of times, and compiling (even from the content-keyed cache) means hashing it.
+_known: dict[int, tuple[dict[str, Any], StandardRules, dict[str, Any]]] = {}
+
+
+def _compiled(definition: dict[str, Any]) -> tuple[StandardRules, dict[str, Any]]:
+    """The definition's compiled rules and items by id."""
+    known = _known.get(id(definition))
+    if known is None or known[0] is not definition:
+        if len(_known) > 16:
+            _known.clear()
+        known = _known[id(definition)] = (definition, compile_standard(definition),
+                                          items_by_id(definition))
+    return known[1], known[2]
+
+
 def plausible_submission(definition: dict[str, Any], rng: random.Random, *,
                          quality: float = 0.85, photo_ids: list[str] | None = None,
                          position: tuple[float, float] = (30.3912, 114.8948),
@@ -134,10 +151,10 @@ def plausible_submission(definition: dict[str, Any], rng: random.Random, *,
                                today=day)
             if value is not None:
                 answers[str(item["id"])] = value
-    state = compile_standard(definition).form(answers, ctx or {})
+    rules, items = _compiled(definition)
+    state = rules.form(answers, ctx or {})
     answers = dict(state.answers)
     evidence: dict[str, Any] = {}
-    items = items_by_id(definition)
     for item_id, need in state.evidence.items():
         entry: dict[str, Any] = {}
         if need.photo_min and photos:

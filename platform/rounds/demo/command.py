@@ -1,12 +1,13 @@
-"""`rounds demo`: fill an empty database with the demo city and a month of work."""
+"""`rounds demo`: fill an empty database with the demo city and three months of work."""
 
 from __future__ import annotations
 
 import asyncio
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from rounds.db import create_engine, session_factory, transaction
 from rounds.demo.city import DEMO_PASSWORD, build_city
@@ -15,10 +16,12 @@ from rounds.runtime.orgs.models import OrgUnit
 from rounds.runtime.people.models import User
 from rounds.settings import Settings
 
+MONTHS = 3  # of history: this month and the two before it
+
 
 async def _build(settings: Settings, *, scale: float, seed: int, only_if_empty: bool) -> bool:
     from rounds.demo.issues import build_issues
-    from rounds.demo.work import build_month_of_work
+    from rounds.demo.work import build_work, month_start
     from rounds.runtime.visits.plans import generate_month_plans, month_of
 
     engine = create_engine(settings.database_url)
@@ -36,11 +39,14 @@ async def _build(settings: Settings, *, scale: float, seed: int, only_if_empty: 
         async with transaction(sessions) as db:
             city = await build_city(db, scale=scale, seed=seed)
         today = datetime.now(settings.tz).date()
-        async with transaction(sessions) as db:
-            report = await generate_month_plans(db, month_of(today))
-        print(f"  visit plans for {report.month}: {report.created} created")
-        await build_month_of_work(sessions, city, today=today, seed=seed, tz=settings.tz,
-                                  data_dir=settings.data_dir)
+        # Three months of history (the two before this one, whole, and this one up to
+        # yesterday): the trends and the OKR tables show movement on first start.
+        for back in range(MONTHS - 1, -1, -1):
+            async with transaction(sessions) as db:
+                report = await generate_month_plans(db, month_of(month_start(today, back)))
+            print(f"  visit plans for {report.month}: {report.created} created")
+        await build_work(sessions, city, today=today, months=MONTHS, seed=seed, tz=settings.tz,
+                         data_dir=settings.data_dir)
         # One customer manager has just left: the issues found at their shops go to the
         # station head by the routing's fallback, with the reason in their history.
         managers = city.users.get("customer_manager") or []
@@ -50,16 +56,8 @@ async def _build(settings: Settings, *, scale: float, seed: int, only_if_empty: 
                                  .values(active=False))
         # The failed items' issues now, in bulk: the board is full from the first page.
         await build_issues(sessions, now=datetime.now(UTC), seed=seed)
-        # The query store, filled and closed up to yesterday: the dashboards and the OKR
-        # grades have their figures on first start (the worker keeps them up to date).
-        from rounds.runtime.store.refresh import close_day, rebuild, store_range
-
-        first, last = await store_range(sessions, settings.tz, today)
-        store = await rebuild(sessions, first, last, tz=settings.tz, now=datetime.now(UTC))
-        if first < today:
-            await close_day(sessions, today - timedelta(days=1), tz=settings.tz,
-                            now=datetime.now(UTC))
-        print(f"  query store: {len(store.days)} days, {store.rows} rows")
+        await _store(sessions, settings, today)
+        await _grades(sessions, settings)
         print(f"==> demo ready in {time.monotonic() - started:.1f} s. Sign in as "
               f"{city.usernames.get('customer_manager')} (customer manager), "
               f"{city.usernames.get('station_head')} (station head), leader (city leader), "
@@ -67,6 +65,38 @@ async def _build(settings: Settings, *, scale: float, seed: int, only_if_empty: 
         return True
     finally:
         await engine.dispose()
+
+
+async def _store(sessions: async_sessionmaker[AsyncSession], settings: Settings,
+                 today: date) -> None:
+    """The query store filled for the demo's whole range, the past days closed (as the
+    nightly close would have closed each: the first close catches up from the first day of
+    raw data) and today added (which also sets the refresh's marks): dashboards and grades
+    read it from the start, and the worker keeps it up to date. Each day is computed once."""
+    from rounds.runtime.store.refresh import close_day, rebuild, store_range
+
+    started = time.monotonic()
+    first, _ = await store_range(sessions, settings.tz, today)
+    days = rows = 0
+    if first < today:
+        closed = await close_day(sessions, today - timedelta(days=1), tz=settings.tz,
+                                 now=datetime.now(UTC))
+        days, rows = len(closed.days), closed.rows
+    now = await rebuild(sessions, today, today, tz=settings.tz, now=datetime.now(UTC))
+    print(f"  query store: {days} days closed and today, {rows + now.rows} rows, "
+          f"in {time.monotonic() - started:.1f} s")
+
+
+async def _grades(sessions: async_sessionmaker[AsyncSession], settings: Settings) -> None:
+    """The closed months graded and frozen, as the OKR reconciler does each night: the OKR
+    tables have the past months' grades (and their notices) from the start."""
+    from rounds.runtime.okr.freeze import freeze_due
+
+    started = time.monotonic()
+    async with transaction(sessions) as db:
+        frozen = await freeze_due(db, now=datetime.now(UTC), tz=settings.tz)
+    print(f"  OKR grades: {frozen} closed periods graded and frozen, "
+          f"in {time.monotonic() - started:.1f} s")
 
 
 def demo_if_empty(settings: Settings, *, scale: float = 1.0, seed: int = 7) -> bool:

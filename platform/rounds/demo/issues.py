@@ -1,5 +1,5 @@
-"""The demo month's issues: one for each failed item, made when it was found, and each taken
-as far through the loop as its people would have by now.
+"""The demo's issues: one for each failed item, made when it was found, and each taken as far
+through the loop as its people would have by now.
 
 Who rectifies and who accepts comes from the issues slice's own routing (``route``
 with the standard's ``issues`` rules, ``due_days``, the roles' capabilities), so the demo
@@ -7,7 +7,10 @@ routes as the running system does. The rows are then written in bulk (SQLAlchemy
 their past times: found when submitted, due after that, started, rectified (with a fix note
 about that item and a photo), accepted (验收), sometimes sent back, closed. Those still open
 when their due date passed were escalated a level a day (督办), to whom
-``escalate_overdue`` would have told.
+``escalate_overdue`` would have told, until they were fixed and accepted. How often an
+assignee is late follows their temper that month (``rounds.demo.work.Temper``): the people
+who slip close fewer issues on time. Older issues have mostly been dealt with; a few were
+never started and went up to the city.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from rounds.db import as_utc, table_of
 from rounds.definitions.items import items_by_id
 from rounds.demo.notes import fix_note
+from rounds.demo.work import Temper, tempers
 from rounds.i18n import LANGUAGES
 from rounds.runtime.definitions.models import DefinitionVersion
 from rounds.runtime.issues import deadlines, routing, sources, texts
@@ -140,6 +144,9 @@ async def build_issues(sessions: async_sessionmaker[AsyncSession], *, now: datet
         above = _Above()
         router = _Router(db, await routing.roles(db),
                          {u: r for u, (r, _, _) in users.items()})
+        items_of = {vid: items_by_id(content) for vid, content in versions.items()}
+        moods = tempers(users, seed)
+        first_month = min(r[8] for r in failed)
 
         issues: list[dict[str, Any]] = []
         stories: list[_Story] = []
@@ -151,7 +158,7 @@ async def build_issues(sessions: async_sessionmaker[AsyncSession], *, now: datet
             if config.get("per", "item") == "submission":
                 by_submission.add(sid)
                 continue
-            items = items_by_id(content)
+            items = items_of.get(version_id, {})
             unit_id = site_unit if site_unit is not None else user_unit
             routed = await router.parties(config, site_id, unit_id, uid)
             assignee, assigner = routed[0].user_id, routed[1].user_id
@@ -197,12 +204,16 @@ async def build_issues(sessions: async_sessionmaker[AsyncSession], *, now: datet
             else:
                 story.add(found, None, "assigned", ASSIGNED,
                           data={"assignee_id": assignee}, bump=False)
+                mood = moods.get(assignee) or Temper(1.0, 0.85, 0.05, 0.2, 0.0)
                 _live(story, row, rng, found=found, due=due, now=now, assignee=assignee,
                       assigner=assigner, photos=photos.get(assignee, []),
-                      fix=fix_note(item_id, items.get(item_id), rng))
+                      fix=fix_note(item_id, items.get(item_id), rng),
+                      late=mood.month(_months_between(first_month, found)).late)
             row.update(status=story.status, version=story.version, updated_at=story.at)
             raised, told = await _escalate(db, above, row, now, rng)
-            story.events += raised
+            if raised:  # in the history where they happened, between the others
+                story.events = sorted(story.events + raised, key=lambda e: e["at"])
+                row["updated_at"] = max(row["updated_at"], row["escalated_at"])
             story.notes = told
             issues.append(row)
             stories.append(story)
@@ -229,11 +240,13 @@ async def build_issues(sessions: async_sessionmaker[AsyncSession], *, now: datet
         for sid in sorted(by_submission):  # rare: the slice's own path, one by one
             await sources.create_issues_for_submission(db, sid, now)
     overdue = sum(1 for r in issues if r["status"] in ACTIVE and r["due_at"] < now)
-    escalated = sum(1 for r in issues if r["escalation_level"])
+    escalated = sum(1 for r in issues if r["status"] in ACTIVE and r["escalation_level"])
+    ever = sum(1 for r in issues if r["escalation_level"])
     progress(f"  issues: {len(issues)} ("
              + ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
-             + f"; {overdue} overdue, {escalated} of them escalated)")
-    return {**counts, "overdue": overdue, "escalated": escalated}
+             + f"; {overdue} overdue, {escalated} of them escalated; {ever} escalated"
+             " at some time)")
+    return {**counts, "overdue": overdue, "escalated": escalated, "escalated_ever": ever}
 
 
 class _Above:
@@ -262,19 +275,25 @@ class _Above:
         return self.chains[unit_id]
 
 
+def _months_between(first: datetime, then: datetime) -> int:
+    return (then.year - first.year) * 12 + then.month - first.month
+
+
 async def _escalate(db: AsyncSession, above: _Above, row: dict[str, Any], now: datetime,
                     rng: random.Random) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """An overdue issue still open: one org level up per day overdue (督办), each step with
-    its event and a notice to the people of that unit, as the daily reconciliation did.
+    """An issue overdue while still open: one org level up per day overdue (督办), each step
+    with its event and a notice to the people of that unit, as the daily reconciliation did,
+    until it was accepted (it is no longer active then) or now.
     Sets the row's escalation columns; (events, notifications) without the issue id."""
-    if row["status"] not in ACTIVE or row["due_at"] >= now:
+    until = now if row["status"] in ACTIVE else (row["assigner_signed_at"] or now)
+    if row["due_at"] >= until:
         return [], []
     chain = await above.levels(db, row["org_unit_id"])
     at = row["due_at"] + timedelta(minutes=rng.uniform(5, 55))  # the next tick after
     level, start = 0, row["org_unit_id"]
     events: list[dict[str, Any]] = []
     notes: list[dict[str, Any]] = []
-    while level < len(chain) and at <= now:
+    while level < len(chain) and at <= until:
         target, people, name = chain[level]
         level += 1
         events.append({"at": at, "actor_id": None, "action": "escalated", "from_status": None,
@@ -297,18 +316,19 @@ async def _escalate(db: AsyncSession, above: _Above, row: dict[str, Any], now: d
 
 def _live(story: _Story, row: dict[str, Any], rng: random.Random, *, found: datetime,
           due: datetime, now: datetime, assignee: int, assigner: int | None,
-          photos: list[str], fix: str) -> None:
+          photos: list[str], fix: str, late: float = 0.2) -> None:
     """Take an assigned issue as far as its assignee and assigner got by ``now``: most fix
-    theirs before the due date; some are late, some never start."""
-    if rng.random() < 0.12:
+    theirs before the due date; some (``late``: the assignee's share) after it, and some
+    never start (fewer of the older ones: they were taken up in the end)."""
+    if rng.random() < (0.12 if now - found < timedelta(days=14) else 0.02):
         return  # not started: overdue once its due date passes
     started = found + timedelta(hours=rng.uniform(1, 20))
     if started > now:
         return
     story.add(started, assignee, "started", IN_PROGRESS)
     allowed = (due - found).total_seconds()
-    late = rng.random() < 0.2
-    fixed = (due + timedelta(hours=rng.uniform(4, 60)) if late
+    is_late = rng.random() < late
+    fixed = (due + timedelta(hours=rng.uniform(4, 60)) if is_late
              else found + timedelta(seconds=allowed * rng.uniform(0.25, 0.95)))
     fixed = max(fixed, started + timedelta(minutes=30))
     if fixed > now:
@@ -316,16 +336,23 @@ def _live(story: _Story, row: dict[str, Any], rng: random.Random, *, found: date
     evidence = {"note": fix, "photos": [rng.choice(photos)] if photos else []}
     story.add(fixed, assignee, "rectified", RECTIFIED, data=evidence)
     row["assignee_signed_at"] = fixed
-    checked = fixed + timedelta(hours=rng.uniform(2, 30))
+    # A fix in time is accepted and closed in time (the assigner sees the due date too);
+    # a late one whenever the assigner gets to it.
+    if is_late:
+        checked = fixed + timedelta(hours=rng.uniform(2, 30))
+    else:
+        checked = fixed + max((due - fixed) * rng.uniform(0.1, 0.6), timedelta(minutes=20))
     if checked > now or assigner is None:
         return
-    if rng.random() < 0.1:  # 验收退回: the fix is sent back, the assignee's signature cleared
+    recent = now - found < timedelta(days=14)  # older ones sent back were fixed again since
+    if rng.random() < (0.1 if recent else 0.02):  # 验收退回: sent back, signature cleared
         story.add(checked, assigner, "refused", IN_PROGRESS, reason=rng.choice(REFUSE_REASONS))
         row["assignee_signed_at"] = None
         return
     story.add(checked, assigner, "verified", VERIFIED)
     row["assigner_signed_at"] = checked
-    closed = checked + timedelta(hours=rng.uniform(0.5, 24))
+    closed = checked + (timedelta(hours=rng.uniform(0.5, 24)) if is_late else
+                        max((due - checked) * rng.uniform(0.1, 0.9), timedelta(minutes=10)))
     if closed > now:
         return
     story.add(closed, assigner, "closed", CLOSED)

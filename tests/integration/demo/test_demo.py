@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from rounds.db import transaction
 from rounds.definitions.loader import load_documents
 from rounds.demo.city import build_city
-from rounds.demo.work import build_month_of_work
+from rounds.demo.work import build_work
 from rounds.runtime.definitions import service as definitions
 from rounds.runtime.sites.models import Site
 from rounds.runtime.submissions.models import FailedItem, Submission
@@ -38,7 +38,7 @@ async def test_demo_city_and_a_month_of_work(sessions: async_sessionmaker[AsyncS
     async with transaction(sessions) as db:
         plans = await generate_month_plans(db, "2026-11")
     assert plans.created > 0
-    visits, submitted = await build_month_of_work(
+    visits, submitted = await build_work(
         sessions, city, today=date(2026, 11, 16), data_dir=tmp_path, progress=lambda _: None)
     assert visits == await count(sessions, Visit) > 0
     assert submitted == await count(sessions, Submission) and submitted > visits * 0.9
@@ -50,6 +50,55 @@ async def test_demo_city_and_a_month_of_work(sessions: async_sessionmaker[AsyncS
     assert all(s is None or 0 <= s <= 100 for s in scores)
     assert len({round(s) for s in scores if s is not None}) > 5  # a spread, not one value
     assert flagged > 0  # some check-ins were too far or too vague, as in real life
+
+
+async def test_three_months_of_work_move(sessions: async_sessionmaker[AsyncSession],
+                                         tmp_path: Path) -> None:
+    """Three months of history: the two months before this one whole and this one up to
+    yesterday, each month's visits near its plan, people's scores changing from month to
+    month (some up, some down), and a few forms sent days after their visit."""
+    from collections import defaultdict
+
+    from rounds.runtime.visits.models import PlannedVisit
+
+    docs, _ = load_documents([REPO / "definitions"])
+    async with transaction(sessions) as db:
+        await definitions.sync(db, docs)
+    async with transaction(sessions) as db:
+        city = await build_city(db, scale=0.1, progress=lambda _: None)
+    for month in ("2026-09", "2026-10", "2026-11"):
+        async with transaction(sessions) as db:
+            await generate_month_plans(db, month)
+    visits, submitted = await build_work(sessions, city, today=date(2026, 11, 16), months=3,
+                                         data_dir=tmp_path, progress=lambda _: None)
+    assert visits == await count(sessions, Visit) and submitted > visits * 0.9
+    async with sessions() as db:
+        rows = (await db.execute(select(Submission.user_id, Submission.happened_at,
+                                        Submission.submitted_at, Submission.percentage))).all()
+        planned = dict((await db.execute(select(PlannedVisit.month, func.sum(
+            PlannedVisit.visits)).group_by(PlannedVisit.month))).all())
+    per_month: dict[str, int] = defaultdict(int)
+    scores: dict[tuple[int, str], list[float]] = defaultdict(list)
+    for user_id, happened, _sent, percentage in rows:
+        month = happened.strftime("%Y-%m")
+        per_month[month] += 1
+        if percentage is not None:
+            scores[(user_id, month)].append(percentage)
+    assert min(rows, key=lambda r: r[1])[1].date() >= date(2026, 9, 1)
+    assert max(rows, key=lambda r: r[1])[1].date() < date(2026, 11, 16)  # up to yesterday
+    assert set(per_month) == {"2026-09", "2026-10", "2026-11"}
+    # Whole months near their plan (paces 0.5–1.15); this month about half of it so far.
+    assert 0.5 * planned["2026-09"] < per_month["2026-09"] < 1.3 * planned["2026-09"]
+    assert per_month["2026-11"] < 0.75 * per_month["2026-10"]
+    # Movement: people whose average score went up by 3 points or more, and down.
+    moved = [sum(scores[(u, "2026-11")]) / len(scores[(u, "2026-11")])
+             - sum(scores[(u, "2026-09")]) / len(scores[(u, "2026-09")])
+             for u in {u for u, _ in scores}
+             if scores.get((u, "2026-09")) and scores.get((u, "2026-11"))]
+    assert any(m >= 3 for m in moved) and any(m <= -3 for m in moved), moved
+    # Late data: some forms arrived hours or days after their visit (offline phones).
+    assert any((sent - happened).total_seconds() > 6 * 3600 for _, happened, sent, _ in rows)
+    assert all(sent >= happened for _, happened, sent, _ in rows)
 
 
 async def test_demo_photos_load_for_the_station_head(sessions: async_sessionmaker[AsyncSession],
@@ -71,8 +120,8 @@ async def test_demo_photos_load_for_the_station_head(sessions: async_sessionmake
         city = await build_city(db, scale=0.05, progress=lambda _: None)
     async with transaction(sessions) as db:
         await generate_month_plans(db, "2026-11")
-    await build_month_of_work(sessions, city, today=date(2026, 11, 16), data_dir=tmp_path,
-                              progress=lambda _: None)
+    await build_work(sessions, city, today=date(2026, 11, 16), data_dir=tmp_path,
+                     progress=lambda _: None)
     async with sessions() as db:
         sub = (await db.execute(select(Submission).where(
             Submission.definition_id == "customer_manager_visit").order_by(Submission.id)

@@ -1,4 +1,4 @@
-"""`rounds demo` gives a board that looks like a real month: issues in every state of the
+"""`rounds demo` gives a board that looks like three real months: issues in every state of the
 loop, overdue and escalated ones, each due after it was found, notes about its own item."""
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ def _board(server: LiveServer, auth: dict[str, str], **query: Any) -> dict[str, 
     return page
 
 
-def test_rounds_demo_fills_the_board_with_a_month_of_issues(tmp_path: Path) -> None:
+def test_rounds_demo_fills_the_board_with_three_months_of_issues(tmp_path: Path) -> None:
     data = tmp_path / "var"
     env = {**os.environ, "ROUNDS_DATA_DIR": str(data), "ROUNDS_DEFINITIONS_DIR": str(DEFINITIONS)}
     made = subprocess.run([sys.executable, "-m", "rounds.cli", "demo"], env=env, cwd=REPO,
@@ -90,3 +90,52 @@ def test_rounds_demo_fills_the_board_with_a_month_of_issues(tmp_path: Path) -> N
     assert notes
     for item, note in notes:  # the field worker's note says what was wrong with that item
         assert item not in NOTES or note in NOTES[item][0], (item, note)
+
+    async def issue_times(db: Any) -> list[tuple[Any, ...]]:
+        from sqlalchemy import select
+
+        from rounds.runtime.issues.models import Issue
+
+        return list((await db.execute(select(
+            Issue.created_at, Issue.due_at, Issue.closed_at, Issue.status,
+            Issue.escalation_level))).all())
+
+    # Three months of them: each month has issues closed on time and closed late, some that
+    # were escalated before they were closed, and some still open.
+    rows = in_database(server.database_url, issue_times)
+    months = sorted({created.strftime("%Y-%m") for created, *_ in rows})
+    assert len(months) == 3, months
+    for month in months[:2]:
+        of_month = [r for r in rows if r[0].strftime("%Y-%m") == month]
+        closed = [r for r in of_month if r[3] == "closed"]
+        assert any(r[2] <= r[1] for r in closed), month  # on time
+        assert any(r[2] > r[1] for r in closed), month  # late
+        assert any(r[4] >= 1 for r in closed), month  # escalated (督办), then closed
+        assert any(r[3] != "closed" for r in of_month), month  # still open
+
+    async def store_and_grades(db: Any) -> tuple[int, int, list[tuple[Any, ...]]]:
+        from sqlalchemy import func, select
+
+        from rounds.runtime.okr.models import OkrGrade
+        from rounds.runtime.store.models import ClosedDay, DayFact
+
+        closed = (await db.execute(select(func.count()).select_from(ClosedDay))).scalar_one()
+        facts = (await db.execute(select(func.count()).select_from(DayFact))).scalar_one()
+        grades = (await db.execute(select(
+            OkrGrade.okr_id, OkrGrade.period, OkrGrade.subject_kind, OkrGrade.subject_id,
+            OkrGrade.score, OkrGrade.frozen))).all()
+        return int(closed), int(facts), list(grades)
+
+    # The store is built and every past day closed; the two closed months are graded and
+    # frozen, and people's grades moved between them.
+    closed, facts, grades = in_database(server.database_url, store_and_grades)
+    assert facts > 0
+    assert closed >= 58  # the two previous months, whole, and this one up to yesterday
+    periods = sorted({g[1] for g in grades})
+    assert periods == months[:2], (periods, months)
+    assert all(g[5] for g in grades)  # frozen
+    scores = {(g[0], g[3], g[1]): g[4] for g in grades if g[2] == "person"}
+    moved = [abs(s - scores[(okr, who, periods[1])]) for (okr, who, period), s in scores.items()
+             if period == periods[0] and s is not None
+             and scores.get((okr, who, periods[1])) is not None]
+    assert moved and max(moved) >= 0.1, moved
