@@ -28,8 +28,13 @@ from rounds.errors import Forbidden, NotAuthenticated
 from rounds.runtime.orgs.models import OrgUnit
 from rounds.runtime.sites.models import Site, SiteAssignment
 
-__all__ = ["Forbidden", "NotAuthenticated", "Principal", "site_scope", "site_scope_bound",
-           "site_scope_params"]
+__all__ = ["Forbidden", "NotAuthenticated", "Principal", "has_dashboard", "site_scope",
+           "site_scope_bound", "site_scope_params"]
+
+# Scopes that cover whole subtrees of units. Dashboards sum a unit's subtree, so only these
+# get one; an ``org_unit`` role (an enforcement officer at the city company) covers the
+# sites of its own unit but not the units under it, and gets its own month like the field.
+SUBTREE_SCOPES = ("city", "org_subtree")
 
 
 @dataclass(frozen=True)
@@ -61,6 +66,12 @@ class Principal:
     def require(self, capability: str) -> None:
         if capability not in self.capabilities:
             raise Forbidden(f"your role ({self.role_id}) may not {capability}")
+
+
+def has_dashboard(principal: Principal) -> bool:
+    """Whether the principal reads a unit's dashboard (``/dashboard``, its nav link, the home
+    they land on): ``report.view_scope`` over a subtree of units."""
+    return principal.can("report.view_scope") and principal.org_scope in SUBTREE_SCOPES
 
 
 def site_scope(principal: Principal) -> ColumnElement[bool]:

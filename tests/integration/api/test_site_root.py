@@ -31,5 +31,22 @@ def test_root_redirects_to_sign_in_or_home(tmp_path: Path) -> None:
                 == "/today?lang=en"
             today = client.get("/", follow_redirects=True)
             assert today.status_code == 200 and "text/html" in today.headers["content-type"]
+
+        # Those who read a unit's figures land on its dashboard; an enforcement officer,
+        # whose scope is one unit without the units below it, on their day.
+        for username, role, home_path in (("li", "city_leader", "/dashboard"),
+                                          ("zhou", "station_head", "/dashboard"),
+                                          ("zhao", "enforcement_officer", "/today")):
+            add_user(server, username, role)
+            with httpx.Client(base_url=server.url) as client:
+                r = client.post("/api/auth/sign-in", json={"username": username,
+                                                           "password": "password-123"})
+                assert r.status_code in (200, 201), r.text
+                home = client.get("/", follow_redirects=False)
+                assert home.headers["location"] == home_path, username
+                assert client.get("/", follow_redirects=True).status_code == 200
+                # the sign-in page of someone signed in already sends them home too
+                again = client.get("/sign-in", follow_redirects=False)
+                assert again.headers["location"] == "/", username
     finally:
         server.stop()

@@ -48,7 +48,7 @@ from rounds.runtime.orgs.models import OrgUnit
 from rounds.runtime.sites import service as sites
 from rounds.settings import Settings
 from rounds.web.language import request_language
-from rounds.web.params import Id, PageNumber
+from rounds.web.params import Id, OptionalId, PageNumber
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 DASH_URL = "/static/dashboards"
@@ -173,7 +173,7 @@ def map_csp(tiles_url: str) -> str | None:
 @get("/dashboard", include_in_schema=False)
 async def dashboard_page(request: Request[Any, Any, Any], *, db: AsyncSession,
                          settings: Settings, principal: Principal,
-                         month: str | None = None, unit: int | None = None
+                         month: str | None = None, unit: OptionalId = None
                          ) -> Response[str]:
     """A unit's month for a leader or a station head (their own unit by default)."""
     lang = request_language(request)

@@ -10,7 +10,8 @@ as the issues slice counts them.
 
 Scope, the same for the API and the pages:
 
-- a role with ``report.view_scope`` and a scope over subtrees of units (:data:`UNIT_SCOPES`)
+- a role with ``report.view_scope`` and a scope over subtrees of units
+  (:func:`rounds.runtime.access.has_dashboard`)
   sees the dashboard of any unit it covers: the city every unit, a station head the units
   of their subtree (``org_path`` prefix); a ``unit`` or ``user`` outside it is 404, exactly
   like one that does not exist;
@@ -38,7 +39,7 @@ from rounds.definitions.items import items_by_id
 from rounds.definitions.metrics import CATALOGUE
 from rounds.errors import Forbidden, NotFound
 from rounds.i18n import pick, text
-from rounds.runtime.access import Principal
+from rounds.runtime.access import Principal, has_dashboard
 from rounds.runtime.definitions.service import current_contents
 from rounds.runtime.issues.models import CANCELLED, CLOSED, Issue
 from rounds.runtime.orgs.models import OrgUnit
@@ -55,10 +56,6 @@ from rounds.runtime.store.read import By, Figure, metric_table
 from rounds.runtime.visits.plans import month_of, parse_month
 
 DOMAIN = "dashboards"
-# Scopes that cover whole subtrees of units. An ``org_unit`` role (an enforcement officer at
-# the city company) covers the sites of its own unit but not the units under it, and every
-# figure here is a subtree's: it gets its own month, like the field staff.
-UNIT_SCOPES = ("city", "org_subtree")
 # The figures of the station and person tables, in their order (catalogue ids).
 TABLE_METRICS = ("visits.count", "visits.done_ratio", "visits.coverage",
                  "checkins.flagged_ratio", "submissions.count", "submissions.avg_percentage",
@@ -81,8 +78,8 @@ def say(lang: str, key: str, /, **fields: Any) -> str:
 # -- scope -----------------------------------------------------------------------------------
 
 def may_see_dashboard(principal: Principal) -> bool:
-    """Who gets ``/dashboard`` (and the nav link to it): ``report.view_scope`` over units."""
-    return principal.can("report.view_scope") and principal.org_scope in UNIT_SCOPES
+    """Who gets ``/dashboard``: the rule the chrome's link and the home page follow too."""
+    return has_dashboard(principal)
 
 
 def _covers(principal: Principal, unit: OrgUnit) -> bool:

@@ -30,7 +30,7 @@ from litestar import MediaType, Request, Response
 from rounds import i18n
 from rounds.forms.render import CHROME, STATIC_URL
 from rounds.i18n import jinja
-from rounds.runtime.access import Principal
+from rounds.runtime.access import Principal, has_dashboard
 from rounds.runtime.fieldwork import views
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -84,10 +84,9 @@ def context(request: Request[Any, Any, Any], lang: str, principal: Principal | N
     layout = CHROME.get(lang) or CHROME[i18n.DEFAULT]  # the forms engine's (zh, en)
     t = {**layout, "skip": views.say(lang, "skip"), "other_language_code": other,
          "other_language": i18n.text("common", other, "language_name")}
-    # The dashboard link: report.view_scope over subtrees of units (the city, a station:
-    # rounds.runtime.dashboards.service.may_see_dashboard); the field staff get their month.
-    dashboard = principal is not None and principal.can("report.view_scope") \
-        and principal.org_scope in ("city", "org_subtree")
+    # The dashboard link (rounds.runtime.access.has_dashboard); the field staff get their
+    # month instead.
+    dashboard = principal is not None and has_dashboard(principal)
     my_month = principal is not None and not dashboard and principal.can("visit.check_in")
     return {
         "lang": lang, "t": t, "nav_dashboard": dashboard, "nav_my_month": my_month,

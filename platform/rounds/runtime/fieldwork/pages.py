@@ -68,8 +68,9 @@ async def sign_in_page(request: Request[Any, Any, Any], maybe_principal: Princip
 @get("/", opt=PUBLIC, include_in_schema=False)
 async def root_page(maybe_principal: Principal | None, lang: str | None = None
                     ) -> Redirect:
-    """The site's address: a person's home when signed in, else the sign-in page."""
-    target = views.HOME if maybe_principal is not None else "/sign-in"
+    """The site's address: a person's home when signed in (a leader's dashboard, a field
+    worker's day), else the sign-in page."""
+    target = views.home_for(maybe_principal) if maybe_principal is not None else "/sign-in"
     asked = normalize(lang, default="")
     if asked:  # a language asked for goes along
         target = views.href(target, asked)

@@ -16,9 +16,11 @@ from urllib.parse import urlencode
 from rounds.db import as_utc
 from rounds.i18n import pick, table, text
 from rounds.rules.alerts import format_number
+from rounds.runtime.access import Principal, has_dashboard
 from rounds.runtime.forms import results
 
-HOME = "/today"
+HOME = "/today"  # the field staff's home: their day
+DASHBOARD = "/dashboard"  # the home of those who read a unit's figures (leaders, heads)
 DOMAIN = "fieldwork"  # the catalogue of the field pages' words (fieldwork.js gets it too)
 
 
@@ -40,11 +42,18 @@ def href(path: str, lang: str, **params: Any) -> str:
     return f"{path}?{urlencode(query)}"
 
 
+def home_for(principal: Principal) -> str:
+    """Where a person lands: a leader or a station head on their dashboard (the city's or
+    the station's figures), everyone else on their day."""
+    return DASHBOARD if has_dashboard(principal) else HOME
+
+
 def safe_next(target: str | None) -> str:
-    """Where to go after signing in: only a path on this site (no open redirect)."""
+    """Where to go after signing in: only a path on this site (no open redirect); none
+    given, the site's root, which sends each person to their own home."""
     if not target or not target.startswith("/") or target.startswith("//") \
             or "\\" in target or any(ord(c) < 32 for c in target):
-        return HOME
+        return "/"
     return target
 
 

@@ -38,6 +38,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, select, true
@@ -420,10 +421,14 @@ def _ranked(rows: list[GradeRow]) -> list[GradeRow]:
 
 # -- the service ----------------------------------------------------------------------------
 
-async def grades(db: AsyncSession, principal: Principal, *, okr_id: str, period: str,
-                 level: str, unit_id: int | None = None) -> list[GradeRow]:
-    """The grade table of an OKR for a period (see the module: shapes and scope)."""
+async def grades(db: AsyncSession, principal: Principal, *, okr_id: str, period: str | None,
+                 level: str, unit_id: int | None = None, today: date | None = None
+                 ) -> list[GradeRow]:
+    """The grade table of an OKR for a period (see the module: shapes and scope); no
+    period: the OKR's current one (of its kind, holding ``today``)."""
     oif = await okr_in_force(db, okr_id)
+    if period is None:
+        period = period_of(oif.okr.period, today or datetime.now(UTC).date())
     period_bounds(period)
     if level not in LEVELS:
         raise _bad_level(level)

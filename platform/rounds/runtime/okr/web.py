@@ -6,6 +6,7 @@ anything else is 404, whichever parameter names it.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Literal
 
 from litestar import Controller, get
@@ -21,6 +22,9 @@ from rounds.web.params import Id, OptionalId
 
 Period = Parameter(description="2026-11 (a month), 2026-Q4, 2026 or 2026-W48 (ISO week)",
                    max_length=8)
+CurrentPeriod = Parameter(description="2026-11 (a month), 2026-Q4, 2026 or 2026-W48 (ISO "
+                          "week); none: the OKR's current period", max_length=8,
+                          default=None)
 Level = Literal["person", "org_unit"]
 
 
@@ -44,11 +48,12 @@ class OkrController(Controller):
          description="level person: the people the OKR applies to (a field user: only "
          "themselves); org_unit: every unit (report.view_scope). unit_id keeps that unit's "
          "subtree; a unit out of scope is 404.")
-    async def table(self, db: AsyncSession, principal: Principal, *, okr_id: str,
-                    period: str = Period, level: Level = "person",
+    async def table(self, db: AsyncSession, principal: Principal, settings: Settings, *,
+                    okr_id: str, period: str | None = CurrentPeriod, level: Level = "person",
                     unit_id: OptionalId = None) -> list[GradeRow]:
         return await service.grades(db, principal, okr_id=okr_id, period=period,
-                                    level=level, unit_id=unit_id)
+                                    level=level, unit_id=unit_id,
+                                    today=datetime.now(settings.tz).date())
 
     @get("/{okr_id:str}/grades/{period:str}/{subject_kind:str}/{subject_id:int}",
          summary="One grade explained: each key result's metric, value, the facts it came "
