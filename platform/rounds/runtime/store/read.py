@@ -17,7 +17,8 @@ range covers whole from the month rows, the other days from the day rows.
   metric of ``definition: none`` — visits, plans — ignores it). A metric's ``rows``
   (``standard`` or ``survey``) keeps it to the rows of that kind of definition.
 - ``plan`` metrics (``visits.done_ratio``, ``visits.coverage``, ``visits.per_site``) come
-  from ``store_month_sites`` of the months the range covers, and have no value for a range
+  from ``store_month_sites`` of the months the range covers (read as their sums per person
+  and org unit, ``store_month_plans``), and have no value for a range
   that is not whole months: done is Σ min(visits done, planned) per person and site,
   coverage the planned sites with a check-in over the planned sites, per site every
   check-in (planned sites or not) over the planned sites.
@@ -37,7 +38,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import case, func, literal, select
+from sqlalchemy import func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rounds.db import table_of
@@ -45,7 +46,7 @@ from rounds.definitions.metrics import CATALOGUE, Metric, value_of
 from rounds.errors import InvalidInput, Problem
 from rounds.runtime.orgs.models import OrgUnit
 from rounds.runtime.store.facts import month_of, roll_up, subtree_ids
-from rounds.runtime.store.models import DayFact, MonthFact, MonthSite
+from rounds.runtime.store.models import DayFact, MonthFact, MonthPlan
 
 By = Literal["user", "org_unit", "all"]
 PlanSums = ("planned", "visits_done", "checkins", "planned_sites", "visited_sites")
@@ -276,19 +277,16 @@ async def _store_sums(db: AsyncSession, ask: Ask) -> dict[int, dict[str, float]]
 
 
 async def _store_plan(db: AsyncSession, ask: AskPlan) -> dict[int, dict[str, float]]:
-    t = table_of(MonthSite)
+    """The plan sums from ``store_month_plans`` (``store_month_sites`` summed per month ×
+    person × org unit by the refresh: done already capped at the plan per site)."""
+    t = table_of(MonthPlan)
     group = _group(t, ask.by)
     filters = [t.c.month.in_(ask.months)]
     if ask.unit_scope is not None:
         filters.append(t.c.org_unit_id.in_(sorted(ask.unit_scope)))
     if ask.user_ids is not None:
         filters.append(t.c.user_id.in_(sorted(ask.user_ids)))
-    planned = t.c.planned > 0
-    stmt = (select(group, func.sum(t.c.planned),
-                   func.sum(case((t.c.visits_done < t.c.planned, t.c.visits_done),
-                                 else_=t.c.planned)),
-                   func.sum(t.c.checkins), func.sum(case((planned, 1), else_=0)),
-                   func.sum(case((planned & (t.c.checkins > 0), 1), else_=0)))
+    stmt = (select(group, *[func.sum(t.c[name]) for name in PlanSums])
             .where(*filters).group_by(group))
     return {int(key): dict(zip(PlanSums, (float(v or 0) for v in values), strict=True))
             for key, *values in await db.execute(stmt)}
