@@ -151,7 +151,8 @@ async def assemble(db: AsyncSession, *, metrics: Sequence[str], first: date, las
         raise InvalidInput("the range ends before it starts",
                            [Problem("/last", "on or after the first day", "date_min")])
     resolved = resolve(metrics)
-    paths = await unit_paths(db)
+    # The org units' paths are needed to group by unit and to expand a scope only.
+    paths = await unit_paths(db) if by == "org_unit" or unit_ids is not None else {}
     scope = subtree_ids(paths, unit_ids) if unit_ids is not None else None
     users = frozenset(int(u) for u in user_ids) if user_ids is not None else None
     targets: list[int] = []
@@ -161,7 +162,11 @@ async def assemble(db: AsyncSession, *, metrics: Sequence[str], first: date, las
     def regroup(got: dict[int, dict[str, float]]) -> dict[int, dict[str, float]]:
         return roll_up(got, paths, targets) if by == "org_unit" else got
 
-    per_metric: dict[str, dict[int, dict[str, float]]] = {}
+    # Each metric's sums per key: the fetched sums of its group (the facts of the metrics
+    # read alike), of which it takes its own ``reads`` when its figure is made.
+    fetched: dict[str, dict[int, dict[str, float]]] = {}
+    found: set[int] = set()  # the keys with a fact not zero (the people, by user)
+    finding = by == "user" and users is None
     groups: dict[tuple[str, str | None, bool], list[Metric]] = {}
     for m in resolved:
         if m.formula != "plan":
@@ -172,16 +177,19 @@ async def assemble(db: AsyncSession, *, metrics: Sequence[str], first: date, las
         got = regroup(await fetch(Ask(facts, rows, named, None if stock else first, last, by,
                                       scope, users)))
         for m in ms:
-            per_metric[m.id] = {k: {f: float(v.get(f, 0.0)) for f in m.reads}
-                                for k, v in got.items()}
+            fetched[m.id] = got
+        if finding:
+            found.update(k for k, v in got.items()
+                         if any(float(v.get(f, 0.0)) for f in facts))
     plans = [m for m in resolved if m.formula == "plan"]
     months = whole_months(first, last)
     covered = bool(months) and split_range(first, last)[1] == []
+    figures: dict[int, dict[str, float]] = {}
     if plans and covered:
         got = regroup(await fetch_plan(AskPlan(tuple(months), by, scope, users)))
         figures = {k: plan_figures(v) for k, v in got.items()}
-        for m in plans:
-            per_metric[m.id] = figures
+        if finding:
+            found.update(k for k, v in figures.items() if any(v.values()))
 
     if by == "all":
         keys = [0]
@@ -190,18 +198,23 @@ async def assemble(db: AsyncSession, *, metrics: Sequence[str], first: date, las
     elif users is not None:
         keys = sorted(users)
     else:
-        keys = sorted({k for sums in per_metric.values() for k, v in sums.items()
-                       if any(v.values())})
+        keys = sorted(found)
+    empty: dict[str, float] = {}
+    reads = [(m, m.reads, fetched.get(m.id, {})) for m in resolved]
+    no_plan = plan_figures({})
     table: dict[int, dict[str, Figure]] = {}
     for key in keys:
         row: dict[str, Figure] = {}
-        for m in resolved:
-            if m.formula == "plan" and not covered:
-                row[m.id] = Figure(None, {})
-                continue
-            zeros = plan_figures({}) if m.formula == "plan" else dict.fromkeys(m.reads, 0.0)
-            sums = per_metric.get(m.id, {}).get(key, zeros)
-            row[m.id] = Figure(value_of(m, sums), dict(sums))
+        for m, facts, sums_of in reads:
+            if m.formula == "plan":
+                if not covered:
+                    row[m.id] = Figure(None, {})
+                    continue
+                sums = dict(figures.get(key, no_plan))
+            else:
+                got_sums = sums_of.get(key, empty)
+                sums = {f: float(got_sums.get(f, 0.0)) for f in facts}
+            row[m.id] = Figure(value_of(m, sums), sums)
         table[key] = row
     return table
 
