@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from rounds.runtime.definitions.service import get_version
 from rounds.runtime.issues.models import Issue
 from rounds.runtime.store.models import DayFact, ItemMonthFact, MonthFact, MonthSite
+from rounds.runtime.store.refresh import sum_plans
 from rounds.runtime.submissions.models import Submission
 from support.field import FieldServer
 from support.live import in_database
@@ -78,5 +79,8 @@ def fill_store(api: FieldServer) -> None:
                 definition_id=CMV, version_id=version.id, content_hash=version.content_hash,
                 answers=answers, evidence={}, evaluation={}, percentage=80.0,
                 score_value=80.0, submitted_at=datetime(2026, 11, 5, 3, tzinfo=UTC)))
+        await db.flush()
+        for month in (MONTH, "2026-10"):  # the plan sums the refresh keeps
+            await sum_plans(db, month)
 
     in_database(api.server.database_url, work)

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rounds.runtime.store.models import DayFact, MonthFact, MonthSite
+from rounds.runtime.store.refresh import sum_plans
 from support.field import Field
 
 DAY = date(2026, 11, 10)
@@ -55,5 +56,6 @@ async def seed_store(db: AsyncSession, w: Field) -> None:
         db.add(MonthSite(month="2026-11", user_id=u[user], site_id=s[site], org_unit_id=unit,
                          planned=planned, checkins=done, visits_done=done))
     await db.flush()
+    await sum_plans(db, "2026-11")  # the plan sums the refresh keeps
 
 

@@ -27,6 +27,7 @@ from rounds.runtime.store.models import (
     ItemDayFact,
     ItemMonthFact,
     MonthFact,
+    MonthPlan,
     MonthSite,
 )
 from rounds.runtime.submissions.models import FailedItem, Submission
@@ -103,7 +104,7 @@ async def add_plan(db: AsyncSession, world: Field, month: str, user: str, site: 
     await db.flush()
 
 
-STORE_TABLES = (DayFact, MonthFact, MonthSite, ItemDayFact, ItemMonthFact)
+STORE_TABLES = (DayFact, MonthFact, MonthSite, MonthPlan, ItemDayFact, ItemMonthFact)
 
 
 def _norm(value: Any) -> Any:
@@ -159,3 +160,26 @@ async def month_equals_days(sessions: Sessions) -> None:
         want_items[key] = want_items.get(key, 0) + r["failed"]
     assert {(r["month"], r["user_id"], r["org_unit_id"], r["definition_id"], r["item_id"]):
             r["failed"] for r in item_months} == want_items
+    await plans_equal_sites(sessions)
+
+
+async def plans_equal_sites(sessions: Sessions) -> dict[tuple[Any, ...], list[int]]:
+    """``store_month_plans`` holds exactly ``store_month_sites`` grouped by (month, user, org
+    unit), worked out here in Python; returns it."""
+    async with sessions() as db:
+        sites = (await db.execute(select(table_of(MonthSite)))).mappings().all()
+        plans = (await db.execute(select(table_of(MonthPlan)))).mappings().all()
+    want: dict[tuple[Any, ...], list[int]] = {}
+    for r in sites:
+        acc = want.setdefault((r["month"], r["user_id"], r["org_unit_id"]), [0, 0, 0, 0, 0])
+        planned, done, checkins = r["planned"], r["visits_done"], r["checkins"]
+        acc[0] += planned
+        acc[1] += min(done, planned)
+        acc[2] += checkins
+        acc[3] += planned > 0
+        acc[4] += planned > 0 and checkins > 0
+    got = {(r["month"], r["user_id"], r["org_unit_id"]):
+           [r["planned"], r["visits_done"], r["checkins"], r["planned_sites"],
+            r["visited_sites"]] for r in plans}
+    assert got == want
+    return got

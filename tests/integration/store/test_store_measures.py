@@ -28,7 +28,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from store_support import (
     STANDARD,
     SURVEY,
@@ -40,6 +40,7 @@ from store_support import (
     add_visit,
     local,
     month_equals_days,
+    plans_equal_sites,
     snapshot,
 )
 
@@ -47,8 +48,9 @@ from rounds.db import transaction
 from rounds.runtime.issues.models import Issue, IssueEvent
 from rounds.runtime.store import read, refresh
 from rounds.runtime.store.live import live_metric_table
-from rounds.runtime.store.models import ClosedDay, DayFact, Refresh
+from rounds.runtime.store.models import ClosedDay, DayFact, MonthPlan, Refresh
 from rounds.runtime.visits import plans
+from rounds.runtime.visits.models import PlannedVisit
 from support.field import DEFINITIONS, Field, principal, seed_field, sync_definitions
 
 D1, D2, D3, D4, D5, D6 = (date(2026, 11, d) for d in range(1, 7))
@@ -356,3 +358,41 @@ async def test_a_role_whose_check_in_is_the_visit(sessions: Sessions, world: Fie
         await sync_definitions(db, folder)
     # RA1: V1 and V3 (2 of 2); RA2: V2 (1 of 1)
     assert await done_and_progress() == (1.0, 3)
+
+
+async def test_month_plans_are_the_sums_of_the_month_sites(sessions: Sessions,
+                                                           world: Field) -> None:
+    """``store_month_plans`` is ``store_month_sites`` grouped by (month, user, org unit) after
+    a refresh, late data, a changed plan, a rebuild, and a rebuild that repairs it."""
+    u, a1, st_b = world.users, world.units["area_a1"], world.units["st_b"]
+    await refresh.refresh(sessions, tz=TZ, now=NOW1)
+    got = await plans_equal_sites(sessions)
+    # planned, done (up to the plan per site), check-ins, planned sites, visited
+    assert got[("2026-11", u["cm_a"], a1)] == [3, 1, 3, 2, 2]  # RA1: 1 of 2, RA2: 0 of 1
+    assert got[("2026-11", u["cm_b"], st_b)] == [1, 0, 1, 1, 1]
+    assert got[("2026-11", u["mi_a"], a1)] == [1, 0, 0, 1, 0]
+    assert got[("2026-10", u["cm_a"], a1)] == [0, 0, 1, 0, 0]  # visited, no plan
+    await late_submission(sessions, world)
+    await refresh.refresh(sessions, tz=TZ, now=NOW2)
+    assert (await plans_equal_sites(sessions))[("2026-11", u["cm_b"], st_b)] == [1, 1, 1, 1, 1]
+    async with transaction(sessions) as db:  # RA1's plan cut to 1, mi_a's dropped
+        await db.execute(update(PlannedVisit).where(
+            PlannedVisit.user_id == u["cm_a"], PlannedVisit.site_id == world.sites["RA1"])
+            .values(visits=1))
+        await db.execute(delete(PlannedVisit).where(PlannedVisit.user_id == u["mi_a"]))
+    await refresh.refresh(sessions, tz=TZ, now=NOW2)
+    got = await plans_equal_sites(sessions)
+    assert got[("2026-11", u["cm_a"], a1)] == [2, 1, 3, 2, 2]
+    assert ("2026-11", u["mi_a"], a1) not in got
+    t = await table(sessions, ["visits.done_ratio", "visits.coverage", "visits.per_site"],
+                    "org_unit")
+    assert values(t, a1) == {"visits.done_ratio": 0.5, "visits.coverage": 1.0,
+                             "visits.per_site": 1.5}
+    before = await snapshot(sessions)
+    await refresh.rebuild(sessions, D3, D6, tz=TZ, now=NOW2)
+    assert await snapshot(sessions) == before
+    async with transaction(sessions) as db:  # lost: a whole-month rebuild sums it again
+        await db.execute(delete(MonthPlan))
+    await refresh.rebuild(sessions, date(2026, 10, 1), NOV[1], tz=TZ, now=NOW2)
+    assert await snapshot(sessions) == before
+    await month_equals_days(sessions)

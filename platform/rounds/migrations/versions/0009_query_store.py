@@ -141,6 +141,22 @@ def upgrade() -> None:
     with op.batch_alter_table('store_month_sites', schema=None) as batch_op:
         batch_op.create_index('ix_store_month_sites_unit_month', ['org_unit_id', 'month'], unique=False)
 
+    op.create_table('store_month_plans',
+    sa.Column('month', sa.String(length=7), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('org_unit_id', sa.Integer(), nullable=False),
+    sa.Column('planned', sa.Integer(), server_default='0', nullable=False),
+    sa.Column('visits_done', sa.Integer(), server_default='0', nullable=False),
+    sa.Column('checkins', sa.Integer(), server_default='0', nullable=False),
+    sa.Column('planned_sites', sa.Integer(), server_default='0', nullable=False),
+    sa.Column('visited_sites', sa.Integer(), server_default='0', nullable=False),
+    sa.PrimaryKeyConstraint('month', 'user_id', 'org_unit_id',
+                            name=op.f('pk_store_month_plans'))
+    )
+    with op.batch_alter_table('store_month_plans', schema=None) as batch_op:
+        batch_op.create_index('ix_store_month_plans_unit_month', ['org_unit_id', 'month'],
+                              unique=False)
+
     op.create_table('store_refreshes',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
     sa.Column('kind', sa.String(length=16), nullable=False),
@@ -199,6 +215,10 @@ def downgrade() -> None:
         batch_op.drop_index('ix_issues_closed_at')
 
     op.drop_table('store_refreshes')
+    with op.batch_alter_table('store_month_plans', schema=None) as batch_op:
+        batch_op.drop_index('ix_store_month_plans_unit_month')
+
+    op.drop_table('store_month_plans')
     with op.batch_alter_table('store_month_sites', schema=None) as batch_op:
         batch_op.drop_index('ix_store_month_sites_unit_month')
 

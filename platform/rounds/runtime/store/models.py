@@ -7,7 +7,8 @@ site, org unit and definition. ``0`` stands for "no site" / "no person" (a key c
 not be NULL). Every measure is a count or a sum, so any period, person or unit is a sum of
 rows. ``store_month_facts`` holds the same sums per month × person × org unit × definition
 (no site), kept equal to the day rows' sums; ``store_month_sites`` the plan per person and
-site with the visits made, for coverage and completion (which are not sums of days).
+site with the visits made, for coverage and completion (which are not sums of days), and
+``store_month_plans`` their sums per month × person × org unit (what the plan figures read).
 
 The store is derived: ``rounds rollup`` rebuilds any range from the raw tables, and the
 refresh recomputes whole days, so rerunning it changes nothing (see ``refresh``).
@@ -114,6 +115,25 @@ class MonthSite(Base):
     planned: Mapped[int] = _count()
     checkins: Mapped[int] = _count()
     visits_done: Mapped[int] = _count()
+
+
+class MonthPlan(Base):
+    """The plan sums of a person's sites of one org unit in a month: ``store_month_sites``
+    grouped by (month, user, org unit), kept equal to that GROUP BY by the refresh (only the
+    (month, person) groups whose site rows changed are summed again), so that a plan figure
+    reads a row per person and unit, not one per site."""
+
+    __tablename__ = "store_month_plans"
+    __table_args__ = (Index("ix_store_month_plans_unit_month", "org_unit_id", "month"),)
+
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)
+    user_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    org_unit_id: Mapped[int] = mapped_column(Integer, primary_key=True)  # the sites'
+    planned: Mapped[int] = _count()  # Σ planned
+    visits_done: Mapped[int] = _count()  # Σ min(visits done, planned) per site
+    checkins: Mapped[int] = _count()  # Σ check-ins, planned sites or not
+    planned_sites: Mapped[int] = _count()  # sites with planned > 0
+    visited_sites: Mapped[int] = _count()  # of them, with a check-in
 
 
 class ItemDayFact(Base):

@@ -17,7 +17,8 @@ range covers whole from the month rows, the other days from the day rows.
   metric of ``definition: none`` — visits, plans — ignores it). A metric's ``rows``
   (``standard`` or ``survey``) keeps it to the rows of that kind of definition.
 - ``plan`` metrics (``visits.done_ratio``, ``visits.coverage``, ``visits.per_site``) come
-  from ``store_month_sites`` of the months the range covers, and have no value for a range
+  from ``store_month_sites`` of the months the range covers (read as their sums per person
+  and org unit, ``store_month_plans``), and have no value for a range
   that is not whole months: done is Σ min(visits done, planned) per person and site,
   coverage the planned sites with a check-in over the planned sites, per site every
   check-in (planned sites or not) over the planned sites.
@@ -37,7 +38,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import case, func, literal, select
+from sqlalchemy import func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rounds.db import table_of
@@ -45,7 +46,7 @@ from rounds.definitions.metrics import CATALOGUE, Metric, value_of
 from rounds.errors import InvalidInput, Problem
 from rounds.runtime.orgs.models import OrgUnit
 from rounds.runtime.store.facts import month_of, roll_up, subtree_ids
-from rounds.runtime.store.models import DayFact, MonthFact, MonthSite
+from rounds.runtime.store.models import DayFact, MonthFact, MonthPlan
 
 By = Literal["user", "org_unit", "all"]
 PlanSums = ("planned", "visits_done", "checkins", "planned_sites", "visited_sites")
@@ -150,7 +151,8 @@ async def assemble(db: AsyncSession, *, metrics: Sequence[str], first: date, las
         raise InvalidInput("the range ends before it starts",
                            [Problem("/last", "on or after the first day", "date_min")])
     resolved = resolve(metrics)
-    paths = await unit_paths(db)
+    # The org units' paths are needed to group by unit and to expand a scope only.
+    paths = await unit_paths(db) if by == "org_unit" or unit_ids is not None else {}
     scope = subtree_ids(paths, unit_ids) if unit_ids is not None else None
     users = frozenset(int(u) for u in user_ids) if user_ids is not None else None
     targets: list[int] = []
@@ -160,7 +162,11 @@ async def assemble(db: AsyncSession, *, metrics: Sequence[str], first: date, las
     def regroup(got: dict[int, dict[str, float]]) -> dict[int, dict[str, float]]:
         return roll_up(got, paths, targets) if by == "org_unit" else got
 
-    per_metric: dict[str, dict[int, dict[str, float]]] = {}
+    # Each metric's sums per key: the fetched sums of its group (the facts of the metrics
+    # read alike), of which it takes its own ``reads`` when its figure is made.
+    fetched: dict[str, dict[int, dict[str, float]]] = {}
+    found: set[int] = set()  # the keys with a fact not zero (the people, by user)
+    finding = by == "user" and users is None
     groups: dict[tuple[str, str | None, bool], list[Metric]] = {}
     for m in resolved:
         if m.formula != "plan":
@@ -171,16 +177,19 @@ async def assemble(db: AsyncSession, *, metrics: Sequence[str], first: date, las
         got = regroup(await fetch(Ask(facts, rows, named, None if stock else first, last, by,
                                       scope, users)))
         for m in ms:
-            per_metric[m.id] = {k: {f: float(v.get(f, 0.0)) for f in m.reads}
-                                for k, v in got.items()}
+            fetched[m.id] = got
+        if finding:
+            found.update(k for k, v in got.items()
+                         if any(float(v.get(f, 0.0)) for f in facts))
     plans = [m for m in resolved if m.formula == "plan"]
     months = whole_months(first, last)
     covered = bool(months) and split_range(first, last)[1] == []
+    figures: dict[int, dict[str, float]] = {}
     if plans and covered:
         got = regroup(await fetch_plan(AskPlan(tuple(months), by, scope, users)))
         figures = {k: plan_figures(v) for k, v in got.items()}
-        for m in plans:
-            per_metric[m.id] = figures
+        if finding:
+            found.update(k for k, v in figures.items() if any(v.values()))
 
     if by == "all":
         keys = [0]
@@ -189,18 +198,23 @@ async def assemble(db: AsyncSession, *, metrics: Sequence[str], first: date, las
     elif users is not None:
         keys = sorted(users)
     else:
-        keys = sorted({k for sums in per_metric.values() for k, v in sums.items()
-                       if any(v.values())})
+        keys = sorted(found)
+    empty: dict[str, float] = {}
+    reads = [(m, m.reads, fetched.get(m.id, {})) for m in resolved]
+    no_plan = plan_figures({})
     table: dict[int, dict[str, Figure]] = {}
     for key in keys:
         row: dict[str, Figure] = {}
-        for m in resolved:
-            if m.formula == "plan" and not covered:
-                row[m.id] = Figure(None, {})
-                continue
-            zeros = plan_figures({}) if m.formula == "plan" else dict.fromkeys(m.reads, 0.0)
-            sums = per_metric.get(m.id, {}).get(key, zeros)
-            row[m.id] = Figure(value_of(m, sums), dict(sums))
+        for m, facts, sums_of in reads:
+            if m.formula == "plan":
+                if not covered:
+                    row[m.id] = Figure(None, {})
+                    continue
+                sums = dict(figures.get(key, no_plan))
+            else:
+                got_sums = sums_of.get(key, empty)
+                sums = {f: float(got_sums.get(f, 0.0)) for f in facts}
+            row[m.id] = Figure(value_of(m, sums), sums)
         table[key] = row
     return table
 
@@ -276,19 +290,16 @@ async def _store_sums(db: AsyncSession, ask: Ask) -> dict[int, dict[str, float]]
 
 
 async def _store_plan(db: AsyncSession, ask: AskPlan) -> dict[int, dict[str, float]]:
-    t = table_of(MonthSite)
+    """The plan sums from ``store_month_plans`` (``store_month_sites`` summed per month ×
+    person × org unit by the refresh: done already capped at the plan per site)."""
+    t = table_of(MonthPlan)
     group = _group(t, ask.by)
     filters = [t.c.month.in_(ask.months)]
     if ask.unit_scope is not None:
         filters.append(t.c.org_unit_id.in_(sorted(ask.unit_scope)))
     if ask.user_ids is not None:
         filters.append(t.c.user_id.in_(sorted(ask.user_ids)))
-    planned = t.c.planned > 0
-    stmt = (select(group, func.sum(t.c.planned),
-                   func.sum(case((t.c.visits_done < t.c.planned, t.c.visits_done),
-                                 else_=t.c.planned)),
-                   func.sum(t.c.checkins), func.sum(case((planned, 1), else_=0)),
-                   func.sum(case((planned & (t.c.checkins > 0), 1), else_=0)))
+    stmt = (select(group, *[func.sum(t.c[name]) for name in PlanSums])
             .where(*filters).group_by(group))
     return {int(key): dict(zip(PlanSums, (float(v or 0) for v in values), strict=True))
             for key, *values in await db.execute(stmt)}

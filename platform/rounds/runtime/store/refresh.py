@@ -21,6 +21,9 @@ refresh can be rerun, and rerunning changes nothing.
 - :func:`rebuild` (``rounds rollup``): every day of a range, one transaction each, with
   the months it covers whole summed again from their day rows.
 - :func:`refresh_plans`: the planned visits of ``store_month_sites`` from ``planned_visits``.
+- :func:`sum_plans`: ``store_month_plans`` made again as the GROUP BY of ``store_month_sites``
+  by (month, user, org unit), for the (month, person) groups whose site rows changed (a
+  day's visitors, the people whose plan changed; a whole month in a rebuild).
 
 Every writer takes the store's lock first (PostgreSQL: a transaction advisory lock; SQLite:
 the write transaction itself), so that two refreshes never add the same difference twice.
@@ -28,7 +31,7 @@ the write transaction itself), so that two refreshes never add the same differen
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
@@ -37,6 +40,7 @@ from sqlalchemy import (
     Integer,
     Table,
     bindparam,
+    case,
     cast,
     delete,
     func,
@@ -73,6 +77,7 @@ from rounds.runtime.store.models import (
     ItemDayFact,
     ItemMonthFact,
     MonthFact,
+    MonthPlan,
     MonthSite,
     Refresh,
     StoreMark,
@@ -94,6 +99,7 @@ _COUNTS = tuple(m for m in MEASURES if m not in FLOAT_MEASURES)
 
 _DAY, _MONTH, _MSITE = table_of(DayFact), table_of(MonthFact), table_of(MonthSite)
 _IDAY, _IMONTH = table_of(ItemDayFact), table_of(ItemMonthFact)
+_MPLAN = table_of(MonthPlan)
 
 
 @dataclass
@@ -236,6 +242,7 @@ async def _apply_to_month(db: AsyncSession, month: str, new: list[dict[str, Any]
         await db.execute(delete(_MSITE).where(
             _MSITE.c.month == month, _MSITE.c.planned == 0, _MSITE.c.checkins == 0,
             _MSITE.c.visits_done == 0))
+        await sum_plans(db, month, {s["user_id"] for s in changed_sites})
     if changed_items:
         await _execute_many(db, _upsert_adding(
             db, _IMONTH, ["month", "user_id", "org_unit_id", "definition_id", "item_id"],
@@ -283,15 +290,44 @@ async def _sum_month(db: AsyncSession, month: str) -> None:
         .where(_IDAY.c.day >= first, _IDAY.c.day < after)
         .group_by(_IDAY.c.user_id, _IDAY.c.org_unit_id, _IDAY.c.definition_id,
                   _IDAY.c.item_id)))
-    await refresh_plans(db, [month])
+    await refresh_plans(db, [month], sums=False)
+    await sum_plans(db, month)
 
 
 # -- plans -------------------------------------------------------------------------------
 
-async def refresh_plans(db: AsyncSession, months: Iterable[str]) -> int:
+async def sum_plans(db: AsyncSession, month: str, users: Collection[int] | None = None
+                    ) -> None:
+    """``store_month_plans`` of ``month`` made again as the GROUP BY of its
+    ``store_month_sites`` rows by (user, org unit), for the people ``users`` (None: all of the
+    month's). A (month, person) group is read through the sites' primary key, so this costs
+    the people given, not the month."""
+    groups: list[list[int] | None] = [None]
+    if users is not None:
+        ids = sorted({int(u) for u in users})
+        groups = [ids[i:i + _CHUNK] for i in range(0, len(ids), _CHUNK)]
+    t = _MSITE.c
+    planned = t.planned > 0
+    for chunk in groups:
+        which = [] if chunk is None else [t.user_id.in_(chunk)]
+        mine = [] if chunk is None else [_MPLAN.c.user_id.in_(chunk)]
+        await db.execute(delete(_MPLAN).where(_MPLAN.c.month == month, *mine))
+        await db.execute(_MPLAN.insert().from_select(
+            ["month", "user_id", "org_unit_id", "planned", "visits_done", "checkins",
+             "planned_sites", "visited_sites"],
+            select(literal(month), t.user_id, t.org_unit_id, func.sum(t.planned),
+                   func.sum(case((t.visits_done < t.planned, t.visits_done), else_=t.planned)),
+                   func.sum(t.checkins), func.sum(case((planned, 1), else_=0)),
+                   func.sum(case((planned & (t.checkins > 0), 1), else_=0)))
+            .where(t.month == month, *which)
+            .group_by(t.user_id, t.org_unit_id)))
+
+
+async def refresh_plans(db: AsyncSession, months: Iterable[str], *, sums: bool = True
+                        ) -> int:
     """``store_month_sites.planned`` made equal to ``planned_visits`` for these months (with
-    the site's org unit); rows left with nothing planned or visited go. Returns the rows
-    changed."""
+    the site's org unit); rows left with nothing planned or visited go; with ``sums``, the
+    changed people's ``store_month_plans`` follow. Returns the rows changed."""
     await _lock(db)
     changed = 0
     pv, st = table_of(PlannedVisit).c, table_of(Site).c
@@ -319,6 +355,10 @@ async def refresh_plans(db: AsyncSession, months: Iterable[str]) -> int:
             await db.execute(delete(_MSITE).where(
                 _MSITE.c.month == month, _MSITE.c.planned == 0, _MSITE.c.checkins == 0,
                 _MSITE.c.visits_done == 0))
+        if sums and (upserts or gone):
+            await sum_plans(db, month, {u for (u, s), (_, n) in plans.items()
+                                        if have.get((u, s)) != n}
+                            | {u for (u, s), p in have.items() if p and (u, s) not in plans})
         changed += len(upserts) + len(gone)
     return changed
 
@@ -531,4 +571,4 @@ async def store_range(sessions: Sessions, tz: tzinfo, today: date) -> tuple[date
 
 __all__ = ["OVERLAP", "Progress", "RefreshReport", "changed_days", "close_day",
            "last_closed_day", "rebuild", "recompute_days", "refresh", "refresh_plans",
-           "store_range"]
+           "store_range", "sum_plans"]
