@@ -52,18 +52,19 @@ import tempfile
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import bench_pg  # this folder: the benchmarks run as scripts
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "platform"))
 
 SEED = 20261205
-PG_ADMIN = os.environ.get("ROUNDS_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 TZ = ZoneInfo(os.environ.get("ROUNDS_TIMEZONE", "Asia/Shanghai"))
 MONTHS = 4  # of data: the three months before this one and this one up to yesterday
 STANDARDS = {"customer_manager": "customer_manager_visit",
@@ -520,30 +521,8 @@ async def run(url: str, n: int, *, runs: int, scale: float) -> None:
     print(f"rebuild per million submissions: {rebuild_s / (n / 1e6):.1f} s")
 
 
-@contextmanager
-def postgres_database(*, keep: bool = False) -> Iterator[str]:
-    """A fresh database ``rounds_bench_dash_<pid>``, dropped afterwards (unless ``keep``)."""
-    import asyncpg
-
-    name = f"rounds_bench_dash_{os.getpid()}"
-
-    async def admin(sql: str) -> None:
-        conn = await asyncpg.connect(PG_ADMIN)
-        try:
-            await conn.execute(sql)
-        finally:
-            await conn.close()
-
-    asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
-    try:
-        yield PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://") \
-            + f"/{name}"
-    finally:
-        if keep:
-            print(f"kept: database {name}")
-        else:
-            asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+def postgres_database(*, keep: bool = False) -> AbstractContextManager[str]:
+    return bench_pg.postgres_database(f"rounds_bench_dash_{os.getpid()}", keep=keep)
 
 
 @contextmanager

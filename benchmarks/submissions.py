@@ -64,7 +64,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -73,13 +73,14 @@ from typing import Any, cast
 import httpx
 import msgspec
 
+import bench_pg  # this folder: the benchmarks run as scripts
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "platform"))
 
 STANDARD = "customer_manager_visit"
 CLIENTS = 32
 SEED = 20260314
-PG_ADMIN = os.environ.get("ROUNDS_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 VARIANTS = {"full": "/api/submissions", "bare": "/bench/bare", "raw driver": "/bench/raw"}
 TRIVIAL = "/bench/trivial"
 
@@ -641,27 +642,8 @@ def _listening(port: int) -> bool:
         return s.connect_ex(("127.0.0.1", port)) == 0
 
 
-@contextmanager
-def postgres_database() -> Iterator[str]:
-    """A fresh database ``rounds_bench_<pid>``, dropped afterwards."""
-    import asyncpg
-
-    name = f"rounds_bench_{os.getpid()}"
-
-    async def admin(sql: str) -> None:
-        conn = await asyncpg.connect(PG_ADMIN)
-        try:
-            await conn.execute(sql)
-        finally:
-            await conn.close()
-
-    asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
-    try:
-        yield PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://") \
-            + f"/{name}"
-    finally:
-        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+def postgres_database() -> AbstractContextManager[str]:
+    return bench_pg.postgres_database(f"rounds_bench_{os.getpid()}")
 
 
 def count_submissions(url: str) -> int:

@@ -130,6 +130,14 @@ def _json_handler(name: str) -> Any:
     return handler
 
 
+def _table_file(table: service.Table, fmt: str, filename: str) -> Stream:
+    """A dashboard table as a streamed CSV or XLSX download."""
+    body = exports.encoded(exports.table_csv(table)) if fmt == "csv" \
+        else exports.table_xlsx(table)
+    return Stream(body, media_type=exports.FORMATS[fmt],
+                  headers=exports.disposition(filename))
+
+
 def _export_handler(name: str, fmt: str) -> Any:
     @get(f"/api/dashboard/{name}.{fmt}", tags=TAGS, media_type=exports.FORMATS[fmt],
          summary=f"{ABOUT[name]} ({fmt.upper()}, streamed)",
@@ -140,10 +148,7 @@ def _export_handler(name: str, fmt: str) -> Any:
         table, chosen, unit_id, _ = await dashboard_table(
             request, db, principal=principal, settings=settings, name=name, month=month,
             unit=unit)
-        body = exports.encoded(exports.table_csv(table)) if fmt == "csv" \
-            else exports.table_xlsx(table)
-        return Stream(body, media_type=exports.FORMATS[fmt], headers=exports.disposition(
-            f"{name}-{chosen}-unit{unit_id}.{fmt}"))
+        return _table_file(table, fmt, f"{name}-{chosen}-unit{unit_id}.{fmt}")
 
     return handler
 
@@ -220,10 +225,7 @@ def _person_export(name: str, fmt: str) -> Any:
         table, chosen, user_id = await person_table(
             request, db, principal=principal, settings=settings, name=name, month=month,
             user=user)
-        body = exports.encoded(exports.table_csv(table)) if fmt == "csv" \
-            else exports.table_xlsx(table)
-        return Stream(body, media_type=exports.FORMATS[fmt], headers=exports.disposition(
-            f"{name}-{chosen}-user{user_id}.{fmt}"))
+        return _table_file(table, fmt, f"{name}-{chosen}-user{user_id}.{fmt}")
 
     return handler
 
