@@ -303,11 +303,25 @@ def test_a_refused_fix_goes_back_in_progress_with_its_reason(world: World, brows
     expect(mine.locator("[data-issue-page] [data-issue-status]")).to_have_text("待验收")
     assert mine.locator("[data-issue-actions] button[data-action-button=verify]").count() == 0
 
+    # On a slow line the issue page's script (issues.js) is still loading when the head
+    # presses refuse: the press waits for it (it once submitted the form natively, which
+    # reloaded the page and did nothing).
     head = phone(browser, errors, locale="en-US")
+    held: list[Any] = []
+    script = re.compile(r"/issues\.js(\?.*)?$")
+
+    def hold(route: Any) -> None:
+        held.append(route)
+
+    head.route(script, hold)
     sign_in(head, world.url, HEAD, f"/issues/{issue['id']}")
     refuse = head.locator("form[data-issue-action=refuse]")
     refuse.locator("button[data-action-button=refuse]").click()
+    head.wait_for_function("document.body.dataset.fieldwork === 'ready'")
+    assert len(held) == 1 and head.evaluate("document.body.dataset.issues") is None
+    held[0].continue_()
     expect(refuse.locator("[data-error-for=reason]")).to_have_text("Give a reason.")
+    assert head.url.endswith(f"/issues/{issue['id']}")  # the same page, not a reload
     refuse.locator("textarea[name=reason]").fill("The top shelf is still messy")
     with head.expect_navigation():
         refuse.locator("button[data-action-button=refuse]").click()

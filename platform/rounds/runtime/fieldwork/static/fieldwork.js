@@ -303,7 +303,18 @@ function start () {
   document.body.dataset.fieldwork = 'ready'
   // Signed in: the bell, live notifications and the issue pages' actions (loaded apart, so
   // the sign-in page does not fetch them).
-  if (document.querySelector('[data-bell]')) import('./issues.js').then((m) => m.start())
+  if (!document.querySelector('[data-bell]')) return
+  const issues = import('./issues.js')
+  issues.then((m) => m.start())
+  // An issue's action is taken over now, not when issues.js arrives: a button pressed while
+  // it loads waits for it, instead of submitting the form natively (a GET that reloads the
+  // page and does nothing).
+  document.addEventListener('submit', (ev) => {
+    const form = ev.target.closest('form[data-issue-action]')
+    if (!form) return
+    ev.preventDefault()
+    issues.then((m) => m.act(form), () => say(form.querySelector('[data-status]'), t.network_error, 'error'))
+  })
 }
 
 if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start)

@@ -234,7 +234,7 @@ function collect (form) {
   return { body, missing }
 }
 
-async function act (form) {
+export async function act (form) {
   const status = form.querySelector('[data-status]')
   const { body, missing, wait } = collect(form)
   if (wait) {
@@ -314,12 +314,6 @@ export function start () {
   if (known) setUnread(Number(known))
   else refreshUnread() // a page that did not count them
   bindForms(document)
-  document.addEventListener('submit', (ev) => {
-    const form = ev.target.closest('form[data-issue-action]')
-    if (!form) return
-    ev.preventDefault()
-    act(form)
-  })
   document.addEventListener('click', (ev) => {
     const button = ev.target.closest('button[data-mark-read]')
     if (button && !button.disabled) markRead(button)
