@@ -6,6 +6,7 @@ install). ``docs/settings.md`` lists them all; ``rounds settings`` prints the va
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from collections.abc import Mapping
@@ -33,10 +34,16 @@ class DatabaseSettings:
 
 @dataclass(frozen=True)
 class ServerSettings:
-    """ROUNDS_SERVER_HOST / ROUNDS_SERVER_PORT: where `rounds up` and `rounds serve` listen."""
+    """ROUNDS_SERVER_HOST / ROUNDS_SERVER_PORT: where `rounds up` and `rounds serve` listen.
+    ROUNDS_SERVER_WORKERS: API processes `rounds serve` runs (default 1; more need
+    ROUNDS_REDIS_URL, so that a push made in one process reaches pages open on another).
+    ROUNDS_SERVER_DRAIN_SECONDS: on SIGTERM or SIGINT, how long in-flight requests and live
+    streams are given to finish before the processes are stopped (default 20)."""
 
     host: str = "127.0.0.1"
     port: int = 8000
+    workers: int = 1
+    drain_seconds: int = 20
 
 
 @dataclass(frozen=True)
@@ -71,11 +78,15 @@ class JobsSettings:
     ROUNDS_JOBS_RECONCILE_SECONDS: how often beat runs the reconciliation (reminders,
     escalations, missed pushes); default 60.
     ROUNDS_JOBS_VISIBILITY_TIMEOUT: on Redis, seconds after which a task a dead worker had
-    taken is given to another (longer than the slowest task); default 300."""
+    taken is given to another (longer than the slowest task); default 300.
+    ROUNDS_JOBS_SCHEDULE_LOCK_SECONDS: the one-schedule guard: a beat holds a lock in the
+    database and renews it; a second beat waits until it expires this long after its
+    holder's last renewal (default 60)."""
 
     broker_url: str = ""
     reconcile_seconds: int = 60
     visibility_timeout: int = 300
+    schedule_lock_seconds: int = 60
 
 
 @dataclass(frozen=True)
@@ -124,6 +135,30 @@ class StoreSettings:
 
 
 @dataclass(frozen=True)
+class LogSettings:
+    """ROUNDS_LOG_FORMAT: ``text`` (for a person), ``json`` (one JSON object per line, for
+    a log collector) or ``auto`` (default: text on a terminal, else JSON).
+    ROUNDS_LOG_LEVEL: debug, info, warning or error (default info)."""
+
+    format: str = "auto"
+    level: str = "info"
+
+
+@dataclass(frozen=True)
+class MetricsSettings:
+    """The Prometheus endpoint ``/metrics`` (docs/operations.md).
+    ROUNDS_METRICS_ALLOW_FROM: client addresses (comma-separated CIDR blocks) that may read
+    it; default ``127.0.0.1/32,::1/128``; empty: nobody (the endpoint answers 404).
+    ROUNDS_METRICS_TOKEN: when set, a scrape must also send ``Authorization: Bearer <token>``.
+    ROUNDS_METRICS_DIR: where the processes of one machine (API processes, workers) keep
+    their counters for one scrape to add up (default ``$ROUNDS_DATA_DIR/metrics``)."""
+
+    allow_from: str = "127.0.0.1/32,::1/128"
+    token: str = ""
+    dir: Path = Path("")
+
+
+@dataclass(frozen=True)
 class Settings:
     """ROUNDS_DATA_DIR: folder for the SQLite files and uploaded photos (default ./var).
     ROUNDS_DEFINITIONS_DIR: the definitions folder that `rounds definitions sync` imports.
@@ -149,6 +184,8 @@ class Settings:
     uploads: UploadsSettings = field(default_factory=UploadsSettings)
     checks: ChecksSettings = field(default_factory=ChecksSettings)
     store: StoreSettings = field(default_factory=StoreSettings)
+    log: LogSettings = field(default_factory=LogSettings)
+    metrics: MetricsSettings = field(default_factory=MetricsSettings)
 
     @property
     def database_url(self) -> str:
@@ -157,6 +194,11 @@ class Settings:
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def metrics_dir(self) -> Path:
+        return self.metrics.dir if str(self.metrics.dir) not in ("", ".") \
+            else self.data_dir / "metrics"
 
     @property
     def broker_url(self) -> str:
@@ -198,6 +240,20 @@ def _read(cls: type[Any], env: Mapping[str, str], prefix: str) -> Any:
     return cls(**values)
 
 
+def metrics_networks(allow_from: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    """ROUNDS_METRICS_ALLOW_FROM as networks (an address alone is a network of one)."""
+    return [ipaddress.ip_network(part.strip(), strict=False)
+            for part in allow_from.split(",") if part.strip()]
+
+
+def _check_networks(allow_from: str) -> None:
+    try:
+        metrics_networks(allow_from)
+    except ValueError as e:
+        raise SettingsError(f"ROUNDS_METRICS_ALLOW_FROM: expected CIDR blocks such as "
+                            f"10.0.0.0/8, separated by commas: {e}") from None
+
+
 def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
     """Settings from the environment (``os.environ`` by default), then explicit overrides."""
     settings: Settings = _read(Settings, os.environ if env is None else env, ENV_PREFIX)
@@ -210,6 +266,19 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Set
     if settings.store.refresh_seconds < 1:
         raise SettingsError("ROUNDS_STORE_REFRESH_SECONDS: expected 1 or more, "
                             f"got {settings.store.refresh_seconds}")
+    for name, value, least in (("ROUNDS_SERVER_WORKERS", settings.server.workers, 1),
+                               ("ROUNDS_SERVER_DRAIN_SECONDS", settings.server.drain_seconds, 0),
+                               ("ROUNDS_JOBS_SCHEDULE_LOCK_SECONDS",
+                                settings.jobs.schedule_lock_seconds, 5)):
+        if value < least:
+            raise SettingsError(f"{name}: expected {least} or more, got {value}")
+    if settings.log.format not in ("auto", "text", "json"):
+        raise SettingsError("ROUNDS_LOG_FORMAT: expected auto, text or json, "
+                            f"got {settings.log.format!r}")
+    if settings.log.level.lower() not in ("debug", "info", "warning", "error"):
+        raise SettingsError("ROUNDS_LOG_LEVEL: expected debug, info, warning or error, "
+                            f"got {settings.log.level!r}")
+    _check_networks(settings.metrics.allow_from)
     if settings.default_language not in i18n.LANGUAGES:
         raise SettingsError(f"ROUNDS_DEFAULT_LANGUAGE: expected {' or '.join(i18n.LANGUAGES)}, "
                             f"got {settings.default_language!r}")
