@@ -23,7 +23,7 @@ from pathlib import Path
 import redis
 
 from rounds.migrate import upgrade
-from support.live import REPO, redis_database, wait_until
+from support.live import REPO, LiveWorker, redis_database, wait_until
 
 LOCK_SECONDS = 20
 # The two periodic tasks that tick every second here (the nightly close never comes).
@@ -173,3 +173,21 @@ def test_a_beat_without_the_lock_table_says_so_and_keeps_trying(tmp_path: Path,
             if beat.process.poll() is None:
                 beat.kill()
             client.close()
+
+
+def test_a_worker_with_beat_holds_the_schedule_and_releases_it_on_stop(
+        tmp_path: Path, sqlite_url: str) -> None:
+    """`rounds worker --beat` (what `rounds up` starts) on the embedded default: its beat
+    holds the schedule, and the worker's warm shutdown releases it."""
+    upgrade(sqlite_url)
+    worker = LiveWorker(tmp_path / "worker", sqlite_url,
+                        env={"ROUNDS_JOBS_RECONCILE_SECONDS": "1"})
+    try:
+        worker.wait_for_log("beat: holds the schedule")
+        worker.wait_for_log("Sending due task reconcile")
+    finally:
+        worker.stop()
+    assert worker.process.returncode == 0
+    # Its beat is a child process, which logs its release as it goes.
+    wait_until(lambda: "beat: released the schedule lock" in worker.log.read_text(),
+               timeout=10, what="the worker's beat to release the lock")
