@@ -196,25 +196,27 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
     """A Celery worker for Rounds' jobs (``--beat`` also runs the periodic schedule)."""
     from rounds.jobs.celery_app import create_celery
+    from rounds.jobs.schedule import SCHEDULER
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     app = create_celery(settings)
     argv = ["worker", "--loglevel", args.loglevel, "--concurrency", str(args.concurrency),
             "--hostname", args.hostname or "rounds@%h"]
-    if args.beat:
-        argv += ["--beat", "--schedule", str(settings.data_dir / "beat-schedule")]
+    if args.beat:  # the schedule only while it holds the lock in the database
+        argv += ["--beat", "--scheduler", SCHEDULER]
     app.worker_main(argv)
     return 0
 
 
 def cmd_beat(settings: Settings, args: argparse.Namespace) -> int:
-    """The periodic schedule alone (run exactly one, beside any number of workers)."""
+    """The periodic schedule alone, beside any number of workers. A second one, on any
+    machine, waits while the first holds the schedule (``rounds.jobs.schedule``)."""
     from rounds.jobs.celery_app import create_celery
+    from rounds.jobs.schedule import SCHEDULER
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     app = create_celery(settings)
-    app.start(["beat", "--loglevel", args.loglevel,
-               "--schedule", str(settings.data_dir / "beat-schedule")])
+    app.start(["beat", "--loglevel", args.loglevel, "--scheduler", SCHEDULER])
     return 0
 
 

@@ -8,6 +8,7 @@ from typing import Any
 from alembic import context
 from sqlalchemy.engine import Connection
 
+import rounds.jobs.models  # registers the schedule lock, the jobs' own table
 import rounds.runtime.models  # noqa: F401 - registers every table on the metadata
 from rounds.db import Base, UtcDateTime, create_engine
 
