@@ -37,7 +37,7 @@ def sh_blocks(markdown: str) -> list[str]:
     return re.findall(r"^```sh\n(.*?)^```", markdown, flags=re.M | re.S)
 
 
-def tested_block(markdown: str, test: str) -> str:
+def marked_block(markdown: str, test: str) -> str:
     """The ```sh block right after ``<!-- tested: <test> -->``."""
     found = re.search(rf"<!-- tested: {re.escape(test)} -->\n```sh\n(.*?)^```", markdown,
                       flags=re.M | re.S)
