@@ -205,3 +205,23 @@ def test_the_proxy_does_not_buffer_live_streams_and_hides_metrics() -> None:
     assert metrics and "return 404;" in metrics.group(1)
     assert "ssl_certificate " in text and "return 301 https://" in text
     assert "X-Request-ID $request_id" in text
+
+
+def test_systemd_accepts_the_units(tmp_path: Path) -> None:
+    """systemd's own reading of the units (every directive and value), where it is
+    installed; only the missing program (Rounds is not installed in /opt here) is let by."""
+    import shutil
+    import subprocess
+
+    if shutil.which("systemd-analyze") is None:  # pragma: no cover - Debian has it
+        pytest.skip("no systemd-analyze")
+    for path in UNITS:
+        shutil.copy(path, tmp_path / path.name)
+    shutil.copy(DEPLOY / "systemd" / "rounds-worker@.service",
+                tmp_path / "rounds-worker@1.service")
+    names = [f"./{p.name}" for p in UNITS if "@." not in p.name] + ["./rounds-worker@1.service"]
+    done = subprocess.run(["systemd-analyze", "verify", "--man=no", *names], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=60, check=False)
+    complaints = [line for line in (done.stdout + done.stderr).splitlines()
+                  if line and "/opt/rounds/.venv/bin/rounds is not executable" not in line]
+    assert not complaints, complaints
