@@ -98,22 +98,50 @@ def cmd_db_upgrade(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def _serve(settings: Settings, args: argparse.Namespace, on_shutdown: Sequence[Any] = ()
-           ) -> None:
+def _serve(settings: Settings, args: argparse.Namespace, on_shutdown: Sequence[Any] = (),
+           workers: int = 1) -> None:
     import uvicorn
 
     from rounds.app import create_app
 
     host = args.host or settings.server.host
     port = args.port or settings.server.port
+    if workers > 1:
+        _serve_processes(settings, host, port, workers)
+        return
     app = create_app(settings)
     app.on_shutdown.extend(on_shutdown)
     print(f"Rounds on http://{host}:{port}/  (API docs: http://{host}:{port}/api/docs)")
     uvicorn.run(app, host=host, port=port, log_level="info")
 
 
+def _serve_processes(settings: Settings, host: str, port: int, workers: int) -> None:
+    """``workers`` API processes on one port (uvicorn's supervisor: it restarts one that dies
+    and, on SIGTERM or SIGINT, stops them all gracefully, then exits)."""
+    import uvicorn
+
+    print(f"Rounds on http://{host}:{port}/  ({workers} API processes, live pushes through "
+          f"Redis)")
+    # Each process makes its own app (``create_app()`` reads the settings from the
+    # environment there), so the import string and a factory, not an app object.
+    uvicorn.run("rounds.app:create_app", factory=True, workers=workers, host=host, port=port,
+                log_level="info", timeout_graceful_shutdown=settings.server.drain_seconds)
+
+
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
-    _serve(settings, args)
+    workers = args.workers or settings.server.workers
+    if workers < 1:
+        print(f"--workers: expected 1 or more, got {workers}", file=sys.stderr)
+        return 2
+    if workers > 1 and not settings.redis.url:
+        # Refused rather than warned: in process memory a push made in one process never
+        # reaches pages open on another, and nothing else would tell anyone.
+        print(f"{workers} API processes need ROUNDS_REDIS_URL: without Redis a live "
+              "notification made in one process does not reach pages open on another. Set "
+              "ROUNDS_REDIS_URL (docs/operations.md), or run one process (--workers 1).",
+              file=sys.stderr)
+        return 2
+    _serve(settings, args, workers=workers)
     return 0
 
 
@@ -447,6 +475,8 @@ def parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run the web server")
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
+    serve.add_argument("--workers", type=int, help="API processes (default "
+                       "ROUNDS_SERVER_WORKERS, 1); more than one needs ROUNDS_REDIS_URL")
     serve.set_defaults(fn=cmd_serve)
 
     sub.add_parser("settings", help="print the settings in force").set_defaults(fn=cmd_settings)
