@@ -33,6 +33,7 @@ log = logging.getLogger("rounds.ops")
 
 # Routes that check their own credentials: the scrape's token is no user's bearer token.
 OWN_CREDENTIALS = "own_credentials"
+REUSE_SECONDS = 1.0  # readiness results younger than this answer further calls
 
 
 class CheckResult(msgspec.Struct):
@@ -67,14 +68,20 @@ class NotReadyProblem(msgspec.Struct):
 
 @get("/api/ready", tags=["system"], summary="Readiness: the database, its migrations, the "
      "broker and Redis answer", opt={"public": True},
-     description="200 when every dependency answers (each check with what it found); 503 "
-     "(problem `not_ready`) naming each failed check in `errors` (`source`: database, "
-     "migrations, broker, redis) with what is wrong. Each check is bounded to a few "
-     "seconds. `/api/health` is the cheap liveness answer.",
+     description="200 when every dependency answers; 503 (problem `not_ready`) naming each "
+     "failed check in `errors` (`source`: database, migrations, broker, redis; `code`: why). "
+     "Each check is bounded to a few seconds; calls within a second share one run. What "
+     "each check found (addresses, the error) is told only to the operators' networks "
+     "(ROUNDS_METRICS_ALLOW_FROM). `/api/health` is the cheap liveness answer.",
      responses={503: ResponseSpec(NotReadyProblem, description="Some dependency is "
                                   "unavailable", media_type=PROBLEM_JSON)})
 async def ready(request: Request[Any, Any, Any]) -> Readiness:
-    checks = await readiness.run_checks(request.app.state.settings, request.app.state.engine)
+    settings: Settings = request.app.state.settings
+    checks = await _shared_checks(request.app)
+    if not _from_operators(request, settings):
+        # Hosts, users and database names are for operators, not for anyone on the Internet.
+        checks = [readiness.Check(c.name, c.ok, "ok" if c.ok else "unavailable", c.code)
+                  for c in checks]
     failed = [c for c in checks if not c.ok]
     if failed:
         raise readiness.NotReady.of(failed)
@@ -82,15 +89,34 @@ async def ready(request: Request[Any, Any, Any]) -> Readiness:
                      checks=[CheckResult(c.name, c.ok, c.detail) for c in checks])
 
 
-def _allowed(request: Request[Any, Any, Any], settings: Settings) -> None:
-    """From ROUNDS_METRICS_ALLOW_FROM (else 404: nothing to see here), and with the bearer
-    token when ROUNDS_METRICS_TOKEN is set (else 401)."""
+async def _shared_checks(app: Litestar) -> list[readiness.Check]:
+    """The checks, run at most about once a second whoever asks: probes of several load
+    balancers (or anyone, the route is public) share a run instead of each opening
+    connections to the database and the broker."""
+    state = app.state
+    last: tuple[float, asyncio.Task[list[readiness.Check]]] | None = \
+        state.get("readiness_run")
+    if last is None or (last[1].done() and time.monotonic() - last[0] > REUSE_SECONDS):
+        last = (time.monotonic(), asyncio.ensure_future(
+            readiness.run_checks(state.settings, state.engine)))
+        state.readiness_run = last
+    return await asyncio.shield(last[1])
+
+
+def _from_operators(request: Request[Any, Any, Any], settings: Settings) -> bool:
+    """The client address is in ROUNDS_METRICS_ALLOW_FROM."""
     host = request.client.host if request.client else ""
     try:
         address = ipaddress.ip_address(host)
     except ValueError:
-        raise NotFoundException() from None
-    if not any(address in network for network in metrics_networks(settings.metrics.allow_from)):
+        return False
+    return any(address in network for network in metrics_networks(settings.metrics.allow_from))
+
+
+def _allowed(request: Request[Any, Any, Any], settings: Settings) -> None:
+    """From ROUNDS_METRICS_ALLOW_FROM (else 404: nothing to see here), and with the bearer
+    token when ROUNDS_METRICS_TOKEN is set (else 401)."""
+    if not _from_operators(request, settings):
         raise NotFoundException()
     token = settings.metrics.token
     if token:

@@ -14,7 +14,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from support.fieldwork import STANDARD, Live, body, good_answers, live_city, png_bytes
-from support.live import LiveServer, LiveWorker, event_stream, wait_until
+from support.live import LiveServer, LiveWorker, event_stream, free_port, wait_until
 
 TOKEN = "scrape-token-for-tests"
 EMBEDDED = {"ROUNDS_REDIS_URL": "", "ROUNDS_JOBS_BROKER_URL": ""}
@@ -113,13 +113,23 @@ def test_the_token_is_required_when_set(live: Live) -> None:
     assert TOKEN not in wrong.text
 
 
-def test_an_address_outside_the_allowed_networks_gets_404(tmp_path: Path) -> None:
+def test_outside_the_operators_networks_metrics_are_404_and_readiness_says_less(
+        tmp_path: Path) -> None:
+    """ROUNDS_METRICS_ALLOW_FROM names the operators' networks: from elsewhere /metrics is
+    not there, and /api/ready names the failed checks without hosts or errors."""
+    broker = f"redis://:broker-secret@127.0.0.1:{free_port()}/0"
     server = LiveServer(tmp_path, env={**EMBEDDED, "ROUNDS_METRICS_ALLOW_FROM": "10.0.0.0/8",
-                                       "ROUNDS_METRICS_TOKEN": ""})
+                                       "ROUNDS_METRICS_TOKEN": "",
+                                       "ROUNDS_JOBS_BROKER_URL": broker})
     try:
         r = httpx.get(server.url + "/metrics")
         assert r.status_code == 404
         assert "rounds_" not in r.text
-        assert httpx.get(server.url + "/api/health").status_code == 200
+        ready = httpx.get(server.url + "/api/ready", timeout=30)
+        assert ready.status_code == 503
+        (failed,) = ready.json()["errors"]
+        assert (failed["source"], failed["code"], failed["message"]) == (
+            "broker", "broker_unavailable", "unavailable")
+        assert "127.0.0.1" not in ready.text and "secret" not in ready.text
     finally:
         server.stop()
