@@ -31,6 +31,7 @@ from prometheus_client.registry import Collector, CollectorRegistry
 RECONCILE_TASK = "rounds.reconcile"
 _DURATION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 _JOB_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0)
+_LENT = "rounds.metrics.lent"
 _LIVE_FILE = re.compile(r"^gauge_live\w+_(\d+)\.db$")
 
 
@@ -137,8 +138,19 @@ def watch_pool(engine: Any) -> None:
     from sqlalchemy import event
 
     gauge = metrics().pool_in_use
-    event.listen(engine.sync_engine, "checkout", lambda *_: gauge.inc())
-    event.listen(engine.sync_engine, "checkin", lambda *_: gauge.dec())
+
+    # Each lending marked on its connection's record (which outlives an invalidated
+    # connection): a connection lent before this was called is not taken back twice.
+    def checkout(_dbapi: Any, record: Any, _proxy: Any) -> None:
+        record.record_info[_LENT] = True
+        gauge.inc()
+
+    def checkin(_dbapi: Any, record: Any) -> None:
+        if record is not None and record.record_info.pop(_LENT, False):
+            gauge.dec()
+
+    event.listen(engine.sync_engine, "checkout", checkout)
+    event.listen(engine.sync_engine, "checkin", checkin)
 
 
 # -- what the workers count (Celery signals) -------------------------------------------------

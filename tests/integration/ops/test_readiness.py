@@ -83,6 +83,11 @@ def test_readiness_follows_the_database(tmp_path: Path, postgres_url: str) -> No
                 _connections(database, allowed=True)
             wait_until(lambda: _ready(server).status_code == 200, timeout=30,
                        what="200 once the database is back")
+            # The connections the outage broke went back to the pool's count too (0 once
+            # no request or poll holds one).
+            wait_until(lambda: "\nrounds_db_pool_connections_in_use 0.0\n"
+                       in httpx.get(server.url + "/metrics").text, timeout=20,
+                       what="no pool connection counted in use")
         finally:
             server.stop()
 
