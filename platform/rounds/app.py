@@ -14,6 +14,7 @@ from litestar.di import Provide
 import rounds.slices  # noqa: F401  (every hook a higher slice fills in a lower one)
 from rounds import __version__
 from rounds.db import create_engine, session_factory
+from rounds.ops.web import OpsPlugin
 from rounds.runtime.dashboards import pages as dashboards_pages
 from rounds.runtime.dashboards import web as dashboards_web
 from rounds.runtime.definitions.web import (
@@ -98,7 +99,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         lifespan=[lifespan],
         # Problem responses and hand-built ones, documented.
         on_startup=[partial(document_app, rate_limited=CPU_HEAVY)],
-        plugins=[notifications_web.NotificationsPlugin(settings)],  # live pushes (SSE)
+        plugins=[notifications_web.NotificationsPlugin(settings),  # live pushes (SSE)
+                 OpsPlugin(settings)],  # /api/ready, /metrics, requests counted
         state=State({"settings": settings}),
         dependencies={"db": Provide(provide_session),
                       "settings": Provide(provide_settings, sync_to_thread=False),

@@ -425,6 +425,13 @@ def _grade_text(score: float | None, grade: str | None) -> str:
     return "no grade" if score is None else f"{score:.3f} {grade}"
 
 
+def cmd_doctor(settings: Settings, args: argparse.Namespace) -> int:
+    """The readiness checks of ``/api/ready``, one line each for a person; 1 if any fails."""
+    from rounds.ops.doctor import doctor
+
+    return doctor(settings)
+
+
 def cmd_settings(settings: Settings, args: argparse.Namespace) -> int:
     print(f"data_dir          {settings.data_dir}")
     print(f"definitions_dir   {settings.definitions_dir}")
@@ -480,6 +487,8 @@ def parser() -> argparse.ArgumentParser:
     serve.set_defaults(fn=cmd_serve)
 
     sub.add_parser("settings", help="print the settings in force").set_defaults(fn=cmd_settings)
+    sub.add_parser("doctor", help="check the database, migrations, broker and Redis "
+                   "(exit 1 if any fails)").set_defaults(fn=cmd_doctor)
 
     db = sub.add_parser("db", help="the SQL store").add_subparsers(dest="db", required=True)
     db.add_parser("upgrade", help="apply migrations").set_defaults(fn=cmd_db_upgrade)

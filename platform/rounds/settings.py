@@ -146,9 +146,10 @@ class LogSettings:
 
 @dataclass(frozen=True)
 class MetricsSettings:
-    """The Prometheus endpoint ``/metrics`` (docs/operations.md).
+    """The Prometheus endpoint ``/metrics`` (docs/health-and-metrics.md).
     ROUNDS_METRICS_ALLOW_FROM: client addresses (comma-separated CIDR blocks) that may read
-    it; default ``127.0.0.1/32,::1/128``; empty: nobody (the endpoint answers 404).
+    it, and see what ``/api/ready``'s checks found; default ``127.0.0.1/32,::1/128``;
+    empty: nobody (the endpoint answers 404).
     ROUNDS_METRICS_TOKEN: when set, a scrape must also send ``Authorization: Bearer <token>``.
     ROUNDS_METRICS_DIR: where the processes of one machine (API processes, workers) keep
     their counters for one scrape to add up (default ``$ROUNDS_DATA_DIR/metrics``)."""

@@ -24,6 +24,7 @@ from celery.schedules import crontab
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from rounds.ops.metrics import watch_jobs
 from rounds.settings import Settings, load_settings
 
 T = TypeVar("T")
@@ -99,6 +100,7 @@ def create_celery(settings: Settings | None = None) -> Celery:
         },
     )
     app.conf.rounds_settings = settings
+    watch_jobs(settings.metrics_dir)  # jobs counted in the worker (Prometheus, /metrics)
     _ProcessState.app = app
     return app
 

@@ -26,6 +26,7 @@ from litestar.plugins import InitPlugin
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from rounds.ops.metrics import stream_closed, stream_opened
 from rounds.runtime.access import Principal
 from rounds.runtime.notifications import service
 from rounds.runtime.notifications.push import (
@@ -189,6 +190,7 @@ async def event_stream(sessions: async_sessionmaker[AsyncSession], channels: Cha
     sent = _Recent()
     if last_event_id is not None:
         sent.add(last_event_id)  # the page has it: not again, should it come live now
+    stream_opened()
     try:
         async with sessions() as db:
             unread = await service.unread_count(db, user_id)
@@ -217,6 +219,7 @@ async def event_stream(sessions: async_sessionmaker[AsyncSession], channels: Cha
     finally:
         # The page went away (the response was cancelled): leave the channel even so.
         with anyio.CancelScope(shield=True):
+            stream_closed()
             await channels.unsubscribe(subscriber, [channel])
             pump.cancel()
             with contextlib.suppress(asyncio.CancelledError):

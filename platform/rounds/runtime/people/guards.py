@@ -25,6 +25,7 @@ from rounds.web.auth import credential_of, csrf_problem, send_problem
 
 class AuthenticationMiddleware(ASGIMiddleware):
     scopes = ("http",)  # type: ignore[assignment]
+    exclude_opt_key = "own_credentials"  # e.g. /metrics: its token is no user's
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         bearer, session = credential_of(scope)

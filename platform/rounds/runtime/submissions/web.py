@@ -15,6 +15,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.background_tasks import BackgroundTask, BackgroundTasks
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from rounds.ops.metrics import submission_outcome
 from rounds.runtime.access import Principal
 from rounds.runtime.storage import web as storage_web
 from rounds.runtime.submissions import service
@@ -45,9 +46,10 @@ class SubmissionController(Controller):
     async def submit(self, request: Request[Any, Any, Any], principal: Principal
                      ) -> Response[bytes]:
         raw = await request.body()
-        outcome = await service.submit(request.app.state.sessions, principal, raw,
-                                       lang=request_language(request),
-                                       tz=request.app.state.settings.tz)
+        with submission_outcome():  # counted: accepted or rejected (metrics)
+            outcome = await service.submit(request.app.state.sessions, principal, raw,
+                                           lang=request_language(request),
+                                           tz=request.app.state.settings.tz)
         response = json_response(outcome.body, 201 if outcome.created else 200)
         hooks = service.failed_items_hooks()
         if outcome.body["failed_items"] and hooks:
