@@ -6,14 +6,15 @@ The order (lowest first; a module imports only from its own layer or lower ones)
 1. foundation: ``rounds.errors``, ``rounds.settings``, ``rounds.textsafety``, ``rounds.i18n``
 2. engines: ``rounds.rules``, ``rounds.forms``, ``rounds.definitions`` (pure: no database, no
    HTTP, no runtime)
-3. ``rounds.db`` and ``rounds.web`` (the HTTP toolkit: it knows no slice)
+3. ``rounds.db``, ``rounds.web`` (the HTTP toolkit: it knows no slice), and
+   ``rounds.ops.metrics``
 4. ``rounds.runtime``: the shared modules (``models``, ``sql``, ``access``, ``imports``), then
    the slices in :data:`SLICES` order. Any slice may import any ``*.models`` module (one
    database schema, foreign keys cross slices); a models module imports only other models
    and the shared modules; everything else in a slice imports only its own slice and the
    slices before it.
 5. composition: ``rounds.jobs``, ``rounds.demo``, ``rounds.cli``, ``rounds.app``,
-   ``rounds.migrate``, ``rounds.migrations`` (may import anything)
+   the rest of ``rounds.ops``, ``rounds.migrate``, ``rounds.migrations`` (may import anything)
 
 No two modules import each other, directly or through others, and no two slices do.
 
@@ -36,7 +37,9 @@ PLATFORM = Path(__file__).resolve().parents[2] / "platform"
 FOUNDATION = ("rounds.errors", "rounds.settings", "rounds.textsafety", "rounds.i18n",
               "rounds.pointer", "rounds.cache")
 ENGINES = ("rounds.rules", "rounds.forms", "rounds.definitions")
-TOOLKIT = ("rounds.db", "rounds.web")
+# rounds.ops: its metrics are toolkit (the slices count submissions and live streams with
+# them); the readiness checks, rounds doctor and the plugin that serves both are composition.
+TOOLKIT = ("rounds.db", "rounds.web", "rounds.ops.metrics")
 SHARED_RUNTIME = ("rounds.runtime.models", "rounds.runtime.sql", "rounds.runtime.access",
                   "rounds.runtime.imports")
 # The slices of rounds.runtime, lowest first: each may use the ones before it. Notifications
@@ -44,8 +47,8 @@ SHARED_RUNTIME = ("rounds.runtime.models", "rounds.runtime.sql", "rounds.runtime
 # an inbox knows nothing of what its notifications are about.
 SLICES = ("definitions", "orgs", "people", "sites", "storage", "visits", "forms",
           "submissions", "notifications", "issues", "store", "okr", "fieldwork", "dashboards")
-COMPOSITION = ("rounds.jobs", "rounds.demo", "rounds.cli", "rounds.app", "rounds.slices",
-               "rounds.migrate", "rounds.migrations")
+COMPOSITION = ("rounds.jobs", "rounds.demo", "rounds.cli", "rounds.app", "rounds.ops",
+               "rounds.slices", "rounds.migrate", "rounds.migrations")
 # Where the slices' tasks are registered: rounds.jobs is composition (it imports the
 # slices' jobs modules by name), but its Celery app and maintenance registry are what a
 # slice's jobs.py registers with, the way handlers are wired by the app.

@@ -6,7 +6,8 @@ Layers of Rounds, lowest first; a module imports only from its own layer or lowe
 1. foundation: ``rounds.errors``, ``rounds.settings``, ``rounds.textsafety``, ``rounds.i18n``
 2. engines: ``rounds.rules`` -> ``rounds.forms`` -> ``rounds.definitions`` (pure: never the
    runtime, the web toolkit, the database or the app)
-3. ``rounds.db`` and ``rounds.web`` (the HTTP toolkit the slices share; it knows no slice)
+3. ``rounds.db``, ``rounds.web`` (the HTTP toolkit the slices share; it knows no slice)
+   and ``rounds.ops.metrics`` (the counters slices move)
 4. ``rounds.runtime`` (this package): first the shared modules every slice may use,
    ``models`` (every table, for the metadata), ``sql``, ``access`` (the principal and its
    scope), ``imports`` (CSV imports); then the slices, in this order:
@@ -14,8 +15,8 @@ Layers of Rounds, lowest first; a module imports only from its own layer or lowe
    definitions -> orgs -> people -> sites -> storage -> visits -> forms -> submissions
    -> notifications -> issues -> store -> okr -> fieldwork -> dashboards
 
-5. composition: ``rounds.jobs``, ``rounds.demo``, ``rounds.cli``, ``rounds.app`` (may import
-   anything; the app wires every slice's handlers and hooks)
+5. composition: ``rounds.jobs``, ``rounds.demo``, ``rounds.cli``, ``rounds.app``, the rest
+   of ``rounds.ops`` (may import anything; the app wires every slice's handlers and hooks)
 
 Why each slice sits where it does (each uses only the ones before it):
 
