@@ -1,0 +1,90 @@
+"""Knowing, inside a server process, that it has been asked to stop (SIGTERM or SIGINT).
+
+Uvicorn catches both signals and then waits for open connections before the application's
+shutdown hooks run: a live stream (SSE) never ends on its own, so the app would only hear of
+the stop after ROUNDS_SERVER_DRAIN_SECONDS. While the app runs, the handlers uvicorn put in
+place are wrapped so that whoever asked (``when_asked_to_stop``) hears of it first, and
+uvicorn's own handling follows unchanged. This works however uvicorn was started (one
+process or ``--workers N``), because the wrapping happens in the app's lifespan, after
+uvicorn installed its handlers.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import threading
+from collections.abc import AsyncIterator, Callable
+from types import FrameType
+from typing import Any
+
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+_listeners: list[Callable[[], object]] = []
+_asked = threading.Event()
+
+
+def when_asked_to_stop(listener: Callable[[], object]) -> Callable[[], None]:
+    """Call ``listener()`` (in the main thread, from the signal handler: keep it short and
+    thread-safe) when this process is asked to stop; returns what removes it again."""
+    _listeners.append(listener)
+    if _asked.is_set():
+        listener()
+
+    def remove() -> None:
+        with contextlib.suppress(ValueError):
+            _listeners.remove(listener)
+
+    return remove
+
+
+def asked_to_stop() -> bool:
+    return _asked.is_set()
+
+
+def notify() -> None:
+    """Tell every listener the process is stopping (once)."""
+    if _asked.is_set():
+        return
+    _asked.set()
+    for listener in list(_listeners):
+        listener()
+
+
+def _wrap(previous: Any) -> Callable[[int, FrameType | None], Any]:
+    def handler(signum: int, frame: FrameType | None) -> Any:
+        notify()
+        if callable(previous):
+            return previous(signum, frame)
+        if previous == signal.SIG_DFL:  # what would have happened without us
+            signal.signal(signum, signal.SIG_DFL)
+            signal.raise_signal(signum)
+        return None
+
+    return handler
+
+
+@contextlib.contextmanager
+def watching_stop_signals() -> Any:
+    """For the duration, SIGTERM and SIGINT also notify the listeners. Signals can only be
+    handled in the main thread: elsewhere (an app run by a test client) nothing changes."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {sig: signal.getsignal(sig) for sig in STOP_SIGNALS}
+    ours = {sig: _wrap(previous[sig]) for sig in STOP_SIGNALS}
+    for sig, handler in ours.items():
+        signal.signal(sig, handler)
+    try:
+        yield
+    finally:
+        for sig, handler in ours.items():
+            if signal.getsignal(sig) is handler:  # unless someone wrapped it in turn
+                signal.signal(sig, previous[sig])
+
+
+@contextlib.asynccontextmanager
+async def watch_stop_signals(_app: Any) -> AsyncIterator[None]:
+    """The app's lifespan part: stop signals are watched while the app runs."""
+    with watching_stop_signals():
+        yield
