@@ -82,9 +82,9 @@ def test_a_worker_that_keeps_failing_stops_up_with_a_message(tmp_path: Path) -> 
                     env={**EMBEDDED, "ROUNDS_JOBS_BROKER_URL": "nosuch://nowhere"})
     try:
         # Four restarts, 1 + 2 + 4 + 8 s apart, then it gives up on the fifth exit.
-        code = wait_until(lambda: up.process.poll(), timeout=150,
-                          what="rounds up to stop")
-        assert code == 1
+        wait_until(lambda: up.process.poll() is not None, timeout=150,
+                   what="rounds up to stop")
+        assert up.process.returncode == 1
         log = up.log.read_text(errors="replace")
         assert log.count("exited with code 1; starting another in") == 4
         assert "starting another in 8 s (4 exits in 300 s; `rounds up` stops at 5)" in log
