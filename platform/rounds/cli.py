@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import sys
 from collections.abc import Sequence
@@ -134,9 +135,6 @@ def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
         from rounds.demo.command import demo_if_empty
 
         demo_if_empty(settings)
-    if getattr(args, "no_worker", False):
-        _serve(settings, args)
-        return 0
     from rounds.jobs.supervise import (
         StopRequested,
         WorkerSupervisor,
@@ -145,17 +143,22 @@ def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
     )
     from rounds.web.stopping import when_asked_to_stop
 
+    if getattr(args, "no_worker", False):
+        with stop_signals_raise(), contextlib.suppress(StopRequested):
+            _serve(settings, args)  # a stop by signal exits 0, as with the worker
+        return 0
+
     print(f"==> job worker and schedule (broker {settings.broker_url})")
     # Its own process group (its pool and beat with it); restarted when it exits unasked;
     # too many exits: stop as SIGTERM would (the server drains; the exit code says why).
     worker = WorkerSupervisor(
         [sys.executable, "-m", "rounds.cli", "worker", "--beat", "--concurrency", "1"],
         stop_seconds=settings.server.drain_seconds, give_up=lambda _: stop_this_process())
-    # SIGTERM/SIGINT: uvicorn drains the server (live streams end at once, see
-    # rounds.web.stopping), its shutdown hook stops the worker, then StopRequested lands
-    # here. The same signal before the server is up lands here at once.
-    with stop_signals_raise(worker.stopping):
-        when_asked_to_stop(worker.stopping)  # a worker that exits from then on is not replaced
+    # SIGTERM/SIGINT: uvicorn drains the server (live streams end at once) while the worker
+    # is stopped (see rounds.web.stopping), then StopRequested lands here. The same signal
+    # before the server is up lands here at once. Another one after that: kill the worker.
+    with stop_signals_raise(worker.stopping, on_again=worker.kill):
+        when_asked_to_stop(worker.stopping)
         try:
             worker.start()
             _serve(settings, args, on_shutdown=[worker.on_shutdown])

@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import select
 import signal
 import subprocess
 import threading
@@ -45,7 +46,9 @@ class WorkerSupervisor:
     """Starts ``command``, restarts it when it exits unasked, stops it on request.
 
     ``give_up(message)`` is called (from the watching thread) when it exits too often; the
-    caller then stops everything. ``stop()`` may be called from any thread, more than once.
+    caller then stops everything. ``stop()`` may be called from any thread, more than once;
+    ``stopping()`` and ``kill()`` from a signal handler too (they take no lock: the handler
+    may have interrupted the main thread inside one).
     """
 
     def __init__(self, command: Sequence[str], *, give_up: Callable[[str], None],
@@ -59,30 +62,40 @@ class WorkerSupervisor:
         self.crash_window = crash_window
         self.gave_up: str | None = None  # the message, once it has
         self.process: subprocess.Popen[bytes] | None = None
-        self._stopping = threading.Event()
+        self._stop_asked = False
+        # Written to once a stop is asked for: wakes the threads (a pipe, because writing
+        # to it is safe in a signal handler, where an Event's lock is not).
+        self._wake_read, self._wake_write = os.pipe()
         self._lock = threading.Lock()  # the current process vs. a stop in another thread
         self._exits: deque[float] = deque()
-        self._watcher: threading.Thread | None = None
+        self._threads: list[threading.Thread] = []
 
     def start(self) -> None:
         self._spawn()
-        self._watcher = threading.Thread(target=self._watch, name="worker-supervisor",
-                                         daemon=True)
-        self._watcher.start()
+        for target, name in ((self._watch, "worker-watcher"),
+                             (self._stop_when_asked, "worker-stopper")):
+            thread = threading.Thread(target=target, name=name, daemon=True)
+            thread.start()
+            self._threads.append(thread)
 
     def _spawn(self) -> bool:
         with self._lock:
-            if self._stopping.is_set():
+            if self._stop_asked:
                 return False
             self.process = subprocess.Popen(self.command, start_new_session=True)
             return True
+
+    def _asked(self, timeout: float | None = None) -> bool:
+        """Wait up to ``timeout`` (None: for ever) for a stop to be asked for."""
+        ready, _, _ = select.select([self._wake_read], [], [], timeout)
+        return bool(ready) or self._stop_asked
 
     def _watch(self) -> None:
         while True:
             process = self.process
             assert process is not None
             returncode = process.wait()
-            if self._stopping.is_set():
+            if self._stop_asked:
                 return
             _kill_group(process.pid)  # pool children left behind by a killed worker
             now = time.monotonic()
@@ -101,18 +114,37 @@ class WorkerSupervisor:
             log.warning("%s; starting another in %.0f s (%d exit%s in %.0f s; `rounds up` "
                         "stops at %d)", what, delay, exits, "s" if exits > 1 else "",
                         self.crash_window, self.crash_limit)
-            if self._stopping.wait(delay) or not self._spawn():
+            if self._asked(delay) or not self._spawn():
                 return
 
+    def _stop_when_asked(self) -> None:
+        # The worker stops while the server drains, not after: the whole is done sooner.
+        self._asked()
+        self.stop()
+
+    def _ask(self) -> None:
+        self._stop_asked = True
+        with contextlib.suppress(OSError):
+            os.write(self._wake_write, b"x")
+
     def stopping(self) -> None:
-        """The whole is stopping: a worker that exits from now on is not replaced."""
-        self._stopping.set()
+        """The whole is stopping: stop the worker (in a thread of ours) and do not replace
+        it. Signal-safe."""
+        self._ask()
+
+    def kill(self) -> None:
+        """Stop at once: SIGKILL to the worker's whole group (its task goes back to the
+        broker, being unacknowledged, or the reconciliation redoes it). Signal-safe."""
+        self._ask()
+        process = self.process
+        if process is not None:
+            _kill_group(process.pid)
 
     def stop(self) -> None:
         """Warm shutdown (SIGTERM: it finishes its task, stops its pool and beat); whatever
-        of its group is left after ``stop_seconds`` is killed."""
-        with self._lock:
-            self._stopping.set()
+        of its group is left after ``stop_seconds`` is killed. Returns when it is gone."""
+        self._ask()
+        with self._lock:  # no new worker from here on (see _spawn)
             process = self.process
         if process is None:
             return
@@ -122,9 +154,9 @@ class WorkerSupervisor:
                 process.wait(self.stop_seconds)
         _kill_group(process.pid)
         process.wait()
-        if self._watcher is not None and self._watcher is not threading.current_thread():
-            self._watcher.join(5)
-
+        for thread in self._threads:
+            if thread is not threading.current_thread():
+                thread.join(5)
 
     async def on_shutdown(self) -> None:
         """The server's shutdown hook (after it has drained)."""
@@ -146,16 +178,25 @@ class StopRequested(BaseException):
 
 
 @contextlib.contextmanager
-def stop_signals_raise(on_signal: Callable[[], None] = lambda: None) -> Iterator[None]:
+def stop_signals_raise(on_signal: Callable[[], None] = lambda: None,
+                       on_again: Callable[[], None] = lambda: None) -> Iterator[None]:
     """For the duration, SIGTERM and SIGINT call ``on_signal()`` and raise ``StopRequested``
-    in the main thread, unless someone else handles them meanwhile.
+    in the main thread, unless someone else handles them meanwhile; any further one only
+    calls ``on_again()`` (hurry: the stop is under way and must not be interrupted).
 
     Uvicorn handles them while it serves, and re-raises the signal once it has stopped
     gracefully: with the default SIGTERM handler that would end the process at once, before
     anything after ``uvicorn.run`` (a ``finally``) could stop the worker or set the exit
     code; with this one, the caller's code runs.
     """
+    raised = False
+
     def handler(signum: int, frame: FrameType | None) -> None:
+        nonlocal raised
+        if raised:
+            on_again()
+            return
+        raised = True
         on_signal()
         raise StopRequested(signum)
 

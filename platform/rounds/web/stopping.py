@@ -21,14 +21,14 @@ from typing import Any
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 _listeners: list[Callable[[], object]] = []
-_asked = threading.Event()
+_asked = [False]  # not an Event: its lock is not safe to take in a signal handler
 
 
 def when_asked_to_stop(listener: Callable[[], object]) -> Callable[[], None]:
     """Call ``listener()`` (in the main thread, from the signal handler: keep it short and
     thread-safe) when this process is asked to stop; returns what removes it again."""
     _listeners.append(listener)
-    if _asked.is_set():
+    if _asked[0]:
         listener()
 
     def remove() -> None:
@@ -39,14 +39,14 @@ def when_asked_to_stop(listener: Callable[[], object]) -> Callable[[], None]:
 
 
 def asked_to_stop() -> bool:
-    return _asked.is_set()
+    return _asked[0]
 
 
 def notify() -> None:
     """Tell every listener the process is stopping (once)."""
-    if _asked.is_set():
+    if _asked[0]:
         return
-    _asked.set()
+    _asked[0] = True
     for listener in list(_listeners):
         listener()
 

@@ -54,3 +54,12 @@ def test_stopping_up_stops_its_worker_and_live_streams(tmp_path: Path,
         for pid in workers:  # never leave them to the next test, even when this one fails
             if alive(pid):
                 os.kill(pid, signal.SIGKILL)
+
+
+def test_up_without_its_worker_stops_with_exit_code_0(tmp_path: Path) -> None:
+    up = LiveServer(tmp_path / "var", env={"ROUNDS_SERVER_DRAIN_SECONDS": str(DRAIN)})
+    try:
+        up.process.send_signal(signal.SIGTERM)
+        assert up.process.wait(DRAIN / 2) == 0  # a stop asked for is no failure
+    finally:
+        up.stop()
