@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import signal
 import threading
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from types import FrameType
 from typing import Any
 
@@ -25,8 +25,10 @@ _asked = [False]  # not an Event: its lock is not safe to take in a signal handl
 
 
 def when_asked_to_stop(listener: Callable[[], object]) -> Callable[[], None]:
-    """Call ``listener()`` (in the main thread, from the signal handler: keep it short and
-    thread-safe) when this process is asked to stop; returns what removes it again."""
+    """Call ``listener()`` when this process is asked to stop; returns what removes it
+    again. It runs in the signal handler: it must be short and take no lock (the handler
+    may have interrupted the main thread holding it); ``loop.call_soon_threadsafe`` is fine.
+    """
     _listeners.append(listener)
     if _asked[0]:
         listener()
@@ -36,10 +38,6 @@ def when_asked_to_stop(listener: Callable[[], object]) -> Callable[[], None]:
             _listeners.remove(listener)
 
     return remove
-
-
-def asked_to_stop() -> bool:
-    return _asked[0]
 
 
 def notify() -> None:
@@ -65,12 +63,13 @@ def _wrap(previous: Any) -> Callable[[int, FrameType | None], Any]:
 
 
 @contextlib.contextmanager
-def watching_stop_signals() -> Any:
+def watching_stop_signals() -> Iterator[None]:
     """For the duration, SIGTERM and SIGINT also notify the listeners. Signals can only be
     handled in the main thread: elsewhere (an app run by a test client) nothing changes."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
+    _asked[0] = False  # an app that starts is not stopping (several apps in one test run)
     previous = {sig: signal.getsignal(sig) for sig in STOP_SIGNALS}
     ours = {sig: _wrap(previous[sig]) for sig in STOP_SIGNALS}
     for sig, handler in ours.items():
