@@ -50,6 +50,7 @@ from rounds.web.limits import Route, rate_limit
 from rounds.web.openapi import document_app
 from rounds.web.problems import exception_handlers
 from rounds.web.security import SecurityHeadersMiddleware, check_request_body
+from rounds.web.stopping import watch_stop_signals
 
 # Anonymous requests that cost CPU (a definition validated, a form's body checked), limited
 # per client address (ROUNDS_CHECKS_PER_MINUTE). Named by route, not by handler: the limit
@@ -96,7 +97,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                                  *apidocs.asset_handlers(settings)]
     return Litestar(
         route_handlers=route_handlers,
-        lifespan=[lifespan],
+        lifespan=[watch_stop_signals, lifespan],  # live streams end on SIGTERM/SIGINT
         # Problem responses and hand-built ones, documented.
         on_startup=[partial(document_app, rate_limited=CPU_HEAVY)],
         plugins=[notifications_web.NotificationsPlugin(settings),  # live pushes (SSE)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import sys
 from collections.abc import Sequence
@@ -112,7 +113,8 @@ def _serve(settings: Settings, args: argparse.Namespace, on_shutdown: Sequence[A
     app = create_app(settings)
     app.on_shutdown.extend(on_shutdown)
     print(f"Rounds on http://{host}:{port}/  (API docs: http://{host}:{port}/api/docs)")
-    uvicorn.run(app, host=host, port=port, log_level="info")
+    uvicorn.run(app, host=host, port=port, log_level="info",
+                timeout_graceful_shutdown=settings.server.drain_seconds)
 
 
 def _serve_processes(settings: Settings, host: str, port: int, workers: int) -> None:
@@ -145,41 +147,6 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-class _Worker:
-    """The job worker ``rounds up`` starts, and stops when the server stops.
-
-    It runs in a process group of its own (its pool and beat with it), so that what is left
-    of the group can be killed if it does not stop in time. It is stopped from the server's
-    shutdown hook: uvicorn re-raises SIGTERM after its graceful shutdown, which ends this
-    process at once, so code after ``uvicorn.run`` (a ``finally``) never runs on SIGTERM.
-    """
-
-    def __init__(self) -> None:
-        import subprocess
-
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "rounds.cli", "worker", "--beat", "--concurrency", "1"],
-            start_new_session=True)
-
-    def stop(self, timeout: float = 20) -> None:
-        import contextlib
-        import os
-        import signal
-        import subprocess
-
-        if self.process.poll() is None:
-            self.process.terminate()  # warm shutdown: ends its task, stops its pool and beat
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                self.process.wait(timeout)
-        # Whatever of its group is left (a stuck pool process, or all of it).
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.process.pid, signal.SIGKILL)
-        self.process.wait()
-
-    async def on_shutdown(self) -> None:
-        await asyncio.to_thread(self.stop)
-
-
 def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
     """Everything a first start needs on the embedded defaults, then the server.
 
@@ -196,15 +163,40 @@ def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
         from rounds.demo.command import demo_if_empty
 
         demo_if_empty(settings)
+    from rounds.jobs.supervise import (
+        StopRequested,
+        WorkerSupervisor,
+        stop_signals_raise,
+        stop_this_process,
+    )
+    from rounds.web.stopping import when_asked_to_stop
+
     if getattr(args, "no_worker", False):
-        _serve(settings, args)
+        with stop_signals_raise(), contextlib.suppress(StopRequested):
+            _serve(settings, args)  # a stop by signal exits 0, as with the worker
         return 0
+
     print(f"==> job worker and schedule (broker {settings.broker_url})")
-    worker = _Worker()
-    try:
-        _serve(settings, args, on_shutdown=[worker.on_shutdown])
-    finally:  # the server could not start, or Ctrl-C (SIGINT) came before it was up
-        worker.stop()
+    # Its own process group (its pool and beat with it); restarted when it exits unasked;
+    # too many exits: stop as SIGTERM would (the server drains; the exit code says why).
+    worker = WorkerSupervisor(
+        [sys.executable, "-m", "rounds.cli", "worker", "--beat", "--concurrency", "1"],
+        stop_seconds=settings.server.drain_seconds, give_up=lambda _: stop_this_process())
+    # SIGTERM/SIGINT: uvicorn drains the server (live streams end at once) while the worker
+    # is stopped (see rounds.web.stopping), then StopRequested lands here. The same signal
+    # before the server is up lands here at once. Another one after that: kill the worker.
+    with stop_signals_raise(worker.stopping, on_again=worker.kill):
+        when_asked_to_stop(worker.stopping)
+        try:
+            worker.start()
+            _serve(settings, args, on_shutdown=[worker.on_shutdown])
+        except StopRequested:
+            pass
+        finally:  # also when the server could not start
+            worker.stop()
+    if worker.gave_up:
+        print(f"rounds up stopped: {worker.gave_up}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -37,8 +37,9 @@ class ServerSettings:
     """ROUNDS_SERVER_HOST / ROUNDS_SERVER_PORT: where `rounds up` and `rounds serve` listen.
     ROUNDS_SERVER_WORKERS: API processes `rounds serve` runs (default 1; more need
     ROUNDS_REDIS_URL, so that a push made in one process reaches pages open on another).
-    ROUNDS_SERVER_DRAIN_SECONDS: on SIGTERM or SIGINT, how long in-flight requests and live
-    streams are given to finish before the processes are stopped (default 20)."""
+    ROUNDS_SERVER_DRAIN_SECONDS: on SIGTERM or SIGINT, how long in-flight requests are given
+    to finish (live streams end at once), and then under `rounds up` its worker its task,
+    before they are stopped (default 20)."""
 
     host: str = "127.0.0.1"
     port: int = 8000

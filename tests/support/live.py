@@ -29,9 +29,10 @@ class LiveServer:
     """A real `rounds up` process (migrate, sync definitions, serve) on a free port."""
 
     def __init__(self, data_dir: Path, database_url: str | None = None,
-                 definitions: Path = DEFINITIONS, env: Mapping[str, str] | None = None
-                 ) -> None:
-        """``env``: extra variables for the server (``ROUNDS_REDIS_URL``...)."""
+                 definitions: Path = DEFINITIONS, env: Mapping[str, str] | None = None,
+                 *, worker: bool = False) -> None:
+        """``env``: extra variables for the server (``ROUNDS_REDIS_URL``...). ``worker``:
+        `rounds up` starts its job worker too (by default the tests run their own)."""
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         environ = {**os.environ, "ROUNDS_DATA_DIR": str(data_dir),
@@ -45,7 +46,8 @@ class LiveServer:
         data_dir.mkdir(parents=True, exist_ok=True)
         self._log_file = self.log.open("w")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "rounds.cli", "up", "--no-worker"], env=environ, cwd=REPO,
+            [sys.executable, "-m", "rounds.cli", "up", *([] if worker else ["--no-worker"])],
+            env=environ, cwd=REPO,
             stdout=self._log_file, stderr=subprocess.STDOUT)
         self._wait()
 

@@ -24,3 +24,11 @@ def slow_once(marks: str) -> int:
         time.sleep(600)  # the test kills the worker meanwhile
     (folder / "done").write_text(str(os.getpid()))
     return len(attempts)
+
+
+@shared_task(name="tests.sleep", acks_late=True)
+def sleep(marks: str, seconds: float) -> None:
+    """Marks ``started``, sleeps, marks ``done``: a task in flight when a stop comes."""
+    (Path(marks) / "started").write_text(str(os.getpid()))
+    time.sleep(seconds)
+    (Path(marks) / "done").write_text(str(os.getpid()))

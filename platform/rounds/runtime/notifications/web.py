@@ -39,6 +39,7 @@ from rounds.settings import Settings, redis_prefix
 from rounds.web.language import request_language
 from rounds.web.paging import Page, Paging, paged
 from rounds.web.params import Id, OptionalId, id_or_none
+from rounds.web.stopping import when_asked_to_stop
 
 KEEP_ALIVE_SECONDS = 15.0  # a comment this often keeps proxies from closing an idle stream
 RETRY_MS = 3000  # how soon a browser reconnects after the stream drops
@@ -147,7 +148,8 @@ class NotificationController(Controller):
             last_event_id = header
         return ServerSentEvent(event_stream(
             request.app.state.sessions, channels, principal.user_id,
-            prefix=_pusher(request).prefix, last_event_id=last_event_id))
+            prefix=_pusher(request).prefix, last_event_id=last_event_id,
+            stopping=request.app.state.notifications_stopping))
 
 
 class _Recent:
@@ -176,9 +178,13 @@ async def _pump(subscriber: Subscriber, queue: asyncio.Queue[bytes]) -> None:
 
 async def event_stream(sessions: async_sessionmaker[AsyncSession], channels: ChannelsPlugin,
                        user_id: int, *, prefix: str = "", last_event_id: int | None = None,
-                       keep_alive: float = KEEP_ALIVE_SECONDS
+                       keep_alive: float = KEEP_ALIVE_SECONDS,
+                       stopping: asyncio.Event | None = None
                        ) -> AsyncIterator[ServerSentEventMessage]:
-    """The live events of one user's page, for as long as it stays connected."""
+    """The live events of one user's page, for as long as it stays connected, or until
+    ``stopping`` is set (the server is shutting down: the stream ends at once, so the
+    shutdown does not wait for it, and the browser reconnects, to another process or to
+    this one restarted, and gets what it missed by Last-Event-ID)."""
     channel = user_channel(user_id, prefix)
     # Subscribe before reading the database: whatever is published from here on is queued,
     # so nothing falls between the replay and the live events (duplicates are dropped).
@@ -187,6 +193,7 @@ async def event_stream(sessions: async_sessionmaker[AsyncSession], channels: Cha
     # without cancelling the subscriber's iterator.
     queue: asyncio.Queue[bytes] = asyncio.Queue()
     pump = asyncio.create_task(_pump(subscriber, queue))
+    stop = asyncio.ensure_future((stopping or asyncio.Event()).wait())
     sent = _Recent()
     if last_event_id is not None:
         sent.add(last_event_id)  # the page has it: not again, should it come live now
@@ -203,11 +210,16 @@ async def event_stream(sessions: async_sessionmaker[AsyncSession], channels: Cha
             yield ServerSentEventMessage(id=n.id, event="notification",
                                          data=notification_event(n, unread))
         while True:
-            try:
-                data = await asyncio.wait_for(queue.get(), keep_alive)
-            except TimeoutError:
+            taking = asyncio.ensure_future(queue.get())
+            await asyncio.wait({taking, stop}, timeout=keep_alive,
+                               return_when=asyncio.FIRST_COMPLETED)
+            if not taking.done():
+                taking.cancel()  # nothing is lost: a cancelled get leaves the queue as it was
+                if stop.done():
+                    return
                 yield ServerSentEventMessage(comment="keep-alive", data=None)
                 continue
+            data = taking.result()
             message = msgspec.json.decode(data)
             if message.get("type") == "notification":
                 if sent.add(int(message["id"])):
@@ -220,6 +232,7 @@ async def event_stream(sessions: async_sessionmaker[AsyncSession], channels: Cha
         # The page went away (the response was cancelled): leave the channel even so.
         with anyio.CancelScope(shield=True):
             stream_closed()
+            stop.cancel()
             await channels.unsubscribe(subscriber, [channel])
             pump.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -276,10 +289,15 @@ class NotificationsPlugin(InitPlugin):
                         prefix=redis_prefix(self.settings.redis.url),
                         interval=self.poll_seconds)
         app.state.notifications_pusher = pusher
+        # Set when the process is asked to stop: open streams end (see event_stream).
+        stopping = app.state.notifications_stopping = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        forget = when_asked_to_stop(lambda: loop.call_soon_threadsafe(stopping.set))
         task = await pusher.start()
         try:
             yield
         finally:
+            forget()
             await pusher.stop(task)
 
 
