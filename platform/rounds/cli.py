@@ -143,7 +143,15 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
               "ROUNDS_REDIS_URL (docs/operations.md), or run one process (--workers 1).",
               file=sys.stderr)
         return 2
-    _serve(settings, args, workers=workers)
+    if workers > 1:
+        _serve(settings, args, workers=workers)  # uvicorn's supervisor exits 0 on a signal
+        return 0
+    from rounds.jobs.supervise import StopRequested, stop_signals_raise
+
+    # uvicorn re-raises SIGTERM after its graceful stop: caught here, so a service manager
+    # sees exit 0 (a clean stop), as with `rounds up`.
+    with stop_signals_raise(), contextlib.suppress(StopRequested):
+        _serve(settings, args)
     return 0
 
 

@@ -63,3 +63,37 @@ def test_up_without_its_worker_stops_with_exit_code_0(tmp_path: Path) -> None:
         assert up.process.wait(DRAIN / 2) == 0  # a stop asked for is no failure
     finally:
         up.stop()
+
+
+def test_serve_stops_with_exit_code_0(tmp_path: Path) -> None:
+    """`rounds serve`, as systemd runs it: SIGTERM is a clean stop (exit 0), not 143."""
+    import subprocess
+    import sys
+
+    import httpx
+
+    from support.live import DEFINITIONS, REPO, free_port
+
+    port = free_port()
+    env = {**os.environ, "ROUNDS_DATA_DIR": str(tmp_path / "var"),
+           "ROUNDS_DEFINITIONS_DIR": str(DEFINITIONS), "ROUNDS_SERVER_PORT": str(port),
+           "ROUNDS_SERVER_DRAIN_SECONDS": str(DRAIN), "ROUNDS_REDIS_URL": ""}
+    subprocess.run([sys.executable, "-m", "rounds.cli", "db", "upgrade"], env=env, cwd=REPO,
+                   check=True, capture_output=True)
+    serve = subprocess.Popen([sys.executable, "-m", "rounds.cli", "serve"], env=env, cwd=REPO,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        def serving() -> bool:
+            assert serve.poll() is None
+            try:
+                return httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=1).is_success
+            except httpx.HTTPError:
+                return False
+
+        wait_until(serving, timeout=60, what="rounds serve")
+        serve.send_signal(signal.SIGTERM)
+        assert serve.wait(DRAIN / 2) == 0
+    finally:
+        if serve.poll() is None:
+            serve.kill()
+            serve.wait(10)
