@@ -13,6 +13,7 @@ from typing import Any
 from rounds.definitions.loader import content_hash, load_documents
 from rounds.definitions.validation import validate
 from rounds.errors import InvalidInput, Problem, RoundsError
+from rounds.logs import mask_text
 from rounds.settings import Settings, load_settings
 
 
@@ -94,7 +95,7 @@ def cmd_db_upgrade(settings: Settings, args: argparse.Namespace) -> int:
     from rounds.migrate import upgrade
 
     upgrade(settings.database_url)
-    print(f"database at head: {settings.database_url}")
+    print(f"database at head: {mask_text(settings.database_url)}")
     return 0
 
 
@@ -109,7 +110,8 @@ def _serve(settings: Settings, args: argparse.Namespace, on_shutdown: Sequence[A
     app = create_app(settings)
     app.on_shutdown.extend(on_shutdown)
     print(f"Rounds on http://{host}:{port}/  (API docs: http://{host}:{port}/api/docs)")
-    uvicorn.run(app, host=host, port=port, log_level="info")
+    # Our logging (rounds.logs, set up by create_app), and our access line with the request id.
+    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)
 
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
@@ -158,7 +160,7 @@ def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
     Also starts a job worker (with its beat schedule) as a child process unless
     ``--no-worker``: on the embedded default its broker is a SQLite file, nothing to install.
     """
-    print(f"==> database {settings.database_url}")
+    print(f"==> database {mask_text(settings.database_url)}")
     cmd_db_upgrade(settings, args)
     print(f"==> definitions from {settings.definitions_dir}/")
     args.path, args.draft = [], False
@@ -171,7 +173,7 @@ def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
     if getattr(args, "no_worker", False):
         _serve(settings, args)
         return 0
-    print(f"==> job worker and schedule (broker {settings.broker_url})")
+    print(f"==> job worker and schedule (broker {mask_text(settings.broker_url)})")
     worker = _Worker()
     try:
         _serve(settings, args, on_shutdown=[worker.on_shutdown])
@@ -196,10 +198,13 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
     """A Celery worker for Rounds' jobs (``--beat`` also runs the periodic schedule)."""
     from rounds.jobs.celery_app import create_celery
+    from rounds.logs import celery_logging
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    celery_logging(settings, "worker")
     app = create_celery(settings)
-    argv = ["worker", "--loglevel", args.loglevel, "--concurrency", str(args.concurrency),
+    argv = ["worker", "--loglevel", args.loglevel or settings.log.level.upper(),
+            "--concurrency", str(args.concurrency),
             "--hostname", args.hostname or "rounds@%h"]
     if args.beat:
         argv += ["--beat", "--schedule", str(settings.data_dir / "beat-schedule")]
@@ -210,10 +215,12 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_beat(settings: Settings, args: argparse.Namespace) -> int:
     """The periodic schedule alone (run exactly one, beside any number of workers)."""
     from rounds.jobs.celery_app import create_celery
+    from rounds.logs import celery_logging
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    celery_logging(settings, "beat")
     app = create_celery(settings)
-    app.start(["beat", "--loglevel", args.loglevel,
+    app.start(["beat", "--loglevel", args.loglevel or settings.log.level.upper(),
                "--schedule", str(settings.data_dir / "beat-schedule")])
     return 0
 
@@ -434,12 +441,12 @@ def parser() -> argparse.ArgumentParser:
     worker = sub.add_parser("worker", help="run a job worker (Celery)")
     worker.add_argument("--beat", action="store_true", help="also run the periodic schedule")
     worker.add_argument("--concurrency", type=int, default=2)
-    worker.add_argument("--loglevel", default="INFO")
+    worker.add_argument("--loglevel", help="default: ROUNDS_LOG_LEVEL")
     worker.add_argument("--hostname")
     worker.set_defaults(fn=cmd_worker)
 
     beat = sub.add_parser("beat", help="run the periodic schedule (one per installation)")
-    beat.add_argument("--loglevel", default="INFO")
+    beat.add_argument("--loglevel", help="default: ROUNDS_LOG_LEVEL")
     beat.set_defaults(fn=cmd_beat)
 
     serve = sub.add_parser("serve", help="run the web server")

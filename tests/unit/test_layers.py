@@ -34,7 +34,7 @@ import pytest
 PLATFORM = Path(__file__).resolve().parents[2] / "platform"
 
 FOUNDATION = ("rounds.errors", "rounds.settings", "rounds.textsafety", "rounds.i18n",
-              "rounds.pointer", "rounds.cache")
+              "rounds.pointer", "rounds.cache", "rounds.logs")
 ENGINES = ("rounds.rules", "rounds.forms", "rounds.definitions")
 TOOLKIT = ("rounds.db", "rounds.web")
 SHARED_RUNTIME = ("rounds.runtime.models", "rounds.runtime.sql", "rounds.runtime.access",
