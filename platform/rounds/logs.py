@@ -98,12 +98,12 @@ def _process(name: str) -> Processor:
 
 
 def _drop_extras(logger: WrappedLogger, method: str, event_dict: EventDict) -> EventDict:
-    # uvicorn passes a second, colored copy of some messages as an ``extra``; Celery a task's
-    # arguments (people's data, at times), which its message does not need.
+    # uvicorn passes a second, colored copy of some messages as an ``extra``; Celery what its
+    # message says already, plus the task's arguments (people's data, at times) and the
+    # traceback of an expected error (which it means not to print).
     event_dict.pop("color_message", None)
-    data = event_dict.get("data")
-    if isinstance(data, dict) and "args" in data:
-        event_dict["data"] = {k: v for k, v in data.items() if k not in ("args", "kwargs")}
+    if str(event_dict.get("logger", "")).startswith("celery"):
+        event_dict.pop("data", None)
     return event_dict
 
 
