@@ -132,7 +132,6 @@ def configure_logging(settings: Settings, process: str, *, level: str | None = N
         structlog.stdlib.add_logger_name,
         structlog.stdlib.ExtraAdder(),
         structlog.processors.TimeStamper(fmt="iso", utc=True),
-        _process(process),
     ]
     # Chinese names stay readable in JSON (not \u escapes).
     renderer: Processor = (structlog.processors.JSONRenderer(ensure_ascii=False) if as_json
@@ -143,6 +142,8 @@ def configure_logging(settings: Settings, process: str, *, level: str | None = N
         foreign_pre_chain=shared,
         processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta,
                     _drop_extras,
+                    # Here, not in structlog's chain: loggers made before are cached with it.
+                    _process(process),
                     # A traceback as text, so that it is masked too (and, in JSON, one line).
                     structlog.processors.format_exc_info,
                     mask_secrets, renderer])
