@@ -33,7 +33,7 @@ REQUEST_ID = "request_id"
 MASK = "***"
 
 # Keys whose values are never written (matched anywhere in the key, any case).
-SECRET_KEY = re.compile(r"pass(word|wd|phrase)?|token|secret|authori[sz]ation|cookie|csrf|"
+SECRET_KEY = re.compile(r"passw(or)?d|passphrase|token|secret|authori[sz]ation|cookie|csrf|"
                         r"api[_-]?key|credential|session[_-]?id", re.IGNORECASE)
 # scheme://user:password@host: the password goes, the rest stays useful.
 _URL_PASSWORD = re.compile(r"(?P<head>\b[a-z][a-z0-9+.-]*://[^:/@\s]*:)[^@\s/]+@", re.IGNORECASE)

@@ -107,3 +107,16 @@ def test_a_request_id_is_taken_only_when_sane() -> None:
     assert sane_request_id("9b2d3f04-9f93.4633_a27a") == "9b2d3f04-9f93.4633_a27a"
     for bad in (None, "", "a b", "x" * 65, "id\n{}", "<script>", "ä"):
         assert sane_request_id(bad) is None
+
+
+def test_secret_keys_are_masked_whoever_logs_them() -> None:
+    from rounds.logs import mask_secrets
+
+    line = mask_secrets(None, "info", {
+        "event": "signed in", "password": "pw", "new_password": "pw2", "csrf_token": "c",
+        "headers": {"Authorization": "Bearer t", "Cookie": "s=1", "accept": "*/*"},
+        "passed": 3, "request_id": "r-1", "url": "redis://:pw@cache:6379/0"})
+    assert line == {"event": "signed in", "password": "***", "new_password": "***",
+                    "csrf_token": "***",
+                    "headers": {"Authorization": "***", "Cookie": "***", "accept": "*/*"},
+                    "passed": 3, "request_id": "r-1", "url": "redis://:***@cache:6379/0"}
