@@ -14,6 +14,7 @@ from litestar.di import Provide
 import rounds.slices  # noqa: F401  (every hook a higher slice fills in a lower one)
 from rounds import __version__
 from rounds.db import create_engine, session_factory
+from rounds.logs import configure_logging
 from rounds.ops.web import OpsPlugin
 from rounds.runtime.dashboards import pages as dashboards_pages
 from rounds.runtime.dashboards import web as dashboards_web
@@ -49,6 +50,7 @@ from rounds.web.deps import provide_session, provide_settings
 from rounds.web.limits import Route, rate_limit
 from rounds.web.openapi import document_app
 from rounds.web.problems import exception_handlers
+from rounds.web.requestid import install_request_ids
 from rounds.web.security import SecurityHeadersMiddleware, check_request_body
 from rounds.web.stopping import watch_stop_signals
 
@@ -66,6 +68,7 @@ async def health() -> dict[str, str]:
 
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or load_settings()
+    configure_logging(settings, "api")
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -95,7 +98,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                                  *dashboards_pages.handlers(settings),
                                  *notifications_web.handlers(), *okr_web.handlers(),
                                  *apidocs.asset_handlers(settings)]
-    return Litestar(
+    return install_request_ids(Litestar(  # the request id and access line of every request
         route_handlers=route_handlers,
         lifespan=[watch_stop_signals, lifespan],  # live streams end on SIGTERM/SIGINT
         # Problem responses and hand-built ones, documented.
@@ -116,6 +119,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         # the body: JSON unless the route says otherwise (415), no hidden controls (422).
         guards=[signed_in_unless_public, check_request_body],
         exception_handlers=exception_handlers,
+        logging_config=None,  # rounds.logs (configured above), not Litestar's own
         # The explorer's files come from npm (package-lock.json), not a CDN: works offline.
         openapi_config=apidocs.openapi_config("Rounds API", __version__),
-    )
+    ))

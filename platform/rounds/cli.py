@@ -14,6 +14,7 @@ from typing import Any
 from rounds.definitions.loader import content_hash, load_documents
 from rounds.definitions.validation import validate
 from rounds.errors import InvalidInput, Problem, RoundsError
+from rounds.logs import mask_text
 from rounds.settings import Settings, load_settings
 
 
@@ -95,7 +96,7 @@ def cmd_db_upgrade(settings: Settings, args: argparse.Namespace) -> int:
     from rounds.migrate import upgrade
 
     upgrade(settings.database_url)
-    print(f"database at head: {settings.database_url}")
+    print(f"database at head: {mask_text(settings.database_url)}")
     return 0
 
 
@@ -113,7 +114,8 @@ def _serve(settings: Settings, args: argparse.Namespace, on_shutdown: Sequence[A
     app = create_app(settings)
     app.on_shutdown.extend(on_shutdown)
     print(f"Rounds on http://{host}:{port}/  (API docs: http://{host}:{port}/api/docs)")
-    uvicorn.run(app, host=host, port=port, log_level="info",
+    # Our logging (rounds.logs, set up by create_app), and our access line with the request id.
+    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False,
                 timeout_graceful_shutdown=settings.server.drain_seconds)
 
 
@@ -122,12 +124,18 @@ def _serve_processes(settings: Settings, host: str, port: int, workers: int) -> 
     and, on SIGTERM or SIGINT, stops them all gracefully, then exits)."""
     import uvicorn
 
+    from rounds.logs import configure_logging
+
+    # The supervising process never makes an app: its own lines (processes started and
+    # stopped) in our format too; each API process sets up its own in create_app.
+    configure_logging(settings, "api")
     print(f"Rounds on http://{host}:{port}/  ({workers} API processes, live pushes through "
           f"Redis)")
     # Each process makes its own app (``create_app()`` reads the settings from the
     # environment there), so the import string and a factory, not an app object.
     uvicorn.run("rounds.app:create_app", factory=True, workers=workers, host=host, port=port,
-                log_level="info", timeout_graceful_shutdown=settings.server.drain_seconds)
+                log_config=None, access_log=False,
+                timeout_graceful_shutdown=settings.server.drain_seconds)
 
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
@@ -161,7 +169,7 @@ def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
     Also starts a job worker (with its beat schedule) as a child process unless
     ``--no-worker``: on the embedded default its broker is a SQLite file, nothing to install.
     """
-    print(f"==> database {settings.database_url}")
+    print(f"==> database {mask_text(settings.database_url)}")
     cmd_db_upgrade(settings, args)
     print(f"==> definitions from {settings.definitions_dir}/")
     args.path, args.draft = [], False
@@ -184,7 +192,7 @@ def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
             _serve(settings, args)  # a stop by signal exits 0, as with the worker
         return 0
 
-    print(f"==> job worker and schedule (broker {settings.broker_url})")
+    print(f"==> job worker and schedule (broker {mask_text(settings.broker_url)})")
     # Its own process group (its pool and beat with it); restarted when it exits unasked;
     # too many exits: stop as SIGTERM would (the server drains; the exit code says why).
     worker = WorkerSupervisor(
@@ -212,7 +220,7 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     """Create the demo city and three months of work in an empty database."""
     from rounds.demo.command import demo
 
-    print(f"==> database {settings.database_url}")
+    print(f"==> database {mask_text(settings.database_url)}")
     cmd_db_upgrade(settings, args)
     args.path, args.draft = [], False
     if cmd_sync(settings, args) != 0:
@@ -225,10 +233,13 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
     """A Celery worker for Rounds' jobs (``--beat`` also runs the periodic schedule)."""
     from rounds.jobs.celery_app import create_celery
     from rounds.jobs.schedule import SCHEDULER
+    from rounds.logs import celery_logging
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    celery_logging(settings, "worker")
     app = create_celery(settings)
-    argv = ["worker", "--loglevel", args.loglevel, "--concurrency", str(args.concurrency),
+    argv = ["worker", "--loglevel", args.loglevel or settings.log.level.upper(),
+            "--concurrency", str(args.concurrency),
             "--hostname", args.hostname or "rounds@%h"]
     if args.beat:  # the schedule only while it holds the lock in the database
         argv += ["--beat", "--scheduler", SCHEDULER]
@@ -241,10 +252,13 @@ def cmd_beat(settings: Settings, args: argparse.Namespace) -> int:
     machine, waits while the first holds the schedule (``rounds.jobs.schedule``)."""
     from rounds.jobs.celery_app import create_celery
     from rounds.jobs.schedule import SCHEDULER
+    from rounds.logs import celery_logging
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    celery_logging(settings, "beat")
     app = create_celery(settings)
-    app.start(["beat", "--loglevel", args.loglevel, "--scheduler", SCHEDULER])
+    app.start(["beat", "--loglevel", args.loglevel or settings.log.level.upper(),
+               "--scheduler", SCHEDULER])
     return 0
 
 
@@ -436,15 +450,22 @@ def cmd_settings(settings: Settings, args: argparse.Namespace) -> int:
     print(f"data_dir          {settings.data_dir}")
     print(f"definitions_dir   {settings.definitions_dir}")
     print(f"default_language  {settings.default_language}")
-    print(f"database.url      {settings.database_url}")
-    print(f"server            {settings.server.host}:{settings.server.port}")
-    print(f"jobs.broker_url   {settings.broker_url}  (reconcile every "
+    print(f"database.url      {mask_text(settings.database_url)}")
+    print(f"server            {settings.server.host}:{settings.server.port}, "
+          f"{settings.server.workers} process(es), drain {settings.server.drain_seconds}s")
+    print(f"jobs.broker_url   {mask_text(settings.broker_url)}  (reconcile every "
           f"{settings.jobs.reconcile_seconds}s)")
-    print(f"redis.url         {settings.redis.url or '(unset: live pushes in process memory)'}")
+    redis = mask_text(settings.redis.url) if settings.redis.url else \
+        "(unset: live pushes in process memory)"
+    print(f"redis.url         {redis}")
     per_minute = settings.checks.per_minute
     print(f"checks            {f'{per_minute} a minute per address' if per_minute else 'no limit'}")
     print(f"store             close at {settings.store.close_at} {settings.timezone}, "
           f"refresh every {settings.store.refresh_seconds}s")
+    print(f"log               {settings.log.format}, {settings.log.level}")
+    token = ", token required" if settings.metrics.token else ""
+    print(f"metrics           /metrics from {settings.metrics.allow_from or 'nobody'}{token}; "
+          f"counters in {settings.metrics_dir}")
     return 0
 
 
@@ -471,12 +492,12 @@ def parser() -> argparse.ArgumentParser:
     worker = sub.add_parser("worker", help="run a job worker (Celery)")
     worker.add_argument("--beat", action="store_true", help="also run the periodic schedule")
     worker.add_argument("--concurrency", type=int, default=2)
-    worker.add_argument("--loglevel", default="INFO")
+    worker.add_argument("--loglevel", help="default: ROUNDS_LOG_LEVEL")
     worker.add_argument("--hostname")
     worker.set_defaults(fn=cmd_worker)
 
     beat = sub.add_parser("beat", help="run the periodic schedule (one per installation)")
-    beat.add_argument("--loglevel", default="INFO")
+    beat.add_argument("--loglevel", help="default: ROUNDS_LOG_LEVEL")
     beat.set_defaults(fn=cmd_beat)
 
     serve = sub.add_parser("serve", help="run the web server")

@@ -35,7 +35,7 @@ import pytest
 PLATFORM = Path(__file__).resolve().parents[2] / "platform"
 
 FOUNDATION = ("rounds.errors", "rounds.settings", "rounds.textsafety", "rounds.i18n",
-              "rounds.pointer", "rounds.cache")
+              "rounds.pointer", "rounds.cache", "rounds.logs")
 ENGINES = ("rounds.rules", "rounds.forms", "rounds.definitions")
 # rounds.ops: its metrics are toolkit (the slices count submissions and live streams with
 # them); the readiness checks, rounds doctor and the plugin that serves both are composition.

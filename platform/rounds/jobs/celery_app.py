@@ -24,6 +24,7 @@ from celery.schedules import crontab
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from rounds.logs import connect_celery_signals
 from rounds.ops.metrics import watch_jobs
 from rounds.settings import Settings, load_settings
 
@@ -101,6 +102,7 @@ def create_celery(settings: Settings | None = None) -> Celery:
     )
     app.conf.rounds_settings = settings
     watch_jobs(settings.metrics_dir)  # jobs counted in the worker (Prometheus, /metrics)
+    connect_celery_signals()  # a task sent during a request logs with its request id
     _ProcessState.app = app
     return app
 

@@ -36,6 +36,8 @@ _PROBLEM = Schema(
         "type": Schema(type=OpenAPIType.STRING), "title": Schema(type=OpenAPIType.STRING),
         "status": Schema(type=OpenAPIType.INTEGER), "detail": Schema(type=OpenAPIType.STRING),
         "code": Schema(type=OpenAPIType.STRING), "instance": Schema(type=OpenAPIType.STRING),
+        "request_id": Schema(type=OpenAPIType.STRING, description="The X-Request-ID of the "
+                             "request: quote it in an error report (docs/logs.md)"),
         "errors": Schema(type=OpenAPIType.ARRAY, items=Schema(
             type=OpenAPIType.OBJECT, required=["pointer", "message", "code"], properties={
                 "pointer": Schema(type=OpenAPIType.STRING, description="RFC 6901"),

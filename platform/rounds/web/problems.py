@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from rounds.errors import Problem, RoundsError
 from rounds.i18n import DEFAULT, text
+from rounds.logs import REQUEST_ID, current_request_id
 from rounds.web.language import request_language
 
 log = logging.getLogger("rounds")
@@ -35,6 +36,9 @@ def problem_response(status: int, code: str, title: str, detail: str, *,
         body["instance"] = instance
     if problems:
         body["errors"] = _errors(problems)
+    request_id = current_request_id()
+    if request_id:  # what a user quotes in an error report, to find the request's log lines
+        body[REQUEST_ID] = request_id
     return Response(body, status_code=status, media_type=PROBLEM_JSON)
 
 

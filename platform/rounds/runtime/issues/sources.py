@@ -390,10 +390,12 @@ async def create_issues_in_background(sessions: async_sessionmaker[AsyncSession]
             return await create_issues_for_submission(db, submission_id, utcnow())
 
     try:
-        await retry_busy(run)
+        made = await retry_busy(run)
     except Exception:
         log.exception("could not create the issues of submission %s; the reconciliation "
                       "will", submission_id)
+    else:  # with the request id of the submission (bound while the response's tasks run)
+        log.info("issues made for submission %s: %d", submission_id, made)
 
 
 # -- 交办 (a supervisor's own assignment) and a retailer's feedback --------------------------
