@@ -116,28 +116,32 @@ def seed_database(url: str) -> Field:
     return asyncio.run(run())
 
 
+def pg_admin(sql: str) -> None:
+    """One statement as PostgreSQL's superuser (the tests' databases made and dropped)."""
+    import asyncpg
+
+    async def run() -> None:
+        conn = await asyncpg.connect(PG_ADMIN_URL)
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    asyncio.run(run())
+
+
 @contextmanager
 def postgres_database() -> Iterator[str]:
     """A fresh PostgreSQL database for a module's server, dropped afterwards."""
-    import asyncpg
 
     name = f"rounds_f_{uuid.uuid4().hex[:12]}"
 
-    def admin(sql: str) -> None:
-        async def run() -> None:
-            conn = await asyncpg.connect(PG_ADMIN_URL)
-            try:
-                await conn.execute(sql)
-            finally:
-                await conn.close()
-        asyncio.run(run())
-
-    admin(f'CREATE DATABASE "{name}"')
+    pg_admin(f'CREATE DATABASE "{name}"')
     base = PG_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
     try:
         yield f"{base}/{name}"
     finally:
-        admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 # -- places ---------------------------------------------------------------------------------------

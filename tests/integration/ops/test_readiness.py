@@ -4,7 +4,6 @@ is not there; the command's output and exit code."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import subprocess
 import sys
@@ -13,7 +12,7 @@ from typing import Any
 
 import httpx
 
-from support.fieldwork import PG_ADMIN_URL
+from support.fieldwork import pg_admin
 from support.live import REPO, LiveServer, free_port, redis_database, wait_until
 
 EMBEDDED = {"ROUNDS_REDIS_URL": "", "ROUNDS_JOBS_BROKER_URL": ""}
@@ -32,25 +31,12 @@ def _failed(r: httpx.Response) -> dict[str, dict[str, Any]]:
     return {e["source"]: e for e in problem["errors"]}
 
 
-def _pg_admin(sql: str) -> None:
-    import asyncpg
-
-    async def run() -> None:
-        conn = await asyncpg.connect(PG_ADMIN_URL)
-        try:
-            await conn.execute(sql)
-        finally:
-            await conn.close()
-
-    asyncio.run(run())
-
-
 def _connections(database: str, allowed: bool) -> None:
     """Let PostgreSQL take connections to ``database`` again, or refuse them and end the
     ones open (as a stopped or unreachable database would)."""
-    _pg_admin(f'ALTER DATABASE "{database}" ALLOW_CONNECTIONS {str(allowed).lower()}')
+    pg_admin(f'ALTER DATABASE "{database}" ALLOW_CONNECTIONS {str(allowed).lower()}')
     if not allowed:
-        _pg_admin("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+        pg_admin("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
                   f"WHERE datname = '{database}'")
 
 

@@ -20,9 +20,7 @@ import httpx
 import pytest
 
 from support.deploy import (
-    alive,
     connection_holder,
-    descendants,
     marked_block,
     parse_command,
     rounds_commands,
@@ -39,6 +37,7 @@ from support.live import (
     user_id,
     wait_until,
 )
+from support.processes import alive, family
 
 GUIDE = REPO / "docs" / "operations.md"
 STREAM = "/api/notifications/stream"
@@ -59,7 +58,7 @@ class Served:
     def processes(self) -> set[int]:
         """The supervisor's API processes (not multiprocessing's resource tracker)."""
         found: set[int] = set()
-        for pid in descendants(self.process.pid) - {self.process.pid}:
+        for pid in family(self.process.pid) - {self.process.pid}:
             try:
                 cmd = Path(f"/proc/{pid}/cmdline").read_bytes()
             except OSError:
@@ -188,7 +187,7 @@ async def test_n_processes_serve_and_a_push_on_one_reaches_a_page_on_another(
 
         # SIGTERM with streams still open: every process drains (bounded by
         # ROUNDS_SERVER_DRAIN_SECONDS) and the supervisor exits after them.
-        processes = descendants(served.process.pid)
+        processes = family(served.process.pid)
         served.process.send_signal(signal.SIGTERM)
         code = await asyncio.to_thread(served.process.wait, DRAIN_SECONDS + 30)
         assert code == 0, served.log.read_text()
