@@ -59,6 +59,7 @@ from rounds.forms.messages import (
 from rounds.forms.schema import answers_schema, entry_evidence_pattern, form_items
 from rounds.forms.slow_path import check_body, check_decoded, validator_for
 from rounds.rules.evaluation import StandardRules
+from rounds.rules.fast_evaluation import CompiledEvaluation
 from rounds.rules.results import Evaluation
 from rounds.rules.standards import compile_standard
 
@@ -99,7 +100,7 @@ class ValidSubmission:
     def evaluation(self) -> Evaluation:
         ev = self._evaluation
         if ev is None:  # two threads racing here compute the same value: no lock needed
-            ev = self._evaluation = self.form.rules.evaluate(self.sent_answers(), self.ctx)
+            ev = self._evaluation = self.form.evaluator.evaluate(self.sent_answers(), self.ctx)
         return ev
 
     @property
@@ -169,6 +170,8 @@ class CompiledForm:
         self.content_hash = content_hash
         self.items = form_items(definition)
         self.rules: StandardRules = compile_standard(definition)
+        # The evaluation of this version, planned once (the same result as rules.evaluate).
+        self.evaluator = CompiledEvaluation(self.rules)
         self.types: BodyTypes = body_types(definition)
         self._decode = self.types.decoder.decode
         self._plan = FastPlan.build(self.items, [
