@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import msgspec
@@ -57,6 +57,8 @@ from rounds.forms.messages import (
     without_follow_ups,
 )
 from rounds.forms.schema import answers_schema, entry_evidence_pattern, form_items
+from rounds.forms.shape import Error as ShapeError
+from rounds.forms.shape import compile_shape
 from rounds.forms.slow_path import check_body, check_decoded, validator_for
 from rounds.rules.evaluation import StandardRules
 from rounds.rules.fast_evaluation import CompiledEvaluation
@@ -185,6 +187,7 @@ class CompiledForm:
         self._entry_evidence = re.compile(pattern) if pattern else None
         self._schemas: dict[str, dict[str, Any]] = {}
         self._validator: Any = None
+        self._shape: Any = None  # forms.shape's check, or False where it keeps jsonschema
         self._lock = threading.Lock()
 
     @property
@@ -211,6 +214,15 @@ class CompiledForm:
                 if self._validator is None:
                     self._validator = validator_for(self.json_schema)
         return self._validator
+
+    def shape(self) -> Callable[[Any], list[ShapeError]] | None:
+        """The structural check of the slow path compiled to closures (on first use); None
+        when the schema has a keyword it does not cover (jsonschema then)."""
+        if self._shape is None:
+            with self._lock:
+                if self._shape is None:
+                    self._shape = compile_shape(self.json_schema) or False
+        return self._shape or None
 
     def validate(self, body: bytes | str, ctx: Mapping[str, Any] | None = None,
                  lang: str = i18n.DEFAULT) -> ValidSubmission:
@@ -243,7 +255,7 @@ class CompiledForm:
         """The slow path, always: jsonschema for the structure, ``StandardRules.form`` for the
         conditional checks. The same outcome as :meth:`validate` (the tests hold the two to
         it), a hundred times slower."""
-        return self._slow(body, ctx, lang)
+        return self._reference(body, ctx, lang)
 
     def problems(self, body: bytes | str, ctx: Mapping[str, Any] | None = None,
                  lang: str = i18n.DEFAULT) -> list[Problem]:
@@ -273,6 +285,15 @@ class CompiledForm:
 
     def _slow(self, body: bytes | str, ctx: Mapping[str, Any] | None, lang: str
               ) -> ValidSubmission:
+        shape = self.shape()
+        raws, answers, evidence = check_body(
+            body, None if shape else self.validator(), self.rules, self.items, ctx, shape=shape)
+        if raws or answers is None:
+            raise self._problems(raws, lang)
+        return ValidSubmission(self, answers, evidence, ctx)
+
+    def _reference(self, body: bytes | str, ctx: Mapping[str, Any] | None, lang: str
+                   ) -> ValidSubmission:
         raws, answers, evidence = check_body(body, self.validator(), self.rules, self.items,
                                              ctx)
         if raws or answers is None:
