@@ -245,7 +245,7 @@ class CompiledForm:
             return self._slow(body, ctx, lang)  # keys that jsonschema will name
         plain = msgspec.to_builtins(answers)
         sent = {} if evidence is UNSET else msgspec.to_builtins(evidence)
-        raws = check_decoded(plain, sent, self.rules, self.items, ctx)
+        raws = check_decoded(plain, sent, self.evaluator, self.items, ctx)
         if raws:
             raise self._problems(raws, lang)
         return ValidSubmission(self, plain, sent, ctx)
@@ -272,7 +272,7 @@ class CompiledForm:
         settled data) come from ``StandardRules.form``, only on this error path."""
         if not any(key == "check_failed" for _, key, _ in raws):
             return raws
-        state = self.rules.form(msgspec.to_builtins(answers), ctx)
+        state = self.evaluator.form(msgspec.to_builtins(answers), ctx)
         said = {c.check: c.message for c in state.checks}
         return [(path, key, {**params, "message": said.get(str(params.get("check")), {})})
                 if key == "check_failed" else (path, key, params)
@@ -287,7 +287,8 @@ class CompiledForm:
               ) -> ValidSubmission:
         shape = self.shape()
         raws, answers, evidence = check_body(
-            body, None if shape else self.validator(), self.rules, self.items, ctx, shape=shape)
+            body, None if shape else self.validator(), self.evaluator, self.items, ctx,
+            shape=shape)
         if raws or answers is None:
             raise self._problems(raws, lang)
         return ValidSubmission(self, answers, evidence, ctx)

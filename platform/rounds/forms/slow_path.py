@@ -35,8 +35,13 @@ from rounds.forms.messages import Path, Raw
 from rounds.forms.schema import DATE_PATTERN, FormItem
 from rounds.forms.shape import Error
 from rounds.rules.evaluation import StandardRules
+from rounds.rules.fast_evaluation import CompiledEvaluation
 from rounds.rules.results import EntryResult, FormState
 from rounds.rules.structure import Check
+
+# What decides visibility and required-ness: the generic rules or their compiled evaluation
+# (the same FormState).
+Rules = StandardRules | CompiledEvaluation
 
 
 def _date_bound(keyword: str) -> Callable[..., Iterator[ValidationError]]:
@@ -108,6 +113,8 @@ class Broken:
         self.paths.add(path)
 
     def __contains__(self, path: Path) -> bool:
+        if not self.paths:
+            return False
         return any(path[:k] in self.paths for k in range(1, len(path) + 1))
 
 
@@ -174,6 +181,8 @@ def conditional_raws(answers: dict[str, Any], evidence: Mapping[str, Any], state
     for name, demand in state.evidence.items():
         if ("evidence", name) not in broken:
             out.extend(evidence_raws(name, evidence.get(name), demand.photo_min, demand.note))
+    groups = {fi.id: {sub.id: sub for sub in fi.entry_items()}
+              for fi in items if fi.type == "group"} if state.entries else {}
     for e in state.entries:
         where = entry_path(e.pointer)
         entry: Any = answers
@@ -186,7 +195,7 @@ def conditional_raws(answers: dict[str, Any], evidence: Mapping[str, Any], state
                 entry = None
         entry = entry if isinstance(entry, dict) else {}
         base: Path = ("answers", *where)
-        subs = {sub.id: sub for fi in items if fi.id == e.group for sub in fi.entry_items()}
+        subs = groups.get(e.group, {})
         for name, needed in e.required.items():
             if needed and (*base, name) not in broken:
                 tick = subs[name].type == "check" if name in subs else False
@@ -249,7 +258,7 @@ def _answer_path(path: Path, by_id: Mapping[str, FormItem]) -> bool:
     return False
 
 
-def check_body(body: bytes | str, validator: Any, rules: StandardRules, items: list[FormItem],
+def check_body(body: bytes | str, validator: Any, rules: Rules, items: list[FormItem],
                ctx: Mapping[str, Any] | None, *,
                shape: Callable[[Any], list[Error]] | None = None
                ) -> tuple[list[Raw], dict[str, Any] | None, dict[str, Any]]:
@@ -282,7 +291,7 @@ def check_body(body: bytes | str, validator: Any, rules: StandardRules, items: l
     return kept, answers, evidence
 
 
-def check_decoded(answers: dict[str, Any], evidence: Mapping[str, Any], rules: StandardRules,
+def check_decoded(answers: dict[str, Any], evidence: Mapping[str, Any], rules: Rules,
                   items: list[FormItem], ctx: Mapping[str, Any] | None) -> list[Raw]:
     """The conditional checks of a well-formed body (decoded by msgspec, as plain data)."""
     state = rules.form(answers, ctx)

@@ -32,9 +32,9 @@ import msgspec
 
 from rounds.rules import semantics as js
 from rounds.rules.evaluation import StandardRules, _fill
-from rounds.rules.results import EntryResult, Evaluation, Evidence, Failure
+from rounds.rules.results import EntryResult, Evaluation, Evidence, Failure, FormState
 from rounds.rules.scoring import score_data, score_of
-from rounds.rules.structure import Item, Level, PlacedRule, Run, Settled, as_number
+from rounds.rules.structure import Check, Item, Level, PlacedRule, Run, Settled, as_number
 
 _truthy = js.truthy
 
@@ -269,14 +269,48 @@ def _entries(run: Run, group: _Step, settled: list[Settled], parent: dict[str, A
 # -- the whole evaluation ---------------------------------------------------------------------
 
 class CompiledEvaluation:
-    """``StandardRules.evaluate`` from a plan made once per standard version. Immutable;
-    share it between threads."""
+    """``StandardRules.evaluate`` and ``form`` from a plan made once per standard version.
+    Immutable; share it between threads."""
 
     __slots__ = ("_plan", "rules")
 
     def __init__(self, rules: StandardRules) -> None:
         self.rules = rules
         self._plan = _plan(rules._level, top=True)
+
+    @property
+    def checks(self) -> tuple[Check, ...]:
+        return self.rules.checks
+
+    def form(self, answers: Mapping[str, Any], ctx: Mapping[str, Any] | None = None
+             ) -> FormState:
+        """The same :class:`FormState` as ``StandardRules.form``."""
+        r = self.rules
+        p = self._plan
+        run = Run(r._digits)
+        raw = answers if isinstance(answers, Mapping) else {}
+        s = _settle(run, p, raw, {"ctx": dict(ctx) if ctx else {}}, "")
+        data = s.data
+        checks = r._check(run, s)
+        visible = s.visible
+        required = _required(run, tuple(st for st in p.items if st.id in visible), s, data, "")
+        if r._form_scores:
+            score = score_of(run, r._sections, s, required, scored=r.scored, model=r.model,
+                             has_total=r.has_total, pass_percentage=r.pass_percentage)
+            data["score"] = score_data(score)
+            if p.late:
+                _settle_items(run, p.late, s, raw, "")
+                late = _required(run, p.late, s, data, "")
+                required = {st.id: required[st.id] if st.id in required else late[st.id]
+                            for st in p.items}
+        evidence = _evidence(run, p, s, data, "")
+        entries: list[EntryResult] = []
+        for st in p.items:
+            if st.sub is not None and visible[st.id]:
+                _entries(run, st, s.entries.get(st.id, []), data, "", out=entries)
+        return FormState(answers=s.answers, calculated=s.calculated, visible=visible,
+                         required=required, evidence=evidence, entries=entries,
+                         errors=run.errors, checks=checks)
 
     def evaluate(self, answers: Mapping[str, Any], ctx: Mapping[str, Any] | None = None
                  ) -> Evaluation:

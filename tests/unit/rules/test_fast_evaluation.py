@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 from rounds.forms.compiled import compile_form
 from rounds.rules.fast_evaluation import CompiledEvaluation
 from rounds.rules.standards import compile_standard
+from support.random_answers import answer_sets
 
 DEFINITIONS = Path(__file__).resolve().parents[3] / "definitions"
 FILES = sorted([*DEFINITIONS.glob("standards/*.json"), *DEFINITIONS.glob("surveys/*.json")])
@@ -93,6 +94,31 @@ def test_compiled_evaluation_is_the_generic_one(path: Path, data: st.DataObject)
     ctx = data.draw(CTX, label="ctx")
     assert msgspec.json.encode(compiled.evaluate(answers, ctx)) == msgspec.json.encode(
         rules.evaluate(answers, ctx))
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.stem)
+@settings(max_examples=100, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(data=st.data())
+def test_compiled_form_state_is_the_generic_one(path: Path, data: st.DataObject) -> None:
+    definition = json.loads(path.read_text(encoding="utf-8"))
+    rules = compile_standard(definition)
+    answers = data.draw(_answers(_items(definition)), label="answers")
+    ctx = data.draw(CTX, label="ctx")
+    assert msgspec.json.encode(CompiledEvaluation(rules).form(answers, ctx)) == (
+        msgspec.json.encode(rules.form(answers, ctx)))
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.stem)
+def test_the_same_on_the_browser_parity_sets(path: Path) -> None:
+    # The seeded sets of the browser parity test: more group entries and ctx values.
+    definition = json.loads(path.read_text(encoding="utf-8"))
+    rules = compile_standard(definition)
+    compiled = CompiledEvaluation(rules)
+    for s in answer_sets(definition, seed=1616, n=200):
+        for a, b in ((compiled.evaluate, rules.evaluate), (compiled.form, rules.form)):
+            assert msgspec.json.encode(a(s["answers"], s["ctx"])) == msgspec.json.encode(
+                b(s["answers"], s["ctx"])), s
 
 
 def test_every_definition_is_drawn() -> None:
