@@ -108,12 +108,17 @@ class Broken:
 
     def __init__(self) -> None:
         self.paths: set[Path] = set()
+        # The first two steps of every path (``("answers", item)``): most lookups miss at once.
+        self._heads: set[Path] = set()
+        self._short = False  # a path of fewer than two steps was added
 
     def add(self, path: Path) -> None:
         self.paths.add(path)
+        self._heads.add(path[:2])
+        self._short = self._short or len(path) < 2
 
     def __contains__(self, path: Path) -> bool:
-        if not self.paths:
+        if not self.paths or (not self._short and path[:2] not in self._heads):
             return False
         return any(path[:k] in self.paths for k in range(1, len(path) + 1))
 
