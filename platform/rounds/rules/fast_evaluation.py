@@ -18,8 +18,11 @@ rules themselves are the ones ``rules.compiler`` already made. The result is the
 order; ``tests/unit/rules/test_fast_evaluation.py`` holds the two equal on random answers for
 every standard and survey in ``definitions/``.
 
-May import: ``rounds.rules`` modules below it (``evaluation``, ``scoring``, ``semantics``,
-``structure``, ``results``).
+Messages (failed items' problems, alerts) are filled from their texts split at the
+placeholders once (``alerts.split_texts``), not by a regular expression on every submission.
+
+May import: ``rounds.i18n`` and the ``rounds.rules`` modules below it (``evaluation``,
+``alerts``, ``scoring``, ``semantics``, ``structure``, ``results``).
 """
 
 from __future__ import annotations
@@ -30,11 +33,37 @@ from typing import Any
 
 import msgspec
 
+from rounds import i18n
 from rounds.rules import semantics as js
+from rounds.rules.alerts import (
+    Alert,
+    SplitTexts,
+    format_labels,
+    format_value,
+    message_split,
+    split_texts,
+)
 from rounds.rules.evaluation import StandardRules, _fill
-from rounds.rules.results import EntryResult, Evaluation, Evidence, Failure, FormState
+from rounds.rules.results import (
+    EntryResult,
+    Evaluation,
+    Evidence,
+    Failure,
+    FormState,
+    OutcomeResult,
+    Score,
+)
 from rounds.rules.scoring import score_data, score_of
-from rounds.rules.structure import Check, Item, Level, PlacedRule, Run, Settled, as_number
+from rounds.rules.structure import (
+    Check,
+    Item,
+    Level,
+    PlacedRule,
+    Run,
+    Settled,
+    Template,
+    as_number,
+)
 
 _truthy = js.truthy
 
@@ -272,11 +301,47 @@ class CompiledEvaluation:
     """``StandardRules.evaluate`` and ``form`` from a plan made once per standard version.
     Immutable; share it between threads."""
 
-    __slots__ = ("_plan", "rules")
+    __slots__ = ("_plan", "_texts", "rules")
 
     def __init__(self, rules: StandardRules) -> None:
         self.rules = rules
         self._plan = _plan(rules._level, top=True)
+        # The messages this evaluation fills (problems of top-level items, alerts), split at
+        # their placeholders once; by the template's identity (the rules hold them all).
+        self._texts: dict[int, SplitTexts] = {
+            id(t): split_texts(t.texts)
+            for t in [*(it.problem for it in rules._level.items if it.problem is not None),
+                      *(a.message for a in rules._alerts)]}
+
+    def _fill(self, run: Run, template: Template, data: dict[str, Any]) -> dict[str, str]:
+        """As ``evaluation._fill``, on the texts split once."""
+        split = self._texts.get(id(template))
+        if split is None:
+            return _fill(run, template, data)
+        params: dict[str, dict[str, str]] = {}
+        for p in template.params:
+            value = run.call(p.rule, data, "") if p.rule is not None else None
+            params[p.name] = {
+                lang: (format_labels(value, p.labels, lang) if p.labels is not None
+                       else format_value(value, lang)) for lang in i18n.LANGUAGES}
+        return message_split(split, data, params, run.digits)
+
+    def _raise_alerts(self, run: Run, seen: dict[str, Any], score: Score,
+                      outcomes: list[OutcomeResult]) -> list[Alert]:
+        """As ``StandardRules._raise_alerts``."""
+        alerts = self.rules._alerts
+        if not alerts:
+            return []
+        data = dict(seen)
+        data["score"] = {**seen["score"], "passed": score.passed}
+        data["outcome"] = {o.outcome: o.level for o in outcomes}
+        raised: list[Alert] = []
+        for a in alerts:
+            if a.when is not None and _truthy(run.call(a.when, data, "")):
+                raised.append(Alert(code=a.code, severity=a.severity,
+                                    message=self._fill(run, a.message, data),
+                                    items=list(a.items)))
+        return raised
 
     @property
     def checks(self) -> tuple[Check, ...]:
@@ -345,7 +410,7 @@ class CompiledEvaluation:
                 bad, decided = [], _fails(run, st, data, "")
             if decided is not None:
                 it = st.it
-                problem = _fill(run, it.problem, data) if it.problem is not None else {}
+                problem = self._fill(run, it.problem, data) if it.problem is not None else {}
                 failed.append(Failure(item=it.id, section=it.section, severity=it.severity,
                                       decided_by=decided, entries=bad, problem=problem))
         seen = dict(data)
@@ -354,7 +419,7 @@ class CompiledEvaluation:
         passed = next((o.passed for o in outcomes if o.passed is not None), score.passed)
         if passed is not score.passed:
             score = msgspec.structs.replace(score, passed=passed)
-        alerts = r._raise_alerts(run, seen, score, outcomes)
+        alerts = self._raise_alerts(run, seen, score, outcomes)
         return Evaluation(definition=r.id, answers=s.answers, calculated=s.calculated,
                           visible=visible, required=required, evidence=evidence,
                           entries=entries, failed=failed, score=score, alerts=alerts,

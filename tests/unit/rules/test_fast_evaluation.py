@@ -22,6 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rounds.forms.compiled import compile_form
+from rounds.rules.alerts import message, message_split, split_texts
 from rounds.rules.fast_evaluation import CompiledEvaluation
 from rounds.rules.standards import compile_standard
 from support.random_answers import answer_sets
@@ -137,3 +138,16 @@ def test_a_valid_submission_is_scored_by_the_compiled_evaluation() -> None:
     assert msgspec.json.encode(ev) == msgspec.json.encode(form.rules.evaluate(answers))
     assert [f.item for f in ev.failed] == [f.item for f in form.rules.evaluate(answers).failed]
     assert [e.pointer for e in ev.entries] == ["/out_of_stock_items/0", "/out_of_stock_items/1"]
+
+
+@pytest.mark.parametrize("text", [
+    "plain", "", "{score.percentage}%", "{ } and {a b} stay", "{{x}}", "{count}: {brands}.",
+    "{score.sections.display.value} {missing.path} {ctx.visit.distance_m}{count}"])
+def test_split_texts_fill_as_message_does(text: str) -> None:
+    data = {"score": {"percentage": 85.25, "sections": {"display": {"value": 2 / 3}}},
+            "ctx": {"visit": {"distance_m": 250}}, "x": 1}
+    params = {"count": {"zh": "3", "en": "three"}, "brands": {"en": "A, B"}}
+    digits = {"score": 1, "score.sections.display": 2}
+    texts = {"zh": text, "en": text + "!", "fr": "ignored"}
+    assert message_split(split_texts(texts), data, params, digits) == message(
+        texts, data, params, digits)
