@@ -93,6 +93,7 @@ class _Plan:
     items: tuple[_Step, ...]
     order: tuple[_Step, ...]
     late: tuple[_Step, ...]
+    early: tuple[_Step, ...]  # document order without the late ones (settled before scoring)
     ids: frozenset[str]
     plain: bool  # no rule in the level or below it, no numeric choices
     # For a plain level: each item's required-ness (no rule decides it), in document order.
@@ -119,8 +120,10 @@ def _plan(level: Level, *, top: bool = False) -> _Plan:
     order = tuple(steps[it.id] for it in level.order)
     # Not the top level: its data gets ``score`` and ``ctx``, which are not answers.
     flat = not top and plain and not level.late and all(st.sub is None for st in items)
+    late = {it.id for it in level.late}
     return _Plan(items=items, order=order, late=tuple(steps[it.id] for it in level.late),
-                 ids=level.ids, plain=plain, required={st.id: st.required for st in items},
+                 early=tuple(st for st in items if st.id not in late), ids=level.ids,
+                 plain=plain, required={st.id: st.required for st in items},
                  flat=tuple((st.id, st.check) for st in order) if flat else None,
                  shown={st.id: True for st in order})
 
@@ -358,7 +361,7 @@ class CompiledEvaluation:
         data = s.data
         checks = r._check(run, s)
         visible = s.visible
-        required = _required(run, tuple(st for st in p.items if st.id in visible), s, data, "")
+        required = _required(run, p.early, s, data, "")
         if r._form_scores:
             score = score_of(run, r._sections, s, required, scored=r.scored, model=r.model,
                              has_total=r.has_total, pass_percentage=r.pass_percentage)
@@ -388,7 +391,7 @@ class CompiledEvaluation:
         data = s.data
         checks = r._check(run, s)
         visible = s.visible
-        required = _required(run, tuple(st for st in p.items if st.id in visible), s, data, "")
+        required = _required(run, p.early, s, data, "")
         score = score_of(run, r._sections, s, required, scored=r.scored, model=r.model,
                          has_total=r.has_total, pass_percentage=r.pass_percentage)
         data["score"] = score_data(score)
