@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import msgspec
@@ -57,8 +57,11 @@ from rounds.forms.messages import (
     without_follow_ups,
 )
 from rounds.forms.schema import answers_schema, entry_evidence_pattern, form_items
+from rounds.forms.shape import Error as ShapeError
+from rounds.forms.shape import compile_shape
 from rounds.forms.slow_path import check_body, check_decoded, validator_for
 from rounds.rules.evaluation import StandardRules
+from rounds.rules.fast_evaluation import CompiledEvaluation
 from rounds.rules.results import Evaluation
 from rounds.rules.standards import compile_standard
 
@@ -99,7 +102,7 @@ class ValidSubmission:
     def evaluation(self) -> Evaluation:
         ev = self._evaluation
         if ev is None:  # two threads racing here compute the same value: no lock needed
-            ev = self._evaluation = self.form.rules.evaluate(self.sent_answers(), self.ctx)
+            ev = self._evaluation = self.form.evaluator.evaluate(self.sent_answers(), self.ctx)
         return ev
 
     @property
@@ -169,6 +172,8 @@ class CompiledForm:
         self.content_hash = content_hash
         self.items = form_items(definition)
         self.rules: StandardRules = compile_standard(definition)
+        # The evaluation of this version, planned once (the same result as rules.evaluate).
+        self.evaluator = CompiledEvaluation(self.rules)
         self.types: BodyTypes = body_types(definition)
         self._decode = self.types.decoder.decode
         self._plan = FastPlan.build(self.items, [
@@ -182,6 +187,7 @@ class CompiledForm:
         self._entry_evidence = re.compile(pattern) if pattern else None
         self._schemas: dict[str, dict[str, Any]] = {}
         self._validator: Any = None
+        self._shape: Any = None  # forms.shape's check, or False where it keeps jsonschema
         self._lock = threading.Lock()
 
     @property
@@ -209,6 +215,15 @@ class CompiledForm:
                     self._validator = validator_for(self.json_schema)
         return self._validator
 
+    def shape(self) -> Callable[[Any], list[ShapeError]] | None:
+        """The structural check of the slow path compiled to closures (on first use); None
+        when the schema has a keyword it does not cover (jsonschema then)."""
+        if self._shape is None:
+            with self._lock:
+                if self._shape is None:
+                    self._shape = compile_shape(self.json_schema) or False
+        return self._shape or None
+
     def validate(self, body: bytes | str, ctx: Mapping[str, Any] | None = None,
                  lang: str = i18n.DEFAULT) -> ValidSubmission:
         """Check a submission body; raise :class:`SubmissionInvalid` listing every problem."""
@@ -230,7 +245,7 @@ class CompiledForm:
             return self._slow(body, ctx, lang)  # keys that jsonschema will name
         plain = msgspec.to_builtins(answers)
         sent = {} if evidence is UNSET else msgspec.to_builtins(evidence)
-        raws = check_decoded(plain, sent, self.rules, self.items, ctx)
+        raws = check_decoded(plain, sent, self.evaluator, self.items, ctx)
         if raws:
             raise self._problems(raws, lang)
         return ValidSubmission(self, plain, sent, ctx)
@@ -240,7 +255,7 @@ class CompiledForm:
         """The slow path, always: jsonschema for the structure, ``StandardRules.form`` for the
         conditional checks. The same outcome as :meth:`validate` (the tests hold the two to
         it), a hundred times slower."""
-        return self._slow(body, ctx, lang)
+        return self._reference(body, ctx, lang)
 
     def problems(self, body: bytes | str, ctx: Mapping[str, Any] | None = None,
                  lang: str = i18n.DEFAULT) -> list[Problem]:
@@ -257,7 +272,7 @@ class CompiledForm:
         settled data) come from ``StandardRules.form``, only on this error path."""
         if not any(key == "check_failed" for _, key, _ in raws):
             return raws
-        state = self.rules.form(msgspec.to_builtins(answers), ctx)
+        state = self.evaluator.form(msgspec.to_builtins(answers), ctx)
         said = {c.check: c.message for c in state.checks}
         return [(path, key, {**params, "message": said.get(str(params.get("check")), {})})
                 if key == "check_failed" else (path, key, params)
@@ -270,6 +285,16 @@ class CompiledForm:
 
     def _slow(self, body: bytes | str, ctx: Mapping[str, Any] | None, lang: str
               ) -> ValidSubmission:
+        shape = self.shape()
+        raws, answers, evidence = check_body(
+            body, None if shape else self.validator(), self.evaluator, self.items, ctx,
+            shape=shape)
+        if raws or answers is None:
+            raise self._problems(raws, lang)
+        return ValidSubmission(self, answers, evidence, ctx)
+
+    def _reference(self, body: bytes | str, ctx: Mapping[str, Any] | None, lang: str
+                   ) -> ValidSubmission:
         raws, answers, evidence = check_body(body, self.validator(), self.rules, self.items,
                                              ctx)
         if raws or answers is None:

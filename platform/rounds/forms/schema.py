@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from rounds import i18n
@@ -49,11 +50,13 @@ class FormItem:
     section: str
     group: FormItem | None = None  # the group whose entries this item is a field of
 
-    @property
+    # Read for every answer of every body: worked out once (a definition does not change;
+    # cached_property writes the instance's __dict__, which a frozen dataclass allows).
+    @cached_property
     def id(self) -> str:
         return str(self.item["id"])
 
-    @property
+    @cached_property
     def type(self) -> str:
         return str(self.item.get("type"))
 
@@ -73,7 +76,11 @@ class FormItem:
         return it.get("required") is True and "visible_if" not in it and not self.calculated
 
     def entry_items(self) -> list[FormItem]:
-        return [FormItem(sub, self.section, self) for sub in self.item.get("items") or []]
+        return list(self._entry_items)
+
+    @cached_property
+    def _entry_items(self) -> tuple[FormItem, ...]:
+        return tuple(FormItem(sub, self.section, self) for sub in self.item.get("items") or [])
 
 
 def form_items(definition: dict[str, Any]) -> list[FormItem]:

@@ -33,9 +33,15 @@ from jsonschema import Draft202012Validator, ValidationError, validators
 from rounds.forms.conditions import answered, entry_path, evidence_raws, shown
 from rounds.forms.messages import Path, Raw
 from rounds.forms.schema import DATE_PATTERN, FormItem
+from rounds.forms.shape import Error
 from rounds.rules.evaluation import StandardRules
+from rounds.rules.fast_evaluation import CompiledEvaluation
 from rounds.rules.results import EntryResult, FormState
 from rounds.rules.structure import Check
+
+# What decides visibility and required-ness: the generic rules or their compiled evaluation
+# (the same FormState).
+Rules = StandardRules | CompiledEvaluation
 
 
 def _date_bound(keyword: str) -> Callable[..., Iterator[ValidationError]]:
@@ -56,16 +62,19 @@ _SlowValidator = validators.extend(Draft202012Validator, {  # type: ignore[no-un
 
 
 def schema_raws(error: ValidationError) -> Iterator[Raw]:
-    path: Path = tuple(error.absolute_path)
-    kw = str(error.validator)
-    inst, value = error.instance, error.validator_value
+    return error_raws(tuple(error.absolute_path), str(error.validator), error.instance,
+                      error.validator_value, error.schema)
+
+
+def error_raws(path: Path, kw: str, inst: Any, value: Any, schema: Any) -> Iterator[Raw]:
+    """The raw errors of one structural error (jsonschema's, or ``forms.shape``'s)."""
     if kw == "required":
         for name in value if isinstance(value, list) else []:
             if isinstance(inst, dict) and name not in inst:
                 yield (*path, name), "required", {}
         return
     if kw == "additionalProperties":
-        schema = error.schema if isinstance(error.schema, dict) else {}
+        schema = schema if isinstance(schema, dict) else {}
         known = schema.get("properties") or {}
         patterns = list((schema.get("patternProperties") or {}).keys())
         key = "additionalProperties" if path in (("answers",), ("evidence",)) or (
@@ -99,11 +108,18 @@ class Broken:
 
     def __init__(self) -> None:
         self.paths: set[Path] = set()
+        # The first two steps of every path (``("answers", item)``): most lookups miss at once.
+        self._heads: set[Path] = set()
+        self._short = False  # a path of fewer than two steps was added
 
     def add(self, path: Path) -> None:
         self.paths.add(path)
+        self._heads.add(path[:2])
+        self._short = self._short or len(path) < 2
 
     def __contains__(self, path: Path) -> bool:
+        if not self.paths or (not self._short and path[:2] not in self._heads):
+            return False
         return any(path[:k] in self.paths for k in range(1, len(path) + 1))
 
 
@@ -170,6 +186,8 @@ def conditional_raws(answers: dict[str, Any], evidence: Mapping[str, Any], state
     for name, demand in state.evidence.items():
         if ("evidence", name) not in broken:
             out.extend(evidence_raws(name, evidence.get(name), demand.photo_min, demand.note))
+    groups = {fi.id: {sub.id: sub for sub in fi.entry_items()}
+              for fi in items if fi.type == "group"} if state.entries else {}
     for e in state.entries:
         where = entry_path(e.pointer)
         entry: Any = answers
@@ -182,7 +200,7 @@ def conditional_raws(answers: dict[str, Any], evidence: Mapping[str, Any], state
                 entry = None
         entry = entry if isinstance(entry, dict) else {}
         base: Path = ("answers", *where)
-        subs = {sub.id: sub for fi in items if fi.id == e.group for sub in fi.entry_items()}
+        subs = groups.get(e.group, {})
         for name, needed in e.required.items():
             if needed and (*base, name) not in broken:
                 tick = subs[name].type == "check" if name in subs else False
@@ -245,17 +263,22 @@ def _answer_path(path: Path, by_id: Mapping[str, FormItem]) -> bool:
     return False
 
 
-def check_body(body: bytes | str, validator: Any, rules: StandardRules, items: list[FormItem],
-               ctx: Mapping[str, Any] | None
+def check_body(body: bytes | str, validator: Any, rules: Rules, items: list[FormItem],
+               ctx: Mapping[str, Any] | None, *,
+               shape: Callable[[Any], list[Error]] | None = None
                ) -> tuple[list[Raw], dict[str, Any] | None, dict[str, Any]]:
     """Every error of a raw body: ``(raws, answers, evidence)``. With no raws the body is
     valid and ``answers``/``evidence`` are its plain data; ``answers`` is None when the body
-    is not even an object with answers."""
+    is not even an object with answers. ``shape`` (``forms.shape``, the same errors as the
+    jsonschema ``validator``, faster) finds the structural errors when given."""
     try:
         doc = msgspec.json.decode(body)
     except msgspec.DecodeError as e:
         return [((), "invalid_json", {"detail": str(e)})], None, {}
-    raws = [r for err in validator.iter_errors(doc) for r in schema_raws(err)]
+    if shape is not None:
+        raws = [r for e in shape(doc) for r in error_raws(*e)]
+    else:
+        raws = [r for err in validator.iter_errors(doc) for r in schema_raws(err)]
     if not isinstance(doc, dict) or not isinstance(doc.get("answers"), dict):
         return raws, None, {}
     by_id = {fi.id: fi for fi in items}
@@ -273,7 +296,7 @@ def check_body(body: bytes | str, validator: Any, rules: StandardRules, items: l
     return kept, answers, evidence
 
 
-def check_decoded(answers: dict[str, Any], evidence: Mapping[str, Any], rules: StandardRules,
+def check_decoded(answers: dict[str, Any], evidence: Mapping[str, Any], rules: Rules,
                   items: list[FormItem], ctx: Mapping[str, Any] | None) -> list[Raw]:
     """The conditional checks of a well-formed body (decoded by msgspec, as plain data)."""
     state = rules.form(answers, ctx)

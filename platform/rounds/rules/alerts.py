@@ -124,19 +124,53 @@ def fill(template: str, data: Any, lang: str = "en",
     that is not a name or dotted path (``{ }``, ``{a b}``) are left as written.
     """
     def one(m: re.Match[str]) -> str:
-        name = m.group(1)
-        if params is not None and name in params:
-            return params[name]
-        value = js.var_path(data, name)
-        if digits and name.startswith("score.") and name.rsplit(".", 1)[-1] in SHOWN_FIGURES \
-                and isinstance(value, int | float) and not isinstance(value, bool):
-            parts = name.split(".")
-            where = ".".join(parts[:3]) if parts[1] == "sections" else "score"
-            if where in digits:
-                return format_number(value, digits[where])
-        return format_value(value, lang)
+        return _placeholder(m.group(1), data, lang, params, digits)
 
     return _PLACEHOLDER.sub(one, template)
+
+
+def _placeholder(name: str, data: Any, lang: str, params: dict[str, str] | None,
+                 digits: Mapping[str, int] | None) -> str:
+    """What ``{name}`` shows in a message (see :func:`fill`)."""
+    if params is not None and name in params:
+        return params[name]
+    value = js.var_path(data, name)
+    if digits and name.startswith("score.") and name.rsplit(".", 1)[-1] in SHOWN_FIGURES \
+            and isinstance(value, int | float) and not isinstance(value, bool):
+        parts = name.split(".")
+        where = ".".join(parts[:3]) if parts[1] == "sections" else "score"
+        if where in digits:
+            return format_number(value, digits[where])
+    return format_value(value, lang)
+
+
+# A message's texts split once at their placeholders: (language, (text, name, text, ...)).
+SplitTexts = tuple[tuple[str, tuple[str, ...]], ...]
+
+
+def split_texts(texts: Any) -> SplitTexts:
+    """The texts :func:`message` fills, each split at its placeholders (done once)."""
+    if not isinstance(texts, dict):
+        return ()
+    return tuple((lang, tuple(_PLACEHOLDER.split(t))) for lang, t in texts.items()
+                 if isinstance(t, str) and lang in i18n.LANGUAGES)
+
+
+def message_split(split: SplitTexts, data: Any, params: dict[str, dict[str, str]] | None = None,
+                  digits: Mapping[str, int] | None = None) -> dict[str, str]:
+    """:func:`message` of texts already split (:func:`split_texts`): the same result."""
+    out: dict[str, str] = {}
+    for lang, parts in split:
+        if len(parts) == 1:
+            out[lang] = parts[0]
+            continue
+        given = {n: v.get(lang, MISSING) for n, v in (params or {}).items()}
+        text = [parts[0]]
+        for k in range(1, len(parts), 2):
+            text.append(_placeholder(parts[k], data, lang, given, digits))
+            text.append(parts[k + 1])
+        out[lang] = "".join(text)
+    return out
 
 
 def message(texts: Any, data: Any,
