@@ -200,10 +200,19 @@ class _Installed:
     pusher: Pusher | None = None
 
 
+def push_after_commit(ids: Iterable[int]) -> None:
+    """Hand notifications that a committed transaction added to this process's pusher (the
+    rows written with Core on a connection: a session's go by ``_push_after_commit``)."""
+    _hand_over(set(ids))
+
+
 @event.listens_for(Session, "after_commit")
 def _push_after_commit(session: Session) -> None:
     """Hand the notifications a committed transaction added to this process's pusher."""
-    ids: set[int] | None = session.info.pop(PENDING_PUSH, None)
+    _hand_over(session.info.pop(PENDING_PUSH, None))
+
+
+def _hand_over(ids: set[int] | None) -> None:
     pusher = _Installed.pusher
     if not ids or pusher is None:
         return
