@@ -19,6 +19,7 @@ from rounds.runtime.issues.models import Issue, IssueEvent, IssuePhoto
 from rounds.runtime.notifications.models import Notification
 from rounds.runtime.people.models import User
 from rounds.runtime.sites.models import Site
+from rounds.runtime.storage.models import Photo
 from rounds.runtime.submissions.models import FailedItem, Submission
 from rounds.runtime.submissions.service import Stored
 from support.field import principal
@@ -34,10 +35,14 @@ async def stored(loop: Loop, who: str, submission_id: str) -> Stored:
         site = await db.get(Site, sub.site_id)
         assert site is not None
         row = {c.name: getattr(sub, c.name) for c in Submission.__table__.c}
+        # The photos of its evidence that are stored (the write path checks them).
+        sent = {str(p) for note in sub.evidence.values() for p in note.get("photos") or ()}
+        photos = frozenset((await db.execute(select(Photo.id).where(
+            Photo.id.in_(sorted(sent))))).scalars())
         return Stored(row, [{"id": f.id, "item_id": f.item_id, "severity": f.severity}
                             for f in failed], await principal(db, who),
                       {"org_unit_id": site.org_unit_id, "site_name": site.name,
-                       "site_code": site.code})
+                       "site_code": site.code}, photos)
 
 
 async def in_bulk(loop: Loop, who: str, submission_id: str) -> None:

@@ -24,8 +24,8 @@ whom the last one concerns. Only how it gets there differs:
   changed role takes effect as late there). Taking turns among several candidates
   (``routing.pick``) still counts issues in the database (once per candidate list and
   submission), plus those of this batch, so the turns are the ones the ORM path gives;
-- five statements at most: the issues, their events, the photos their events name, the
-  notifications (``INSERT ... RETURNING`` in executemany form), and the photo check.
+- four statements at most: the issues, their events, the photos their events name, the
+  notifications (``INSERT ... RETURNING`` in executemany form; no read).
 
 Imports ``sources``, ``routing``, ``texts``, ``deadlines`` of the slice (after ``sources`` in
 the slice's order), the notifications slice's push, the submissions slice's hook.
@@ -75,7 +75,6 @@ from rounds.runtime.orgs.models import OrgUnit
 from rounds.runtime.people.auth import PRINCIPAL_TTL_S
 from rounds.runtime.people.models import User
 from rounds.runtime.sites.models import Site, SiteAssignment
-from rounds.runtime.storage.models import Photo
 from rounds.runtime.submissions.service import AfterCommit, Stored, with_failed_items
 
 log = logging.getLogger("rounds.issues")
@@ -405,14 +404,12 @@ async def make_issues(conn: AsyncConnection, sub: Stored) -> AfterCommit | None:
                          texts.message("issue_unassigned", title)))
     event_ids = [int(i) for i in (await conn.execute(_INSERT_EVENTS, events)).scalars()]
 
-    # The photos the events name: those stored (evidence is not checked again here).
+    # The photos the events name, as ``events.record`` links them: stored ones only (the
+    # write path checked the submission's, so no query).
     named = {(e["issue_id"], str(ph)) for e in events for ph in e["data"].get("photos") or ()}
-    if named:
-        stored = set((await conn.execute(select(Photo.id).where(
-            Photo.id.in_(sorted({ph for _, ph in named}))))).scalars())
-        links = [{"issue_id": i, "photo_id": ph} for i, ph in sorted(named) if ph in stored]
-        if links:
-            await conn.execute(_INSERT_ISSUE_PHOTOS, links)
+    links = [{"issue_id": i, "photo_id": ph} for i, ph in sorted(named) if ph in sub.photos]
+    if links:
+        await conn.execute(_INSERT_ISSUE_PHOTOS, links)
 
     if not told:
         return None

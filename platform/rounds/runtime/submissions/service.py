@@ -132,6 +132,7 @@ class Stored:
     failed: list[dict[str, Any]]  # its failed items' rows, with their ids, in order
     principal: Principal  # the submitter
     place: Mapping[str, Any] | None  # the visit and site of the one read (org_unit_id...)
+    photos: frozenset[str]  # the photos it refers to: stored, and checked as the submitter's
 
 
 # Work a slice above this one does in the submission's own transaction once its failed items
@@ -445,7 +446,8 @@ async def _submit(sessions: async_sessionmaker[AsyncSession], principal: Princip
         if links:
             await conn.execute(_INSERT_LINKS, links)
         for hook in hooks:
-            done = await hook(conn, Stored(row, failed_rows, principal, place))
+            done = await hook(conn, Stored(row, failed_rows, principal, place,
+                                           frozenset(refs.values())))
             if done is not None:
                 after.append(done)
     for done in after:
