@@ -34,7 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
 from rounds import i18n
-from rounds.db import as_utc, table_of, utcnow
+from rounds.db import as_utc, table_of
 from rounds.errors import NotFound, Problem
 from rounds.runtime.access import Forbidden, Principal, site_scope
 from rounds.runtime.definitions.models import DefinitionVersion
@@ -304,7 +304,7 @@ async def create_issues_for_submission(db: AsyncSession, submission_id: str,
     return made
 
 
-# -- catching up: after the response, and the reconciliation --------------------------------
+# -- catching up: the reconciliation ----------------------------------------------------------
 
 def _missing() -> Any:
     """Failed items that no issue covers (per item, or the per-submission issue)."""
@@ -393,25 +393,6 @@ async def reconcile_missing_issues(sessions: async_sessionmaker[AsyncSession], n
         done.made += made
         done.failed.update(failed)
     return done
-
-
-async def create_issues_in_background(sessions: async_sessionmaker[AsyncSession],
-                                      submission_id: str) -> None:
-    """After a submission's response is sent: its issues, in a write transaction of their
-    own (in the process's writer queue on SQLite, retried while another process holds the
-    database). A failure is logged; the reconciliation (``reconcile_missing_issues``)
-    catches up."""
-    async def run() -> int:
-        async with write_transaction(sessions) as db:
-            return await create_issues_for_submission(db, submission_id, utcnow())
-
-    try:
-        made = await retry_busy(run)
-    except Exception:
-        log.exception("could not create the issues of submission %s; the reconciliation "
-                      "will", submission_id)
-    else:  # with the request id of the submission (bound while the response's tasks run)
-        log.info("issues made for submission %s: %d", submission_id, made)
 
 
 # -- 交办 (a supervisor's own assignment) and a retailer's feedback --------------------------
