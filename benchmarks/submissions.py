@@ -24,6 +24,15 @@ What runs, for each database (a fresh SQLite file; a fresh PostgreSQL database
      validation, no scoring, no read; it responds with the stored document;
    - ``raw driver`` POST /bench/raw: the same row, a plain ``INSERT`` through the driver alone
      (aiosqlite on one connection with the app's pragmas; an asyncpg pool), same response;
+   - ``bare, same rows`` POST /bench/bare-rows: every row one full submission writes (the
+     submission, its failed items, photo links, issues, issue events, notifications), through
+     SQLAlchemy Core in one transaction: no read, validation, scoring or routing (what each body
+     fails, and its photos, were worked out by the load process before the load and handed over
+     in a file); one issue per failed item with its ``created``, ``routed`` and ``assigned``
+     events and a notification to the assignee (the submitter), as the full path makes them
+     for this world (the seed has no one who may accept a fix);
+   - ``raw driver, same rows`` POST /bench/raw-rows: the same rows through the driver alone,
+     one multi-row INSERT per table;
    - ``trivial`` POST /bench/trivial: reads the body and answers 201 (the harness's ceiling).
 3. **Load** from this process (not the server's): 32 clients, one per customer manager (its
    token, its visit), each on its own keep-alive connection sending its next body as soon as
@@ -45,7 +54,9 @@ answers every request with fixed bytes (httpx's is below the baselines' rates he
 machine's CPUs are shared by the server, the client and PostgreSQL, so the cheaper client also
 disturbs the server less.
 
-Targets: full / bare >= 0.70, full / raw driver >= 0.50, p99 full / p99 bare <= 2.0.
+Targets (issue 16): full / bare same rows >= 0.70, full / raw driver same rows >= 0.50, p99 full
+<= 2 x p99 bare same rows; with ``--quality 1.0``, full / bare >= 0.75. The rows each variant
+stored per request are printed, so "the same rows" can be checked.
 """
 
 from __future__ import annotations
@@ -81,13 +92,16 @@ sys.path.insert(0, str(ROOT / "platform"))
 STANDARD = "customer_manager_visit"
 CLIENTS = 32
 SEED = 20260314
-VARIANTS = {"full": "/api/submissions", "bare": "/bench/bare", "raw driver": "/bench/raw"}
+VARIANTS = {"full": "/api/submissions", "bare": "/bench/bare",
+            "bare, same rows": "/bench/bare-rows", "raw driver": "/bench/raw",
+            "raw driver, same rows": "/bench/raw-rows"}
+SAME_ROWS = "same_rows.json"  # in the data dir: per body, what the same-rows variants write
 TRIVIAL = "/bench/trivial"
 
 
 # -- the benchmark's server: the real app plus the baseline routes ------------------------------
 
-def bench_handlers() -> tuple[list[Any], Callable[[], Awaitable[None]]]:
+def bench_handlers(data_dir: Path) -> tuple[list[Any], Callable[[], Awaitable[None]]]:
     """The baseline routes, mounted on the real app (only in this benchmark's server), and
     what closes their connections at shutdown."""
     import aiosqlite
@@ -99,9 +113,11 @@ def bench_handlers() -> tuple[list[Any], Callable[[], Awaitable[None]]]:
     from rounds.forms.compiled import compile_form
     from rounds.runtime.access import Principal
     from rounds.runtime.definitions.models import DefinitionVersion
+    from rounds.runtime.issues.models import Issue, IssueEvent, IssuePhoto
+    from rounds.runtime.notifications.models import Notification
     from rounds.runtime.sql import EncodedJSON, writer_lock
     from rounds.runtime.submissions import service
-    from rounds.runtime.submissions.models import Submission
+    from rounds.runtime.submissions.models import FailedItem, Submission, SubmissionPhoto
     from rounds.runtime.visits.models import Visit
 
     table = cast(Table, Submission.__table__)
@@ -227,6 +243,142 @@ def bench_handlers() -> tuple[list[Any], Callable[[], Awaitable[None]]]:
                 await conn.execute(pg_insert, *[row[c] for c in columns])
         return Response(out, status_code=201, media_type="application/json")
 
+    # -- the same rows as a full submission (issue 16's baselines) --------------------------
+    tables = {cast(Table, t).name: cast(Table, t) for t in (
+        FailedItem.__table__, SubmissionPhoto.__table__, Issue.__table__,
+        IssueEvent.__table__, IssuePhoto.__table__, Notification.__table__)}
+    json_of = {"issues": ("titles",), "issue_events": ("data",), "notifications": ("message",)}
+    plans: dict[str, Any] = {}
+
+    def plan(submission_id: str) -> dict[str, Any]:
+        if not plans:
+            plans.update(msgspec.json.decode((data_dir / SAME_ROWS).read_bytes()))
+        return cast(dict[str, Any], plans[submission_id])
+
+    InsertMany = Callable[[str, list[dict[str, Any]]], Awaitable[list[int]]]
+
+    async def write_same_rows(row: dict[str, Any], insert_many: InsertMany) -> None:
+        """The rows of one full submission after its own: failed items, photo links, an
+        issue per failed item, its events and the assignee's notification."""
+        p = plan(row["id"])
+        now, sid, user, site = row["submitted_at"], row["id"], row["user_id"], row["site_id"]
+        failed = p["failed"]
+        if p["photos"]:
+            await insert_many("submission_photos", [
+                {"submission_id": sid, "photo_id": ph} for ph in p["photos"]])
+        if not failed:
+            return
+        failed_ids = await insert_many("failed_items", [
+            {"submission_id": sid, "item_id": f["item"], "severity": f["severity"],
+             "site_id": site, "created_at": now} for f in failed])
+        issue_ids = await insert_many("issues", [
+            {"title": f["item"], "titles": {"zh": f["item"], "en": f["item"]},
+             "description": "", "source": "failed_item", "severity": f["severity"],
+             "priority": 2, "status": "assigned", "site_id": site, "org_unit_id": p["unit"],
+             "submission_id": sid, "failed_item_id": fid, "definition_id": STANDARD,
+             "item_id": f["item"], "assignee_id": user, "assigner_id": None,
+             "reporter_id": user, "due_at": now, "escalation_level": 0, "created_at": now,
+             "updated_at": now, "version": 1} for f, fid in zip(failed, failed_ids, strict=True)])
+        events: list[dict[str, Any]] = []
+        for f, iid in zip(failed, issue_ids, strict=True):
+            base = {"issue_id": iid, "at": now, "actor_id": None, "reason": ""}
+            events += [
+                {**base, "action": "created", "from_status": None, "to_status": "open",
+                 "data": {"item_id": f["item"], "photos": f["photos"]}},
+                {**base, "action": "routed", "from_status": None, "to_status": None,
+                 "data": {"party": "assigner", "fallback": "nobody"}},
+                {**base, "action": "assigned", "from_status": "open", "to_status": "assigned",
+                 "data": {"assignee_id": user}}]
+        event_ids = await insert_many("issue_events", events)
+        photos = [{"issue_id": iid, "photo_id": ph}
+                  for f, iid in zip(failed, issue_ids, strict=True) for ph in f["photos"]]
+        if photos:
+            await insert_many("issue_photos", photos)
+        await insert_many("notifications", [
+            {"user_id": user, "kind": "issue_assigned", "message": {"zh": f["item"],
+                                                                   "en": f["item"]},
+             "link": f"/issues/{iid}", "issue_id": iid, "created_at": now,
+             "dedupe_key": f"issue:{iid}:event:{event_ids[3 * n + 2]}:u{user}"}
+            for n, (f, iid) in enumerate(zip(failed, issue_ids, strict=True))])
+
+    @post("/bench/bare-rows", include_in_schema=False, signature_namespace=names_)
+    async def bare_rows(request: Request[Any, Any, Any], principal: Principal
+                        ) -> Response[bytes]:
+        b = await baseline(request.app)
+        row, out = b.row(await request.body(), principal)
+        engine = request.app.state.engine
+        async with writer_lock(engine), engine.begin() as conn:
+            async def insert_many(name: str, rows: list[dict[str, Any]]) -> list[int]:
+                t = tables[name]
+                if "id" not in t.c:
+                    await conn.execute(insert(t), rows)
+                    return []
+                result = await conn.execute(
+                    insert(t).returning(t.c.id, sort_by_parameter_order=True), rows)
+                return [int(i) for i in result.scalars()]
+
+            await conn.execute(core_insert, row)
+            await write_same_rows(row, insert_many)
+        return Response(out, status_code=201, media_type="application/json")
+
+    def sqlite_value(v: Any) -> Any:
+        if isinstance(v, datetime):
+            return v.strftime("%Y-%m-%d %H:%M:%S.%f")
+        return v
+
+    @post("/bench/raw-rows", include_in_schema=False, signature_namespace=names_)
+    async def raw_rows(request: Request[Any, Any, Any], principal: Principal
+                       ) -> Response[bytes]:
+        b = await baseline(request.app)
+        row, out = b.row(await request.body(), principal)
+
+        def sql(name: str, rows: list[dict[str, Any]], mark: Callable[[int], str]
+                ) -> tuple[str, list[Any]]:
+            cols = list(rows[0])
+            jsons = json_of.get(name, ())
+            values: list[Any] = []
+            groups = []
+            for r in rows:
+                groups.append("(" + ", ".join(mark(len(values) + i + 1)
+                                              for i in range(len(cols))) + ")")
+                values += [msgspec.json.encode(r[c]).decode() if c in jsons else r[c]
+                           for c in cols]
+            return f"INSERT INTO {name} ({', '.join(cols)}) VALUES {', '.join(groups)}", values
+
+        if b.sqlite is not None:
+            db = b.sqlite
+
+            async def insert_sqlite(name: str, rows: list[dict[str, Any]]) -> list[int]:
+                text, values = sql(name, rows, lambda _: "?")
+                cursor = await db.execute(text, [sqlite_value(v) for v in values])
+                last = cursor.lastrowid or 0  # one statement: consecutive rowids
+                return list(range(last - len(rows) + 1, last + 1))
+
+            values = [row[c] for c in columns]
+            values[columns.index("submitted_at")] = sqlite_value(row["submitted_at"])
+            values[columns.index("happened_at")] = sqlite_value(row["happened_at"])
+            async with b.sqlite_lock:
+                try:
+                    await db.execute(sqlite_insert, values)
+                    await write_same_rows(row, insert_sqlite)
+                    await db.commit()
+                except BaseException:
+                    await db.rollback()
+                    raise
+        else:
+            assert b.pg is not None
+            async with b.pg.acquire() as pg, pg.transaction():
+                async def insert_pg(name: str, rows: list[dict[str, Any]]) -> list[int]:
+                    text, values = sql(name, rows, lambda n: f"${n}")
+                    if "id" not in tables[name].c:
+                        await pg.execute(text, *values)
+                        return []
+                    return [int(r[0]) for r in await pg.fetch(text + " RETURNING id", *values)]
+
+                await pg.execute(pg_insert, *[row[c] for c in columns])
+                await write_same_rows(row, insert_pg)
+        return Response(out, status_code=201, media_type="application/json")
+
     @post("/bench/trivial", include_in_schema=False, signature_namespace=names_)
     async def trivial(request: Request[Any, Any, Any]) -> Response[bytes]:
         await request.body()
@@ -259,7 +411,7 @@ def bench_handlers() -> tuple[list[Any], Callable[[], Awaitable[None]]]:
             if b.pg is not None:
                 await b.pg.close()
 
-    return [bare, raw, trivial, settle], close
+    return [bare, raw, bare_rows, raw_rows, trivial, settle], close
 
 
 def serve(port: int, database_url: str, data_dir: str) -> None:
@@ -272,7 +424,7 @@ def serve(port: int, database_url: str, data_dir: str) -> None:
                               "ROUNDS_DEFINITIONS_DIR": str(ROOT / "definitions"),
                               "ROUNDS_NODE_MODULES_DIR": str(ROOT / "node_modules")})
     app = create_app(settings)
-    handlers, close = bench_handlers()
+    handlers, close = bench_handlers(Path(data_dir))
     for handler in handlers:
         app.register(handler)
     app.on_shutdown.append(close)
@@ -337,6 +489,7 @@ class World:
     workers: list[Worker]
     content: dict[str, Any]
     content_hash: str
+    unit_id: int = 0  # the one org unit (the issues')
 
 
 def retailer_attributes(i: int) -> dict[str, Any]:
@@ -407,7 +560,7 @@ async def seed(url: str) -> World:
                 token = (await issue(db, user.id, kind="api")).token
                 workers.append(Worker(user.id, token, visit.visit.id, dict(site.attributes),
                                       (lat, lng), [p.id for p in photos]))
-            return World(workers, dict(version.content), version.content_hash)
+            return World(workers, dict(version.content), version.content_hash, unit.id)
     finally:
         await engine.dispose()
 
@@ -418,6 +571,9 @@ class Bodies:
     with_failed: int = 0  # bodies with failed items (the server turns each into an issue)
     failed_items: int = 0
     alerts: int = 0
+    # Submission id → what its full submission writes besides its row (the same-rows
+    # variants' plan): the failed items (item, severity, evidence photos), the photos linked.
+    plans: dict[str, Any] = field(default_factory=dict)
 
 
 def make_bodies(world: World, per_client: int, rng: random.Random, quality: float) -> Bodies:
@@ -425,6 +581,7 @@ def make_bodies(world: World, per_client: int, rng: random.Random, quality: floa
     compiled form (with the context the server gives the rules) before they are used."""
     from rounds.demo.answers import plausible_submission
     from rounds.forms.compiled import SubmissionInvalid, compile_form
+    from rounds.runtime.submissions.documents import photo_refs
 
     form = compile_form(world.content, world.content_hash)
     today = date.today()
@@ -440,15 +597,23 @@ def make_bodies(world: World, per_client: int, rng: random.Random, quality: floa
             doc = plausible_submission(world.content, rng, quality=quality,
                                        photo_ids=w.photo_ids, position=w.position,
                                        today=today, ctx=ctx)
-            body = msgspec.json.encode({"id": str(uuid.UUID(int=rng.getrandbits(128),
-                                                             version=4)),
+            sid = str(uuid.UUID(int=rng.getrandbits(128), version=4))
+            body = msgspec.json.encode({"id": sid,
                                         "definition_id": STANDARD,
                                         "version": world.content_hash,
                                         "visit_id": w.visit_id, **doc})
             try:
-                ev = form.validate(msgspec.json.encode(doc), ctx, "zh").evaluation
+                valid = form.validate(msgspec.json.encode(doc), ctx, "zh")
             except SubmissionInvalid:
                 continue
+            ev = valid.evaluation
+            evidence = valid.evidence if isinstance(valid.evidence, dict) else {}
+            out.plans[sid] = {
+                "unit": world.unit_id,
+                "photos": sorted(set(photo_refs(form, valid.answers, valid.evidence).values())),
+                "failed": [{"item": f.item, "severity": f.severity, "photos": sorted(
+                    {str(ph) for ph in (evidence.get(f.item) or {}).get("photos") or []})}
+                    for f in ev.failed]}
             bodies.append(body)
             out.with_failed += bool(ev.failed)
             out.failed_items += len(ev.failed)
@@ -664,6 +829,46 @@ def count_submissions(url: str) -> int:
     return asyncio.run(run())
 
 
+def rows_per_submission(url: str, ids: dict[str, set[str]]) -> dict[str, float]:
+    """Per variant: the rows a stored submission came with (itself, failed items, photo links,
+    issues, their events, photos and notifications), on average."""
+    from sqlalchemy import func, select
+
+    from rounds.db import create_engine
+    from rounds.runtime.issues.models import Issue, IssueEvent, IssuePhoto
+    from rounds.runtime.notifications.models import Notification
+    from rounds.runtime.submissions.models import FailedItem, Submission, SubmissionPhoto
+
+    sid = Issue.submission_id
+    queries = [select(Submission.id, func.count()).group_by(Submission.id),
+               select(FailedItem.submission_id, func.count()).group_by(FailedItem.submission_id),
+               select(SubmissionPhoto.submission_id, func.count()).group_by(
+                   SubmissionPhoto.submission_id),
+               select(sid, func.count()).group_by(sid)]
+    queries += [select(sid, func.count()).select_from(t).join(Issue, Issue.id == t.issue_id)
+                .group_by(sid)
+                for t in (IssueEvent, IssuePhoto, Notification)]
+
+    async def run() -> dict[str, int]:
+        engine = create_engine(url)
+        counts: Counter[str] = Counter()
+        try:
+            async with engine.connect() as conn:
+                for q in queries:
+                    for s, n in (await conn.execute(q)).all():
+                        counts[str(s)] += int(n)
+        finally:
+            await engine.dispose()
+        return dict(counts)
+
+    counts = asyncio.run(run())
+    out = {}
+    for v, wanted in ids.items():
+        stored = [counts[i] for i in wanted if i in counts]
+        out[v] = sum(stored) / len(stored) if stored else 0.0
+    return out
+
+
 # -- the run -----------------------------------------------------------------------------------
 
 def ms(seconds: float) -> str:
@@ -694,6 +899,8 @@ def bench_database(db: str, url: str, data_dir: Path, args: argparse.Namespace) 
     variants = {args.only: VARIANTS[args.only]} if args.only else VARIANTS
     made = {v: make_bodies(world, per_client, rng, args.quality) for v in variants}
     bodies = {v: m.per_client for v, m in made.items()}
+    plans = {sid: p for m in made.values() for sid, p in m.plans.items()}
+    (data_dir / SAME_ROWS).write_bytes(msgspec.json.encode(plans))
     trivial = make_bodies(world, warmup + per_round, rng, args.quality).per_client
     size = sum(len(b) for bs in next(iter(bodies.values())) for b in bs) / (CLIENTS * per_client)
     n = CLIENTS * rounds * per_round
@@ -746,12 +953,21 @@ def bench_database(db: str, url: str, data_dir: Path, args: argparse.Namespace) 
     stored = count_submissions(url)
     print(f"   rows stored: {stored:,} ({'=' if stored == every.statuses[201] else '!='} the "
           "201s)")
+    ids = {v: {msgspec.json.decode(b)["id"] for bs in bodies[v] for b in bs} for v in variants}
+    per = rows_per_submission(url, ids)
+    print("   rows per stored submission (itself, failed items, photo links, issues, events, "
+          "issue photos, notifications): " + ", ".join(f"{v} {n:.2f}" for v, n in per.items()))
     if args.only:
         return []
-    full, bare, raw = tallies["full"], tallies["bare"], tallies["raw driver"]
-    return [f"{db}: full / bare: {full.rate / bare.rate:.2f} (target >= 0.70)",
-            f"{db}: full / raw driver: {full.rate / raw.rate:.2f} (target >= 0.50)",
-            f"{db}: p99 full / p99 bare: {full.pct(0.99) / bare.pct(0.99):.1f} "
+    full, bare = tallies["full"], tallies["bare"]
+    same, raw_same = tallies["bare, same rows"], tallies["raw driver, same rows"]
+    return [f"{db}: full / bare: {full.rate / bare.rate:.2f}"
+            + (" (target >= 0.75)" if args.quality >= 1.0 else ""),
+            f"{db}: full / raw driver: {full.rate / tallies['raw driver'].rate:.2f}",
+            f"{db}: full / bare same rows: {full.rate / same.rate:.2f} (target >= 0.70)",
+            f"{db}: full / raw driver same rows: {full.rate / raw_same.rate:.2f} "
+            "(target >= 0.50)",
+            f"{db}: p99 full / p99 bare same rows: {full.pct(0.99) / same.pct(0.99):.1f} "
             "(target <= 2.0)"]
 
 

@@ -1,12 +1,13 @@
 """The runtime's slices, loaded together: what runs the product imports this first.
 
 A lower slice offers a hook that a higher one fills when its module is imported: a
-submission's failed items become issues (``submissions.service.after_failed_items``, filled
-by ``issues.sources``), and whoever may see a submission or an issue may see its photos
-(``storage.access.photo_use``, filled by ``submissions.service`` and ``issues.queries``). The
-app, the job worker and the demo import this module so that no hook is missing because a
-module happened not to be imported yet. A hook left empty fails closed: a photo no slice
-claims is shown to its uploader only, and a failed item waits for the reconciliation.
+submission's failed items become issues in its transaction
+(``submissions.service.with_failed_items``, filled by ``issues.bulk``), and whoever may see
+a submission or an issue may see its photos (``storage.access.photo_use``, filled by
+``submissions.service`` and ``issues.queries``). The app, the job worker and the demo import
+this module so that no hook is missing because a module happened not to be imported yet. A
+hook left empty fails closed: a photo no slice claims is shown to its uploader only, and a
+failed item waits for the reconciliation.
 
 Composition: it may import any slice.
 """
@@ -15,9 +16,10 @@ from __future__ import annotations
 
 from types import ModuleType
 
+from rounds.runtime.issues import bulk as issue_bulk
 from rounds.runtime.issues import queries as issue_queries
 from rounds.runtime.issues import sources as issue_sources
 from rounds.runtime.submissions import service as submissions
 
 # The modules that fill the lower slices' hooks.
-HOOKED: tuple[ModuleType, ...] = (submissions, issue_queries, issue_sources)
+HOOKED: tuple[ModuleType, ...] = (submissions, issue_queries, issue_sources, issue_bulk)

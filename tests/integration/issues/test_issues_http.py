@@ -1,9 +1,9 @@
 """Issues over real HTTP, against a `rounds up` server on SQLite and on PostgreSQL: issues
-made from a submission after its response, the loop step by step, problem details."""
+made with the submission that has failed items, the loop step by step, problem details."""
 
 from __future__ import annotations
 
-import time
+import asyncio
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from support.fieldwork import STANDARD, Live, body, live_city, png_bytes, poor_answers
+from support.live import event_stream
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
@@ -44,24 +45,32 @@ def submit_poor_visit(live: Live) -> dict[str, Any]:
         return {"doc": doc, "result": r.json()}
 
 
-def issues_of(live: Live, who: str, submission_id: str, expected: int) -> list[dict[str, Any]]:
-    """The submission's issues as ``who`` sees them, once the background step made them."""
-    deadline = time.monotonic() + 20
+def issues_of(live: Live, who: str, submission_id: str) -> list[dict[str, Any]]:
+    """The submission's issues as ``who`` sees them."""
     with client(live, who) as c:
-        while True:
-            items = [i for i in c.get("/api/issues/mine", params={"per_page": 200}
-                                      ).json()["items"]
-                     if i["submission_id"] == submission_id]
-            if len(items) >= expected or time.monotonic() > deadline:
-                return items
-            time.sleep(0.1)
+        return [i for i in c.get("/api/issues/mine", params={"per_page": 200}).json()["items"]
+                if i["submission_id"] == submission_id]
 
 
-def test_a_submissions_failed_items_become_issues_after_the_response(live: Live) -> None:
+async def test_the_assignees_open_page_hears_of_a_submissions_issues(live: Live) -> None:
+    async with event_stream(live.url + "/api/notifications/stream",
+                            live.auth["zhang"]) as page:
+        sent = await asyncio.to_thread(submit_poor_visit, live)
+        made = {i["id"] for i in await asyncio.to_thread(
+            issues_of, live, "zhang", sent["result"]["id"])}
+        heard = set()
+        while heard != made:  # pushed once the submission's transaction committed
+            event = await page.next_event("notification", timeout=20)
+            assert event["data"]["kind"] == "issue_assigned"
+            heard.add(event["data"]["issue_id"])
+
+
+def test_a_submissions_failed_items_are_issues_when_it_is_acknowledged(live: Live) -> None:
     sent = submit_poor_visit(live)
     sid, failed = sent["result"]["id"], sent["result"]["failed_items"]
     assert failed
-    made = issues_of(live, "zhang", sid, len(failed))
+    # Made in the submission's transaction: there as soon as the 201 is.
+    made = issues_of(live, "zhang", sid)
     assert sorted(i["item_id"] for i in made) == sorted(f["item"] for f in failed)
     assert {i["assignee"]["id"] for i in made} == {live.field.users["zhang"]}
     assert {i["assigner"]["id"] for i in made} == {live.field.users["zhao"]}
@@ -74,15 +83,14 @@ def test_a_submissions_failed_items_become_issues_after_the_response(live: Live)
     with client(live, "zhang") as c:
         again = c.post("/api/submissions", json=sent["doc"])
         assert again.status_code == 200
-    time.sleep(0.5)
-    assert len(issues_of(live, "zhang", sid, len(failed) + 1)) == len(failed)
+    assert len(issues_of(live, "zhang", sid)) == len(failed)
     board = client(live, "zhao").get("/api/issues", params={"status": "active"}).json()
     assert {i["id"] for i in made} <= {i["id"] for i in board["items"]}
 
 
 def test_the_loop_over_http_with_problem_details(live: Live) -> None:
     sent = submit_poor_visit(live)
-    issue = issues_of(live, "zhang", sent["result"]["id"], 1)[0]
+    issue = issues_of(live, "zhang", sent["result"]["id"])[0]
     url = f"/api/issues/{issue['id']}"
     with client(live, "zhang") as zhang, client(live, "zhao") as zhao, \
             client(live, "wang") as wang:
@@ -162,7 +170,7 @@ def test_a_submitter_whose_role_may_not_cancel_is_refused(live: Live) -> None:
     # zhang (customer manager: no issue.cancel) found the problems and must fix them; the
     # station head accepts the fix and may cancel.
     sent = submit_poor_visit(live)
-    issue = issues_of(live, "zhang", sent["result"]["id"], 1)[0]
+    issue = issues_of(live, "zhang", sent["result"]["id"])[0]
     assert issue["reporter"]["id"] == issue["assignee"]["id"] == live.field.users["zhang"]
     assert issue["assigner"]["id"] == live.field.users["zhao"]
     assert "cancel" not in issue["allowed_actions"]

@@ -99,9 +99,27 @@ def unit_id(database_url: str, code: str) -> int:
     return int(in_database(database_url, work))
 
 
+def without_issues(database_url: str, submission_ids: list[str]) -> None:
+    """Take away the issues the submissions' transactions made (with their events, photos and
+    notifications): what the reconciliation repairs, as a submission stored before issues
+    were made in its transaction, or restored from a backup taken between the two."""
+    from sqlalchemy import delete
+
+    from rounds.runtime.issues.models import Issue, IssueEvent, IssuePhoto
+    from rounds.runtime.notifications.models import Notification
+
+    async def work(db: Any) -> None:
+        ids = select(Issue.id).where(Issue.submission_id.in_(submission_ids))
+        for table in (Notification, IssuePhoto, IssueEvent):
+            await db.execute(delete(table).where(table.issue_id.in_(ids)))
+        await db.execute(delete(Issue).where(Issue.submission_id.in_(submission_ids)))
+
+    in_database(database_url, work)
+
+
 def submit_with_failed_items(database_url: str, photos: Path) -> tuple[str, int]:
-    """Zhang checks in at shop A and submits a visit with failed items, and nothing opens
-    their issues (as if the message asking for that was lost). (submission id, failed items)"""
+    """Zhang checks in at shop A and submits a visit with failed items, whose issues are
+    then lost (``without_issues``). (submission id, failed items)"""
     from rounds.db import create_engine, session_factory, transaction
     from rounds.runtime.definitions.service import get_version
     from rounds.runtime.storage import service as storage
@@ -129,6 +147,7 @@ def submit_with_failed_items(database_url: str, photos: Path) -> tuple[str, int]
             await engine.dispose()
 
     result: tuple[str, int] = run_async(run())
+    without_issues(database_url, [result[0]])
     return result
 
 
@@ -183,8 +202,7 @@ def poor_body(version: str, photo: str, visit_id: int) -> bytes:
 
 def lost_submissions(database_url: str, version: str, photo: str, visit_id: int, n: int,
                      username: str = "zhang") -> list[str]:
-    """``n`` submissions stored with their failed items but no issues: the background task
-    that opens them was lost (a crash after the commit)."""
+    """``n`` submissions stored with their failed items but no issues (``without_issues``)."""
     from rounds.db import create_engine, session_factory
     from rounds.runtime.submissions import service as submissions
 
@@ -204,6 +222,7 @@ def lost_submissions(database_url: str, version: str, photo: str, visit_id: int,
             await engine.dispose()
 
     result: list[str] = run_async(run())
+    without_issues(database_url, result)
     return result
 
 

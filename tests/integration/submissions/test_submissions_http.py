@@ -87,6 +87,8 @@ def test_failed_items_and_alerts(live: Live) -> None:
         assert {"display_standard", "price_tags_complete"} <= failed
         assert "price_tags_missing" in {a["code"] for a in r.json()["alerts"]}
         assert _count(live, "failed_items", sid, "submission_id") == len(failed)
+        # Made in the submission's transaction: there when the answer is, not later.
+        assert _count(live, "issues", sid, "submission_id") == len(failed)
 
 
 def test_invalid_submission_422_lists_every_error(live: Live) -> None:

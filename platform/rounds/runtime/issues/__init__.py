@@ -17,11 +17,12 @@ Where things are (each module imports only those listed before it, and the model
 - ``queries``: who sees which issues; the board, my issues, one issue;
 - ``lifecycle``: the steps of the loop (start … close, reopen, cancel, reassign, comment);
 - ``sources``: where issues come from (failed items, 交办, feedback) and the reconciliation;
+- ``bulk``: a submission's issues in its own transaction, set-based, routed from memory;
 - ``web`` (HTTP handlers) and ``jobs`` (the periodic work, the on-demand task).
 
 It registers its hooks with the slices below it when its modules are imported (the app
-imports them): ``sources`` makes issues from a submission's failed items after the response
-(``submissions.service.after_failed_items``), ``queries`` lets whoever sees an issue see its
+imports them): ``bulk`` makes issues from a submission's failed items in its transaction
+(``submissions.service.with_failed_items``), ``queries`` lets whoever sees an issue see its
 photos (``storage.access.photo_use``).
 
 Imports: every slice before it (definitions ... submissions, notifications) and any slice's

@@ -6,10 +6,10 @@ failed items that have none yet, reminders of issues due soon, escalations of ov
 Each is idempotent (it only does what the rows say is still to do), so a lost message, a
 retried task or two workers at once change nothing.
 
-A submission's issues are made in the request that stored it, after the response is sent
-(``sources.create_issues_in_background``); the reconciliation catches up on any that
-failed. ``rounds.issues.for_submission`` does one submission's issues in a worker, for
-whoever sends that task (nothing in Rounds sends it today: an operator, or a test).
+A submission's issues are made in the transaction that stored it (``bulk``); the
+reconciliation repairs any submission left without them. ``rounds.issues.for_submission``
+does one submission's issues in a worker, for whoever sends that task (nothing in Rounds
+sends it today: an operator, or a test).
 """
 
 from __future__ import annotations

@@ -194,6 +194,8 @@ class Routed:
     why: str = ""  # no_candidate | cannot_act | is_assignee (when the fallback was used)
     passed_over: list[dict[str, Any]] = field(default_factory=list)
     text: dict[str, str] = field(default_factory=dict)  # the reason, in both languages
+    # Whom ``pick`` chose among (sorted): taking turns again needs only these (``bulk``).
+    among: list[int] = field(default_factory=list)
 
     def event_data(self) -> dict[str, Any]:
         return {"party": self.party, "user_id": self.user_id,
@@ -267,17 +269,18 @@ async def route(db: AsyncSession, party: str, rule: Party | None, where: Where, 
                 able.append(u)
         chosen = await pick(db, able, column)
         if chosen is not None:
-            return Routed(party, chosen, rules, rule_from, passed_over=passed)
+            return Routed(party, chosen, rules, rule_from, passed_over=passed, among=able)
     why = ("is_assignee" if passed and all(p["why"] == "is_assignee" for p in passed)
            else "cannot_act" if passed else "no_candidate")
     out = Routed(party, None, rules, rule_from, why=why, passed_over=passed)
     unit_id, heads = await _heads(db, known, need, where.unit_id, exclude)
     if heads:
         out.user_id, out.fallback, out.unit_id = await pick(db, heads, column), "head", unit_id
+        out.among = heads
     else:
         admins = await _administrators(db, known, need, exclude)
         out.fallback = "administrators" if admins else "nobody"
-        out.user_id = await pick(db, admins, column)
+        out.user_id, out.among = await pick(db, admins, column), admins
     out.text = await _reason_text(db, out, known)
     return out
 

@@ -2,12 +2,12 @@
 
 Issues come from four sources:
 
-- the failed items of a submission (:func:`create_issues_for_submission`, one issue per
-  failed item, or one per submission where the standard says ``issues.per: submission``).
-  The submissions handler runs it after the response is sent
-  (:func:`create_issues_in_background`); the periodic reconciliation
-  (:func:`reconcile_missing_issues`, run by the jobs) catches up on any it missed, and the
-  ``rounds.issues.for_submission`` task does one submission on demand;
+- the failed items of a submission (one issue per failed item, or one per submission where
+  the standard says ``issues.per: submission``): made in the submission's own transaction
+  with bulk statements (``bulk``); :func:`create_issues_for_submission` makes the same ones
+  with the ORM for the periodic reconciliation (:func:`reconcile_missing_issues`, run by the
+  jobs: it repairs what was stored before, or what a crash left) and the
+  ``rounds.issues.for_submission`` task (one submission on demand);
 - a supervisor's own assignment (交办, :func:`assign_issue`);
 - a retailer's complaint or suggestion about their shop (:func:`submit_feedback`).
 
@@ -34,7 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
 from rounds import i18n
-from rounds.db import as_utc, table_of, utcnow
+from rounds.db import as_utc, table_of
 from rounds.errors import NotFound, Problem
 from rounds.runtime.access import Forbidden, Principal, site_scope
 from rounds.runtime.definitions.models import DefinitionVersion
@@ -68,7 +68,6 @@ from rounds.runtime.people.models import User
 from rounds.runtime.sites.models import Site
 from rounds.runtime.sql import insert_or_nothing, is_busy, retry_busy, write_transaction
 from rounds.runtime.submissions.models import FailedItem, Submission
-from rounds.runtime.submissions.service import after_failed_items
 
 log = logging.getLogger("rounds.issues")
 
@@ -159,8 +158,21 @@ def _static_problems(content: dict[str, Any]) -> dict[str, dict[str, str]]:
 def problem_titles(content: dict[str, Any], evaluation: Any) -> dict[str, dict[str, str]]:
     """Item id → the name of its problem when it failed, in both languages: the problem
     title the evaluation filled in (the item's ``problem``), else the item's title."""
+    return filled_titles(definition_titles(content), evaluation)
+
+
+def definition_titles(content: dict[str, Any]) -> dict[str, dict[str, str]]:
+    """What ``problem_titles`` takes from the definition alone (the same for every
+    submission of a version)."""
     out = _item_titles(content)
     out.update(_static_problems(content))
+    return out
+
+
+def filled_titles(titles: dict[str, dict[str, str]], evaluation: Any
+                  ) -> dict[str, dict[str, str]]:
+    """``titles`` with the problem titles an evaluation filled in."""
+    out = dict(titles)
     failed = evaluation.get("failed") if isinstance(evaluation, dict) else None
     for f in failed if isinstance(failed, list) else []:
         filled = f.get("problem") if isinstance(f, dict) else None
@@ -169,7 +181,12 @@ def problem_titles(content: dict[str, Any], evaluation: Any) -> dict[str, dict[s
     return out
 
 
-def _in_each(title: texts.Title, fallback: str, limit: int | None = None) -> dict[str, str]:
+def severity_rank(severity: str) -> int:
+    """How urgent a severity is (an unknown one counts as low)."""
+    return _RANK.get(severity, 1)
+
+
+def in_each(title: texts.Title, fallback: str, limit: int | None = None) -> dict[str, str]:
     """A title in every language (each by the one fallback order), cut to ``limit``."""
     return {lang: texts.title_in(title, lang, fallback)[:limit] for lang in i18n.LANGUAGES}
 
@@ -202,7 +219,7 @@ async def create_issues_for_submission(db: AsyncSession, submission_id: str,
     default_severity = str(config.get("default_severity") or "medium")
     titles = problem_titles(content, sub.evaluation)
     definition_title: dict[str, str] = dict(content.get("title") or {})
-    standard = _in_each(definition_title, sub.definition_id)
+    standard = in_each(definition_title, sub.definition_id)
     submitter = await db.get(User, sub.user_id)
     lang = submitter.language if submitter is not None else "zh"
     site = await db.get(Site, sub.site_id) if sub.site_id is not None else None
@@ -227,8 +244,7 @@ async def create_issues_for_submission(db: AsyncSession, submission_id: str,
 
     made = 0
     if per == "submission":
-        severity = max((f.severity or default_severity for f in failed),
-                       key=lambda s: _RANK.get(s, 1))
+        severity = max((f.severity or default_severity for f in failed), key=severity_rank)
         items: list[dict[str, Any]] = [{"item_id": f.item_id, "failed_item_id": f.id,
                   "severity": f.severity or default_severity,
                   "title": titles.get(f.item_id, {})} for f in failed]
@@ -241,7 +257,7 @@ async def create_issues_for_submission(db: AsyncSession, submission_id: str,
                             key=lambda d: d[0])
         # The failed items are listed in each reader's language (see texts.description).
         neutral = {**head, "standard": standard,
-                   "items": [_in_each(i["title"], i["item_id"]) for i in items]}
+                   "items": [in_each(i["title"], i["item_id"]) for i in items]}
         values = {**base(severity, due),
                   "title": texts.title_in(head, lang, sub.definition_id)[:300],
                   "titles": neutral, "description": place,
@@ -272,7 +288,7 @@ async def create_issues_for_submission(db: AsyncSession, submission_id: str,
             text.append(str(note["note"]))
         values = {**base(severity, due),
                   "title": texts.title_in(title, lang, f.item_id)[:300],
-                  "titles": {**_in_each(title, f.item_id, 300), "standard": standard},
+                  "titles": {**in_each(title, f.item_id, 300), "standard": standard},
                   "description": "\n".join(t for t in text if t),
                   "failed_item_id": f.id, "item_id": f.item_id,
                   "assignee_id": assignee.user_id, "assigner_id": assigner.user_id}
@@ -288,7 +304,7 @@ async def create_issues_for_submission(db: AsyncSession, submission_id: str,
     return made
 
 
-# -- catching up: after the response, and the reconciliation --------------------------------
+# -- catching up: the reconciliation ----------------------------------------------------------
 
 def _missing() -> Any:
     """Failed items that no issue covers (per item, or the per-submission issue)."""
@@ -379,25 +395,6 @@ async def reconcile_missing_issues(sessions: async_sessionmaker[AsyncSession], n
     return done
 
 
-async def create_issues_in_background(sessions: async_sessionmaker[AsyncSession],
-                                      submission_id: str) -> None:
-    """After a submission's response is sent: its issues, in a write transaction of their
-    own (in the process's writer queue on SQLite, retried while another process holds the
-    database). A failure is logged; the reconciliation (``reconcile_missing_issues``)
-    catches up."""
-    async def run() -> int:
-        async with write_transaction(sessions) as db:
-            return await create_issues_for_submission(db, submission_id, utcnow())
-
-    try:
-        made = await retry_busy(run)
-    except Exception:
-        log.exception("could not create the issues of submission %s; the reconciliation "
-                      "will", submission_id)
-    else:  # with the request id of the submission (bound while the response's tasks run)
-        log.info("issues made for submission %s: %d", submission_id, made)
-
-
 # -- 交办 (a supervisor's own assignment) and a retailer's feedback --------------------------
 
 async def assign_issue(db: AsyncSession, principal: Principal, *, now: datetime,
@@ -483,7 +480,3 @@ async def submit_feedback(db: AsyncSession, principal: Principal, *, now: dateti
     assert issue_id is not None
     return await get_issue(db, principal, issue_id, now=now)
 
-
-# A submission's failed items become issues once its response is sent (the hook of
-# ``submissions.service``; the reconciliation catches up on any it misses).
-after_failed_items(create_issues_in_background)

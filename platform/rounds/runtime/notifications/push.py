@@ -143,6 +143,8 @@ class Pusher:
         self.interval = interval
         self.loop: asyncio.AbstractEventLoop | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._pending: set[int] = set()  # committed here, not claimed yet
+        self._draining: asyncio.Task[None] | None = None
 
     async def send(self, channel: str, data: bytes) -> None:
         # Bounded: the claim's transaction is open meanwhile; a timeout rolls it back and
@@ -162,10 +164,20 @@ class Pusher:
         self.channels.publish(unread_event(unread), user_channel(user_id, self.prefix))
 
     def schedule(self, ids: set[int]) -> None:
-        """Push ``ids`` soon, without holding up the request that committed them."""
-        task = asyncio.get_running_loop().create_task(self._push_quietly(ids))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        """Push ``ids`` soon, without holding up the request that committed them. One task
+        drains what commits hand over: under load the ids of many commits go in one claim
+        (one write transaction, not one each: SQLite has one writer)."""
+        self._pending |= ids
+        if self._draining is None or self._draining.done():
+            task = self._draining = asyncio.get_running_loop().create_task(self._drain())
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def _drain(self) -> None:
+        while self._pending:
+            ids = sorted(self._pending)[:BATCH]
+            self._pending.difference_update(ids)
+            await self._push_quietly(set(ids))
 
     async def _push_quietly(self, ids: set[int] | None) -> None:
         try:
@@ -200,10 +212,19 @@ class _Installed:
     pusher: Pusher | None = None
 
 
+def push_after_commit(ids: Iterable[int]) -> None:
+    """Hand notifications that a committed transaction added to this process's pusher (the
+    rows written with Core on a connection: a session's go by ``_push_after_commit``)."""
+    _hand_over(set(ids))
+
+
 @event.listens_for(Session, "after_commit")
 def _push_after_commit(session: Session) -> None:
     """Hand the notifications a committed transaction added to this process's pusher."""
-    ids: set[int] | None = session.info.pop(PENDING_PUSH, None)
+    _hand_over(session.info.pop(PENDING_PUSH, None))
+
+
+def _hand_over(ids: set[int] | None) -> None:
     pusher = _Installed.pusher
     if not ids or pusher is None:
         return

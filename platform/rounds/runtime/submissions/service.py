@@ -16,7 +16,8 @@ The write path, in the order it runs (``submit``):
    uploaded. The connection goes back to the pool before the CPU work.
 4. **Validate, score, alerts** (CPU only), then the rows are built and the JSON documents
    encoded with msgspec (several times faster than ``json.dumps``).
-5. **One short write transaction** with prebuilt SQLAlchemy Core statements:
+5. **One short write transaction** with prebuilt SQLAlchemy Core statements (and the issues
+   of the failed items, through the ``with_failed_items`` hook: ``issues.bulk``):
    ``INSERT ... ON CONFLICT (id) DO NOTHING RETURNING id``; when nothing comes back the id
    exists, and the stored ``body_hash`` and submitter decide between a retry (200, the
    stored result) and a reuse of the id for other content (409). Failed items and photo
@@ -120,6 +121,38 @@ def after_failed_items(hook: AfterFailedItems) -> AfterFailedItems:
 
 def failed_items_hooks() -> tuple[AfterFailedItems, ...]:
     return tuple(_after_failed_items)
+
+
+@dataclass(frozen=True)
+class Stored:
+    """A submission with failed items as the work in its own transaction sees it: what the
+    write path has at hand, so that nothing is read again."""
+
+    row: Mapping[str, Any]  # the submission's columns (the JSON documents decoded)
+    failed: list[dict[str, Any]]  # its failed items' rows, with their ids, in order
+    principal: Principal  # the submitter
+    place: Mapping[str, Any] | None  # the visit and site of the one read (org_unit_id...)
+    photos: frozenset[str]  # the photos it refers to: stored, and checked as the submitter's
+
+
+# Work a slice above this one does in the submission's own transaction once its failed items
+# are inserted (the issues slice makes its issues, their events and notifications): an
+# acknowledged submission has them. It may return what to do after the commit (push).
+AfterCommit = Callable[[], None]
+WithFailedItems = Callable[[AsyncConnection, Stored], Awaitable[AfterCommit | None]]
+_with_failed_items: list[WithFailedItems] = []
+
+
+def with_failed_items(hook: WithFailedItems) -> WithFailedItems:
+    """Register work to do in a submission's transaction when it has failed items
+    (registering twice changes nothing)."""
+    if hook not in _with_failed_items:
+        _with_failed_items.append(hook)
+    return hook
+
+
+def with_failed_items_hooks() -> tuple[WithFailedItems, ...]:
+    return tuple(_with_failed_items)
 
 
 # -- the role's forms, cached as long as a principal -----------------------------------------------
@@ -236,11 +269,14 @@ _OWNED = select(func.count()).where(
     # a signature is a drawn PNG, not any photo
     or_(_P.content_type == "image/png",
         _P.id.not_in(bindparam("png_ids", expanding=True)))).scalar_subquery().label("owned")
+# The site's unit, name and code: what its issues need (``with_failed_items``).
+_SITE_COLUMNS = (_S.id.label("site_id"), _S.site_kind, _S.attributes, _S.org_unit_id,
+                 _S.name.label("site_name"), _S.code.label("site_code"))
 _AT_VISIT = select(_V.id, _V.checked_out_at, _V.checked_in_at, _V.method, _V.distance_m,
-                   _V.flagged, _S.id.label("site_id"), _S.site_kind, _S.attributes).select_from(
+                   _V.flagged, *_SITE_COLUMNS).select_from(
     Visit.__table__.join(Site.__table__, _S.id == _V.site_id)).where(
     _V.id == bindparam("visit_id"), _V.user_id == bindparam("user_id"))
-_AT_SITE = select(_S.id.label("site_id"), _S.site_kind, _S.attributes).where(
+_AT_SITE = select(*_SITE_COLUMNS).where(
     _S.id == bindparam("site_id"))
 _PLACE_QUERIES: dict[tuple[str | None, bool, str], Any] = {
     # (where, with photos, kind of scope) → statement, built on first use
@@ -268,6 +304,8 @@ def _place_query(at: str | None, photos: bool, org_scope: str) -> Any:
 _JSON_COLUMNS = ("answers", "evidence", "evaluation")
 _INSERTS: dict[str, Any] = {}  # dialect name → INSERT ... ON CONFLICT (id) DO NOTHING
 _INSERT_FAILED = insert(_FAILED_ITEMS)
+_INSERT_FAILED_IDS = insert(_FAILED_ITEMS).returning(_FAILED_ITEMS.c.id,
+                                                     sort_by_parameter_order=True)
 _INSERT_LINKS = insert(_PHOTO_LINKS)
 
 
@@ -389,17 +427,31 @@ async def _submit(sessions: async_sessionmaker[AsyncSession], principal: Princip
     failed_rows = failed_item_rows(submission_id, ev.failed, site_id, now)
     links = [{"submission_id": submission_id, "photo_id": pid} for pid in set(refs.values())]
 
-    # The one write transaction: no reads before the insert, a few statements, commit.
+    # The one write transaction: no reads before the insert, a few statements, commit. The
+    # failed items' issues are made in it too (``with_failed_items``).
+    hooks = tuple(_with_failed_items) if failed_rows else ()
+    after: list[AfterCommit] = []
     async with writer_lock(engine), engine.begin() as conn:
         if (await conn.execute(_insert_submission(conn), params)).scalar_one_or_none() is None:
             stored = await _stored(conn, submission_id)
             if stored is None:  # pragma: no cover - the winner rolled back after all
                 raise Conflict("the same submission is being stored right now; retry")
             return _replay(stored, principal, parsed.digest)
-        if failed_rows:
+        if hooks:
+            ids = (await conn.execute(_INSERT_FAILED_IDS, failed_rows)).scalars().all()
+            for failed_row, failed_id in zip(failed_rows, ids, strict=True):
+                failed_row["id"] = int(failed_id)
+        elif failed_rows:
             await conn.execute(_INSERT_FAILED, failed_rows)
         if links:
             await conn.execute(_INSERT_LINKS, links)
+        for hook in hooks:
+            done = await hook(conn, Stored(row, failed_rows, principal, place,
+                                           frozenset(refs.values())))
+            if done is not None:
+                after.append(done)
+    for done in after:
+        done()
     return Outcome(True, render(row, fv.number))
 
 

@@ -2,7 +2,8 @@
 
 Imports: the submissions slice, the storage slice (its photo handlers are wired here), the
 shared runtime modules, the web toolkit. What follows a submission with failed items (the
-issues slice's issues) is registered with ``service.after_failed_items``.
+issues slice's issues) is registered with ``service.with_failed_items`` (in the submission's
+transaction) or ``service.after_failed_items`` (after the response: nothing uses it today).
 """
 
 from __future__ import annotations
