@@ -107,8 +107,10 @@ def profile(tmp_path: Path, postgres_url: str) -> Iterator[Profile]:
                "ROUNDS_NODE_MODULES_DIR": str(REPO / "node_modules"),
                "ROUNDS_SERVER_PORT": str(port),
                "ROUNDS_SERVER_DRAIN_SECONDS": str(DRAIN_SECONDS),
-               # The test's own: a reconciliation every second, not every minute.
-               "ROUNDS_JOBS_RECONCILE_SECONDS": "1", **exported}
+               # The test's own: a reconciliation every second, not every minute, and the
+               # workers' log lines as JSON, which the test reads.
+               "ROUNDS_JOBS_RECONCILE_SECONDS": "1", "ROUNDS_LOG_FORMAT": "json",
+               **exported}
         env.pop("ROUNDS_SERVER_WORKERS", None)
         for argv in setup:
             run_rounds(argv, env)
@@ -143,16 +145,26 @@ def _ready(started: Started, text: str = "ready.") -> bool:
 TICK = re.compile(r"rounds\.reconcile\[[0-9a-f-]+\] succeeded in [0-9.]+s: (\{[^}]*\})")
 
 
-def _ticks(log: str) -> list[dict[str, int]]:
-    """The results of the reconciliations a worker's log says it finished, in order (the
-    line is the worker's, as JSON or text: the result is the dict at its end)."""
+@dataclass
+class Tick:
+    """A reconciliation a worker's log says it finished: what each reconciler did, and the
+    process (the worker's pool) that ran it."""
+
+    done: dict[str, int]
+    pid: int
+
+
+def _ticks(log: str) -> list[Tick]:
+    """The reconciliations a worker's log (JSON lines) says it finished, in order."""
     found = []
     for line in log.splitlines():
-        with contextlib.suppress(json.JSONDecodeError):
-            line = str(json.loads(line).get("message", line))
-        m = TICK.search(line)
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        m = TICK.search(str(record.get("event", "")))
         if m:
-            found.append(json.loads(m.group(1).replace("'", '"')))
+            found.append(Tick(json.loads(m.group(1).replace("'", '"')), int(record["pid"])))
     return found
 
 
@@ -239,7 +251,7 @@ def _submit_poor_visit(served: Served, field: Field, c: httpx.Client) -> tuple[s
     return sid, holder(served, r)
 
 
-async def test_a_submission_through_one_api_process_reaches_a_page_on_the_other_and_a_worker_reminds(  # noqa: E501
+async def test_a_submission_reaches_a_page_on_the_other_process_and_a_worker_reminds(
         profile: Profile) -> None:
     served, field = profile.served, profile.field
     database_url = served.database_url
@@ -289,11 +301,14 @@ async def test_a_submission_through_one_api_process_reaches_a_page_on_the_other_
         assert row["user_id"] == zhang and row["pushed_at"] is not None
         assert int(reminder["id"]) == row["id"]
 
-    # Which worker: the one whose log has the tick that reminded (exactly one did).
-    reminded_by = [w for w, before in zip(profile.workers, seen, strict=True)
-                   if any(t.get("remind_due_soon") for t in _ticks(w.text())[before:])]
+    # Which worker: exactly one tick reminded, in one worker's log, run by a process of
+    # that worker (its pool).
+    reminded_by = [(w, t) for w, before in zip(profile.workers, seen, strict=True)
+                   for t in _ticks(w.text())[before:] if t.done.get("remind_due_soon")]
     assert len(reminded_by) == 1, [w.text()[-2000:] for w in profile.workers]
-    assert reminded_by[0].argv[0] == "worker"
+    worker, tick = reminded_by[0]
+    assert tick.done["remind_due_soon"] == 1
+    assert tick.pid in family(worker.process.pid) - {worker.process.pid}, (tick, worker.argv)
 
     # SIGTERM to every process: each stops gracefully, and nothing of theirs is left.
     everything = [served.process.pid, *(w.process.pid for w in profile.workers),
