@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/submissions.py                  # both databases, full run
     .venv/bin/python benchmarks/submissions.py --quick          # a small run
     .venv/bin/python benchmarks/submissions.py --db sqlite      # or postgresql, or both
+    .venv/bin/python benchmarks/submissions.py --profile        # the production profile only
 
 What runs, for each database (a fresh SQLite file; a fresh PostgreSQL database
 ``rounds_bench_<pid>`` on 127.0.0.1:5432, dropped afterwards):
@@ -54,6 +55,21 @@ answers every request with fixed bytes (httpx's is below the baselines' rates he
 machine's CPUs are shared by the server, the client and PostgreSQL, so the cheaper client also
 disturbs the server less.
 
+**The production profile** (``--profile``, instead of the run above; PostgreSQL only, Redis
+needed): the ``full`` variant served by ``rounds serve`` itself, as docs/deploy.md runs it
+(Redis for live pushes, a free Redis database claimed for the run; no benchmark routes), with
+one API process (``--workers 1``) against two (``--workers 2``) on one freshly seeded
+database. The two take turns, each round a server started afresh, warmed up (32 clients x
+the warm-up bodies, which reach both processes), loaded, then stopped; the order alternates.
+A round's time runs until the last answer and then until every notification the requests
+made has been pushed (read from the database: nothing in the server to ask, with two
+processes). The 32 clients' keep-alive connections are balanced over the processes first:
+the kernel hands a connection to whichever process accepts first, so connections opened at
+once mostly go to one of them and stay there, which would measure that imbalance rather than
+a second process; the clients reconnect until each process holds its share (both
+distributions are printed). No target: on a 2-core machine the client, PostgreSQL and the API
+processes share the cores; the figure is recorded (docs/deploy.md).
+
 Targets (issue 16): full / bare same rows >= 0.70, full / raw driver same rows >= 0.50, p99 full
 <= 2 x p99 bare same rows; with ``--quality 1.0``, full / bare >= 0.75. The rows each variant
 stored per request are printed, so "the same rows" can be checked.
@@ -63,6 +79,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import hashlib
 import math
 import os
@@ -869,6 +886,235 @@ def rows_per_submission(url: str, ids: dict[str, set[str]]) -> dict[str, float]:
     return out
 
 
+# -- the production profile: `rounds serve`, one API process against two ----------------------
+
+@contextmanager
+def redis_database() -> Iterator[str]:
+    """A Redis database nobody uses (empty, and our claim key set first), flushed after:
+    test runs and other benchmarks may share the server."""
+    import redis
+
+    token = uuid.uuid4().hex
+    for number in range(15, 0, -1):
+        client = redis.Redis(host="127.0.0.1", port=6379, db=number)
+        try:
+            if client.dbsize() == 0 and client.set("rounds:bench:claim", token, nx=True,
+                                                   ex=3600):
+                try:
+                    yield f"redis://127.0.0.1:6379/{number}"
+                finally:
+                    client.flushdb()
+                return
+        finally:
+            client.close()
+    raise RuntimeError("no free Redis database on 127.0.0.1:6379")
+
+
+def api_processes(pid: int) -> set[int]:
+    """The API processes of a `rounds serve --workers N` supervisor (its spawned children)."""
+    found: set[int] = set()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            cmd = (entry / "cmdline").read_bytes()
+        except (OSError, IndexError, ValueError):
+            continue
+        if ppid == pid and b"multiprocessing" in cmd and b"spawn_main" in cmd:
+            found.add(int(entry.name))
+    return found
+
+
+def holders(pids: set[int], port: int) -> dict[int, int]:
+    """Which of ``pids`` holds each established connection to ``port``: client port → pid
+    (Linux /proc)."""
+    inode_of: dict[str, int] = {}
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(FileNotFoundError):
+            for row in Path(table).read_text().splitlines()[1:]:
+                cols = row.split()
+                if int(cols[1].rsplit(":", 1)[1], 16) == port and cols[3] == "01":
+                    inode_of[f"socket:[{cols[9]}]"] = int(cols[2].rsplit(":", 1)[1], 16)
+    found: dict[int, int] = {}
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            for fd in Path(f"/proc/{pid}/fd").iterdir():
+                with contextlib.suppress(OSError):
+                    link = str(fd.readlink())
+                    if link in inode_of:
+                        found[inode_of[link]] = pid
+    return found
+
+
+def shares(pids: set[int], held: dict[int, int]) -> str:
+    """Connections per process, as ``17/15``."""
+    return "/".join(str(sum(1 for p in held.values() if p == pid)) for pid in sorted(pids))
+
+
+async def balance(load: Load, pids: set[int], port: int) -> tuple[str, str]:
+    """Reconnect the clients until each API process holds as many of them (±1) as the
+    others. The kernel hands a new connection to whichever process accepts first, so 32
+    connections opened at once may nearly all go to one process, and keep-alive keeps them
+    there: that would measure the imbalance, not what a second process adds. (connections
+    per process as handed out, then as balanced)"""
+    def client_port(c: RawHTTP) -> int:
+        assert c.writer is not None
+        return int(c.writer.get_extra_info("sockname")[1])
+
+    def held() -> dict[int, int]:
+        return holders(pids, port)
+
+    quota = math.ceil(len(load.raw) / len(pids))
+    await asyncio.sleep(0.2)  # the accepts are done
+    first = held()
+    before = shares(pids, first)
+    for _ in range(50 * len(load.raw)):
+        now = held()
+        per = Counter(now.get(client_port(c)) for c in load.raw)
+        over = [c for c in load.raw if per[now.get(client_port(c))] > quota
+                or now.get(client_port(c)) is None]
+        if not over:
+            break
+        await over[0].close()
+        await over[0].open()
+        await asyncio.sleep(0.01)
+    clients = {client_port(c) for c in load.raw}
+    return before, shares(pids, {k: v for k, v in held().items() if k in clients})
+
+
+@contextmanager
+def rounds_serve(workers: int, env: dict[str, str], port: int, log: Path) -> Iterator[int]:
+    """`rounds serve --workers N` until the block ends (SIGTERM, as a service manager
+    stops it); yields the supervisor's pid once every process has started."""
+    import signal
+
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "rounds.cli", "serve", "--workers", str(workers),
+             "--host", "127.0.0.1", "--port", str(port)],
+            env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 90
+        # Every process must be accepting before the clients connect, or the first one
+        # would take all of them.
+        while not (_healthy(port) and log.read_text(errors="replace").count(
+                "Application startup complete") >= workers):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"rounds serve did not start: {log.read_text()}")
+            time.sleep(0.1)
+        yield proc.pid
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(60)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+async def pushed(url: str, timeout: float = 300) -> None:
+    """Until no notification waits to be pushed (each API process pushes its own after the
+    commit; this is how the load sees that work end, whichever process did it)."""
+    from sqlalchemy import func, select
+
+    from rounds.db import create_engine
+    from rounds.runtime.notifications.models import Notification
+
+    engine = create_engine(url)
+    query = select(func.count()).select_from(Notification).where(
+        Notification.pushed_at.is_(None))
+    try:
+        async with engine.connect() as conn:
+            deadline = time.monotonic() + timeout
+            while (await conn.execute(query)).scalar_one():
+                await conn.rollback()  # a fresh snapshot for the next look
+                if time.monotonic() > deadline:
+                    raise RuntimeError("notifications still not pushed after the load")
+                await asyncio.sleep(0.005)
+    finally:
+        await engine.dispose()
+
+
+async def profile_turn(client: str, world: World, url: str, port: int, pid: int,
+                       warm: list[list[bytes]], chunk: list[list[bytes]]
+                       ) -> tuple[Tally, Tally, tuple[str, str]]:
+    """One server's turn: the clients' connections balanced over the API processes, the
+    warm-up, then the measured load (until its notifications are pushed). (warm-up, load,
+    connections per process as the kernel handed them out and as balanced)"""
+    pids = api_processes(pid) or {pid}  # --workers 1: the supervisor serves itself
+    async with Load(client, port, [w.token for w in world.workers]) as load:
+        spread = await balance(load, pids, port) if len(pids) > 1 else ("", "")
+        warmed = await load.run(VARIANTS["full"], warm, settle=False)
+        await pushed(url)
+        t = await load.run(VARIANTS["full"], chunk, settle=False)
+        answered = time.perf_counter()
+        await pushed(url)
+        waited = time.perf_counter() - answered
+        t.seconds += waited
+        t.settling += waited
+        return warmed, t, spread
+
+
+def bench_profile(url: str, data_dir: Path, args: argparse.Namespace) -> list[str]:
+    """``full`` under `rounds serve --workers 1` and `--workers 2`, in turns."""
+    counts = (1, 2)
+    rounds, per_round, warmup = args.rounds, args.per_round, args.warmup
+    print(f"== postgresql: production profile (rounds serve with Redis): seeding ({CLIENTS} "
+          "customer managers, each with an open visit)")
+    world = seed_world(url)
+    rng = random.Random(SEED)
+    made = make_bodies(world, rounds * len(counts) * (warmup + per_round), rng, args.quality)
+    print(f"   {CLIENTS * rounds * per_round:,} requests per server after "
+          f"{CLIENTS * warmup:,} warm-up at each start, {rounds} rounds (order alternating); "
+          f"answers of quality {args.quality}")
+    tallies = {n: Tally() for n in counts}
+    spread: dict[int, list[tuple[str, str]]] = {n: [] for n in counts}
+    every = Tally()
+    with redis_database() as redis_url:
+        env = {**os.environ, "ROUNDS_DATABASE_URL": url, "ROUNDS_REDIS_URL": redis_url,
+               "ROUNDS_DATA_DIR": str(data_dir),
+               "ROUNDS_DEFINITIONS_DIR": str(ROOT / "definitions"),
+               "ROUNDS_NODE_MODULES_DIR": str(ROOT / "node_modules"),
+               "ROUNDS_SERVER_DRAIN_SECONDS": "5", "ROUNDS_LOG_FORMAT": "json"}
+        env.pop("ROUNDS_SERVER_WORKERS", None)
+        turn = 0
+        for r in range(rounds):
+            for n in counts if r % 2 == 0 else counts[::-1]:
+                lo = turn * (warmup + per_round)
+                turn += 1
+                warm = [b[lo:lo + warmup] for b in made.per_client]
+                chunk = [b[lo + warmup:lo + warmup + per_round] for b in made.per_client]
+                port = free_port()
+                with rounds_serve(n, env, port, data_dir / f"serve-{n}-{r}.log") as pid:
+                    warmed, t, handed = asyncio.run(profile_turn(
+                        args.client, world, url, port, pid, warm, chunk))
+                tallies[n].add(t)
+                every.add(warmed)
+                every.add(t)
+                spread[n].append(handed)
+    for n, t in tallies.items():
+        label = f"{n} API process{'es' if n > 1 else ''}"
+        print(f"   {'full, ' + label:36s} {t.rate:>8,.0f} req/s  p50 {ms(t.pct(0.5)):>9s}  "
+              f"p99 {ms(t.pct(0.99)):>9s}  (pushing after the last answer: "
+              f"{t.settling / t.seconds:.0%} of the time)")
+        if n > 1:
+            print(f"      clients' connections per process, as the kernel handed them out → "
+                  f"balanced: {', '.join(f'{a} → {b}' for a, b in spread[n])}")
+    bad = {s: c for s, c in every.statuses.items() if s != 201}
+    print(f"   responses: {every.requests:,}, 201: {every.statuses[201]:,}, non-201: "
+          f"{sum(bad.values())}" + (f" {bad}" if bad else ""))
+    for err, count in every.errors.items():
+        print(f"   error x{count}: {err}")
+    stored = count_submissions(url)
+    print(f"   rows stored: {stored:,} ({'=' if stored == every.statuses[201] else '!='} the "
+          "201s)")
+    one, two = tallies[1], tallies[2]
+    return [f"postgresql: full, 2 API processes / 1: {two.rate / one.rate:.2f} (no target on "
+            f"a {os.cpu_count()}-core machine)"]
+
+
 # -- the run -----------------------------------------------------------------------------------
 
 def ms(seconds: float) -> str:
@@ -988,6 +1234,9 @@ def main() -> None:
     p.add_argument("--quality", type=float, default=0.85,
                    help="how often an answer is the good one (plausible_submission's "
                    "default 0.85: most bodies have a failed item; 1.0: none)")
+    p.add_argument("--profile", action="store_true",
+                   help="only the production profile: full, `rounds serve --workers 2` / "
+                   "--workers 1, on PostgreSQL with Redis")
     p.add_argument("--only", choices=list(VARIANTS),
                    help="load one variant only (to profile it; no ratios)")
     # Internal: this file as the server process, or as the client-ceiling server.
@@ -1007,6 +1256,10 @@ def main() -> None:
     args.per_round = args.per_round or (8 if args.quick else 16)
     args.warmup = 4 if args.quick else 8
 
+    if args.profile:
+        profile(args)
+        return
+
     print(f"# POST /api/submissions ({STANDARD}) end to end vs bare and raw-driver inserts; "
           f"server: uvicorn, 1 worker; load: {CLIENTS} clients in another process "
           f"({'asyncio HTTP/1.1' if args.client == 'raw' else 'httpx.AsyncClient'}); "
@@ -1022,6 +1275,17 @@ def main() -> None:
         with tempfile.TemporaryDirectory(prefix="rounds_bench_") as tmp, \
                 postgres_database() as url:
             lines += bench_database("postgresql", url, Path(tmp), args)
+    for line in lines:
+        print(line)
+
+
+def profile(args: argparse.Namespace) -> None:
+    print(f"# POST /api/submissions ({STANDARD}) end to end, the production profile: "
+          f"rounds serve --workers 1 vs --workers 2, PostgreSQL and Redis; load: {CLIENTS} "
+          f"clients in another process; {os.cpu_count()} CPUs")
+    with tempfile.TemporaryDirectory(prefix="rounds_bench_") as tmp, \
+            postgres_database() as url:
+        lines = bench_profile(url, Path(tmp), args)
     for line in lines:
         print(line)
 

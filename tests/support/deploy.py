@@ -47,13 +47,14 @@ def marked_block(markdown: str, test: str) -> str:
 
 def rounds_commands(shell: str) -> list[list[str]]:
     """The arguments of every ``rounds`` command in shell text (``rounds`` or a path ending
-    in ``/rounds``), one per simple command; comments and other commands are skipped."""
+    in ``/rounds``), one per simple command (a command run in the background, ``&``, too);
+    comments and other commands are skipped."""
     found: list[list[str]] = []
     for line in shell.splitlines():
         words = shlex.split(line, comments=True)
         command: list[str] = []
         for word in [*words, ";"]:
-            if word in ("&&", "||", ";", "|"):
+            if word in ("&&", "||", ";", "|", "&"):
                 if command and command[0].rsplit("/", 1)[-1] == "rounds":
                     found.append(command[1:])
                 command = []

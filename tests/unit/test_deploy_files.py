@@ -24,6 +24,7 @@ from support.deploy import (
 
 DEPLOY = REPO / "deploy"
 GUIDE = REPO / "docs" / "operations.md"
+PROFILE = REPO / "docs" / "deploy.md"  # the production profile
 UNITS = sorted((DEPLOY / "systemd").glob("*.service"))
 # Variables that are not Rounds' own but that its processes read (uvicorn: which proxies'
 # X-Forwarded-* headers are believed).
@@ -69,7 +70,7 @@ def _rounds_services(compose: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 def test_every_setting_the_files_and_the_guide_name_exists() -> None:
     known = setting_names()
-    for path in [GUIDE, DEPLOY / "rounds.env.example", DEPLOY / "compose.yaml",
+    for path in [GUIDE, PROFILE, DEPLOY / "rounds.env.example", DEPLOY / "compose.yaml",
                  DEPLOY / "Containerfile", DEPLOY / "nginx.conf", *UNITS]:
         unknown = set(SETTING.findall(path.read_text())) - known
         assert not unknown, f"{path.relative_to(REPO)} names no setting: {sorted(unknown)}"
@@ -90,6 +91,14 @@ def test_every_rounds_command_in_the_guide_is_one_rounds_accepts() -> None:
     commands = [argv for block in sh_blocks(GUIDE.read_text()) for argv in rounds_commands(block)]
     assert ["serve", "--workers", "2"] in commands
     assert ["db", "upgrade"] in commands
+    for argv in commands:
+        parse_command(argv)
+
+
+def test_every_rounds_command_of_the_production_profile_is_one_rounds_accepts() -> None:
+    commands = [argv for block in sh_blocks(PROFILE.read_text())
+                for argv in rounds_commands(block)]
+    assert [argv[0] for argv in commands].count("beat") == 1  # one schedule
     for argv in commands:
         parse_command(argv)
 

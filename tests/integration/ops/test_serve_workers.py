@@ -12,19 +12,13 @@ import signal
 import subprocess
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from support.deploy import (
-    connection_holder,
-    marked_block,
-    parse_command,
-    rounds_commands,
-)
+from support.deploy import marked_block, parse_command, rounds_commands
 from support.live import (
     DEFINITIONS,
     REPO,
@@ -38,34 +32,11 @@ from support.live import (
     wait_until,
 )
 from support.processes import alive, family
+from support.served import Served, holder, serving
 
 GUIDE = REPO / "docs" / "operations.md"
 STREAM = "/api/notifications/stream"
 DRAIN_SECONDS = 3
-
-
-@dataclass
-class Served:
-    """The API processes the guide's block started (what support.live's helpers need)."""
-
-    process: subprocess.Popen[bytes]
-    url: str
-    port: int
-    database_url: str
-    log: Path
-    workers: int
-
-    def processes(self) -> set[int]:
-        """The supervisor's API processes (not multiprocessing's resource tracker)."""
-        found: set[int] = set()
-        for pid in family(self.process.pid) - {self.process.pid}:
-            try:
-                cmd = Path(f"/proc/{pid}/cmdline").read_bytes()
-            except OSError:
-                continue
-            if b"multiprocessing.spawn" in cmd or b"spawn_main" in cmd:
-                found.add(pid)
-        return found
 
 
 def _guide_block(values: dict[str, str]) -> tuple[dict[str, str], list[list[str]]]:
@@ -109,7 +80,7 @@ def served(tmp_path: Path, postgres_url: str) -> Iterator[Served]:
         served = Served(process, f"http://127.0.0.1:{port}", port, postgres_url, log,
                         args.workers)
         try:
-            wait_until(lambda: _serving(served), timeout=90, what="the API processes")
+            wait_until(lambda: serving(served), timeout=90, what="the API processes")
             yield served
         finally:
             if process.poll() is None:
@@ -117,30 +88,6 @@ def served(tmp_path: Path, postgres_url: str) -> Iterator[Served]:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGKILL)
             process.wait(10)
-
-
-def _serving(served: Served) -> bool:
-    assert served.process.poll() is None, served.log.read_text()
-    try:
-        health = httpx.get(served.url + "/api/health", timeout=1).is_success
-    except httpx.HTTPError:
-        return False
-    # Every process has said so (uvicorn: one line each).
-    return health and served.log.read_text().count("Application startup complete") \
-        >= served.workers
-
-
-def _client_port(response: httpx.Response) -> int:
-    return int(response.extensions["network_stream"].get_extra_info("client_addr")[1])
-
-
-def _holder(served: Served, response: httpx.Response) -> int:
-    pids = served.processes()
-    found: int | None = wait_until(
-        lambda: connection_holder(pids, served.port, _client_port(response)), timeout=10,
-        what="the process holding the connection")
-    assert found is not None
-    return found
 
 
 def _notify(database_url: str, uid: int, count: int) -> None:
@@ -169,7 +116,7 @@ async def test_n_processes_serve_and_a_push_on_one_reaches_a_page_on_another(
         for _ in range(40):
             stream = await stack.enter_async_context(event_stream(served.url + STREAM, auth))
             assert stream.first["data"] == {"unread": 2}
-            pid = await asyncio.to_thread(_holder, served, stream.response)
+            pid = await asyncio.to_thread(holder, served, stream.response)
             on.setdefault(pid, []).append(stream)
             if len(on) == served.workers:
                 break
@@ -179,7 +126,7 @@ async def test_n_processes_serve_and_a_push_on_one_reaches_a_page_on_another(
         async with httpx.AsyncClient(base_url=served.url, headers=auth) as client:
             r = await client.post("/api/notifications/read-all")  # a change in one process
             assert r.status_code == 200, r.text
-            made_by = await asyncio.to_thread(_holder, served, r)
+            made_by = await asyncio.to_thread(holder, served, r)
         others = [s for pid, streams in on.items() if pid != made_by for s in streams]
         assert others, "no stream on another process than the one that made the change"
         for stream in [s for streams in on.values() for s in streams]:
