@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import msgspec
@@ -57,8 +57,7 @@ from rounds.forms.messages import (
     without_follow_ups,
 )
 from rounds.forms.schema import answers_schema, entry_evidence_pattern, form_items
-from rounds.forms.shape import Error as ShapeError
-from rounds.forms.shape import compile_shape
+from rounds.forms.shape import Shape, compile_shape
 from rounds.forms.slow_path import check_body, check_decoded, validator_for
 from rounds.rules.evaluation import StandardRules
 from rounds.rules.fast_evaluation import CompiledEvaluation
@@ -215,9 +214,9 @@ class CompiledForm:
                     self._validator = validator_for(self.json_schema)
         return self._validator
 
-    def shape(self) -> Callable[[Any], list[ShapeError]] | None:
-        """The structural check of the slow path compiled to closures (on first use); None
-        when the schema has a keyword it does not cover (jsonschema then)."""
+    def shape(self) -> Shape | None:
+        """The structural check of the slow path compiled to a function (on first use);
+        None when the schema has a keyword it does not cover (jsonschema then)."""
         if self._shape is None:
             with self._lock:
                 if self._shape is None:

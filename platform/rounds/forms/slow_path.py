@@ -33,7 +33,7 @@ from jsonschema import Draft202012Validator, ValidationError, validators
 from rounds.forms.conditions import answered, entry_path, evidence_raws, shown
 from rounds.forms.messages import Path, Raw
 from rounds.forms.schema import DATE_PATTERN, FormItem
-from rounds.forms.shape import Error
+from rounds.forms.shape import Shape
 from rounds.rules.evaluation import StandardRules
 from rounds.rules.fast_evaluation import CompiledEvaluation
 from rounds.rules.results import EntryResult, FormState
@@ -265,7 +265,7 @@ def _answer_path(path: Path, by_id: Mapping[str, FormItem]) -> bool:
 
 def check_body(body: bytes | str, validator: Any, rules: Rules, items: list[FormItem],
                ctx: Mapping[str, Any] | None, *,
-               shape: Callable[[Any], list[Error]] | None = None
+               shape: Shape | None = None
                ) -> tuple[list[Raw], dict[str, Any] | None, dict[str, Any]]:
     """Every error of a raw body: ``(raws, answers, evidence)``. With no raws the body is
     valid and ``answers``/``evidence`` are its plain data; ``answers`` is None when the body
@@ -276,7 +276,7 @@ def check_body(body: bytes | str, validator: Any, rules: Rules, items: list[Form
     except msgspec.DecodeError as e:
         return [((), "invalid_json", {"detail": str(e)})], None, {}
     if shape is not None:
-        raws = [r for e in shape(doc) for r in error_raws(*e)]
+        raws = shape(doc)
     else:
         raws = [r for err in validator.iter_errors(doc) for r in schema_raws(err)]
     if not isinstance(doc, dict) or not isinstance(doc.get("answers"), dict):
