@@ -58,7 +58,7 @@ from rounds.forms.messages import (
 )
 from rounds.forms.schema import answers_schema, entry_evidence_pattern, form_items
 from rounds.forms.shape import Shape, compile_shape
-from rounds.forms.slow_path import check_body, check_decoded, validator_for
+from rounds.forms.slow_path import PlannedChecks, check_body, check_decoded, validator_for
 from rounds.rules.evaluation import StandardRules
 from rounds.rules.fast_evaluation import CompiledEvaluation
 from rounds.rules.results import Evaluation
@@ -179,6 +179,8 @@ class CompiledForm:
             (str(c.get("id")), str(c.get("item")), c["when"])
             for c in definition.get("checks") or []
             if isinstance(c, dict) and c.get("when") is not None])
+        # The slow path's conditional checks on the fast plan, where it follows every rule.
+        self._planned = PlannedChecks.build(self._plan, self.rules, self.items)
         self._messages = Messages(self.items)
         self._by_id = {fi.id: fi for fi in self.items}
         self._inputs = condition_inputs(self.items)
@@ -287,7 +289,7 @@ class CompiledForm:
         shape = self.shape()
         raws, answers, evidence = check_body(
             body, None if shape else self.validator(), self.evaluator, self.items, ctx,
-            shape=shape)
+            shape=shape, planned=self._planned)
         if raws or answers is None:
             raise self._problems(raws, lang)
         return ValidSubmission(self, answers, evidence, ctx)

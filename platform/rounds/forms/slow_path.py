@@ -30,7 +30,8 @@ from typing import Any
 import msgspec
 from jsonschema import Draft202012Validator, ValidationError, validators
 
-from rounds.forms.conditions import answered, entry_path, evidence_raws, shown
+from rounds.forms.conditions import UNSET, answered, entry_path, evidence_raws, shown
+from rounds.forms.fast_path import FastPlan
 from rounds.forms.messages import Path, Raw
 from rounds.forms.schema import DATE_PATTERN, FormItem
 from rounds.forms.shape import Shape
@@ -245,6 +246,111 @@ def post_structural(answers: dict[str, Any], state: FormState, items: list[FormI
     return out
 
 
+# -- the conditional checks on the fast plan ------------------------------------------------------
+
+class _Sent:
+    """Plain answers read the way the fast plan reads a decoded Struct: an answer not sent is
+    ``UNSET``. (Item ids are names without a leading underscore: none is ``_answers``.)"""
+
+    __slots__ = ("_answers",)
+
+    def __init__(self, answers: dict[str, Any]) -> None:
+        self._answers = answers
+
+    def __getattr__(self, name: str) -> Any:
+        return self._answers.get(name, UNSET)
+
+
+class PlannedChecks:
+    """The conditional checks of the slow path decided by the form's :class:`FastPlan`
+    rather than ``StandardRules.form``: the same raws as :func:`check_body` gives with the
+    rules (the tests hold the two to it), working out only what they need: visibility only
+    of items with errors, required-ness only of items not answered, the decisions remembered
+    as the fast path remembers them. The form state is computed only when a check between
+    fields fails (its message is a template over the settled data).
+
+    For forms whose fast plan follows all their rules and none of which reads the score
+    (:meth:`build` returns None otherwise): entries' fields then have no rules, so they are
+    all shown and required as written."""
+
+    def __init__(self, plan: FastPlan, items: list[FormItem], checks: Iterable[Check]) -> None:
+        self.plan = plan
+        by_plan = {r.id: r.needed for r in plan.required}
+        # (id, is a check, the decision; None: always shown and required), in form order
+        self.required = tuple(
+            (fi.id, fi.type == "check", by_plan.get(fi.id)) for fi in items
+            if fi.id in by_plan or fi.unconditionally_required)
+        self.groups = tuple(
+            (fi.id, plan.shown.get(fi.id), tuple((sub.id, sub.type == "check")
+                                                 for sub in fi.entry_items()
+                                                 if sub.item.get("required") is True))
+            for fi in items if fi.type == "group")
+        self.group_ids = frozenset(fi.id for fi in items if fi.type == "group")
+        self.checks = tuple(checks)
+        self.reads = {c.id: c.reads | {c.item} for c in self.checks}
+
+    @classmethod
+    def build(cls, plan: FastPlan | None, rules: StandardRules, items: list[FormItem]
+              ) -> PlannedChecks | None:
+        if plan is None or rules.reads_score:
+            return None
+        return cls(plan, items, rules.checks)
+
+    def raws(self, raws: list[Raw], answers: dict[str, Any], evidence: Mapping[str, Any],
+             broken: Broken, ctx: Mapping[str, Any] | None, *,
+             state: Callable[[], FormState]) -> list[Raw]:
+        """The structural ``raws`` of shown items (but "required" of answers, which the
+        conditional checks decide), then the conditional checks' raws."""
+        sent = _Sent(answers)
+        shown = self.plan.shown
+        hidden: dict[str, bool] = {}  # top-level name → hidden, as asked
+
+        def visible(path: Path) -> bool:
+            if len(path) < 2 or path[0] not in ("answers", "evidence"):
+                return True
+            name = str(path[1] if path[0] == "answers" else entry_path(str(path[1]))[0])
+            if name not in hidden:
+                decide = shown.get(name)
+                hidden[name] = decide is not None and not decide(sent, ctx)
+            return not hidden[name]
+
+        out = [r for r in raws if not (r[1] == "required" and self._answer(r[0]))
+               and visible(r[0])]
+        if self.checks:
+            wrong = {str(p[1]) for p in broken.paths if len(p) >= 2 and p[0] == "answers"}
+            if any(not self.reads.get(check, frozenset()) & wrong and fails(sent, ctx)
+                   for check, _item, fails in self.plan.checks):
+                out += check_raws(state(), self.checks, broken)
+        for name, tick, needed in self.required:
+            path: Path = ("answers", name)
+            if not answered(answers.get(name), tick) and path not in broken and (
+                    needed is None or needed(sent, ctx)):
+                out.append((path, "must_tick" if tick else "required", {}))
+        for ev in self.plan.evidence:
+            lacks = list(evidence_raws(ev.id, evidence.get(ev.id), ev.photo_min, ev.note))
+            if lacks and ("evidence", ev.id) not in broken and ev.wanted(sent, ctx):
+                out += lacks
+        for group, group_shown, fields in self.groups:
+            entries = answers.get(group)
+            if not fields or not isinstance(entries, list) or not entries or (
+                    group_shown is not None and not group_shown(sent, ctx)):
+                continue
+            for n, entry in enumerate(entries):
+                e = entry if isinstance(entry, dict) else {}
+                for name, tick in fields:
+                    if not answered(e.get(name), tick) and (
+                            "answers", group, n, name) not in broken:
+                        out.append((("answers", group, n, name),
+                                    "must_tick" if tick else "required", {}))
+        return out
+
+    def _answer(self, path: Path) -> bool:
+        """As :func:`_answer_path`."""
+        n = len(path)
+        return path[0] == "answers" and (n == 2 or (
+            n == 4 and isinstance(path[2], int) and path[1] in self.group_ids))
+
+
 # -- the whole path ------------------------------------------------------------------------------
 
 def validator_for(schema: dict[str, Any]) -> Any:
@@ -265,12 +371,13 @@ def _answer_path(path: Path, by_id: Mapping[str, FormItem]) -> bool:
 
 def check_body(body: bytes | str, validator: Any, rules: Rules, items: list[FormItem],
                ctx: Mapping[str, Any] | None, *,
-               shape: Shape | None = None
+               shape: Shape | None = None, planned: PlannedChecks | None = None
                ) -> tuple[list[Raw], dict[str, Any] | None, dict[str, Any]]:
     """Every error of a raw body: ``(raws, answers, evidence)``. With no raws the body is
     valid and ``answers``/``evidence`` are its plain data; ``answers`` is None when the body
     is not even an object with answers. ``shape`` (``forms.shape``, the same errors as the
-    jsonschema ``validator``, faster) finds the structural errors when given."""
+    jsonschema ``validator``, faster) finds the structural errors when given; ``planned``
+    (the same conditional checks as ``rules``, faster) decides the conditional ones."""
     try:
         doc = msgspec.json.decode(body)
     except msgspec.DecodeError as e:
@@ -287,6 +394,9 @@ def check_body(body: bytes | str, validator: Any, rules: Rules, items: list[Form
     answers: dict[str, Any] = doc["answers"]
     sent = doc.get("evidence")
     evidence: dict[str, Any] = sent if isinstance(sent, dict) else {}
+    if planned is not None:
+        return planned.raws(raws, answers, evidence, broken, ctx,
+                            state=lambda: rules.form(answers, ctx)), answers, evidence
     state = rules.form(answers, ctx)
     entries = {e.pointer: e for e in state.entries}
     kept = [r for r in raws
