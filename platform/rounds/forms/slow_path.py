@@ -248,17 +248,19 @@ def post_structural(answers: dict[str, Any], state: FormState, items: list[FormI
 
 # -- the conditional checks on the fast plan ------------------------------------------------------
 
+_NOTHING: Mapping[str, Any] = {}
+
+
 class _Sent:
     """Plain answers read the way the fast plan reads a decoded Struct: an answer not sent is
-    ``UNSET``. (Item ids are names without a leading underscore: none is ``_answers``.)"""
-
-    __slots__ = ("_answers",)
+    ``UNSET``. The answers dict itself is the object's ``__dict__`` (read, never written):
+    an answer sent is read at the speed of an attribute."""
 
     def __init__(self, answers: dict[str, Any]) -> None:
-        self._answers = answers
+        self.__dict__ = answers
 
-    def __getattr__(self, name: str) -> Any:
-        return self._answers.get(name, UNSET)
+    def __getattr__(self, name: str) -> Any:  # only for what is not in the dict
+        return UNSET
 
 
 class PlannedChecks:
@@ -322,10 +324,12 @@ class PlannedChecks:
                    for check, _item, fails in self.plan.checks):
                 out += check_raws(state(), self.checks, broken)
         for name, tick, needed in self.required:
-            path: Path = ("answers", name)
-            if not answered(answers.get(name), tick) and path not in broken and (
-                    needed is None or needed(sent, ctx)):
-                out.append((path, "must_tick" if tick else "required", {}))
+            v = answers.get(name)
+            # not answered (conditions.answered, in line: it runs for every field)
+            if (v is None or (v is not True if tick else (
+                    not v and (v.__class__ is str or v.__class__ is list)))) and (
+                    "answers", name) not in broken and (needed is None or needed(sent, ctx)):
+                out.append((("answers", name), "must_tick" if tick else "required", {}))
         for ev in self.plan.evidence:
             lacks = list(evidence_raws(ev.id, evidence.get(ev.id), ev.photo_min, ev.note))
             if lacks and ("evidence", ev.id) not in broken and ev.wanted(sent, ctx):
@@ -336,9 +340,11 @@ class PlannedChecks:
                     group_shown is not None and not group_shown(sent, ctx)):
                 continue
             for n, entry in enumerate(entries):
-                e = entry if isinstance(entry, dict) else {}
+                e = entry if entry.__class__ is dict else _NOTHING
                 for name, tick in fields:
-                    if not answered(e.get(name), tick) and (
+                    v = e.get(name)
+                    if (v is None or (v is not True if tick else (
+                            not v and (v.__class__ is str or v.__class__ is list)))) and (
                             "answers", group, n, name) not in broken:
                         out.append((("answers", group, n, name),
                                     "must_tick" if tick else "required", {}))
