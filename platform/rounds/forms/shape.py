@@ -33,6 +33,7 @@ May import: ``rounds.forms.schema`` and ``rounds.forms.messages`` (the raw error
 from __future__ import annotations
 
 import ast
+import datetime
 import re
 import types
 from collections.abc import Callable
@@ -54,6 +55,8 @@ _ANNOTATIONS = frozenset({"$schema", "$id", "$comment", "title", "description", 
                           "writeOnly", "default", "examples", "deprecated"})
 # A scalar answer whose keywords are all among these is tested whole first.
 _LEAF = frozenset({"type", "minimum", "maximum", "minLength", "maxLength", "enum", "const"})
+_OBJECT = frozenset({"type", "properties", "required", "additionalProperties"})
+_DAY_KEYWORDS = frozenset({"type", "format", "pattern", "formatMinimum", "formatMaximum"})
 _BOUNDS = {"minimum": ast.Lt, "maximum": ast.Gt, "exclusiveMinimum": ast.LtE,
            "exclusiveMaximum": ast.GtE}
 _SIZES = {"minLength": ("_str", ast.Lt), "maxLength": ("_str", ast.Gt),
@@ -88,10 +91,33 @@ def _enum_holds(value: Any, options: list[Any]) -> bool:
 
 
 def _unique(values: list[Any]) -> bool:
-    """jsonschema's ``uniq``; for strings (choices), a set says it sooner."""
-    if all(v.__class__ is str for v in values):
-        return len(set(values)) == len(values)
+    """jsonschema's ``uniq``, sooner: values a set holds apart (no two ``==``) are apart for
+    ``equal`` too (it is stricter: 1 and True differ), so only a set that merges some, or
+    values it cannot hold, need ``uniq`` itself."""
+    if len(values) < 2:
+        return True
+    try:
+        if len(set(values)) == len(values):
+            return True
+    except TypeError:
+        pass
     return bool(uniq(values))
+
+
+_DAY = re.compile("[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_parse_day = datetime.date.fromisoformat
+
+
+def _is_day(value: str) -> bool:
+    """A real calendar date written ``YYYY-MM-DD``: what the ``date`` format, the
+    ``DATE_PATTERN`` and the date bounds' own test all hold (a string known)."""
+    if _DAY.fullmatch(value) is None:
+        return False
+    try:
+        _parse_day(value)
+    except ValueError:
+        return False
+    return True
 
 
 def _format_test(fmt: str) -> Callable[[Any], bool] | None:
@@ -223,10 +249,11 @@ class _Generator:
             "_float": float, "_enumerate": enumerate, "_len": len, "_MISSING": _MISSING,
             "_enum_holds": _enum_holds, "_equal": equal, "_unique": _unique,
             "_unknown_key": _unknown_key, "_date_below": _date_below,
-            "_date_above": _date_above,
+            "_date_above": _date_above, "_is_day": _is_day,
         }
         self.functions: list[ast.stmt] = []
         self._count = 0
+        self._values: dict[Any, str] = {}
 
     def fresh(self, prefix: str) -> str:
         self._count += 1
@@ -236,8 +263,13 @@ class _Generator:
         """A value of the schema in the code: a constant, or a name bound to the object."""
         if v is None or isinstance(v, str | int | float | bool):
             return _const(v)
+        key = (type(v), v) if isinstance(v, frozenset) else None
+        if key is not None and key in self._values:  # the same choices: one name
+            return _name(self._values[key])
         n = self.fresh("_c")
         self.ns[n] = v
+        if key is not None:
+            self._values[key] = n
         return _name(n)
 
     def build(self, schema: Any) -> Shape:
@@ -307,9 +339,26 @@ class _Generator:
         a test true only when every keyword holds, else None."""
         asserted = {k for k in schema if k not in _ANNOTATIONS and not k.startswith("x-")}
         kind = schema.get("type")
+        x = _name(v)
+        if kind == "string" and schema.get("format") == "date" and asserted <= _DAY_KEYWORDS and (
+                schema.get("pattern", DATE_PATTERN) == DATE_PATTERN):
+            # A date answer: one test of the date stands for the format, the pattern and the
+            # bounds' own test of the shape (jsonschema's format check is a regex and a parse).
+            tests = [_is_class(x, "_str"), _call(_name("_is_day"), x)]
+            low, high = schema.get("formatMinimum"), schema.get("formatMaximum")
+            if isinstance(low, str):
+                tests.append(_compare(x, ast.GtE(), _const(low)))
+            if isinstance(high, str):
+                tests.append(_compare(x, ast.LtE(), _const(high)))
+            return _and(*tests)
+        if kind == "object":
+            return self.accept_object(schema, asserted, x)
+        enum = schema.get("enum")
+        if asserted == {"enum"} and isinstance(enum, list) and all(
+                isinstance(o, str) for o in enum):  # a yes/no or a choice
+            return _and(_is_class(x, "_str"), _compare(x, ast.In(), self.value(frozenset(enum))))
         if not asserted <= _LEAF or not isinstance(kind, str):
             return None
-        x = _name(v)
         lo, hi = schema.get("minimum"), schema.get("maximum")
         short, long = schema.get("minLength"), schema.get("maxLength")
         enum, const = schema.get("enum"), schema.get("const", _MISSING)
@@ -341,6 +390,31 @@ class _Generator:
                 const is _MISSING or isinstance(const, bool)):
             return _is_class(x, "_bool") if const is _MISSING else _is(x, _const(const))
         return None
+
+    def accept_object(self, schema: dict[str, Any], asserted: set[str], x: ast.expr
+                      ) -> ast.expr | None:
+        """For an object of known fields each with a test (a group's entry, a location, a
+        signature): a test true only when every keyword holds, else None."""
+        known = schema.get("properties")
+        required = schema.get("required", [])
+        if not asserted <= _OBJECT or schema.get("additionalProperties") is not False or (
+                not isinstance(known, dict) or not isinstance(required, list)
+                or not set(required) <= set(known)):
+            return None
+        tests: list[ast.expr] = [_is_class(x, "_dict"), _call(
+            _attr(self.value(frozenset(known)), "issuperset"), x)]
+        for name, sub in known.items():
+            y = self.fresh("v")
+            holds = self.accept(sub, y) if isinstance(sub, dict) else None
+            if holds is None:
+                return None
+            read = ast.NamedExpr(target=_store(y), value=_call(
+                _attr(x, "get"), _const(name), _name("_MISSING")))
+            tests.append(_and(ast.Compare(left=read, ops=[ast.IsNot()],
+                                          comparators=[_name("_MISSING")]), holds)
+                         if name in required else
+                         _or(_is(read, _name("_MISSING")), holds))
+        return _and(*tests)
 
     def keyword(self, kw: str, value: Any, schema: dict[str, Any], v: str, where: _Where
                 ) -> list[ast.stmt]:

@@ -277,6 +277,7 @@ class PlannedChecks:
 
     def __init__(self, plan: FastPlan, items: list[FormItem], checks: Iterable[Check]) -> None:
         self.plan = plan
+        self.by_id = {fi.id: fi for fi in items}
         by_plan = {r.id: r.needed for r in plan.required}
         # (id, is a check, the decision; None: always shown and required), in form order
         self.required = tuple(
@@ -394,7 +395,7 @@ def check_body(body: bytes | str, validator: Any, rules: Rules, items: list[Form
         raws = [r for err in validator.iter_errors(doc) for r in schema_raws(err)]
     if not isinstance(doc, dict) or not isinstance(doc.get("answers"), dict):
         return raws, None, {}
-    by_id = {fi.id: fi for fi in items}
+    by_id = planned.by_id if planned is not None else {fi.id: fi for fi in items}
     broken = Broken()
     clean(doc, raws, by_id, broken)
     answers: dict[str, Any] = doc["answers"]
