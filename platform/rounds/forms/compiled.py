@@ -53,7 +53,6 @@ from rounds.forms.messages import (
     Raw,
     SubmissionInvalid,
     condition_inputs,
-    invalid,
     without_follow_ups,
 )
 from rounds.forms.schema import answers_schema, entry_evidence_pattern, form_items
@@ -67,6 +66,7 @@ from rounds.rules.standards import compile_standard
 __all__ = ["CompiledForm", "SubmissionInvalid", "ValidSubmission", "compile_form"]
 
 UNSET = msgspec.UNSET
+_LANGS = {lang: lang for lang in i18n.LANGUAGES}  # a supported language needs no normalizing
 
 
 class ValidSubmission:
@@ -280,9 +280,9 @@ class CompiledForm:
                 for path, key, params in raws]
 
     def _problems(self, raws: list[Raw], lang: str) -> SubmissionInvalid:
-        lang = i18n.normalize(lang)
+        lang = _LANGS.get(lang) or i18n.normalize(lang)
         raws = without_follow_ups(raws, self._inputs)
-        return invalid(self._messages.problems(raws, lang), lang)
+        return self._messages.invalid(raws, lang)
 
     def _slow(self, body: bytes | str, ctx: Mapping[str, Any] | None, lang: str
               ) -> ValidSubmission:

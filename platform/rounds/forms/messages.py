@@ -96,6 +96,10 @@ class Messages:
         self._worded: dict[tuple[Path, str, tuple[Any, ...], str], tuple[str, str, str]] = {}
         self._places: dict[Path, tuple[Any, ...]] = {}  # the order of a place in the form
 
+    def invalid(self, raws: Iterable[Raw], lang: str) -> SubmissionInvalid:
+        """The exception listing the problems of ``raws``."""
+        return invalid(self.problems(raws, lang), lang, self._w(lang))
+
     def _w(self, lang: str) -> Mapping[str, str]:
         w = self._tables.get(lang)
         if w is None:
@@ -289,10 +293,12 @@ class Messages:
         return found
 
 
-def invalid(problems: list[Problem], lang: str) -> SubmissionInvalid:
-    """The exception listing a body's problems, its detail in ``lang``."""
+def invalid(problems: list[Problem], lang: str, words: Mapping[str, str] | None = None
+            ) -> SubmissionInvalid:
+    """The exception listing a body's problems, its detail in ``lang`` (``words``: its
+    words, when the caller holds them)."""
     n = len(problems)
-    w = _words(lang)
+    w = words if words is not None else _words(lang)
     detail = w["problem.summary.one" if n == 1 else "problem.summary"].format(n=n)
     return SubmissionInvalid(detail, problems)
 

@@ -331,10 +331,9 @@ class PlannedChecks:
                     not v and (v.__class__ is str or v.__class__ is list)))) and (
                     "answers", name) not in broken and (needed is None or needed(sent, ctx)):
                 out.append((("answers", name), "must_tick" if tick else "required", {}))
-        for ev in self.plan.evidence:
-            lacks = list(evidence_raws(ev.id, evidence.get(ev.id), ev.photo_min, ev.note))
-            if lacks and ("evidence", ev.id) not in broken and ev.wanted(sent, ctx):
-                out += lacks
+        for ev in self.plan.evidence:  # the decision first: it is mostly remembered
+            if ev.wanted(sent, ctx) and ("evidence", ev.id) not in broken:
+                out.extend(evidence_raws(ev.id, evidence.get(ev.id), ev.photo_min, ev.note))
         for group, group_shown, fields in self.groups:
             entries = answers.get(group)
             if not fields or not isinstance(entries, list) or not entries or (
