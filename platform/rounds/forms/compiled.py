@@ -179,8 +179,6 @@ class CompiledForm:
             (str(c.get("id")), str(c.get("item")), c["when"])
             for c in definition.get("checks") or []
             if isinstance(c, dict) and c.get("when") is not None])
-        # The slow path's conditional checks on the fast plan, where it follows every rule.
-        self._planned = PlannedChecks.build(self._plan, self.rules, self.items)
         self._messages = Messages(self.items)
         self._by_id = {fi.id: fi for fi in self.items}
         self._inputs = condition_inputs(self.items)
@@ -189,6 +187,9 @@ class CompiledForm:
         self._schemas: dict[str, dict[str, Any]] = {}
         self._validator: Any = None
         self._shape: Any = None  # forms.shape's check, or False where it keeps jsonschema
+        # The slow path's conditional checks on the fast plan, where it follows every rule
+        # (made with the shape, on first use), or False
+        self._planned: Any = None
         self._lock = threading.Lock()
 
     @property
@@ -222,7 +223,10 @@ class CompiledForm:
         if self._shape is None:
             with self._lock:
                 if self._shape is None:
-                    self._shape = compile_shape(self.json_schema) or False
+                    shape = compile_shape(self.json_schema)
+                    self._planned = PlannedChecks.build(
+                        self._plan, self.rules, self.items, shape) or False
+                    self._shape = shape or False
         return self._shape or None
 
     def validate(self, body: bytes | str, ctx: Mapping[str, Any] | None = None,
@@ -289,7 +293,7 @@ class CompiledForm:
         shape = self.shape()
         raws, answers, evidence = check_body(
             body, None if shape else self.validator(), self.evaluator, self.items, ctx,
-            shape=shape, planned=self._planned)
+            shape=shape, planned=self._planned or None)
         if raws or answers is None:
             raise self._problems(raws, lang)
         return ValidSubmission(self, answers, evidence, ctx)

@@ -60,13 +60,16 @@ _PLAIN = frozenset({str, int, float, bool, type(None)})
 def _signature(params: dict[str, Any]) -> tuple[Any, ...] | None:
     """The details of an error as a key (classes too: 1, 1.0 and True are worded apart);
     None for details other than plain values and lists of them."""
+    if not params:
+        return ()
     out: list[Any] = []
     for k, v in params.items():
         cls = v.__class__
         if cls is list:
-            if not all(x.__class__ in _PLAIN for x in v):
+            classes = frozenset(map(type, v))
+            if not classes <= _PLAIN:
                 return None
-            out.append((k, tuple((x.__class__, x) for x in v)))
+            out.append((k, tuple(map(type, v)), tuple(v)))
         elif cls in _PLAIN:
             out.append((k, cls, v))
         else:

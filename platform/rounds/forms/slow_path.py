@@ -119,9 +119,10 @@ class Broken:
         self._short = self._short or len(path) < 2
 
     def __contains__(self, path: Path) -> bool:
-        if not self.paths or (not self._short and path[:2] not in self._heads):
+        paths = self.paths
+        if not paths or (not self._short and path[:2] not in self._heads):
             return False
-        return any(path[:k] in self.paths for k in range(1, len(path) + 1))
+        return any(path[:k] in paths for k in range(1, len(path) + 1))
 
 
 def clean(doc: dict[str, Any], raws: list[Raw], items: Mapping[str, FormItem], broken: Broken
@@ -248,7 +249,7 @@ def post_structural(answers: dict[str, Any], state: FormState, items: list[FormI
 
 # -- the conditional checks on the fast plan ------------------------------------------------------
 
-_NOTHING: Mapping[str, Any] = {}
+_NO_FIELDS: dict[str, bool] = {}
 
 
 class _Sent:
@@ -275,29 +276,59 @@ class PlannedChecks:
     (:meth:`build` returns None otherwise): entries' fields then have no rules, so they are
     all shown and required as written."""
 
-    def __init__(self, plan: FastPlan, items: list[FormItem], checks: Iterable[Check]) -> None:
+    def __init__(self, plan: FastPlan, items: list[FormItem], checks: Iterable[Check],
+                 shape: Shape | None = None) -> None:
         self.plan = plan
         self.by_id = {fi.id: fi for fi in items}
+
+        def emptiable(where: Path, tick: bool) -> bool:
+            """Whether an answer can be sent and yet not be answered ("", [], not ticked)
+            with no structural error. Only such answers are read here; one that cannot is
+            unanswered only when missing, and the structure's "required" error says so."""
+            if tick or shape is None:
+                return True
+            empties: tuple[Any, ...] = (None, "", [])
+            for empty in empties:
+                doc: Any = empty  # a body with that answer alone where ``where`` points
+                for step in reversed(where):
+                    doc = [doc] if isinstance(step, int) else {step: doc}
+                if not any(r[0][:len(where)] == where for r in shape(doc)):
+                    return True
+            return False
+
         by_plan = {r.id: r.needed for r in plan.required}
-        # (id, is a check, the decision; None: always shown and required), in form order
-        self.required = tuple(
-            (fi.id, fi.type == "check", by_plan.get(fi.id)) for fi in items
-            if fi.id in by_plan or fi.unconditionally_required)
-        self.groups = tuple(
-            (fi.id, plan.shown.get(fi.id), tuple((sub.id, sub.type == "check")
-                                                 for sub in fi.entry_items()
-                                                 if sub.item.get("required") is True))
-            for fi in items if fi.type == "group")
-        self.group_ids = frozenset(fi.id for fi in items if fi.type == "group")
+        # Required as shown by the rules: (id, is a check, the decision), in form order.
+        self.decided = tuple((fi.id, fi.type == "check", by_plan[fi.id])
+                             for fi in items if fi.id in by_plan)
+        # Always required: id → is a check; and those that can be sent empty.
+        self.always = {fi.id: fi.type == "check" for fi in items
+                       if fi.id not in by_plan and fi.unconditionally_required}
+        self.always_empty = tuple(
+            (name, tick) for name, tick in self.always.items()
+            if emptiable(("answers", name), tick))
+        # Groups: id → (shown, required field → is a check), and the fields sent empty.
+        self.fields: dict[str, tuple[Any, dict[str, bool]]] = {}
+        self.groups: list[tuple[str, Any, tuple[tuple[str, bool], ...]]] = []
+        for fi in items:
+            if fi.type != "group":
+                continue
+            required = {sub.id: sub.type == "check" for sub in fi.entry_items()
+                        if sub.item.get("required") is True}
+            self.fields[fi.id] = (plan.shown.get(fi.id), required)
+            empty = tuple((name, tick) for name, tick in required.items()
+                          if emptiable(("answers", fi.id, 0, name), tick))
+            if empty:
+                self.groups.append((fi.id, plan.shown.get(fi.id), empty))
+        self.group_ids = frozenset(self.fields)
         self.checks = tuple(checks)
         self.reads = {c.id: c.reads | {c.item} for c in self.checks}
 
     @classmethod
-    def build(cls, plan: FastPlan | None, rules: StandardRules, items: list[FormItem]
-              ) -> PlannedChecks | None:
+    def build(cls, plan: FastPlan | None, rules: StandardRules, items: list[FormItem],
+              shape: Shape | None = None) -> PlannedChecks | None:
         if plan is None or rules.reads_score:
             return None
-        return cls(plan, items, rules.checks)
+        return cls(plan, items, rules.checks, shape)
 
     def raws(self, raws: list[Raw], answers: dict[str, Any], evidence: Mapping[str, Any],
              broken: Broken, ctx: Mapping[str, Any] | None, *,
@@ -317,34 +348,56 @@ class PlannedChecks:
                 hidden[name] = decide is not None and not decide(sent, ctx)
             return not hidden[name]
 
-        out = [r for r in raws if not (r[1] == "required" and self._answer(r[0]))
-               and visible(r[0])]
+        out: list[Raw] = []
+        missing: list[Path] = []  # answers the structure says are missing
+        for r in raws:
+            if r[1] == "required" and self._answer(r[0]):
+                missing.append(r[0])
+            elif visible(r[0]):
+                out.append(r)
         if self.checks:
             wrong = {str(p[1]) for p in broken.paths if len(p) >= 2 and p[0] == "answers"}
             if any(not self.reads.get(check, frozenset()) & wrong and fails(sent, ctx)
                    for check, _item, fails in self.plan.checks):
                 out += check_raws(state(), self.checks, broken)
-        for name, tick, needed in self.required:
+        for path in missing:
+            if len(path) == 2:
+                tick = self.always.get(str(path[1]))
+            else:
+                group_shown, fields = self.fields.get(str(path[1]), (None, _NO_FIELDS))
+                tick = fields.get(str(path[3]))
+                if tick is not None and group_shown is not None and not group_shown(sent, ctx):
+                    continue
+            if tick is not None and path not in broken:
+                out.append((path, "must_tick" if tick else "required", {}))
+        for name, tick, needed in self.decided:
             v = answers.get(name)
             # not answered (conditions.answered, in line: it runs for every field)
             if (v is None or (v is not True if tick else (
                     not v and (v.__class__ is str or v.__class__ is list)))) and (
-                    "answers", name) not in broken and (needed is None or needed(sent, ctx)):
+                    "answers", name) not in broken and needed(sent, ctx):
+                out.append((("answers", name), "must_tick" if tick else "required", {}))
+        for name, tick in self.always_empty:  # sent, but empty
+            v = answers.get(name)
+            if v is not None and (v is not True if tick else (
+                    not v and (v.__class__ is str or v.__class__ is list))) and (
+                    "answers", name) not in broken:
                 out.append((("answers", name), "must_tick" if tick else "required", {}))
         for ev in self.plan.evidence:  # the decision first: it is mostly remembered
             if ev.wanted(sent, ctx) and ("evidence", ev.id) not in broken:
                 out.extend(evidence_raws(ev.id, evidence.get(ev.id), ev.photo_min, ev.note))
-        for group, group_shown, fields in self.groups:
+        for group, group_shown, empty in self.groups:  # entries' fields sent, but empty
             entries = answers.get(group)
-            if not fields or not isinstance(entries, list) or not entries or (
+            if not isinstance(entries, list) or not entries or (
                     group_shown is not None and not group_shown(sent, ctx)):
                 continue
             for n, entry in enumerate(entries):
-                e = entry if entry.__class__ is dict else _NOTHING
-                for name, tick in fields:
-                    v = e.get(name)
-                    if (v is None or (v is not True if tick else (
-                            not v and (v.__class__ is str or v.__class__ is list)))) and (
+                if entry.__class__ is not dict:
+                    continue  # replaced by {} (clean): nothing was sent in it
+                for name, tick in empty:
+                    v = entry.get(name)
+                    if v is not None and (v is not True if tick else (
+                            not v and (v.__class__ is str or v.__class__ is list))) and (
                             "answers", group, n, name) not in broken:
                         out.append((("answers", group, n, name),
                                     "must_tick" if tick else "required", {}))

@@ -153,7 +153,8 @@ def _item(id_: str, type_: str, **kw: Any) -> dict[str, Any]:
 
 
 # Checks between fields beside structural errors, and what decides them: visibility, a
-# required_if, evidence_if, a group's required fields (ticked or not).
+# required_if, evidence_if, a group's required fields (ticked or not), required answers that
+# can be sent empty ("", []).
 CHECKED: dict[str, Any] = {
     "kind": "standard", "id": "checked", "title": {"zh": "测试", "en": "Test"},
     "site_kinds": ["retailer"],
@@ -178,6 +179,9 @@ CHECKED: dict[str, Any] = {
             _item("sku", "text", required=True), _item("seen", "check", required=True),
             _item("qty", "number", min=1)]),
         _item("agreed", "check", required=True),
+        _item("inspector", "text", required=True),
+        _item("topics", "multiple_choice", required=True, choices=[
+            {"value": v, "label": {"zh": v, "en": v}} for v in ("a", "b")]),
     ]}],
 }
 CHECKED_VALUES: dict[str, list[Any]] = {
@@ -191,6 +195,8 @@ CHECKED_VALUES: dict[str, list[Any]] = {
     "rows": [[{"sku": "a", "seen": True}], [{"sku": "", "seen": False, "qty": 0}, {}],
              [{"sku": "a", "seen": True, "x": 1}] * 4, [3], [], "x", None],
     "agreed": [True, False, 1, None],
+    "inspector": ["Li", "", " ", 3, None],
+    "topics": [["a"], [], ["a", "a"], ["c"], None],
     "extra": [1, None],
 }
 CHECKED_EVIDENCE: list[Any] = [None, {"photos": ["a"], "note": "n"},
