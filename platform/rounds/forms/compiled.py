@@ -7,10 +7,12 @@
    (``forms.decoder``). When that succeeds the body is well formed and only the conditional
    checks remain, run by the form's ``FastPlan``.
 2. When msgspec rejects the body (it stops at the first error) the slow path
-   (``forms.slow_path``) lists every structural error with jsonschema, then runs the
-   conditional checks on the parts that are well formed, with ``StandardRules.form``
-   deciding visibility and required-ness. ``validate_reference`` always takes this path;
-   the tests hold the two to the same result.
+   (``forms.slow_path``) lists every structural error with the schema's generated check
+   (``forms.shape``; jsonschema for a schema it does not cover), then runs the conditional
+   checks on the parts that are well formed, decided by the fast plan's decisions
+   (``slow_path.PlannedChecks``) or, for a form the plan does not follow,
+   ``StandardRules.form``. ``validate_reference`` always takes the reference way
+   (jsonschema and ``StandardRules.form``); the tests hold the two to the same result.
 
 Either way the errors found are raw (where, what); ``forms.messages`` words them into
 problems in the user's language and :class:`SubmissionInvalid` lists them all.
@@ -234,9 +236,9 @@ class CompiledForm:
         """Check a submission body; raise :class:`SubmissionInvalid` listing every problem."""
         try:
             decoded = self._decode(body)
-        except msgspec.ValidationError:
-            return self._slow(body, ctx, lang)
-        except msgspec.DecodeError:
+        except (msgspec.ValidationError, msgspec.DecodeError):
+            decoded = None  # the slow path, outside the handler: its errors chain to nothing
+        if decoded is None:
             return self._slow(body, ctx, lang)
         answers, evidence = decoded.answers, decoded.evidence
         plan = self._plan

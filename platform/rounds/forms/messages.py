@@ -367,9 +367,14 @@ def condition_inputs(items: list[FormItem]) -> dict[str, Inputs]:
 def without_follow_ups(raws: list[Raw], inputs: Mapping[str, Inputs]) -> list[Raw]:
     """Leave out "required" errors of items whose condition reads an answer that is itself
     invalid: the one error to fix is the input's (its value decides the rest)."""
-    bad = [r[0] for r in raws if r[1] not in _NOT_INPUT_ERRORS and len(r[0]) >= 2
-           and r[0][0] == "answers"]
-    if not bad or not inputs:
+    bad: list[Path] = []
+    required = False  # nothing to leave out without a "required" error
+    for path, key, _ in raws:
+        if key in _REQUIRED_CODES:
+            required = True
+        elif key not in _NOT_INPUT_ERRORS and len(path) >= 2 and path[0] == "answers":
+            bad.append(path)
+    if not bad or not required or not inputs:
         return raws
     bad_top = {str(p[1]) for p in bad}
     bad_entry = {(str(p[1]), p[2], str(p[3])) for p in bad if len(p) >= 4}

@@ -14,11 +14,14 @@ always does):
    (``check_failed`` at ``/answers/<item>``, the check's message), except a check that reads
    an answer with a structural error (its value is not there to compare).
 
-:func:`check_body` does all three. :func:`check_decoded` is the same conditional checks for a
-body msgspec decoded, for forms whose rules the fast plan does not follow.
+:func:`check_body` does all three. The first is faster with ``forms.shape`` (the same errors,
+from code generated for the schema), the third with :class:`PlannedChecks` (the same raws,
+decided by the form's fast plan, where it follows the form's rules).
+:func:`check_decoded` is the same conditional checks for a body msgspec decoded, for forms
+whose rules the fast plan does not follow.
 
 May import: ``rounds.rules`` and ``rounds.forms`` modules below it (``schema``, ``messages``,
-``conditions``).
+``conditions``, ``shape``, ``fast_path``).
 """
 
 from __future__ import annotations
