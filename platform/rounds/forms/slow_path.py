@@ -258,7 +258,8 @@ _NO_FIELDS: dict[str, bool] = {}
 class _Sent:
     """Plain answers read the way the fast plan reads a decoded Struct: an answer not sent is
     ``UNSET``. The answers dict itself is the object's ``__dict__`` (read, never written):
-    an answer sent is read at the speed of an attribute."""
+    an answer sent is read at the speed of an attribute. (Item ids start with a letter: none
+    is one of the object's own attributes.)"""
 
     def __init__(self, answers: dict[str, Any]) -> None:
         self.__dict__ = answers
