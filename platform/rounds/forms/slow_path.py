@@ -410,8 +410,8 @@ class PlannedChecks:
     def _answer(self, path: Path) -> bool:
         """As :func:`_answer_path`."""
         n = len(path)
-        return path[0] == "answers" and (n == 2 or (
-            n == 4 and isinstance(path[2], int) and path[1] in self.group_ids))
+        return (n == 2 or (n == 4 and isinstance(path[2], int) and path[1] in self.group_ids)
+                ) and path[0] == "answers"
 
 
 # -- the whole path ------------------------------------------------------------------------------
