@@ -7,10 +7,12 @@
    (``forms.decoder``). When that succeeds the body is well formed and only the conditional
    checks remain, run by the form's ``FastPlan``.
 2. When msgspec rejects the body (it stops at the first error) the slow path
-   (``forms.slow_path``) lists every structural error with jsonschema, then runs the
-   conditional checks on the parts that are well formed, with ``StandardRules.form``
-   deciding visibility and required-ness. ``validate_reference`` always takes this path;
-   the tests hold the two to the same result.
+   (``forms.slow_path``) lists every structural error with the schema's generated check
+   (``forms.shape``; jsonschema for a schema it does not cover), then runs the conditional
+   checks on the parts that are well formed, decided by the fast plan's decisions
+   (``slow_path.PlannedChecks``) or, for a form the plan does not follow,
+   ``StandardRules.form``. ``validate_reference`` always takes the reference way
+   (jsonschema and ``StandardRules.form``); the tests hold the two to the same result.
 
 Either way the errors found are raw (where, what); ``forms.messages`` words them into
 problems in the user's language and :class:`SubmissionInvalid` lists them all.
@@ -36,7 +38,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import msgspec
@@ -53,13 +55,11 @@ from rounds.forms.messages import (
     Raw,
     SubmissionInvalid,
     condition_inputs,
-    invalid,
     without_follow_ups,
 )
 from rounds.forms.schema import answers_schema, entry_evidence_pattern, form_items
-from rounds.forms.shape import Error as ShapeError
-from rounds.forms.shape import compile_shape
-from rounds.forms.slow_path import check_body, check_decoded, validator_for
+from rounds.forms.shape import Shape, compile_shape
+from rounds.forms.slow_path import PlannedChecks, check_body, check_decoded, validator_for
 from rounds.rules.evaluation import StandardRules
 from rounds.rules.fast_evaluation import CompiledEvaluation
 from rounds.rules.results import Evaluation
@@ -68,6 +68,7 @@ from rounds.rules.standards import compile_standard
 __all__ = ["CompiledForm", "SubmissionInvalid", "ValidSubmission", "compile_form"]
 
 UNSET = msgspec.UNSET
+_LANGS = {lang: lang for lang in i18n.LANGUAGES}  # a supported language needs no normalizing
 
 
 class ValidSubmission:
@@ -188,6 +189,9 @@ class CompiledForm:
         self._schemas: dict[str, dict[str, Any]] = {}
         self._validator: Any = None
         self._shape: Any = None  # forms.shape's check, or False where it keeps jsonschema
+        # The slow path's conditional checks on the fast plan, where it follows every rule
+        # (made with the shape, on first use), or False
+        self._planned: Any = None
         self._lock = threading.Lock()
 
     @property
@@ -215,13 +219,16 @@ class CompiledForm:
                     self._validator = validator_for(self.json_schema)
         return self._validator
 
-    def shape(self) -> Callable[[Any], list[ShapeError]] | None:
-        """The structural check of the slow path compiled to closures (on first use); None
-        when the schema has a keyword it does not cover (jsonschema then)."""
+    def shape(self) -> Shape | None:
+        """The structural check of the slow path compiled to a function (on first use);
+        None when the schema has a keyword it does not cover (jsonschema then)."""
         if self._shape is None:
             with self._lock:
                 if self._shape is None:
-                    self._shape = compile_shape(self.json_schema) or False
+                    shape = compile_shape(self.json_schema)
+                    self._planned = PlannedChecks.build(
+                        self._plan, self.rules, self.items, shape) or False
+                    self._shape = shape or False
         return self._shape or None
 
     def validate(self, body: bytes | str, ctx: Mapping[str, Any] | None = None,
@@ -229,9 +236,9 @@ class CompiledForm:
         """Check a submission body; raise :class:`SubmissionInvalid` listing every problem."""
         try:
             decoded = self._decode(body)
-        except msgspec.ValidationError:
-            return self._slow(body, ctx, lang)
-        except msgspec.DecodeError:
+        except (msgspec.ValidationError, msgspec.DecodeError):
+            decoded = None  # the slow path, outside the handler: its errors chain to nothing
+        if decoded is None:
             return self._slow(body, ctx, lang)
         answers, evidence = decoded.answers, decoded.evidence
         plan = self._plan
@@ -279,16 +286,16 @@ class CompiledForm:
                 for path, key, params in raws]
 
     def _problems(self, raws: list[Raw], lang: str) -> SubmissionInvalid:
-        lang = i18n.normalize(lang)
+        lang = _LANGS.get(lang) or i18n.normalize(lang)
         raws = without_follow_ups(raws, self._inputs)
-        return invalid(self._messages.problems(raws, lang), lang)
+        return self._messages.invalid(raws, lang)
 
     def _slow(self, body: bytes | str, ctx: Mapping[str, Any] | None, lang: str
               ) -> ValidSubmission:
         shape = self.shape()
         raws, answers, evidence = check_body(
             body, None if shape else self.validator(), self.evaluator, self.items, ctx,
-            shape=shape)
+            shape=shape, planned=self._planned or None)
         if raws or answers is None:
             raise self._problems(raws, lang)
         return ValidSubmission(self, answers, evidence, ctx)

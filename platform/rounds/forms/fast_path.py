@@ -225,12 +225,16 @@ class FastPlan:
 
     def __init__(self, required: list[_Required], evidence: list[_EvidenceIf],
                  values: _Values | None, groups: list[tuple[str, _Values]],
-                 checks: list[tuple[str, str, _Decision]] | None = None) -> None:
+                 checks: list[tuple[str, str, _Decision]] | None = None, *,
+                 shown: dict[str, _Decision] | None = None) -> None:
         self.required = tuple(required)
         self.evidence = tuple(evidence)
         self.values = values
         self.groups = tuple(groups)
         self.checks = tuple(checks or ())  # (check id, item, fails)
+        # Whether an item is shown, for the items with a visible_if (the others always are):
+        # the slow path asks it of the items that have errors.
+        self.shown = dict(shown or {})
 
     @classmethod
     def build(cls, items: list[FormItem], checks: list[tuple[str, str, Any]] | None = None
@@ -358,7 +362,8 @@ class FastPlan:
                     groups.append((fi.id, v))
         return cls(required, evidence, values(items, lambda name: decision(name, None)), groups,
                    [(cid, target, decision(target, f"checks/{n}"))
-                    for n, (cid, target, _) in enumerate(checks)])
+                    for n, (cid, target, _) in enumerate(checks)],
+                   shown={fi.id: decision(fi.id, None) for fi in items if "visible_if" in fi.item})
 
     def check(self, answers: Any, evidence: Any, ctx: Mapping[str, Any] | None) -> list[Raw]:
         # The hot path of every valid body: checks inlined; a decision is asked for only

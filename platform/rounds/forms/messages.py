@@ -50,6 +50,33 @@ _CODES = {
 }
 
 
+_REMEMBERED = 4096  # labels, pointers, option lists, problems remembered per form, at most
+# Problems whose words depend on more than the place and the error's details (a check's
+# message over the answers) or that hardly come twice (a JSON parser's detail).
+_UNREMEMBERED = frozenset({"check_failed", "invalid_json"})
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
+def _signature(params: dict[str, Any]) -> tuple[Any, ...] | None:
+    """The details of an error as a key (classes too: 1, 1.0 and True are worded apart);
+    None for details other than plain values and lists of them."""
+    if not params:
+        return ()
+    out: list[Any] = []
+    for k, v in params.items():
+        cls = v.__class__
+        if cls is list:
+            classes = frozenset(map(type, v))
+            if not classes <= _PLAIN:
+                return None
+            out.append((k, tuple(map(type, v)), tuple(v)))
+        elif cls in _PLAIN:
+            out.append((k, cls, v))
+        else:
+            return None
+    return tuple(out)
+
+
 def _words(lang: str) -> Mapping[str, str]:
     return i18n.table(DOMAIN, lang)
 
@@ -62,6 +89,33 @@ class Messages:
         self.order = {fi.id: n for n, fi in enumerate(items)}
         self.entry = {(fi.id, sub.id): sub for fi in items if fi.type == "group"
                       for sub in fi.entry_items()}
+        # What a problem's words are made of depends only on the place (and the language):
+        # each label, pointer and list of options is worked out once and remembered.
+        self._tables: dict[str, Mapping[str, str]] = {}
+        self._labels: dict[tuple[Path, str], str] = {}
+        self._pointers: dict[Path, str] = {}
+        self._options: dict[tuple[str, tuple[Any, ...], str], str] = {}
+        # (pointer, message, code) by (path, key, details, language)
+        self._worded: dict[tuple[Path, str, tuple[Any, ...], str], tuple[str, str, str]] = {}
+        self._places: dict[Path, tuple[Any, ...]] = {}  # the order of a place in the form
+
+    def invalid(self, raws: Iterable[Raw], lang: str) -> SubmissionInvalid:
+        """The exception listing the problems of ``raws``."""
+        return invalid(self.problems(raws, lang), lang, self._w(lang))
+
+    def _w(self, lang: str) -> Mapping[str, str]:
+        w = self._tables.get(lang)
+        if w is None:
+            w = self._tables[lang] = _words(lang)
+        return w
+
+    def pointer(self, path: Path) -> str:
+        found = self._pointers.get(path)
+        if found is None:
+            found = json_pointer.path(path)
+            if len(self._pointers) < _REMEMBERED:  # paths hold entry indexes and sent keys
+                self._pointers[path] = found
+        return found
 
     def item_at(self, path: Path) -> FormItem | None:
         """The item whose answer (or evidence) the path points into."""
@@ -77,7 +131,17 @@ class Messages:
         return top
 
     def label(self, path: Path, lang: str) -> str:
-        w = _words(lang)
+        """The place a path points at, in words ("Shelf, entry 2, SKU")."""
+        key = (path, lang)
+        found = self._labels.get(key)
+        if found is None:
+            found = self._label(path, lang)
+            if len(self._labels) < _REMEMBERED:
+                self._labels[key] = found
+        return found
+
+    def _label(self, path: Path, lang: str) -> str:
+        w = self._w(lang)
         part = w["separator.part"]
         if not path:
             return w["label.body"]
@@ -121,6 +185,20 @@ class Messages:
         return _words(lang)["label.entry"].format(group=group_name, number=index + 1)
 
     def options(self, fi: FormItem | None, values: Any, lang: str) -> str:
+        if fi is None or not isinstance(values, list):
+            return self._list_options(fi, values, lang)
+        try:
+            key = (fi.id, tuple(values), lang)
+            found = self._options.get(key)
+        except TypeError:  # a value that is no key (a list): not remembered
+            return self._list_options(fi, values, lang)
+        if found is None:
+            found = self._list_options(fi, values, lang)
+            if len(self._options) < _REMEMBERED:
+                self._options[key] = found
+        return found
+
+    def _list_options(self, fi: FormItem | None, values: Any, lang: str) -> str:
         labels: dict[str, Any] = {}
         if fi is not None:
             labels = {str(c.get("value")): c.get("label") for c in fi.item.get("choices") or []}
@@ -128,16 +206,31 @@ class Messages:
                 labels = dict(YES_NO_LABELS)
         shown = [i18n.pick(labels[str(v)], lang) if str(v) in labels else str(v)
                  for v in (values if isinstance(values, list) else [])]
-        return _words(lang)["separator.list"].join(shown)
+        return self._w(lang)["separator.list"].join(shown)
 
     def problem(self, raw: Raw, lang: str) -> Problem:
         path, key, params = raw
-        w = _words(lang)
+        sig = _signature(params) if key not in _UNREMEMBERED else None
+        if sig is None:
+            return self._problem(raw, lang)
+        memo = (path, key, sig, lang)
+        found = self._worded.get(memo)
+        if found is None:
+            p = self._problem(raw, lang)
+            if len(self._worded) < _REMEMBERED:
+                self._worded[memo] = (p.pointer, p.message, p.code)
+            return p
+        pointer, message, code = found
+        return Problem(pointer, message, code, SOURCE, {"keyword": key, **params})
+
+    def _problem(self, raw: Raw, lang: str) -> Problem:
+        path, key, params = raw
+        w = self._w(lang)
         fi = self.item_at(path)
         if key == "check_failed":
             # A check between fields: the definition's message, in the reader's language.
             said = i18n.pick(params.get("message"), lang, w["problem.check_failed"])
-            return Problem(json_pointer.path(path), f"{self.label(path, lang)}"
+            return Problem(self.pointer(path), f"{self.label(path, lang)}"
                            f"{w['separator.label']}{said}", key, SOURCE,
                            {"keyword": key, "check": params.get("check")})
         words_key = key
@@ -172,7 +265,7 @@ class Messages:
             what = template.format(**fmt)
         except (KeyError, IndexError):
             what = template
-        return Problem(json_pointer.path(path), f"{self.label(path, lang)}"
+        return Problem(self.pointer(path), f"{self.label(path, lang)}"
                        f"{w['separator.label']}{what}", _CODES.get(key, key), SOURCE,
                        {"keyword": key, **params})
 
@@ -185,20 +278,30 @@ class Messages:
             if (p.pointer, p.message) in seen:
                 continue
             seen.add((p.pointer, p.message))
-            path = raw[0]
+            out.append((self.place(raw[0]), p))
+        out.sort(key=lambda t: t[0])
+        return [p for _, p in out]
+
+    def place(self, path: Path) -> tuple[Any, ...]:
+        """Where a path comes in the form's order (answers, then evidence)."""
+        found = self._places.get(path)
+        if found is None:
             area = {"answers": 1, "evidence": 2}.get(str(path[0]) if path else "", 0)
             head = str(path[1]).split("/")[0] if len(path) > 1 else ""
             # Entry 10 after entry 2: indexes sort as numbers.
             rest = tuple((0, k, "") if isinstance(k, int) else (1, 0, str(k)) for k in path[1:])
-            out.append(((area, self.order.get(head, -1), rest), p))
-        out.sort(key=lambda t: t[0])
-        return [p for _, p in out]
+            found = (area, self.order.get(head, -1), rest)
+            if len(self._places) < _REMEMBERED:
+                self._places[path] = found
+        return found
 
 
-def invalid(problems: list[Problem], lang: str) -> SubmissionInvalid:
-    """The exception listing a body's problems, its detail in ``lang``."""
+def invalid(problems: list[Problem], lang: str, words: Mapping[str, str] | None = None
+            ) -> SubmissionInvalid:
+    """The exception listing a body's problems, its detail in ``lang`` (``words``: its
+    words, when the caller holds them)."""
     n = len(problems)
-    w = _words(lang)
+    w = words if words is not None else _words(lang)
     detail = w["problem.summary.one" if n == 1 else "problem.summary"].format(n=n)
     return SubmissionInvalid(detail, problems)
 
@@ -264,9 +367,14 @@ def condition_inputs(items: list[FormItem]) -> dict[str, Inputs]:
 def without_follow_ups(raws: list[Raw], inputs: Mapping[str, Inputs]) -> list[Raw]:
     """Leave out "required" errors of items whose condition reads an answer that is itself
     invalid: the one error to fix is the input's (its value decides the rest)."""
-    bad = [r[0] for r in raws if r[1] not in _NOT_INPUT_ERRORS and len(r[0]) >= 2
-           and r[0][0] == "answers"]
-    if not bad or not inputs:
+    bad: list[Path] = []
+    required = False  # nothing to leave out without a "required" error
+    for path, key, _ in raws:
+        if key in _REQUIRED_CODES:
+            required = True
+        elif key not in _NOT_INPUT_ERRORS and len(path) >= 2 and path[0] == "answers":
+            bad.append(path)
+    if not bad or not required or not inputs:
         return raws
     bad_top = {str(p[1]) for p in bad}
     bad_entry = {(str(p[1]), p[2], str(p[3])) for p in bad if len(p) >= 4}

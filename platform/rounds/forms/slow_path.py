@@ -14,11 +14,14 @@ always does):
    (``check_failed`` at ``/answers/<item>``, the check's message), except a check that reads
    an answer with a structural error (its value is not there to compare).
 
-:func:`check_body` does all three. :func:`check_decoded` is the same conditional checks for a
-body msgspec decoded, for forms whose rules the fast plan does not follow.
+:func:`check_body` does all three. The first is faster with ``forms.shape`` (the same errors,
+from code generated for the schema), the third with :class:`PlannedChecks` (the same raws,
+decided by the form's fast plan, where it follows the form's rules).
+:func:`check_decoded` is the same conditional checks for a body msgspec decoded, for forms
+whose rules the fast plan does not follow.
 
 May import: ``rounds.rules`` and ``rounds.forms`` modules below it (``schema``, ``messages``,
-``conditions``).
+``conditions``, ``shape``, ``fast_path``).
 """
 
 from __future__ import annotations
@@ -30,10 +33,11 @@ from typing import Any
 import msgspec
 from jsonschema import Draft202012Validator, ValidationError, validators
 
-from rounds.forms.conditions import answered, entry_path, evidence_raws, shown
+from rounds.forms.conditions import UNSET, answered, entry_path, evidence_raws, shown
+from rounds.forms.fast_path import FastPlan
 from rounds.forms.messages import Path, Raw
 from rounds.forms.schema import DATE_PATTERN, FormItem
-from rounds.forms.shape import Error
+from rounds.forms.shape import Shape
 from rounds.rules.evaluation import StandardRules
 from rounds.rules.fast_evaluation import CompiledEvaluation
 from rounds.rules.results import EntryResult, FormState
@@ -118,9 +122,10 @@ class Broken:
         self._short = self._short or len(path) < 2
 
     def __contains__(self, path: Path) -> bool:
-        if not self.paths or (not self._short and path[:2] not in self._heads):
+        paths = self.paths
+        if not paths or (not self._short and path[:2] not in self._heads):
             return False
-        return any(path[:k] in self.paths for k in range(1, len(path) + 1))
+        return any(path[:k] in paths for k in range(1, len(path) + 1))
 
 
 def clean(doc: dict[str, Any], raws: list[Raw], items: Mapping[str, FormItem], broken: Broken
@@ -245,6 +250,170 @@ def post_structural(answers: dict[str, Any], state: FormState, items: list[FormI
     return out
 
 
+# -- the conditional checks on the fast plan ------------------------------------------------------
+
+_NO_FIELDS: dict[str, bool] = {}
+
+
+class _Sent:
+    """Plain answers read the way the fast plan reads a decoded Struct: an answer not sent is
+    ``UNSET``. The answers dict itself is the object's ``__dict__`` (read, never written):
+    an answer sent is read at the speed of an attribute. (Item ids start with a letter: none
+    is one of the object's own attributes.)"""
+
+    def __init__(self, answers: dict[str, Any]) -> None:
+        self.__dict__ = answers
+
+    def __getattr__(self, name: str) -> Any:  # only for what is not in the dict
+        return UNSET
+
+
+class PlannedChecks:
+    """The conditional checks of the slow path decided by the form's :class:`FastPlan`
+    rather than ``StandardRules.form``: the same raws as :func:`check_body` gives with the
+    rules (the tests hold the two to it), working out only what they need: visibility only
+    of items with errors, required-ness only of items not answered, the decisions remembered
+    as the fast path remembers them. The form state is computed only when a check between
+    fields fails (its message is a template over the settled data).
+
+    For forms whose fast plan follows all their rules and none of which reads the score
+    (:meth:`build` returns None otherwise): entries' fields then have no rules, so they are
+    all shown and required as written."""
+
+    def __init__(self, plan: FastPlan, items: list[FormItem], checks: Iterable[Check],
+                 shape: Shape | None = None) -> None:
+        self.plan = plan
+        self.by_id = {fi.id: fi for fi in items}
+
+        def emptiable(where: Path, tick: bool) -> bool:
+            """Whether an answer can be sent and yet not be answered ("", [], not ticked)
+            with no structural error. Only such answers are read here; one that cannot is
+            unanswered only when missing, and the structure's "required" error says so."""
+            if tick or shape is None:
+                return True
+            empties: tuple[Any, ...] = (None, "", [])
+            for empty in empties:
+                doc: Any = empty  # a body with that answer alone where ``where`` points
+                for step in reversed(where):
+                    doc = [doc] if isinstance(step, int) else {step: doc}
+                if not any(r[0][:len(where)] == where for r in shape(doc)):
+                    return True
+            return False
+
+        by_plan = {r.id: r.needed for r in plan.required}
+        # Required as shown by the rules: (id, is a check, the decision), in form order.
+        self.decided = tuple((fi.id, fi.type == "check", by_plan[fi.id])
+                             for fi in items if fi.id in by_plan)
+        # Always required: id → is a check; and those that can be sent empty.
+        self.always = {fi.id: fi.type == "check" for fi in items
+                       if fi.id not in by_plan and fi.unconditionally_required}
+        self.always_empty = tuple(
+            (name, tick) for name, tick in self.always.items()
+            if emptiable(("answers", name), tick))
+        # Groups: id → (shown, required field → is a check), and the fields sent empty.
+        self.fields: dict[str, tuple[Any, dict[str, bool]]] = {}
+        self.groups: list[tuple[str, Any, tuple[tuple[str, bool], ...]]] = []
+        for fi in items:
+            if fi.type != "group":
+                continue
+            required = {sub.id: sub.type == "check" for sub in fi.entry_items()
+                        if sub.item.get("required") is True}
+            self.fields[fi.id] = (plan.shown.get(fi.id), required)
+            empty = tuple((name, tick) for name, tick in required.items()
+                          if emptiable(("answers", fi.id, 0, name), tick))
+            if empty:
+                self.groups.append((fi.id, plan.shown.get(fi.id), empty))
+        self.group_ids = frozenset(self.fields)
+        self.checks = tuple(checks)
+        self.reads = {c.id: c.reads | {c.item} for c in self.checks}
+
+    @classmethod
+    def build(cls, plan: FastPlan | None, rules: StandardRules, items: list[FormItem],
+              shape: Shape | None = None) -> PlannedChecks | None:
+        if plan is None or rules.reads_score:
+            return None
+        return cls(plan, items, rules.checks, shape)
+
+    def raws(self, raws: list[Raw], answers: dict[str, Any], evidence: Mapping[str, Any],
+             broken: Broken, ctx: Mapping[str, Any] | None, *,
+             state: Callable[[], FormState]) -> list[Raw]:
+        """The structural ``raws`` of shown items (but "required" of answers, which the
+        conditional checks decide), then the conditional checks' raws."""
+        sent = _Sent(answers)
+        shown = self.plan.shown
+        hidden: dict[str, bool] = {}  # top-level name → hidden, as asked
+
+        def visible(path: Path) -> bool:
+            if len(path) < 2 or path[0] not in ("answers", "evidence"):
+                return True
+            name = str(path[1] if path[0] == "answers" else entry_path(str(path[1]))[0])
+            if name not in hidden:
+                decide = shown.get(name)
+                hidden[name] = decide is not None and not decide(sent, ctx)
+            return not hidden[name]
+
+        out: list[Raw] = []
+        missing: list[Path] = []  # answers the structure says are missing
+        for r in raws:
+            if r[1] == "required" and self._answer(r[0]):
+                missing.append(r[0])
+            elif visible(r[0]):
+                out.append(r)
+        if self.checks:
+            wrong = {str(p[1]) for p in broken.paths if len(p) >= 2 and p[0] == "answers"}
+            if any(not self.reads.get(check, frozenset()) & wrong and fails(sent, ctx)
+                   for check, _item, fails in self.plan.checks):
+                out += check_raws(state(), self.checks, broken)
+        for path in missing:
+            if len(path) == 2:
+                tick = self.always.get(str(path[1]))
+            else:
+                group_shown, fields = self.fields.get(str(path[1]), (None, _NO_FIELDS))
+                tick = fields.get(str(path[3]))
+                if tick is not None and group_shown is not None and not group_shown(sent, ctx):
+                    continue
+            if tick is not None and path not in broken:
+                out.append((path, "must_tick" if tick else "required", {}))
+        for name, tick, needed in self.decided:
+            v = answers.get(name)
+            # not answered (conditions.answered, in line: it runs for every field)
+            if (v is None or (v is not True if tick else (
+                    not v and (v.__class__ is str or v.__class__ is list)))) and (
+                    "answers", name) not in broken and needed(sent, ctx):
+                out.append((("answers", name), "must_tick" if tick else "required", {}))
+        for name, tick in self.always_empty:  # sent, but empty
+            v = answers.get(name)
+            if v is not None and (v is not True if tick else (
+                    not v and (v.__class__ is str or v.__class__ is list))) and (
+                    "answers", name) not in broken:
+                out.append((("answers", name), "must_tick" if tick else "required", {}))
+        for ev in self.plan.evidence:  # the decision first: it is mostly remembered
+            if ev.wanted(sent, ctx) and ("evidence", ev.id) not in broken:
+                out.extend(evidence_raws(ev.id, evidence.get(ev.id), ev.photo_min, ev.note))
+        for group, group_shown, empty in self.groups:  # entries' fields sent, but empty
+            entries = answers.get(group)
+            if not isinstance(entries, list) or not entries or (
+                    group_shown is not None and not group_shown(sent, ctx)):
+                continue
+            for n, entry in enumerate(entries):
+                if entry.__class__ is not dict:
+                    continue  # replaced by {} (clean): nothing was sent in it
+                for name, tick in empty:
+                    v = entry.get(name)
+                    if v is not None and (v is not True if tick else (
+                            not v and (v.__class__ is str or v.__class__ is list))) and (
+                            "answers", group, n, name) not in broken:
+                        out.append((("answers", group, n, name),
+                                    "must_tick" if tick else "required", {}))
+        return out
+
+    def _answer(self, path: Path) -> bool:
+        """As :func:`_answer_path`."""
+        n = len(path)
+        return (n == 2 or (n == 4 and isinstance(path[2], int) and path[1] in self.group_ids)
+                ) and path[0] == "answers"
+
+
 # -- the whole path ------------------------------------------------------------------------------
 
 def validator_for(schema: dict[str, Any]) -> Any:
@@ -265,28 +434,32 @@ def _answer_path(path: Path, by_id: Mapping[str, FormItem]) -> bool:
 
 def check_body(body: bytes | str, validator: Any, rules: Rules, items: list[FormItem],
                ctx: Mapping[str, Any] | None, *,
-               shape: Callable[[Any], list[Error]] | None = None
+               shape: Shape | None = None, planned: PlannedChecks | None = None
                ) -> tuple[list[Raw], dict[str, Any] | None, dict[str, Any]]:
     """Every error of a raw body: ``(raws, answers, evidence)``. With no raws the body is
     valid and ``answers``/``evidence`` are its plain data; ``answers`` is None when the body
     is not even an object with answers. ``shape`` (``forms.shape``, the same errors as the
-    jsonschema ``validator``, faster) finds the structural errors when given."""
+    jsonschema ``validator``, faster) finds the structural errors when given; ``planned``
+    (the same conditional checks as ``rules``, faster) decides the conditional ones."""
     try:
         doc = msgspec.json.decode(body)
     except msgspec.DecodeError as e:
         return [((), "invalid_json", {"detail": str(e)})], None, {}
     if shape is not None:
-        raws = [r for e in shape(doc) for r in error_raws(*e)]
+        raws = shape(doc)
     else:
         raws = [r for err in validator.iter_errors(doc) for r in schema_raws(err)]
     if not isinstance(doc, dict) or not isinstance(doc.get("answers"), dict):
         return raws, None, {}
-    by_id = {fi.id: fi for fi in items}
+    by_id = planned.by_id if planned is not None else {fi.id: fi for fi in items}
     broken = Broken()
     clean(doc, raws, by_id, broken)
     answers: dict[str, Any] = doc["answers"]
     sent = doc.get("evidence")
     evidence: dict[str, Any] = sent if isinstance(sent, dict) else {}
+    if planned is not None:
+        return planned.raws(raws, answers, evidence, broken, ctx,
+                            state=lambda: rules.form(answers, ctx)), answers, evidence
     state = rules.form(answers, ctx)
     entries = {e.pointer: e for e in state.entries}
     kept = [r for r in raws
