@@ -45,7 +45,14 @@ import msgspec
 from rounds import i18n
 from rounds.errors import RuleEvaluationError
 from rounds.rules import semantics as js
-from rounds.rules.alerts import format_labels, format_value, message_split, split_texts
+from rounds.rules.alerts import (
+    MISSING,
+    _placeholder,
+    format_labels,
+    format_value,
+    message_split,
+    split_texts,
+)
 from rounds.rules.evaluation import StandardRules, decide
 from rounds.rules.fast_evaluation import (
     CompiledEvaluation,
@@ -65,20 +72,20 @@ from rounds.rules.structure import RAISED, Item, PlacedRule, Run, Settled, Templ
 class Scored:
     """What the write path needs of an evaluation; the rest on first ask (:meth:`evaluation`).
 
-    ``answers``, ``calculated`` and ``visible`` are the evaluation's; ``entry_visible`` the
-    visibility of each top-level group entry by its pointer (``/group/0``); ``score``,
+    ``answers``, ``calculated`` and ``visible`` are the evaluation's; ``entries`` the
+    visibility of each top-level group's entries, in order (:meth:`entry_visible`); ``score``,
     ``outcomes``, ``failed``, ``alerts`` and ``errors`` are the evaluation's as plain data
     (``msgspec.to_builtins``), the form they are stored in.
     """
 
     __slots__ = ("_ctx", "_evaluation", "_evaluator", "_raw", "alerts", "answers",
-                 "calculated", "entry_visible", "errors", "failed", "outcomes", "score",
+                 "calculated", "entries", "errors", "failed", "outcomes", "score",
                  "visible")
 
     def __init__(self, evaluator: CompiledEvaluation, raw: Mapping[str, Any],
                  ctx: Mapping[str, Any] | None, answers: dict[str, Any],
                  calculated: dict[str, Any], visible: dict[str, bool],
-                 entry_visible: dict[str, dict[str, bool]], score: dict[str, Any],
+                 entries: dict[str, list[Mapping[str, bool]]], score: dict[str, Any],
                  outcomes: list[dict[str, Any]], failed: list[dict[str, Any]],
                  alerts: list[dict[str, Any]], errors: list[dict[str, Any]],
                  evaluation: Evaluation | None = None) -> None:
@@ -89,12 +96,17 @@ class Scored:
         self.answers = answers
         self.calculated = calculated
         self.visible = visible
-        self.entry_visible = entry_visible
+        self.entries = entries
         self.score = score
         self.outcomes = outcomes
         self.failed = failed
         self.alerts = alerts
         self.errors = errors
+
+    def entry_visible(self, group: str, index: int) -> Mapping[str, bool] | None:
+        """Item id → shown, in an entry of a shown top-level group (None: no such entry)."""
+        entries = self.entries.get(group)
+        return entries[index] if entries is not None and 0 <= index < len(entries) else None
 
     def stored(self) -> dict[str, Any]:
         """What a submission keeps of its evaluation (``documents.stored_evaluation``)."""
@@ -113,9 +125,11 @@ class Scored:
 def record_of(evaluator: CompiledEvaluation, raw: Mapping[str, Any],
               ctx: Mapping[str, Any] | None, ev: Evaluation) -> Scored:
     """The record of a whole evaluation (where no function is generated)."""
-    entry_visible = {e.pointer: e.visible for e in ev.entries
-                     if e.pointer.count("/") == 2}
-    return Scored(evaluator, raw, ctx, ev.answers, ev.calculated, ev.visible, entry_visible,
+    entries: dict[str, list[Mapping[str, bool]]] = {}
+    for e in ev.entries:
+        if e.pointer.count("/") == 2:  # a top-level group's entry (they come in order)
+            entries.setdefault(e.group, []).append(e.visible)
+    return Scored(evaluator, raw, ctx, ev.answers, ev.calculated, ev.visible, entries,
                   msgspec.to_builtins(ev.score), msgspec.to_builtins(ev.outcomes),
                   msgspec.to_builtins(ev.failed), msgspec.to_builtins(ev.alerts),
                   msgspec.to_builtins(ev.errors), ev)
@@ -171,7 +185,8 @@ _HELPERS: dict[str, Any] = {
     "_extremes": _extremes, "_points": _points, "_decide": decide, "_RAISED": RAISED,
     "_check_failure": _check_failure, "_to_builtins": _to_builtins, "_dict": dict,
     "_list": list, "_bool": bool, "_isinstance": isinstance, "_Mapping": Mapping,
-    "_enumerate": enumerate,
+    "_enumerate": enumerate, "_len": len, "_format_value": format_value,
+    "_format_labels": format_labels, "_placeholder": _placeholder, "_MISSING": MISSING,
 }
 
 # -- AST builders ------------------------------------------------------------------------------
@@ -290,14 +305,51 @@ class _Gen:
         t = self.fresh("_t")
         return [*self.call_rule(t, rule), _set(target, _truth(_n(t)))]
 
-    def fill(self, template: Template | None, data: str) -> ast.expr:
-        """A template filled in every language: a constant when it has no placeholder."""
+    def fill(self, template: Template | None, data: str) -> tuple[list[ast.stmt], ast.expr]:
+        """A template filled in every language (``message_split`` of the evaluation's
+        ``_fill``), written out: each param's rule run once, formatted in each language, the
+        texts joined from their parts. A constant when it has neither params nor
+        placeholders."""
         if template is None:
-            return _dict_of([])
+            return [], _dict_of([])
         split = split_texts(template.texts)
         if not template.params and all(len(parts) == 1 for _, parts in split):
-            return _call("_dict", self.shared({lang: parts[0] for lang, parts in split}))
-        return _call("_fill", _n("run"), self.shared(template), self.shared(split), _n(data))
+            return [], _call("_dict", self.shared({lang: parts[0] for lang, parts in split}))
+        stmts: list[ast.stmt] = []
+        given: dict[str, dict[str, ast.expr]] = {}
+        for p in template.params:
+            v = self.fresh("_m")
+            if p.rule is not None:
+                stmts += self.call_rule(v, p.rule, data)
+            else:
+                stmts.append(_set(v, _c(None)))
+            texts: dict[str, ast.expr] = {}
+            labels = self.shared(p.labels) if p.labels is not None else None
+            for lang in i18n.LANGUAGES:
+                t = self.fresh("_m")
+                stmts.append(_set(t, _call("_format_labels", _n(v), labels, _c(lang))
+                                  if labels is not None else
+                                  _call("_format_value", _n(v), _c(lang))))
+                texts[lang] = _n(t)
+            given[p.name] = texts
+        digits = self.shared(self.r._digits)
+        out: list[tuple[str, ast.expr]] = []
+        for lang, parts in split:
+            if len(parts) == 1:
+                out.append((lang, _c(parts[0])))
+                continue
+            pieces: list[ast.expr] = [_c(parts[0])]
+            for k in range(1, len(parts), 2):
+                name = parts[k]
+                if name in given:
+                    pieces.append(given[name].get(lang, _n("_MISSING")))
+                else:
+                    pieces.append(_call("_placeholder", _c(name), _n(data), _c(lang),
+                                        _c(None), digits))
+                pieces.append(_c(parts[k + 1]))
+            out.append((lang, _method_c("", "join", _list(*(x for x in pieces
+                                                             if not _empty(x))))))
+        return stmts, _dict_of(out)
 
     # -- step 1: settle ---------------------------------------------------------------------
 
@@ -334,11 +386,11 @@ class _Gen:
             body.append(_if(_cmp(_n(v), ast.Is(), _c(None)),
                             [_do(_method("data", "pop", _c(i), _c(None)))],
                             [_setitem("data", _c(i), _n(v))]))
+        elif st.sub is not None and st.sub.flat is not None:
+            body += self.flat_group(st, st.sub.flat)
         elif st.sub is not None:
-            g = self.fresh("_g")
-            self.ns[f"{g}p"] = st.sub
             body.append(_setitem("groups", _c(i), _call(
-                "_group", _n("run"), _n(f"{g}p"), _n("data"), _c(i))))
+                "_group", _n("run"), self.shared(st.sub, "_p"), _n("data"), _c(i))))
             body.append(_if(_cmp(_method("raw", "get", _c(i)), ast.IsNot(), _c(None)), [
                 _setitem("answers", _c(i), ast.ListComp(
                     elt=ast.Attribute(value=_n("_e"), attr="answers", ctx=ast.Load()),
@@ -366,6 +418,31 @@ class _Gen:
         else:
             hidden.append(_do(_method("data", "pop", _c(i), _c(None))))
         self.out.append(_if(_n(shown), body, hidden))
+
+    def flat_group(self, st: _Step, flat: tuple[tuple[str, bool], ...]) -> list[ast.stmt]:
+        """A shown group whose entries have no rule, no numeric choice and no group: each
+        entry's kept answers are its answers (an unanswered check false), every item shown
+        (``fast_evaluation._settle`` of a flat level, without its ``Settled``). The kept
+        entries are what later rules see too: nothing changes them."""
+        i = st.id
+        loop: list[ast.stmt] = [
+            _if(_not(_call("_isinstance", _n("_e"), _n("_Mapping"))), [_set("_e", _dict_of([]))]),
+            _set("_x", _dict_of([]))]
+        for sub, check in flat:
+            kept = [_setitem("_x", _c(sub), _n("_w"))]
+            loop += [_set("_w", _method("_e", "get", _c(sub))),
+                     _if(_cmp(_n("_w"), ast.IsNot(), _c(None)), kept,
+                         [_setitem("_x", _c(sub), _c(False))] if check else [])]
+        loop.append(_do(_method("_ents", "append", _n("_x"))))
+        return [
+            _set("_ents", _list()),
+            ast.For(target=ast.Name(id="_e", ctx=ast.Store()), iter=_item("data", _c(i)),
+                    body=loop, orelse=[], lineno=0),
+            _setitem("data", _c(i), _n("_ents")),
+            _setitem("flat", _c(i), ast.Tuple(elts=[self.shared(st.sub.shown if st.sub else {}),
+                                                    _call("_len", _n("_ents"))], ctx=ast.Load())),
+            _if(_cmp(_method("raw", "get", _c(i)), ast.IsNot(), _c(None)),
+                [_setitem("answers", _c(i), _call("_list", _n("_ents")))])]
 
     # -- step 2: checks ---------------------------------------------------------------------
 
@@ -571,11 +648,12 @@ class _Gen:
                                                _c("default:check"), _c(None))))
             else:
                 continue
+            fill, problem = self.fill(it.problem, "data")
             body.append(_if(_cmp(_n("dec"), ast.IsNot(), _c(None)), [
-                _do(_method("failed", "append", _dict_of([
+                *fill, _do(_method("failed", "append", _dict_of([
                     ("item", _c(it.id)), ("section", _c(it.section)),
                     ("severity", _c(it.severity)), ("decided_by", _n("dec")),
-                    ("entries", bad), ("problem", self.fill(it.problem, "data"))])))]))
+                    ("entries", bad), ("problem", problem)])))]))
             shown = self.vis[st.id]
             o += body if isinstance(shown, ast.Constant) else [_if(shown, body)]
 
@@ -626,9 +704,10 @@ class _Gen:
                     continue
                 t = self.fresh("_t")
                 o += self.call_rule(t, a.when, "adata")
-                o.append(_if(_truth(_n(t)), [_do(_method("alerts", "append", _dict_of([
+                fill, text = self.fill(a.message, "adata")
+                o.append(_if(_truth(_n(t)), [*fill, _do(_method("alerts", "append", _dict_of([
                     ("code", _c(a.code)), ("severity", _c(a.severity)),
-                    ("message", self.fill(a.message, "adata")),
+                    ("message", text),
                     ("items", _list(*(_c(x) for x in a.items)))])))]))
 
     def build(self) -> Callable[[Mapping[str, Any], Mapping[str, Any] | None], tuple[Any, ...]]:
@@ -637,7 +716,8 @@ class _Gen:
               _set("data", _dict_of([("ctx", _ifexp(_n("ctx"), _call("_dict", _n("ctx")),
                                                     _dict_of([])))])),
               _set("answers", _dict_of([])), _set("calculated", _dict_of([])),
-              _set("groups", _dict_of([])), _set("checks", _list())]
+              _set("groups", _dict_of([])), _set("flat", _dict_of([])),
+              _set("checks", _list())]
         o.append(_if(_not(_call("_isinstance", _n("raw"), _n("_Mapping"))),
                      [_set("raw", _dict_of([]))]))
         self.settle()
@@ -649,7 +729,7 @@ class _Gen:
         self.finish()
         visible = _dict_of([(st.id, self.vis[st.id]) for st in self.p.order])
         o.append(ast.Return(value=_tuple(
-            _n("answers"), _n("calculated"), visible, _n("groups"), _dict_of([
+            _n("answers"), _n("calculated"), visible, _n("groups"), _n("flat"), _dict_of([
                 ("scored", _c(self.r.scored)), ("model", _c(self.r.model.model)),
                 ("direction", _c(self.r.model.direction)), ("digits", _c(self.r.model.digits)),
                 ("has_total", _c(self.r.has_total)), ("points", _n("tp")), ("max", _n("tm")),
@@ -671,6 +751,7 @@ class _Gen:
             body=o, decorator_list=[], returns=None, lineno=0)
         module = ast.Module(body=[fn], type_ignores=[])
         ast.fix_missing_locations(module)
+        self.module = module
         code = compile(module, f"<rounds evaluation {self.r.id}>", "exec")
         # As rules.compiler does: the function is made from its code object; nothing else of
         # the module runs.
@@ -678,6 +759,15 @@ class _Gen:
         made: Callable[[Mapping[str, Any], Mapping[str, Any] | None], tuple[Any, ...]] = \
             types.FunctionType(body, self.ns, "_evaluate")
         return made
+
+
+def _method_c(obj: str, name: str, *args: ast.expr) -> ast.Call:
+    """A method of a string constant (``"".join``)."""
+    return _call(ast.Attribute(value=_c(obj), attr=name, ctx=ast.Load()), *args)
+
+
+def _empty(e: ast.expr) -> bool:
+    return isinstance(e, ast.Constant) and e.value == ""
 
 
 def _tuple_store(*names: str) -> ast.Tuple:
@@ -720,10 +810,12 @@ class Scorer:
         fn = self._fn
         if fn is None:
             return record_of(self.evaluator, raw, ctx, self.evaluator.evaluate(raw, ctx))
-        answers, calculated, visible, groups, score, outcomes, failed, alerts, errors, _ = \
-            fn(raw, ctx)
-        entry_visible = {f"/{g}/{n}": s.visible for g, settled in groups.items()
-                         for n, s in enumerate(settled)}
-        return Scored(self.evaluator, raw, ctx, answers, calculated, visible, entry_visible,
+        answers, calculated, visible, groups, flat, score, outcomes, failed, alerts, errors, \
+            _ = fn(raw, ctx)
+        entries: dict[str, list[Mapping[str, bool]]] = {
+            g: [s.visible for s in settled] for g, settled in groups.items()}
+        for g, (shown, n) in flat.items():
+            entries[g] = [shown] * n  # every item of every entry shown (read only)
+        return Scored(self.evaluator, raw, ctx, answers, calculated, visible, entries,
                       score, _to_builtins(outcomes) if outcomes else [], failed, alerts,
                       errors)
