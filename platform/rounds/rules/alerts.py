@@ -16,6 +16,7 @@ May import: ``rounds.i18n`` and ``rounds.rules.semantics``.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Mapping
@@ -52,6 +53,7 @@ def _words(lang: str) -> Mapping[str, str]:
     return i18n.table(DOMAIN, lang if lang in i18n.LANGUAGES else "en")
 
 
+@functools.lru_cache(maxsize=4096)  # the Decimal round trip is slow; scores repeat
 def round_half_up(value: float, digits: int) -> float:
     """Round as people (and JavaScript's ``Math.round``) do: 85.25 → 85.3, not banker's 85.2.
 

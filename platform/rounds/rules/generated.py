@@ -63,7 +63,7 @@ from rounds.rules.fast_evaluation import (
     _Step,
 )
 from rounds.rules.results import Evaluation, RuleFailure
-from rounds.rules.scoring import _points
+from rounds.rules.scoring import _points, rule_fraction
 from rounds.rules.structure import RAISED, Item, PlacedRule, Run, Settled, Template
 
 # -- the record --------------------------------------------------------------------------------
@@ -186,7 +186,7 @@ _HELPERS: dict[str, Any] = {
     "_check_failure": _check_failure, "_to_builtins": _to_builtins, "_dict": dict,
     "_list": list, "_bool": bool, "_isinstance": isinstance, "_Mapping": Mapping,
     "_enumerate": enumerate, "_len": len, "_format_value": format_value,
-    "_format_labels": format_labels, "_placeholder": _placeholder, "_MISSING": MISSING,
+    "_format_labels": format_labels, "_rule_fraction": rule_fraction, "_str": str, "_placeholder": _placeholder, "_MISSING": MISSING,
 }
 
 # -- AST builders ------------------------------------------------------------------------------
@@ -426,7 +426,10 @@ class _Gen:
         entries are what later rules see too: nothing changes them."""
         i = st.id
         loop: list[ast.stmt] = [
-            _if(_not(_call("_isinstance", _n("_e"), _n("_Mapping"))), [_set("_e", _dict_of([]))]),
+            _if(_and(_cmp(ast.Attribute(value=_n("_e"), attr="__class__", ctx=ast.Load()),
+                          ast.IsNot(), _n("_dict")),
+                     _not(_call("_isinstance", _n("_e"), _n("_Mapping")))),
+                [_set("_e", _dict_of([]))]),
             _set("_x", _dict_of([]))]
         for sub, check in flat:
             kept = [_setitem("_x", _c(sub), _n("_w"))]
@@ -481,7 +484,12 @@ class _Gen:
     def points(self, it: Item, req: ast.expr, direction: str) -> list[ast.stmt]:
         """``pts, cnt, dec, rev`` of a shown scoring item (``scoring._points``)."""
         lower = direction == "lower_better"
-        if it.absolute or "score" in it.rules or it.type not in ("check", "yes_no"):
+        rule = it.rules.get("score")
+        if rule is not None:
+            return self.ruled_points(it, rule, req)
+        if not it.absolute and it.type == "single_choice":
+            return self.choice_points(it, req)
+        if it.absolute or it.type not in ("check", "yes_no"):
             return [ast.Assign(targets=[ast.Tuple(elts=[ast.Name(id=n, ctx=ast.Store())
                                                         for n in ("pts", "cnt", "dec", "rev")],
                                                   ctx=ast.Store())],
@@ -508,6 +516,43 @@ class _Gen:
                 got(("yes" == good_answer) != lower, "default:yes_no"),
                 [_if(_cmp(_n(v), ast.Eq(), _c("no")),
                      got(("no" == good_answer) != lower, "default:yes_no"), missing)])])]
+
+    @staticmethod
+    def _outcome(pts: ast.expr, cnt: ast.expr, dec: ast.expr, rev: ast.expr) -> list[ast.stmt]:
+        return [_set("pts", pts), _set("cnt", cnt), _set("dec", dec), _set("rev", rev)]
+
+    def ruled_points(self, it: Item, rule: PlacedRule, req: ast.expr) -> list[ast.stmt]:
+        """``scoring._points`` of an item with a ``score`` rule."""
+        v, r = self.fresh("_p"), self.fresh("_p")
+        label = _c(f"rule:{rule.pointer}")
+        missing = self._outcome(_ifexp(req, _c(0.0), _c(None)), req, _c("missing"), _c(False))
+        ruled: list[ast.stmt] = [
+            *self.call_rule(r, rule, failed=_n("_RAISED")),
+            _if(_cmp(_n(r), ast.Is(), _c(None)),
+                self._outcome(_c(None), _c(False), label, _c(False)),
+                self._outcome(_bin(_call("_rule_fraction", _n("run"), _c(rule.pointer), _n(r)),
+                                   ast.Mult(), _c(it.weight)), _c(True), label, _c(False)))]
+        if it.type != "check":
+            ruled = [_if(_cmp(_n(v), ast.Is(), _c(None)), missing, ruled)]
+        if it.type in ("yes_no", "scale"):
+            ruled = [_if(_cmp(_n(v), ast.Eq(), _c("na")),
+                         self._outcome(_c(None), _c(False), _c("na"), _c(False)), ruled)]
+        return [_set(v, _method("data", "get", _c(it.id))), *ruled]
+
+    def choice_points(self, it: Item, req: ast.expr) -> list[ast.stmt]:
+        """``scoring._points`` of a single_choice whose choices score a fraction."""
+        v, f = self.fresh("_p"), self.fresh("_p")
+        choices = self.shared(it.choices)
+        dec = _bin(_c("choice:"), ast.Add(), _n(v))
+        fraction: ast.expr = _bin(_c(1.0), ast.Sub(), _n(f)) if it.reverse else _n(f)
+        return [_set(v, _method("data", "get", _c(it.id))), _if(
+            _and(_call("_isinstance", _n(v), _n("_str")), _cmp(_n(v), ast.In(), choices)),
+            [_set(f, ast.Subscript(value=choices, slice=_n(v), ctx=ast.Load())),
+             _if(_cmp(_n(f), ast.Is(), _c(None)),
+                 self._outcome(_c(None), _c(False), dec, _c(False)),
+                 self._outcome(_bin(fraction, ast.Mult(), _c(it.weight)), _c(True), dec,
+                               _c(it.reverse)))],
+            self._outcome(_ifexp(req, _c(0.0), _c(None)), req, _c("missing"), _c(False)))]
 
     def model_value(self, points: ast.expr, most: ast.expr, answered: ast.expr,
                     scoring: bool, model: Any) -> ast.expr:
@@ -661,7 +706,9 @@ class _Gen:
 
     def finish(self) -> None:
         r, o = self.r, self.out
-        o.append(_set("seen", _call("_dict", _n("data"))))
+        # The data is not read again as it was: the outcomes' and alerts' data are made from
+        # it in place rather than copied (``seen``, then the alerts' ``data``).
+        o.append(_set("seen", _n("data")))
         o.append(_setitem("seen", _c("failed"), ast.ListComp(
             elt=_item("_x", _c("item")), generators=[ast.comprehension(
                 target=ast.Name(id="_x", ctx=ast.Store()), iter=_n("failed"), ifs=[],
@@ -691,7 +738,7 @@ class _Gen:
             o.append(_set("outcomes", _list()))
         o.append(_set("alerts", _list()))
         if r._alerts:
-            o.append(_set("adata", _call("_dict", _n("seen"))))
+            o.append(_set("adata", _n("seen")))
             o.append(_setitem("adata", _c("score"), ast.Dict(
                 keys=[None, _c("passed")], values=[_item("seen", _c("score")), _n("passed")])))
             o.append(_setitem("adata", _c("outcome"), ast.DictComp(
