@@ -274,8 +274,8 @@ class StandardRules:
     def _decide(self, run: Run, seen: dict[str, Any], score: Score,
                 forced: list[tuple[str, dict[str, str]]]) -> list[OutcomeResult]:
         """Step 5: the level of each outcome."""
-        return decide(run, self._outcomes, seen, score.value,
-                      {sec.section: sec.value for sec in score.sections}, forced)
+        return decide(run, self._outcomes, seen, forced, total=score.value,
+                      sections={sec.section: sec.value for sec in score.sections})
 
     def _raise_alerts(self, run: Run, seen: dict[str, Any], score: Score,
                       outcomes: list[OutcomeResult]) -> list[Alert]:
@@ -293,8 +293,8 @@ class StandardRules:
 
 
 def decide(run: Run, outcomes: tuple[Outcome, ...], seen: dict[str, Any],
-           total: float | None, sections: Mapping[str, float | None],
-           forced: list[tuple[str, dict[str, str]]]) -> list[OutcomeResult]:
+           forced: list[tuple[str, dict[str, str]]], *, total: float | None,
+           sections: Mapping[str, float | None]) -> list[OutcomeResult]:
     """Step 5: the level of each outcome, from the total's value and the sections'."""
     out: list[OutcomeResult] = []
     for o in outcomes:

@@ -37,7 +37,7 @@ from __future__ import annotations
 import ast
 import itertools
 import types
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import msgspec
@@ -64,7 +64,7 @@ from rounds.rules.fast_evaluation import (
 )
 from rounds.rules.results import Evaluation, RuleFailure
 from rounds.rules.scoring import _points, rule_fraction
-from rounds.rules.structure import RAISED, Item, PlacedRule, Run, Settled, Template
+from rounds.rules.structure import RAISED, Item, PlacedRule, Run, Settled, Template, as_number
 
 # -- the record --------------------------------------------------------------------------------
 
@@ -83,7 +83,7 @@ class Scored:
                  "visible")
 
     def __init__(self, evaluator: CompiledEvaluation, raw: Mapping[str, Any],
-                 ctx: Mapping[str, Any] | None, answers: dict[str, Any],
+                 ctx: Mapping[str, Any] | None, *, answers: dict[str, Any],
                  calculated: dict[str, Any], visible: dict[str, bool],
                  entries: dict[str, list[Mapping[str, bool]]], score: dict[str, Any],
                  outcomes: list[dict[str, Any]], failed: list[dict[str, Any]],
@@ -129,10 +129,11 @@ def record_of(evaluator: CompiledEvaluation, raw: Mapping[str, Any],
     for e in ev.entries:
         if e.pointer.count("/") == 2:  # a top-level group's entry (they come in order)
             entries.setdefault(e.group, []).append(e.visible)
-    return Scored(evaluator, raw, ctx, ev.answers, ev.calculated, ev.visible, entries,
-                  msgspec.to_builtins(ev.score), msgspec.to_builtins(ev.outcomes),
-                  msgspec.to_builtins(ev.failed), msgspec.to_builtins(ev.alerts),
-                  msgspec.to_builtins(ev.errors), ev)
+    return Scored(evaluator, raw, ctx, answers=ev.answers, calculated=ev.calculated,
+                  visible=ev.visible, entries=entries, score=msgspec.to_builtins(ev.score),
+                  outcomes=msgspec.to_builtins(ev.outcomes),
+                  failed=msgspec.to_builtins(ev.failed), alerts=msgspec.to_builtins(ev.alerts),
+                  errors=msgspec.to_builtins(ev.errors), evaluation=ev)
 
 
 # -- helpers the generated code calls ----------------------------------------------------------
@@ -186,7 +187,8 @@ _HELPERS: dict[str, Any] = {
     "_check_failure": _check_failure, "_to_builtins": _to_builtins, "_dict": dict,
     "_list": list, "_bool": bool, "_isinstance": isinstance, "_Mapping": Mapping,
     "_enumerate": enumerate, "_len": len, "_format_value": format_value,
-    "_format_labels": format_labels, "_rule_fraction": rule_fraction, "_str": str, "_placeholder": _placeholder, "_MISSING": MISSING,
+    "_format_labels": format_labels, "_rule_fraction": rule_fraction, "_str": str,
+    "_placeholder": _placeholder, "_MISSING": MISSING,
 }
 
 # -- AST builders ------------------------------------------------------------------------------
@@ -226,8 +228,9 @@ def _do(e: ast.expr) -> ast.Expr:
     return ast.Expr(value=e)
 
 
-def _if(test: ast.expr, body: list[ast.stmt], orelse: list[ast.stmt] | None = None) -> ast.If:
-    return ast.If(test=test, body=body or [ast.Pass()], orelse=orelse or [])
+def _if(test: ast.expr, body: Sequence[ast.stmt], orelse: Sequence[ast.stmt] | None = None
+        ) -> ast.If:
+    return ast.If(test=test, body=list(body) or [ast.Pass()], orelse=list(orelse or []))
 
 
 def _cmp(a: ast.expr, op: ast.cmpop, b: ast.expr) -> ast.Compare:
@@ -397,14 +400,13 @@ class _Gen:
                     generators=[ast.comprehension(
                         target=ast.Name(id="_e", ctx=ast.Store()),
                         iter=_item("groups", _c(i)), ifs=[], is_async=0)]))]))
+        elif st.check:
+            body.append(_if(_cmp(_n(v), ast.Is(), _c(None)), [
+                _set(v, _c(False)), _setitem("data", _c(i), _c(False))]))
+            body.append(_setitem("answers", _c(i), _n(v)))
         else:
-            if st.check:
-                body.append(_if(_cmp(_n(v), ast.Is(), _c(None)), [
-                    _set(v, _c(False)), _setitem("data", _c(i), _c(False))]))
-                body.append(_setitem("answers", _c(i), _n(v)))
-            else:
-                body.append(_if(_cmp(_n(v), ast.IsNot(), _c(None)),
-                                [_setitem("answers", _c(i), _n(v))]))
+            body.append(_if(_cmp(_n(v), ast.IsNot(), _c(None)),
+                            [_setitem("answers", _c(i), _n(v))]))
         if st.visible_if is None:
             self.vis[i] = _c(True)
             self.out += body
@@ -513,9 +515,9 @@ class _Gen:
               _set("rev", _c(False))]
         return [get, _if(_cmp(_n(v), ast.Eq(), _c("na")), na, [
             _if(_cmp(_n(v), ast.Eq(), _c("yes")),
-                got(("yes" == good_answer) != lower, "default:yes_no"),
+                got((good_answer == "yes") != lower, "default:yes_no"),
                 [_if(_cmp(_n(v), ast.Eq(), _c("no")),
-                     got(("no" == good_answer) != lower, "default:yes_no"), missing)])])]
+                     got((good_answer == "no") != lower, "default:yes_no"), missing)])])]
 
     @staticmethod
     def _outcome(pts: ast.expr, cnt: ast.expr, dec: ast.expr, rev: ast.expr) -> list[ast.stmt]:
@@ -722,10 +724,12 @@ class _Gen:
                                       iter=_n("failed"),
                                       ifs=[_cmp(_item("_x", _c("item")), ast.In(), forces)],
                                       is_async=0)])
-            o.append(_set("outcomes", _call("_decide", _n("run"), self.shared(r._outcomes),
-                                            _n("seen"), _n("value"), _dict_of([
-                                                (sec.id, _n(f"{k}v"))
-                                                for sec, k, _ in self.sections]), forced)))
+            o.append(_set("outcomes", ast.Call(
+                func=_n("_decide"), args=[_n("run"), self.shared(r._outcomes), _n("seen"),
+                                          forced],
+                keywords=[ast.keyword(arg="total", value=_n("value")),
+                          ast.keyword(arg="sections", value=_dict_of([
+                              (sec.id, _n(f"{k}v")) for sec, k, _ in self.sections]))])))
             o.append(ast.For(target=ast.Name(id="_o", ctx=ast.Store()), iter=_n("outcomes"),
                              body=[_if(_cmp(ast.Attribute(value=_n("_o"), attr="passed",
                                                           ctx=ast.Load()), ast.IsNot(),
@@ -823,9 +827,8 @@ def _tuple_store(*names: str) -> ast.Tuple:
 
 def _numeric_choice(v: Any, numbers: dict[float, str]) -> Any:
     """A number sent for a single_choice with ``points: "value"``: its choice's value."""
-    if v is None or isinstance(v, str) or isinstance(v, bool) or not isinstance(v, int | float):
-        return v
-    return numbers.get(float(v), v)
+    n = as_number(v)  # a string is kept as it is, so is anything but a number
+    return v if n is None else numbers.get(n, v)
 
 
 def _supported(rules: StandardRules, plan: _Plan) -> bool:
@@ -863,6 +866,7 @@ class Scorer:
             g: [s.visible for s in settled] for g, settled in groups.items()}
         for g, (shown, n) in flat.items():
             entries[g] = [shown] * n  # every item of every entry shown (read only)
-        return Scored(self.evaluator, raw, ctx, answers, calculated, visible, entries,
-                      score, _to_builtins(outcomes) if outcomes else [], failed, alerts,
-                      errors)
+        return Scored(self.evaluator, raw, ctx, answers=answers, calculated=calculated,
+                      visible=visible, entries=entries, score=score,
+                      outcomes=_to_builtins(outcomes) if outcomes else [], failed=failed,
+                      alerts=alerts, errors=errors)
