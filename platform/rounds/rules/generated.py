@@ -47,10 +47,12 @@ from rounds.errors import RuleEvaluationError
 from rounds.rules import semantics as js
 from rounds.rules.alerts import (
     MISSING,
-    _placeholder,
     format_labels,
     format_value,
     message_split,
+    picked_labels,
+    placeholder_digits,
+    shown_value,
     split_texts,
 )
 from rounds.rules.evaluation import StandardRules, decide
@@ -188,7 +190,7 @@ _HELPERS: dict[str, Any] = {
     "_list": list, "_bool": bool, "_isinstance": isinstance, "_Mapping": Mapping,
     "_enumerate": enumerate, "_len": len, "_format_value": format_value,
     "_format_labels": format_labels, "_rule_fraction": rule_fraction, "_str": str,
-    "_placeholder": _placeholder, "_MISSING": MISSING,
+    "_shown_value": shown_value, "_var_path": js.var_path, "_MISSING": MISSING,
 }
 
 # -- AST builders ------------------------------------------------------------------------------
@@ -330,12 +332,19 @@ class _Gen:
             labels = self.shared(p.labels) if p.labels is not None else None
             for lang in i18n.LANGUAGES:
                 t = self.fresh("_m")
-                stmts.append(_set(t, _call("_format_labels", _n(v), labels, _c(lang))
-                                  if labels is not None else
-                                  _call("_format_value", _n(v), _c(lang))))
+                stmts.append(_set(t, _call(
+                    "_format_labels", _n(v), labels, _c(lang),
+                    self.shared(picked_labels(p.labels or {}, lang)))
+                    if labels is not None else _call("_format_value", _n(v), _c(lang))))
                 texts[lang] = _n(t)
             given[p.name] = texts
-        digits = self.shared(self.r._digits)
+        # Each placeholder's value read once, shown in each language.
+        values: dict[str, str] = {}
+        for _, parts in split:
+            for name in parts[1::2]:
+                if name not in given and name not in values:
+                    values[name] = self.fresh("_m")
+                    stmts.append(_set(values[name], _call("_var_path", _n(data), _c(name))))
         out: list[tuple[str, ast.expr]] = []
         for lang, parts in split:
             if len(parts) == 1:
@@ -347,8 +356,8 @@ class _Gen:
                 if name in given:
                     pieces.append(given[name].get(lang, _n("_MISSING")))
                 else:
-                    pieces.append(_call("_placeholder", _c(name), _n(data), _c(lang),
-                                        _c(None), digits))
+                    pieces.append(_call("_shown_value", _n(values[name]), _c(lang), _c(
+                        placeholder_digits(name, self.r._digits))))
                 pieces.append(_c(parts[k + 1]))
             out.append((lang, _method_c("", "join", _list(*(x for x in pieces
                                                              if not _empty(x))))))
