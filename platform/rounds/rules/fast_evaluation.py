@@ -21,6 +21,11 @@ every standard and survey in ``definitions/``.
 Messages (failed items' problems, alerts) are filled from their texts split at the
 placeholders once (``alerts.split_texts``), not by a regular expression on every submission.
 
+The submission write path does not use this module's ``evaluate``: it stores what
+``rules.generated`` gives (one function generated per version, no explanation). This one
+builds the whole :class:`~rounds.rules.results.Evaluation` when a reader asks for it, and
+``form`` is what the forms engine's slow path enforces.
+
 May import: ``rounds.i18n`` and the ``rounds.rules`` modules below it (``evaluation``,
 ``alerts``, ``scoring``, ``semantics``, ``structure``, ``results``).
 """
