@@ -284,6 +284,7 @@ class _Gen:
         self.out: list[ast.stmt] = []
         self.vis: dict[str, ast.expr] = {}  # item id → whether shown (a name, or True)
         self.raw: dict[str, str] = {}  # item id → the local holding its answer in the data
+        self._scoring: tuple[Any, Item, str]  # the section, item and tally being written
 
     def fresh(self, prefix: str) -> str:
         return f"{prefix}{next(self._count)}"
@@ -505,32 +506,69 @@ class _Gen:
                                                         for n in ("pts", "cnt", "dec", "rev")],
                                                   ctx=ast.Store())],
                                value=_call("_points", _n("run"), self.shared(it), _n("data"),
-                                           req, _c(direction)), lineno=0)]
+                                           req, _c(direction)), lineno=0),
+                    *self._outcome(_n("pts"), _n("cnt"), _n("dec"), _n("rev"))]
         v = self.fresh("_p")
         get = _set(v, _method("data", "get", _c(it.id)))
 
         def got(counted: bool, decided: str) -> list[ast.stmt]:
-            return [_set("pts", _c(it.weight if counted else 0.0)), _set("cnt", _c(True)),
-                    _set("dec", _c(decided)), _set("rev", _c(False))]
+            return self._outcome(_c(it.weight if counted else 0.0), _c(True), _c(decided),
+                                 _c(False))
 
-        missing = [_set("pts", _ifexp(req, _c(0.0), _c(None))), _set("cnt", req),
-                   _set("dec", _c("missing")), _set("rev", _c(False))]
+        missing = self._outcome(_ifexp(req, _c(0.0), _c(None)), req, _c("missing"), _c(False))
         if it.type == "check":
             good = it.good if isinstance(it.good, bool) else True
             return [get, _if(_cmp(_truth(_n(v)), ast.Eq(), _c(good != lower)),
                              got(True, "default:check"), got(False, "default:check"))]
         good_answer = it.good if it.good in ("yes", "no") else "yes"
-        na = [_set("pts", _c(None)), _set("cnt", _c(False)), _set("dec", _c("na")),
-              _set("rev", _c(False))]
+        na = self._outcome(_c(None), _c(False), _c("na"), _c(False))
         return [get, _if(_cmp(_n(v), ast.Eq(), _c("na")), na, [
             _if(_cmp(_n(v), ast.Eq(), _c("yes")),
                 got((good_answer == "yes") != lower, "default:yes_no"),
                 [_if(_cmp(_n(v), ast.Eq(), _c("no")),
                      got((good_answer == "no") != lower, "default:yes_no"), missing)])])]
 
-    @staticmethod
-    def _outcome(pts: ast.expr, cnt: ast.expr, dec: ast.expr, rev: ast.expr) -> list[ast.stmt]:
-        return [_set("pts", pts), _set("cnt", cnt), _set("dec", dec), _set("rev", rev)]
+    def _outcome(self, pts: ast.expr, cnt: ast.expr, dec: ast.expr, rev: ast.expr
+                 ) -> list[ast.stmt]:
+        """An item's points, counted, decided_by, reversed (``scoring._points``) into its
+        section's and the total's tallies and its line of the explanation (``score_of``).
+        What is known here is written as constants: most branches count or do not."""
+        sec, it, k = self._scoring
+        if isinstance(pts, ast.IfExp) and isinstance(pts.test, ast.Constant):
+            pts = pts.body if pts.test.value else pts.orelse
+        w = it.weight
+
+        def line(points: ast.expr, fraction: ast.expr, counted: ast.expr) -> ast.stmt:
+            return _do(_method("lines", "append", _dict_of([
+                ("item", _c(it.id)), ("section", _c(sec.id)), ("title", self.shared(it.title)),
+                ("weight", _c(w)), ("fraction", fraction), ("points", points),
+                ("counted", counted), ("decided_by", dec), ("reversed", rev)])))
+
+        def add(points: ast.expr) -> list[ast.stmt]:
+            return [_set(f"{k}p", _bin(_n(f"{k}p"), ast.Add(), points)),
+                    _set(f"{k}m", _bin(_n(f"{k}m"), ast.Add(), _c(w))),
+                    _set(f"{k}a", _bin(_n(f"{k}a"), ast.Add(), _c(1))),
+                    _set("tp", _bin(_n("tp"), ast.Add(), points)),
+                    _set("tm", _bin(_n("tm"), ast.Add(), _c(w))),
+                    _set("ta", _bin(_n("ta"), ast.Add(), _c(1)))]
+
+        if (isinstance(cnt, ast.Constant) and not cnt.value) or (
+                isinstance(pts, ast.Constant) and pts.value is None):
+            return [line(_c(None), _c(None), _c(False))]
+        if isinstance(cnt, ast.Constant) and isinstance(pts, ast.Constant):
+            p = pts.value
+            assert isinstance(p, float)
+            return [*add(_c(p)), line(_c(p), _c(None if w == 0 else p / w), _c(True))]
+        out: list[ast.stmt] = []
+        if not (isinstance(pts, ast.Name) and pts.id == "pts"):
+            out.append(_set("pts", pts))
+        counts = _cmp(_n("pts"), ast.IsNot(), _c(None))
+        out.append(_if(counts if isinstance(cnt, ast.Constant) else _and(cnt, counts),
+                       add(_n("pts")), [_set("pts", _c(None))]))
+        fraction = _c(None) if w == 0 else _ifexp(
+            _cmp(_n("pts"), ast.Is(), _c(None)), _c(None), _bin(_n("pts"), ast.Div(), _c(w)))
+        out.append(line(_n("pts"), fraction, _cmp(_n("pts"), ast.IsNot(), _c(None))))
+        return out
 
     def ruled_points(self, it: Item, rule: PlacedRule, req: ast.expr) -> list[ast.stmt]:
         """``scoring._points`` of an item with a ``score`` rule."""
@@ -590,40 +628,22 @@ class _Gen:
         sections: list[tuple[Any, str, bool]] = []
         for sec in r._sections:
             k = self.fresh("_s")
-            sp, sm, sa = f"{k}p", f"{k}m", f"{k}a"
-            o += [_set(sp, _c(0.0)), _set(sm, _c(0.0)), _set(sa, _c(0))]
+            o += [_set(f"{k}p", _c(0.0)), _set(f"{k}m", _c(0.0)), _set(f"{k}a", _c(0))]
             scoring = False
             for it in sec.items:
                 if not it.scores:
                     continue
                 scoring = total_scoring = True
-                hidden = [_set("pts", _c(None)), _set("cnt", _c(False)),
-                          _set("dec", _c("hidden")), _set("rev", _c(False))]
+                self._scoring = (sec, it, k)
                 shown = self.vis[it.id]
                 pts = self.points(it, req[it.id], sec.model.direction)
                 if isinstance(shown, ast.Constant):
                     o += pts
                 else:
-                    o.append(_if(shown, pts, hidden))
-                w = _c(it.weight)
-                add = [_set(sp, _bin(_n(sp), ast.Add(), _n("pts"))),
-                       _set(sm, _bin(_n(sm), ast.Add(), w)),
-                       _set(sa, _bin(_n(sa), ast.Add(), _c(1))),
-                       _set("tp", _bin(_n("tp"), ast.Add(), _n("pts"))),
-                       _set("tm", _bin(_n("tm"), ast.Add(), w)),
-                       _set("ta", _bin(_n("ta"), ast.Add(), _c(1)))]
-                o.append(_if(_and(_n("cnt"), _cmp(_n("pts"), ast.IsNot(), _c(None))), add,
-                             [_set("pts", _c(None))]))
-                fraction = _c(None) if it.weight == 0 else _ifexp(
-                    _cmp(_n("pts"), ast.Is(), _c(None)), _c(None),
-                    _bin(_n("pts"), ast.Div(), w))
-                o.append(_do(_method("lines", "append", _dict_of([
-                    ("item", _c(it.id)), ("section", _c(sec.id)),
-                    ("title", self.shared(it.title)), ("weight", w), ("fraction", fraction),
-                    ("points", _n("pts")), ("counted", _cmp(_n("pts"), ast.IsNot(), _c(None))),
-                    ("decided_by", _n("dec")), ("reversed", _n("rev"))]))))
-            o.append(_set(f"{k}v", self.model_value(_n(sp), _n(sm), _n(sa), scoring,
-                                                    sec.model)))
+                    o.append(_if(shown, pts, self._outcome(_c(None), _c(False), _c("hidden"),
+                                                           _c(False))))
+            o.append(_set(f"{k}v", self.model_value(_n(f"{k}p"), _n(f"{k}m"), _n(f"{k}a"),
+                                                    scoring, sec.model)))
             sections.append((sec, k, scoring))
         value = self.model_value(_n("tp"), _n("tm"), _n("ta"), total_scoring, r.model) \
             if r.has_total else _c(None)
