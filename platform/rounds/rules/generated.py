@@ -1,4 +1,4 @@
-"""A standard version's scoring generated as one Python function: :func:`scorer`.
+"""A standard version's scoring generated as one Python function: :class:`Scorer`.
 
 The submission write path stores the score with its lines, the outcomes, the failed items
 with their problem titles, the raised alerts with their messages, the calculated values and
@@ -22,10 +22,13 @@ dicts (titles, choices' fractions, templates) and the compiled rules kept in the
 namespace and read by name. Nothing from a definition is parsed as code.
 
 What it does not cover falls back to ``CompiledEvaluation`` (the same record, made from the
-whole evaluation): late items (calculated from the score), and groups whose entries'
-items force outcome levels. ``tests/unit/rules/test_fast_evaluation.py`` holds the record
-equal to the generic evaluation's on random answers for every definition in
-``definitions/``.
+whole evaluation): late items (calculated from the score), groups whose entries' items force
+outcome levels, a calculated group. ``tests/unit/rules/test_fast_evaluation.py`` holds the
+record equal to the generic evaluation's on random answers for every definition in
+``definitions/``. :func:`source` shows the code generated for a definition.
+
+The record shares the definition's titles (read only); what is stored is encoded at once,
+and readers get their own copies from the database.
 
 May import: ``msgspec``, ``rounds.errors``, ``rounds.i18n`` and the ``rounds.rules`` modules
 below it (``fast_evaluation``, ``evaluation``, ``alerts``, ``scoring``, ``semantics``,
@@ -43,19 +46,19 @@ from typing import Any
 import msgspec
 
 from rounds import i18n
+from rounds import pointer as json_pointer
 from rounds.errors import RuleEvaluationError
 from rounds.rules import semantics as js
 from rounds.rules.alerts import (
     MISSING,
     format_labels,
     format_value,
-    message_split,
     picked_labels,
     placeholder_digits,
     shown_value,
     split_texts,
 )
-from rounds.rules.evaluation import StandardRules, decide
+from rounds.rules.evaluation import StandardRules, _fill, decide
 from rounds.rules.fast_evaluation import (
     CompiledEvaluation,
     _entries,
@@ -64,9 +67,18 @@ from rounds.rules.fast_evaluation import (
     _settle,
     _Step,
 )
-from rounds.rules.results import Evaluation, RuleFailure
+from rounds.rules.results import CheckFailure, Evaluation, RuleFailure
 from rounds.rules.scoring import _points, rule_fraction
-from rounds.rules.structure import RAISED, Item, PlacedRule, Run, Settled, Template, as_number
+from rounds.rules.structure import (
+    RAISED,
+    Check,
+    Item,
+    PlacedRule,
+    Run,
+    Settled,
+    Template,
+    as_number,
+)
 
 # -- the record --------------------------------------------------------------------------------
 
@@ -145,17 +157,6 @@ def _raised(run: Run, pointer: str, e: RuleEvaluationError, where: str) -> None:
     run.errors.append(RuleFailure(pointer=pointer, error=dict(e.error), entry=where or None))
 
 
-def _fill(run: Run, template: Template, split: Any, data: dict[str, Any]) -> dict[str, str]:
-    """``evaluation._fill`` on texts split once (``CompiledEvaluation._fill``)."""
-    params: dict[str, dict[str, str]] = {}
-    for p in template.params:
-        value = run.call(p.rule, data, "") if p.rule is not None else None
-        params[p.name] = {
-            lang: (format_labels(value, p.labels, lang) if p.labels is not None
-                   else format_value(value, lang)) for lang in i18n.LANGUAGES}
-    return message_split(split, data, params, run.digits)
-
-
 def _group(run: Run, plan: _Plan, data: dict[str, Any], gid: str) -> list[Settled]:
     """A shown group's entries settled (``fast_evaluation._settle_items``' group step)."""
     settled = [_settle(run, plan, e if isinstance(e, Mapping) else {}, data, f"/{gid}/{n}")
@@ -170,25 +171,22 @@ def _extremes(values: tuple[float | None, ...]) -> tuple[float | None, float | N
     return (max(given), min(given)) if given else (None, None)
 
 
-def _check_failure(run: Run, check: Any, split: Any, data: dict[str, Any]) -> Any:
-    from rounds import pointer as json_pointer
-    from rounds.rules.results import CheckFailure
+def _check_failure(run: Run, check: Check, data: dict[str, Any]) -> CheckFailure:
+    """A check that failed (``StandardRules._check``; its message filled only then)."""
     return CheckFailure(check=check.id, item=check.item,
                         pointer=json_pointer.join("answers", check.item),
-                        message=_fill(run, check.message, split, data))
+                        message=_fill(run, check.message, data))
 
 
-def _to_builtins(v: Any) -> Any:
-    return msgspec.to_builtins(v)
-
+_to_builtins = msgspec.to_builtins
 
 _HELPERS: dict[str, Any] = {
     "_Run": Run, "_EvalError": RuleEvaluationError, "_raised": _raised, "_truthy": js.truthy,
-    "_fill": _fill, "_group": _group, "_settle": _settle, "_entries": _entries,
+    "_group": _group, "_entries": _entries,
     "_extremes": _extremes, "_points": _points, "_decide": decide, "_RAISED": RAISED,
     "_check_failure": _check_failure, "_to_builtins": _to_builtins, "_dict": dict,
     "_list": list, "_bool": bool, "_isinstance": isinstance, "_Mapping": Mapping,
-    "_enumerate": enumerate, "_len": len, "_format_value": format_value,
+    "_len": len, "_format_value": format_value,
     "_format_labels": format_labels, "_rule_fraction": rule_fraction, "_str": str,
     "_shown_value": shown_value, "_var_path": js.var_path, "_MISSING": MISSING,
 }
@@ -285,6 +283,7 @@ class _Gen:
         self.vis: dict[str, ast.expr] = {}  # item id → whether shown (a name, or True)
         self.raw: dict[str, str] = {}  # item id → the local holding its answer in the data
         self._scoring: tuple[Any, Item, str]  # the section, item and tally being written
+        self.module = ast.Module(body=[], type_ignores=[])  # what build() compiled
 
     def fresh(self, prefix: str) -> str:
         return f"{prefix}{next(self._count)}"
@@ -468,7 +467,6 @@ class _Gen:
             t = self.fresh("_t")
             body = [*self.test_rule(t, c.when), _if(_n(t), [_do(_method(
                 "checks", "append", _call("_check_failure", _n("run"), self.shared(c),
-                                          self.shared(split_texts(c.message.texts)),
                                           _n("data"))))])]
             shown = self.vis.get(c.item)
             self.out.append(_if(shown, body) if shown is not None else _if(_c(True), body))
@@ -865,6 +863,13 @@ def _supported(rules: StandardRules, plan: _Plan) -> bool:
         return False
     top = {st.id for st in plan.items}
     return all(i in top for i in rules._forces)
+
+
+def source(rules: StandardRules) -> str:
+    """The code generated for a definition's rules, as Python text (to read, never to run)."""
+    gen = _Gen(rules, _plan(rules._level, top=True))
+    gen.build()
+    return ast.unparse(gen.module)
 
 
 class Scorer:
