@@ -788,7 +788,7 @@ class _Gen:
                     ("message", text),
                     ("items", _list(*(_c(x) for x in a.items)))])))]))
 
-    def build(self) -> Callable[[Mapping[str, Any], Mapping[str, Any] | None], tuple[Any, ...]]:
+    def build(self) -> _Function:
         o = self.out
         o += [_set("run", _call("_Run", self.shared(self.r._digits))),
               _set("data", _dict_of([("ctx", _ifexp(_n("ctx"), _call("_dict", _n("ctx")),
@@ -834,8 +834,7 @@ class _Gen:
         # As rules.compiler does: the function is made from its code object; nothing else of
         # the module runs.
         body = next(c for c in code.co_consts if isinstance(c, types.CodeType))
-        made: Callable[[Mapping[str, Any], Mapping[str, Any] | None], tuple[Any, ...]] = \
-            types.FunctionType(body, self.ns, "_evaluate")
+        made: _Function = types.FunctionType(body, self.ns, "_evaluate")
         return made
 
 
@@ -872,26 +871,37 @@ def source(rules: StandardRules) -> str:
     return ast.unparse(gen.module)
 
 
+_Function = Callable[[Mapping[str, Any], Mapping[str, Any] | None], tuple[Any, ...]]
+
+
 class Scorer:
     """The generated evaluation of one version (``scorer(raw, ctx)`` → :class:`Scored`).
-    Immutable; share it between threads."""
+    Share it between threads. The function is generated on the first call (some 20 ms for a
+    standard of thirty items): a form compiled only to check a draft never pays for it."""
 
-    __slots__ = ("_fn", "evaluator")
+    __slots__ = ("_fn", "_made", "evaluator")
 
     def __init__(self, evaluator: CompiledEvaluation) -> None:
         self.evaluator = evaluator
-        plan = _plan(evaluator.rules._level, top=True)
-        self._fn = _Gen(evaluator.rules, plan).build() if _supported(
-            evaluator.rules, plan) else None
+        self._fn: _Function | None = None
+        self._made = False
+
+    def _function(self) -> _Function | None:
+        if not self._made:  # two threads racing here make the same function: no lock needed
+            rules = self.evaluator.rules
+            plan = _plan(rules._level, top=True)
+            self._fn = _Gen(rules, plan).build() if _supported(rules, plan) else None
+            self._made = True
+        return self._fn
 
     @property
     def generated(self) -> bool:
         """Whether this version has a generated function (else the whole evaluation runs)."""
-        return self._fn is not None
+        return self._function() is not None
 
     def __call__(self, raw: Mapping[str, Any], ctx: Mapping[str, Any] | None = None
                  ) -> Scored:
-        fn = self._fn
+        fn = self._fn if self._made else self._function()
         if fn is None:
             return record_of(self.evaluator, raw, ctx, self.evaluator.evaluate(raw, ctx))
         answers, calculated, visible, groups, flat, score, outcomes, failed, alerts, errors, \
