@@ -261,7 +261,7 @@ async def build_work(sessions: async_sessionmaker[AsyncSession], city: DemoCity,
         except Exception:
             skipped += 1  # an implausible combination; a real worker would have fixed it
             continue
-        ev = valid.evaluation
+        ev = valid.scored  # what a submission stores, as the service takes it
         at = visit["checked_out_at"] - timedelta(minutes=1)
         if rng.random() < 0.02 and visit["checked_in_at"] < offline_before:
             at += timedelta(hours=rng.uniform(6, 60))  # the phone was offline: sent later

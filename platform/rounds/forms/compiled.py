@@ -25,10 +25,12 @@ Decisions:
   ``ValidSubmission.answers`` leaves it out, exactly as ``StandardRules`` does.
 - "Answered" means present and not empty (``forms.conditions``).
 - Calculated items are computed by the server; a value a client sends for one is ignored.
-- The evaluation (score, failed items, alerts) is computed on first use of
-  ``ValidSubmission.evaluation`` (or ``.answers``), once, from the decoded answers: scoring
-  costs some twenty times what validating does, and a caller that only asks whether a body
-  is valid should not pay for it.
+- The evaluation is computed on first use, once, from the decoded answers: a caller that
+  only asks whether a body is valid should not pay for it. ``ValidSubmission.scored`` is what
+  the write path stores (score with its lines, outcomes, failed items, alerts, kept answers;
+  ``rules.generated``: one function generated per version); ``.evaluation`` is the whole
+  :class:`~rounds.rules.results.Evaluation`, explanation included (visibility,
+  required-ness, evidence asked for, per-entry results), for whoever asks for it.
 
 May import: ``rounds.errors``, ``rounds.i18n``, ``rounds.cache``, ``rounds.pointer``,
 ``rounds.rules`` and the other ``rounds.forms`` modules.
@@ -47,7 +49,7 @@ from rounds import i18n
 from rounds import pointer as json_pointer
 from rounds.cache import BoundedCache, content_key
 from rounds.errors import Problem
-from rounds.forms.conditions import shown
+from rounds.forms.conditions import shown_by
 from rounds.forms.decoder import BodyTypes, body_types
 from rounds.forms.fast_path import FastPlan
 from rounds.forms.messages import (
@@ -62,6 +64,7 @@ from rounds.forms.shape import Shape, compile_shape
 from rounds.forms.slow_path import PlannedChecks, check_body, check_decoded, validator_for
 from rounds.rules.evaluation import StandardRules
 from rounds.rules.fast_evaluation import CompiledEvaluation
+from rounds.rules.generated import Scored, Scorer
 from rounds.rules.results import Evaluation
 from rounds.rules.standards import compile_standard
 
@@ -75,7 +78,8 @@ class ValidSubmission:
     """A body that passed ``validate``. ``evaluation`` (score, failed items, alerts) and the
     kept ``answers`` are computed once, on first use."""
 
-    __slots__ = ("_answers", "_evaluation", "_evidence", "_sent_evidence", "ctx", "form")
+    __slots__ = ("_answers", "_evaluation", "_evidence", "_scored", "_sent", "_sent_evidence",
+                 "ctx", "form")
 
     def __init__(self, form: CompiledForm, answers: Any, evidence: Any,
                  ctx: Mapping[str, Any] | None) -> None:
@@ -84,6 +88,8 @@ class ValidSubmission:
         self._answers = answers  # a Struct (fast path) or a dict (slow path)
         self._sent_evidence = evidence
         self._evaluation: Evaluation | None = None
+        self._scored: Scored | None = None
+        self._sent: dict[str, Any] | None = None
         self._evidence: dict[str, Any] | None = None
 
     @property
@@ -96,29 +102,42 @@ class ValidSubmission:
 
     def sent_answers(self) -> dict[str, Any]:
         """The answers as sent (plain data), hidden items' answers included."""
-        a = self._answers
-        return a if isinstance(a, dict) else msgspec.to_builtins(a)
+        sent = self._sent
+        if sent is None:
+            a = self._answers
+            sent = self._sent = a if isinstance(a, dict) else msgspec.to_builtins(a)
+        return sent
+
+    @property
+    def scored(self) -> Scored:
+        """What the write path stores of the evaluation (``rules.generated.Scored``)."""
+        sc = self._scored
+        if sc is None:  # two threads racing here compute the same value: no lock needed
+            sc = self._scored = self.form.scorer(self.sent_answers(), self.ctx)
+        return sc
 
     @property
     def evaluation(self) -> Evaluation:
+        """The whole evaluation, its explanation included."""
         ev = self._evaluation
-        if ev is None:  # two threads racing here compute the same value: no lock needed
-            ev = self._evaluation = self.form.evaluator.evaluate(self.sent_answers(), self.ctx)
+        if ev is None:
+            sc = self._scored
+            ev = self._evaluation = (sc.evaluation() if sc is not None else
+                                     self.form.evaluator.evaluate(self.sent_answers(), self.ctx))
         return ev
 
     @property
     def answers(self) -> dict[str, Any]:
         """The answers kept: hidden items' dropped, calculated values left out (they are in
         ``evaluation.calculated``), an unanswered shown check as false."""
-        return self.evaluation.answers
+        return self.scored.answers
 
     @property
     def dropped(self) -> list[dict[str, str]]:
         """What was sent but not kept, each ``{"pointer", "reason"}``: ``hidden`` (the answer
         or evidence of an item its ``visible_if`` hides) or ``calculated`` (a value the
         server computes itself). A client tells from it that an answer was not stored."""
-        ev = self.evaluation
-        entries = {e.pointer: e for e in ev.entries}
+        sc = self.scored
         out: list[dict[str, str]] = []
         sent_answers = self.sent_answers()
         for fi in self.form.items:  # in the form's order, however the body was ordered
@@ -128,16 +147,16 @@ class ValidSubmission:
             value = sent_answers[name]
             if fi.calculated:
                 out.append({"pointer": json_pointer.join("answers", name), "reason": "calculated"})
-            elif ev.visible.get(name) is False:
+            elif sc.visible.get(name) is False:
                 out.append({"pointer": json_pointer.join("answers", name), "reason": "hidden"})
             elif fi.type == "group" and isinstance(value, list):
                 subs = {s.id: s for s in fi.entry_items()}
                 for i, entry in enumerate(value):
-                    e = entries.get(json_pointer.join(name, i))
+                    e = sc.entry_visible(name, i)
                     for sub_id in entry if isinstance(entry, dict) else ():
                         sub = subs.get(sub_id)
                         reason = ("calculated" if sub is not None and sub.calculated else
-                                  "hidden" if e is not None and e.visible.get(sub_id) is False
+                                  "hidden" if e is not None and e.get(sub_id) is False
                                   else None)
                         if reason:
                             out.append({"pointer": json_pointer.join("answers", name, i, sub_id),
@@ -157,10 +176,9 @@ class ValidSubmission:
             sent = self._sent_evidence
             data: dict[str, Any] = ({} if sent is UNSET or sent is None else sent
                                     if isinstance(sent, dict) else msgspec.to_builtins(sent))
-            ev = self.evaluation
-            entries = {e.pointer: e for e in ev.entries}
+            sc = self.scored
             self._evidence = {k: v for k, v in data.items()
-                              if shown(("evidence", k), ev.visible, entries)}
+                              if shown_by(("evidence", k), sc.visible, sc.entry_visible)}
         return self._evidence
 
 
@@ -173,8 +191,10 @@ class CompiledForm:
         self.content_hash = content_hash
         self.items = form_items(definition)
         self.rules: StandardRules = compile_standard(definition)
-        # The evaluation of this version, planned once (the same result as rules.evaluate).
+        # The evaluation of this version, planned once (the same result as rules.evaluate),
+        # and what the write path stores of it, generated once.
         self.evaluator = CompiledEvaluation(self.rules)
+        self.scorer = Scorer(self.evaluator)
         self.types: BodyTypes = body_types(definition)
         self._decode = self.types.decoder.decode
         self._plan = FastPlan.build(self.items, [

@@ -15,7 +15,7 @@ May import: ``rounds.pointer``, ``rounds.rules`` (result types) and ``rounds.for
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import msgspec
@@ -60,6 +60,17 @@ def entry_path(e_pointer: str) -> Path:
 
 def shown(path: Path, visible: Mapping[str, bool], entries: Mapping[str, EntryResult]) -> bool:
     """False when the path lies in an answer (or evidence) of a hidden item."""
+    def entry(group: str, index: int) -> Mapping[str, bool] | None:
+        e = entries.get(json_pointer.path((group, index)))
+        return None if e is None else e.visible
+
+    return shown_by(path, visible, entry)
+
+
+def shown_by(path: Path, visible: Mapping[str, bool],
+             entry: Callable[[str, int], Mapping[str, bool] | None]) -> bool:
+    """:func:`shown`, with the visibility in a group's entry given by ``entry(group,
+    index)`` (None: no such entry)."""
     if len(path) < 2 or path[0] not in ("answers", "evidence"):
         return True
     parts: Path = path[1:]
@@ -68,8 +79,8 @@ def shown(path: Path, visible: Mapping[str, bool], entries: Mapping[str, EntryRe
     if visible.get(str(parts[0])) is False:
         return False
     if len(parts) >= 3 and isinstance(parts[1], int):
-        e = entries.get(json_pointer.path(parts[:2]))
-        if e is not None and e.visible.get(str(parts[2])) is False:
+        e = entry(str(parts[0]), parts[1])
+        if e is not None and e.get(str(parts[2])) is False:
             return False
     return True
 

@@ -16,6 +16,7 @@ May import: ``rounds.i18n`` and ``rounds.rules.semantics``.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Mapping
@@ -61,6 +62,9 @@ def round_half_up(value: float, digits: int) -> float:
     return float(Decimal(repr(float(value))).quantize(q, rounding=ROUND_HALF_UP))
 
 
+# The Decimal round trip is slow and the numbers messages show repeat (scores, counts):
+# typed, so that 1, 1.0 and True are kept apart.
+@functools.lru_cache(maxsize=4096, typed=True)
 def format_number(value: float | int, digits: int = 2) -> str:
     """A number as a person reads it: 85.5, 90, 0.67 (at most ``digits`` decimals)."""
     if isinstance(value, int):
@@ -75,6 +79,8 @@ def format_number(value: float | int, digits: int = 2) -> str:
 
 def format_value(value: Any, lang: str = "en") -> str:
     """How a value shows inside a message: numbers rounded, lists joined, missing as "—"."""
+    if value.__class__ is str:  # the commonest, first
+        return value
     if value is None:
         return MISSING
     if isinstance(value, bool):
@@ -84,18 +90,30 @@ def format_value(value: Any, lang: str = "en") -> str:
     if isinstance(value, str):
         return value
     if isinstance(value, list):
-        return _words(lang)["value.list_separator"].join(format_value(v, lang) for v in value)
+        return _words(lang)["value.list_separator"].join([
+            v if v.__class__ is str else format_value(v, lang) for v in value])
     return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
-def format_labels(values: Any, labels: dict[str, dict[str, str]], lang: str) -> str:
+def picked_labels(labels: dict[str, dict[str, str]], lang: str) -> dict[str, str]:
+    """Each code's label in ``lang`` (codes with an empty label left out): what
+    :func:`format_labels` looks up, looked up once."""
+    return {code: i18n.pick(label, lang, code) for code, label in labels.items() if label}
+
+
+def format_labels(values: Any, labels: dict[str, dict[str, str]], lang: str,
+                  picked: Mapping[str, str] | None = None) -> str:
     """Chosen codes shown as their labels in ``lang`` (each once, in order); a code without a
-    label shows as itself."""
+    label shows as itself. ``picked``: :func:`picked_labels` of ``labels`` in ``lang``, when
+    the caller keeps them."""
     seq = values if isinstance(values, list) else [] if values is None else [values]
     shown: list[str] = []
     for v in seq:
         if isinstance(v, list):
-            text = format_labels(v, labels, lang)
+            text = format_labels(v, labels, lang, picked)
+        elif picked is not None:
+            found = picked.get(str(v)) if isinstance(v, str | int) else None
+            text = format_value(v, lang) if found is None else found
         else:
             label = labels.get(str(v)) if isinstance(v, str | int) else None
             text = i18n.pick(label, lang, str(v)) if label else format_value(v, lang)
@@ -134,13 +152,23 @@ def _placeholder(name: str, data: Any, lang: str, params: dict[str, str] | None,
     """What ``{name}`` shows in a message (see :func:`fill`)."""
     if params is not None and name in params:
         return params[name]
-    value = js.var_path(data, name)
-    if digits and name.startswith("score.") and name.rsplit(".", 1)[-1] in SHOWN_FIGURES \
-            and isinstance(value, int | float) and not isinstance(value, bool):
-        parts = name.split(".")
-        where = ".".join(parts[:3]) if parts[1] == "sections" else "score"
-        if where in digits:
-            return format_number(value, digits[where])
+    return shown_value(js.var_path(data, name), lang, placeholder_digits(name, digits))
+
+
+def placeholder_digits(name: str, digits: Mapping[str, int] | None) -> int | None:
+    """The decimals ``{name}`` shows a number with when it is a figure of the score line
+    (see :func:`fill`); None for any other placeholder."""
+    if not digits or not name.startswith("score.") \
+            or name.rsplit(".", 1)[-1] not in SHOWN_FIGURES:
+        return None
+    parts = name.split(".")
+    return digits.get(".".join(parts[:3]) if parts[1] == "sections" else "score")
+
+
+def shown_value(value: Any, lang: str, digits: int | None) -> str:
+    """A placeholder's value as a message shows it (``digits``: :func:`placeholder_digits`)."""
+    if digits is not None and isinstance(value, int | float) and not isinstance(value, bool):
+        return format_number(value, digits)
     return format_value(value, lang)
 
 

@@ -274,18 +274,8 @@ class StandardRules:
     def _decide(self, run: Run, seen: dict[str, Any], score: Score,
                 forced: list[tuple[str, dict[str, str]]]) -> list[OutcomeResult]:
         """Step 5: the level of each outcome."""
-        out: list[OutcomeResult] = []
-        values = {sec.section: sec.value for sec in score.sections}
-        for o in self._outcomes:
-            value = score.value if o.of is None else values.get(o.of)
-            level, decided = _choose(run, o, value, seen, forced)
-            out.append(OutcomeResult(
-                outcome=o.id, title=o.title, level=level.id if level else None,
-                label=dict(level.label) if level else {},
-                passed=level.passed if level else None, value=value, decided_by=decided,
-                message=(_fill(run, level.message, seen)
-                         if level is not None and level.message is not None else {})))
-        return out
+        return decide(run, self._outcomes, seen, forced, total=score.value,
+                      sections={sec.section: sec.value for sec in score.sections})
 
     def _raise_alerts(self, run: Run, seen: dict[str, Any], score: Score,
                       outcomes: list[OutcomeResult]) -> list[Alert]:
@@ -300,6 +290,23 @@ class StandardRules:
                 raised.append(Alert(code=a.code, severity=a.severity,
                                     message=_fill(run, a.message, data), items=list(a.items)))
         return raised
+
+
+def decide(run: Run, outcomes: tuple[Outcome, ...], seen: dict[str, Any],
+           forced: list[tuple[str, dict[str, str]]], *, total: float | None,
+           sections: Mapping[str, float | None]) -> list[OutcomeResult]:
+    """Step 5: the level of each outcome, from the total's value and the sections'."""
+    out: list[OutcomeResult] = []
+    for o in outcomes:
+        value = total if o.of is None else sections.get(o.of)
+        level, decided = _choose(run, o, value, seen, forced)
+        out.append(OutcomeResult(
+            outcome=o.id, title=o.title, level=level.id if level else None,
+            label=dict(level.label) if level else {},
+            passed=level.passed if level else None, value=value, decided_by=decided,
+            message=(_fill(run, level.message, seen)
+                     if level is not None and level.message is not None else {})))
+    return out
 
 
 def _choose(run: Run, o: Outcome, value: float | None, seen: dict[str, Any],

@@ -21,6 +21,11 @@ every standard and survey in ``definitions/``.
 Messages (failed items' problems, alerts) are filled from their texts split at the
 placeholders once (``alerts.split_texts``), not by a regular expression on every submission.
 
+The submission write path does not use this module's ``evaluate``: it stores what
+``rules.generated`` gives (one function generated per version, no explanation). This one
+builds the whole :class:`~rounds.rules.results.Evaluation` when a reader asks for it, and
+``form`` is what the forms engine's slow path enforces.
+
 May import: ``rounds.i18n`` and the ``rounds.rules`` modules below it (``evaluation``,
 ``alerts``, ``scoring``, ``semantics``, ``structure``, ``results``).
 """
@@ -34,6 +39,7 @@ from typing import Any
 import msgspec
 
 from rounds import i18n
+from rounds.rules import evaluation
 from rounds.rules import semantics as js
 from rounds.rules.alerts import (
     Alert,
@@ -45,6 +51,7 @@ from rounds.rules.alerts import (
 )
 from rounds.rules.evaluation import StandardRules, _fill
 from rounds.rules.results import (
+    CheckFailure,
     EntryResult,
     Evaluation,
     Evidence,
@@ -229,14 +236,11 @@ def _evidence(run: Run, p: _Plan, s: Settled, data: dict[str, Any], where: str
             and _truthy(run.call(st.evidence_if, data, where))}
 
 
-def _fails(run: Run, st: _Step, data: dict[str, Any], where: str, defaults: bool = True
-           ) -> str | None:
-    """As ``evaluation._fails``."""
+def _fails(run: Run, st: _Step, data: dict[str, Any], where: str) -> str | None:
+    """As ``evaluation._fails`` (of a top-level item: the type's defaults apply)."""
     rule = st.fail_if
     if rule is not None:
         return f"rule:{rule.pointer}" if _test(run, rule, data, where) else None
-    if not defaults:
-        return None
     it = st.it
     v = data.get(st.id)
     if it.type == "yes_no" and v in ("yes", "no"):
@@ -246,56 +250,26 @@ def _fails(run: Run, st: _Step, data: dict[str, Any], where: str, defaults: bool
     return None
 
 
-def _entry_data(parent: dict[str, Any], p: _Plan, entry: Settled) -> dict[str, Any]:
-    data = dict(parent)
-    edata = entry.data
-    for i in p.ids:
-        data.pop(i, None)
-        if i in edata:
-            data[i] = edata[i]
-    return data
-
-
 def _entries(run: Run, group: _Step, settled: list[Settled], parent: dict[str, Any],
              where: str, *, out: list[EntryResult]) -> tuple[list[int], str | None]:
-    """As ``evaluation._entries``; a plain level's entries fail nothing and need no data."""
+    """As ``evaluation._entries``; a plain level's entries fail nothing and need no data.
+    Entries whose level has rules are ``evaluation._entries``' own (one loop, not two)."""
     p = group.sub
     assert p is not None
-    failing: list[int] = []
-    first: str | None = None
+    if not p.plain:
+        return evaluation._entries(run, group.it, settled, parent, where, out=out)
     gid = group.id
     for n, s in enumerate(settled):
         here = f"{where}/{gid}/{n}"
-        if p.plain:
-            # No rule: every item is shown, required as written, no evidence, nothing fails
-            # (inside a group only a fail_if fails; a plain level below fails nothing either).
-            for st in p.items:
-                if st.sub is not None:
-                    _entries(run, st, s.entries.get(st.id, []), {}, here, out=out)
-            out.append(EntryResult(
-                group=gid, index=n, pointer=here, calculated=s.calculated, visible=s.visible,
-                required=dict(p.required), evidence={}, failed=[]))
-            continue
-        data = _entry_data(parent, p, s)
-        failed: list[str] = []
+        # No rule: every item is shown, required as written, no evidence, nothing fails
+        # (inside a group only a fail_if fails; a plain level below fails nothing either).
         for st in p.items:
-            if not s.visible[st.id]:
-                continue
             if st.sub is not None:
-                bad, rule = _entries(run, st, s.entries.get(st.id, []), data, here, out=out)
-                decided = rule if bad else None
-            else:
-                decided = _fails(run, st, data, here, defaults=False)
-            if decided is not None:
-                failed.append(st.id)
-                first = first or decided
+                _entries(run, st, s.entries.get(st.id, []), {}, here, out=out)
         out.append(EntryResult(
             group=gid, index=n, pointer=here, calculated=s.calculated, visible=s.visible,
-            required=_required(run, p.items, s, data, here),
-            evidence=_evidence(run, p, s, data, here), failed=failed))
-        if failed:
-            failing.append(n)
-    return failing, first
+            required=dict(p.required), evidence={}, failed=[]))
+    return [], None
 
 
 # -- the whole evaluation ---------------------------------------------------------------------
@@ -350,48 +324,21 @@ class CompiledEvaluation:
     def checks(self) -> tuple[Check, ...]:
         return self.rules.checks
 
-    def form(self, answers: Mapping[str, Any], ctx: Mapping[str, Any] | None = None
-             ) -> FormState:
-        """The same :class:`FormState` as ``StandardRules.form``."""
-        r = self.rules
-        p = self._plan
-        run = Run(r._digits)
+    def _start(self, answers: Mapping[str, Any], ctx: Mapping[str, Any] | None
+               ) -> tuple[Run, Mapping[str, Any], Settled, list[CheckFailure], dict[str, bool]]:
+        """What ``form`` and ``evaluate`` do first: settle, the checks, the early items'
+        required-ness."""
+        run = Run(self.rules._digits)
         raw = answers if isinstance(answers, Mapping) else {}
-        s = _settle(run, p, raw, {"ctx": dict(ctx) if ctx else {}}, "")
-        data = s.data
-        checks = r._check(run, s)
-        visible = s.visible
-        required = _required(run, p.early, s, data, "")
-        if r._form_scores:
-            score = score_of(run, r._sections, s, required, scored=r.scored, model=r.model,
-                             has_total=r.has_total, pass_percentage=r.pass_percentage)
-            data["score"] = score_data(score)
-            if p.late:
-                _settle_items(run, p.late, s, raw, "")
-                late = _required(run, p.late, s, data, "")
-                required = {st.id: required[st.id] if st.id in required else late[st.id]
-                            for st in p.items}
-        evidence = _evidence(run, p, s, data, "")
-        entries: list[EntryResult] = []
-        for st in p.items:
-            if st.sub is not None and visible[st.id]:
-                _entries(run, st, s.entries.get(st.id, []), data, "", out=entries)
-        return FormState(answers=s.answers, calculated=s.calculated, visible=visible,
-                         required=required, evidence=evidence, entries=entries,
-                         errors=run.errors, checks=checks)
+        s = _settle(run, self._plan, raw, {"ctx": dict(ctx) if ctx else {}}, "")
+        checks = self.rules._check(run, s)
+        return run, raw, s, checks, _required(run, self._plan.early, s, s.data, "")
 
-    def evaluate(self, answers: Mapping[str, Any], ctx: Mapping[str, Any] | None = None
-                 ) -> Evaluation:
-        """The same :class:`Evaluation` as ``StandardRules.evaluate``."""
-        r = self.rules
-        p = self._plan
-        run = Run(r._digits)
-        raw = answers if isinstance(answers, Mapping) else {}
-        s = _settle(run, p, raw, {"ctx": dict(ctx) if ctx else {}}, "")
-        data = s.data
-        checks = r._check(run, s)
-        visible = s.visible
-        required = _required(run, p.early, s, data, "")
+    def _score(self, run: Run, raw: Mapping[str, Any], s: Settled, required: dict[str, bool]
+               ) -> tuple[Score, dict[str, bool]]:
+        """Steps 2 and 3: the score, in the data as ``score``, then the late items; the
+        required-ness of every item after them."""
+        r, p, data = self.rules, self._plan, s.data
         score = score_of(run, r._sections, s, required, scored=r.scored, model=r.model,
                          has_total=r.has_total, pass_percentage=r.pass_percentage)
         data["score"] = score_data(score)
@@ -400,6 +347,29 @@ class CompiledEvaluation:
             late = _required(run, p.late, s, data, "")
             required = {st.id: required[st.id] if st.id in required else late[st.id]
                         for st in p.items}
+        return score, required
+
+    def form(self, answers: Mapping[str, Any], ctx: Mapping[str, Any] | None = None
+             ) -> FormState:
+        """The same :class:`FormState` as ``StandardRules.form``."""
+        run, raw, s, checks, required = self._start(answers, ctx)
+        if self.rules._form_scores:
+            required = self._score(run, raw, s, required)[1]
+        entries: list[EntryResult] = []
+        for st in self._plan.items:
+            if st.sub is not None and s.visible[st.id]:
+                _entries(run, st, s.entries.get(st.id, []), s.data, "", out=entries)
+        return FormState(answers=s.answers, calculated=s.calculated, visible=s.visible,
+                         required=required, evidence=_evidence(run, self._plan, s, s.data, ""),
+                         entries=entries, errors=run.errors, checks=checks)
+
+    def evaluate(self, answers: Mapping[str, Any], ctx: Mapping[str, Any] | None = None
+                 ) -> Evaluation:
+        """The same :class:`Evaluation` as ``StandardRules.evaluate``."""
+        r, p = self.rules, self._plan
+        run, raw, s, checks, required = self._start(answers, ctx)
+        data, visible = s.data, s.visible
+        score, required = self._score(run, raw, s, required)
         evidence = _evidence(run, p, s, data, "")
         entries: list[EntryResult] = []
         failed: list[Failure] = []

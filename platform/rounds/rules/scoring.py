@@ -271,16 +271,7 @@ def _points(run: Run, it: Item, data: dict[str, Any], required: bool, direction:
         r = run.call(rule, data, "", failed=RAISED)
         if r is None:
             return None, False, label, False  # the rule says: not applicable
-        f = 0.0
-        if isinstance(r, bool):
-            f = 1.0 if r else 0.0
-        elif isinstance(r, int | float) and r == r:
-            f = min(1.0, max(0.0, float(r)))
-        elif r is not RAISED:
-            run.errors.append(RuleFailure(pointer=rule.pointer, error={
-                "type": "Invalid score", "message": "a score rule gives 0 to 1 or null",
-                "value": r if isinstance(r, str | list | dict) else repr(r)}))
-        return f * it.weight, True, label, False
+        return rule_fraction(run, rule.pointer, r) * it.weight, True, label, False
     if it.absolute:
         return _absolute(it, v, required)
     lower = direction == "lower_better"
@@ -311,6 +302,21 @@ def _points(run: Run, it: Item, data: dict[str, Any], required: bool, direction:
             f2 = 1.0 - f2
         return f2 * it.weight, True, f"choice:{v}", it.reverse
     return _missing(required)
+
+
+def rule_fraction(run: Run, pointer: str, r: Any) -> float:
+    """The fraction a score rule's result (not null) gives: true 1, false 0, a number
+    clamped to 0..1; anything else 0, listed as an error (a rule that raised, ``RAISED``,
+    is listed already)."""
+    if isinstance(r, bool):
+        return 1.0 if r else 0.0
+    if isinstance(r, int | float) and r == r:
+        return min(1.0, max(0.0, float(r)))
+    if r is not RAISED:
+        run.errors.append(RuleFailure(pointer=pointer, error={
+            "type": "Invalid score", "message": "a score rule gives 0 to 1 or null",
+            "value": r if isinstance(r, str | list | dict) else repr(r)}))
+    return 0.0
 
 
 def _absolute(it: Item, v: Any, required: bool) -> _Points:

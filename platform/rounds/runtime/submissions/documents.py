@@ -6,7 +6,7 @@ Imports: the forms and rules engines only (pure functions of a form and its answ
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -15,6 +15,7 @@ import msgspec
 from rounds.forms.compiled import CompiledForm
 from rounds.pointer import path as pointer
 from rounds.rules.explain import explain_text
+from rounds.rules.generated import Scored
 from rounds.rules.results import Evaluation, Failure, Score
 from rounds.rules.structure import ScoreModel
 
@@ -65,20 +66,29 @@ def photo_refs(form: CompiledForm, answers: Any, evidence: Any) -> dict[str, str
     return refs
 
 
-def stored_evaluation(ev: Evaluation) -> dict[str, Any]:
+def stored_evaluation(ev: Evaluation | Scored) -> dict[str, Any]:
     """What is kept of an evaluation: the score with its explanation (``score.items``: how
     each item counted and which rule decided it), the outcomes with theirs, failed items,
-    alerts, calculated values."""
+    alerts, calculated values. The write path gives the generated evaluation's record
+    (``ValidSubmission.scored``), already in this form."""
+    if isinstance(ev, Scored):
+        return ev.stored()
     data: dict[str, Any] = msgspec.to_builtins({
         "score": ev.score, "outcomes": ev.outcomes, "failed": ev.failed,
         "alerts": ev.alerts, "calculated": ev.calculated, "errors": ev.errors})
     return data
 
 
-def score_columns(ev: Evaluation) -> dict[str, Any]:
+def score_columns(ev: Evaluation | Scored) -> dict[str, Any]:
     """The submission row's score columns, at full precision (rounding is for display): the
     points and their max, the percentage (in that model only), the value in the
     definition's model with the model and the direction, passed, the first outcome's level."""
+    if isinstance(ev, Scored):
+        s = ev.score
+        return {"total": s["points"], "max_total": s["max"], "percentage": s["percentage"],
+                "passed": s["passed"], "score_value": s["value"], "score_model": s["model"],
+                "direction": s["direction"],
+                "outcome": ev.outcomes[0]["level"] if ev.outcomes else None}
     sc = ev.score
     return {"total": sc.points, "max_total": sc.max, "percentage": sc.percentage,
             "passed": sc.passed, "score_value": sc.value, "score_model": sc.model,
@@ -95,10 +105,13 @@ def explanation_text(score: Any, lang: str) -> str:
     return explain_text(ev, lang)
 
 
-def failed_item_rows(submission_id: str, failed: list[Failure], site_id: int | None,
-                     at: datetime) -> list[dict[str, Any]]:
-    """One row per failed item: the seeds of issues."""
-    return [{"submission_id": submission_id, "item_id": f.item, "severity": f.severity,
+def failed_item_rows(submission_id: str, failed: Sequence[Failure | Mapping[str, Any]],
+                     site_id: int | None, at: datetime) -> list[dict[str, Any]]:
+    """One row per failed item: the seeds of issues (``Evaluation.failed``, or the stored
+    form of it, ``Scored.failed``)."""
+    return [{"submission_id": submission_id, "item_id": f["item"], "severity": f["severity"],
+             "site_id": site_id, "created_at": at} if isinstance(f, Mapping) else
+            {"submission_id": submission_id, "item_id": f.item, "severity": f.severity,
              "site_id": site_id, "created_at": at} for f in failed]
 
 

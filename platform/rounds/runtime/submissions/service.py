@@ -401,7 +401,7 @@ async def _submit(sessions: async_sessionmaker[AsyncSession], principal: Princip
         if photo_problems:  # one answer listing every error
             raise invalid([*e.problems, *photo_problems]) from None
         raise
-    ev = valid.evaluation
+    ev = valid.scored  # what is stored of the evaluation; no explanation is built here
     answers, evidence = valid.answers, valid.evidence
     refs = photo_refs(fv.form, answers, evidence)
     photo_problems = [p for p in photo_problems if p.pointer in refs]
