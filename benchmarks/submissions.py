@@ -428,6 +428,20 @@ def serve(port: int, database_url: str, data_dir: str) -> None:
     for handler in handlers:
         app.register(handler)
     app.on_shutdown.append(close)
+    # Dev only: ROUNDS_BENCH_PROFILE=<file> profiles the server (cProfile; a pstats file at
+    # shutdown: uvicorn ends the process by its signal once the server stops).
+    profile_to = os.environ.get("ROUNDS_BENCH_PROFILE")
+    if profile_to:
+        import cProfile
+
+        profiler = cProfile.Profile()
+
+        def dump_profile() -> None:
+            profiler.disable()
+            profiler.dump_stats(profile_to)
+
+        app.on_shutdown.append(dump_profile)
+        profiler.enable()
     # No access log (it would cost every variant alike); keep-alive across the rounds.
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False,
                 timeout_keep_alive=300)

@@ -453,41 +453,47 @@ async def _plan(conn: AsyncConnection, sub: Failed, std: Standard,
     return out
 
 
-async def make_issues(conn: AsyncConnection, sub: Stored) -> AfterCommit | None:
-    """The issues of a submission's failed items, their events and notifications, in the
-    submission's transaction (``conn``); pushing the notifications after its commit."""
-    who = sub.principal
-    _, pushed = await issues_of(conn, Failed(
-        sub.row, sub.failed, Submitter(who.user_id, who.role_id, who.org_unit_id, who.language),
-        sub.place, sub.photos,
-        as_utc(sub.row["submitted_at"])))
+async def make_issues(conn: AsyncConnection, subs: Sequence[Stored]) -> AfterCommit | None:
+    """The issues of submissions' failed items, their events and notifications, in the
+    submissions' transaction (``conn``; several when the writer groups them); pushing the
+    notifications after its commit."""
+    _, pushed = await issues_of(conn, [Failed(
+        sub.row, sub.failed, Submitter(sub.principal.user_id, sub.principal.role_id,
+                                       sub.principal.org_unit_id, sub.principal.language),
+        sub.place, sub.photos, as_utc(sub.row["submitted_at"])) for sub in subs])
     return (lambda: push_after_commit(pushed)) if pushed else None
 
 
-async def issues_of(conn: AsyncConnection, sub: Failed) -> tuple[int, list[int]]:
-    """Insert the issues of ``sub.failed``, their events, the photos these name and the
-    notifications, in the caller's transaction: the one home of what these rows hold (the
-    write path and the reconciliation both come here). Returns how many issues, and the
-    notifications to push once the transaction commits."""
-    std = await standard(conn, sub.row)
-    router = Router(conn)
+async def issues_of(conn: AsyncConnection, subs: Sequence[Failed]) -> tuple[int, list[int]]:
+    """Insert the issues of each ``sub.failed``, their events, the photos these name and the
+    notifications, in the caller's transaction, with one statement per table for them all:
+    the one home of what these rows hold (the write path and the reconciliation both come
+    here). Returns how many issues, and the notifications to push once the transaction
+    commits."""
+    router = Router(conn)  # one for all: taking turns counts the issues planned before
+    planned: list[tuple[Failed, _Planned]] = []
     try:
-        planned = await _plan(conn, sub, std, router)
+        for sub in subs:
+            std = await standard(conn, sub.row)
+            planned += [(sub, p) for p in await _plan(conn, sub, std, router)]
     finally:
         await router.close()
     if not planned:
         return 0, []
-    now = sub.at
     issue_ids = [int(i) for i in (await conn.execute(
-        _INSERT_ISSUES, [p.row for p in planned])).scalars()]
+        _INSERT_ISSUES, [p.row for _, p in planned])).scalars()]
 
     # The events of each issue, in the order ``sources.open_issue`` records them; the last
     # one (assigned or needs_assignee) is the one its notification is about.
     events: list[dict[str, Any]] = []
-    told: list[tuple[int, int, str, int, dict[str, str]]] = []  # (issue, event index, ...)
-    for p, issue_id in zip(planned, issue_ids, strict=True):
+    told: list[tuple[int, int, str, int, dict[str, str], datetime]] = []  # (issue, event...)
+    links: set[tuple[int, str]] = set()
+    for (sub, p), issue_id in zip(planned, issue_ids, strict=True):
+        now, first = sub.at, len(events)
+
         def add(action: str, from_status: str | None, to_status: str | None,
-                data: dict[str, Any] | None = None, issue_id: int = issue_id) -> int:
+                data: dict[str, Any] | None = None, *, issue_id: int = issue_id,
+                now: datetime = now) -> int:
             events.append({"issue_id": issue_id, "at": now, "actor_id": None, "action": action,
                            "from_status": from_status, "to_status": to_status, "reason": "",
                            "data": data or {}})
@@ -506,28 +512,27 @@ async def issues_of(conn: AsyncConnection, sub: Failed) -> tuple[int, list[int]]
             left = row["due_at"] - now if row.get("due_at") else None
             at = add("assigned", OPEN, ASSIGNED, {"assignee_id": row["assignee_id"]})
             told.append((issue_id, at, "issue_assigned", row["assignee_id"],
-                         texts.message("issue_assigned", title, due_in=left)))
+                         texts.message("issue_assigned", title, due_in=left), now))
         elif row["assigner_id"] is not None:
             at = add("needs_assignee", None, None)
             told.append((issue_id, at, "issue_unassigned", row["assigner_id"],
-                         texts.message("issue_unassigned", title)))
+                         texts.message("issue_unassigned", title), now))
+        # The photos its events name, as ``events.record`` links them: stored ones only (the
+        # write path checked the submission's, so no query).
+        links.update((issue_id, str(ph)) for e in events[first:]
+                     for ph in e["data"].get("photos") or () if str(ph) in sub.photos)
     event_ids = [int(i) for i in (await conn.execute(_INSERT_EVENTS, events)).scalars()]
-
-    # The photos the events name, as ``events.record`` links them: stored ones only (the
-    # write path checked the submission's, so no query).
-    named = {(e["issue_id"], str(ph)) for e in events for ph in e["data"].get("photos") or ()}
-    links = [{"issue_id": i, "photo_id": ph} for i, ph in sorted(named) if ph in sub.photos]
     if links:
-        await conn.execute(_INSERT_ISSUE_PHOTOS, links)
-
+        await conn.execute(_INSERT_ISSUE_PHOTOS,
+                           [{"issue_id": i, "photo_id": ph} for i, ph in sorted(links)])
+    log.info("issues made for %d submission(s): %d", len(subs), len(issue_ids))
     if not told:
         return len(issue_ids), []
     notes = [{"user_id": user, "kind": kind, "message": message, "link": f"/issues/{issue}",
               "issue_id": issue, "created_at": now,
               "dedupe_key": f"issue:{issue}:event:{event_ids[at]}:u{user}"}
-             for issue, at, kind, user, message in told]
+             for issue, at, kind, user, message, now in told]
     ids = [int(i) for i in (await conn.execute(_INSERT_NOTIFICATIONS, notes)).scalars()]
-    log.info("issues made for submission %s: %d", sub.row["id"], len(issue_ids))
     return len(issue_ids), ids
 
 

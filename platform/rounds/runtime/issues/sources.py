@@ -160,11 +160,11 @@ async def create_issues_for_submission(db: AsyncSession, submission_id: str,
              or () if isinstance(evidence.get(f["item_id"]), dict)}
     stored = frozenset((await db.execute(select(Photo.id).where(Photo.id.in_(named))))
                        .scalars()) if named else frozenset[str]()
-    made, pushed = await bulk.issues_of(await db.connection(), bulk.Failed(
+    made, pushed = await bulk.issues_of(await db.connection(), [bulk.Failed(
         row, [f for f in failed if f["id"] not in taken],
         bulk.Submitter(submitter.id, submitter.role_id, submitter.org_unit_id,
                        submitter.language),
-        row if row["site_id"] is not None else None, stored, now))
+        row if row["site_id"] is not None else None, stored, now)])
     if pushed:  # pushed once the session's transaction commits
         db.info.setdefault(PENDING_PUSH, set()).update(pushed)
     return made
