@@ -16,14 +16,19 @@ The write path, in the order it runs (``submit``):
    uploaded. The connection goes back to the pool before the CPU work.
 4. **Validate, score, alerts** (CPU only), then the rows are built and the JSON documents
    encoded with msgspec (several times faster than ``json.dumps``).
-5. **One short write transaction** with prebuilt SQLAlchemy Core statements (and the issues
-   of the failed items, through the ``with_failed_items`` hook: ``issues.bulk``):
-   ``INSERT ... ON CONFLICT (id) DO NOTHING RETURNING id``; when nothing comes back the id
-   exists, and the stored ``body_hash`` and submitter decide between a retry (200, the
-   stored result) and a reuse of the id for other content (409). Failed items and photo
-   links follow (``executemany``) in the same transaction, so a failure anywhere before the
-   commit leaves nothing. On SQLite the writers of this process queue on a lock instead of
-   polling the database's busy timeout.
+5. **Group commit**: the submission, ready to store, is queued for this process's writer
+   (``_Writer``, one per database), which stores what is queued (up to
+   ``ROUNDS_DATABASE_GROUP_COMMIT``) in one short transaction with prebuilt SQLAlchemy Core
+   statements, one multi-row statement per table for the whole group: ``INSERT ... ON
+   CONFLICT (id) DO NOTHING RETURNING id`` for the submissions (an id that comes back was
+   stored now; the others exist, and the stored ``body_hash`` and submitter decide between a
+   retry, 200 with the stored result, and a reuse of the id for other content, 409), their
+   failed items and photo links (``executemany``), then the issues of the failed items
+   (the ``with_failed_items`` hook: ``issues.bulk``). Each caller is answered after the
+   commit, so an acknowledged submission has its issues; a failure anywhere before it
+   leaves nothing, and the group's submissions are then stored again one by one (one bad
+   submission fails alone). On SQLite the writer queues on this process's writer lock
+   instead of polling the database's busy timeout.
 
 The id comes from the client (a UUID), which makes a retry after a lost response safe: 50
 copies racing each other all end with one row (the primary key decides), and every one of
@@ -500,7 +505,9 @@ class _Writer:
             # The task lives while there is work (it holds the engine only meanwhile).
             self.task = loop.create_task(self._drain(engine))
         # Shielded: a caller that goes away (the client hung up) leaves its submission in the
-        # group; a retry is answered from the stored row.
+        # group; a retry is answered from the stored row. (Its error, if any, is then read
+        # here, so that asyncio does not report it as never retrieved.)
+        future.add_done_callback(lambda f: f.cancelled() or f.exception())
         return await asyncio.shield(future)
 
     async def _drain(self, engine: AsyncEngine) -> None:
@@ -548,9 +555,11 @@ class _Writer:
                                         [w.params for w in firsts.values()])
             new = {str(i) for i in result.scalars()}
             created = [w for w in firsts.values() if w.id in new]
+            # Copies: the ids go into them, and a group that fails is stored again alone.
+            failed_of = {w.id: [dict(f) for f in w.failed] for w in created}
             with_failed = [w for w in created if w.failed]
             hooks = tuple(_with_failed_items) if with_failed else ()
-            failed_rows = [f for w in created for f in w.failed]
+            failed_rows = [f for rows in failed_of.values() for f in rows]
             if hooks:
                 ids = (await conn.execute(_INSERT_FAILED_IDS, failed_rows)).scalars().all()
                 for failed_row, failed_id in zip(failed_rows, ids, strict=True):
@@ -560,7 +569,7 @@ class _Writer:
             links = [link for w in created for link in w.links]
             if links:
                 await conn.execute(_INSERT_LINKS, links)
-            stored = [Stored(w.row, w.failed, w.principal, w.place, w.photos)
+            stored = [Stored(w.row, failed_of[w.id], w.principal, w.place, w.photos)
                       for w in with_failed]
             for hook in hooks:
                 done = await hook(conn, stored)
