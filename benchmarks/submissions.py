@@ -420,9 +420,12 @@ def serve(port: int, database_url: str, data_dir: str) -> None:
     from rounds.app import create_app
     from rounds.settings import load_settings
 
-    settings = load_settings({"ROUNDS_DATABASE_URL": database_url, "ROUNDS_DATA_DIR": data_dir,
-                              "ROUNDS_DEFINITIONS_DIR": str(ROOT / "definitions"),
-                              "ROUNDS_NODE_MODULES_DIR": str(ROOT / "node_modules")})
+    env = {"ROUNDS_DATABASE_URL": database_url, "ROUNDS_DATA_DIR": data_dir,
+           "ROUNDS_DEFINITIONS_DIR": str(ROOT / "definitions"),
+           "ROUNDS_NODE_MODULES_DIR": str(ROOT / "node_modules")}
+    if "ROUNDS_DATABASE_GROUP_COMMIT" in os.environ:  # to compare (1: no group commit)
+        env["ROUNDS_DATABASE_GROUP_COMMIT"] = os.environ["ROUNDS_DATABASE_GROUP_COMMIT"]
+    settings = load_settings(env)
     app = create_app(settings)
     handlers, close = bench_handlers(Path(data_dir))
     for handler in handlers:

@@ -156,8 +156,9 @@ async def create_issues_for_submission(db: AsyncSession, submission_id: str,
     if submitter is None:  # pragma: no cover - foreign keys prevent it
         return 0
     evidence = row["evidence"] if isinstance(row["evidence"], dict) else {}
-    named = {str(p) for f in failed for p in (evidence.get(f["item_id"]) or {}).get("photos")
-             or () if isinstance(evidence.get(f["item_id"]), dict)}
+    notes = [evidence.get(f["item_id"]) for f in failed]
+    named = {str(p) for note in notes if isinstance(note, dict)
+             for p in note.get("photos") or ()}
     stored = frozenset((await db.execute(select(Photo.id).where(Photo.id.in_(named))))
                        .scalars()) if named else frozenset[str]()
     made, pushed = await bulk.issues_of(await db.connection(), [bulk.Failed(
