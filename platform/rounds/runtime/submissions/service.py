@@ -476,14 +476,21 @@ def group_commit(engine: AsyncEngine, most: int) -> None:
     _group_sizes[engine.sync_engine] = max(1, most)
 
 
+def _drainers(engine: AsyncEngine) -> int:
+    """How many groups may be in flight at once: one on SQLite (one writer at a time); two on
+    PostgreSQL, so that one group is written while the other waits for its commit."""
+    return 1 if engine.dialect.name == "sqlite" else 2
+
+
 class _Writer:
     """One engine's submission writer in this process (on this event loop).
 
-    Callers queue their prepared submissions; one task stores what is queued, up to the
-    group size, in one transaction: the rows of every submission in a few multi-row
-    statements (the submissions, failed items, photo links, then the issues' hooks), one
-    commit, and only then answers each caller. Whatever queued meanwhile is the next group:
-    under load the groups grow by themselves, alone a submission waits for nobody.
+    Callers queue their prepared submissions; a task stores what is queued, up to the group
+    size, in one transaction (one task on SQLite, two on PostgreSQL: ``_drainers``): the
+    rows of every submission in a few multi-row statements (the submissions, failed items,
+    photo links, then the issues' hooks), one commit, and only then answers each caller.
+    Whatever queued meanwhile is the next group: under load the groups grow by themselves,
+    alone a submission waits for nobody.
 
     A statement failing fails the group: it is rolled back and each of its submissions is
     stored again alone, so one bad submission fails alone. The id decides as before (ON
@@ -494,16 +501,19 @@ class _Writer:
 
     def __init__(self) -> None:
         self.queue: deque[tuple[_Write, asyncio.Future[Outcome | None]]] = deque()
-        self.task: asyncio.Task[None] | None = None
+        self.tasks: set[asyncio.Task[None]] = set()
 
     async def store(self, engine: AsyncEngine, write: _Write) -> Outcome | None:
         """Store ``write`` (None: stored now) or the stored result of an earlier try."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Outcome | None] = loop.create_future()
         self.queue.append((write, future))
-        if self.task is None or self.task.done():
-            # The task lives while there is work (it holds the engine only meanwhile).
-            self.task = loop.create_task(self._drain(engine))
+        # (done, not merely listed: a task that has just ended is listed until its callback)
+        if sum(not t.done() for t in self.tasks) < _drainers(engine):
+            # A task lives while there is work (it holds the engine only meanwhile).
+            task = loop.create_task(self._drain(engine))
+            self.tasks.add(task)
+            task.add_done_callback(self.tasks.discard)
         # Shielded: a caller that goes away (the client hung up) leaves its submission in the
         # group; a retry is answered from the stored row. (Its error, if any, is then read
         # here, so that asyncio does not report it as never retrieved.)
