@@ -437,14 +437,31 @@ def serve(port: int, database_url: str, data_dir: str) -> None:
     from rounds.app import create_app
     from rounds.settings import load_settings
 
-    settings = load_settings({"ROUNDS_DATABASE_URL": database_url, "ROUNDS_DATA_DIR": data_dir,
-                              "ROUNDS_DEFINITIONS_DIR": str(ROOT / "definitions"),
-                              "ROUNDS_NODE_MODULES_DIR": str(ROOT / "node_modules")})
+    env = {"ROUNDS_DATABASE_URL": database_url, "ROUNDS_DATA_DIR": data_dir,
+           "ROUNDS_DEFINITIONS_DIR": str(ROOT / "definitions"),
+           "ROUNDS_NODE_MODULES_DIR": str(ROOT / "node_modules")}
+    if "ROUNDS_DATABASE_GROUP_COMMIT" in os.environ:  # to compare (1: no group commit)
+        env["ROUNDS_DATABASE_GROUP_COMMIT"] = os.environ["ROUNDS_DATABASE_GROUP_COMMIT"]
+    settings = load_settings(env)
     app = create_app(settings)
     handlers, close = bench_handlers(Path(data_dir))
     for handler in handlers:
         app.register(handler)
     app.on_shutdown.append(close)
+    # Dev only: ROUNDS_BENCH_PROFILE=<file> profiles the server (cProfile; a pstats file at
+    # shutdown: uvicorn ends the process by its signal once the server stops).
+    profile_to = os.environ.get("ROUNDS_BENCH_PROFILE")
+    if profile_to:
+        import cProfile
+
+        profiler = cProfile.Profile()
+
+        def dump_profile() -> None:
+            profiler.disable()
+            profiler.dump_stats(profile_to)
+
+        app.on_shutdown.append(dump_profile)
+        profiler.enable()
     # No access log (it would cost every variant alike); keep-alive across the rounds.
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False,
                 timeout_keep_alive=300)

@@ -39,6 +39,7 @@ from rounds.runtime.people.guards import (
 )
 from rounds.runtime.people.web import AuthController
 from rounds.runtime.sites import web as sites_web
+from rounds.runtime.submissions import service as submissions_service
 from rounds.runtime.submissions import web as submissions_web
 from rounds.runtime.visits import plans_web
 from rounds.runtime.visits import web as visits_web
@@ -75,6 +76,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         engine = create_engine(settings.database_url, echo=settings.database.echo)
         app.state.engine = engine
         app.state.sessions = session_factory(engine)
+        submissions_service.group_commit(engine, settings.database.group_commit)
         # With Redis, a deactivation ends the user's cached sessions in every process.
         stop_listening = await listen_for_invalidations(settings.redis.url) \
             if settings.redis.url else None

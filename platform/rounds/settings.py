@@ -26,10 +26,13 @@ ENV_PREFIX = "ROUNDS_"
 class DatabaseSettings:
     """ROUNDS_DATABASE_URL: SQLAlchemy URL. Default: a SQLite file in the data folder.
     Production: ``postgresql+asyncpg://user@host/dbname``.
-    ROUNDS_DATABASE_ECHO: log every SQL statement (true/false)."""
+    ROUNDS_DATABASE_ECHO: log every SQL statement (true/false).
+    ROUNDS_DATABASE_GROUP_COMMIT: the most submissions an API process stores in one write
+    transaction (group commit; default 64; 1: one transaction each)."""
 
     url: str = ""
     echo: bool = False
+    group_commit: int = 64
 
 
 @dataclass(frozen=True)
@@ -270,6 +273,8 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Set
                             f"got {settings.store.refresh_seconds}")
     for name, value, least in (("ROUNDS_SERVER_WORKERS", settings.server.workers, 1),
                                ("ROUNDS_SERVER_DRAIN_SECONDS", settings.server.drain_seconds, 0),
+                               ("ROUNDS_DATABASE_GROUP_COMMIT", settings.database.group_commit,
+                                1),
                                ("ROUNDS_JOBS_SCHEDULE_LOCK_SECONDS",
                                 settings.jobs.schedule_lock_seconds, 5)):
         if value < least:

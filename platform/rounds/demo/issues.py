@@ -29,7 +29,7 @@ from rounds.demo.notes import fix_note
 from rounds.demo.work import Temper, tempers
 from rounds.i18n import LANGUAGES
 from rounds.runtime.definitions.models import DefinitionVersion
-from rounds.runtime.issues import deadlines, routing, sources, texts
+from rounds.runtime.issues import bulk, deadlines, routing, sources, texts
 from rounds.runtime.issues.models import (
     ACTIVE,
     ASSIGNED,
@@ -169,7 +169,7 @@ async def build_issues(sessions: async_sessionmaker[AsyncSession], *, now: datet
             lang = users.get(uid, ("", "zh", ""))[1]
             # The problem's name (not the item's, worded as a pass) in both languages, and a
             # language-free description, as the slice stores them (each reader's own).
-            title = sources.problem_titles(content, evaluation).get(item_id) or {}
+            title = bulk.problem_titles(content, evaluation).get(item_id) or {}
             note = evidence.get(item_id) if isinstance(evidence, dict) else None
             note = note if isinstance(note, dict) else {}
             where = f"{site_name}（{site_code}）" if site_name else ""

@@ -50,7 +50,7 @@ async def in_bulk(loop: Loop, who: str, submission_id: str) -> None:
     sub = await stored(loop, who, submission_id)
     engine = loop.sessions.kw["bind"]
     async with engine.begin() as conn:
-        await bulk.make_issues(conn, sub)
+        await bulk.make_issues(conn, [sub])
 
 
 async def written(loop: Loop, submission_id: str) -> dict[str, Any]:
@@ -206,7 +206,7 @@ async def test_a_rolled_back_submission_leaves_no_issue_and_tells_nobody(loop: L
     engine = loop.sessions.kw["bind"]
     with pytest.raises(RuntimeError):
         async with engine.begin() as conn:
-            assert await bulk.make_issues(conn, sub) is not None
+            assert await bulk.make_issues(conn, [sub]) is not None
             raise RuntimeError("the submission's transaction fails after its issues")
     assert await loop.issues(submission_id=sid) == []
     assert await loop.inbox("cm_a") == []

@@ -5,13 +5,14 @@ failed items are inserted, in the same transaction: an acknowledged submission a
 issues, their first events and their notifications (rows: the outbox, pushed to open pages
 after the commit). Whatever a crash leaves (nothing, as the transaction is one) and whatever
 was stored before this existed is repaired by ``sources.reconcile_missing_issues``, which
-makes the same issues one by one with the ORM.
+reads a submission back and comes here too (:func:`issues_of`, the one home of what an
+issue of a failed item, its events and its notification hold), for the failed items that
+have no issue yet.
 
-What it writes is what ``sources.create_issues_for_submission`` writes, with the same rules:
-the standard's ``issues`` (per item or per submission, severities, due dates), routing by the
-item's, the standard's or the default rules with the fallback (``routing.route``), the events
-``created``, ``routed`` (each fallback), ``assigned`` or ``needs_assignee``, a notification to
-whom the last one concerns. Only how it gets there differs:
+The rules: the standard's ``issues`` (per item or per submission, severities, due dates),
+routing by the item's, the standard's or the default rules with the fallback
+(``routing.route``), the events ``created``, ``routed`` (each fallback), ``assigned`` or
+``needs_assignee``, a notification to whom the last one concerns. How:
 
 - nothing is read again: the submission's row, its failed items with their ids, the
   submitter and the site come from the write path (``submissions.service.Stored``);
@@ -27,8 +28,8 @@ whom the last one concerns. Only how it gets there differs:
 - four statements at most: the issues, their events, the photos their events name, the
   notifications (``INSERT ... RETURNING`` in executemany form; no read).
 
-Imports ``sources``, ``routing``, ``texts``, ``deadlines`` of the slice (after ``sources`` in
-the slice's order), the notifications slice's push, the submissions slice's hook.
+Imports ``routing``, ``texts``, ``deadlines`` of the slice (``sources`` imports this), the
+notifications slice's push, the submissions slice's hook.
 """
 
 from __future__ import annotations
@@ -37,17 +38,24 @@ import logging
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import event, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 
+from rounds import i18n
 from rounds.db import as_utc, table_of
 from rounds.runtime.definitions.models import DefinitionVersion
 from rounds.runtime.issues import texts
-from rounds.runtime.issues.deadlines import PRIORITY_OF, due_days, due_in, due_json
+from rounds.runtime.issues.deadlines import (
+    PRIORITY_OF,
+    SEVERITIES,
+    due_days,
+    due_in,
+    due_json,
+)
 from rounds.runtime.issues.models import ASSIGNED, OPEN, Issue, IssueEvent, IssuePhoto
 from rounds.runtime.issues.routing import (
     ASSIGNEE,
@@ -61,13 +69,6 @@ from rounds.runtime.issues.routing import (
     item_rules,
     roles,
     route,
-)
-from rounds.runtime.issues.sources import (
-    FAILED_ITEM,
-    definition_titles,
-    filled_titles,
-    in_each,
-    severity_rank,
 )
 from rounds.runtime.notifications.models import Notification
 from rounds.runtime.notifications.push import push_after_commit
@@ -86,6 +87,75 @@ _INSERT_EVENTS = insert(_EVENTS).returning(_EVENTS.c.id, sort_by_parameter_order
 _INSERT_NOTIFICATIONS = insert(_NOTIFICATIONS).returning(_NOTIFICATIONS.c.id,
                                                          sort_by_parameter_order=True)
 _INSERT_ISSUE_PHOTOS = insert(_ISSUE_PHOTOS)
+
+
+# -- what a failed item's issue is called ------------------------------------------------------
+
+FAILED_ITEM = "failed_item"  # the source of an issue made from a failed item
+_RANK = {s: n for n, s in enumerate(SEVERITIES)}
+
+
+def _item_titles(content: dict[str, Any]) -> dict[str, dict[str, str]]:
+    """Item id → its title ({zh, en}), through sections and groups."""
+    out: dict[str, dict[str, str]] = {}
+
+    def walk(items: Any) -> None:
+        for it in items or ():
+            if isinstance(it, dict) and "id" in it:
+                out[str(it["id"])] = dict(it.get("title") or {})
+                walk(it.get("items"))
+
+    for section in content.get("sections") or ():
+        walk(section.get("items"))
+    return out
+
+
+def _static_problems(content: dict[str, Any]) -> dict[str, dict[str, str]]:
+    """Items' problem titles that need no data (no params): what a submission stored
+    before problem titles were filled in still gets them."""
+    out: dict[str, dict[str, str]] = {}
+    for section in content.get("sections") or ():
+        for it in section.get("items") or ():
+            p = it.get("problem") if isinstance(it, dict) else None
+            if isinstance(p, dict) and not p.get("params") and p.get("zh") and p.get("en"):
+                out[str(it["id"])] = {"zh": str(p["zh"]), "en": str(p["en"])}
+    return out
+
+
+def problem_titles(content: dict[str, Any], evaluation: Any) -> dict[str, dict[str, str]]:
+    """Item id → the name of its problem when it failed, in both languages: the problem
+    title the evaluation filled in (the item's ``problem``), else the item's title."""
+    return filled_titles(definition_titles(content), evaluation)
+
+
+def definition_titles(content: dict[str, Any]) -> dict[str, dict[str, str]]:
+    """What ``problem_titles`` takes from the definition alone (the same for every
+    submission of a version)."""
+    out = _item_titles(content)
+    out.update(_static_problems(content))
+    return out
+
+
+def filled_titles(titles: dict[str, dict[str, str]], evaluation: Any
+                  ) -> dict[str, dict[str, str]]:
+    """``titles`` with the problem titles an evaluation filled in."""
+    out = dict(titles)
+    failed = evaluation.get("failed") if isinstance(evaluation, dict) else None
+    for f in failed if isinstance(failed, list) else []:
+        filled = f.get("problem") if isinstance(f, dict) else None
+        if isinstance(filled, dict) and filled.get("zh") and filled.get("en"):
+            out[str(f.get("item"))] = {"zh": str(filled["zh"]), "en": str(filled["en"])}
+    return out
+
+
+def severity_rank(severity: str) -> int:
+    """How urgent a severity is (an unknown one counts as low)."""
+    return _RANK.get(severity, 1)
+
+
+def in_each(title: texts.Title, fallback: str, limit: int | None = None) -> dict[str, str]:
+    """A title in every language (each by the one fallback order), cut to ``limit``."""
+    return {lang: texts.title_in(title, lang, fallback)[:limit] for lang in i18n.LANGUAGES}
 
 
 # -- a version's issue settings, once per version ----------------------------------------------
@@ -278,29 +348,55 @@ class _Planned:
     routed: tuple[Routed, Routed]
 
 
-async def _plan(conn: AsyncConnection, sub: Stored, std: Standard,
+@dataclass(frozen=True)
+class Submitter:
+    """Who submitted, as their issues need them."""
+
+    user_id: int
+    role_id: str | None
+    org_unit_id: int
+    language: str
+
+
+@dataclass(frozen=True)
+class Failed:
+    """A submission with failed items, as its issues need it (``Stored`` from the write
+    path; the reconciliation reads the same from the database)."""
+
+    row: Mapping[str, Any]  # the submission's columns, the JSON documents decoded
+    failed: Sequence[Mapping[str, Any]]  # the failed items still without issues, with ids
+    submitter: Submitter
+    place: Mapping[str, Any] | None  # org_unit_id, site_name, site_code of its site
+    photos: frozenset[str]  # the stored photos it refers to (the events link these)
+    at: datetime  # when the issues are made (the submission's time on the write path)
+
+
+async def _plan(conn: AsyncConnection, sub: Failed, std: Standard,
                 router: Router) -> list[_Planned]:
     row, failed, place = sub.row, sub.failed, sub.place
-    now = as_utc(row["submitted_at"])
+    now = sub.at
+    submitted = as_utc(row["submitted_at"])
     sid, definition_id = row["id"], row["definition_id"]
     config, default_severity = std.config, std.default_severity
     titles = filled_titles(std.titles, row["evaluation"])
     standard_name = std.name
-    lang = sub.principal.language
+    lang = sub.submitter.language
     if row["site_id"] is not None and place is not None:
         unit_id = int(place["org_unit_id"])
         where_text = f"{place['site_name']}（{place['site_code']}）"
     else:
-        unit_id, where_text = sub.principal.org_unit_id, ""
+        unit_id, where_text = sub.submitter.org_unit_id, ""
     evidence = row["evidence"] if isinstance(row["evidence"], dict) else {}
-    where = Where(row["site_id"], unit_id, sub.principal.user_id, sub.principal.role_id)
+    where = Where(row["site_id"], unit_id, sub.submitter.user_id, sub.submitter.role_id)
 
     def base(severity: str, due: timedelta) -> dict[str, Any]:
         return {"description": "", "priority": PRIORITY_OF.get(severity, 3),
                 "escalation_level": 0, "version": 1, "created_at": now, "updated_at": now,
                 "source": FAILED_ITEM, "severity": severity, "site_id": row["site_id"],
                 "org_unit_id": unit_id, "submission_id": sid, "definition_id": definition_id,
-                "reporter_id": row["user_id"], "due_at": now + due}
+                # due from the submission, not from when it is made (a late reconciliation
+                # gives no more time)
+                "reporter_id": row["user_id"], "due_at": submitted + due}
 
     def parties_of(values: dict[str, Any], assignee: Routed, assigner: Routed
                    ) -> dict[str, Any]:
@@ -357,28 +453,47 @@ async def _plan(conn: AsyncConnection, sub: Stored, std: Standard,
     return out
 
 
-async def make_issues(conn: AsyncConnection, sub: Stored) -> AfterCommit | None:
-    """The issues of a submission's failed items, their events and notifications, in the
-    submission's transaction (``conn``); pushing the notifications after its commit."""
-    std = await standard(conn, sub.row)
-    router = Router(conn)
+async def make_issues(conn: AsyncConnection, subs: Sequence[Stored]) -> AfterCommit | None:
+    """The issues of submissions' failed items, their events and notifications, in the
+    submissions' transaction (``conn``; several when the writer groups them); pushing the
+    notifications after its commit."""
+    _, pushed = await issues_of(conn, [Failed(
+        sub.row, sub.failed, Submitter(sub.principal.user_id, sub.principal.role_id,
+                                       sub.principal.org_unit_id, sub.principal.language),
+        sub.place, sub.photos, as_utc(sub.row["submitted_at"])) for sub in subs])
+    return (lambda: push_after_commit(pushed)) if pushed else None
+
+
+async def issues_of(conn: AsyncConnection, subs: Sequence[Failed]) -> tuple[int, list[int]]:
+    """Insert the issues of each ``sub.failed``, their events, the photos these name and the
+    notifications, in the caller's transaction, with one statement per table for them all:
+    the one home of what these rows hold (the write path and the reconciliation both come
+    here). Returns how many issues, and the notifications to push once the transaction
+    commits."""
+    router = Router(conn)  # one for all: taking turns counts the issues planned before
+    planned: list[tuple[Failed, _Planned]] = []
     try:
-        planned = await _plan(conn, sub, std, router)
+        for sub in subs:
+            std = await standard(conn, sub.row)
+            planned += [(sub, p) for p in await _plan(conn, sub, std, router)]
     finally:
         await router.close()
     if not planned:
-        return None
-    now = as_utc(sub.row["submitted_at"])
+        return 0, []
     issue_ids = [int(i) for i in (await conn.execute(
-        _INSERT_ISSUES, [p.row for p in planned])).scalars()]
+        _INSERT_ISSUES, [p.row for _, p in planned])).scalars()]
 
     # The events of each issue, in the order ``sources.open_issue`` records them; the last
     # one (assigned or needs_assignee) is the one its notification is about.
     events: list[dict[str, Any]] = []
-    told: list[tuple[int, int, str, int, dict[str, str]]] = []  # (issue, event index, ...)
-    for p, issue_id in zip(planned, issue_ids, strict=True):
+    told: list[tuple[int, int, str, int, dict[str, str], datetime]] = []  # (issue, event...)
+    links: set[tuple[int, str]] = set()
+    for (sub, p), issue_id in zip(planned, issue_ids, strict=True):
+        now, first = sub.at, len(events)
+
         def add(action: str, from_status: str | None, to_status: str | None,
-                data: dict[str, Any] | None = None, issue_id: int = issue_id) -> int:
+                data: dict[str, Any] | None = None, *, issue_id: int = issue_id,
+                now: datetime = now) -> int:
             events.append({"issue_id": issue_id, "at": now, "actor_id": None, "action": action,
                            "from_status": from_status, "to_status": to_status, "reason": "",
                            "data": data or {}})
@@ -397,29 +512,28 @@ async def make_issues(conn: AsyncConnection, sub: Stored) -> AfterCommit | None:
             left = row["due_at"] - now if row.get("due_at") else None
             at = add("assigned", OPEN, ASSIGNED, {"assignee_id": row["assignee_id"]})
             told.append((issue_id, at, "issue_assigned", row["assignee_id"],
-                         texts.message("issue_assigned", title, due_in=left)))
+                         texts.message("issue_assigned", title, due_in=left), now))
         elif row["assigner_id"] is not None:
             at = add("needs_assignee", None, None)
             told.append((issue_id, at, "issue_unassigned", row["assigner_id"],
-                         texts.message("issue_unassigned", title)))
+                         texts.message("issue_unassigned", title), now))
+        # The photos its events name, as ``events.record`` links them: stored ones only (the
+        # write path checked the submission's, so no query).
+        links.update((issue_id, str(ph)) for e in events[first:]
+                     for ph in e["data"].get("photos") or () if str(ph) in sub.photos)
     event_ids = [int(i) for i in (await conn.execute(_INSERT_EVENTS, events)).scalars()]
-
-    # The photos the events name, as ``events.record`` links them: stored ones only (the
-    # write path checked the submission's, so no query).
-    named = {(e["issue_id"], str(ph)) for e in events for ph in e["data"].get("photos") or ()}
-    links = [{"issue_id": i, "photo_id": ph} for i, ph in sorted(named) if ph in sub.photos]
     if links:
-        await conn.execute(_INSERT_ISSUE_PHOTOS, links)
-
+        await conn.execute(_INSERT_ISSUE_PHOTOS,
+                           [{"issue_id": i, "photo_id": ph} for i, ph in sorted(links)])
+    log.info("issues made for %d submission(s): %d", len(subs), len(issue_ids))
     if not told:
-        return None
+        return len(issue_ids), []
     notes = [{"user_id": user, "kind": kind, "message": message, "link": f"/issues/{issue}",
               "issue_id": issue, "created_at": now,
               "dedupe_key": f"issue:{issue}:event:{event_ids[at]}:u{user}"}
-             for issue, at, kind, user, message in told]
+             for issue, at, kind, user, message, now in told]
     ids = [int(i) for i in (await conn.execute(_INSERT_NOTIFICATIONS, notes)).scalars()]
-    log.info("issues made for submission %s: %d", sub.row["id"], len(issue_ids))
-    return lambda: push_after_commit(ids)
+    return len(issue_ids), ids
 
 
 with_failed_items(make_issues)

@@ -4,8 +4,9 @@ Issues come from four sources:
 
 - the failed items of a submission (one issue per failed item, or one per submission where
   the standard says ``issues.per: submission``): made in the submission's own transaction
-  with bulk statements (``bulk``); :func:`create_issues_for_submission` makes the same ones
-  with the ORM for the periodic reconciliation (:func:`reconcile_missing_issues`, run by the
+  with bulk statements (``bulk``); :func:`create_issues_for_submission` reads a stored
+  submission back and makes the missing ones through the same code for the periodic
+  reconciliation (:func:`reconcile_missing_issues`, run by the
   jobs: it repairs what was stored before, or what a crash left) and the
   ``rounds.issues.for_submission`` task (one submission on demand);
 - a supervisor's own assignment (交办, :func:`assign_issue`);
@@ -17,8 +18,8 @@ act, with a fallback written into the history). Opening an issue (:func:`open_is
 writes its ``created`` event, the ``routed`` events of any fallback, its ``assigned`` event
 and tells the assignee (or the assigner that it needs one).
 
-Imports ``routing``, ``events``, ``checks``, ``texts``, ``deadlines`` and ``queries`` of the
-slice.
+Imports ``bulk``, ``routing``, ``events``, ``checks``, ``texts``, ``deadlines`` and
+``queries`` of the slice.
 """
 
 from __future__ import annotations
@@ -27,26 +28,21 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import and_, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
-from rounds import i18n
 from rounds.db import as_utc, table_of
 from rounds.errors import NotFound, Problem
 from rounds.runtime.access import Forbidden, Principal, site_scope
-from rounds.runtime.definitions.models import DefinitionVersion
-from rounds.runtime.issues import events, texts
+from rounds.runtime.issues import bulk, events, texts
 from rounds.runtime.issues.checks import check_assignee, check_photos, clean_text, invalid
 from rounds.runtime.issues.deadlines import (
     DEFAULT_DUE_DAYS,
     PRIORITY_OF,
     SEVERITIES,
-    due_days,
-    due_in,
-    due_json,
 )
 from rounds.runtime.issues.models import ASSIGNED, OPEN, Issue
 from rounds.runtime.issues.queries import get_issue
@@ -55,27 +51,26 @@ from rounds.runtime.issues.routing import (
     ASSIGNER,
     FEEDBACK_ASSIGN_TO,
     FEEDBACK_VERIFY_BY,
-    Party,
     Routed,
     Where,
-    item_rules,
-    parties,
     roles,
     route,
 )
 from rounds.runtime.issues.views import IssueDetail
+from rounds.runtime.notifications.service import PENDING_PUSH
 from rounds.runtime.people.models import User
 from rounds.runtime.sites.models import Site
 from rounds.runtime.sql import insert_or_nothing, is_busy, retry_busy, write_transaction
+from rounds.runtime.storage.models import Photo
 from rounds.runtime.submissions.models import FailedItem, Submission
 
 log = logging.getLogger("rounds.issues")
 
-FAILED_ITEM, ASSIGNMENT, COMPLAINT, SUGGESTION = "failed_item", "assigned", "complaint", \
-    "suggestion"
+FAILED_ITEM = bulk.FAILED_ITEM
+ASSIGNMENT, COMPLAINT, SUGGESTION = "assigned", "complaint", "suggestion"
 FEEDBACK_KINDS = {COMPLAINT: "medium", SUGGESTION: "low"}  # kind → severity
-_ISSUES = table_of(Issue)
-_RANK = {s: n for n, s in enumerate(SEVERITIES)}
+_ISSUES, _SUBMISSIONS, _FAILED = table_of(Issue), table_of(Submission), table_of(FailedItem)
+_S = Site.__table__.c
 
 
 # -- opening an issue -----------------------------------------------------------------------
@@ -128,179 +123,51 @@ async def open_issue(db: AsyncSession, values: dict[str, Any], *, now: datetime,
 
 # -- failed items ---------------------------------------------------------------------------
 
-def _item_titles(content: dict[str, Any]) -> dict[str, dict[str, str]]:
-    """Item id → its title ({zh, en}), through sections and groups."""
-    out: dict[str, dict[str, str]] = {}
-
-    def walk(items: Any) -> None:
-        for it in items or ():
-            if isinstance(it, dict) and "id" in it:
-                out[str(it["id"])] = dict(it.get("title") or {})
-                walk(it.get("items"))
-
-    for section in content.get("sections") or ():
-        walk(section.get("items"))
-    return out
-
-
-def _static_problems(content: dict[str, Any]) -> dict[str, dict[str, str]]:
-    """Items' problem titles that need no data (no params): what a submission stored
-    before problem titles were filled in still gets them."""
-    out: dict[str, dict[str, str]] = {}
-    for section in content.get("sections") or ():
-        for it in section.get("items") or ():
-            p = it.get("problem") if isinstance(it, dict) else None
-            if isinstance(p, dict) and not p.get("params") and p.get("zh") and p.get("en"):
-                out[str(it["id"])] = {"zh": str(p["zh"]), "en": str(p["en"])}
-    return out
-
-
-def problem_titles(content: dict[str, Any], evaluation: Any) -> dict[str, dict[str, str]]:
-    """Item id → the name of its problem when it failed, in both languages: the problem
-    title the evaluation filled in (the item's ``problem``), else the item's title."""
-    return filled_titles(definition_titles(content), evaluation)
-
-
-def definition_titles(content: dict[str, Any]) -> dict[str, dict[str, str]]:
-    """What ``problem_titles`` takes from the definition alone (the same for every
-    submission of a version)."""
-    out = _item_titles(content)
-    out.update(_static_problems(content))
-    return out
-
-
-def filled_titles(titles: dict[str, dict[str, str]], evaluation: Any
-                  ) -> dict[str, dict[str, str]]:
-    """``titles`` with the problem titles an evaluation filled in."""
-    out = dict(titles)
-    failed = evaluation.get("failed") if isinstance(evaluation, dict) else None
-    for f in failed if isinstance(failed, list) else []:
-        filled = f.get("problem") if isinstance(f, dict) else None
-        if isinstance(filled, dict) and filled.get("zh") and filled.get("en"):
-            out[str(f.get("item"))] = {"zh": str(filled["zh"]), "en": str(filled["en"])}
-    return out
-
-
-def severity_rank(severity: str) -> int:
-    """How urgent a severity is (an unknown one counts as low)."""
-    return _RANK.get(severity, 1)
-
-
-def in_each(title: texts.Title, fallback: str, limit: int | None = None) -> dict[str, str]:
-    """A title in every language (each by the one fallback order), cut to ``limit``."""
-    return {lang: texts.title_in(title, lang, fallback)[:limit] for lang in i18n.LANGUAGES}
-
-
 async def create_issues_for_submission(db: AsyncSession, submission_id: str,
                                        now: datetime) -> int:
     """Turn a submission's failed items into issues, per its standard's ``issues`` (the
-    version it was filled against). Idempotent: a failed item has one issue at most (a
-    unique key), so running it again (a retry, the reconciliation) creates nothing.
-    Returns how many issues it created.
+    version it was filled against), with the rows the write path makes (``bulk.issues_of``).
+    Idempotent: the submission's row is locked (PostgreSQL; SQLite has one writer) and the
+    failed items that have an issue are left out, so running it again (a retry, the
+    reconciliation) creates nothing. Returns how many issues it created.
 
     The due date counts from the submission, not from now: a late run (the reconciliation
     after a lost message) does not give the assignee more time."""
     now = as_utc(now)
-    sub = await db.get(Submission, submission_id)
-    if sub is None:
+    t = _SUBMISSIONS.c
+    found = (await db.execute(select(*t, _S.org_unit_id, _S.name.label("site_name"),
+                                   _S.code.label("site_code"))
+                            .outerjoin(Site.__table__, _S.id == t.site_id)
+                            .where(t.id == submission_id).with_for_update(of=_SUBMISSIONS))
+           ).mappings().first()
+    if found is None:
         return 0
-    failed = (await db.execute(select(FailedItem).where(
-        FailedItem.submission_id == submission_id).order_by(FailedItem.id))).scalars().all()
+    row: dict[str, Any] = dict(found)
+    failed = [dict(f) for f in (await db.execute(
+        select(*_FAILED.c).where(_FAILED.c.submission_id == submission_id)
+        .order_by(_FAILED.c.id))).mappings()]
     if not failed:
         return 0
     taken = set((await db.execute(select(Issue.failed_item_id).where(
         Issue.submission_id == submission_id, Issue.failed_item_id.is_not(None)))).scalars())
-    version = await db.get(DefinitionVersion, sub.version_id)
-    content: dict[str, Any] = dict(version.content) if version is not None else {}
-    config: dict[str, Any] = dict(content.get("issues") or {})
-    per = config.get("per", "item")
-    if per == "submission" and taken:
+    if taken and (await bulk.standard(await db.connection(), row)).per == "submission":
+        return 0  # its one issue exists
+    submitter = await db.get(User, row["user_id"])
+    if submitter is None:  # pragma: no cover - foreign keys prevent it
         return 0
-    default_severity = str(config.get("default_severity") or "medium")
-    titles = problem_titles(content, sub.evaluation)
-    definition_title: dict[str, str] = dict(content.get("title") or {})
-    standard = in_each(definition_title, sub.definition_id)
-    submitter = await db.get(User, sub.user_id)
-    lang = submitter.language if submitter is not None else "zh"
-    site = await db.get(Site, sub.site_id) if sub.site_id is not None else None
-    if site is None and submitter is None:  # pragma: no cover - foreign keys prevent it
-        return 0
-    unit_id = site.org_unit_id if site is not None else cast(User, submitter).org_unit_id
-    submitted = sub.submitted_at
-    evidence = sub.evidence if isinstance(sub.evidence, dict) else {}
-    standard_rules = {"assign_to": Party.of_json(config.get("assign_to")),
-                      "verify_by": Party.of_json(config.get("verify_by"))}
-    own_rules = item_rules(content)
-    where = Where(sub.site_id, unit_id, sub.user_id,
-                  submitter.role_id if submitter is not None else None)
-    known = await roles(db)
-    place = f"{site.name}（{site.code}）" if site is not None else ""
-
-    def base(severity: str, due: timedelta) -> dict[str, Any]:
-        return {"source": FAILED_ITEM, "severity": severity, "site_id": sub.site_id,
-                "org_unit_id": unit_id, "submission_id": sub.id,
-                "definition_id": sub.definition_id, "reporter_id": sub.user_id,
-                "due_at": submitted + due}
-
-    made = 0
-    if per == "submission":
-        severity = max((f.severity or default_severity for f in failed), key=severity_rank)
-        items: list[dict[str, Any]] = [{"item_id": f.item_id, "failed_item_id": f.id,
-                  "severity": f.severity or default_severity,
-                  "title": titles.get(f.item_id, {})} for f in failed]
-        head = texts.failed_items_title(definition_title, len(failed), sub.definition_id)
-        assignee, assigner, used = await parties(db, where, own={}, standard=standard_rules,
-                                                 known=known)
-        # One issue for them all: due when the most urgent of its items is.
-        due, due_from = min((due_in(config.get("due_days"), f.severity or default_severity,
-                                    own_rules.get(f.item_id, {}).get("due")) for f in failed),
-                            key=lambda d: d[0])
-        # The failed items are listed in each reader's language (see texts.description).
-        neutral = {**head, "standard": standard,
-                   "items": [in_each(i["title"], i["item_id"]) for i in items]}
-        values = {**base(severity, due),
-                  "title": texts.title_in(head, lang, sub.definition_id)[:300],
-                  "titles": neutral, "description": place,
-                  "failed_item_id": failed[0].id, "item_id": None,
-                  "assignee_id": assignee.user_id, "assigner_id": assigner.user_id}
-        if await open_issue(db, values, now=now, actor_id=None, unique_failed_item=True,
-                            routed=(assignee, assigner), created={
-                "title": head, "items": items, "submission_id": sub.id, "rules": used,
-                "due_days": due_days(config.get("due_days"), severity),
-                "due": due_json(due), "due_from": due_from}) is not None:
-            made += 1
-        return made
-
-    for f in failed:
-        if f.id in taken:
-            continue
-        severity = f.severity or default_severity
-        title = titles.get(f.item_id, {})
-        note = evidence.get(f.item_id, {}) if isinstance(evidence.get(f.item_id), dict) else {}
-        assignee, assigner, used = await parties(db, where, own=own_rules.get(f.item_id, {}),
-                                                 standard=standard_rules, known=known)
-        due, due_from = due_in(config.get("due_days"), severity,
-                               own_rules.get(f.item_id, {}).get("due"))
-        # The description is language-free (the site, the note); the title and the
-        # standard's name are stored in every language, for each reader's own.
-        text = [place]
-        if note.get("note"):
-            text.append(str(note["note"]))
-        values = {**base(severity, due),
-                  "title": texts.title_in(title, lang, f.item_id)[:300],
-                  "titles": {**in_each(title, f.item_id, 300), "standard": standard},
-                  "description": "\n".join(t for t in text if t),
-                  "failed_item_id": f.id, "item_id": f.item_id,
-                  "assignee_id": assignee.user_id, "assigner_id": assigner.user_id}
-        created = {"title": title, "submission_id": sub.id, "item_id": f.item_id,
-                   "severity": severity, "rules": used,
-                   "due_days": due_days(config.get("due_days"), severity),
-                   "due": due_json(due), "due_from": due_from,
-                   "photos": [str(p) for p in note.get("photos") or []],
-                   "note": str(note.get("note") or "")}
-        if await open_issue(db, values, now=now, actor_id=None, unique_failed_item=True,
-                            routed=(assignee, assigner), created=created) is not None:
-            made += 1
+    evidence = row["evidence"] if isinstance(row["evidence"], dict) else {}
+    notes = [evidence.get(f["item_id"]) for f in failed]
+    named = {str(p) for note in notes if isinstance(note, dict)
+             for p in note.get("photos") or ()}
+    stored = frozenset((await db.execute(select(Photo.id).where(Photo.id.in_(named))))
+                       .scalars()) if named else frozenset[str]()
+    made, pushed = await bulk.issues_of(await db.connection(), [bulk.Failed(
+        row, [f for f in failed if f["id"] not in taken],
+        bulk.Submitter(submitter.id, submitter.role_id, submitter.org_unit_id,
+                       submitter.language),
+        row if row["site_id"] is not None else None, stored, now)])
+    if pushed:  # pushed once the session's transaction commits
+        db.info.setdefault(PENDING_PUSH, set()).update(pushed)
     return made
 
 

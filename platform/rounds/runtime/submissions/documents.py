@@ -6,6 +6,7 @@ Imports: the forms and rules engines only (pure functions of a form and its answ
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -31,19 +32,43 @@ def signature_refs(form: CompiledForm, answers: Any) -> dict[str, str]:
     return refs
 
 
+# Form → item type → where its answers are: (item id, None) for an item of the type, (group
+# id, its entries' items of the type) for a group. Worked out once per compiled form: walking
+# every item for each lookup cost a visible share of a submission's time.
+_WHERE: weakref.WeakKeyDictionary[CompiledForm, dict[str, tuple[
+    tuple[str, tuple[str, ...] | None], ...]]] = weakref.WeakKeyDictionary()
+
+
+def _places(form: CompiledForm, item_type: str) -> tuple[tuple[str, tuple[str, ...] | None], ...]:
+    by_type = _WHERE.get(form)
+    if by_type is None:
+        by_type = _WHERE[form] = {}
+    found = by_type.get(item_type)
+    if found is None:
+        places: list[tuple[str, tuple[str, ...] | None]] = []
+        for fi in form.items:
+            if fi.type == item_type:
+                places.append((fi.id, None))
+            elif fi.type == "group":
+                subs = tuple(s.id for s in fi.entry_items() if s.type == item_type)
+                if subs:
+                    places.append((fi.id, subs))
+        found = by_type[item_type] = tuple(places)
+    return found
+
+
 def _answers_of_type(form: CompiledForm, answers: dict[str, Any], item_type: str
                      ) -> Iterator[tuple[tuple[str | int, ...], Any]]:
     """(path, value) of every answer to an item of ``item_type``, in group entries too."""
-    for fi in form.items:
-        value = answers.get(fi.id)
-        if fi.type == item_type:
-            yield ("answers", fi.id), value
-        elif fi.type == "group" and isinstance(value, list):
-            subs = [s.id for s in fi.entry_items() if s.type == item_type]
+    for item_id, subs in _places(form, item_type):
+        value = answers.get(item_id)
+        if subs is None:
+            yield ("answers", item_id), value
+        elif isinstance(value, list):
             for n, entry in enumerate(value):
                 if isinstance(entry, dict):
                     for s in subs:
-                        yield ("answers", fi.id, n, s), entry.get(s)
+                        yield ("answers", item_id, n, s), entry.get(s)
 
 
 def photo_refs(form: CompiledForm, answers: Any, evidence: Any) -> dict[str, str]:

@@ -16,14 +16,19 @@ The write path, in the order it runs (``submit``):
    uploaded. The connection goes back to the pool before the CPU work.
 4. **Validate, score, alerts** (CPU only), then the rows are built and the JSON documents
    encoded with msgspec (several times faster than ``json.dumps``).
-5. **One short write transaction** with prebuilt SQLAlchemy Core statements (and the issues
-   of the failed items, through the ``with_failed_items`` hook: ``issues.bulk``):
-   ``INSERT ... ON CONFLICT (id) DO NOTHING RETURNING id``; when nothing comes back the id
-   exists, and the stored ``body_hash`` and submitter decide between a retry (200, the
-   stored result) and a reuse of the id for other content (409). Failed items and photo
-   links follow (``executemany``) in the same transaction, so a failure anywhere before the
-   commit leaves nothing. On SQLite the writers of this process queue on a lock instead of
-   polling the database's busy timeout.
+5. **Group commit**: the submission, ready to store, is queued for this process's writer
+   (``_Writer``, one per database), which stores what is queued (up to
+   ``ROUNDS_DATABASE_GROUP_COMMIT``) in one short transaction with prebuilt SQLAlchemy Core
+   statements, one multi-row statement per table for the whole group: ``INSERT ... ON
+   CONFLICT (id) DO NOTHING RETURNING id`` for the submissions (an id that comes back was
+   stored now; the others exist, and the stored ``body_hash`` and submitter decide between a
+   retry, 200 with the stored result, and a reuse of the id for other content, 409), their
+   failed items and photo links (``executemany``), then the issues of the failed items
+   (the ``with_failed_items`` hook: ``issues.bulk``). Each caller is answered after the
+   commit, so an acknowledged submission has its issues; a failure anywhere before it
+   leaves nothing, and the group's submissions are then stored again one by one (one bad
+   submission fails alone). On SQLite the writer queues on this process's writer lock
+   instead of polling the database's busy timeout.
 
 The id comes from the client (a UUID), which makes a retry after a lost response safe: 50
 copies racing each other all end with one row (the primary key decides), and every one of
@@ -38,8 +43,11 @@ sites, storage, visits), any slice's models.
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections.abc import Awaitable, Callable, Mapping
+import weakref
+from collections import deque
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from typing import Any
@@ -135,11 +143,13 @@ class Stored:
     photos: frozenset[str]  # the photos it refers to: stored, and checked as the submitter's
 
 
-# Work a slice above this one does in the submission's own transaction once its failed items
-# are inserted (the issues slice makes its issues, their events and notifications): an
-# acknowledged submission has them. It may return what to do after the commit (push).
+# Work a slice above this one does in the submissions' own transaction once their failed
+# items are inserted (the issues slice makes their issues, events and notifications): an
+# acknowledged submission has them. It is given every submission with failed items that the
+# transaction stores (group commit: often several), and may return what to do after the
+# commit (push).
 AfterCommit = Callable[[], None]
-WithFailedItems = Callable[[AsyncConnection, Stored], Awaitable[AfterCommit | None]]
+WithFailedItems = Callable[[AsyncConnection, Sequence[Stored]], Awaitable[AfterCommit | None]]
 _with_failed_items: list[WithFailedItems] = []
 
 
@@ -427,32 +437,190 @@ async def _submit(sessions: async_sessionmaker[AsyncSession], principal: Princip
     failed_rows = failed_item_rows(submission_id, ev.failed, site_id, now)
     links = [{"submission_id": submission_id, "photo_id": pid} for pid in set(refs.values())]
 
-    # The one write transaction: no reads before the insert, a few statements, commit. The
-    # failed items' issues are made in it too (``with_failed_items``).
-    hooks = tuple(_with_failed_items) if failed_rows else ()
-    after: list[AfterCommit] = []
-    async with writer_lock(engine), engine.begin() as conn:
-        if (await conn.execute(_insert_submission(conn), params)).scalar_one_or_none() is None:
-            stored = await _stored(conn, submission_id)
-            if stored is None:  # pragma: no cover - the winner rolled back after all
-                raise Conflict("the same submission is being stored right now; retry")
-            return _replay(stored, principal, parsed.digest)
-        if hooks:
-            ids = (await conn.execute(_INSERT_FAILED_IDS, failed_rows)).scalars().all()
-            for failed_row, failed_id in zip(failed_rows, ids, strict=True):
-                failed_row["id"] = int(failed_id)
-        elif failed_rows:
-            await conn.execute(_INSERT_FAILED, failed_rows)
-        if links:
-            await conn.execute(_INSERT_LINKS, links)
-        for hook in hooks:
-            done = await hook(conn, Stored(row, failed_rows, principal, place,
-                                           frozenset(refs.values())))
-            if done is not None:
-                after.append(done)
-    for done in after:
-        done()
-    return Outcome(True, render(row, fv.number))
+    # Stored by this process's writer with others that are ready (group commit): no read
+    # before the insert, a few statements for the whole group, one commit; answered after it.
+    done = await _writer(engine).store(engine, _Write(
+        principal, parsed.digest, row, params, failed_rows, links, place,
+        frozenset(refs.values()), fv.number))
+    return done if done is not None else Outcome(True, render(row, fv.number))
+
+
+# -- group commit ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class _Write:
+    """A submission ready to store: validated and scored, its rows built."""
+
+    principal: Principal
+    digest: str
+    row: dict[str, Any]  # the submission's columns (documents as objects)
+    params: dict[str, Any]  # the same, documents encoded: what the INSERT binds
+    failed: list[dict[str, Any]]
+    links: list[dict[str, Any]]
+    place: Mapping[str, Any] | None
+    photos: frozenset[str]
+    number: int  # the version's number (the response names it)
+
+    @property
+    def id(self) -> str:
+        return str(self.row["id"])
+
+
+_DEFAULT_GROUP = 64
+_group_sizes: weakref.WeakKeyDictionary[Any, int] = weakref.WeakKeyDictionary()
+
+
+def group_commit(engine: AsyncEngine, most: int) -> None:
+    """At most ``most`` submissions in one write transaction of ``engine`` (1: one each);
+    the app sets it from ``ROUNDS_DATABASE_GROUP_COMMIT``."""
+    _group_sizes[engine.sync_engine] = max(1, most)
+
+
+def _drainers(engine: AsyncEngine) -> int:
+    """How many groups may be in flight at once: one on SQLite (one writer at a time); two on
+    PostgreSQL, so that one group is written while the other waits for its commit."""
+    return 1 if engine.dialect.name == "sqlite" else 2
+
+
+class _Writer:
+    """One engine's submission writer in this process (on this event loop).
+
+    Callers queue their prepared submissions; a task stores what is queued, up to the group
+    size, in one transaction (one task on SQLite, two on PostgreSQL: ``_drainers``): the
+    rows of every submission in a few multi-row statements (the submissions, failed items,
+    photo links, then the issues' hooks), one commit, and only then answers each caller.
+    Whatever queued meanwhile is the next group: under load the groups grow by themselves,
+    alone a submission waits for nobody.
+
+    A statement failing fails the group: it is rolled back and each of its submissions is
+    stored again alone, so one bad submission fails alone. The id decides as before (ON
+    CONFLICT DO NOTHING): an id already stored, or twice in a group, is answered from the
+    stored row after the insert (a retry gets the stored result, another content a 409). A
+    crash after the commit loses only answers: the client's retry replays them.
+    """
+
+    def __init__(self) -> None:
+        self.queue: deque[tuple[_Write, asyncio.Future[Outcome | None]]] = deque()
+        self.tasks: set[asyncio.Task[None]] = set()
+
+    async def store(self, engine: AsyncEngine, write: _Write) -> Outcome | None:
+        """Store ``write`` (None: stored now) or the stored result of an earlier try."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Outcome | None] = loop.create_future()
+        self.queue.append((write, future))
+        # (done, not merely listed: a task that has just ended is listed until its callback)
+        if sum(not t.done() for t in self.tasks) < _drainers(engine):
+            # A task lives while there is work (it holds the engine only meanwhile).
+            task = loop.create_task(self._drain(engine))
+            self.tasks.add(task)
+            task.add_done_callback(self.tasks.discard)
+        # Shielded: a caller that goes away (the client hung up) leaves its submission in the
+        # group; a retry is answered from the stored row. (Its error, if any, is then read
+        # here, so that asyncio does not report it as never retrieved.)
+        future.add_done_callback(lambda f: f.cancelled() or f.exception())
+        return await asyncio.shield(future)
+
+    async def _drain(self, engine: AsyncEngine) -> None:
+        most = _group_sizes.get(engine.sync_engine, _DEFAULT_GROUP)
+        while self.queue:
+            group = [self.queue.popleft() for _ in range(min(most, len(self.queue)))]
+            results: list[Outcome | BaseException | None] | None = None
+            try:
+                try:
+                    results = await self._store_group(engine, [w for w, _ in group])
+                except Exception:
+                    # Each one again alone: one bad submission fails alone, with its error.
+                    results = [await self._alone(engine, w) for w, _ in group]
+            finally:
+                if results is None:  # cancelled (shutdown): nobody waits forever
+                    for _, future in group:
+                        if not future.done():
+                            future.set_exception(Conflict(
+                                "the server stopped while storing this submission; retry"))
+            for (_, future), result in zip(group, results, strict=True):
+                if future.done():
+                    continue
+                if isinstance(result, BaseException):
+                    future.set_exception(result)
+                else:
+                    future.set_result(result)
+
+    async def _alone(self, engine: AsyncEngine, write: _Write
+                     ) -> Outcome | BaseException | None:
+        try:
+            return (await self._store_group(engine, [write]))[0]
+        except Exception as exc:
+            return exc
+
+    async def _store_group(self, engine: AsyncEngine, group: list[_Write]
+                           ) -> list[Outcome | BaseException | None]:
+        """One transaction for ``group``: its result per submission (None: stored now; an
+        outcome or error of a replay). A statement that fails raises (nothing is kept)."""
+        after: list[AfterCommit] = []
+        async with writer_lock(engine), engine.begin() as conn:
+            firsts: dict[str, _Write] = {}
+            for w in group:
+                firsts.setdefault(w.id, w)
+            result = await conn.execute(_insert_submission(conn),
+                                        [w.params for w in firsts.values()])
+            new = {str(i) for i in result.scalars()}
+            created = [w for w in firsts.values() if w.id in new]
+            # Copies: the ids go into them, and a group that fails is stored again alone.
+            failed_of = {w.id: [dict(f) for f in w.failed] for w in created}
+            with_failed = [w for w in created if w.failed]
+            hooks = tuple(_with_failed_items) if with_failed else ()
+            failed_rows = [f for rows in failed_of.values() for f in rows]
+            if hooks:
+                ids = (await conn.execute(_INSERT_FAILED_IDS, failed_rows)).scalars().all()
+                for failed_row, failed_id in zip(failed_rows, ids, strict=True):
+                    failed_row["id"] = int(failed_id)
+            elif failed_rows:
+                await conn.execute(_INSERT_FAILED, failed_rows)
+            links = [link for w in created for link in w.links]
+            if links:
+                await conn.execute(_INSERT_LINKS, links)
+            stored = [Stored(w.row, failed_of[w.id], w.principal, w.place, w.photos)
+                      for w in with_failed]
+            for hook in hooks:
+                done = await hook(conn, stored)
+                if done is not None:
+                    after.append(done)
+            # The others' ids exist (stored before, or by their first in this group): they
+            # are answered from the stored row, as a retry is.
+            again = {w.id for w in group if w.id not in new or firsts[w.id] is not w}
+            rows = {str(r["id"]): r for r in (await conn.execute(
+                select(*_STORED_COLUMNS).join(
+                    DefinitionVersion, DefinitionVersion.id == _SUBMISSIONS.c.version_id)
+                .where(_SUBMISSIONS.c.id.in_(sorted(again))))).mappings()} if again else {}
+        for done in after:
+            done()
+        out: list[Outcome | BaseException | None] = []
+        for w in group:
+            if w.id in new and firsts[w.id] is w:
+                out.append(None)
+                continue
+            found = rows.get(w.id)
+            if found is None:  # pragma: no cover - the winner rolled back after all
+                out.append(Conflict("the same submission is being stored right now; retry"))
+                continue
+            try:
+                out.append(_replay(found, w.principal, w.digest))
+            except SubmissionIdConflict as exc:
+                out.append(exc)
+        return out
+
+
+_writers: weakref.WeakKeyDictionary[Any, tuple[asyncio.AbstractEventLoop, _Writer]] = \
+    weakref.WeakKeyDictionary()
+
+
+def _writer(engine: AsyncEngine) -> _Writer:
+    """This engine's writer on the running loop (a loop of its own has its own: tests)."""
+    loop = asyncio.get_running_loop()
+    found = _writers.get(engine.sync_engine)
+    if found is None or found[0] is not loop:
+        found = _writers[engine.sync_engine] = (loop, _Writer())
+    return found[1]
 
 
 # -- reading -------------------------------------------------------------------------------------
