@@ -35,7 +35,6 @@ from __future__ import annotations
 import ast
 import datetime
 import re
-import types
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, cast
@@ -45,6 +44,11 @@ from jsonschema._utils import equal, uniq
 
 from rounds.forms.messages import Path, Raw
 from rounds.forms.schema import DATE_PATTERN
+from rounds.rules import syntax
+from rounds.rules.syntax import call as _call
+from rounds.rules.syntax import const as _const
+from rounds.rules.syntax import name as _name
+from rounds.rules.syntax import store as _store
 
 Shape = Callable[[Any], list[Raw]]
 
@@ -151,22 +155,6 @@ def _date_above(value: Any, bound: str) -> bool:
 
 
 # -- the generator -----------------------------------------------------------------------------
-
-def _name(n: str) -> ast.Name:
-    return ast.Name(id=n, ctx=ast.Load())
-
-
-def _store(n: str) -> ast.Name:
-    return ast.Name(id=n, ctx=ast.Store())
-
-
-def _const(v: Any) -> ast.Constant:
-    return ast.Constant(value=v)
-
-
-def _call(fn: ast.expr, *args: ast.expr) -> ast.Call:
-    return ast.Call(func=fn, args=list(args), keywords=[])
-
 
 def _attr(e: ast.expr, name: str) -> ast.Attribute:
     return ast.Attribute(value=e, attr=name, ctx=ast.Load())
@@ -275,13 +263,8 @@ class _Generator:
     def build(self, schema: Any) -> Shape:
         main = self.function("_shape", schema, _Where(None, ()), [])
         module = ast.Module(body=self.functions, type_ignores=[])
-        ast.fix_missing_locations(module)
-        code = compile(module, "<rounds shape>", "exec")
-        # As rules.compiler does: the functions are made from their code objects; nothing
-        # runs but the checks themselves.
-        for c in code.co_consts:
-            if isinstance(c, types.CodeType):
-                self.ns[c.co_name] = types.FunctionType(c, self.ns, c.co_name)
+        # The functions call each other by name: they live in their own namespace.
+        self.ns.update(syntax.functions(module, "<rounds shape>", self.ns))
         return cast(Shape, self.ns[main])
 
     def function(self, name: str, schema: Any, where: _Where, args: list[str]) -> str:

@@ -47,7 +47,6 @@ import contextlib
 import copy
 import itertools
 import json
-import types
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -57,7 +56,12 @@ from rounds.cache import BoundedCache, content_key
 from rounds.errors import Problem, RuleError, RuleEvaluationError
 from rounds.pointer import child as _child
 from rounds.rules import semantics as js
+from rounds.rules import syntax
 from rounds.rules.operations import JSONLOGIC_OPERATIONS, OperationRegistry, default_registry
+from rounds.rules.syntax import call as _call
+from rounds.rules.syntax import const as _const
+from rounds.rules.syntax import name as _name
+from rounds.rules.syntax import store as _store
 
 Rule = Any
 CompiledRule = Callable[[Any], Any]
@@ -183,22 +187,6 @@ class Emitted:
     @property
     def pure(self) -> bool:
         return not self.stmts
-
-
-def _name(n: str) -> ast.Name:
-    return ast.Name(id=n, ctx=ast.Load())
-
-
-def _store(n: str) -> ast.Name:
-    return ast.Name(id=n, ctx=ast.Store())
-
-
-def _const(v: Any) -> ast.Constant:
-    return ast.Constant(value=v)
-
-
-def _call(fn: str, *args: ast.expr) -> ast.Call:
-    return ast.Call(func=_name(fn), args=list(args), keywords=[])
 
 
 def _assign(n: str, value: ast.expr) -> ast.Assign:
@@ -1310,15 +1298,8 @@ def _build(rules: dict[str, Rule], registry: OperationRegistry
     if gen.problems:
         raise RuleError.of(gen.problems)
     module = ast.Module(body=functions, type_ignores=[])
-    ast.fix_missing_locations(module)
-    code = compile(module, "<rounds rule>", "exec")
-    # The module's code only defines the functions, so rather than running it we make the
-    # functions straight from their code objects: nothing is executed but the rule itself.
-    by_name = {c.co_name: c for c in code.co_consts if isinstance(c, types.CodeType)}
-    fns: dict[str, CompiledRule] = {
-        label: types.FunctionType(by_name[fname], gen.ns, fname, (None,))
-        for label, fname in names.items()
-    }
+    made = syntax.functions(module, "<rounds rule>", gen.ns)
+    fns: dict[str, CompiledRule] = {label: made[fname] for label, fname in names.items()}
     return fns, module
 
 

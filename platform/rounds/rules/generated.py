@@ -39,7 +39,6 @@ from __future__ import annotations
 
 import ast
 import itertools
-import types
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -49,6 +48,7 @@ from rounds import i18n
 from rounds import pointer as json_pointer
 from rounds.errors import RuleEvaluationError
 from rounds.rules import semantics as js
+from rounds.rules import syntax
 from rounds.rules.alerts import (
     MISSING,
     format_labels,
@@ -79,6 +79,8 @@ from rounds.rules.structure import (
     Template,
     as_number,
 )
+from rounds.rules.syntax import call as _call
+from rounds.rules.syntax import name as _n
 
 # -- the record --------------------------------------------------------------------------------
 
@@ -194,17 +196,9 @@ _HELPERS: dict[str, Any] = {
 # -- AST builders ------------------------------------------------------------------------------
 
 
-def _n(name: str) -> ast.Name:
-    return ast.Name(id=name, ctx=ast.Load())
-
-
 def _c(v: str | int | float | bool | None) -> ast.Constant:
     assert v is None or isinstance(v, str | int | float | bool)
     return ast.Constant(value=v)
-
-
-def _call(fn: str | ast.expr, *args: ast.expr) -> ast.Call:
-    return ast.Call(func=_n(fn) if isinstance(fn, str) else fn, args=list(args), keywords=[])
 
 
 def _method(obj: str, name: str, *args: ast.expr) -> ast.Call:
@@ -828,13 +822,9 @@ class _Gen:
                                defaults=[]),
             body=o, decorator_list=[], returns=None, lineno=0)
         module = ast.Module(body=[fn], type_ignores=[])
-        ast.fix_missing_locations(module)
         self.module = module
-        code = compile(module, f"<rounds evaluation {self.r.id}>", "exec")
-        # As rules.compiler does: the function is made from its code object; nothing else of
-        # the module runs.
-        body = next(c for c in code.co_consts if isinstance(c, types.CodeType))
-        made: _Function = types.FunctionType(body, self.ns, "_evaluate")
+        made: _Function = syntax.functions(module, f"<rounds evaluation {self.r.id}>",
+                                           self.ns)["_evaluate"]
         return made
 
 
