@@ -319,8 +319,8 @@ def draw(inputs: DrawInputs, seed: bytes) -> DrawResult:
     if not seed:
         raise CampaignError("a draw needs a seed", [Problem("", "the seed is empty",
                                                             "no_seed", "seed")])
+    _check_inputs(inputs)  # before sorting, so that its pointers are into the rows as given
     inputs = canonical(inputs)
-    _check_inputs(inputs)
     spec = inputs.spec
     pop, excl = spec.population, spec.exclusions
     lineage = _lineages(inputs.org_units)
