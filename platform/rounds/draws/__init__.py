@@ -4,8 +4,8 @@ An engine (pure, no I/O): ``spec`` decodes and checks a campaign, ``draw`` draws
 and inspectors from a recorded seed so that anyone can re-run it (docs/draws.md).
 """
 
-from rounds.draws.draw import DrawInputs, DrawResult, draw, new_seed, verify
+from rounds.draws.draw import DrawInputs, DrawResult, decode_inputs, draw, new_seed, verify
 from rounds.draws.spec import CampaignError, CampaignSpec, check_spec
 
-__all__ = ["CampaignError", "CampaignSpec", "DrawInputs", "DrawResult", "check_spec", "draw",
-           "new_seed", "verify"]
+__all__ = ["CampaignError", "CampaignSpec", "DrawInputs", "DrawResult", "check_spec",
+           "decode_inputs", "draw", "new_seed", "verify"]

@@ -72,7 +72,13 @@ from typing import Any
 
 import msgspec
 
-from rounds.draws.spec import CampaignError, CampaignSpec, Population
+from rounds.draws.spec import (
+    CampaignError,
+    CampaignSpec,
+    Population,
+    meaning_problems,
+    structure_problems,
+)
 from rounds.errors import Problem
 from rounds.pointer import join as pointer
 
@@ -211,8 +217,10 @@ def digest(inputs: DrawInputs) -> str:
 
 
 def _check_inputs(inputs: DrawInputs) -> None:
-    """Ids unique, references known, no unit its own ancestor: or every mistake at once."""
-    problems: list[Problem] = []
+    """A sound spec (inputs can be built without :func:`check_spec`), ids unique, references
+    known, no unit its own ancestor: or every mistake at once."""
+    problems = [Problem("/spec" + p.pointer, p.message, p.code, "inputs")
+                for p in meaning_problems(inputs.spec)]
     units = {u.id: u for u in inputs.org_units}
 
     def dupes(name: str, ids: Iterable[int]) -> None:
@@ -442,5 +450,9 @@ def verify(inputs: DrawInputs, seed: bytes, result: DrawResult) -> bool:
 
 
 def decode_inputs(raw: Any) -> DrawInputs:
-    """Draw inputs from decoded JSON (as published)."""
+    """Draw inputs from decoded JSON (as published), or :class:`CampaignError` with every
+    structural mistake at its pointer (:func:`draw` checks the rest)."""
+    problems = structure_problems(DrawInputs, raw, source="inputs")
+    if problems:
+        raise CampaignError.of(problems)
     return msgspec.convert(raw, DrawInputs)

@@ -135,8 +135,20 @@ def structure_problems(tp: type[msgspec.Struct], raw: Any, at: str = "",
             msgspec.convert(value, f.type)
         except msgspec.ValidationError as exc:
             pointer, message = _where(where, exc)
-            problems.append(Problem(pointer, _plain(message, f.type), "schema", source))
+            named = _NAMED.match(message)
+            if named:  # a field of an object inside a list: point at the field itself
+                unknown = named.group(1) == "contains unknown"
+                problems.append(Problem(
+                    child(pointer, named.group(2)),
+                    f"unknown field {named.group(2)!r}" if unknown
+                    else f"{named.group(2)!r} is required",
+                    "unknown_field" if unknown else "required", source))
+            else:
+                problems.append(Problem(pointer, _plain(message, f.type), "schema", source))
     return problems
+
+
+_NAMED = re.compile(r"^Object (contains unknown|missing required) field `([^`]+)`$")
 
 
 _EXPECTED = re.compile(r"^Expected `([^`]+)`, got `([^`]+)`$")

@@ -175,6 +175,15 @@ def check(inp: DrawInputs, seed: bytes, result: DrawResult) -> None:
         else:
             assert len(d.team) == len(set(d.team)) == spec.team_size
             assert set(d.team) <= free, "an inspector given a site they serve or served"
+    # Step 7 replayed: the least loaded first, then the keyed hash.
+    replayed = dict.fromkeys(pool, 0)
+    for d in sorted(drawn, key=lambda d: (H(seed, "site", d.site), d.site)):
+        free_in_order = sorted((i for i in pool if (i, d.site) not in serving),
+                               key=lambda i: (replayed[i], H(seed, "assign", d.site, i), i))
+        if len(free_in_order) >= spec.team_size:
+            assert d.team == free_in_order[:spec.team_size]
+            for i in d.team:
+                replayed[i] += 1
     if not serving and result.drawn and pool and len(pool) >= spec.team_size:
         load = dict.fromkeys(pool, 0)
         for d in drawn:

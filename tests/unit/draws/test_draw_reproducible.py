@@ -10,7 +10,16 @@ from typing import Any
 import msgspec
 import pytest
 
-from rounds.draws import CampaignError, DrawInputs, DrawResult, check_spec, draw, new_seed, verify
+from rounds.draws import (
+    CampaignError,
+    DrawInputs,
+    DrawResult,
+    check_spec,
+    decode_inputs,
+    draw,
+    new_seed,
+    verify,
+)
 from rounds.draws.draw import Inspector, OrgUnit, PastDraw, Service, Site, allocate
 
 SEED = hashlib.sha256(b"rounds draws test").digest()
@@ -78,7 +87,7 @@ def test_the_result_is_published_as_json_and_verifies_from_it() -> None:
     result = draw(inp, SEED)
     published_inputs = msgspec.json.encode(inp)
     published_result = msgspec.json.encode(result)
-    back_inputs = msgspec.json.decode(published_inputs, type=DrawInputs)
+    back_inputs = decode_inputs(msgspec.json.decode(published_inputs))
     back_result = msgspec.json.decode(published_result, type=DrawResult)
     assert verify(back_inputs, bytes.fromhex(back_result.seed), back_result)
     assert back_result.seed == SEED.hex()
@@ -227,3 +236,22 @@ def test_inputs_that_do_not_hold_together_are_refused_with_pointers() -> None:
 def test_new_seeds_are_32_fresh_bytes() -> None:
     seeds = {new_seed() for _ in range(10)}
     assert len(seeds) == 10 and {len(s) for s in seeds} == {32}
+
+
+def test_published_inputs_are_checked_like_a_spec() -> None:
+    raw = msgspec.to_builtins(inputs())
+    raw["sites"][2]["colour"] = "red"
+    raw["inspectors"][0]["id"] = "one"
+    del raw["spec"]["period"]
+    with pytest.raises(CampaignError) as caught:
+        decode_inputs(raw)
+    assert {p.pointer: p.message for p in caught.value.problems} == {
+        "/sites/2/colour": "unknown field 'colour'",
+        "/inspectors/0/id": "must be an integer; got a string",
+        "/spec/period": "'period' is required"}
+    # Inputs built in code skip check_spec: the draw checks the spec's meaning itself.
+    inp = inputs()
+    odd = msgspec.structs.replace(inp, spec=msgspec.structs.replace(inp.spec, team_size=3))
+    with pytest.raises(CampaignError) as caught:
+        draw(odd, SEED)
+    assert [p.pointer for p in caught.value.problems] == ["/spec/team_size"]
