@@ -334,13 +334,16 @@ def draw(inputs: DrawInputs, seed: bytes) -> DrawResult:
     lineage = _lineages(inputs.org_units)
     notes: list[Note] = []
 
-    # Step 2: the population, less the sites drawn too recently.
+    # Step 2: the population, less the sites drawn too recently. (Sets: a saved filter can
+    # name thousands of sites.)
+    kinds, units, grades = set(pop.site_kinds), set(pop.org_units), set(pop.grades)
+    saved = None if pop.site_ids is None else set(pop.site_ids)
+
     def in_population(site: Site) -> bool:
-        return ((not pop.site_kinds or site.kind in pop.site_kinds)
-                and (not pop.org_units or any(u in pop.org_units
-                                              for u in lineage[site.org_unit]))
-                and (not pop.grades or site.grade in pop.grades)
-                and (pop.site_ids is None or site.id in pop.site_ids))
+        return ((not kinds or site.kind in kinds)
+                and (not units or not units.isdisjoint(lineage[site.org_unit]))
+                and (not grades or site.grade in grades)
+                and (saved is None or site.id in saved))
 
     population = [s for s in inputs.sites if in_population(s)]
     recent: set[int] = set()
@@ -355,9 +358,8 @@ def draw(inputs: DrawInputs, seed: bytes) -> DrawResult:
         if spec.sample.stratify_by == "grade":
             return site.grade or ""
         if spec.sample.stratify_by == "org_unit":
-            line = lineage[site.org_unit]
-            return str(next((u for u in line if u in pop.org_units), line[0])
-                       if pop.org_units else line[0])
+            line = lineage[site.org_unit]  # the site's own unit when none is listed
+            return str(next((u for u in line if u in units), line[0]))
         return ALL
 
     strata: dict[str, list[Site]] = {}
@@ -393,10 +395,10 @@ def draw(inputs: DrawInputs, seed: bytes) -> DrawResult:
         for h, sites in strata.items()}
 
     # Step 7: the inspectors, the least loaded first, never one who serves the site.
+    roles, pool_units = set(spec.pool.roles), set(spec.pool.org_units)
     pool = [i for i in inputs.inspectors
-            if any(r in spec.pool.roles for r in i.roles)
-            and (not spec.pool.org_units
-                 or any(u in spec.pool.org_units for u in lineage[i.org_unit]))]
+            if not roles.isdisjoint(i.roles)
+            and (not pool_units or not pool_units.isdisjoint(lineage[i.org_unit]))]
     served_since = _days_before(spec.period.start, excl.served_within_days)
     serving: dict[int, set[int]] = {}
     for svc in inputs.services:
