@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import hmac
 import random
 from typing import Any
 
@@ -255,3 +256,21 @@ def test_published_inputs_are_checked_like_a_spec() -> None:
     with pytest.raises(CampaignError) as caught:
         draw(odd, SEED)
     assert [p.pointer for p in caught.value.problems] == ["/spec/team_size"]
+
+
+def test_the_published_algorithm_does_not_drift() -> None:
+    """A fixed vector of rounds-draw/1: draws published with it must verify for ever, so a
+    change that alters it is a new algorithm (a new name), never an edit of this one."""
+    inp = inputs(spec(count=5, stratify_by="grade", min_per_stratum=1),
+                 services=[Service(inspector=100, site=s) for s in range(1, 31, 2)])
+    result = draw(inp, bytes(range(32)))
+    assert result.algorithm == "rounds-draw/1"
+    assert result.inputs_digest == (
+        "a05f6587095203770c27fe855079ef20ba1af5b928d4b2130fad1f20d4ce4eaa")
+    assert [(s.key, s.eligible, s.allocated, [(d.site, d.team) for d in s.drawn])
+            for s in result.strata] == [
+        ("A", 10, 1, [(21, [103])]),
+        ("B", 10, 2, [(25, [104]), (16, [100])]),
+        ("C", 10, 2, [(2, [102]), (8, [101])])]
+    assert result.strata[0].drawn[0].rank == hmac.new(
+        bytes(range(32)), b'["site",21]', hashlib.sha256).hexdigest()
