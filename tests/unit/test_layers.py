@@ -36,7 +36,7 @@ PLATFORM = Path(__file__).resolve().parents[2] / "platform"
 
 FOUNDATION = ("rounds.errors", "rounds.settings", "rounds.textsafety", "rounds.i18n",
               "rounds.pointer", "rounds.cache", "rounds.logs")
-ENGINES = ("rounds.rules", "rounds.forms", "rounds.definitions")
+ENGINES = ("rounds.rules", "rounds.forms", "rounds.definitions", "rounds.draws")
 # rounds.ops: its metrics are toolkit (the slices count submissions and live streams with
 # them); the readiness checks, rounds doctor and the plugin that serves both are composition.
 TOOLKIT = ("rounds.db", "rounds.web", "rounds.ops.metrics")
