@@ -28,7 +28,8 @@ class DatabaseSettings:
     Production: ``postgresql+asyncpg://user@host/dbname``.
     ROUNDS_DATABASE_ECHO: log every SQL statement (true/false).
     ROUNDS_DATABASE_GROUP_COMMIT: the most submissions an API process stores in one write
-    transaction (group commit; default 64; 1: one transaction each)."""
+    transaction (group commit; default 64; 1: no group commit, each request its own
+    transaction)."""
 
     url: str = ""
     echo: bool = False

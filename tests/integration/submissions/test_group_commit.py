@@ -1,6 +1,7 @@
 """Group commit, on SQLite and PostgreSQL: submissions sent at once are stored together (one
 writer, one transaction for those queued), each answered after its commit with its issues;
-one that the database refuses fails alone; an id twice in a group is stored once."""
+one that the database refuses fails alone; an id twice in a group is stored once. The same
+holds without group commit (each request its own transaction)."""
 
 from __future__ import annotations
 
@@ -37,6 +38,14 @@ from support.fieldwork import (
 
 Sessions = async_sessionmaker[AsyncSession]
 AT_ONCE = 24
+
+
+@pytest.fixture(autouse=True, params=[64, 1], ids=["grouped", "one_each"])
+def group_size(request: pytest.FixtureRequest, sessions: Sessions) -> int:
+    """Each test with group commit and without it (``ROUNDS_DATABASE_GROUP_COMMIT=1``: each
+    request its own transaction): the same guarantees."""
+    service.group_commit(sessions.kw["bind"], request.param)
+    return int(request.param)
 
 
 @pytest.fixture

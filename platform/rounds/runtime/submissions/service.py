@@ -471,8 +471,9 @@ _group_sizes: weakref.WeakKeyDictionary[Any, int] = weakref.WeakKeyDictionary()
 
 
 def group_commit(engine: AsyncEngine, most: int) -> None:
-    """At most ``most`` submissions in one write transaction of ``engine`` (1: one each);
-    the app sets it from ``ROUNDS_DATABASE_GROUP_COMMIT``."""
+    """At most ``most`` submissions in one write transaction of ``engine`` (1: no group
+    commit, each request its own transaction, not through the writer); the app sets it from
+    ``ROUNDS_DATABASE_GROUP_COMMIT``."""
     _group_sizes[engine.sync_engine] = max(1, most)
 
 
@@ -505,6 +506,13 @@ class _Writer:
 
     async def store(self, engine: AsyncEngine, write: _Write) -> Outcome | None:
         """Store ``write`` (None: stored now) or the stored result of an earlier try."""
+        if _group_sizes.get(engine.sync_engine, _DEFAULT_GROUP) == 1:
+            # No group commit: the request's own short transaction, in its own task, as many
+            # at once as there are requests (SQLite queues them on its writer lock).
+            result = (await self._store_group(engine, [write]))[0]
+            if isinstance(result, BaseException):
+                raise result
+            return result
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Outcome | None] = loop.create_future()
         self.queue.append((write, future))
