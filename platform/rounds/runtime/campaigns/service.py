@@ -27,12 +27,13 @@ import msgspec
 from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from rounds.db import utcnow
+from rounds.db import DB_INT_MAX, utcnow
 from rounds.draws import CampaignError, CampaignSpec, DrawInputs, DrawResult, check_spec, new_seed
 from rounds.draws import draw as run_engine
 from rounds.draws.draw import Inspector, OrgUnit, PastDraw, Service
 from rounds.draws.draw import Site as DrawSite
 from rounds.errors import Conflict, InvalidInput, NotFound, Problem
+from rounds.pointer import join as pointer
 from rounds.rules.operations import haversine_m
 from rounds.runtime.access import Principal, widen_site_scope
 from rounds.runtime.campaigns.models import (
@@ -127,6 +128,15 @@ async def published_draw(db: AsyncSession, principal: Principal, campaign_id: in
 async def _checked(db: AsyncSession, raw_spec: Any) -> CampaignSpec:
     """The spec checked, its standard (or survey) existing: or every mistake at once."""
     spec = check_spec(raw_spec)
+    # Ids the database cannot hold name nothing (and would fail the query on PostgreSQL).
+    too_big = [Problem(pointer(*where, n), f"no such id: {i} is beyond any id", "invalid",
+                       "campaign")
+               for where, ids in ((("population", "org_units"), spec.population.org_units),
+                                  (("population", "site_ids"), spec.population.site_ids or []),
+                                  (("pool", "org_units"), spec.pool.org_units))
+               for n, i in enumerate(ids) if not 0 < i <= DB_INT_MAX]
+    if too_big:
+        raise CampaignError.of(too_big)
     current = await current_versions(db, ids=[spec.standard])
     version = current.get(spec.standard)
     if version is None or version.content.get("kind") not in FORM_KINDS:

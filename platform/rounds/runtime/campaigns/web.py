@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, get, patch, post
@@ -16,25 +16,28 @@ from rounds.runtime.campaigns.models import CampaignDraw, CheckCampaign
 from rounds.settings import Settings
 from rounds.web.params import Id
 
+Title = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+Reason = Annotated[str, msgspec.Meta(max_length=2000)]
+
 
 class CampaignIn(msgspec.Struct, forbid_unknown_fields=True):
     """A campaign: its title and spec (docs/draws.md, "The campaign spec")."""
 
-    title: str
+    title: Title
     spec: Any
 
 
 class CampaignEdit(msgspec.Struct, forbid_unknown_fields=True):
     """A draft's new title or spec (a drawn or closed campaign refuses: 409)."""
 
-    title: str | None = None
+    title: Title | None = None
     spec: Any = None
 
 
 class DrawIn(msgspec.Struct, forbid_unknown_fields=True):
     """A draw; ``reason`` is required for a re-draw."""
 
-    reason: str | None = None
+    reason: Reason | None = None
 
 
 class DrawSummary(msgspec.Struct):
