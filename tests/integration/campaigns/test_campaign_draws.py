@@ -12,8 +12,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from rounds.db import transaction, utcnow
+from rounds.errors import NotFound
 from rounds.runtime.campaigns import service
 from rounds.runtime.campaigns.models import CampaignDraw
+from rounds.runtime.visits import service as visits
 from rounds.runtime.visits.models import Visit
 from support.fieldwork import STANDARD, Field, load_definitions, principal, seed
 
@@ -73,3 +75,22 @@ async def test_sites_drawn_by_another_campaign_are_not_drawn_again(
         kept, current = list(draws)
     assert kept.superseded_by == again.id and current.superseded_by is None
     assert kept.reason is None and current.reason == "the pool changed"
+
+
+async def test_the_drawn_site_is_in_scope_only_during_the_period(sessions: Sessions,
+                                                                 city: Field) -> None:
+    later = dt.date.today() + dt.timedelta(days=5)
+    period = {"start": later.isoformat(), "end": (later + dt.timedelta(days=10)).isoformat()}
+    async with transaction(sessions) as db:
+        li = await principal(db, "li")
+        campaign = await service.create_campaign(db, li, title="Later", spec=spec(
+            period=period))
+        record = await service.draw_campaign(db, li, campaign.id)
+    assert teams(record)[city.sites["shop_b"]] == [city.users["zhang"]]
+    async with transaction(sessions) as db:
+        zhang = await principal(db, "zhang")
+        with pytest.raises(NotFound):  # drawn, but the period has not started
+            await visits.check_in(db, zhang, qr_token=city.qr["shop_b"])
+        # Listed ahead (the period has not ended), not yet in scope.
+        assert city.sites["shop_b"] in {
+            v.site.id for v in await service.my_campaign_visits(db, zhang)}
