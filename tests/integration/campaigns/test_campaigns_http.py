@@ -120,6 +120,9 @@ def test_a_campaign_drawn_worked_and_closed(live: Live) -> None:
         day = c.get("/api/me/day").json()
         stop = next(s for s in day["stops"] if s["site_id"] == sites["shop_b"])
         assert stop["campaign_id"] == cid and stop["campaign_title"] == "Double random"
+        page = c.get("/today", params={"lang": "en"})
+        assert page.status_code == 200, page.text
+        assert "A check of the campaign “Double random”" in page.text
         mine = c.get("/api/me/campaign-visits").json()
         assert sites["shop_b"] in {v["site_id"] for v in mine}
         r = c.post("/api/visits", json={"qr_token": qr["shop_b"]})  # out of own scope
