@@ -46,7 +46,8 @@ SHARED_RUNTIME = ("rounds.runtime.models", "rounds.runtime.sql", "rounds.runtime
 # come before issues: an issue's every step notifies someone (issues -> notifications), and
 # an inbox knows nothing of what its notifications are about.
 SLICES = ("definitions", "orgs", "people", "sites", "storage", "visits", "forms",
-          "submissions", "notifications", "issues", "store", "okr", "fieldwork", "dashboards")
+          "submissions", "notifications", "issues", "campaigns", "store", "okr", "fieldwork",
+          "dashboards")
 COMPOSITION = ("rounds.jobs", "rounds.demo", "rounds.cli", "rounds.app", "rounds.ops",
                "rounds.slices", "rounds.migrate", "rounds.migrations")
 # Where the slices' tasks are registered: rounds.jobs is composition (it imports the

@@ -17,10 +17,11 @@ found (404: the caller learns nothing about it).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, bindparam, false, select, true
+from sqlalchemy import ColumnElement, bindparam, false, or_, select, true
 
 # The two errors of access live with the others (the web toolkit raises them too); the
 # services import them from here, with the principal they concern.
@@ -29,7 +30,7 @@ from rounds.runtime.orgs.models import OrgUnit
 from rounds.runtime.sites.models import Site, SiteAssignment
 
 __all__ = ["Forbidden", "NotAuthenticated", "Principal", "has_dashboard", "site_scope",
-           "site_scope_bound", "site_scope_params"]
+           "site_scope_bound", "site_scope_params", "widen_site_scope"]
 
 # Scopes that cover whole subtrees of units. Dashboards sum a unit's subtree, so only these
 # get one; an ``org_unit`` role (an enforcement officer at the city company) covers the
@@ -93,8 +94,31 @@ def site_scope_params(principal: Principal) -> dict[str, Any]:
             "scope_org_path": principal.org_path, "scope_site_id": principal.site_id}
 
 
+# Sites a higher slice adds to a person's scope for a while (a drawn inspector's campaign
+# site during the campaign's period: ``campaigns.service``), each a condition on ``Site``
+# given the user id (a value or a bound parameter). Filled when that slice is imported.
+ScopeWidening = Callable[[Any], ColumnElement[bool]]
+_widenings: list[ScopeWidening] = []
+
+
+def widen_site_scope(widening: ScopeWidening) -> ScopeWidening:
+    """Register ``widening``: every scope but ``city`` (already every site) and ``public``
+    (no site at all) takes in the sites it selects."""
+    if widening not in _widenings:
+        _widenings.append(widening)
+    return widening
+
+
 def _scope_condition(scope: str, user_id: Any, org_unit_id: Any, org_path: Any, site_id: Any
                      ) -> ColumnElement[bool]:
+    base = _base_condition(scope, user_id, org_unit_id, org_path, site_id)
+    if scope in ("city", "public") or not _widenings:
+        return base
+    return or_(base, *(widening(user_id) for widening in _widenings))
+
+
+def _base_condition(scope: str, user_id: Any, org_unit_id: Any, org_path: Any, site_id: Any
+                    ) -> ColumnElement[bool]:
     if scope == "city":
         return true()
     if scope == "own_sites":

@@ -143,7 +143,7 @@ async def today_page(request: Request[Any, Any, Any], *, db: AsyncSession, setti
     stops = [{
         "site_id": s.site_id, "code": s.code, "name": s.name, "address": s.address,
         "remaining": words.get(f"remaining_{s.per}", words["remaining"]).format(
-            remaining=s.remaining, planned=s.planned),
+            remaining=s.remaining, planned=s.planned, campaign=s.campaign_title or ""),
         "distance": views.distance_text(s.distance_m, language),
     } for s in (day.stops if day else [])]
     today = datetime.now(tz).date().isoformat()

@@ -36,7 +36,7 @@ from __future__ import annotations
 import calendar
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
@@ -331,6 +331,9 @@ class DayStop:
     # For a weekly or daily frequency planned, done and remaining are this week's or today's.
     per: str = "month"
     per_visits: int | None = None
+    # A check of a campaign (``campaigns``), not a planned visit: which one.
+    campaign_id: int | None = None
+    campaign_title: str | None = None
 
 
 @dataclass
@@ -341,6 +344,20 @@ class MyDay:
     remaining_sites: int = 0  # sites still to visit this month, beyond today's list too
     total: int = 0  # sites on today's list, every page
     offset: int = 0  # where this page starts in it
+
+
+# Stops a higher slice adds to "my day" (the drawn sites of check campaigns: they are not
+# PlannedVisit rows, which are regenerated nightly), filled when that slice is imported.
+MoreStops = Callable[[AsyncSession, Principal, date, tzinfo, "tuple[float, float] | None"],
+                     Awaitable[list[DayStop]]]
+_more_stops: list[MoreStops] = []
+
+
+def more_stops(hook: MoreStops) -> MoreStops:
+    """Register ``hook``: its stops join "my day", sorted with the planned ones."""
+    if hook not in _more_stops:
+        _more_stops.append(hook)
+    return hook
 
 
 def _distance(near: tuple[float, float] | None, site: Site) -> float | None:
@@ -405,6 +422,11 @@ async def my_day(db: AsyncSession, principal: Principal, *,
                        site.lng, distance, planned, done, remaining, plan.per,
                        plan.per_visits or plan.visits)
         due.append((distance is None, distance or 0.0, -remaining, site.name, site.id, stop))
+    for hook in _more_stops:
+        for stop in await hook(db, principal, today, tz, near):
+            remaining_sites += 1
+            due.append((stop.distance_m is None, stop.distance_m or 0.0, -stop.remaining,
+                        stop.name, stop.site_id, stop))
     due.sort(key=lambda d: d[:5])
     return MyDay(day=today.isoformat(), month=month,
                  stops=[d[5] for d in due[offset:offset + limit]],

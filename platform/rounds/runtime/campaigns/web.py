@@ -1,0 +1,216 @@
+"""HTTP handlers of check campaigns: ``/api/campaigns`` and ``/api/me/campaign-visits``
+(thin: each calls one service function; ``campaign.manage`` as the service says)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, get, patch, post
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from rounds.runtime.access import Principal
+from rounds.runtime.campaigns import service
+from rounds.runtime.campaigns.models import CampaignDraw, CheckCampaign
+from rounds.settings import Settings
+from rounds.web.params import Id
+
+Title = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+Reason = Annotated[str, msgspec.Meta(max_length=2000)]
+
+
+class CampaignIn(msgspec.Struct, forbid_unknown_fields=True):
+    """A campaign: its title and spec (docs/draws.md, "The campaign spec")."""
+
+    title: Title
+    spec: Any
+
+
+class CampaignEdit(msgspec.Struct, forbid_unknown_fields=True):
+    """A draft's new title or spec (a drawn or closed campaign refuses: 409)."""
+
+    title: Title | None = None
+    spec: Any = None
+
+
+class DrawIn(msgspec.Struct, forbid_unknown_fields=True):
+    """A draw; ``reason`` is required for a re-draw."""
+
+    reason: Reason | None = None
+
+
+class DrawSummary(msgspec.Struct):
+    number: int
+    algorithm: str
+    inputs_digest: str
+    seed: str
+    drawn_by: int
+    drawn_at: dt.datetime
+    reason: str | None
+    superseded_by_number: int | None
+    drawn: int
+    unassigned: int
+
+
+class CampaignOut(msgspec.Struct):
+    id: int
+    title: str
+    standard_id: str
+    status: str
+    spec: dict[str, Any]
+    created_by: int
+    created_at: dt.datetime
+    closed_at: dt.datetime | None
+    draws: list[DrawSummary]
+
+
+class PublishedDraw(msgspec.Struct):
+    """Everything needed to re-run the draw (``rounds.draws.verify``): ``inputs`` is the
+    stored JSON text exactly as published (its digest is ``result.inputs_digest``)."""
+
+    campaign_id: int
+    number: int
+    algorithm: str
+    inputs: str
+    inputs_digest: str
+    seed: str
+    result: dict[str, Any]
+    drawn_by: int
+    drawn_at: dt.datetime
+    reason: str | None
+    superseded: bool
+
+
+class StratumOut(msgspec.Struct):
+    stratum: str
+    drawn: int
+    unassigned: int
+    visited: int
+    submitted: int
+    passed: int
+    failed: int
+
+
+class ProgressOut(msgspec.Struct):
+    campaign_id: int
+    status: str
+    draw_number: int | None
+    strata: list[StratumOut]
+
+
+class CampaignVisitOut(msgspec.Struct):
+    campaign_id: int
+    campaign_title: str
+    standard_id: str
+    period_start: dt.date
+    period_end: dt.date
+    site_id: int
+    site_code: str
+    site_name: str
+    team: list[int]
+    lead: bool
+    visited: bool
+    submitted: bool
+
+
+def _campaign_out(campaign: CheckCampaign, draws: list[CampaignDraw]) -> CampaignOut:
+    numbers = {d.id: d.number for d in draws}
+    summaries = []
+    for d in draws:
+        result = service.decoded_result(d)
+        summaries.append(DrawSummary(
+            number=d.number, algorithm=d.algorithm, inputs_digest=d.inputs_digest,
+            seed=d.seed, drawn_by=d.drawn_by, drawn_at=d.drawn_at, reason=d.reason,
+            superseded_by_number=numbers.get(d.superseded_by) if d.superseded_by else None,
+            drawn=result.drawn, unassigned=len(result.unassigned)))
+    return CampaignOut(id=campaign.id, title=campaign.title, standard_id=campaign.standard_id,
+                       status=campaign.status, spec=dict(campaign.spec),
+                       created_by=campaign.created_by, created_at=campaign.created_at,
+                       closed_at=campaign.closed_at, draws=summaries)
+
+
+class CampaignController(Controller):
+    path = "/api/campaigns"
+    tags = ("campaigns",)
+
+    @get("/", summary="Check campaigns (campaign.manage), newest first")
+    async def index(self, db: AsyncSession, principal: Principal) -> list[CampaignOut]:
+        return [_campaign_out(c, []) for c in await service.list_campaigns(db, principal)]
+
+    @post("/", status_code=201, summary="Create a check campaign (a draft) from its spec: "
+                                        "every mistake at once, nothing stored (422)")
+    async def create(self, db: AsyncSession, principal: Principal, data: CampaignIn
+                     ) -> CampaignOut:
+        campaign = await service.create_campaign(db, principal, title=data.title,
+                                                 spec=data.spec)
+        return _campaign_out(campaign, [])
+
+    @get("/{campaign_id:int}", summary="A check campaign and its draws")
+    async def one(self, db: AsyncSession, principal: Principal, campaign_id: Id
+                  ) -> CampaignOut:
+        return _campaign_out(*await service.get_campaign(db, principal, campaign_id))
+
+    @patch("/{campaign_id:int}", summary="Edit a draft campaign (409 once drawn or closed)")
+    async def edit(self, db: AsyncSession, principal: Principal, campaign_id: Id,
+                   data: CampaignEdit) -> CampaignOut:
+        await service.update_campaign(db, principal, campaign_id, title=data.title,
+                                      spec=data.spec)
+        return _campaign_out(*await service.get_campaign(db, principal, campaign_id))
+
+    @post("/{campaign_id:int}/draws", status_code=201,
+          summary="Draw the campaign from a fresh cryptographic seed; a re-draw needs its "
+                  "reason and keeps the earlier draw (superseded)")
+    async def draw(self, db: AsyncSession, principal: Principal, campaign_id: Id,
+                   data: DrawIn) -> PublishedDraw:
+        record = await service.draw_campaign(db, principal, campaign_id, reason=data.reason)
+        return _published(record)
+
+    @get("/{campaign_id:int}/draws/{number:int}",
+         summary="A draw's published record: inputs (exact JSON text), seed and result, "
+                 "enough to verify it")
+    async def published(self, db: AsyncSession, principal: Principal, campaign_id: Id,
+                        number: Id) -> PublishedDraw:
+        return _published(await service.published_draw(db, principal, campaign_id, number))
+
+    @post("/{campaign_id:int}/close", status_code=200,
+          summary="Close the campaign: no more draws or edits")
+    async def close(self, db: AsyncSession, principal: Principal, campaign_id: Id
+                    ) -> CampaignOut:
+        await service.close_campaign(db, principal, campaign_id)
+        return _campaign_out(*await service.get_campaign(db, principal, campaign_id))
+
+    @get("/{campaign_id:int}/progress",
+         summary="Per stratum of the current draw: drawn, visited, submitted, passed, failed")
+    async def progress(self, db: AsyncSession, principal: Principal, settings: Settings,
+                       campaign_id: Id) -> ProgressOut:
+        campaign, current, strata = await service.progress(db, principal, campaign_id,
+                                                           tz=settings.tz)
+        return ProgressOut(campaign_id=campaign.id, status=campaign.status,
+                           draw_number=current.number if current else None,
+                           strata=[StratumOut(**vars(s)) for s in strata])
+
+
+def _published(record: CampaignDraw) -> PublishedDraw:
+    return PublishedDraw(
+        campaign_id=record.campaign_id, number=record.number, algorithm=record.algorithm,
+        inputs=record.inputs.decode("utf-8"), inputs_digest=record.inputs_digest,
+        seed=record.seed, result=dict(record.result), drawn_by=record.drawn_by,
+        drawn_at=record.drawn_at, reason=record.reason,
+        superseded=record.superseded_by is not None)
+
+
+@get("/api/me/campaign-visits", tags=["campaigns"],
+     summary="My drawn sites to check in campaigns not closed whose period has not ended")
+async def my_campaign_visits(db: AsyncSession, principal: Principal, settings: Settings
+                             ) -> list[CampaignVisitOut]:
+    visits = await service.my_campaign_visits(db, principal, tz=settings.tz)
+    return [CampaignVisitOut(
+        campaign_id=v.campaign_id, campaign_title=v.campaign_title,
+        standard_id=v.standard_id, period_start=v.period_start, period_end=v.period_end,
+        site_id=v.site.id, site_code=v.site.code, site_name=v.site.name, team=v.team,
+        lead=v.lead, visited=v.visited, submitted=v.submitted) for v in visits]
+
+
+def handlers() -> list[Any]:
+    return [CampaignController, my_campaign_visits]

@@ -1,0 +1,96 @@
+"""A campaign's draw inputs resolved from the database, on SQLite and PostgreSQL: a site an
+inspector visited recently counts as served; sites other campaigns drew recently are not
+drawn again; a superseded draw is kept as written."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from rounds.db import transaction, utcnow
+from rounds.errors import NotFound
+from rounds.runtime.campaigns import service
+from rounds.runtime.campaigns.models import CampaignDraw
+from rounds.runtime.visits import service as visits
+from rounds.runtime.visits.models import Visit
+from support.fieldwork import STANDARD, Field, load_definitions, principal, seed
+
+Sessions = async_sessionmaker[AsyncSession]
+
+
+@pytest.fixture
+async def city(sessions: Sessions) -> Field:
+    async with transaction(sessions) as db:
+        await load_definitions(db)
+        return await seed(db)
+
+
+def spec(**changes: Any) -> dict[str, Any]:
+    today = dt.date.today()
+    return {"standard": STANDARD, "population": {"site_kinds": ["retailer"]},
+            "sample": {"count": 3}, "pool": {"roles": ["customer_manager"]},
+            "period": {"start": today.isoformat(),
+                       "end": (today + dt.timedelta(days=30)).isoformat()}} | changes
+
+
+def teams(record: CampaignDraw) -> dict[int, list[int]]:
+    return {d["site"]: d["team"] for s in record.result["strata"] for d in s["drawn"]}
+
+
+async def test_a_recent_visit_counts_as_serving_the_site(sessions: Sessions, city: Field
+                                                         ) -> None:
+    zhang, wang = city.users["zhang"], city.users["wang"]
+    async with transaction(sessions) as db:  # zhang was at shop C ten days ago
+        db.add(Visit(user_id=zhang, site_id=city.sites["shop_c"], method="gps",
+                     checked_in_at=utcnow() - dt.timedelta(days=10), flags={},
+                     flagged=False))
+    async with transaction(sessions) as db:
+        li = await principal(db, "li")
+        campaign = await service.create_campaign(db, li, title="One", spec=spec())
+        record = await service.draw_campaign(db, li, campaign.id)
+    drawn = teams(record)
+    assert drawn == {city.sites["shop_a"]: [wang], city.sites["shop_b"]: [zhang],
+                     city.sites["shop_c"]: [wang]}
+
+
+async def test_sites_drawn_by_another_campaign_are_not_drawn_again(
+        sessions: Sessions, city: Field) -> None:
+    async with transaction(sessions) as db:
+        li = await principal(db, "li")
+        first = await service.create_campaign(db, li, title="First", spec=spec())
+        await service.draw_campaign(db, li, first.id)
+        second = await service.create_campaign(db, li, title="Second", spec=spec())
+        record = await service.draw_campaign(db, li, second.id)
+        again = await service.draw_campaign(db, li, first.id, reason="the pool changed")
+    result = service.decoded_result(record)
+    assert result.drawn == 0 and sorted(result.excluded_recently_drawn) == sorted(
+        city.sites.values())
+    async with sessions() as db:
+        draws = (await db.execute(select(CampaignDraw).where(
+            CampaignDraw.campaign_id == first.id).order_by(CampaignDraw.number))).scalars()
+        kept, current = list(draws)
+    assert kept.superseded_by == again.id and current.superseded_by is None
+    assert kept.reason is None and current.reason == "the pool changed"
+
+
+async def test_the_drawn_site_is_in_scope_only_during_the_period(sessions: Sessions,
+                                                                 city: Field) -> None:
+    later = dt.date.today() + dt.timedelta(days=5)
+    period = {"start": later.isoformat(), "end": (later + dt.timedelta(days=10)).isoformat()}
+    async with transaction(sessions) as db:
+        li = await principal(db, "li")
+        campaign = await service.create_campaign(db, li, title="Later", spec=spec(
+            period=period))
+        record = await service.draw_campaign(db, li, campaign.id)
+    assert teams(record)[city.sites["shop_b"]] == [city.users["zhang"]]
+    async with transaction(sessions) as db:
+        zhang = await principal(db, "zhang")
+        with pytest.raises(NotFound):  # drawn, but the period has not started
+            await visits.check_in(db, zhang, qr_token=city.qr["shop_b"])
+        # Listed ahead (the period has not ended), not yet in scope.
+        assert city.sites["shop_b"] in {
+            v.site.id for v in await service.my_campaign_visits(db, zhang)}
