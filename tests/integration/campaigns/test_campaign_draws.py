@@ -4,6 +4,7 @@ drawn again; a superseded draw is kept as written."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from typing import Any
 
@@ -12,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from rounds.db import transaction, utcnow
-from rounds.errors import NotFound
+from rounds.errors import NotFound, RoundsError
 from rounds.runtime.campaigns import service
 from rounds.runtime.campaigns.models import CampaignDraw
 from rounds.runtime.visits import service as visits
@@ -94,3 +95,28 @@ async def test_the_drawn_site_is_in_scope_only_during_the_period(sessions: Sessi
         # Listed ahead (the period has not ended), not yet in scope.
         assert city.sites["shop_b"] in {
             v.site.id for v in await service.my_campaign_visits(db, zhang)}
+
+
+async def test_two_draws_at_once_store_one_and_refuse_the_other_clearly(
+        sessions: Sessions, city: Field) -> None:
+    async with transaction(sessions) as db:
+        li = await principal(db, "li")
+        campaign = await service.create_campaign(db, li, title="Once", spec=spec())
+
+    async def draw() -> CampaignDraw:
+        async with transaction(sessions) as db:
+            return await service.draw_campaign(db, await principal(db, "li"), campaign.id)
+
+    outcomes = await asyncio.gather(draw(), draw(), return_exceptions=True)
+    stored = [o for o in outcomes if isinstance(o, CampaignDraw)]
+    refused = [o for o in outcomes if not isinstance(o, CampaignDraw)]
+    # The one that lost is told in words with a stable code (PostgreSQL's row lock makes it
+    # wait and see the first draw: a re-draw without its reason; SQLite's unique number),
+    # never a raw database error.
+    assert len(stored) == 1 and len(refused) == 1, outcomes
+    assert isinstance(refused[0], RoundsError) and refused[0].code in (
+        "campaign_drawn_meanwhile", "redraw_reason"), refused[0]
+    async with sessions() as db:
+        numbers = (await db.execute(select(CampaignDraw.number).where(
+            CampaignDraw.campaign_id == campaign.id))).scalars().all()
+    assert numbers == [1]

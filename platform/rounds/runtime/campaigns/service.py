@@ -25,6 +25,7 @@ from typing import Any
 
 import msgspec
 from sqlalchemy import ColumnElement, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rounds.db import DB_INT_MAX, utcnow
@@ -62,6 +63,12 @@ class CampaignClosed(Conflict, code="campaign_closed", title="The campaign is cl
 
 class CampaignDrawn(Conflict, code="campaign_drawn", title="The campaign is drawn"):
     """An edit of a campaign that has a draw: its spec is part of the published inputs."""
+
+
+class DrawnMeanwhile(Conflict, code="campaign_drawn_meanwhile",
+                     title="The campaign was drawn meanwhile"):
+    """Two draws of one campaign at the same moment: the first stored wins (the unique draw
+    number decides; on SQLite no row lock orders them before that)."""
 
 
 class RedrawReason(InvalidInput, code="redraw_reason", title="A re-draw needs its reason"):
@@ -293,7 +300,14 @@ async def draw_campaign(db: AsyncSession, principal: Principal, campaign_id: int
         result=msgspec.to_builtins(result), drawn_by=principal.user_id,
         drawn_at=now or utcnow(), reason=reason)
     db.add(record)
-    await db.flush()
+    try:
+        await db.flush()
+    except IntegrityError:
+        raise DrawnMeanwhile(
+            f"check campaign {campaign_id} was drawn by someone else at the same moment "
+            f"(draw {record.number}); reload it, and re-draw with a reason if still needed",
+            [Problem("", "another draw was stored first", "drawn_meanwhile", "body")]
+        ) from None
     for stratum in result.strata:
         for drawn in stratum.drawn:
             db.add(CampaignAssignment(
