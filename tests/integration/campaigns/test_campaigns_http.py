@@ -69,6 +69,13 @@ def test_a_bad_spec_gives_every_mistake_and_stores_nothing(live: Live) -> None:
         r = c.post("/api/campaigns", json={"title": "Spring checks",
                                            "spec": spec(standard="no_such_standard")})
         assert r.status_code == 422 and r.json()["errors"][0]["pointer"] == "/standard"
+        # The pool's roles must exist and work with the campaign's form: staff of a role
+        # without it would be refused at their first submission, after the draw.
+        r = c.post("/api/campaigns", json={"title": "Spring checks", "spec": spec(
+            pool={"roles": ["customer_manager", "no_such_role", "delivery_staff"]})})
+        assert r.status_code == 422, r.text
+        assert [(p["pointer"], p["code"]) for p in r.json()["errors"]] == [
+            ("/pool/roles/1", "unknown_reference"), ("/pool/roles/2", "role_without_form")]
     assert count_rows(live.database_url(), "check_campaigns") == 0
     with client(live, "zhang") as c:  # a customer manager may not run campaigns
         r = c.post("/api/campaigns", json={"title": "Mine", "spec": spec()})

@@ -144,12 +144,29 @@ async def _checked(db: AsyncSession, raw_spec: Any) -> CampaignSpec:
                for n, i in enumerate(ids) if not 0 < i <= DB_INT_MAX]
     if too_big:
         raise CampaignError.of(too_big)
-    current = await current_versions(db, ids=[spec.standard])
+    current = await current_versions(db, ids=[spec.standard, *spec.pool.roles])
     version = current.get(spec.standard)
+    problems: list[Problem] = []
     if version is None or version.content.get("kind") not in FORM_KINDS:
-        raise CampaignError.of([Problem("/standard", f"no standard or survey "
-                                        f"{spec.standard!r}", "unknown_reference",
-                                        "campaign")])
+        problems.append(Problem("/standard", f"no standard or survey {spec.standard!r}",
+                                "unknown_reference", "campaign"))
+    # The drawn inspectors submit the campaign's form: a role that does not work with it
+    # would have its staff refused at the first submission, after the draw is published.
+    for n, role_id in enumerate(spec.pool.roles):
+        role = current.get(role_id)
+        content = role.content if role is not None else {}
+        if role is None or content.get("kind") != "role":
+            problems.append(Problem(pointer("pool", "roles", n), f"no role {role_id!r}",
+                                    "unknown_reference", "campaign"))
+        elif version is not None and spec.standard not in (
+                *(content.get("standards") or []), *(content.get("surveys") or [])):
+            problems.append(Problem(
+                pointer("pool", "roles", n), f"the role {role_id!r} does not work with "
+                f"{spec.standard!r}: its staff could not submit the campaign's form (add it "
+                "to the role's standards, or draw from another role)", "role_without_form",
+                "campaign"))
+    if problems:
+        raise CampaignError.of(problems)
     return spec
 
 
