@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
@@ -51,7 +52,7 @@ async def test_a_recent_visit_counts_as_serving_the_site(sessions: Sessions, cit
                      flagged=False))
     async with transaction(sessions) as db:
         li = await principal(db, "li")
-        campaign = await service.create_campaign(db, li, title="One", spec=spec())
+        campaign = await service.create_campaign(db, li, title="One", spec=spec(), tz=dt.UTC)
         record = await service.draw_campaign(db, li, campaign.id)
     drawn = teams(record)
     assert drawn == {city.sites["shop_a"]: [wang], city.sites["shop_b"]: [zhang],
@@ -62,9 +63,9 @@ async def test_sites_drawn_by_another_campaign_are_not_drawn_again(
         sessions: Sessions, city: Field) -> None:
     async with transaction(sessions) as db:
         li = await principal(db, "li")
-        first = await service.create_campaign(db, li, title="First", spec=spec())
+        first = await service.create_campaign(db, li, title="First", spec=spec(), tz=dt.UTC)
         await service.draw_campaign(db, li, first.id)
-        second = await service.create_campaign(db, li, title="Second", spec=spec())
+        second = await service.create_campaign(db, li, title="Second", spec=spec(), tz=dt.UTC)
         record = await service.draw_campaign(db, li, second.id)
         again = await service.draw_campaign(db, li, first.id, reason="the pool changed")
     result = service.decoded_result(record)
@@ -85,7 +86,7 @@ async def test_the_drawn_site_is_in_scope_only_during_the_period(sessions: Sessi
     async with transaction(sessions) as db:
         li = await principal(db, "li")
         campaign = await service.create_campaign(db, li, title="Later", spec=spec(
-            period=period))
+            period=period), tz=dt.UTC)
         record = await service.draw_campaign(db, li, campaign.id)
     assert teams(record)[city.sites["shop_b"]] == [city.users["zhang"]]
     async with transaction(sessions) as db:
@@ -97,11 +98,49 @@ async def test_the_drawn_site_is_in_scope_only_during_the_period(sessions: Sessi
             v.site.id for v in await service.my_campaign_visits(db, zhang)}
 
 
+async def test_the_period_is_the_company_s_days_not_the_database_s(
+        sessions: Sessions, city: Field) -> None:
+    """A period is whole days in the company's time zone, whatever the database's date
+    (UTC on SQLite). Far east of UTC (UTC+14) a period that ended on the company's yesterday
+    is over, though from 10:00 UTC the database's date is still that day; far west (UTC-12)
+    one that starts on the company's tomorrow has not begun, though before 12:00 UTC the
+    database's date is already that day. Between them every hour of the day is covered."""
+    east, west = ZoneInfo("Pacific/Kiritimati"), ZoneInfo("Etc/GMT+12")
+    east_today, west_today = dt.datetime.now(east).date(), dt.datetime.now(west).date()
+    day = dt.timedelta(days=1)
+    name = {i: n for n, i in city.users.items()}
+    code = {i: c for c, i in city.sites.items()}
+
+    async def drawn(title: str, tz: ZoneInfo, start: dt.date, end: dt.date
+                    ) -> tuple[int, str, str]:
+        async with transaction(sessions) as db:
+            li = await principal(db, "li")
+            campaign = await service.create_campaign(db, li, title=title, tz=tz, spec=spec(
+                period={"start": start.isoformat(), "end": end.isoformat()},
+                exclusions={"allow_repeat": True}))  # each may draw the others' sites
+            site, team = next(iter(teams(await service.draw_campaign(db, li, campaign.id))
+                                   .items()))
+        return campaign.id, name[team[0]], city.qr[code[site]]
+
+    # Open: a period from the company's today lets the drawn inspector check in (so the
+    # refusals below are the period's doing).
+    campaign_id, inspector, qr = await drawn("Open", east, east_today, east_today + 3 * day)
+    async with transaction(sessions) as db:
+        await visits.check_in(db, await principal(db, inspector), qr_token=qr)
+        await service.close_campaign(db, await principal(db, "li"), campaign_id)
+    for title, tz, start, end in (("Over", east, east_today - 3 * day, east_today - day),
+                                  ("Not yet", west, west_today + day, west_today + 3 * day)):
+        _, inspector, qr = await drawn(title, tz, start, end)
+        async with transaction(sessions) as db:
+            with pytest.raises(NotFound):
+                await visits.check_in(db, await principal(db, inspector), qr_token=qr)
+
+
 async def test_two_draws_at_once_store_one_and_refuse_the_other_clearly(
         sessions: Sessions, city: Field) -> None:
     async with transaction(sessions) as db:
         li = await principal(db, "li")
-        campaign = await service.create_campaign(db, li, title="Once", spec=spec())
+        campaign = await service.create_campaign(db, li, title="Once", spec=spec(), tz=dt.UTC)
 
     async def draw() -> CampaignDraw:
         async with transaction(sessions) as db:

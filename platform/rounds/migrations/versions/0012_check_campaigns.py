@@ -29,6 +29,8 @@ def upgrade() -> None:
     sa.Column('spec', JSONDocument, nullable=False),
     sa.Column('period_start', sa.Date(), nullable=False),
     sa.Column('period_end', sa.Date(), nullable=False),
+    sa.Column('opens_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('closes_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('status', sa.String(length=8), nullable=False),
     sa.Column('created_by', sa.Integer(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),

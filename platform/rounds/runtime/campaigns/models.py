@@ -40,9 +40,13 @@ class CheckCampaign(Base):
     title: Mapped[str] = mapped_column(String(200))
     standard_id: Mapped[str] = mapped_column(String(64))
     spec: Mapped[dict[str, Any]]
-    # The period, out of the spec, so the scope condition can compare dates in SQL.
+    # The period, out of the spec: its days, and the instants they begin and end in the
+    # company's time zone, which the scope condition compares with the database's clock
+    # (a date compared in SQL would be the database's day: UTC on SQLite).
     period_start: Mapped[date] = mapped_column(Date)
     period_end: Mapped[date] = mapped_column(Date)
+    opens_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    closes_at: Mapped[datetime] = mapped_column(UtcDateTime())
     status: Mapped[str] = mapped_column(String(8), default=DRAFT, index=True)
     created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)

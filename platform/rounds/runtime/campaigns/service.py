@@ -170,8 +170,14 @@ async def _checked(db: AsyncSession, raw_spec: Any) -> CampaignSpec:
     return spec
 
 
+def _set_period(campaign: CheckCampaign, spec: CampaignSpec, tz: dt.tzinfo) -> None:
+    campaign.period_start, campaign.period_end = spec.period.start, spec.period.end
+    campaign.opens_at, campaign.closes_at = _bounds(campaign, tz)
+
+
 async def create_campaign(db: AsyncSession, principal: Principal, *, title: str,
-                          spec: Any, now: dt.datetime | None = None) -> CheckCampaign:
+                          spec: Any, tz: dt.tzinfo, now: dt.datetime | None = None
+                          ) -> CheckCampaign:
     """A new campaign (a draft) of a checked spec; nothing is stored when it has mistakes."""
     principal.require(MANAGE)
     if not title.strip():
@@ -180,15 +186,16 @@ async def create_campaign(db: AsyncSession, principal: Principal, *, title: str,
     checked = await _checked(db, spec)
     campaign = CheckCampaign(
         title=title.strip(), standard_id=checked.standard, spec=msgspec.to_builtins(checked),
-        period_start=checked.period.start, period_end=checked.period.end, status=DRAFT,
-        created_by=principal.user_id, created_at=now or utcnow())
+        status=DRAFT, created_by=principal.user_id, created_at=now or utcnow())
+    _set_period(campaign, checked, tz)
     db.add(campaign)
     await db.flush()
     return campaign
 
 
 async def update_campaign(db: AsyncSession, principal: Principal, campaign_id: int, *,
-                          title: str | None = None, spec: Any = None) -> CheckCampaign:
+                          tz: dt.tzinfo, title: str | None = None, spec: Any = None
+                          ) -> CheckCampaign:
     """Edit a draft: once drawn, its spec is in the published inputs; once closed, nothing."""
     principal.require(MANAGE)
     campaign = await _campaign(db, campaign_id, lock=True)
@@ -206,7 +213,7 @@ async def update_campaign(db: AsyncSession, principal: Principal, campaign_id: i
         checked = await _checked(db, spec)
         campaign.spec = msgspec.to_builtins(checked)
         campaign.standard_id = checked.standard
-        campaign.period_start, campaign.period_end = checked.period.start, checked.period.end
+        _set_period(campaign, checked, tz)
     await db.flush()
     return campaign
 
@@ -362,17 +369,16 @@ def _live() -> Any:
 
 @widen_site_scope
 def drawn_site(user_id: Any) -> ColumnElement[bool]:
-    """The sites ``user_id`` was drawn to check, during the period, while the campaign is
-    not closed. (The date is the database's: UTC on SQLite, the server's zone on
-    PostgreSQL.)"""
-    today = func.current_date()
+    """The sites ``user_id`` was drawn to check, during the period (its days in the
+    company's time zone, as instants), while the campaign is not closed."""
+    now = func.now()
     return Site.id.in_(
         select(CampaignAssignment.site_id)
         .join(CampaignDraw, CampaignDraw.id == CampaignAssignment.draw_id)
         .join(CheckCampaign, CheckCampaign.id == CampaignDraw.campaign_id)
         .where(_in_team(user_id), CampaignDraw.superseded_by.is_(None),
-               CheckCampaign.status == DRAWN, CheckCampaign.period_start <= today,
-               CheckCampaign.period_end >= today))
+               CheckCampaign.status == DRAWN, CheckCampaign.opens_at <= now,
+               CheckCampaign.closes_at > now))
 
 
 def _bounds(campaign: CheckCampaign, tz: dt.tzinfo) -> tuple[dt.datetime, dt.datetime]:

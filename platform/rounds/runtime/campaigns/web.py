@@ -140,10 +140,10 @@ class CampaignController(Controller):
 
     @post("/", status_code=201, summary="Create a check campaign (a draft) from its spec: "
                                         "every mistake at once, nothing stored (422)")
-    async def create(self, db: AsyncSession, principal: Principal, data: CampaignIn
-                     ) -> CampaignOut:
+    async def create(self, db: AsyncSession, principal: Principal, settings: Settings,
+                     data: CampaignIn) -> CampaignOut:
         campaign = await service.create_campaign(db, principal, title=data.title,
-                                                 spec=data.spec)
+                                                 spec=data.spec, tz=settings.tz)
         return _campaign_out(campaign, [])
 
     @get("/{campaign_id:int}", summary="A check campaign and its draws")
@@ -152,10 +152,10 @@ class CampaignController(Controller):
         return _campaign_out(*await service.get_campaign(db, principal, campaign_id))
 
     @patch("/{campaign_id:int}", summary="Edit a draft campaign (409 once drawn or closed)")
-    async def edit(self, db: AsyncSession, principal: Principal, campaign_id: Id,
-                   data: CampaignEdit) -> CampaignOut:
-        await service.update_campaign(db, principal, campaign_id, title=data.title,
-                                      spec=data.spec)
+    async def edit(self, db: AsyncSession, principal: Principal, settings: Settings,
+                   campaign_id: Id, data: CampaignEdit) -> CampaignOut:
+        await service.update_campaign(db, principal, campaign_id, tz=settings.tz,
+                                      title=data.title, spec=data.spec)
         return _campaign_out(*await service.get_campaign(db, principal, campaign_id))
 
     @post("/{campaign_id:int}/draws", status_code=201,
