@@ -41,12 +41,14 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
+import structlog
 from sqlalchemy import event, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 
 from rounds import i18n
 from rounds.db import as_utc, table_of
+from rounds.logs import REQUEST_ID
 from rounds.runtime.definitions.models import DefinitionVersion
 from rounds.runtime.issues import texts
 from rounds.runtime.issues.deadlines import (
@@ -369,6 +371,7 @@ class Failed:
     place: Mapping[str, Any] | None  # org_unit_id, site_name, site_code of its site
     photos: frozenset[str]  # the stored photos it refers to (the events link these)
     at: datetime  # when the issues are made (the submission's time on the write path)
+    request_id: str | None = None  # the request that sent it (its log lines carry it)
 
 
 async def _plan(conn: AsyncConnection, sub: Failed, std: Standard,
@@ -460,7 +463,8 @@ async def make_issues(conn: AsyncConnection, subs: Sequence[Stored]) -> AfterCom
     _, pushed = await issues_of(conn, [Failed(
         sub.row, sub.failed, Submitter(sub.principal.user_id, sub.principal.role_id,
                                        sub.principal.org_unit_id, sub.principal.language),
-        sub.place, sub.photos, as_utc(sub.row["submitted_at"])) for sub in subs])
+        sub.place, sub.photos, as_utc(sub.row["submitted_at"]), sub.request_id)
+        for sub in subs])
     return (lambda: push_after_commit(pushed)) if pushed else None
 
 
@@ -525,7 +529,16 @@ async def issues_of(conn: AsyncConnection, subs: Sequence[Failed]) -> tuple[int,
     if links:
         await conn.execute(_INSERT_ISSUE_PHOTOS,
                            [{"issue_id": i, "photo_id": ph} for i, ph in sorted(links)])
-    log.info("issues made for %d submission(s): %d", len(subs), len(issue_ids))
+    # A line per submission, under its own request's id (a group's submissions came in
+    # different requests): an operator follows a report from its request to its issues.
+    made: dict[int, int] = {}
+    for sub, _ in planned:
+        made[id(sub)] = made.get(id(sub), 0) + 1
+    for sub in subs:
+        if id(sub) in made:
+            with structlog.contextvars.bound_contextvars(
+                    **({REQUEST_ID: sub.request_id} if sub.request_id else {})):
+                log.info("issues made for submission %s: %d", sub.row["id"], made[id(sub)])
     if not told:
         return len(issue_ids), []
     notes = [{"user_id": user, "kind": kind, "message": message, "link": f"/issues/{issue}",

@@ -53,6 +53,7 @@ from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 import msgspec
+import structlog
 from sqlalchemy import ColumnElement, bindparam, case, exists, func, insert, or_, select
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
@@ -64,6 +65,7 @@ from sqlalchemy.ext.asyncio import (
 from rounds.db import as_utc, table_of, utcnow
 from rounds.errors import Conflict, InvalidInput, NotFound, Problem, RoundsError
 from rounds.forms.compiled import SubmissionInvalid
+from rounds.logs import REQUEST_ID
 from rounds.runtime.access import (
     Forbidden,
     Principal,
@@ -141,6 +143,7 @@ class Stored:
     principal: Principal  # the submitter
     place: Mapping[str, Any] | None  # the visit and site of the one read (org_unit_id...)
     photos: frozenset[str]  # the photos it refers to: stored, and checked as the submitter's
+    request_id: str | None = None  # the request that sent it (for the log lines about it)
 
 
 # Work a slice above this one does in the submissions' own transaction once their failed
@@ -441,7 +444,8 @@ async def _submit(sessions: async_sessionmaker[AsyncSession], principal: Princip
     # before the insert, a few statements for the whole group, one commit; answered after it.
     done = await _writer(engine).store(engine, _Write(
         principal, parsed.digest, row, params, failed_rows, links, place,
-        frozenset(refs.values()), fv.number))
+        frozenset(refs.values()), fv.number,
+        structlog.contextvars.get_contextvars().get(REQUEST_ID)))
     return done if done is not None else Outcome(True, render(row, fv.number))
 
 
@@ -460,6 +464,7 @@ class _Write:
     place: Mapping[str, Any] | None
     photos: frozenset[str]
     number: int  # the version's number (the response names it)
+    request_id: str | None  # the request that sent it (the writer's task is another's)
 
     @property
     def id(self) -> str:
@@ -587,7 +592,8 @@ class _Writer:
             links = [link for w in created for link in w.links]
             if links:
                 await conn.execute(_INSERT_LINKS, links)
-            stored = [Stored(w.row, failed_of[w.id], w.principal, w.place, w.photos)
+            stored = [Stored(w.row, failed_of[w.id], w.principal, w.place, w.photos,
+                             w.request_id)
                       for w in with_failed]
             for hook in hooks:
                 done = await hook(conn, stored)
