@@ -232,6 +232,9 @@ def test_the_pages_speak_the_glossary(world: World, page: Any) -> None:
     # and the texts the scripts show (the same catalogue, sent to the page)
     words = page.evaluate("JSON.parse(document.getElementById('fieldwork-config').textContent)"
                           ".text")
-    said = [k for k, v in words.items() for bad in GLOSSARY_NOT if bad in v]
+    # 双随机抽查 is the glossary's word for a check campaign's drawn site (site and inspector
+    # both drawn), and there only; never for a leader's spot check.
+    said = [k for k, v in words.items() for bad in GLOSSARY_NOT if bad in v
+            and not (k == "remaining_campaign" and bad == "双随机")]
     assert said == []
     assert re.search(r"整改责任人", words["assignee"])
