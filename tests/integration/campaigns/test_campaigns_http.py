@@ -158,6 +158,14 @@ def test_a_campaign_drawn_worked_and_closed(live: Live) -> None:
         [row] = progress["strata"]
         assert (row["stratum"], row["drawn"], row["visited"], row["submitted"],
                 row["passed"], row["failed"]) == ("all", 3, 1, 1, 0, 1)
+        assert row["issues_raised"] > 0 and row["issues_done"] == 0
+        assert row["mean_score"] is not None
+        drawn_sites = {s["site_id"]: s for s in c.get(f"/api/campaigns/{cid}/sites").json()}
+        assert set(drawn_sites) == {sites["shop_a"], sites["shop_b"], sites["shop_c"]}
+        checked = drawn_sites[sites["shop_b"]]
+        assert checked["submission_id"] == doc["id"] and checked["passed"] is False
+        assert checked["team"] == [zhang] and checked["issues_raised"] == row["issues_raised"]
+        assert not drawn_sites[sites["shop_a"]]["submitted"]
         r = c.post(f"/api/campaigns/{cid}/close")
         assert r.status_code == 200 and r.json()["status"] == "closed", r.text
         for r in (c.post(f"/api/campaigns/{cid}/draws", json={"reason": "again"}),

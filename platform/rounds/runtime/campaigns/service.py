@@ -46,6 +46,9 @@ from rounds.runtime.campaigns.models import (
     CheckCampaign,
 )
 from rounds.runtime.definitions.service import current_versions
+from rounds.runtime.issues.models import CLOSED as ISSUE_CLOSED
+from rounds.runtime.issues.models import VERIFIED as ISSUE_VERIFIED
+from rounds.runtime.issues.models import Issue
 from rounds.runtime.orgs.models import OrgUnit as OrgUnitRow
 from rounds.runtime.people.models import User
 from rounds.runtime.sites.models import Site, SiteAssignment
@@ -433,7 +436,85 @@ async def _worked(db: AsyncSession, campaign: CheckCampaign,
 
 
 @dataclass(frozen=True)
+class SiteOutcome:
+    """A drawn site of the current draw and what came of it: its team (the lead first, as
+    ``(user id, name)``), what they did, and the latest submission's result and the issues
+    it raised (``issues_done``: verified or closed)."""
+
+    assignment_id: int
+    site: Site
+    org_unit: dict[str, str]  # its name by language
+    stratum: str
+    team: tuple[tuple[int, str], ...]
+    worked: Worked
+    submitted_at: dt.datetime | None = None
+    score_value: float | None = None
+    score_model: str | None = None
+    percentage: float | None = None
+    outcome: str | None = None
+    issues_raised: int = 0
+    issues_done: int = 0
+
+
+def current_draw(draws: Sequence[CampaignDraw]) -> CampaignDraw | None:
+    """The draw in force: the one no re-draw superseded."""
+    return next((d for d in draws if d.superseded_by is None), None)
+
+
+async def site_outcomes(db: AsyncSession, campaign: CheckCampaign, draw: CampaignDraw,
+                        tz: dt.tzinfo) -> list[SiteOutcome]:
+    """Every drawn site of ``draw``, by stratum and site code. No access check: the callers
+    decide who sees it (the campaign's managers; the public, once the campaign is closed)."""
+    rows = (await db.execute(
+        select(CampaignAssignment, Site, OrgUnitRow.name_zh, OrgUnitRow.name_en)
+        .join(Site, Site.id == CampaignAssignment.site_id)
+        .join(OrgUnitRow, OrgUnitRow.id == Site.org_unit_id)
+        .where(CampaignAssignment.draw_id == draw.id)
+        .order_by(CampaignAssignment.stratum, Site.code))).all()
+    assignments = [a for a, *_ in rows]
+    worked = await _worked(db, campaign, assignments, tz)
+    people = {u for a in assignments for u in (a.lead_id, a.second_id) if u is not None}
+    names = dict((await db.execute(select(User.id, User.display_name).where(
+        User.id.in_(people)))).all()) if people else {}
+    submission_ids = [w.submission_id for w in worked.values() if w.submission_id]
+    results: dict[str, Any] = {}
+    raised: dict[str, list[int]] = {}
+    if submission_ids:
+        results = {r.id: r for r in (await db.execute(select(
+            Submission.id, Submission.submitted_at, Submission.score_value,
+            Submission.score_model, Submission.percentage, Submission.outcome).where(
+            Submission.id.in_(submission_ids)))).all()}
+        for sid, status, count in (await db.execute(
+                select(Issue.submission_id, Issue.status, func.count())
+                .where(Issue.submission_id.in_(submission_ids))
+                .group_by(Issue.submission_id, Issue.status))).all():
+            if sid is None:
+                continue
+            tally = raised.setdefault(sid, [0, 0])
+            tally[0] += count
+            tally[1] += count if status in (ISSUE_VERIFIED, ISSUE_CLOSED) else 0
+    out = []
+    for a, site, unit_zh, unit_en in rows:
+        w = worked[a.id]
+        team = tuple((u, names.get(u, str(u))) for u in (a.lead_id, a.second_id)
+                     if u is not None)
+        r = results.get(w.submission_id or "")
+        counts = raised.get(w.submission_id or "", [0, 0])
+        out.append(SiteOutcome(
+            assignment_id=a.id, site=site, org_unit={"zh": unit_zh, "en": unit_en},
+            stratum=a.stratum,
+            team=team, worked=w, submitted_at=r.submitted_at if r else None,
+            score_value=r.score_value if r else None, score_model=r.score_model if r else None,
+            percentage=r.percentage if r else None, outcome=r.outcome if r else None,
+            issues_raised=counts[0], issues_done=counts[1]))
+    return out
+
+
+@dataclass(frozen=True)
 class StratumProgress:
+    """A stratum's coverage (drawn, without a team, visited, submitted) and results (passed,
+    failed, the mean score of the submitted, the issues raised and done)."""
+
     stratum: str
     drawn: int
     unassigned: int
@@ -441,30 +522,50 @@ class StratumProgress:
     submitted: int
     passed: int
     failed: int
+    mean_score: float | None
+    issues_raised: int
+    issues_done: int
+
+
+def strata_of(outcomes: Sequence[SiteOutcome]) -> list[StratumProgress]:
+    """The outcomes summed per stratum, in the strata's order."""
+    groups: dict[str, list[SiteOutcome]] = {}
+    for o in outcomes:
+        groups.setdefault(o.stratum, []).append(o)
+    out = []
+    for key in sorted(groups):
+        group = groups[key]
+        scores = [o.score_value for o in group if o.score_value is not None]
+        out.append(StratumProgress(
+            stratum=key, drawn=len(group), unassigned=sum(not o.team for o in group),
+            visited=sum(o.worked.visited for o in group),
+            submitted=sum(o.worked.submitted for o in group),
+            passed=sum(o.worked.passed is True for o in group),
+            failed=sum(o.worked.passed is False for o in group),
+            mean_score=round(sum(scores) / len(scores), 2) if scores else None,
+            issues_raised=sum(o.issues_raised for o in group),
+            issues_done=sum(o.issues_done for o in group)))
+    return out
+
+
+async def outcomes(db: AsyncSession, principal: Principal, campaign_id: int, *,
+                   tz: dt.tzinfo = dt.UTC) -> tuple[CheckCampaign, CampaignDraw | None,
+                                                    list[SiteOutcome]]:
+    """The campaign's drawn sites and what came of them (none before the first draw)."""
+    principal.require(MANAGE)
+    campaign = await _campaign(db, campaign_id)
+    current = current_draw(await _draws(db, campaign_id))
+    if current is None:
+        return campaign, None, []
+    return campaign, current, await site_outcomes(db, campaign, current, tz)
 
 
 async def progress(db: AsyncSession, principal: Principal, campaign_id: int, *,
                    tz: dt.tzinfo = dt.UTC) -> tuple[CheckCampaign, CampaignDraw | None,
                                                     list[StratumProgress]]:
-    """Per stratum of the current draw: drawn, visited, submitted, passed and failed."""
-    principal.require(MANAGE)
-    campaign = await _campaign(db, campaign_id)
-    current = next((d for d in await _draws(db, campaign_id) if d.superseded_by is None),
-                   None)
-    if current is None:
-        return campaign, None, []
-    assignments = list((await db.execute(select(CampaignAssignment).where(
-        CampaignAssignment.draw_id == current.id))).scalars())
-    worked = await _worked(db, campaign, assignments, tz)
-    rows: dict[str, list[int]] = {}
-    for a in assignments:
-        w = worked[a.id]
-        row = rows.setdefault(a.stratum, [0] * 6)
-        for n, hit in enumerate((True, a.lead_id is None, w.visited, w.submitted,
-                                 w.passed is True, w.passed is False)):
-            row[n] += int(hit)
-    return campaign, current, [StratumProgress(key, *counts)
-                               for key, counts in sorted(rows.items())]
+    """Per stratum of the current draw: coverage and results."""
+    campaign, current, sites = await outcomes(db, principal, campaign_id, tz=tz)
+    return campaign, current, strata_of(sites)
 
 
 @dataclass(frozen=True)

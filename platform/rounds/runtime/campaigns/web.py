@@ -82,21 +82,33 @@ class PublishedDraw(msgspec.Struct):
     superseded: bool
 
 
-class StratumOut(msgspec.Struct):
-    stratum: str
-    drawn: int
-    unassigned: int
-    visited: int
-    submitted: int
-    passed: int
-    failed: int
-
-
 class ProgressOut(msgspec.Struct):
     campaign_id: int
     status: str
     draw_number: int | None
-    strata: list[StratumOut]
+    strata: list[service.StratumProgress]
+
+
+class DrawnSiteOut(msgspec.Struct):
+    """A drawn site and what came of it (the team: ids and names, the lead first)."""
+
+    site_id: int
+    site_code: str
+    site_name: str
+    org_unit: dict[str, str]
+    stratum: str
+    team: list[int]
+    team_names: list[str]
+    visited: bool
+    submitted: bool
+    passed: bool | None
+    submission_id: str | None
+    submitted_at: dt.datetime | None
+    score_value: float | None
+    score_model: str | None
+    outcome: str | None
+    issues_raised: int
+    issues_done: int
 
 
 class CampaignVisitOut(msgspec.Struct):
@@ -188,7 +200,25 @@ class CampaignController(Controller):
                                                            tz=settings.tz)
         return ProgressOut(campaign_id=campaign.id, status=campaign.status,
                            draw_number=current.number if current else None,
-                           strata=[StratumOut(**vars(s)) for s in strata])
+                           strata=strata)
+
+    @get("/{campaign_id:int}/sites",
+         summary="The current draw's sites: team, visited, submitted, the latest result and "
+                 "the issues it raised")
+    async def sites(self, db: AsyncSession, principal: Principal, settings: Settings,
+                    campaign_id: Id) -> list[DrawnSiteOut]:
+        _, _, found = await service.outcomes(db, principal, campaign_id, tz=settings.tz)
+        return [drawn_site_out(o) for o in found]
+
+
+def drawn_site_out(o: service.SiteOutcome) -> DrawnSiteOut:
+    return DrawnSiteOut(
+        site_id=o.site.id, site_code=o.site.code, site_name=o.site.name, org_unit=o.org_unit,
+        stratum=o.stratum, team=[u for u, _ in o.team], team_names=[n for _, n in o.team],
+        visited=o.worked.visited, submitted=o.worked.submitted, passed=o.worked.passed,
+        submission_id=o.worked.submission_id, submitted_at=o.submitted_at,
+        score_value=o.score_value, score_model=o.score_model, outcome=o.outcome,
+        issues_raised=o.issues_raised, issues_done=o.issues_done)
 
 
 def _published(record: CampaignDraw) -> PublishedDraw:
