@@ -99,6 +99,13 @@ def day(value: dt.date, lang: str) -> str:
     return say(lang, "date", y=value.year, m=value.month, d=value.day)
 
 
+def when(at: dt.datetime, lang: str, tz: dt.tzinfo) -> str:
+    """A stored instant in the company's time zone, as the locale writes it."""
+    local = at.astimezone(tz)
+    return say(lang, "date_time", y=local.year, m=local.month, d=local.day,
+               time=local.strftime("%H:%M"))
+
+
 def period_text(c: CheckCampaign, lang: str) -> str:
     return say(lang, "period_value", start=day(c.period_start, lang), end=day(c.period_end, lang))
 
@@ -137,7 +144,8 @@ def spec_lines(spec: dict[str, Any], lang: str, names: dict[str, Any]) -> list[d
 
     kinds = sep.join(pick(names["site_kinds"].get(k), lang, k) for k in pop.get("site_kinds")
                      or []) or say(lang, "any_kind")
-    grades = sep.join(pop.get("grades") or []) or say(lang, "any_grade")
+    grades = sep.join(say(lang, "grade_value", grade=g) for g in pop.get("grades") or []) \
+        or say(lang, "any_grade")
     population = say(lang, "spec_population", kinds=kinds, units=units_text(
         pop.get("org_units") or []), grades=grades)
     if pop.get("site_ids") is not None:
@@ -317,8 +325,10 @@ async def _new_form(request: Request[Any, Any, Any], db: AsyncSession, settings:
     found = await choices.form_choices(db, principal)
     values = form_values(form, settings.tz)
     errors = errors or {}
-    summary = [{"field": name, "anchor": "f-" + name.replace("_", "-"), "text": text}
-               for name, text in errors.items()]
+    order = [*FIELDS, "form"]  # the summary reads in the form's order
+    summary = [{"field": name, "text": errors[name],
+                "anchor": "e-form" if name == "form" else "f-" + name.replace("_", "-")}
+               for name in sorted(errors, key=order.index)]
     return render(
         request, "campaign_new.html", lang, principal,
         title=say(lang, "new_title") if not errors else say(lang, "new_title_errors",
@@ -372,7 +382,7 @@ def _draw_view(d: CampaignDraw, people: dict[int, str], numbers: dict[int, int],
                tz: dt.tzinfo, campaign_id: int) -> dict[str, Any]:
     result = service.decoded_result(d)
     return {"number": d.number, "by": people.get(d.drawn_by, str(d.drawn_by)),
-            "at": views.local(d.drawn_at, tz), "seed": d.seed, "digest": d.inputs_digest,
+            "at": when(d.drawn_at, lang, tz), "seed": d.seed, "digest": d.inputs_digest,
             "algorithm": d.algorithm, "reason": d.reason or "",
             "drawn": result.drawn, "unassigned": len(result.unassigned),
             "superseded_by": numbers.get(d.superseded_by) if d.superseded_by else None,
@@ -442,7 +452,7 @@ async def _campaign_page(request: Request[Any, Any, Any], db: AsyncSession, sett
                   "period": period_text(campaign, lang),
                   "form": pick(names["standards"].get(campaign.standard_id), lang,
                                campaign.standard_id),
-                  "closed_at": views.local(campaign.closed_at, settings.tz)
+                  "closed_at": when(campaign.closed_at, lang, settings.tz)
                   if campaign.closed_at else "",
                   "draft": campaign.status == DRAFT, "drawn": campaign.status == DRAWN,
                   "closed": campaign.status == CLOSED},
