@@ -36,6 +36,7 @@ from rounds.i18n import jinja, pick
 from rounds.i18n import table as words_table
 from rounds.rules.alerts import format_number
 from rounds.runtime.access import NotAuthenticated, Principal
+from rounds.runtime.campaigns import pages as campaign_pages
 from rounds.runtime.dashboards import grades, service
 from rounds.runtime.dashboards.service import say
 from rounds.runtime.definitions.service import current_contents
@@ -255,7 +256,8 @@ async def dashboard_page(request: Request[Any, Any, Any], *, db: AsyncSession,
         dash_config={"lang": lang, "text": dict(words_table(service.DOMAIN, lang)),
                      "charts": charts},
         children=[{"id": c.id, "name": tree.name(c.id, lang)} for c in tree.children],
-        grade_charts=[k for k in charts if k.startswith("grades_trend-")])
+        grade_charts=[k for k in charts if k.startswith("grades_trend-")],
+        campaigns=await campaign_pages.open_campaigns_card(db, principal, lang, settings.tz))
 
 
 def month_or_this(settings: Settings) -> str:

@@ -77,6 +77,8 @@ def context(request: Request[Any, Any, Any], lang: str, principal: Principal | N
              # the dashboards slice's pages (rounds.runtime.dashboards)
              "dashboard": views.href("/dashboard", lang),
              "my_month": views.href("/me/month", lang),
+             # the campaigns slice's pages (rounds.runtime.campaigns), for campaign.manage
+             "campaigns": views.href("/campaigns", lang),
              "sign_in": views.href("/sign-in", lang)}
     other = other_language(lang)
     # ``t``: the words of the forms engine's layout (base.html), with the field pages' own

@@ -1,0 +1,134 @@
+// The campaign pages in the browser: the forms are sent with the page's CSRF token (the
+// app's CSRF check reads the X-CSRF-Token header, which a plain form post cannot carry),
+// and the answer is put in place: the page a 303 leads to, or a 422 page with the
+// mistakes (its error summary focused). Sortable tables, and the strata chart (ECharts from
+// node_modules, served under /static/vendor: offline); the table after it has its figures.
+
+import { config as fw } from '/static/fieldwork/fieldwork.js'
+
+const config = JSON.parse(document.getElementById('campaigns-config')?.textContent || '{}')
+const text = config.text || {}
+const locale = config.lang === 'en' ? 'en-GB' : 'zh-CN'
+
+// -- the forms ---------------------------------------------------------------------------------
+
+async function send (form, event) {
+  event.preventDefault()
+  const status = form.querySelector('[data-status]')
+  const button = form.querySelector('button[type=submit]')
+  if (button) button.disabled = true
+  if (status) status.textContent = text.sending || ''
+  let response = null
+  try {
+    response = await fetch(form.action, {
+      method: 'POST', credentials: 'same-origin', redirect: 'follow',
+      headers: { 'X-CSRF-Token': fw.csrf_token || '', Accept: 'text/html',
+        'Content-Type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams(new FormData(form)).toString() })
+  } catch (e) { response = null }
+  if (!response || (!response.ok && response.status !== 422)) {
+    if (button) button.disabled = false
+    if (status) { status.textContent = text.send_failed || ''; status.classList.add('is-error') }
+    return
+  }
+  if (response.redirected) { window.location.assign(response.url); return }
+  const doc = new DOMParser().parseFromString(await response.text(), 'text/html')
+  const fresh = doc.querySelector('main')
+  const main = document.querySelector('main')
+  if (!fresh || !main) { window.location.reload(); return }
+  document.title = doc.title
+  main.replaceChildren(...[...fresh.childNodes].map((n) => document.importNode(n, true)))
+  setUp(main)
+  const focus = main.querySelector('[data-error-summary]') ||
+    main.querySelector('[aria-invalid=true]') || main
+  focus.focus()
+  document.body.dataset.answers = String(Number(document.body.dataset.answers || 0) + 1)
+}
+
+// -- sortable tables ---------------------------------------------------------------------------
+
+function cellValue (row, index, numeric) {
+  const raw = row.children[index]?.getAttribute('data-value') ?? ''
+  if (!numeric) return raw
+  return raw === '' ? null : Number(raw)
+}
+
+function sortTable (table, index, numeric) {
+  const headers = table.querySelectorAll('thead th')
+  const th = headers[index]
+  const ascending = th.getAttribute('aria-sort') !== 'ascending'
+  headers.forEach((h) => h.setAttribute('aria-sort', 'none'))
+  th.setAttribute('aria-sort', ascending ? 'ascending' : 'descending')
+  const body = table.tBodies[0]
+  const rows = [...body.rows].filter((r) => !r.querySelector('td.empty'))
+  const collator = new Intl.Collator(locale, { numeric: true })
+  rows.sort((a, b) => {
+    const x = cellValue(a, index, numeric)
+    const y = cellValue(b, index, numeric)
+    if (numeric) {
+      if (x === null && y === null) return 0
+      if (x === null) return 1
+      if (y === null) return -1
+      return ascending ? x - y : y - x
+    }
+    return ascending ? collator.compare(x, y) : collator.compare(y, x)
+  })
+  rows.forEach((r) => body.appendChild(r))
+  const live = document.getElementById('cp-sort-status')
+  if (live) {
+    live.textContent = (text[ascending ? 'sorted_ascending' : 'sorted_descending'] || '')
+      .replace('{column}', th.textContent.trim())
+  }
+}
+
+// -- the chart ---------------------------------------------------------------------------------
+
+async function drawChart (root) {
+  const el = root.querySelector('[data-chart=strata]')
+  const data = JSON.parse(root.querySelector('#campaigns-chart')?.textContent || 'null')
+  if (!el || !data) return
+  const echarts = await import('/static/vendor/echarts/echarts.esm.min.js')
+  const chart = echarts.init(el, null, { renderer: 'svg' })
+  const parts = [['passed', '#1e7a3c'], ['failed', '#b3261e'], ['visited', '#d08c00'],
+    ['not_visited', '#9aa3ae'], ['no_team', '#5a6270']]
+  el.style.height = `${Math.max(200, 120 + 36 * data.labels.length)}px`
+  chart.setOption({
+    tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' } },
+    legend: { top: 0, type: 'scroll' },
+    grid: { left: 8, right: 16, top: 36, bottom: 8, containLabel: true },
+    xAxis: { type: 'value', minInterval: 1 },
+    yAxis: { type: 'category', data: data.labels, inverse: true },
+    series: parts.map(([key, color]) => ({
+      name: text[`chart_${key}`] || key, type: 'bar', stack: 'all', data: data[key],
+      itemStyle: { color } }))
+  })
+  el.setAttribute('data-drawn', 'true')
+  let pending = 0
+  window.addEventListener('resize', () => {
+    cancelAnimationFrame(pending)
+    pending = requestAnimationFrame(() => chart.resize())
+  })
+}
+
+function setUp (root) {
+  root.querySelectorAll('form[data-campaign-form]').forEach((form) => {
+    form.addEventListener('submit', (event) => send(form, event))
+  })
+  root.querySelectorAll('table[data-sortable]').forEach((table) => {
+    table.querySelectorAll('thead button[data-sort]').forEach((button) => {
+      button.addEventListener('click', () => sortTable(
+        table, Number(button.dataset.sort), button.hasAttribute('data-numeric')))
+    })
+  })
+  if (!document.getElementById('cp-sort-status')) {
+    const live = document.createElement('p')
+    live.id = 'cp-sort-status'
+    live.className = 'visually-hidden'
+    live.setAttribute('aria-live', 'polite')
+    document.body.appendChild(live)
+  }
+  drawChart(root).catch(() => {})
+  document.body.dataset.campaignsReady = 'true'
+}
+
+setUp(document)
