@@ -45,8 +45,10 @@ SHARED_RUNTIME = ("rounds.runtime.models", "rounds.runtime.sql", "rounds.runtime
 # The slices of rounds.runtime, lowest first: each may use the ones before it. Notifications
 # come before issues: an issue's every step notifies someone (issues -> notifications), and
 # an inbox knows nothing of what its notifications are about.
+# Campaigns come after fieldwork: the leader's campaign pages are drawn in the field pages'
+# chrome, and fieldwork reaches campaigns only through hooks (my day's stops, the scope).
 SLICES = ("definitions", "orgs", "people", "sites", "storage", "visits", "forms",
-          "submissions", "notifications", "issues", "campaigns", "store", "okr", "fieldwork",
+          "submissions", "notifications", "issues", "store", "okr", "fieldwork", "campaigns",
           "dashboards")
 COMPOSITION = ("rounds.jobs", "rounds.demo", "rounds.cli", "rounds.app", "rounds.ops",
                "rounds.slices", "rounds.migrate", "rounds.migrations")

@@ -13,7 +13,7 @@ Layers of Rounds, lowest first; a module imports only from its own layer or lowe
    scope), ``imports`` (CSV imports); then the slices, in this order:
 
    definitions -> orgs -> people -> sites -> storage -> visits -> forms -> submissions
-   -> notifications -> issues -> campaigns -> store -> okr -> fieldwork -> dashboards
+   -> notifications -> issues -> store -> okr -> fieldwork -> campaigns -> dashboards
 
 5. composition: ``rounds.jobs``, ``rounds.demo``, ``rounds.cli``, ``rounds.app``, the rest
    of ``rounds.ops`` (may import anything; the app wires every slice's handlers and hooks)
@@ -30,11 +30,13 @@ Why each slice sits where it does (each uses only the ones before it):
 - ``submissions``: a form filled at a visit, stored once, with its photos.
 - ``notifications``: each user's inbox and its live pushes; it knows nothing of their topic.
 - ``issues``: the closed loop from a submission's failed items; it notifies people.
-- ``campaigns``: check campaigns (双随机抽查) drawn on the record; their visits and
-  submissions are the ones above, so it comes after them.
 - ``store``: the query store, facts rolled up from visits, submissions and issues.
 - ``okr``: OKR grades per period, person and org unit, from the store's figures.
 - ``fieldwork``: the field staff's pages, built on all of the above.
+- ``campaigns``: check campaigns (双随机抽查) drawn on the record; their visits and
+  submissions are the ones above, and the leader's campaign pages are drawn in the field
+  pages' chrome, so it comes after fieldwork (which lists drawn sites through the
+  ``visits.plans.more_stops`` hook, not by importing it).
 - ``dashboards``: the leaders' and each person's figures, charts and exports (pages in the
   field pages' chrome).
 
