@@ -158,12 +158,12 @@ def test_hidden_inspectors_a_running_campaign_is_not_public(live: Live) -> None:
                                                        '"drawn_by"', '"inspector_id'))
     # CSV and XLSX: the sites table, the same rows.
     rows = list(csv.reader(io.StringIO(texts["csv"])))
-    assert rows[0] == ["Code", "Retailer", "Org unit", "Stratum", "Checked on", "Outcome",
-                       "Score", "Percentage", "Issues raised", "Issues fixed"]
+    assert rows[0] == ["Code", "Retailer", "Outcome", "Score", "Percentage", "Checked on",
+                       "Issues raised", "Issues fixed", "Org unit", "Stratum"]
     assert {r[0] for r in rows[1:]} == drawn_codes
     failed = next(r for r in rows if r[0] == codes[checked["site"]])
-    assert failed[5] == "Failed" and failed[4] == dt.date.today().isoformat()
-    assert float(failed[6]) == mine["score"] and int(failed[8]) == mine["issues_raised"]
+    assert failed[2] == "Failed" and failed[5] == dt.date.today().isoformat()
+    assert float(failed[3]) == mine["score"] and int(failed[6]) == mine["issues_raised"]
     sheet = xlsx_rows(got["xlsx"].content)
     assert sheet[0] == rows[0] and {r[0] for r in sheet[1:]} == drawn_codes
     assert got["csv"].headers["content-disposition"] == \
@@ -196,8 +196,8 @@ def test_names_shown_scores_hidden_and_the_inputs_verify(live: Live) -> None:
     assert all(s["score"] is None and s["percentage"] is None for s in record["sites"])
     assert checked["inspector"] in got["zh"].text and checked["inspector"] in got["en"].text
     rows = list(csv.reader(io.StringIO(got["csv"].content.decode("utf-8-sig"))))
-    assert rows[0] == ["Code", "Retailer", "Org unit", "Stratum", "Checked on", "Outcome",
-                       "Issues raised", "Issues fixed", "Inspectors"]
+    assert rows[0] == ["Code", "Retailer", "Outcome", "Checked on", "Issues raised",
+                       "Issues fixed", "Org unit", "Stratum", "Inspectors"]
     assert next(r for r in rows if r[0] == mine["code"])[-1] == checked["inspector"]
     sheet = xlsx_rows(got["xlsx"].content)
     assert sheet[0] == rows[0]

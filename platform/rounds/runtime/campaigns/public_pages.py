@@ -88,6 +88,10 @@ def day(value: dt.date | None, lang: str) -> str:
     return say(lang, "date", year=value.year, month=value.month, day=value.day)
 
 
+def _local(at: dt.datetime, tz: dt.tzinfo) -> dt.date:
+    return at.astimezone(tz).date()
+
+
 def period(start: dt.date, end: dt.date, lang: str) -> str:
     return say(lang, "period", start=day(start, lang), end=day(end, lang))
 
@@ -129,15 +133,16 @@ def sample_line(record: PublicRecord, lang: str) -> str:
 # -- the sites table: one shape for the page and the exports -------------------------------
 
 def columns(record: PublicRecord, lang: str) -> list[tuple[str, str]]:
-    """(key, label) of the sites table: the score only when shown, the inspectors only
-    when named."""
+    """(key, label) of the sites table, the outcome next to the site (a phone shows it
+    without scrolling); the score only when shown, the inspectors only when named."""
     out = [("code", say(lang, "col_code")), ("name", say(lang, "col_site")),
-           ("org_unit", say(lang, "col_org_unit")), ("stratum", say(lang, "col_stratum")),
-           ("checked_on", say(lang, "col_checked_on")), ("outcome", say(lang, "col_outcome"))]
+           ("outcome", say(lang, "col_outcome"))]
     if record.publication.scores:
         out += [("score", say(lang, "col_score")), ("percentage", say(lang, "col_percentage"))]
-    out += [("issues_raised", say(lang, "col_issues_raised")),
-            ("issues_done", say(lang, "col_issues_done"))]
+    out += [("checked_on", say(lang, "col_checked_on")),
+            ("issues_raised", say(lang, "col_issues_raised")),
+            ("issues_done", say(lang, "col_issues_done")),
+            ("org_unit", say(lang, "col_org_unit")), ("stratum", say(lang, "col_stratum"))]
     if record.publication.inspectors == "names":
         out.append(("inspectors", say(lang, "col_inspectors")))
     return out
@@ -186,7 +191,9 @@ async def _record_page(request: Request[Any, Any, Any], db: AsyncSession, settin
     lang = request_language(request)
     record = await publication.public_record(db, campaign_id, settings.tz)
     c = record.campaign
-    cols = columns(record, lang)
+    # On the page, the score's one figure stands for both; one stratum is no column.
+    hidden = {"percentage"} | ({"stratum"} if len(record.strata) < 2 else set())
+    cols = [(k, label) for k, label in columns(record, lang) if k not in hidden]
     sites = []
     for s in record.sites:
         values = site_values(record, s, lang)
@@ -194,14 +201,15 @@ async def _record_page(request: Request[Any, Any, Any], db: AsyncSession, settin
         values["checked_on"] = day(s.checked_on, lang)
         sites.append({"outcome": s.outcome, "cells": [
             {"key": k, "text": "—" if values[k] in ("", None) else str(values[k])}
-            for k, _ in cols if k != "percentage"]})
+            for k, _ in cols]})
     strata = [{"label": stratum_label(st.key, st.label, record.sample.stratify_by, lang),
                "drawn": st.drawn, "checked": st.checked, "passed": st.passed,
                "failed": st.failed, "issues_raised": st.issues_raised,
                "issues_done": st.issues_done} for st in record.strata]
     draws = [{"number": d.number, "algorithm": d.algorithm, "seed": d.seed,
               "digest": d.inputs_digest,
-              "drawn_at": views.local(d.drawn_at, settings.tz),
+              "drawn_at": say(lang, "date_time", day=day(_local(d.drawn_at, settings.tz), lang),
+                              time=d.drawn_at.astimezone(settings.tz).strftime("%H:%M")),
               "reason": d.reason, "superseded": d.superseded,
               "inputs": f"{BASE}/{c.id}/draws/{d.number}/inputs.json",
               "result": f"{BASE}/{c.id}/draws/{d.number}/result.json"}
@@ -211,7 +219,7 @@ async def _record_page(request: Request[Any, Any, Any], db: AsyncSession, settin
         form_title=pick(record.form_title, lang, c.form_id),
         period=period(c.period_start, c.period_end, lang),
         closed_on=day(c.closed_on, lang), sample=sample_line(record, lang),
-        strata=strata, columns=[label for k, label in cols if k != "percentage"],
+        strata=strata, columns=[label for _, label in cols],
         sites=sites, draws=draws, draw_number=record.draw_number,
         names_shown=record.publication.inspectors == "names",
         csv=views.href(f"{BASE}/{c.id}.csv", lang), xlsx=views.href(f"{BASE}/{c.id}.xlsx", lang),
