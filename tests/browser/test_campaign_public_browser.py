@@ -93,14 +93,19 @@ def test_an_anonymous_visitor_on_a_phone(browser: Any, city: tuple[Live, int]) -
     assert page.locator("[data-draw]").count() == 2
     assert page.locator("[data-draw='1'] [data-seed]").inner_text() != \
         page.locator("[data-draw='2'] [data-seed]").inner_text()
-    # Nothing wider than the phone but the tables, which scroll inside their own box.
+    # Nothing wider than the phone but the tables, which scroll inside their own box, down
+    # to 320 px.
     assert page.evaluate("() => document.documentElement.scrollWidth") <= PHONE["width"]
+    page.set_viewport_size({"width": 320, "height": 640})
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 320
+    page.set_viewport_size(PHONE)
     page.get_by_role("link", name="English").click()
     page.wait_for_url(f"{live.url}/public/campaigns/{cid}?lang=en")
     assert "Failed" in page.locator("tr[data-outcome=failed]").inner_text()
     assert page.locator("h2#s-verify").inner_text() == "Verify the draw"
-    with page.expect_download() as caught:
-        page.locator("[data-export=csv]").click()
+    with page.expect_download() as caught:  # from the keyboard
+        page.locator("[data-export=csv]").focus()
+        page.keyboard.press("Enter")
     download = caught.value
     assert download.suggested_filename == f"campaign-{cid}.csv"
     text = Path(download.path()).read_text(encoding="utf-8-sig")

@@ -29,6 +29,7 @@ from litestar.static_files import create_static_files_router
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rounds import i18n
+from rounds.db import DB_INT_MAX
 from rounds.errors import NotFound, RoundsError
 from rounds.forms.render import STATIC_URL
 from rounds.i18n import jinja, pick
@@ -157,8 +158,8 @@ def site_values(record: PublicRecord, s: PublicSite, lang: str) -> dict[str, Any
             "checked_on": s.checked_on.isoformat() if s.checked_on else "",
             "outcome": say(lang, f"outcome_{s.outcome}"), "score": s.score,
             "percentage": s.percentage, "issues_raised": s.issues_raised,
-            "issues_done": s.issues_done, "inspectors": "、".join(s.inspectors)
-            if lang == "zh" else ", ".join(s.inspectors)}
+            "issues_done": s.issues_done,
+            "inspectors": say(lang, "name_separator").join(s.inspectors)}
 
 
 def export_rows(record: PublicRecord, lang: str) -> Iterator[list[Any]]:
@@ -241,7 +242,7 @@ async def public_record_page(request: Request[Any, Any, Any], *, db: AsyncSessio
                              settings: Settings, name: str) -> Response[Any]:
     """The record (``/public/campaigns/7``) or its sites table (``7.csv``, ``7.xlsx``)."""
     stem, fmt = exports.split_name(name)
-    if not stem.isdigit() or len(stem) > 9:  # an id the database can hold
+    if not stem.isdigit() or not 0 < int(stem) <= DB_INT_MAX:  # an id the database holds
         raise NotFound(f"no closed check campaign {stem!r}")
     if fmt is None:
         return await _record_page(request, db, settings, int(stem))

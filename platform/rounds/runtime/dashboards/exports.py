@@ -33,13 +33,13 @@ from rounds.runtime.submissions.models import Submission
 from rounds.runtime.submissions.service import visible
 
 # The one CSV/XLSX writer (rounds.web.exports), under the names this slice's modules use.
-from rounds.web.exports import FORMATS, disposition, encoded, rows_csv, rows_xlsx
+from rounds.web.exports import FORMATS, disposition, encoded, rows_csv, rows_xlsx, split_name
 from rounds.web.exports import Sheet as _Sheet
 from rounds.web.exports import csv_line as _csv_line
 from rounds.web.exports import send_file as _send_file
 
 __all__ = ["FORMATS", "RawExport", "check_format", "disposition", "encoded", "raw_csv",
-           "raw_export", "raw_xlsx", "table_csv", "table_xlsx"]
+           "raw_export", "raw_xlsx", "split_name", "table_csv", "table_xlsx"]
 
 BATCH = 500  # submissions fetched from the cursor at a time
 PERCENT_UNITS = ("ratio", "percent")
