@@ -123,6 +123,13 @@ def test_hidden_inspectors_a_running_campaign_is_not_public(live: Live) -> None:
         assert api_list["items"][0]["id"] == cid and api_list["total"] >= 1
         got = everything(c, cid)
 
+    # The same for everyone, so a shared cache may keep it; a signed-in reader's copy (in
+    # their account's language) is theirs alone.
+    assert got["zh"].headers["cache-control"] == "public, max-age=300"
+    with live.client("zhang") as c:
+        mine_page = c.get(f"/public/campaigns/{cid}")
+        assert mine_page.status_code == 200 and "Failed" in mine_page.text  # zhang reads en
+        assert mine_page.headers["cache-control"] == "private, no-cache"
     record = got["api"].json()
     codes = {live.field.sites[k]: k for k in live.field.sites}
     drawn_codes = {codes[s] for s in checked["teams"]}

@@ -49,8 +49,15 @@ STATIC_DIR = Path(__file__).resolve().parent / "public_static"
 STATIC = "/static/publication"
 BASE = "/public/campaigns"
 # Anyone's page, the same for everyone: a shared cache may keep it a few minutes (a closed
-# campaign changes no more; only its issues move on).
+# campaign changes no more; only its issues move on). Its language follows ?lang=, then a
+# signed-in reader's account, then Accept-Language: a signed-in reader's copy is theirs.
 CACHE = {"Cache-Control": "public, max-age=300", "Vary": "Accept-Language"}
+PRIVATE = {"Cache-Control": "private, no-cache"}
+
+
+def cache_headers(request: Request[Any, Any, Any]) -> dict[str, str]:
+    signed_in = request.scope.get("state", {}).get("principal") is not None
+    return PRIVATE if signed_in else CACHE
 
 
 def say(lang: str, key: str, **values: Any) -> str:
@@ -77,7 +84,7 @@ def render(request: Request[Any, Any, Any], template: str, lang: str, *, title: 
     context = chrome.context(request, lang, None)
     context["home_url"] = views.href(BASE, lang)  # the brand leads to the public list
     html = environment().get_template(template).render(**context, title=title, **values)
-    return Response(html, media_type=MediaType.HTML, headers=CACHE)
+    return Response(html, media_type=MediaType.HTML, headers=cache_headers(request))
 
 
 # -- how a value reads ---------------------------------------------------------------------
@@ -227,14 +234,14 @@ async def _record_page(request: Request[Any, Any, Any], db: AsyncSession, settin
         back=views.href(BASE, lang))
 
 
-def _export(record: PublicRecord, fmt: str, lang: str) -> Stream:
+def _export(record: PublicRecord, fmt: str, lang: str, cache: dict[str, str]) -> Stream:
     labels = [label for _, label in columns(record, lang)]
     rows = export_rows(record, lang)
     body = exports.encoded(exports.rows_csv(labels, rows)) if fmt == "csv" \
         else exports.rows_xlsx(say(lang, "sheet_title"), labels, rows)
     return Stream(body, media_type=exports.FORMATS[fmt],
                   headers={**exports.disposition(f"campaign-{record.campaign.id}.{fmt}"),
-                           **CACHE})
+                           **cache})
 
 
 @get(f"{BASE}/{{name:str}}", opt=PUBLIC, include_in_schema=False)
@@ -247,7 +254,8 @@ async def public_record_page(request: Request[Any, Any, Any], *, db: AsyncSessio
     if fmt is None:
         return await _record_page(request, db, settings, int(stem))
     lang = request_language(request)
-    return _export(await publication.public_record(db, int(stem), settings.tz), fmt, lang)
+    return _export(await publication.public_record(db, int(stem), settings.tz), fmt, lang,
+                   cache_headers(request))
 
 
 @get(f"{BASE}/{{campaign_id:int}}/draws/{{number:int}}/inputs.json", opt=PUBLIC,
