@@ -57,11 +57,14 @@ from rounds.web.requestid import install_request_ids
 from rounds.web.security import SecurityHeadersMiddleware, check_request_body
 from rounds.web.stopping import watch_stop_signals
 
-# Anonymous requests that cost CPU (a definition validated, a form's body checked), limited
-# per client address (ROUNDS_CHECKS_PER_MINUTE). Named by route, not by handler: the limit
-# stays whichever module serves them.
+# Anonymous requests that cost CPU (a definition validated, a form's body checked, a closed
+# campaign's public record gathered or exported), limited per client address
+# (ROUNDS_CHECKS_PER_MINUTE). Named by route, not by handler: the limit stays whichever
+# module serves them.
 CPU_HEAVY: frozenset[Route] = frozenset({("POST", "/api/definitions-validate"),
-                                         ("POST", "/api/forms/{definition_id}/check")})
+                                         ("POST", "/api/forms/{definition_id}/check"),
+                                         ("GET", "/public/campaigns/{name}"),
+                                         ("GET", "/api/public/campaigns/{campaign_id}")})
 
 
 @get("/api/health", tags=["system"], summary="Liveness", opt={"public": True})

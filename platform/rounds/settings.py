@@ -114,7 +114,9 @@ class UploadsSettings:
 @dataclass(frozen=True)
 class ChecksSettings:
     """The anonymous requests that cost CPU: validating a definition
-    (``/api/definitions-validate``) and checking a form's body (``/api/forms/{id}/check``).
+    (``/api/definitions-validate``), checking a form's body (``/api/forms/{id}/check``) and
+    a closed campaign's public record (``/public/campaigns/{id}``, its CSV and XLSX, and
+    ``/api/public/campaigns/{id}``).
     ROUNDS_CHECKS_PER_MINUTE: requests a client address may send to each of them per
     minute, counted per API process; past it 429 with Retry-After (default 120; 0: no
     limit, e.g. behind a proxy that limits them)."""

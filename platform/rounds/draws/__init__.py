@@ -5,7 +5,15 @@ and inspectors from a recorded seed so that anyone can re-run it (docs/draws.md)
 """
 
 from rounds.draws.draw import DrawInputs, DrawResult, decode_inputs, draw, new_seed, verify
-from rounds.draws.spec import CampaignError, CampaignSpec, check_spec
+from rounds.draws.spec import (
+    CampaignError,
+    CampaignSpec,
+    DrawSpec,
+    Publication,
+    check_spec,
+    draw_part,
+)
 
-__all__ = ["CampaignError", "CampaignSpec", "DrawInputs", "DrawResult", "check_spec",
-           "decode_inputs", "draw", "new_seed", "verify"]
+__all__ = ["CampaignError", "CampaignSpec", "DrawInputs", "DrawResult", "DrawSpec",
+           "Publication", "check_spec", "decode_inputs", "draw", "draw_part", "new_seed",
+           "verify"]

@@ -74,8 +74,9 @@ import msgspec
 
 from rounds.draws.spec import (
     CampaignError,
-    CampaignSpec,
+    DrawSpec,
     Population,
+    draw_part,
     meaning_problems,
     structure_problems,
 )
@@ -125,12 +126,19 @@ class PastDraw(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
 class DrawInputs(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """Everything a draw depends on, as the storage resolves it (the seed apart)."""
 
-    spec: CampaignSpec
+    spec: DrawSpec
     org_units: list[OrgUnit]
     sites: list[Site]
     inspectors: list[Inspector]
     services: list[Service] = []
     past_draws: list[PastDraw] = []
+
+    def __post_init__(self) -> None:
+        # Built in code from a whole CampaignSpec, the inputs hold only its draw part: the
+        # publication choice is no input, and inputs encoded before it existed must decode
+        # and digest the same.
+        if type(self.spec) is not DrawSpec:
+            msgspec.structs.force_setattr(self, "spec", draw_part(self.spec))
 
 
 # -- result ----------------------------------------------------------------------------------------
@@ -186,7 +194,7 @@ def keyed(seed: bytes, *parts: str | int) -> bytes:
     return hmac.new(seed, msgspec.json.encode(list(parts)), hashlib.sha256).digest()
 
 
-def _sorted_spec(spec: CampaignSpec) -> CampaignSpec:
+def _sorted_spec(spec: DrawSpec) -> DrawSpec:
     pop = spec.population
     return msgspec.structs.replace(
         spec,
@@ -306,7 +314,7 @@ def allocate(sizes: dict[str, int], k: int, minimum: int, seed: bytes) -> dict[s
     return out
 
 
-def _sample_size(spec: CampaignSpec, eligible: int) -> int:
+def _sample_size(spec: DrawSpec, eligible: int) -> int:
     if spec.sample.count is not None:
         return min(spec.sample.count, eligible)
     share = Fraction(repr(spec.sample.share))  # the decimal as written: 0.1 is 1/10

@@ -67,7 +67,18 @@ class Period(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
     end: datetime.date
 
 
-class CampaignSpec(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+class Publication(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """What the public record of the closed campaign shows: the inspectors' names
+    (``"names"``) or nothing of them (``"hidden"``; never more than names, whatever the
+    choice), and each outcome's score or only 合格/不合格 (``scores``)."""
+
+    inspectors: Literal["hidden", "names"] = "hidden"
+    scores: bool = True
+
+
+class DrawSpec(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """The part of a campaign the draw reads: what the draw's published inputs hold."""
+
     standard: str
     population: Population
     sample: Sample
@@ -75,6 +86,21 @@ class CampaignSpec(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
     period: Period
     team_size: int = 1
     exclusions: Exclusions = Exclusions()
+
+
+class CampaignSpec(DrawSpec, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """A campaign: the draw's part and what the public record shows. ``publication`` is
+    not a draw input (:func:`draw_part` leaves it out), so choosing it changes no draw and
+    the inputs and digests of draws made before it existed stay what they were."""
+
+    publication: Publication = Publication()
+
+
+def draw_part(spec: DrawSpec) -> DrawSpec:
+    """The spec as the draw's inputs hold it: exactly the fields of :class:`DrawSpec`."""
+    if type(spec) is DrawSpec:
+        return spec
+    return DrawSpec(**{f.name: getattr(spec, f.name) for f in msgspec.structs.fields(DrawSpec)})
 
 
 class CampaignError(InvalidInput, code="campaign_invalid", title="Invalid check campaign"):
@@ -181,7 +207,7 @@ def _plain(message: str, tp: Any) -> str:
 
 # -- meaning -------------------------------------------------------------------------------------
 
-def meaning_problems(spec: CampaignSpec) -> list[Problem]:
+def meaning_problems(spec: DrawSpec) -> list[Problem]:
     """What the types cannot say: ranges, one of count/share, end after start..."""
     out: list[Problem] = []
 

@@ -1,6 +1,7 @@
-"""The anonymous requests that cost CPU (a definition validated, a form's body checked) are
-limited per client address (ROUNDS_CHECKS_PER_MINUTE): past the limit a 429 problem with
-Retry-After, each route with its own budget, and nothing else limited."""
+"""The anonymous requests that cost CPU (a definition validated, a form's body checked, a
+closed campaign's public record) are limited per client address (ROUNDS_CHECKS_PER_MINUTE):
+past the limit a 429 problem with Retry-After, each route with its own budget, and nothing
+else limited."""
 
 from __future__ import annotations
 
@@ -66,3 +67,17 @@ def test_the_document_names_the_429(server: LiveServer) -> None:
     for path in (VALIDATE, "/api/forms/{definition_id}/check"):
         assert "429" in doc["paths"][path]["post"]["responses"], path
     assert "429" not in doc["paths"]["/api/definitions"]["get"]["responses"]
+
+
+def test_a_campaign_s_public_record_is_limited_and_the_list_is_not(server: LiveServer
+                                                                    ) -> None:
+    """No campaign is closed here: each ask is a 404, which costs the same queries."""
+    for path in ("/public/campaigns/7", "/api/public/campaigns/7"):
+        for _ in range(LIMIT):
+            assert httpx.get(server.url + path).status_code == 404
+        _too_many(httpx.get(server.url + path))
+    # The page, its CSV and its XLSX share the page's route and so its budget.
+    _too_many(httpx.get(server.url + "/public/campaigns/8.csv"))
+    for _ in range(LIMIT * 2):
+        assert httpx.get(server.url + "/public/campaigns").status_code == 200
+        assert httpx.get(server.url + "/api/public/campaigns").status_code == 200

@@ -1,5 +1,7 @@
 """HTTP handlers of check campaigns: ``/api/campaigns`` and ``/api/me/campaign-visits``
-(thin: each calls one service function; ``campaign.manage`` as the service says)."""
+(thin: each calls one service function; ``campaign.manage`` as the service says), and
+``/api/public/campaigns``, the public record of closed campaigns, open to anyone (the twin
+of the public pages, :mod:`~rounds.runtime.campaigns.public_pages`)."""
 
 from __future__ import annotations
 
@@ -11,9 +13,10 @@ from litestar import Controller, get, patch, post
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rounds.runtime.access import Principal
-from rounds.runtime.campaigns import service
+from rounds.runtime.campaigns import public_pages, publication, service
 from rounds.runtime.campaigns.models import CampaignDraw, CheckCampaign
 from rounds.settings import Settings
+from rounds.web.paging import Page, Paging, paged
 from rounds.web.params import Id
 
 Title = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
@@ -242,5 +245,133 @@ async def my_campaign_visits(db: AsyncSession, principal: Principal, settings: S
         lead=v.lead, visited=v.visited, submitted=v.submitted) for v in visits]
 
 
+# -- the public record (no sign-in) -----------------------------------------------------------
+
+class PublicCampaignOut(msgspec.Struct):
+    id: int
+    title: str
+    form_id: str
+    period_start: dt.date
+    period_end: dt.date
+    closed_on: dt.date
+
+
+class PublicSiteOut(msgspec.Struct):
+    """A drawn site and its outcome (``passed``, ``failed``, ``checked``: submitted without
+    a verdict, ``unchecked``); ``score``/``percentage`` null unless the company shows
+    scores, ``inspectors`` (names only) empty unless it names them."""
+
+    code: str
+    name: str
+    org_unit: dict[str, str]
+    stratum: str
+    checked_on: dt.date | None
+    outcome: str
+    score: float | None
+    percentage: float | None
+    issues_raised: int
+    issues_done: int
+    inspectors: list[str]
+
+
+class PublicStratumOut(msgspec.Struct):
+    key: str
+    label: dict[str, str] | None
+    drawn: int
+    checked: int
+    passed: int
+    failed: int
+    issues_raised: int
+    issues_done: int
+
+
+class PublicDrawOut(msgspec.Struct):
+    """A draw's verification data; ``inputs_url`` and ``result_url`` download the inputs
+    (the bytes exactly as stored) and the result, to re-run it (docs/draws.md)."""
+
+    number: int
+    algorithm: str
+    seed: str
+    inputs_digest: str
+    drawn_at: dt.datetime
+    reason: str | None
+    superseded: bool
+    inputs_url: str
+    result_url: str
+
+
+class PublicSampleOut(msgspec.Struct):
+    """How the sites were drawn (the spec's sample) and, of the draw in force, the
+    eligible sites, the sample size and the drawn."""
+
+    count: int | None
+    share: float | None
+    stratify_by: str | None
+    min_per_stratum: int | None
+    eligible: int | None
+    sample_size: int | None
+    drawn: int | None
+
+
+class PublicRecordOut(msgspec.Struct):
+    campaign: PublicCampaignOut
+    form_title: dict[str, str]
+    inspectors: str  # what the company shows of them: "hidden" or "names"
+    scores: bool
+    sample: PublicSampleOut
+    draw_number: int | None
+    strata: list[PublicStratumOut]
+    sites: list[PublicSiteOut]
+    draws: list[PublicDrawOut]
+
+
+def _public_campaign(c: publication.PublicCampaign) -> PublicCampaignOut:
+    return PublicCampaignOut(id=c.id, title=c.title, form_id=c.form_id,
+                             period_start=c.period_start, period_end=c.period_end,
+                             closed_on=c.closed_on)
+
+
+PUBLIC = {"public": True}
+
+
+@get("/api/public/campaigns", tags=["campaigns"], opt=PUBLIC, dependencies=paged(100),
+     summary="Closed check campaigns, the last closed first (public, no sign-in)")
+async def public_campaigns(db: AsyncSession, settings: Settings, paging: Paging
+                           ) -> Page[PublicCampaignOut]:
+    found, total = await publication.public_campaigns(db, tz=settings.tz, page=paging.page,
+                                                      per_page=paging.per_page)
+    return paging.of([_public_campaign(c) for c in found], total)
+
+
+@get("/api/public/campaigns/{campaign_id:int}", tags=["campaigns"], opt=PUBLIC,
+     summary="A closed check campaign's public record: its sites and outcomes, per stratum "
+             "the counts, and each draw's verification data (404 unless closed)")
+async def public_campaign(db: AsyncSession, settings: Settings, campaign_id: Id
+                          ) -> PublicRecordOut:
+    r = await publication.public_record(db, campaign_id, settings.tz)
+    base = f"{public_pages.BASE}/{r.campaign.id}/draws"
+    return PublicRecordOut(
+        campaign=_public_campaign(r.campaign), form_title=r.form_title,
+        inspectors=r.publication.inspectors, scores=r.publication.scores,
+        sample=msgspec.convert(r.sample, PublicSampleOut, from_attributes=True),
+        draw_number=r.draw_number,
+        strata=[PublicStratumOut(key=s.key, label=s.label, drawn=s.drawn, checked=s.checked,
+                                 passed=s.passed, failed=s.failed,
+                                 issues_raised=s.issues_raised, issues_done=s.issues_done)
+                for s in r.strata],
+        sites=[PublicSiteOut(code=s.code, name=s.name, org_unit=s.org_unit, stratum=s.stratum,
+                             checked_on=s.checked_on, outcome=s.outcome, score=s.score,
+                             percentage=s.percentage, issues_raised=s.issues_raised,
+                             issues_done=s.issues_done, inspectors=list(s.inspectors))
+               for s in r.sites],
+        draws=[PublicDrawOut(number=d.number, algorithm=d.algorithm, seed=d.seed,
+                             inputs_digest=d.inputs_digest, drawn_at=d.drawn_at,
+                             reason=d.reason, superseded=d.superseded,
+                             inputs_url=f"{base}/{d.number}/inputs.json",
+                             result_url=f"{base}/{d.number}/result.json")
+               for d in r.draws])
+
+
 def handlers() -> list[Any]:
-    return [CampaignController, my_campaign_visits]
+    return [CampaignController, my_campaign_visits, public_campaigns, public_campaign,
+            *public_pages.handlers()]

@@ -13,14 +13,10 @@ an export parses back to exactly the figures the API returns.
 
 from __future__ import annotations
 
-import csv
-import io
 import os
-import tempfile
-from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import Any
 
-import xlsxwriter
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -36,104 +32,30 @@ from rounds.runtime.sites.models import Site
 from rounds.runtime.submissions.models import Submission
 from rounds.runtime.submissions.service import visible
 
-FORMATS = {"csv": "text/csv; charset=utf-8",
-           "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
-CHUNK = 64 * 1024
+# The one CSV/XLSX writer (rounds.web.exports), under the names this slice's modules use.
+from rounds.web.exports import FORMATS, disposition, encoded, rows_csv, rows_xlsx, split_name
+from rounds.web.exports import Sheet as _Sheet
+from rounds.web.exports import csv_line as _csv_line
+from rounds.web.exports import send_file as _send_file
+
+__all__ = ["FORMATS", "RawExport", "check_format", "disposition", "encoded", "raw_csv",
+           "raw_export", "raw_xlsx", "split_name", "table_csv", "table_xlsx"]
+
 BATCH = 500  # submissions fetched from the cursor at a time
 PERCENT_UNITS = ("ratio", "percent")
 
 
-def split_name(name: str) -> tuple[str, str | None]:
-    """``units.csv`` → ("units", "csv"); ``units`` → ("units", None); another suffix 404."""
-    stem, dot, suffix = name.rpartition(".")
-    if not dot:
-        return name, None
-    if suffix not in FORMATS:
-        raise NotFound(f"no export format {suffix!r} (csv or xlsx)")
-    return stem, suffix
-
-
-def disposition(filename: str) -> dict[str, str]:
-    return {"Content-Disposition": f'attachment; filename="{filename}"'}
-
-
-# -- CSV -----------------------------------------------------------------------------------------
-
-def _csv_line(values: Sequence[Any]) -> str:
-    out = io.StringIO()
-    csv.writer(out).writerow(["" if v is None else v for v in values])
-    return out.getvalue()
-
-
 def table_csv(table: Table) -> Iterator[str]:
     """The table as CSV lines (a BOM first, so that spreadsheet programs read UTF-8)."""
-    yield "\ufeff" + _csv_line([c.label for c in table.columns])
-    for row in table.rows:
-        yield _csv_line([row.get(c.key) for c in table.columns])
-
-
-# -- XLSX ------------------------------------------------------------------------------------------
-
-class _Sheet:
-    """A one-sheet workbook written row by row into a temporary file (constant memory)."""
-
-    def __init__(self, title: str) -> None:
-        handle, self.path = tempfile.mkstemp(suffix=".xlsx", prefix="rounds-export-")
-        os.close(handle)
-        self.book = xlsxwriter.Workbook(self.path, {"constant_memory": True,
-                                                    "strings_to_numbers": False,
-                                                    "strings_to_formulas": False,
-                                                    "strings_to_urls": False})
-        self.sheet = self.book.add_worksheet(title[:31] or "Sheet1")
-        self.bold = self.book.add_format({"bold": True})
-        self.percent = self.book.add_format({"num_format": "0.0%"})
-        self.row = 0
-
-    def header(self, labels: Sequence[str]) -> None:
-        for col, label in enumerate(labels):
-            self.sheet.write_string(self.row, col, label, self.bold)
-        self.row += 1
-
-    def write(self, values: Sequence[Any], percent: Sequence[bool] = ()) -> None:
-        for col, value in enumerate(values):
-            if value is None or value == "":
-                continue
-            if isinstance(value, bool):
-                self.sheet.write_boolean(self.row, col, value)
-            elif isinstance(value, int | float):
-                fmt = self.percent if col < len(percent) and percent[col] else None
-                self.sheet.write_number(self.row, col, value, fmt)
-            else:
-                self.sheet.write_string(self.row, col, str(value))
-        self.row += 1
-
-    def close(self) -> str:
-        self.book.close()
-        return self.path
-
-
-def _send_file(path: str) -> Iterator[bytes]:
-    try:
-        with open(path, "rb") as f:
-            while chunk := f.read(CHUNK):
-                yield chunk
-    finally:
-        os.unlink(path)
+    return rows_csv([c.label for c in table.columns],
+                    ([row.get(c.key) for c in table.columns] for row in table.rows))
 
 
 def table_xlsx(table: Table) -> Iterator[bytes]:
     """The table as an XLSX workbook, sent in chunks from its temporary file."""
-    sheet = _Sheet(table.title)
-    try:
-        sheet.header([c.label for c in table.columns])
-        percent = [c.unit == "ratio" for c in table.columns]
-        for row in table.rows:
-            sheet.write([row.get(c.key) for c in table.columns], percent)
-        path = sheet.close()
-    except BaseException:
-        os.unlink(sheet.path)
-        raise
-    return _send_file(path)
+    return rows_xlsx(table.title, [c.label for c in table.columns],
+                     ([row.get(c.key) for c in table.columns] for row in table.rows),
+                     [c.unit == "ratio" for c in table.columns])
 
 
 # -- raw submissions of one definition version ------------------------------------------
@@ -251,6 +173,3 @@ def check_format(fmt: str | None) -> str:
     return fmt
 
 
-def encoded(lines: Iterable[str]) -> Iterator[bytes]:
-    for line in lines:
-        yield line.encode("utf-8")
