@@ -283,6 +283,14 @@ def test_a_random_double_check_from_the_form_to_closing(world: World, browser: A
     leader.goto(f"{world.url}/campaigns")
     item = leader.locator("[data-campaign]").first
     assert TITLE in item.inner_text() and "已提交 1 / 抽中 1（100%）" in item.inner_text()
+
+    # published (一公开): anyone, signed in or not, reads the outcome on the public page
+    public = new_page(browser, errors, PHONE)
+    public.goto(f"{world.url}/public/campaigns/{campaign_url.rsplit('/', 1)[1]}")
+    failed = public.locator("table[data-sites] tr[data-outcome=failed]")
+    expect(failed).to_have_count(1)
+    assert "不合格" in failed.inner_text() and "R1" in failed.inner_text()
+    assert "钱" not in public.locator("main").inner_text()  # inspectors hidden by default
     assert errors == []
 
 
