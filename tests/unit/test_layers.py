@@ -41,7 +41,7 @@ ENGINES = ("rounds.rules", "rounds.forms", "rounds.definitions", "rounds.draws")
 # them); the readiness checks, rounds doctor and the plugin that serves both are composition.
 TOOLKIT = ("rounds.db", "rounds.web", "rounds.ops.metrics")
 SHARED_RUNTIME = ("rounds.runtime.models", "rounds.runtime.sql", "rounds.runtime.access",
-                  "rounds.runtime.imports")
+                  "rounds.runtime.imports", "rounds.runtime.audit")
 # The slices of rounds.runtime, lowest first: each may use the ones before it. Notifications
 # come before issues: an issue's every step notifies someone (issues -> notifications), and
 # an inbox knows nothing of what its notifications are about.

@@ -10,7 +10,8 @@ Layers of Rounds, lowest first; a module imports only from its own layer or lowe
    and ``rounds.ops.metrics`` (the counters slices move)
 4. ``rounds.runtime`` (this package): first the shared modules every slice may use,
    ``models`` (every table, for the metadata), ``sql``, ``access`` (the principal and its
-   scope), ``imports`` (CSV imports); then the slices, in this order:
+   scope), ``imports`` (CSV imports), ``audit`` (the trail of administrative changes);
+   then the slices, in this order:
 
    definitions -> orgs -> people -> sites -> storage -> visits -> forms -> submissions
    -> notifications -> issues -> store -> okr -> fieldwork -> campaigns -> dashboards

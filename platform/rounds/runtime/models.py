@@ -1,5 +1,6 @@
 """Every slice's models, imported in one place so the metadata (and Alembic) sees them all."""
 
+from rounds.runtime.audit import AuditEntry
 from rounds.runtime.campaigns.models import CampaignAssignment, CampaignDraw, CheckCampaign
 from rounds.runtime.definitions.models import Definition, DefinitionVersion
 from rounds.runtime.issues.models import Issue, IssueEvent
@@ -24,6 +25,7 @@ from rounds.runtime.submissions.models import FailedItem, Submission
 from rounds.runtime.visits.models import PlannedVisit, Visit
 
 __all__ = [
+    "AuditEntry",
     "CampaignAssignment",
     "CampaignDraw",
     "CheckCampaign",
