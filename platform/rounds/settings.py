@@ -173,6 +173,7 @@ class Settings:
     ROUNDS_DEFAULT_LANGUAGE: zh or en (a folder of rounds/i18n/locale), the language of pages
     and messages when neither ?lang=, the user's account nor the browser names one.
     ROUNDS_NODE_MODULES_DIR: where `./dev setup` installed the front-end packages (npm).
+    ROUNDS_ADMIN_UI_DIR: the administrators' app's templates and static files (admin_ui).
     ROUNDS_TIMEZONE: the company's time zone (IANA name): what "today" and "this month"
     mean for plans and reports (default Asia/Shanghai).
     ROUNDS_MAP_TILES_URL: the dashboards' map tiles, a Leaflet URL template such as
@@ -182,6 +183,7 @@ class Settings:
     data_dir: Path = Path("var")
     definitions_dir: Path = Path("definitions")
     node_modules_dir: Path = Path("node_modules")
+    admin_ui_dir: Path = Path("admin_ui")
     timezone: str = "Asia/Shanghai"
     default_language: str = i18n.DEFAULT
     map_tiles_url: str = ""

@@ -38,6 +38,7 @@ class LiveServer:
         environ = {**os.environ, "ROUNDS_DATA_DIR": str(data_dir),
                    "ROUNDS_DEFINITIONS_DIR": str(definitions),
                    "ROUNDS_NODE_MODULES_DIR": str(REPO / "node_modules"),
+                   "ROUNDS_ADMIN_UI_DIR": str(REPO / "admin_ui"),
                    "ROUNDS_SERVER_PORT": str(self.port), **(env or {})}
         if database_url:
             environ["ROUNDS_DATABASE_URL"] = database_url

@@ -14,7 +14,7 @@ Layers of Rounds, lowest first; a module imports only from its own layer or lowe
    then the slices, in this order:
 
    definitions -> orgs -> people -> sites -> storage -> visits -> forms -> submissions
-   -> notifications -> issues -> store -> okr -> fieldwork -> campaigns -> dashboards
+   -> notifications -> issues -> store -> okr -> fieldwork -> campaigns -> dashboards -> admin
 
 5. composition: ``rounds.jobs``, ``rounds.demo``, ``rounds.cli``, ``rounds.app``, the rest
    of ``rounds.ops`` (may import anything; the app wires every slice's handlers and hooks)
@@ -40,6 +40,9 @@ Why each slice sits where it does (each uses only the ones before it):
   ``visits.plans.more_stops`` hook, not by importing it).
 - ``dashboards``: the leaders' and each person's figures, charts and exports (pages in the
   field pages' chrome).
+- ``admin``: the administrators' app under ``/admin`` (definitions and their lifecycle,
+  the audit trail, people and places), over every slice before it; its templates and
+  static files are the top-level ``admin_ui/`` folder (``ROUNDS_ADMIN_UI_DIR``).
 
 Models are the one database schema: any slice may import any ``*/models.py`` (foreign keys
 cross slices), and a models module imports only other models and the shared modules.

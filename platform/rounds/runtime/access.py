@@ -29,7 +29,8 @@ from rounds.errors import Forbidden, NotAuthenticated
 from rounds.runtime.orgs.models import OrgUnit
 from rounds.runtime.sites.models import Site, SiteAssignment
 
-__all__ = ["Forbidden", "NotAuthenticated", "Principal", "has_dashboard", "site_scope",
+__all__ = ["ADMIN_CAPABILITIES", "Forbidden", "NotAuthenticated", "Principal", "has_admin",
+           "has_dashboard", "site_scope",
            "site_scope_bound", "site_scope_params", "widen_site_scope"]
 
 # Scopes that cover whole subtrees of units. Dashboards sum a unit's subtree, so only these
@@ -73,6 +74,16 @@ def has_dashboard(principal: Principal) -> bool:
     """Whether the principal reads a unit's dashboard (``/dashboard``, its nav link, the home
     they land on): ``report.view_scope`` over a subtree of units."""
     return principal.can("report.view_scope") and principal.org_scope in SUBTREE_SCOPES
+
+
+# Any of these opens the administrators' app (``/admin``, its nav link): writing definitions,
+# managing people and org units, managing sites. Each section asks for its own.
+ADMIN_CAPABILITIES = ("definition.author", "user.manage", "site.manage")
+
+
+def has_admin(principal: Principal) -> bool:
+    """Whether the principal reaches the admin app (``/admin``) and sees its nav link."""
+    return any(principal.can(c) for c in ADMIN_CAPABILITIES)
 
 
 def site_scope(principal: Principal) -> ColumnElement[bool]:

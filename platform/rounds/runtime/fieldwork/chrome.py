@@ -30,7 +30,7 @@ from litestar import MediaType, Request, Response
 from rounds import i18n
 from rounds.forms.render import CHROME, STATIC_URL
 from rounds.i18n import jinja
-from rounds.runtime.access import Principal, has_dashboard
+from rounds.runtime.access import Principal, has_admin, has_dashboard
 from rounds.runtime.fieldwork import views
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -79,6 +79,8 @@ def context(request: Request[Any, Any, Any], lang: str, principal: Principal | N
              "my_month": views.href("/me/month", lang),
              # the campaigns slice's pages (rounds.runtime.campaigns), for campaign.manage
              "campaigns": views.href("/campaigns", lang),
+             # the admin slice's app (rounds.runtime.admin), for the administrators
+             "admin": views.href("/admin", lang),
              "sign_in": views.href("/sign-in", lang)}
     other = other_language(lang)
     # ``t``: the words of the forms engine's layout (base.html), with the field pages' own
@@ -92,6 +94,7 @@ def context(request: Request[Any, Any, Any], lang: str, principal: Principal | N
     my_month = principal is not None and not dashboard and principal.can("visit.check_in")
     return {
         "lang": lang, "t": t, "nav_dashboard": dashboard, "nav_my_month": my_month,
+        "nav_admin": principal is not None and has_admin(principal),
         "home_url": links["today"], "links": links, "active": active,
         "switch_language": switch_href(request, lang), "user": principal, "unread": unread,
         "fw_config": {"lang": lang, "text": dict(views.words(lang)), "links": links,
