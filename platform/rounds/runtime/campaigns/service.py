@@ -1,6 +1,7 @@
 """Check campaigns as a service: create, draw on the record, re-draw, close, progress.
 
-A campaign's spec is checked by ``rounds.draws.check_spec`` and its standard must exist.
+A campaign's spec is checked by ``rounds.draws.check_spec`` and its form must exist: a
+standard named as ``standard``, or a survey named as ``survey`` (a market survey task).
 A draw resolves its inputs from the database (:func:`resolve_inputs`), takes a seed from
 the operating system's cryptographic source, runs ``rounds.draws.draw`` and stores the
 inputs' exact bytes, the seed and the result: the published record anyone can re-run
@@ -144,12 +145,18 @@ async def _checked(db: AsyncSession, raw_spec: Any) -> CampaignSpec:
                for n, i in enumerate(ids) if not 0 < i <= DB_INT_MAX]
     if too_big:
         raise CampaignError.of(too_big)
-    current = await current_versions(db, ids=[spec.standard, *spec.pool.roles])
-    version = current.get(spec.standard)
+    form, kind = spec.form, spec.form_kind
+    current = await current_versions(db, ids=[form, *spec.pool.roles])
+    version = current.get(form)
     problems: list[Problem] = []
-    if version is None or version.content.get("kind") not in FORM_KINDS:
-        problems.append(Problem("/standard", f"no standard or survey {spec.standard!r}",
+    found = version.content.get("kind") if version is not None else None
+    if found != kind:
+        # A standard named as a survey (or the other way) is named at its field, saying
+        # what it is, so the fix is to move it to the other field.
+        other = f": it is a {found}, name it as \"{found}\"" if found in FORM_KINDS else ""
+        problems.append(Problem(f"/{kind}", f"no {kind} {form!r}{other}",
                                 "unknown_reference", "campaign"))
+        version = None
     # The drawn inspectors submit the campaign's form: a role that does not work with it
     # would have its staff refused at the first submission, after the draw is published.
     for n, role_id in enumerate(spec.pool.roles):
@@ -158,12 +165,12 @@ async def _checked(db: AsyncSession, raw_spec: Any) -> CampaignSpec:
         if role is None or content.get("kind") != "role":
             problems.append(Problem(pointer("pool", "roles", n), f"no role {role_id!r}",
                                     "unknown_reference", "campaign"))
-        elif version is not None and spec.standard not in (
+        elif version is not None and form not in (
                 *(content.get("standards") or []), *(content.get("surveys") or [])):
             problems.append(Problem(
                 pointer("pool", "roles", n), f"the role {role_id!r} does not work with "
-                f"{spec.standard!r}: its staff could not submit the campaign's form (add it "
-                "to the role's standards, or draw from another role)", "role_without_form",
+                f"{form!r}: its staff could not submit the campaign's form (add it "
+                f"to the role's {kind}s, or draw from another role)", "role_without_form",
                 "campaign"))
     if problems:
         raise CampaignError.of(problems)
@@ -185,7 +192,7 @@ async def create_campaign(db: AsyncSession, principal: Principal, *, title: str,
                                                          "required")])
     checked = await _checked(db, spec)
     campaign = CheckCampaign(
-        title=title.strip(), standard_id=checked.standard, spec=msgspec.to_builtins(checked),
+        title=title.strip(), standard_id=checked.form, spec=msgspec.to_builtins(checked),
         status=DRAFT, created_by=principal.user_id, created_at=now or utcnow())
     _set_period(campaign, checked, tz)
     db.add(campaign)
@@ -212,7 +219,7 @@ async def update_campaign(db: AsyncSession, principal: Principal, campaign_id: i
     if spec is not None:
         checked = await _checked(db, spec)
         campaign.spec = msgspec.to_builtins(checked)
-        campaign.standard_id = checked.standard
+        campaign.standard_id = checked.form
         _set_period(campaign, checked, tz)
     await db.flush()
     return campaign
