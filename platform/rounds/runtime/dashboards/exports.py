@@ -13,11 +13,9 @@ an export parses back to exactly the figures the API returns.
 
 from __future__ import annotations
 
-import csv
-import io
 import os
 import tempfile
-from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from typing import Any
 
 import xlsxwriter
@@ -35,6 +33,10 @@ from rounds.runtime.people.models import User
 from rounds.runtime.sites.models import Site
 from rounds.runtime.submissions.models import Submission
 from rounds.runtime.submissions.service import visible
+from rounds.web.downloads import csv_line, disposition, encoded
+
+__all__ = ["FORMATS", "RawExport", "check_format", "disposition", "encoded", "raw_csv",
+           "raw_export", "raw_xlsx", "split_name", "table_csv", "table_xlsx"]
 
 FORMATS = {"csv": "text/csv; charset=utf-8",
            "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
@@ -53,16 +55,9 @@ def split_name(name: str) -> tuple[str, str | None]:
     return stem, suffix
 
 
-def disposition(filename: str) -> dict[str, str]:
-    return {"Content-Disposition": f'attachment; filename="{filename}"'}
+# -- CSV (the writer is rounds.web.downloads, shared with the campaigns' answers) ----------------
 
-
-# -- CSV -----------------------------------------------------------------------------------------
-
-def _csv_line(values: Sequence[Any]) -> str:
-    out = io.StringIO()
-    csv.writer(out).writerow(["" if v is None else v for v in values])
-    return out.getvalue()
+_csv_line = csv_line
 
 
 def table_csv(table: Table) -> Iterator[str]:
@@ -251,6 +246,3 @@ def check_format(fmt: str | None) -> str:
     return fmt
 
 
-def encoded(lines: Iterable[str]) -> Iterator[bytes]:
-    for line in lines:
-        yield line.encode("utf-8")
