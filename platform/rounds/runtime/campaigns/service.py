@@ -397,8 +397,8 @@ def _bounds(campaign: CheckCampaign, tz: dt.tzinfo) -> tuple[dt.datetime, dt.dat
 
 @dataclass(frozen=True)
 class Worked:
-    """What was done at an assignment: visited, submitted, and whether the latest submission
-    of the standard passed."""
+    """What was done at an assignment: visited, submitted, and the latest submission of the
+    campaign's form by its team (its id; whether it passed)."""
 
     visited: bool
     submitted: bool
@@ -425,17 +425,19 @@ async def _worked(db: AsyncSession, campaign: CheckCampaign,
                Submission.site_id.in_(sites), Submission.user_id.in_(users),
                Submission.submitted_at >= start, Submission.submitted_at < end)
         .order_by(Submission.submitted_at, Submission.id))).all()
-    latest: dict[tuple[int, int | None], tuple[str, bool | None]] = {}
-    for u, s, sid, passed in subs:
-        latest[(u, s)] = (sid, passed)  # in time order: the last one wins
+    latest: dict[tuple[int, int | None], tuple[int, str, bool | None]] = {}
+    for n, (u, s, sid, passed) in enumerate(subs):
+        latest[(u, s)] = (n, sid, passed)  # in time order: the last one wins
     out: dict[int, Worked] = {}
     for a in assignments:
         team = teams[a.id]
-        done = [latest[(u, a.site_id)] for u in sorted(team) if (u, a.site_id) in latest]
+        # The team's latest, whichever member sent it (a team of two may both submit).
+        done = max((latest[(u, a.site_id)] for u in team if (u, a.site_id) in latest),
+                   default=None)
         out[a.id] = Worked(visited=any((u, a.site_id) in visits for u in team),
-                           submitted=bool(done),
-                           passed=done[-1][1] if done else None,
-                           submission_id=done[-1][0] if done else None)
+                           submitted=done is not None,
+                           passed=done[2] if done else None,
+                           submission_id=done[1] if done else None)
     return out
 
 
