@@ -27,8 +27,16 @@ from rounds.runtime.definitions.service import get_version
 from rounds.runtime.sites.models import SiteAssignment
 from rounds.runtime.submissions import service as submissions
 from rounds.runtime.visits import service as visits
-from support.fieldwork import STANDARD, Field, Live, body, live_city, load_definitions, \
-    principal, seed
+from support.fieldwork import (
+    STANDARD,
+    Field,
+    Live,
+    body,
+    live_city,
+    load_definitions,
+    principal,
+    seed,
+)
 
 Sessions = async_sessionmaker[AsyncSession]
 SURVEY = "market_price_stock"
@@ -100,7 +108,8 @@ async def test_a_survey_campaign_s_answers_count_only_its_own_latest_work(
     async with transaction(sessions) as db:
         li = await principal(db, "li")
         campaign = await service.create_campaign(db, li, title="Prices", tz=dt.UTC,
-                                                 spec=survey_spec(city))
+                                                 spec=survey_spec(city, sample={
+                                                     "count": 2, "stratify_by": "org_unit"}))
         assert campaign.standard_id == SURVEY and "standard" not in campaign.spec
         record = await service.draw_campaign(db, li, campaign.id)
         # Nothing submitted yet: the questions, all unanswered.
@@ -151,7 +160,10 @@ async def test_a_survey_campaign_s_answers_count_only_its_own_latest_work(
     yuxi = question(found, "yuxi_price").number
     assert yuxi is not None
     assert (yuxi.n, yuxi.mean, yuxi.median, yuxi.min, yuxi.max) == (2, 240, 240, 230, 250)
-    assert [(s.stratum, s.n, s.mean) for s in yuxi.by_stratum] == [("all", 2, 240)]
+    # Per stratum (here the org unit: shop A is north's, shop B south's), named.
+    assert sorted((s.label.en, s.n, s.mean) for s in yuxi.by_stratum) == [
+        ("north", 1, 230), ("south", 1, 250)]
+    assert {s.stratum for s in yuxi.by_stratum} == {s["key"] for s in record.result["strata"]}
     assert counts(question(found, "prices_marked")) == {"yes": 1, "no": 1}
     assert [c.label.zh for c in question(found, "prices_marked").choices] == ["是", "否"]
     assert counts(question(found, "sales_trend")) == {
@@ -162,8 +174,8 @@ async def test_a_survey_campaign_s_answers_count_only_its_own_latest_work(
     assert (remarks.answered, remarks.not_answered) == (1, 1)
 
     async with sessions() as db:  # progress counts the same work
-        _, _, [row] = await service.progress(db, await principal(db, "li"), campaign.id)
-    assert (row.drawn, row.submitted) == (2, 2)
+        _, _, rows = await service.progress(db, await principal(db, "li"), campaign.id)
+    assert [(row.drawn, row.submitted) for row in rows] == [(1, 1), (1, 1)]
 
 
 async def test_the_spec_names_one_form_of_the_kind_its_field_says(sessions: Sessions,
@@ -282,6 +294,8 @@ def test_the_answers_api_and_csv(live: Live) -> None:
         assert float(cells[("yuxi_price", "stat", "mean")][6]) == 240
         assert cells[("yuxi_price", "stat", "mean")][8] == "元/条"
         assert cells[("remarks", "text", "shop_b")][6] == "中华断货"
+        assert cells[("yuxi_price", "stratum_mean", "all")][5:7] == [
+            "全部平均值（2 个有效回答）", "240.0"]
         en = c.get(f"/api/campaigns/{cid}/answers.csv", params={"lang": "en"})
         assert "Out of stock" in en.content.decode("utf-8-sig")
     with client(live, "zhang") as c:  # a customer manager may not read them

@@ -41,6 +41,7 @@ from rounds.runtime.access import Principal
 from rounds.runtime.campaigns.models import CampaignAssignment, CampaignDraw, CheckCampaign
 from rounds.runtime.campaigns.service import MANAGE, _campaign, _draws, _worked, spec_of
 from rounds.runtime.definitions.service import current_versions
+from rounds.runtime.orgs.models import OrgUnit
 from rounds.runtime.sites.models import Site
 from rounds.runtime.submissions.models import Submission
 
@@ -77,7 +78,8 @@ class ChoiceCount:
 
 @dataclass(frozen=True)
 class StratumMean:
-    stratum: str
+    stratum: str  # the draw's stratum key: an org unit's id, a grade, or "all"
+    label: Label  # the org unit's name for an org unit's id, else the key
     n: int
     mean: float
 
@@ -196,7 +198,7 @@ def _choices(item: Mapping[str, Any], filled: list[_Filled]) -> list[ChoiceCount
             for v, label in options]
 
 
-def _number(values: list[tuple[str, float]]) -> NumberStats:
+def _number(values: list[tuple[str, float]], strata: Mapping[str, Label]) -> NumberStats:
     if not values:
         return NumberStats(0, None, None, None, None, [])
     numbers = [v for _, v in values]
@@ -206,12 +208,12 @@ def _number(values: list[tuple[str, float]]) -> NumberStats:
     return NumberStats(
         n=len(numbers), mean=statistics.fmean(numbers), median=statistics.median(numbers),
         min=min(numbers), max=max(numbers),
-        by_stratum=[StratumMean(s, len(vs), statistics.fmean(vs))
+        by_stratum=[StratumMean(s, strata.get(s) or Label(s, s), len(vs), statistics.fmean(vs))
                     for s, vs in sorted(per.items())])
 
 
-def _question(item: Mapping[str, Any], section: str, filled: list[_Filled]
-              ) -> QuestionAnswers | None:
+def _question(item: Mapping[str, Any], section: str, filled: list[_Filled],
+              strata: Mapping[str, Label]) -> QuestionAnswers | None:
     kind, item_id = str(item.get("type")), str(item.get("id"))
     if kind not in (*CHOICE_TYPES, *NUMBER_TYPES, *TEXT_TYPES):
         return None
@@ -227,10 +229,31 @@ def _question(item: Mapping[str, Any], section: str, filled: list[_Filled]
         # A scale's "na" (not applicable) is an answer, but no number.
         values = [(f.stratum, float(v)) for f, v in given
                   if isinstance(v, int | float) and not isinstance(v, bool)]
-        return replace(base, number=_number(values))
+        return replace(base, number=_number(values, strata))
     return replace(base, texts=[
         TextAnswer(f.site_id, f.site_code, f.site_name, f.id, str(v))
         for f, v in given if _answered(v)])
+
+
+async def _strata(db: AsyncSession, by: str | None, keys: set[str]) -> dict[str, Label]:
+    """The strata's names: an org unit's stratum key is its id (named by the unit), a
+    grade's is the grade (``""``: none); one stratum is ``"all"``."""
+    def word(key: str) -> Label:
+        return Label(*(text("campaign_answers", lang, key) for lang in LANGS))
+
+    out = {k: Label(k, k) for k in keys}
+    if "all" in keys and by is None:
+        out["all"] = word("stratum_all")
+    if by == "grade":
+        out = {k: Label(*(text("campaign_answers", lang, "stratum_grade", grade=k)
+                          for lang in LANGS)) if k else word("stratum_no_grade")
+               for k in keys}
+    ids = [int(k) for k in keys if k.isdigit()] if by == "org_unit" else []
+    if ids:
+        rows = await db.execute(select(OrgUnit.id, OrgUnit.name_zh, OrgUnit.name_en).where(
+            OrgUnit.id.in_(ids)))
+        out |= {str(i): Label(zh, en or zh) for i, zh, en in rows}
+    return out
 
 
 async def campaign_answers(db: AsyncSession, principal: Principal, campaign_id: int,
@@ -249,8 +272,9 @@ async def campaign_answers(db: AsyncSession, principal: Principal, campaign_id: 
         raise NotFound(f"the form {campaign.standard_id!r} of check campaign {campaign_id} "
                        "no longer exists")
     content = dict(version.content)
+    strata = await _strata(db, spec.sample.stratify_by, {f.stratum for f in filled})
     questions = [q for ref in items_of(content) if ref.group is None
-                 for q in [_question(ref.item, ref.section, filled)] if q is not None]
+                 for q in [_question(ref.item, ref.section, filled, strata)] if q is not None]
     return CampaignAnswers(
         campaign=campaign, form_id=campaign.standard_id, form_kind=spec.form_kind,
         form_title=_label(content.get("title"), campaign.standard_id),
@@ -298,7 +322,7 @@ def rows(answers: CampaignAnswers, lang: str) -> Iterator[list[Any]]:
                        None if key == "n" else unit]
             for s in stats.by_stratum:
                 yield [*head, "stratum_mean", s.stratum, text(
-                    "campaign_answers", lang, "stratum_mean", stratum=s.stratum, n=s.n),
+                    "campaign_answers", lang, "stratum_mean", stratum=s.label.of(lang), n=s.n),
                        s.mean, None, unit]
         for t in q.texts:
             yield [*head, "text", t.site_code, t.site_name, t.text, None, None]

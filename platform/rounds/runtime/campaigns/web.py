@@ -231,6 +231,7 @@ class ChoiceOut(msgspec.Struct):
 
 class StratumMeanOut(msgspec.Struct):
     stratum: str
+    label: LabelOut  # an org unit stratum's name
     n: int
     mean: float
 
