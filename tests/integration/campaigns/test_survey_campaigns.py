@@ -178,6 +178,29 @@ async def test_a_survey_campaign_s_answers_count_only_its_own_latest_work(
     assert [(row.drawn, row.submitted) for row in rows] == [(1, 1), (1, 1)]
 
 
+async def test_a_team_of_two_counts_its_latest_submission_whoever_sent_it(
+        sessions: Sessions, city: Field) -> None:
+    """Shop C (nobody serves it) drawn for a team of zhang and wang: wang submits, then
+    zhang (the lower user id) submits again; zhang's, the later, counts, once."""
+    now = utcnow()
+    async with transaction(sessions) as db:
+        li = await principal(db, "li")
+        campaign = await service.create_campaign(db, li, title="Team", tz=dt.UTC, spec=(
+            survey_spec(city, team_size=2, sample={"count": 1},
+                        population={"site_ids": [city.sites["shop_c"]]})))
+        record = await service.draw_campaign(db, li, campaign.id)
+    [drawn] = record.result["strata"][0]["drawn"]
+    assert sorted(drawn["team"]) == sorted([city.users["zhang"], city.users["wang"]])
+    assert city.users["zhang"] < city.users["wang"]
+    await fill(sessions, city, "wang", "shop_c", shop("tight", 480, 230, "yes", "rising"), now)
+    await fill(sessions, city, "zhang", "shop_c", shop("out", None, 250, "no", "falling"),
+               now + dt.timedelta(seconds=1))
+    async with sessions() as db:
+        found = await answers.campaign_answers(db, await principal(db, "li"), campaign.id)
+    assert found.submissions == 1
+    assert counts(question(found, "zhonghua_stock")) == {"ample": 0, "tight": 0, "out": 1}
+
+
 async def test_the_spec_names_one_form_of_the_kind_its_field_says(sessions: Sessions,
                                                                   city: Field) -> None:
     async def refused(spec: dict[str, Any]) -> list[tuple[str, str]]:
