@@ -284,8 +284,6 @@ async def campaign_answers(db: AsyncSession, principal: Principal, campaign_id: 
 
 # -- as a table (the CSV export) -----------------------------------------------------------------
 
-ROW_KINDS = ("choice", "not_answered", "stat", "stratum_mean", "text")
-
 
 def _stat_words(lang: str) -> dict[str, str]:
     return {k: text("campaign_answers", lang, k) for k in (
