@@ -12,7 +12,8 @@ of the array ``x`` in UTF-8 (no spaces, non-ASCII as is, integers in decimal), e
 (that is, as big-endian unsigned integers). Ids are integers; "sorted" means ascending.
 
 1. *Digest.* ``inputs_digest`` is the SHA-256 (hex) of the canonical JSON of the inputs:
-   every object's keys sorted, every field present (defaults included), the lists sorted
+   every object's keys sorted, every field present (defaults included; of the spec's
+   ``standard`` and ``survey``, only the one it names), the lists sorted
    (``org_units``, ``sites``, ``inspectors`` by ``id``; ``services`` by
    ``(inspector, site, until)`` with a null ``until`` first; ``past_draws`` by
    ``(site, drawn_on)``; a site's and an inspector's lists and the spec's lists sorted

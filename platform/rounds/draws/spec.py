@@ -20,6 +20,8 @@ from rounds.pointer import child
 
 SOURCE = "campaign"
 StratifyBy = Literal["org_unit", "grade"]
+FormKind = Literal["standard", "survey"]
+FORM_FIELDS: tuple[FormKind, ...] = ("standard", "survey")
 
 
 
@@ -77,15 +79,32 @@ class Publication(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
 
 
 class DrawSpec(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """The part of a campaign the draw reads: what the draw's published inputs hold."""
+    """The part of a campaign the draw reads: what the draw's published inputs hold.
 
-    standard: str
+    ``standard`` or ``survey`` names the form the checks fill (exactly one of them). The one
+    left out is UNSET, so it is not in the spec's JSON at all: a standard campaign's spec
+    (and so its draw inputs and their digest) is the same JSON it was before surveys could
+    be named."""
+
+    standard: str | msgspec.UnsetType = msgspec.UNSET
+    survey: str | msgspec.UnsetType = msgspec.UNSET
     population: Population
     sample: Sample
     pool: Pool
     period: Period
     team_size: int = 1
     exclusions: Exclusions = Exclusions()
+
+    @property
+    def form_kind(self) -> FormKind:
+        """Which kind of form the campaign names: ``"survey"`` or ``"standard"``."""
+        return "survey" if isinstance(self.survey, str) else "standard"
+
+    @property
+    def form(self) -> str:
+        """The id of the form the checks fill (the standard's or the survey's)."""
+        named = self.survey if isinstance(self.survey, str) else self.standard
+        return named if isinstance(named, str) else ""
 
 
 class CampaignSpec(DrawSpec, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -243,12 +262,31 @@ def meaning_problems(spec: DrawSpec) -> list[Problem]:
     if spec.period.end <= spec.period.start:
         bad("/period/end", f"the period must end after it starts; it starts "
                            f"{spec.period.start} and ends {spec.period.end}")
-    if not spec.standard.strip():
-        bad("/standard", "name the standard (or survey) the checks use")
+    out.extend(form_problems({k: getattr(spec, k) for k in FORM_FIELDS
+                              if getattr(spec, k) is not msgspec.UNSET}))
     if spec.population.site_ids is not None and not spec.population.site_ids:
         bad("/population/site_ids", "a saved filter of no sites draws nothing; leave "
                                     "site_ids out to draw from every site")
     return out
+
+
+def form_problems(named: dict[str, Any]) -> list[Problem]:
+    """Exactly one of ``standard`` and ``survey`` (``named``: those given, by field), not
+    blank: both or neither is a problem at both pointers, so either fix is pointed at."""
+    if len(named) == 1:
+        [(key, value)] = named.items()
+        if isinstance(value, str) and not value.strip():
+            return [Problem(f"/{key}", f"name the {key} the checks use", "invalid", SOURCE)]
+        return []
+    if named:
+        message = ("give either standard (a standard's id) or survey (a survey's id), "
+                   "not both: a campaign fills one form")
+        code = "invalid"
+    else:
+        message = ("name the form the checks fill: standard (a standard's id) or survey "
+                   "(a survey's id)")
+        code = "required"
+    return [Problem(f"/{key}", message, code, SOURCE) for key in FORM_FIELDS]
 
 
 def check_spec(raw: Any) -> CampaignSpec:
@@ -268,7 +306,7 @@ def check_spec(raw: Any) -> CampaignSpec:
 
 # Sound stand-ins for the top-level parts of a spec that have structural mistakes.
 _STAND_IN: dict[str, Any] = {
-    "standard": "x", "population": {}, "sample": {"count": 1}, "pool": {"roles": ["x"]},
+    "population": {}, "sample": {"count": 1}, "pool": {"roles": ["x"]},
     "period": {"start": "2000-01-01", "end": "2000-01-02"}}
 
 
@@ -282,4 +320,7 @@ def _sound_parts_meaning(raw: dict[str, Any], broken: set[str]) -> list[Problem]
     fields = {f.encode_name for f in msgspec.structs.fields(CampaignSpec)}
     sound = {k: v for k, v in raw.items() if k in fields and is_sound(k)}
     spec = msgspec.convert({**_STAND_IN, **sound}, CampaignSpec)
-    return [p for p in meaning_problems(spec) if p.pointer.split("/")[1] in sound]
+    out = [p for p in meaning_problems(spec) if p.pointer.split("/")[1] in sound]
+    if not any(key in raw for key in FORM_FIELDS):  # no form named: the stand-in has none
+        out.extend(form_problems({}))
+    return out

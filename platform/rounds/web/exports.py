@@ -22,7 +22,8 @@ import xlsxwriter
 
 from rounds.errors import NotFound
 
-FORMATS = {"csv": "text/csv; charset=utf-8",
+# Litestar adds "; charset=utf-8" to a text/ type itself (given here, it was sent twice).
+FORMATS = {"csv": "text/csv",
            "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 CHUNK = 64 * 1024
 

@@ -158,7 +158,8 @@ async def test_forms_of_a_visit(sessions: Sessions, city: Field) -> None:
     view = await _check_in(sessions, "zhang", qr_token=city.qr["shop_a"])
     async with sessions() as db:
         _, forms = await service.visit_forms(db, await principal(db, "zhang"), view.visit.id)
-    assert [f.definition_id for f in forms] == ["customer_manager_visit"]
+    # The role's standards, then its surveys (the market survey campaigns' form).
+    assert [f.definition_id for f in forms] == ["customer_manager_visit", "market_price_stock"]
     assert forms[0].version == 1 and len(forms[0].content_hash) == 64
 
 

@@ -120,7 +120,9 @@ def test_forms_of_a_visit_link_to_their_schema(live: Live) -> None:
         _close_open_visit(c)
         visit = c.post("/api/visits", json={"qr_token": live.field.qr["shop_a"]}).json()
         forms = c.get(f"/api/visits/{visit['id']}/forms").json()
-        assert [f["definition_id"] for f in forms["forms"]] == ["customer_manager_visit"]
+        # The role's standards first, then its surveys (the market survey campaigns' form).
+        assert [f["definition_id"] for f in forms["forms"]] == ["customer_manager_visit",
+                                                                "market_price_stock"]
         f = forms["forms"][0]
         current = c.get("/api/definitions/customer_manager_visit").json()
         assert (f["version"], f["content_hash"]) == (current["number"], current["content_hash"])

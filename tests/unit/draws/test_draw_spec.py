@@ -59,10 +59,12 @@ def test_every_structural_mistake_is_reported_at_once_with_its_pointer() -> None
     found = problems_of(raw)
     assert set(found) == {"/colour", "/population/site_kind", "/population/org_units/1",
                           "/sample/stratify_by", "/pool/roles", "/period/start",
-                          "/standard"}, found
+                          "/standard", "/survey"}, found
     assert "did you mean 'site_kinds'" in found["/population/site_kind"]
     assert found["/colour"] == "unknown field 'colour'"
-    assert found["/standard"] == "'standard' is required"
+    # No form named: both fields are pointed at, either one fixes it.
+    assert found["/standard"] == found["/survey"]
+    assert found["/standard"].startswith("name the form the checks fill")
     assert found["/sample/stratify_by"] == "must be one of 'org_unit', 'grade'; got 'district'"
     assert found["/period/start"] == "must be a date (YYYY-MM-DD)"
 
@@ -120,3 +122,53 @@ def test_a_share_of_one_and_an_empty_saved_filter() -> None:
     assert check_spec(raw).sample.share == 1
     raw["population"]["site_ids"] = []
     assert list(problems_of(raw)) == ["/population/site_ids"]
+
+
+# -- a survey instead of a standard (market survey tasks) ----------------------------------
+
+def test_a_survey_campaign_names_its_survey_and_no_standard() -> None:
+    raw = {k: v for k, v in GOOD.items() if k != "standard"} | {"survey": "market_prices"}
+    spec = check_spec(raw)
+    assert (spec.form_kind, spec.form) == ("survey", "market_prices")
+    assert spec.standard is msgspec.UNSET
+    # The field left out is not in the JSON at all, and the spec round-trips.
+    encoded = msgspec.json.decode(msgspec.json.encode(spec))
+    assert encoded["survey"] == "market_prices" and "standard" not in encoded
+    assert msgspec.json.decode(msgspec.json.encode(spec), type=CampaignSpec) == spec
+
+
+def test_a_standard_campaign_s_json_is_what_it_was_before_surveys() -> None:
+    """The spec is part of the published draw inputs (their digest covers it): a standard
+    campaign must encode exactly as before, with no ``survey`` key, or stored draws would
+    no longer verify."""
+    spec = check_spec(GOOD)
+    assert (spec.form_kind, spec.form) == ("standard", "food-safety-2026")
+    assert list(msgspec.to_builtins(spec)) == ["standard", "population", "sample", "pool",
+                                               "period", "team_size", "exclusions"]
+    assert msgspec.json.decode(msgspec.json.encode(spec)) == msgspec.to_builtins(spec)
+
+
+@pytest.mark.parametrize("forms", [{}, {"standard": "a", "survey": "b"}])
+def test_both_or_neither_form_is_refused_at_both_pointers(forms: dict[str, str]) -> None:
+    raw = {k: v for k, v in GOOD.items() if k != "standard"} | forms
+    found = problems_of(raw)
+    assert set(found) == {"/standard", "/survey"}, found
+    assert ("not both" in found["/survey"]) == bool(forms)
+
+
+def test_both_forms_come_with_the_other_mistakes() -> None:
+    raw = copy.deepcopy(GOOD) | {"survey": "b", "team_size": 3}
+    raw["period"]["start"] = "1 March"
+    assert set(problems_of(raw)) == {"/standard", "/survey", "/team_size", "/period/start"}
+    del raw["standard"], raw["survey"]
+    assert set(problems_of(raw)) == {"/standard", "/survey", "/team_size", "/period/start"}
+
+
+@pytest.mark.parametrize(("key", "value", "message"), [
+    ("survey", "  ", "name the survey the checks use"),
+    ("survey", None, "must be a string; got null"),
+    ("standard", "", "name the standard the checks use"),
+])
+def test_a_blank_or_null_form_is_pointed_at(key: str, value: Any, message: str) -> None:
+    raw = {k: v for k, v in GOOD.items() if k != "standard"} | {key: value}
+    assert problems_of(raw) == {f"/{key}": message}

@@ -1,6 +1,7 @@
 """Check campaigns as a service: create, draw on the record, re-draw, close, progress.
 
-A campaign's spec is checked by ``rounds.draws.check_spec`` and its standard must exist.
+A campaign's spec is checked by ``rounds.draws.check_spec`` and its form must exist: a
+standard named as ``standard``, or a survey named as ``survey`` (a market survey task).
 A draw resolves its inputs from the database (:func:`resolve_inputs`), takes a seed from
 the operating system's cryptographic source, runs ``rounds.draws.draw`` and stores the
 inputs' exact bytes, the seed and the result: the published record anyone can re-run
@@ -147,12 +148,18 @@ async def _checked(db: AsyncSession, raw_spec: Any) -> CampaignSpec:
                for n, i in enumerate(ids) if not 0 < i <= DB_INT_MAX]
     if too_big:
         raise CampaignError.of(too_big)
-    current = await current_versions(db, ids=[spec.standard, *spec.pool.roles])
-    version = current.get(spec.standard)
+    form, kind = spec.form, spec.form_kind
+    current = await current_versions(db, ids=[form, *spec.pool.roles])
+    version = current.get(form)
     problems: list[Problem] = []
-    if version is None or version.content.get("kind") not in FORM_KINDS:
-        problems.append(Problem("/standard", f"no standard or survey {spec.standard!r}",
+    found = version.content.get("kind") if version is not None else None
+    if found != kind:
+        # A standard named as a survey (or the other way) is named at its field, saying
+        # what it is, so the fix is to move it to the other field.
+        other = f": it is a {found}, name it as \"{found}\"" if found in FORM_KINDS else ""
+        problems.append(Problem(f"/{kind}", f"no {kind} {form!r}{other}",
                                 "unknown_reference", "campaign"))
+        version = None
     # The drawn inspectors submit the campaign's form: a role that does not work with it
     # would have its staff refused at the first submission, after the draw is published.
     for n, role_id in enumerate(spec.pool.roles):
@@ -161,12 +168,12 @@ async def _checked(db: AsyncSession, raw_spec: Any) -> CampaignSpec:
         if role is None or content.get("kind") != "role":
             problems.append(Problem(pointer("pool", "roles", n), f"no role {role_id!r}",
                                     "unknown_reference", "campaign"))
-        elif version is not None and spec.standard not in (
+        elif version is not None and form not in (
                 *(content.get("standards") or []), *(content.get("surveys") or [])):
             problems.append(Problem(
                 pointer("pool", "roles", n), f"the role {role_id!r} does not work with "
-                f"{spec.standard!r}: its staff could not submit the campaign's form (add it "
-                "to the role's standards, or draw from another role)", "role_without_form",
+                f"{form!r}: its staff could not submit the campaign's form (add it "
+                f"to the role's {kind}s, or draw from another role)", "role_without_form",
                 "campaign"))
     if problems:
         raise CampaignError.of(problems)
@@ -188,7 +195,7 @@ async def create_campaign(db: AsyncSession, principal: Principal, *, title: str,
                                                          "required")])
     checked = await _checked(db, spec)
     campaign = CheckCampaign(
-        title=title.strip(), standard_id=checked.standard, spec=msgspec.to_builtins(checked),
+        title=title.strip(), standard_id=checked.form, spec=msgspec.to_builtins(checked),
         status=DRAFT, created_by=principal.user_id, created_at=now or utcnow())
     _set_period(campaign, checked, tz)
     db.add(campaign)
@@ -215,7 +222,7 @@ async def update_campaign(db: AsyncSession, principal: Principal, campaign_id: i
     if spec is not None:
         checked = await _checked(db, spec)
         campaign.spec = msgspec.to_builtins(checked)
-        campaign.standard_id = checked.standard
+        campaign.standard_id = checked.form
         _set_period(campaign, checked, tz)
     await db.flush()
     return campaign
@@ -393,8 +400,8 @@ def _bounds(campaign: CheckCampaign, tz: dt.tzinfo) -> tuple[dt.datetime, dt.dat
 
 @dataclass(frozen=True)
 class Worked:
-    """What was done at an assignment: visited, submitted, and whether the latest submission
-    of the standard passed."""
+    """What was done at an assignment: visited, submitted, and the latest submission of the
+    campaign's form by its team (its id; whether it passed)."""
 
     visited: bool
     submitted: bool
@@ -421,17 +428,19 @@ async def _worked(db: AsyncSession, campaign: CheckCampaign,
                Submission.site_id.in_(sites), Submission.user_id.in_(users),
                Submission.submitted_at >= start, Submission.submitted_at < end)
         .order_by(Submission.submitted_at, Submission.id))).all()
-    latest: dict[tuple[int, int | None], tuple[str, bool | None]] = {}
-    for u, s, sid, passed in subs:
-        latest[(u, s)] = (sid, passed)  # in time order: the last one wins
+    latest: dict[tuple[int, int | None], tuple[int, str, bool | None]] = {}
+    for n, (u, s, sid, passed) in enumerate(subs):
+        latest[(u, s)] = (n, sid, passed)  # in time order: the last one wins
     out: dict[int, Worked] = {}
     for a in assignments:
         team = teams[a.id]
-        done = [latest[(u, a.site_id)] for u in sorted(team) if (u, a.site_id) in latest]
+        # The team's latest, whichever member sent it (a team of two may both submit).
+        done = max((latest[(u, a.site_id)] for u in team if (u, a.site_id) in latest),
+                   default=None)
         out[a.id] = Worked(visited=any((u, a.site_id) in visits for u in team),
-                           submitted=bool(done),
-                           passed=done[-1][1] if done else None,
-                           submission_id=done[-1][0] if done else None)
+                           submitted=done is not None,
+                           passed=done[2] if done else None,
+                           submission_id=done[1] if done else None)
     return out
 
 

@@ -9,13 +9,16 @@ import datetime as dt
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Controller, get, patch, post
+from litestar import Controller, Request, get, patch, post
+from litestar.response import Stream
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rounds.runtime.access import Principal
-from rounds.runtime.campaigns import public_pages, publication, service
+from rounds.runtime.campaigns import answers, public_pages, publication, service
 from rounds.runtime.campaigns.models import CampaignDraw, CheckCampaign
 from rounds.settings import Settings
+from rounds.web import exports
+from rounds.web.language import request_language
 from rounds.web.paging import Page, Paging, paged
 from rounds.web.params import Id
 
@@ -375,3 +378,108 @@ async def public_campaign(db: AsyncSession, settings: Settings, campaign_id: Id
 def handlers() -> list[Any]:
     return [CampaignController, my_campaign_visits, public_campaigns, public_campaign,
             *public_pages.handlers()]
+# -- answers per question (market survey tasks; standards too) ---------------------------------
+
+class LabelOut(msgspec.Struct):
+    zh: str
+    en: str
+
+
+class ChoiceOut(msgspec.Struct):
+    value: str
+    label: LabelOut
+    count: int
+    share: float | None  # of the submissions (0..1)
+
+
+class StratumMeanOut(msgspec.Struct):
+    stratum: str
+    label: LabelOut  # an org unit stratum's name
+    n: int
+    mean: float
+
+
+class NumberOut(msgspec.Struct):
+    n: int
+    mean: float | None
+    median: float | None
+    min: float | None
+    max: float | None
+    by_stratum: list[StratumMeanOut]
+
+
+class TextOut(msgspec.Struct):
+    site_id: int | None
+    site_code: str
+    site_name: str
+    submission_id: str
+    text: str
+
+
+class QuestionOut(msgspec.Struct):
+    """One question: ``choices`` for a choice, yes/no or check; ``number`` for a number or
+    scale; ``texts`` for a text; ``answered`` and ``not_answered`` for every one."""
+
+    item_id: str
+    type: str
+    section_id: str
+    title: LabelOut
+    unit: LabelOut | None
+    answered: int
+    not_answered: int
+    choices: list[ChoiceOut]
+    number: NumberOut | None
+    texts: list[TextOut]
+
+
+class AnswersOut(msgspec.Struct):
+    """The latest submission of each assignment of the current draw, per question."""
+
+    campaign_id: int
+    status: str
+    form_id: str
+    form_kind: str
+    form_title: LabelOut
+    version_number: int | None
+    draw_number: int | None
+    sample_size: int
+    submissions: int
+    questions: list[QuestionOut]
+
+
+def _answers_out(a: answers.CampaignAnswers) -> AnswersOut:
+    return msgspec.convert({
+        "campaign_id": a.campaign.id, "status": a.campaign.status, "form_id": a.form_id,
+        "form_kind": a.form_kind, "form_title": a.form_title,
+        "version_number": a.version_number, "draw_number": a.draw_number,
+        "sample_size": a.sample_size, "submissions": a.submissions,
+        "questions": a.questions}, AnswersOut, from_attributes=True)
+
+
+@get("/api/campaigns/{campaign_id:int}/answers", tags=["campaigns"],
+     summary="A campaign's answers per question (campaign.manage): the latest submission of "
+             "each drawn site's team in the period; counts and shares per choice, statistics "
+             "of numbers (and their mean per stratum), the texts with their site")
+async def campaign_answers(db: AsyncSession, principal: Principal, settings: Settings,
+                           campaign_id: Id) -> AnswersOut:
+    return _answers_out(await answers.campaign_answers(db, principal, campaign_id,
+                                                       tz=settings.tz))
+
+
+@get("/api/campaigns/{campaign_id:int}/answers.csv", tags=["campaigns"],
+     media_type=exports.FORMATS["csv"],
+     summary="A campaign's answers per question as CSV (UTF-8 with a BOM, for Excel): one "
+             "row per question and choice, statistic, stratum's mean or text answer; words "
+             "in the reader's language")
+async def campaign_answers_csv(request: Request[Any, Any, Any], db: AsyncSession,
+                               principal: Principal, settings: Settings, campaign_id: Id
+                               ) -> Stream:
+    found = await answers.campaign_answers(db, principal, campaign_id, tz=settings.tz)
+    lang = request_language(request)
+    lines = exports.rows_csv(answers.header(lang), answers.rows(found, lang))
+    return Stream(exports.encoded(lines), media_type=exports.FORMATS["csv"],
+                  headers=exports.disposition(f"campaign-{campaign_id}-answers.csv"))
+
+
+def handlers() -> list[Any]:
+    return [CampaignController, my_campaign_visits, campaign_answers, campaign_answers_csv]
