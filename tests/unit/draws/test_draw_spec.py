@@ -10,6 +10,7 @@ import msgspec
 import pytest
 
 from rounds.draws import CampaignError, CampaignSpec, check_spec
+from rounds.draws.spec import draw_part
 from rounds.errors import InvalidInput
 
 GOOD: dict[str, Any] = {
@@ -140,12 +141,13 @@ def test_a_survey_campaign_names_its_survey_and_no_standard() -> None:
 def test_a_standard_campaign_s_json_is_what_it_was_before_surveys() -> None:
     """The spec is part of the published draw inputs (their digest covers it): a standard
     campaign must encode exactly as before, with no ``survey`` key, or stored draws would
-    no longer verify."""
+    no longer verify. The inputs hold the spec's draw part (``publication`` is no input)."""
     spec = check_spec(GOOD)
     assert (spec.form_kind, spec.form) == ("standard", "food-safety-2026")
-    assert list(msgspec.to_builtins(spec)) == ["standard", "population", "sample", "pool",
-                                               "period", "team_size", "exclusions"]
-    assert msgspec.json.decode(msgspec.json.encode(spec)) == msgspec.to_builtins(spec)
+    drawn = draw_part(spec)
+    assert list(msgspec.to_builtins(drawn)) == ["standard", "population", "sample", "pool",
+                                                "period", "team_size", "exclusions"]
+    assert msgspec.json.decode(msgspec.json.encode(drawn)) == msgspec.to_builtins(drawn)
 
 
 @pytest.mark.parametrize("forms", [{}, {"standard": "a", "survey": "b"}])

@@ -375,9 +375,6 @@ async def public_campaign(db: AsyncSession, settings: Settings, campaign_id: Id
                for d in r.draws])
 
 
-def handlers() -> list[Any]:
-    return [CampaignController, my_campaign_visits, public_campaigns, public_campaign,
-            *public_pages.handlers()]
 # -- answers per question (market survey tasks; standards too) ---------------------------------
 
 class LabelOut(msgspec.Struct):
@@ -482,4 +479,5 @@ async def campaign_answers_csv(request: Request[Any, Any, Any], db: AsyncSession
 
 
 def handlers() -> list[Any]:
-    return [CampaignController, my_campaign_visits, campaign_answers, campaign_answers_csv]
+    return [CampaignController, my_campaign_visits, campaign_answers, campaign_answers_csv,
+            public_campaigns, public_campaign, *public_pages.handlers()]
