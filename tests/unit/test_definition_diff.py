@@ -97,7 +97,8 @@ def test_weights_choices_and_the_forms_own_fields() -> None:
         scored["weight"] = scored["weight"] + 1
         changes_expected.add((CHANGED, "item", scored["id"], "weight"))
     if "choices" in scored:
-        scored["choices"] = [*scored["choices"], {"value": "new", "label": {"zh": "新", "en": "New"}}]
+        scored["choices"] = [*scored["choices"],
+                             {"value": "new", "label": {"zh": "新", "en": "New"}}]
         changes_expected.add((CHANGED, "item", scored["id"], "choices"))
     after["title"]["en"] = "Conduct (demerits), new"
     after["issues"] = {**(after.get("issues") or {}), "due_days": {"low": 1}}

@@ -122,12 +122,12 @@ def _listed(before: list[Any], after: list[Any], path: tuple[str, ...]) -> Itera
         elif key not in kept:
             yield Change(MOVED, "field", (*path, key), id=key,
                          before=list(old).index(key), after=i)
-    for key in old:
+    for key, was in old.items():
         if key not in new:
-            yield Change(REMOVED, "field", (*path, key), id=key, before=old[key])
-    for key in new:
+            yield Change(REMOVED, "field", (*path, key), id=key, before=was)
+    for key, now in new.items():
         if key in old:
-            yield from _fields(old[key], new[key], (*path, key))
+            yield from _fields(old[key], now, (*path, key))
 
 
 @dataclass(frozen=True)
