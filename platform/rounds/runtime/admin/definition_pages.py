@@ -77,6 +77,8 @@ async def definitions_page(request: Request[Any, Any, Any], *, db: AsyncSession,
     lang = lang_of(request)
     status = status if status in (DRAFT, PUBLISHED) else ""
     found = await definitions_rows(db, kind=kind or None, q=q, status=status or None)
+    order = {k: n for n, k in enumerate(KINDS)}  # site kinds, roles, standards, surveys, OKRs
+    found.sort(key=lambda r: (order.get(r.kind, len(order)), r.kind, r.id))
     shown = found[(page - 1) * PER_PAGE: page * PER_PAGE]
     names = await service.people_names(db, {r.last.actor_id for r in shown if r.last.actor_id})
     rows = [{"id": r.id, "title": pick(r.title, lang, r.id), "kind": kind_text(lang, r.kind),
@@ -199,7 +201,7 @@ async def _definition_page(request: Request[Any, Any, Any], db: AsyncSession,
     numbers = [v["number"] for v in versions]
     return render(
         request, "definition.html", lang, principal, section=SECTION, status=status,
-        title=pick(newest.content.get("title"), lang, definition_id),
+        title=pick((current or newest).content.get("title"), lang, definition_id),
         definition={"id": definition_id, "kind": kind_text(lang, history.definition.kind),
                     "current": current.number if current else None,
                     "latest": newest.number, "draft": newest.status == DRAFT},
@@ -385,7 +387,7 @@ def change_view(c: Change, lang: str, titles: dict[str, str]) -> dict[str, Any]:
         subject = "/".join(c.path) or "/"
     moved = c.change == "moved"
     return {"change": c.change, "change_text": say(lang, f"diff_{c.change}"),
-            "subject": subject, "prop": c.prop or "",
+            "subject": subject, "prop": (c.prop or "") if c.what != "field" else "",
             "before": say(lang, "diff_place", parent=c.before[0], n=c.before[1] + 1)
             if moved and isinstance(c.before, list) else
             say(lang, "diff_position", n=c.before + 1) if moved and isinstance(c.before, int)
@@ -437,9 +439,10 @@ async def diff_page(request: Request[Any, Any, Any], *, db: AsyncSession, princi
     before, after = by_number[since].content, by_number[to].content
     titles = _titles(after, before, lang=lang)
     changes = [change_view(c, lang, titles) for c in diff(before, after)]
-    newest = history.versions[0].version
+    shown = next((r.version for r in history.versions if r.current),
+                 history.versions[0].version)
     return render(request, "definition_diff.html", lang, principal, section=SECTION,
-                  title=say(lang, "diff_title", name=pick(newest.content.get("title"), lang,
+                  title=say(lang, "diff_title", name=pick(shown.content.get("title"), lang,
                                                           definition_id), a=since, b=to),
                   changes=changes, numbers=numbers, diff_from=since, diff_to=to,
                   definition_id=definition_id,

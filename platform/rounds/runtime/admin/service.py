@@ -102,7 +102,8 @@ async def definition_rows(db: AsyncSession, *, kind: str | None = None, q: str =
         if not mine:
             continue
         latest = mine[-1]
-        title = dict(latest.content.get("title") or {})
+        in_force = next((v for v in mine if v.id == d.current_version_id), latest)
+        title = dict(in_force.content.get("title") or {})  # as the field sees it
         if not _matches(q, d.id, title):
             continue
         if (status == DRAFT and latest.status != DRAFT) or \
