@@ -194,6 +194,9 @@ async def _definition_page(request: Request[Any, Any, Any], db: AsyncSession,
                                                              v.number})
             if current is not None and current.number != v.number else None,
             "export_href": views.href(f"{here}/export", lang, version=v.number),
+            # back to an earlier version, or forward again to a later one
+            "rollback_label": say(lang, "rollback_to" if current is None
+                                  or v.number < current.number else "restore_to", n=v.number),
             "reason_error": reason_error if reason_for == v.number else ""})
     entries = [{"at": _when(e.at, settings.tz), "who": _who(names, e.actor_id, lang),
                 "action": action_text(lang, e.action),
