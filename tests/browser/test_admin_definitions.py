@@ -65,7 +65,9 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         planted = {**fixed, "site_kinds": [*shipped["site_kinds"], "no_such_kind"],
                    "issues": {**shipped["issues"],
                               "assign_to": {"role": "no_such_role", "of": "site"}}}
-        for name, content in (("planted", planted), ("fixed", fixed)):
+        broken = {**fixed, "id": "broken_new", "pass_percentage": "high",
+                  "title": {"zh": "坏文件"}, "site_kinds": "retailer"}
+        for name, content in (("planted", planted), ("fixed", fixed), ("broken", broken)):
             (files / f"{name}.json").write_text(json.dumps(content, ensure_ascii=False),
                                                 encoding="utf-8")
         yield World(server, files)
@@ -205,6 +207,16 @@ def test_every_admin_page_in_both_languages_and_sizes(world: World, browser: Any
                 assert wide <= viewport["width"], (name, lang, wide)
                 if size:
                     shoot(page, f"{name}-{lang}-{size}")
+            # A file that is not a definition, imported from the list: refused, with why.
+            page.goto(f"{world.url}/admin/definitions?lang={lang}")
+            page.set_input_files("#f-import-new", str(world.files / "broken.json"))
+            page.click("form[data-import-new] button[type=submit]")
+            expect(page.locator("[data-error-summary]")).to_be_focused(timeout=WAIT)
+            assert page.locator("[data-problem]").count() >= 2
+            assert page.evaluate("() => document.documentElement.scrollWidth") \
+                <= viewport["width"]
+            if size:
+                shoot(page, f"import-refused-{lang}-{size}")
         assert errors == []
         page.context.close()
 

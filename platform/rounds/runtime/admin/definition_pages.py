@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from typing import Any
 
 from litestar import MediaType, Request, Response, get, post
@@ -143,6 +144,27 @@ def _value_at(content: Any, pointer: str) -> str:
     return text if len(text) <= 200 else text[:200] + "…"
 
 
+# The schema's messages the catalogue can say in any language: (pattern, key); the
+# pattern's groups fill the text (a field's name, a JSON type).
+SCHEMA_WORDS = ((re.compile(r"^'([^']+)' is required here$"), "schema_required"),
+                (re.compile(r"^unknown field \('?([^')]+)'?\)?$|^unknown field '?([^']+)'?$"),
+                 "schema_unknown_field"),
+                (re.compile(r"is not of type '(\w+)'"), "schema_type"),
+                (re.compile(r"is not one of"), "schema_enum"))
+
+
+def _schema_words(message: str, lang: str) -> str | None:
+    for pattern, key in SCHEMA_WORDS:
+        found = pattern.search(message)
+        if found:
+            name = next((g for g in found.groups() if g), "")
+            if key == "schema_type":
+                type_key = f"json_{name}"
+                name = say(lang, type_key) if type_key in table(DOMAIN, lang) else name
+            return say(lang, key, name=name)
+    return None
+
+
 def problems_view(problems: list[Problem], lang: str, definition_id: str,
                   content: Any) -> list[dict[str, str]]:
     """Each problem at its pointer, in the reader's words: a known code's text (the
@@ -151,8 +173,9 @@ def problems_view(problems: list[Problem], lang: str, definition_id: str,
     out = []
     for p in problems:
         key = f"problem_{p.code}"
-        words = say(lang, key) if key in table(DOMAIN, lang) else say(lang, "problem_other",
-                                                                      code=p.code)
+        words = (p.code == "schema" and _schema_words(p.message, lang)) or (
+            say(lang, key) if key in table(DOMAIN, lang)
+            else say(lang, "problem_other", code=p.code))
         mine = p.source in (definition_id, None, "") or str(p.source).startswith("import:")
         out.append({"pointer": p.pointer or "/", "code": p.code, "text": words,
                     "detail": p.message if lang == "en" else "",
