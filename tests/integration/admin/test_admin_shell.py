@@ -30,6 +30,8 @@ def test_the_admin_lands_on_cards_with_counts(live: Live) -> None:
         en = c.get("/admin?lang=en").text
         assert "Standards" in en and "业务标准" not in en
         assert c.get("/static/admin/admin.js").status_code == 200
+        # the definitions synced when the server started are in the trail, by no one
+        assert "系统（命令行同步）" in r.text and 'data-recent' in r.text
         assert 'data-nav="admin"' in c.get("/today?lang=zh").text
 
 

@@ -3,10 +3,17 @@
 Every write validates first and writes in one transaction, so a folder with one bad file
 changes nothing, and a published version is never altered (a guard on flush refuses it
 even if a caller tries).
+
+Every change is recorded in the audit trail (:mod:`rounds.runtime.audit`) in the same
+transaction: a draft saved (``definition.draft``), a version published
+(``definition.publish``), an earlier one made current again (``definition.rollback``, with
+its reason), a file imported (``definition.import``); the actor is the user's id, None for
+the command line's sync. Content that changes nothing records nothing.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,6 +27,7 @@ from rounds.db import utcnow
 from rounds.definitions.loader import DefinitionDocument, content_hash
 from rounds.definitions.validation import validate
 from rounds.errors import Conflict, InvalidInput, NotFound, Problem
+from rounds.runtime import audit
 from rounds.runtime.access import Principal
 from rounds.runtime.definitions.models import (
     DRAFT,
@@ -183,9 +191,13 @@ async def sync(session: AsyncSession, docs: Sequence[DefinitionDocument], *,
                 existing.status, existing.published_at = PUBLISHED, utcnow()
                 await _make_current(session, existing, PUBLISHED)
                 report.created.append((doc.id, existing.number, digest))
+                _record(session, None, "definition.publish", doc.id,
+                        {"version": existing.number, "source": doc.source})
             elif publish and await _make_current(session, existing, RESTORED):
                 # The file went back to earlier content: that version is in force again.
                 report.restored.append((doc.id, existing.number, digest))
+                _record(session, None, "definition.rollback", doc.id,
+                        {"version": existing.number, "source": doc.source})
             else:
                 report.unchanged.append(doc.id)
             continue
@@ -193,12 +205,25 @@ async def sync(session: AsyncSession, docs: Sequence[DefinitionDocument], *,
         if publish:
             await _make_current(session, version, PUBLISHED)
         report.created.append((doc.id, version.number, digest))
+        _record(session, None, "definition.publish" if publish else "definition.draft", doc.id,
+                {"version": version.number, "source": doc.source})
     return report
 
 
-async def save_draft(session: AsyncSession, content: Any, source: str = "admin"
+TARGET = "definition"  # the audit trail's target kind for a definition
+
+
+def _record(session: AsyncSession, actor_id: int | None, action: str, definition_id: str,
+            changes: dict[str, Any]) -> None:
+    audit.record(session, actor_id=actor_id, action=action, target_kind=TARGET,
+                 target_id=definition_id, changes=changes)
+
+
+async def save_draft(session: AsyncSession, content: Any, source: str = "admin", *,
+                     actor_id: int | None = None, action: str = "definition.draft"
                      ) -> DefinitionVersion:
-    """Create or change the draft of a definition (drafts change; published versions don't)."""
+    """Create or change the draft of a definition (drafts change; published versions don't).
+    Content a version already has is that version (nothing new, nothing recorded)."""
     doc = DefinitionDocument(source, content)
     problems = validate([doc], references=False)
     _raise_if_invalid(problems)
@@ -211,21 +236,74 @@ async def save_draft(session: AsyncSession, content: Any, source: str = "admin"
     if same is not None:
         return same  # earlier content: publishing that version makes it current again
     if latest is not None and latest.status == DRAFT:
+        before = latest.content_hash
         latest.content, latest.content_hash, latest.source = content, digest, source
         await session.flush()
+        _record(session, actor_id, action, doc.id,
+                {"version": latest.number, "content_hash": [before, digest]})
         return latest
-    return await _add_version(session, doc, DRAFT)
+    version = await _add_version(session, doc, DRAFT)
+    _record(session, actor_id, action, doc.id,
+            {"version": version.number, "content_hash": [None, digest]})
+    return version
 
 
-async def publish(session: AsyncSession, definition_id: str, number: int) -> DefinitionVersion:
+async def publish_problems(session: AsyncSession, version: DefinitionVersion
+                           ) -> list[Problem]:
+    """What publishing ``version`` would break: its own problems (schema, meaning) and
+    those of its references against the current versions of every other definition (an
+    unknown role, a standard no role may fill...), only the ones this version brings (a
+    problem the store already had is not this version's). Each problem's ``source`` is the
+    definition it is in."""
+    others = {d: c for d, c in (await _all_current(session)).items()
+              if d != version.definition_id}
+    current = (await session.execute(_current_join().where(
+        Definition.id == version.definition_id))).scalar_one_or_none()
+
+    def problems_with(content: Any | None) -> list[Problem]:
+        docs = [DefinitionDocument(d, c) for d, c in others.items()]
+        if content is not None:
+            docs.append(DefinitionDocument(version.definition_id, content))
+        return validate(docs)
+
+    had = {(p.source, p.pointer, p.code) for p in problems_with(
+        current.content if current is not None else None)}
+    return [p for p in problems_with(version.content)
+            if p.source == version.definition_id or (p.source, p.pointer, p.code) not in had]
+
+
+async def _all_current(session: AsyncSession) -> dict[str, Any]:
+    rows = await session.execute(
+        select(Definition.id, DefinitionVersion.content)
+        .join(DefinitionVersion, Definition.current_version_id == DefinitionVersion.id))
+    return {str(i): c for i, c in rows}
+
+
+async def publish(session: AsyncSession, definition_id: str, number: int, *,
+                  actor_id: int | None = None, reason: str | None = None,
+                  check_references: bool = False) -> DefinitionVersion:
     """Publish a version and make it current; an earlier published version becomes current
-    again (a rollback)."""
+    again (a rollback, recorded with ``reason``).
+
+    ``check_references`` (the admin pages): refused (``DefinitionInvalid``, every problem)
+    when the version would not validate against the other definitions in force
+    (:func:`publish_problems`). The API and tests publish one document as given, and the
+    runtime copes with what that lets through."""
     version = await get_version(session, definition_id, number)
+    if check_references:
+        _raise_if_invalid(await publish_problems(session, version))
+    current = (await session.execute(_current_join().where(
+        Definition.id == definition_id))).scalar_one_or_none()
+    was = current.number if current is not None else None
     if version.status == PUBLISHED:
-        await _make_current(session, version, RESTORED)
+        if await _make_current(session, version, RESTORED):
+            _record(session, actor_id, "definition.rollback", definition_id,
+                    {"version": [was, version.number], "reason": reason or ""})
         return version
     version.status, version.published_at = PUBLISHED, utcnow()
     await _make_current(session, version, PUBLISHED)
+    _record(session, actor_id, "definition.publish", definition_id,
+            {"version": [was, version.number]})
     return version
 
 
@@ -334,3 +412,30 @@ def check(content: Any) -> dict[str, Any]:
     return {"valid": not problems,
             "errors": [{"pointer": p.pointer, "message": p.message, "code": p.code}
                        for p in problems]}
+
+
+def export_text(content: Any) -> str:
+    """A version's content as the JSON file ``rounds definitions sync`` reads (UTF-8, the
+    Chinese as written, two-space indent): importing it again changes nothing, the content
+    and so its hash being the same."""
+    return json.dumps(content, ensure_ascii=False, indent=2) + "\n"
+
+
+async def import_file(session: AsyncSession, data: bytes, filename: str, *,
+                      expect_id: str | None = None, actor_id: int | None = None
+                      ) -> DefinitionVersion:
+    """A definition file uploaded: its content becomes the draft (``definition.import``).
+    Not JSON, or (``expect_id``) another definition's file: refused, saying where. Content
+    a version already has is that version: a round trip of an export adds nothing."""
+    source = f"import:{filename}"[:500]
+    try:
+        content = json.loads(data.decode("utf-8-sig"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise DefinitionInvalid("the file is not JSON", [
+            Problem("", f"not a JSON file: {exc}", "invalid_json", source)]) from exc
+    if expect_id is not None and isinstance(content, dict) and content.get("id") != expect_id:
+        raise DefinitionInvalid("the file is another definition's", [
+            Problem("/id", f"the file is {content.get('id')!r}, not {expect_id!r}",
+                    "other_definition", source)])
+    return await save_draft(session, content, source, actor_id=actor_id,
+                            action="definition.import")

@@ -101,7 +101,7 @@ class DefinitionController(Controller):
         principal.require("definition.author")
         if data.get("id") != definition_id:
             data = {**data, "id": data.get("id", definition_id)}
-        return version_out(await service.save_draft(db, data))
+        return version_out(await service.save_draft(db, data, actor_id=principal.user_id))
 
     @post("/{definition_id:str}/versions/{number:int}/publish", status_code=200,
           summary="Publish a draft version (it never changes afterwards) and make it "
@@ -109,7 +109,8 @@ class DefinitionController(Controller):
     async def publish(self, db: AsyncSession, principal: Principal, definition_id: str,
                       number: Id) -> VersionOut:
         principal.require("definition.publish")
-        return version_out(await service.publish(db, definition_id, number))
+        return version_out(await service.publish(db, definition_id, number,
+                                                 actor_id=principal.user_id))
 
 
 class ValidateController(Controller):
