@@ -17,6 +17,8 @@ from rounds.db import create_engine, session_factory
 from rounds.logs import configure_logging
 from rounds.ops.web import OpsPlugin
 from rounds.runtime.admin import pages as admin_pages
+from rounds.runtime.admin import people_pages as admin_people_pages
+from rounds.runtime.admin import places_pages as admin_places_pages
 from rounds.runtime.campaigns import pages as campaigns_pages
 from rounds.runtime.campaigns import web as campaigns_web
 from rounds.runtime.dashboards import pages as dashboards_pages
@@ -108,6 +110,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
                                  *campaigns_web.handlers(),
                                  *campaigns_pages.handlers(settings),
                                  *admin_pages.handlers(settings),
+                                 *admin_people_pages.handlers(),  # its own module: no cycle
+                                 *admin_places_pages.handlers(),
                                  *apidocs.asset_handlers(settings)]
     return install_request_ids(Litestar(  # the request id and access line of every request
         route_handlers=route_handlers,
