@@ -100,7 +100,7 @@ def _attribute_fields(kind: Mapping[str, Any], values: Mapping[str, Any], lang: 
         kind_of = attr.get("type")
         value = values.get(name, "")
         out.append({
-            "name": name, "id": "f-" + name.replace(".", "-"),
+            "name": name, "id": "f-" + name.replace(".", "-").replace("_", "-"),
             "label": pick(attr.get("title"), lang, attr["id"]),
             "help": pick(attr.get("help"), lang, "") if attr.get("help") else "",
             "type": kind_of, "required": bool(attr.get("required")),
@@ -196,7 +196,10 @@ async def _site_page(request: Request[Any, Any, Any], db: AsyncSession, principa
         "org_unit": details.org_unit_code, "address": details.address,
         **{f"attributes.{k}": v for k, v in details.attributes.items()}}
     roles = await directory.roles(db)
-    serving = [r for r, c in roles.items() if details.site_kind in (c.get("site_kinds") or ())]
+    # Roles whose people see the sites assigned to them (``own_sites``): the ones a site is
+    # staffed with; city or unit roles see sites by their unit, not by assignment.
+    serving = [r for r, c in roles.items() if details.site_kind in (c.get("site_kinds") or ())
+               and c.get("org_scope") == "own_sites"]
     assigned = {a.role_id: a for a in details.assignments}
     role_ids = sorted({*serving, *assigned})
     choices = await directory.staff_for(db, principal, role_ids)
