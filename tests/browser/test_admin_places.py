@@ -27,7 +27,8 @@ PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1366, "height": 900}
 HEADER = ("code,name,site_kind,org_unit,lat,lng,address,licence_no,shop_name,owner_name,"
           "grade,delivery_cycle,business_type\n")
-GOOD_ROW = "imp_1,导入一,retailer,north,31.2,121.4,路 1,310101000101,导入一,吴,3,weekly,supermarket\n"
+GOOD_ROW = ("imp_1,导入一,retailer,north,31.2,121.4,路 1,310101000101,导入一,吴,3,weekly,"
+            "supermarket\n")
 BAD_ROW = "imp_2,导入二,retailer,nowhere,91,121.4,路 2,12,导入二,郑,3,weekly,supermarket\n"
 
 
@@ -180,6 +181,11 @@ def test_every_page_photographed(browser: Any, city: Live, lang: str, size: str)
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"), \
             name
         shoot(page, f"{name}-{size}-{lang}")
+        if size == "phone":  # the narrowest phone too
+            page.set_viewport_size({"width": 320, "height": 640})
+            assert page.evaluate(
+                "document.documentElement.scrollWidth <= window.innerWidth + 1"), name
+            page.set_viewport_size(viewport)
     # The plans page with its result.
     page.goto(f"{city.url}/admin/plans?lang={lang}")
     page.select_option("#f-unit", str(units["north"]))
