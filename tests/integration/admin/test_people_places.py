@@ -106,6 +106,19 @@ def test_people_search_create_change_disable_and_reset(live: Live) -> None:
         for field in ("username", "role_id", "org_unit"):
             assert f'data-error-for="{field}"' in refused.text
         assert audit_rows(live, "user.create") == []
+        # A retailer's own account acts for one shop: it must be named, and exist.
+        shopless = c.post("/admin/people?lang=zh", data={
+            "username": "shopkeeper", "display_name": "店主", "role_id": "retailer_user",
+            "org_unit": "north"})
+        assert shopless.status_code == 422 and 'data-error-for="site"' in shopless.text
+        assert 'data-error-for="site"' in c.post("/admin/people", data={
+            "username": "shopkeeper", "display_name": "店主", "role_id": "retailer_user",
+            "org_unit": "north", "site": "no_such_shop"}).text
+        assert audit_rows(live, "user.create") == []
+        keeper = c.post("/admin/people", data={
+            "username": "shopkeeper", "display_name": "店主", "role_id": "retailer_user",
+            "org_unit": "north", "site": "shop_a"})
+        assert keeper.status_code == 200 and "data-password-once" in keeper.text
         made = c.post("/admin/people?lang=zh", data={
             "username": "sun", "display_name": "孙经理", "role_id": "customer_manager",
             "org_unit": "south", "phone": "13800001111"})
@@ -113,7 +126,7 @@ def test_people_search_create_change_disable_and_reset(live: Live) -> None:
         assert "data-password-once" in made.text
         password = made.text.split("data-password>")[1].split("<")[0]
         assert len(password) >= 8
-        [created] = audit_rows(live, "user.create")
+        [_, created] = audit_rows(live, "user.create")
         assert created["changes"]["username"] == "sun" and password not in json.dumps(created)
         sun = int(created["target"])
         assert 'data-person="sun"' in c.get("/admin/people?q=13800001111").text  # by phone

@@ -213,7 +213,7 @@ async def _choices(db: AsyncSession, principal: Principal, lang: str
 
 def _person_labels(lang: str) -> dict[str, str]:
     return {k: say(lang, f"people_{k}") for k in
-            ("username", "display_name", "role_id", "org_unit", "phone", "password")}
+            ("username", "display_name", "role_id", "org_unit", "phone", "password", "site")}
 
 
 @get("/admin/people", include_in_schema=False)
@@ -282,7 +282,7 @@ async def create_person(request: Request[Any, Any, Any], *, db: AsyncSession,
         display_name=form_text(form, "display_name") or username,
         role_id=form_text(form, "role_id"), org_unit_code=form_text(form, "org_unit"),
         phone=form_text(form, "phone") or None,
-        language=form_text(form, "language") or lang))
+        language=form_text(form, "language") or lang, site_code=form_text(form, "site")))
     if created is None:
         return await _new_person_page(request, db, principal, form=form,
                                       errors=errors_of(problems, lang), status=422)

@@ -13,13 +13,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from rounds.errors import InvalidInput, NotFound, Problem
 from rounds.i18n import DEFAULT
 from rounds.runtime import audit
-from rounds.runtime.access import Forbidden, Principal
+from rounds.runtime.access import Forbidden, Principal, site_scope
 from rounds.runtime.definitions.models import Definition
 from rounds.runtime.definitions.service import current_content
 from rounds.runtime.orgs.models import OrgUnit
 from rounds.runtime.orgs.service import by_code, unit_in_scope
 from rounds.runtime.people.auth import forget_principals_after_commit, hash_password_async
 from rounds.runtime.people.models import Credential, User
+from rounds.runtime.sites.models import Site
 from rounds.runtime.sql import one_or_not_found
 
 MIN_PASSWORD_LENGTH = 8
@@ -110,11 +111,24 @@ async def create_user(db: AsyncSession, *, username: str, display_name: str, rol
 async def add_user(db: AsyncSession, principal: Principal, *, username: str,
                    display_name: str, role_id: str, org_unit_code: str,
                    password: str | None = None, site_id: int | None = None,
-                   phone: str | None = None, language: str = DEFAULT
-                   ) -> tuple[User, str | None]:
+                   phone: str | None = None, language: str = DEFAULT,
+                   site_code: str | None = None) -> tuple[User, str | None]:
     """A manager creates an account in an org unit of their scope. Without a password one
-    is generated and returned (the only time it is readable)."""
+    is generated and returned (the only time it is readable). ``site_code`` (the admin
+    pages' way to say ``site_id``) names the shop a retailer account acts for: a role
+    scoped to its own shop needs one, in the manager's scope."""
     principal.require("user.manage")
+    extra: list[Problem] = []
+    if site_code:
+        site_id = (await db.execute(select(Site.id).where(
+            Site.code == site_code, site_scope(principal)))).scalar_one_or_none()
+        if site_id is None:
+            extra.append(Problem("/site", f"no site {site_code!r}", "unknown_reference"))
+    if site_id is None and not site_code:
+        role = await current_content(db, role_id, "role")
+        if role is not None and role.get("org_scope") == "own_shop":
+            extra.append(Problem("/site", f"a {role_id} acts for one shop: name it",
+                                 "required"))
     unit = (await db.execute(select(OrgUnit).where(OrgUnit.code == org_unit_code))
             ).scalar_one_or_none()
     if unit is not None and not unit_in_scope(principal, unit):
@@ -122,10 +136,15 @@ async def add_user(db: AsyncSession, principal: Principal, *, username: str,
         raise InvalidInput(f"cannot create user {username!r}", [
             Problem("/org_unit", f"no org unit {org_unit_code!r}", "unknown_reference")])
     generated = None if password else generate_password()
-    user = await create_user(db, username=username, display_name=display_name,
-                             role_id=role_id, org_unit_code=org_unit_code,
-                             password=password or str(generated), site_id=site_id,
-                             phone=phone, language=language)
+    try:
+        user = await create_user(db, username=username, display_name=display_name,
+                                 role_id=role_id, org_unit_code=org_unit_code,
+                                 password=password or str(generated), site_id=site_id,
+                                 phone=phone, language=language)
+    except InvalidInput as exc:  # every mistake at once: the account's and the shop's
+        raise InvalidInput(exc.detail, [*exc.problems, *extra]) from None
+    if extra:  # raised before the caller's transaction commits: nothing is kept
+        raise InvalidInput(f"cannot create user {username!r}", extra)
     audit.record(db, actor_id=principal.user_id, action="user.create", target_kind="user",
                  target_id=user.id, changes={k: v for k, v in _fields(user, unit).items()
                                              if v is not None})  # never the password
