@@ -61,6 +61,7 @@ def open_admin(browser: Any, city: Live, path: str, viewport: dict[str, int],
 
 def shoot(page: Any, name: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
+    page.evaluate("window.scrollTo(0, 0)")  # the sticky header over the page otherwise
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
