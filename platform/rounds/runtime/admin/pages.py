@@ -21,7 +21,13 @@ from rounds.errors import RoundsError
 from rounds.i18n import table
 from rounds.runtime import audit
 from rounds.runtime.access import NotAuthenticated, Principal
-from rounds.runtime.admin import audit_pages, definition_pages, service
+from rounds.runtime.admin import (
+    audit_pages,
+    definition_pages,
+    people_pages,
+    places_pages,
+    service,
+)
 from rounds.runtime.admin.shell import (
     ADMIN_URL,
     DOMAIN,
@@ -99,6 +105,9 @@ def handlers(settings: Settings) -> list[Any]:
     pages = Router(path="/", route_handlers=route_handlers(),
                    exception_handlers={NotAuthenticated: to_sign_in, RoundsError: error_page,
                                        HTTPException: error_page})
-    return [pages, create_static_files_router(
+    static = create_static_files_router(
         path=ADMIN_URL, directories=[Path(settings.admin_ui_dir) / "static"],
-        name="admin_static", opt=PUBLIC)]
+        name="admin_static", opt=PUBLIC)
+    # people and places answer with their own routers (same error pages), since they import
+    # the shell that this module re-exports
+    return [pages, *people_pages.handlers(), *places_pages.handlers(), static]

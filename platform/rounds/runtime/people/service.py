@@ -12,13 +12,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from rounds.errors import InvalidInput, NotFound, Problem
 from rounds.i18n import DEFAULT
-from rounds.runtime.access import Forbidden, Principal
+from rounds.runtime import audit
+from rounds.runtime.access import Forbidden, Principal, site_scope
 from rounds.runtime.definitions.models import Definition
 from rounds.runtime.definitions.service import current_content
 from rounds.runtime.orgs.models import OrgUnit
 from rounds.runtime.orgs.service import by_code, unit_in_scope
 from rounds.runtime.people.auth import forget_principals_after_commit, hash_password_async
 from rounds.runtime.people.models import Credential, User
+from rounds.runtime.sites.models import Site
 from rounds.runtime.sql import one_or_not_found
 
 MIN_PASSWORD_LENGTH = 8
@@ -109,11 +111,24 @@ async def create_user(db: AsyncSession, *, username: str, display_name: str, rol
 async def add_user(db: AsyncSession, principal: Principal, *, username: str,
                    display_name: str, role_id: str, org_unit_code: str,
                    password: str | None = None, site_id: int | None = None,
-                   phone: str | None = None, language: str = DEFAULT
-                   ) -> tuple[User, str | None]:
+                   phone: str | None = None, language: str = DEFAULT,
+                   site_code: str | None = None) -> tuple[User, str | None]:
     """A manager creates an account in an org unit of their scope. Without a password one
-    is generated and returned (the only time it is readable)."""
+    is generated and returned (the only time it is readable). ``site_code`` (the admin
+    pages' way to say ``site_id``) names the shop a retailer account acts for: a role
+    scoped to its own shop needs one, in the manager's scope."""
     principal.require("user.manage")
+    extra: list[Problem] = []
+    if site_code:
+        site_id = (await db.execute(select(Site.id).where(
+            Site.code == site_code, site_scope(principal)))).scalar_one_or_none()
+        if site_id is None:
+            extra.append(Problem("/site", f"no site {site_code!r}", "unknown_reference"))
+    if site_id is None and not site_code:
+        role = await current_content(db, role_id, "role")
+        if role is not None and role.get("org_scope") == "own_shop":
+            extra.append(Problem("/site", f"a {role_id} acts for one shop: name it",
+                                 "required"))
     unit = (await db.execute(select(OrgUnit).where(OrgUnit.code == org_unit_code))
             ).scalar_one_or_none()
     if unit is not None and not unit_in_scope(principal, unit):
@@ -121,11 +136,26 @@ async def add_user(db: AsyncSession, principal: Principal, *, username: str,
         raise InvalidInput(f"cannot create user {username!r}", [
             Problem("/org_unit", f"no org unit {org_unit_code!r}", "unknown_reference")])
     generated = None if password else generate_password()
-    user = await create_user(db, username=username, display_name=display_name,
-                             role_id=role_id, org_unit_code=org_unit_code,
-                             password=password or str(generated), site_id=site_id,
-                             phone=phone, language=language)
+    try:
+        user = await create_user(db, username=username, display_name=display_name,
+                                 role_id=role_id, org_unit_code=org_unit_code,
+                                 password=password or str(generated), site_id=site_id,
+                                 phone=phone, language=language)
+    except InvalidInput as exc:  # every mistake at once: the account's and the shop's
+        raise InvalidInput(exc.detail, [*exc.problems, *extra]) from None
+    if extra:  # raised before the caller's transaction commits: nothing is kept
+        raise InvalidInput(f"cannot create user {username!r}", extra)
+    audit.record(db, actor_id=principal.user_id, action="user.create", target_kind="user",
+                 target_id=user.id, changes={k: v for k, v in _fields(user, unit).items()
+                                             if v is not None})  # never the password
     return user, generated
+
+
+def _fields(user: User, unit: OrgUnit | None) -> dict[str, Any]:
+    """What the audit trail shows of an account (no secret is among them)."""
+    return {"username": user.username, "display_name": user.display_name,
+            "role_id": user.role_id, "org_unit": unit.code if unit else None,
+            "phone": user.phone, "active": user.active}
 
 
 @dataclass(frozen=True)
@@ -166,7 +196,8 @@ async def list_users(db: AsyncSession, principal: Principal, *, role_id: str | N
         stmt = stmt.where(User.active.is_(active))
     if search:
         like = f"%{search}%"
-        stmt = stmt.where(or_(User.username.ilike(like), User.display_name.ilike(like)))
+        stmt = stmt.where(or_(User.username.ilike(like), User.display_name.ilike(like),
+                              User.phone.ilike(like)))
     total = (await db.execute(select(func.count()).select_from(stmt.subquery()))).scalar_one()
     rows = await db.execute(stmt.order_by(User.username).limit(limit).offset(offset))
     return [_row(u, code) for u, code in rows], int(total)
@@ -203,7 +234,17 @@ async def set_password(db: AsyncSession, principal: Principal, user_id: int,
             Problem("/password", f"at least {MIN_PASSWORD_LENGTH} characters", "too_short")])
     user.password_hash = await hash_password_async(password)
     await _revoke_credentials(db, user.id)
+    # That it happened, never what it is.
+    audit.record(db, actor_id=principal.user_id, action="user.password_reset",
+                 target_kind="user", target_id=user.id)
     await db.flush()
+
+
+async def reset_password(db: AsyncSession, principal: Principal, user_id: int) -> str:
+    """A new generated password for a user (returned this once); their sessions end."""
+    password = generate_password()
+    await set_password(db, principal, user_id, password)
+    return password
 
 
 async def deactivate(db: AsyncSession, principal: Principal, user_id: int) -> UserRow:
@@ -212,8 +253,65 @@ async def deactivate(db: AsyncSession, principal: Principal, user_id: int) -> Us
     user = await user_in_scope(db, principal, user_id)
     if user.id == principal.user_id:
         raise Forbidden("you cannot deactivate your own account")
-    user.active = False
-    await _revoke_credentials(db, user.id)
+    if user.active:
+        user.active = False
+        await _revoke_credentials(db, user.id)
+        audit.record(db, actor_id=principal.user_id, action="user.disable", target_kind="user",
+                     target_id=user.id, changes={"active": [True, False]})
     await db.flush()
     unit = await db.get(OrgUnit, user.org_unit_id)
     return _row(user, unit.code if unit else "")
+
+
+async def activate(db: AsyncSession, principal: Principal, user_id: int) -> UserRow:
+    """Let a stopped account sign in again (with its password; old sessions stay ended)."""
+    principal.require("user.manage")
+    user = await user_in_scope(db, principal, user_id)
+    if not user.active:
+        user.active = True
+        audit.record(db, actor_id=principal.user_id, action="user.enable", target_kind="user",
+                     target_id=user.id, changes={"active": [False, True]})
+    await db.flush()
+    unit = await db.get(OrgUnit, user.org_unit_id)
+    return _row(user, unit.code if unit else "")
+
+
+async def update_user(db: AsyncSession, principal: Principal, user_id: int, *,
+                      role_id: str, org_unit_code: str, display_name: str,
+                      phone: str | None) -> UserRow:
+    """Change a user's role, org unit, name or phone; every mistake at once. A new role or
+    unit changes what they may do and see, so their sessions end (they sign in again)."""
+    principal.require("user.manage")
+    user = await user_in_scope(db, principal, user_id)
+    problems: list[Problem] = []
+    lookups = Lookups(db, principal)
+    if await lookups.role(role_id) is None:
+        problems.append(Problem("/role_id", f"no role {role_id!r} among the definitions",
+                                "unknown_reference"))
+    unit = await lookups.unit(org_unit_code)
+    if unit is None:
+        problems.append(Problem("/org_unit", f"no org unit {org_unit_code!r}",
+                                "unknown_reference"))
+    display_name = display_name.strip()
+    if not display_name or len(display_name) > 200:
+        problems.append(Problem("/display_name", "a name of 1 to 200 characters",
+                                "required" if not display_name else "too_long"))
+    phone = (phone or "").strip() or None
+    if phone is not None and len(phone) > 32:
+        problems.append(Problem("/phone", "at most 32 characters", "too_long"))
+    if user.id == principal.user_id and role_id != user.role_id:
+        problems.append(Problem("/role_id", "you cannot change your own role", "forbidden"))
+    if problems or unit is None:
+        raise InvalidInput(f"cannot change user {user.username!r}", problems)
+    before = _fields(user, await db.get(OrgUnit, user.org_unit_id))
+    access_changes = (role_id, unit.id) != (user.role_id, user.org_unit_id)
+    user.role_id, user.org_unit_id = role_id, unit.id
+    user.display_name, user.phone = display_name, phone
+    changes = audit.changes_between(before, _fields(user, unit))
+    if changes:
+        audit.record(db, actor_id=principal.user_id, action="user.update", target_kind="user",
+                     target_id=user.id, changes=changes)
+    if access_changes:
+        await _revoke_credentials(db, user.id)
+    await db.flush()
+    return _row(user, unit.code)

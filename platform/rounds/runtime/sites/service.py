@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from rounds.errors import InvalidInput, Problem
 from rounds.rules.operations import haversine_m
 from rounds.rules.scoring import score_model
+from rounds.runtime import audit
 from rounds.runtime.access import Principal, site_scope
 from rounds.runtime.definitions.models import DefinitionVersion
 from rounds.runtime.definitions.service import current_content
@@ -121,7 +122,8 @@ class SiteChecker(Lookups):
 
     async def check_site(self, *, site_kind: str, code: str, name: str, lat: Any, lng: Any,
                          org_unit: str, address: str, attributes: Mapping[str, Any],
-                         where: Callable[[str], str], attribute_base: str
+                         where: Callable[[str], str], attribute_base: str,
+                         own_code: str | None = None
                          ) -> tuple[SiteDraft | None, list[Problem]]:
         """Every problem of one site at once; ``where`` names the pointer of a field."""
         problems: list[Problem] = []
@@ -134,7 +136,7 @@ class SiteChecker(Lookups):
                                     "unknown_reference"))
         code, name = code.strip(), name.strip()
         if _text(code, "code", CODE_MAX, "a code", where=where, problems=problems) \
-                and await self.code_taken(code):
+                and code != own_code and await self.code_taken(code):
             problems.append(Problem(where("code"), f"a site with code {code!r} exists already",
                                     "duplicate_id"))
         _text(name, "name", NAME_MAX, "a name", where=where, problems=problems)
@@ -240,6 +242,50 @@ async def create_site(db: AsyncSession, principal: Principal | None, *, site_kin
     if draft is None:
         raise InvalidInput(f"cannot create site {code!r}", problems)
     site = store_site(db, draft)
+    await db.flush()
+    if principal is not None:
+        unit = await db.get(OrgUnit, site.org_unit_id)
+        audit.record(db, actor_id=principal.user_id, action="site.create", target_kind="site",
+                     target_id=site.code, changes=_fields(site, unit))
+    return site
+
+
+def _fields(site: Site, unit: OrgUnit | None) -> dict[str, Any]:
+    """What the audit trail shows of a site (never its QR token: it proves presence)."""
+    return {"site_kind": site.site_kind, "code": site.code, "name": site.name,
+            "address": site.address, "lat": site.lat, "lng": site.lng,
+            "org_unit": unit.code if unit else None,
+            **{f"attributes.{k}": v for k, v in sorted(site.attributes.items())}}
+
+
+async def update_site(db: AsyncSession, principal: Principal, site_id: int, *, name: str,
+                      lat: Any, lng: Any, org_unit: str, address: str = "",
+                      attributes: Mapping[str, Any] | None = None) -> Site:
+    """Edit a site in scope (its kind and code stay: plans, visits and the printed code
+    name them); checked like a new one, every mistake at once, each change audited."""
+    principal.require("site.manage")
+    site = await get_site(db, principal, site_id)
+    checker = SiteChecker(db, principal)
+    attrs = dict(attributes or {})
+    kind = await checker.kind(site.site_kind)
+    if kind is not None and address and "address" not in attrs \
+            and any(a["id"] == "address" for a in kind.get("attributes") or ()):
+        attrs["address"] = address
+    draft, problems = await checker.check_site(
+        site_kind=site.site_kind, code=site.code, name=name, lat=lat, lng=lng,
+        org_unit=org_unit, address=address, attributes=attrs, where=lambda f: f"/{f}",
+        attribute_base="/attributes", own_code=site.code)
+    if draft is None:
+        raise InvalidInput(f"cannot change site {site.code!r}", problems)
+    before = _fields(site, await db.get(OrgUnit, site.org_unit_id))
+    site.name, site.lat, site.lng = draft.name, draft.lat, draft.lng
+    site.org_unit_id, site.address, site.attributes = draft.org_unit_id, draft.address, \
+        draft.attributes
+    changes = audit.changes_between(before, _fields(site, await db.get(OrgUnit,
+                                                                       site.org_unit_id)))
+    if changes:
+        audit.record(db, actor_id=principal.user_id, action="site.update", target_kind="site",
+                     target_id=site.code, changes=changes)
     await db.flush()
     return site
 
@@ -392,6 +438,9 @@ async def assign_staff(db: AsyncSession, principal: Principal, site_id: int, rol
                ).scalar_one_or_none()
     if user_id is None:
         if current is not None:
+            audit.record(db, actor_id=principal.user_id, action="site.unassign",
+                         target_kind="site", target_id=site.code,
+                         changes={"role_id": role_id, "user_id": [current.user_id, None]})
             await db.delete(current)
             await db.flush()
         return await site_details(db, principal, site.id)
@@ -402,6 +451,10 @@ async def assign_staff(db: AsyncSession, principal: Principal, site_id: int, rol
     if problems:
         raise InvalidInput(f"cannot assign user {user_id} as {role_id}", problems)
     assert user is not None
+    if current is None or current.user_id != user.id:
+        audit.record(db, actor_id=principal.user_id, action="site.assign", target_kind="site",
+                     target_id=site.code, changes={"role_id": role_id, "user_id": [
+                         current.user_id if current else None, user.id]})
     if current is None:
         db.add(SiteAssignment(site_id=site.id, role_id=role_id, user_id=user.id))
     else:
@@ -421,6 +474,31 @@ async def qr_svg(db: AsyncSession, principal: Principal, site_id: int) -> str:
     out = io.BytesIO()
     qr.save(out, kind="svg", scale=8, border=4, title=f"{site.code} {site.name}")
     return out.getvalue().decode()
+
+
+@dataclass(frozen=True)
+class PrintedCode:
+    site: SiteSummary
+    data_uri: str  # the code as an SVG data: address, for an <img>
+
+
+SHEET_MAX = 500  # a print run: more is more paper than anyone prints at once
+
+
+async def qr_sheet(db: AsyncSession, principal: Principal, *, site_kind: str | None = None,
+                   org_unit_id: int | None = None, search: str | None = None,
+                   ids: Iterable[int] = (), limit: int = SHEET_MAX) -> list[PrintedCode]:
+    """The check-in codes of many sites in scope (those ``ids``, or those the filters keep),
+    by name, for a printed sheet (site.manage only, as one code)."""
+    principal.require("site.manage")
+    stmt = await _filtered(db, principal, site_kind=site_kind, org_unit_id=org_unit_id,
+                           search=search)
+    wanted = sorted(set(ids))
+    if wanted:
+        stmt = stmt.where(Site.id.in_(wanted))
+    sites = (await db.execute(stmt.order_by(Site.name, Site.id).limit(limit))).scalars()
+    return [PrintedCode(_summary(s), segno.make(qr_payload(s), error="m").svg_data_uri(
+        scale=4, border=2)) for s in sites]
 
 
 # -- history ---------------------------------------------------------------------------------

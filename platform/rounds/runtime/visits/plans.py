@@ -46,8 +46,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from rounds.errors import InvalidInput, NotFound, Problem
 from rounds.rules.operations import haversine_m
+from rounds.runtime import audit
 from rounds.runtime.access import Forbidden, Principal, site_scope
 from rounds.runtime.definitions.service import current_contents
+from rounds.runtime.orgs.models import OrgUnit
+from rounds.runtime.orgs.service import unit_in_scope
 from rounds.runtime.people.auth import principal_for
 from rounds.runtime.people.models import User
 from rounds.runtime.people.service import user_in_scope, user_scope
@@ -121,9 +124,13 @@ class PlanReport:
         return bool(self.created or self.updated or self.removed)
 
 
-async def generate_month_plans(db: AsyncSession, month: str) -> PlanReport:
-    """Make the month's plans match the roles' targets and today's assignments."""
+async def generate_month_plans(db: AsyncSession, month: str, *,
+                               unit_path: str | None = None) -> PlanReport:
+    """Make the month's plans match the roles' targets and today's assignments; with
+    ``unit_path``, only those of the people of that unit and below (the rest stay)."""
     parse_month(month)
+    in_unit = select(OrgUnit.id).where(OrgUnit.path.startswith(unit_path)) \
+        if unit_path is not None else None
     report = PlanReport(month)
     wanted: dict[tuple[int, int], tuple[int, str, int]] = {}
     for role_id, targets in (await _roles_with_targets(db)).items():
@@ -141,8 +148,10 @@ async def generate_month_plans(db: AsyncSession, month: str) -> PlanReport:
         per_kind = {k: v for k, v in per_kind.items() if v[0] > 0}
         if not per_kind:
             continue
-        staff = (await db.execute(select(User).where(
-            User.role_id == role_id, User.active.is_(True)).order_by(User.id))).scalars().all()
+        staff_query = select(User).where(User.role_id == role_id, User.active.is_(True))
+        if in_unit is not None:
+            staff_query = staff_query.where(User.org_unit_id.in_(in_unit))
+        staff = (await db.execute(staff_query.order_by(User.id))).scalars().all()
         for user in staff:
             # The role's own scope decides which sites: assigned ones for own_sites, the
             # unit's for org_unit... exactly what the person can see and check in at.
@@ -154,8 +163,12 @@ async def generate_month_plans(db: AsyncSession, month: str) -> PlanReport:
                 wanted[(user.id, site_id)] = per_kind[kind]
                 planned_any = True
             report.people += planned_any
+    existing_query = select(PlannedVisit).where(PlannedVisit.month == month)
+    if in_unit is not None:
+        existing_query = existing_query.where(PlannedVisit.user_id.in_(
+            select(User.id).where(User.org_unit_id.in_(in_unit))))
     existing = {(p.user_id, p.site_id): p for p in (await db.execute(
-        select(PlannedVisit).where(PlannedVisit.month == month))).scalars()}
+        existing_query)).scalars()}
     for key, (visits, per, per_visits) in wanted.items():
         plan = existing.get(key)
         if plan is None:
@@ -173,6 +186,51 @@ async def generate_month_plans(db: AsyncSession, month: str) -> PlanReport:
     report.removed = len(stale)
     await db.flush()
     return report
+
+
+@dataclass(frozen=True)
+class PersonPlanCount:
+    user_id: int
+    username: str
+    display_name: str
+    role_id: str
+    sites: int  # planned sites this month
+    visits: int  # planned visits this month
+
+
+async def generate_for(db: AsyncSession, principal: Principal, month: str, *,
+                       unit_id: int | None = None
+                       ) -> tuple[PlanReport, list[PersonPlanCount]]:
+    """An administrator generates a month's plans (for a unit of their scope and below, or
+    for all), recorded in the audit trail; with how many plans each person now has."""
+    principal.require("site.manage")
+    parse_month(month)
+    unit_path: str | None = None
+    if unit_id is not None:
+        unit = await db.get(OrgUnit, unit_id)
+        if unit is None or not unit_in_scope(principal, unit):
+            raise InvalidInput(f"no org unit {unit_id}", [
+                Problem("/unit", f"no org unit {unit_id}", "unknown_reference")])
+        unit_path = unit.path
+    elif principal.org_scope != "city":
+        # Not the whole city's plans: those of the administrator's own unit and below.
+        own = await db.get(OrgUnit, principal.org_unit_id)
+        unit_path = own.path if own is not None else "?"
+    report = await generate_month_plans(db, month, unit_path=unit_path)
+    audit.record(db, actor_id=principal.user_id, action="plan.generate", target_kind="plan",
+                 target_id=month, changes={
+                     "unit": unit_id, "created": report.created, "updated": report.updated,
+                     "removed": report.removed, "unchanged": report.unchanged,
+                     "people": report.people})
+    stmt = (select(User, func.count(), func.sum(PlannedVisit.visits))
+            .join(PlannedVisit, PlannedVisit.user_id == User.id)
+            .where(PlannedVisit.month == month, user_scope(principal)))
+    if unit_path is not None:
+        stmt = stmt.where(User.org_unit_id.in_(
+            select(OrgUnit.id).where(OrgUnit.path.startswith(unit_path))))
+    rows = await db.execute(stmt.group_by(User.id).order_by(User.username))
+    return report, [PersonPlanCount(u.id, u.username, u.display_name, u.role_id, int(n),
+                                    int(v or 0)) for u, n, v in rows]
 
 
 # -- progress --------------------------------------------------------------------------------

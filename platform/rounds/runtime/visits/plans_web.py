@@ -82,9 +82,9 @@ async def month_plans(db: AsyncSession, principal: Principal, settings: Settings
 
 @post("/api/plans/{month:str}/generate", tags=["plans"], status_code=200,
       summary="Bring the month's plans in line with targets and assignments (site.manage)")
-async def generate(db: AsyncSession, principal: Principal, month: str) -> PlanReportOut:
-    principal.require("site.manage")
-    r = await plans.generate_month_plans(db, month)
+async def generate(db: AsyncSession, principal: Principal, month: str,
+                   org_unit_id: OptionalId = None) -> PlanReportOut:
+    r, _ = await plans.generate_for(db, principal, month, unit_id=org_unit_id)
     return PlanReportOut(month=r.month, created=r.created, updated=r.updated,
                          removed=r.removed, unchanged=r.unchanged, people=r.people)
 
