@@ -23,18 +23,13 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import (
-    ChoiceLoader,
     Environment,
     FileSystemLoader,
-    PackageLoader,
-    StrictUndefined,
-    select_autoescape,
 )
 from litestar import MediaType, Request, Response
 
 from rounds.errors import Forbidden
-from rounds.forms.render import STATIC_URL
-from rounds.i18n import jinja, table
+from rounds.i18n import table
 from rounds.i18n import text as i18n_text
 from rounds.runtime.access import ADMIN_CAPABILITIES, NotAuthenticated, Principal, has_admin
 from rounds.runtime.fieldwork import chrome, views
@@ -91,16 +86,8 @@ def environment(folder: str = "admin_ui") -> Environment:
     """``folder``/templates first (the admin app), then the field pages' templates (the
     layout, the navigation, the pager) and the forms engine's; ``_`` reads ``admin``, then
     ``fieldwork``, ``common``."""
-    env = Environment(
-        loader=ChoiceLoader([FileSystemLoader(str(Path(folder) / "templates")),
-                             PackageLoader("rounds.runtime.fieldwork", "templates"),
-                             PackageLoader("rounds.forms", "templates")]),
-        autoescape=select_autoescape(default=True, default_for_string=True),
-        undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    env.policies["json.dumps_kwargs"] = {"ensure_ascii": False, "sort_keys": False}
-    env.globals.update(static_url=STATIC_URL, fieldwork_url=chrome.FIELDWORK_URL,
-                       admin_url=ADMIN_URL)
-    return jinja.install(env, DOMAIN, views.DOMAIN, "common")
+    return chrome.page_environment(FileSystemLoader(str(Path(folder) / "templates")),
+                                   DOMAIN, admin_url=ADMIN_URL)
 
 
 def _folder(request: Request[Any, Any, Any]) -> str:

@@ -21,7 +21,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from jinja2 import ChoiceLoader, Environment, PackageLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, PackageLoader
 from litestar import MediaType, Request, Response, Router, get, post
 from litestar.datastructures import FormMultiDict
 from litestar.exceptions import HTTPException
@@ -30,8 +30,7 @@ from litestar.static_files import create_static_files_router
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rounds.errors import InvalidInput, Problem, RoundsError
-from rounds.forms.render import STATIC_URL
-from rounds.i18n import jinja, pick
+from rounds.i18n import pick
 from rounds.i18n import text as i18n_text
 from rounds.rules.alerts import format_number
 from rounds.runtime.access import NotAuthenticated, Principal
@@ -62,16 +61,8 @@ def say(lang: str, key: str, /, **fields: Any) -> str:
 def environment() -> Environment:
     """This slice's templates, then the field pages' (the layout, the navigation, the pager)
     and the forms engine's; ``_`` reads ``campaigns``, then ``fieldwork``, ``common``."""
-    env = Environment(
-        loader=ChoiceLoader([PackageLoader("rounds.runtime.campaigns", "templates"),
-                             PackageLoader("rounds.runtime.fieldwork", "templates"),
-                             PackageLoader("rounds.forms", "templates")]),
-        autoescape=select_autoescape(default=True, default_for_string=True),
-        undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    env.policies["json.dumps_kwargs"] = {"ensure_ascii": False, "sort_keys": False}
-    env.globals.update(static_url=STATIC_URL, fieldwork_url=chrome.FIELDWORK_URL,
-                       campaigns_url=CAMPAIGNS_URL)
-    return jinja.install(env, DOMAIN, views.DOMAIN, "common")
+    return chrome.page_environment(PackageLoader("rounds.runtime.campaigns", "templates"),
+                                   DOMAIN, campaigns_url=CAMPAIGNS_URL)
 
 
 def render(request: Request[Any, Any, Any], template: str, lang: str, principal: Principal,

@@ -21,7 +21,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from jinja2 import ChoiceLoader, Environment, PackageLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, PackageLoader
 from litestar import MediaType, Request, Response, Router, get
 from litestar.exceptions import HTTPException
 from litestar.response import Stream
@@ -31,8 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from rounds import i18n
 from rounds.db import DB_INT_MAX
 from rounds.errors import NotFound, RoundsError
-from rounds.forms.render import STATIC_URL
-from rounds.i18n import jinja, pick
+from rounds.i18n import pick
 from rounds.rules.alerts import format_number
 from rounds.runtime.campaigns import publication
 from rounds.runtime.campaigns.publication import PublicRecord, PublicSite
@@ -68,15 +67,8 @@ def say(lang: str, key: str, **values: Any) -> str:
 def environment() -> Environment:
     """This slice's templates, then the field pages' and the forms engine's (the layout);
     ``_`` reads ``publication``, then ``fieldwork`` and ``common``."""
-    env = Environment(
-        loader=ChoiceLoader([PackageLoader("rounds.runtime.campaigns", "templates"),
-                             PackageLoader("rounds.runtime.fieldwork", "templates"),
-                             PackageLoader("rounds.forms", "templates")]),
-        autoescape=select_autoescape(default=True, default_for_string=True),
-        undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    env.globals.update(static_url=STATIC_URL, fieldwork_url=chrome.FIELDWORK_URL,
-                       publication_url=STATIC)
-    return jinja.install(env, DOMAIN, views.DOMAIN, "common")
+    return chrome.page_environment(PackageLoader("rounds.runtime.campaigns", "templates"),
+                                   DOMAIN, publication_url=STATIC)
 
 
 def render(request: Request[Any, Any, Any], template: str, lang: str, *, title: str,

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-from jinja2 import ChoiceLoader, Environment, PackageLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, PackageLoader
 from litestar import MediaType, Request, Response, Router, get
 from litestar.exceptions import HTTPException
 from litestar.response import Redirect
@@ -31,8 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from rounds.definitions.metrics import CATALOGUE
 from rounds.errors import RoundsError
-from rounds.forms.render import STATIC_URL
-from rounds.i18n import jinja, pick
+from rounds.i18n import pick
 from rounds.i18n import table as words_table
 from rounds.rules.alerts import format_number
 from rounds.runtime.access import NotAuthenticated, Principal
@@ -63,16 +62,8 @@ NOT_DONE = ",".join(s for s in views.ISSUE_STATES if s not in ("closed", "cancel
 def environment() -> Environment:
     """This slice's templates, then the field pages' (the layout, the navigation, an issue
     row) and the forms engine's; ``_`` reads ``dashboards``, then ``fieldwork``, ``common``."""
-    env = Environment(
-        loader=ChoiceLoader([PackageLoader("rounds.runtime.dashboards", "templates"),
-                             PackageLoader("rounds.runtime.fieldwork", "templates"),
-                             PackageLoader("rounds.forms", "templates")]),
-        autoescape=select_autoescape(default=True, default_for_string=True),
-        undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    env.policies["json.dumps_kwargs"] = {"ensure_ascii": False, "sort_keys": False}
-    env.globals.update(static_url=STATIC_URL, fieldwork_url=chrome.FIELDWORK_URL,
-                       dash_url=DASH_URL)
-    return jinja.install(env, service.DOMAIN, views.DOMAIN, "common")
+    return chrome.page_environment(PackageLoader("rounds.runtime.dashboards", "templates"),
+                                   service.DOMAIN, dash_url=DASH_URL)
 
 
 def render(request: Request[Any, Any, Any], template: str, lang: str, principal: Principal,

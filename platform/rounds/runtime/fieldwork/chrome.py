@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from jinja2 import (
+    BaseLoader,
     ChoiceLoader,
     Environment,
     PackageLoader,
@@ -40,19 +41,27 @@ FIELDWORK_URL = "/static/fieldwork"
 PRIVATE = {"Cache-Control": "no-store"}
 
 
+def page_environment(first: BaseLoader | None, *domains: str, **urls: str) -> Environment:
+    """An environment for pages drawn in this chrome: ``first``'s templates (a slice's own),
+    then this slice's (the layout, the navigation, the pager) and the forms engine's; ``_``
+    reads ``domains``, then ``fieldwork`` and ``common``; ``urls`` are globals for the
+    templates (a slice's static folder). Autoescaped, strict about undefined names."""
+    loaders: list[BaseLoader] = [PackageLoader("rounds.runtime.fieldwork", "templates"),
+                                 PackageLoader("rounds.forms", "templates")]
+    env = Environment(
+        loader=ChoiceLoader([first, *loaders] if first is not None else loaders),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env.policies["json.dumps_kwargs"] = {"ensure_ascii": False, "sort_keys": False}
+    env.globals.update(static_url=STATIC_URL, fieldwork_url=FIELDWORK_URL, **urls)
+    return jinja.install(env, *domains, views.DOMAIN, "common")
+
+
 @lru_cache(maxsize=1)
 def environment() -> Environment:
     """This slice's templates first, then the forms engine's (the layout, the form); ``_``
     reads the ``fieldwork`` catalogue, then ``common``, in the page's ``lang``."""
-    env = Environment(
-        loader=ChoiceLoader([PackageLoader("rounds.runtime.fieldwork", "templates"),
-                             PackageLoader("rounds.forms", "templates")]),
-        autoescape=select_autoescape(default=True, default_for_string=True),
-        undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    env.policies["json.dumps_kwargs"] = {"ensure_ascii": False, "sort_keys": False}
-    env.globals["static_url"] = STATIC_URL
-    env.globals["fieldwork_url"] = FIELDWORK_URL
-    return jinja.install(env, views.DOMAIN, "common")
+    return page_environment(None)
 
 
 def other_language(lang: str) -> str:
