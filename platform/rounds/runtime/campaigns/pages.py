@@ -495,6 +495,11 @@ async def _campaign_page(request: Request[Any, Any, Any], db: AsyncSession, sett
         close_action=views.href(f"{here}/close", lang), back=views.href("/campaigns", lang))
 
 
+def _capital(word: str) -> str:
+    """A statistic's name as a table's row heading (the CSV's words are lower case)."""
+    return word[:1].upper() + word[1:]
+
+
 def _share(share: float | None) -> str:
     return "—" if share is None else f"{format_number(share * 100, 0)}%"
 
@@ -522,7 +527,7 @@ def answers_view(found: answers.CampaignAnswers, lang: str) -> dict[str, Any]:
                              "values": [c.count for c in q.choices]}
         elif view["kind"] == "number" and q.number is not None:
             n = q.number
-            view["stats"] = [{"key": k, "label": i18n_text("campaign_answers", lang, k),
+            view["stats"] = [{"key": k, "label": _capital(i18n_text("campaign_answers", lang, k)),
                               "text": str(n.n) if k == "n" else _figure(getattr(n, k))}
                              for k in ("n", "mean", "median", "min", "max")]
             view["strata"] = [{"label": s.label.of(lang), "n": s.n, "mean": _figure(s.mean)}

@@ -178,6 +178,11 @@ def export_rows(record: PublicRecord, lang: str) -> Iterator[list[Any]]:
         yield [values[k] for k in keys]
 
 
+def _capital(word: str) -> str:
+    """A statistic's name as a table's row heading (the CSV's words are lower case)."""
+    return word[:1].upper() + word[1:]
+
+
 def public_answers(record: PublicRecord, lang: str) -> list[dict[str, Any]]:
     """A survey's answers per question as the public page shows them: counts and shares per
     choice, a number's statistics; never a text answer (publication.py leaves them out)."""
@@ -195,7 +200,7 @@ def public_answers(record: PublicRecord, lang: str) -> list[dict[str, Any]]:
                                for c in q.choices]
         elif q.number is not None:
             n = q.number
-            view["stats"] = [{"label": text("campaign_answers", lang, k),
+            view["stats"] = [{"label": _capital(text("campaign_answers", lang, k)),
                               "text": str(n.n) if k == "n" else "—" if getattr(n, k) is None
                               else format_number(getattr(n, k), 1)}
                              for k in ("n", "mean", "median", "min", "max")]
