@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -323,3 +324,83 @@ def test_the_answers_api_and_csv(live: Live) -> None:
         assert "Out of stock" in en.content.decode("utf-8-sig")
     with client(live, "zhang") as c:  # a customer manager may not read them
         assert c.get(f"/api/campaigns/{cid}/answers").status_code == 403
+
+
+# -- over HTTP: the leader's pages and the public record ---------------------------------------
+
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def fresh(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+          ) -> Iterator[Live]:
+    """A city of its own: the API test's work at the same shops would count here too."""
+    with live_city(tmp_path_factory.mktemp("survey-pages"), request.param) as city:
+        yield city
+
+
+def new_form(field: Field, **changes: Any) -> str:
+    """The new campaign's form as a browser posts it, the survey chosen in the one select."""
+    days = period()
+    fields: dict[str, Any] = {
+        "title": "价格与库存调查", "standard": SURVEY, "sample_kind": "count",
+        "sample_value": "2", "stratify_by": "", "pool_roles": ["customer_manager"],
+        "team_size": "1", "served_within_days": "365", "redraw_within_days": "365",
+        "period_start": days["start"], "period_end": days["end"]} | changes
+    pairs = [(k, x) for k, v in fields.items() for x in (v if isinstance(v, list) else [v])]
+    return str(httpx.QueryParams(pairs))
+
+
+def test_a_survey_campaign_through_the_pages_and_its_public_record(fresh: Live) -> None:
+    live = fresh
+    with client(live, "li") as c:
+        shown = c.get("/campaigns/new?lang=zh").text
+        assert '<optgroup label="检查标准"' in shown and '<optgroup label="问卷调查"' in shown
+        survey_group = shown.split('<optgroup label="问卷调查"')[1].split("</optgroup>")[0]
+        assert f'value="{SURVEY}"' in survey_group  # a staff survey; the retailers' are not
+        assert "retailer_satisfaction" not in shown
+        r = c.post("/campaigns/new?lang=zh", headers=FORM, content=new_form(live.field))
+        assert r.status_code == 303, r.text
+        page = r.headers["location"]
+        cid = int(page.split("?")[0].rsplit("/", 1)[1])
+        stored = c.get(f"/api/campaigns/{cid}").json()
+        assert stored["spec"]["survey"] == SURVEY and "standard" not in stored["spec"]
+        assert c.post(f"/campaigns/{cid}/draw?lang=zh", headers=FORM,
+                      content="").status_code == 303
+        sites = c.get(f"/api/campaigns/{cid}/sites").json()
+    names = {v: k for k, v in live.field.users.items()}
+    drawn = sorted((s["site_code"], names[s["team"][0]]) for s in sites if s["team"])
+    assert len(drawn) == 2
+    (first, who1), (second, who2) = drawn
+    http_fill(live, who1, first, shop("out", None, 240, "yes", "steady", "中华断货，店主李某"))
+    http_fill(live, who2, second, shop("tight", 480, 260, "no", "rising"))
+    with client(live, "li") as c:
+        listed = c.get("/campaigns?lang=zh").text
+        assert "卷烟市场价格与库存调查（问卷调查）" in listed
+        shown = c.get(page).text
+        assert "卷烟市场价格与库存调查（问卷调查）" in shown
+        assert "各题结果" in shown and "data-answers" in shown
+        assert f'href="/api/campaigns/{cid}/answers.csv?lang=zh"' in shown
+        strata = shown.split('id="h-strata"')[1].split("</section>")[0]
+        assert "合格" not in strata  # an unscored survey: submitted, no pass or fail
+        stock = shown.split('data-question="zhonghua_stock"')[1].split("</article>")[0]
+        assert re.search(r'data-choice="out"><th scope="row">断货</th>'
+                         r'<td class="num" data-count>1</td><td class="num">50%</td>', stock)
+        price = shown.split('data-question="yuxi_price"')[1].split("</article>")[0]
+        assert re.search(r'data-stat="mean"><th scope="row">平均值</th>'
+                         r'<td class="num">250(\.0)?</td>', price)
+        remarks = shown.split('data-question="remarks"')[1].split("</article>")[0]
+        assert "中华断货，店主李某" in remarks and "data-text-filter" in remarks
+        assert c.post(f"/campaigns/{cid}/close?lang=zh", headers=FORM,
+                      content="").status_code == 303
+    with httpx.Client(base_url=live.url, timeout=60) as anyone:  # the public, not signed in
+        zh = anyone.get(f"/public/campaigns/{cid}", params={"lang": "zh"})
+        assert zh.status_code == 200, zh.text
+        about = zh.text.split('id="s-about"')[1].split("</section>")[0]
+        assert "问卷调查" in about and "检查标准" not in about
+        assert "已调查" in zh.text and "data-public-answers" in zh.text
+        public = zh.text.split("data-public-answers")[1].split("</section>")[0]
+        assert "断货" in public and "平均值" in public
+        assert "店主李某" not in zh.text  # free text may name people: never published
+        en = anyone.get(f"/public/campaigns/{cid}", params={"lang": "en"}).text
+        assert "Surveyed" in en and "Answers per question" in en and "店主李某" not in en

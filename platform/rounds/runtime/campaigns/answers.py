@@ -261,7 +261,15 @@ async def campaign_answers(db: AsyncSession, principal: Principal, campaign_id: 
     """The campaign's answers per question (see the module's notes); ``tz`` is the
     company's time zone, in which the period's days are taken."""
     principal.require(MANAGE)
-    campaign = await _campaign(db, campaign_id)
+    return await answers_of(db, await _campaign(db, campaign_id), tz)
+
+
+async def answers_of(db: AsyncSession, campaign: CheckCampaign, tz: dt.tzinfo = dt.UTC,
+                     *, texts: bool = True) -> CampaignAnswers:
+    """:func:`campaign_answers` of a campaign already read, whoever asks: the caller has
+    checked that they may see it (the public record asks for a closed campaign's, without
+    ``texts``: a free-text answer may hold personal data, so it is never published)."""
+    campaign_id = campaign.id
     spec = spec_of(campaign)
     current = next((d for d in await _draws(db, campaign_id) if d.superseded_by is None),
                    None)
@@ -274,7 +282,8 @@ async def campaign_answers(db: AsyncSession, principal: Principal, campaign_id: 
     content = dict(version.content)
     strata = await _strata(db, spec.sample.stratify_by, {f.stratum for f in filled})
     questions = [q for ref in items_of(content) if ref.group is None
-                 for q in [_question(ref.item, ref.section, filled, strata)] if q is not None]
+                 for q in [_question(ref.item, ref.section, filled, strata)] if q is not None
+                 and (texts or q.type not in TEXT_TYPES)]
     return CampaignAnswers(
         campaign=campaign, form_id=campaign.standard_id, form_kind=spec.form_kind,
         form_title=_label(content.get("title"), campaign.standard_id),

@@ -1,6 +1,6 @@
-"""What the new-campaign form offers to choose from: the current standards, site kinds and
-roles (their titles by language), the org units (by path, so a child follows its parent)
-and the grades the sites have. Read for the leader's pages (``campaign.manage``)."""
+"""What the new-campaign form offers to choose from: the current standards and staff surveys,
+site kinds and roles (their titles by language), the org units (by path, so a child follows
+its parent) and the grades the sites have. Read for the leader's pages (``campaign.manage``)."""
 
 from __future__ import annotations
 
@@ -28,6 +28,7 @@ class Unit:
 @dataclass(frozen=True)
 class Choices:
     standards: dict[str, dict[str, Any]]  # id -> title by language
+    surveys: dict[str, dict[str, Any]]  # id -> title by language (staff surveys only)
     site_kinds: dict[str, dict[str, Any]]
     roles: dict[str, dict[str, Any]]
     units: list[Unit]
@@ -49,7 +50,11 @@ async def form_choices(db: AsyncSession, principal: Principal) -> Choices:
     raw = (await db.execute(select(Site.attributes["grade"].as_string()).distinct())).scalars()
     grades = sorted({str(g) for g in raw if g not in (None, "")},
                     key=lambda g: (not g.isdigit(), int(g) if g.isdigit() else 0, g))
+    # A campaign's form is filled by its drawn staff: a survey for the public is no choice.
+    surveys = {i: c for i, c in (await current_contents(db, "survey")).items()
+               if c.get("audience", "staff") == "staff"}
     return Choices(standards=_titles(await current_contents(db, "standard")),
+                   surveys=_titles(surveys),
                    site_kinds=_titles(await current_contents(db, "site_kind")),
                    roles=_titles(roles), units=units, grades=grades)
 

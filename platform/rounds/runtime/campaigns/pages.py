@@ -16,6 +16,7 @@ server's English).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -34,7 +35,7 @@ from rounds.i18n import pick
 from rounds.i18n import text as i18n_text
 from rounds.rules.alerts import format_number
 from rounds.runtime.access import NotAuthenticated, Principal
-from rounds.runtime.campaigns import choices, service
+from rounds.runtime.campaigns import answers, choices, service
 from rounds.runtime.campaigns.models import CLOSED, DRAFT, DRAWN, CampaignDraw, CheckCampaign
 from rounds.runtime.fieldwork import chrome, views
 from rounds.runtime.fieldwork.pages import error_page, to_sign_in
@@ -77,7 +78,8 @@ def render(request: Request[Any, Any, Any], template: str, lang: str, principal:
 
 SCRIPT_WORDS = ("chart_passed", "chart_failed", "chart_visited", "chart_not_visited",
                 "chart_no_team", "sorted_ascending", "sorted_descending", "sending",
-                "send_failed")
+                "send_failed", "chart_submitted", "chart_count", "chart_mean",
+                "texts_shown")
 
 
 def lang_of(request: Request[Any, Any, Any]) -> str:
@@ -167,9 +169,22 @@ def spec_lines(spec: dict[str, Any], lang: str, names: dict[str, Any]) -> list[d
 
 async def _names(db: AsyncSession, principal: Principal) -> dict[str, Any]:
     found = await choices.form_choices(db, principal)
-    return {"standards": found.standards, "site_kinds": found.site_kinds,
+    return {"standards": found.standards, "surveys": found.surveys,
+            "site_kinds": found.site_kinds,
             "roles": await choices.titles(db, "role"),
             "units": {u.id: u.name for u in found.units}}
+
+
+def form_named(c: CheckCampaign, titles: dict[str, dict[str, Any]], lang: str) -> dict[str, str]:
+    """A campaign's form by its title, and its kind in words (检查标准 / 问卷调查)."""
+    kind = service.spec_of(c).form_kind
+    return {"kind": kind, "kind_text": say(lang, f"form_kind_{kind}"),
+            "title": pick(titles.get(c.standard_id), lang, c.standard_id)}
+
+
+async def form_titles(db: AsyncSession) -> dict[str, dict[str, Any]]:
+    """The current titles of the forms a campaign may name: standards and surveys."""
+    return await choices.titles(db, "standard") | await choices.titles(db, "survey")
 
 
 # -- /campaigns ------------------------------------------------------------------------------
@@ -181,12 +196,12 @@ async def campaigns_page(request: Request[Any, Any, Any], *, db: AsyncSession,
     """The campaigns, newest first, a page at a time."""
     lang = lang_of(request)
     found = await service.list_campaigns(db, principal)
-    standards = await choices.titles(db, "standard")
+    titles = await form_titles(db)
     rows = []
     for c in found[(page - 1) * PER_PAGE: page * PER_PAGE]:
         _, current, strata = await service.progress(db, principal, c.id, tz=settings.tz)
         rows.append({"id": c.id, "title": c.title, "href": views.href(f"/campaigns/{c.id}", lang),
-                     "form": pick(standards.get(c.standard_id), lang, c.standard_id),
+                     "form": form_named(c, titles, lang),
                      "period": period_text(c, lang), "status": c.status,
                      "status_text": status_text(c, lang),
                      "draw": current.number if current else None,
@@ -211,7 +226,7 @@ FIELDS: dict[str, str] = {
     "redraw_within_days": "/exclusions/redraw_within_days",
     "allow_repeat": "/exclusions/allow_repeat", "period_start": "/period/start",
     "period_end": "/period/end"}
-ALIASES = {"/sample/count": "sample_value", "/sample/share": "sample_value",
+ALIASES = {"/survey": "standard", "/sample/count": "sample_value", "/sample/share": "sample_value",
            "/sample/min_per_stratum": "min_per_stratum", "/period": "period_start",
            "/population": "site_kinds", "/pool": "pool_roles", "/exclusions":
            "served_within_days"}
@@ -257,8 +272,10 @@ def _ids(values: list[str]) -> list[Any]:
     return [int(v) if v.strip().isdigit() else v for v in values if v.strip()]
 
 
-def spec_from_form(form: FormMultiDict) -> dict[str, Any]:
-    """The spec the form says (docs/draws.md, "The campaign spec")."""
+def spec_from_form(form: FormMultiDict, surveys: Collection[str] = ()) -> dict[str, Any]:
+    """The spec the form says (docs/draws.md, "The campaign spec"). The one select offers
+    standards and surveys (``surveys``: the surveys' ids); the spec names the chosen form
+    under its kind's field, ``survey`` or ``standard``."""
     sample: dict[str, Any] = {}
     value = form.get("sample_value", "")
     if form.get("sample_kind") == "share":
@@ -277,7 +294,8 @@ def spec_from_form(form: FormMultiDict) -> dict[str, Any]:
         if days is not None:
             exclusions[key] = days
     team = _number(form.get("team_size", "1"))
-    return {"standard": form.get("standard", "").strip(),
+    chosen = form.get("standard", "").strip()
+    return {("survey" if chosen in surveys else "standard"): chosen,
             "population": {"site_kinds": form.getall("site_kinds", []),
                            "org_units": _ids(form.getall("population_units", [])),
                            "grades": [g.strip() for g in form.getall("grades", [])
@@ -326,6 +344,7 @@ async def _new_form(request: Request[Any, Any, Any], db: AsyncSession, settings:
                                                             n=len(errors)),
         values=values, errors=errors, summary=summary,
         standards=[{"id": i, "title": pick(t, lang, i)} for i, t in found.standards.items()],
+        surveys=[{"id": i, "title": pick(t, lang, i)} for i, t in found.surveys.items()],
         site_kinds=[{"id": i, "title": pick(t, lang, i)} for i, t in found.site_kinds.items()],
         roles=[{"id": i, "title": pick(t, lang, i)} for i, t in found.roles.items()],
         units=[{"id": str(u.id), "name": pick(u.name, lang, str(u.id)), "depth": u.depth}
@@ -349,7 +368,7 @@ async def create_campaign_page(request: Request[Any, Any, Any], *, db: AsyncSess
     lang = lang_of(request)
     principal.require(service.MANAGE)
     form = await request.form()
-    spec = spec_from_form(form)
+    spec = spec_from_form(form, (await choices.titles(db, "survey")).keys())
     title = form.get("title", "").strip()
     problems: list[Problem] = []
     if not title:
@@ -430,19 +449,28 @@ async def _campaign_page(request: Request[Any, Any, Any], db: AsyncSession, sett
               "mean_value": "" if s.mean_score is None else s.mean_score,
               "issues": say(lang, "issues_value", raised=s.issues_raised, done=s.issues_done)}
              for s in strata]
+    kind = service.spec_of(campaign).form_kind
+    # Pass/fail only where the form gives a verdict: an unscored survey's work is submitted.
+    verdicts = kind == "standard" or bool(standard.get("scored")) \
+        or any(o.worked.passed is not None for o in outcomes)
     chart = {"labels": [stratum_name(s.stratum) for s in strata],
+             "parts": ["passed", "failed"] if verdicts else ["submitted"],
+             "submitted": [s.submitted for s in strata],
              "passed": [s.passed for s in strata], "failed": [s.failed for s in strata],
              "visited": [s.visited - s.submitted for s in strata],
              "not_visited": [s.drawn - s.visited - s.unassigned for s in strata],
              "no_team": [s.unassigned for s in strata]}
     here = f"/campaigns/{campaign.id}"
+    per_question = None
+    if kind == "survey" and current is not None:
+        per_question = answers_view(
+            await answers.campaign_answers(db, principal, campaign.id, tz=settings.tz), lang)
     return render(
         request, "campaign.html", lang, principal, title=campaign.title, status=status,
         campaign={"id": campaign.id, "title": campaign.title, "status": campaign.status,
                   "status_text": status_text(campaign, lang),
                   "period": period_text(campaign, lang),
-                  "form": pick(names["standards"].get(campaign.standard_id), lang,
-                               campaign.standard_id),
+                  "form": form_named(campaign, names["standards"] | names["surveys"], lang),
                   "closed_at": when(campaign.closed_at, lang, settings.tz)
                   if campaign.closed_at else "",
                   "draft": campaign.status == DRAFT, "drawn": campaign.status == DRAWN,
@@ -451,9 +479,59 @@ async def _campaign_page(request: Request[Any, Any, Any], db: AsyncSession, sett
         current=next((v for v in draw_views if v["superseded_by"] is None), None),
         earlier=[v for v in draw_views if v["superseded_by"] is not None][::-1],
         coverage=coverage_of(strata).view(lang) if current else None,
-        strata=table, chart=chart, rows=rows, reason_error=reason_error, reason=reason,
+        strata=table, chart=chart, rows=rows, verdicts=verdicts, per_question=per_question,
+        answers_csv=f"/api/campaigns/{campaign.id}/answers.csv?lang={lang}",
+        reason_error=reason_error, reason=reason,
         draw_action=views.href(f"{here}/draw", lang),
         close_action=views.href(f"{here}/close", lang), back=views.href("/campaigns", lang))
+
+
+def _capital(word: str) -> str:
+    """A statistic's name as a table's row heading (the CSV's words are lower case)."""
+    return word[:1].upper() + word[1:]
+
+
+def _share(share: float | None) -> str:
+    return "—" if share is None else f"{format_number(share * 100, 0)}%"
+
+
+def _figure(value: float | None) -> str:
+    return "—" if value is None else format_number(value, 1)
+
+
+def answers_view(found: answers.CampaignAnswers, lang: str) -> dict[str, Any]:
+    """The answers per question as the page shows them: per choice question its counts
+    (a chart and its table), per number question its statistics and the mean per stratum,
+    per text question the answers with their site."""
+    questions = []
+    for q in found.questions:
+        view: dict[str, Any] = {
+            "id": q.item_id, "type": q.type, "title": q.title.of(lang),
+            "unit": q.unit.of(lang) if q.unit else "", "answered": q.answered,
+            "not_answered": q.not_answered,
+            "kind": "choice" if q.type in answers.CHOICE_TYPES
+            else "number" if q.type in answers.NUMBER_TYPES else "text"}
+        if view["kind"] == "choice":
+            view["choices"] = [{"value": c.value, "label": c.label.of(lang), "count": c.count,
+                                "share": _share(c.share)} for c in q.choices]
+            view["chart"] = {"labels": [c.label.of(lang) for c in q.choices],
+                             "values": [c.count for c in q.choices]}
+        elif view["kind"] == "number" and q.number is not None:
+            n = q.number
+            view["stats"] = [{"key": k, "label": _capital(i18n_text("campaign_answers", lang, k)),
+                              "text": str(n.n) if k == "n" else _figure(getattr(n, k))}
+                             for k in ("n", "mean", "median", "min", "max")]
+            view["strata"] = [{"label": s.label.of(lang), "n": s.n, "mean": _figure(s.mean)}
+                              for s in n.by_stratum]
+            view["chart"] = {"labels": [s.label.of(lang) for s in n.by_stratum],
+                             "values": [round(s.mean, 1) for s in n.by_stratum]}
+        else:
+            view["texts"] = [{"site": f"{t.site_code} {t.site_name}".strip(), "text": t.text,
+                              "href": views.href(f"/submissions/{t.submission_id}", lang)}
+                             for t in q.texts]
+        questions.append(view)
+    return {"submissions": found.submissions, "sample_size": found.sample_size,
+            "questions": questions}
 
 
 def _stratum_namer(campaign: CheckCampaign, names: dict[str, Any], lang: str) -> Any:

@@ -31,7 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from rounds import i18n
 from rounds.db import DB_INT_MAX
 from rounds.errors import NotFound, RoundsError
-from rounds.i18n import pick
+from rounds.i18n import pick, text
 from rounds.rules.alerts import format_number
 from rounds.runtime.campaigns import publication
 from rounds.runtime.campaigns.publication import PublicRecord, PublicSite
@@ -155,7 +155,9 @@ def site_values(record: PublicRecord, s: PublicSite, lang: str) -> dict[str, Any
     return {"code": s.code, "name": s.name, "org_unit": pick(s.org_unit, lang),
             "stratum": stratum_label(s.stratum, labels.get(s.stratum), stratify_by, lang),
             "checked_on": s.checked_on.isoformat() if s.checked_on else "",
-            "outcome": say(lang, f"outcome_{s.outcome}"), "score": s.score,
+            "outcome": say(lang, "outcome_surveyed" if record.form_kind == "survey"
+                           and s.outcome == "checked" else f"outcome_{s.outcome}"),
+            "score": s.score,
             "percentage": s.percentage, "issues_raised": s.issues_raised,
             "issues_done": s.issues_done,
             "inspectors": say(lang, "name_separator").join(s.inspectors)}
@@ -166,6 +168,38 @@ def export_rows(record: PublicRecord, lang: str) -> Iterator[list[Any]]:
     for s in record.sites:
         values = site_values(record, s, lang)
         yield [values[k] for k in keys]
+
+
+def _capital(word: str) -> str:
+    """A statistic's name as a table's row heading (the CSV's words are lower case)."""
+    return word[:1].upper() + word[1:]
+
+
+def public_answers(record: PublicRecord, lang: str) -> list[dict[str, Any]]:
+    """A survey's answers per question as the public page shows them: counts and shares per
+    choice, a number's statistics; never a text answer (publication.py leaves them out)."""
+    if record.answers is None:
+        return []
+    out = []
+    for q in record.answers.questions:
+        view: dict[str, Any] = {"id": q.item_id, "title": q.title.of(lang),
+                                "unit": q.unit.of(lang) if q.unit else "",
+                                "answered": q.answered, "not_answered": q.not_answered}
+        if q.choices:
+            view["choices"] = [{"label": c.label.of(lang), "count": c.count,
+                                "share": "—" if c.share is None
+                                else format_number(c.share * 100, 0) + "%"}
+                               for c in q.choices]
+        elif q.number is not None:
+            n = q.number
+            view["stats"] = [{"label": _capital(text("campaign_answers", lang, k)),
+                              "text": str(n.n) if k == "n" else "—" if getattr(n, k) is None
+                              else format_number(getattr(n, k), 1)}
+                             for k in ("n", "mean", "median", "min", "max")]
+        else:
+            continue
+        out.append(view)
+    return out
 
 
 # -- the pages -------------------------------------------------------------------------------
@@ -216,7 +250,9 @@ async def _record_page(request: Request[Any, Any, Any], db: AsyncSession, settin
              for d in record.draws]
     return render(
         request, "public_campaign.html", lang, title=c.title, campaign=c,
-        form_title=pick(record.form_title, lang, c.form_id),
+        form_title=pick(record.form_title, lang, c.form_id), survey=record.form_kind == "survey",
+        answers=public_answers(record, lang),
+        submissions=record.answers.submissions if record.answers else 0,
         period=period(c.period_start, c.period_end, lang),
         closed_on=day(c.closed_on, lang), sample=sample_line(record, lang),
         strata=strata, columns=[label for _, label in cols],

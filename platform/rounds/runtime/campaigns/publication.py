@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from rounds.draws import Publication
 from rounds.errors import NotFound
+from rounds.runtime.campaigns.answers import CampaignAnswers, answers_of
 from rounds.runtime.campaigns.models import CLOSED, CampaignDraw, CheckCampaign
 from rounds.runtime.campaigns.service import (
     SiteOutcome,
@@ -121,6 +122,9 @@ class PublicRecord:
     strata: list[PublicStratum]
     sites: list[PublicSite]
     draws: list[PublicDraw]
+    form_kind: str = "standard"  # or "survey": a market survey task
+    # A survey's answers per question, aggregates only (no free text: it may name people).
+    answers: CampaignAnswers | None = None
 
 
 def _local_day(at: dt.datetime, tz: dt.tzinfo) -> dt.date:
@@ -220,7 +224,9 @@ async def public_record(db: AsyncSession, campaign_id: int, tz: dt.tzinfo) -> Pu
                               issues_raised=s.issues_raised, issues_done=s.issues_done)
                 for s in strata],
         sites=[public_site(o, spec.publication, tz) for o in outcomes],
-        draws=[_draw(d) for d in draws])
+        draws=[_draw(d) for d in draws], form_kind=spec.form_kind,
+        answers=await answers_of(db, campaign, tz, texts=False)
+        if spec.form_kind == "survey" and current is not None and form is not None else None)
 
 
 async def published_inputs(db: AsyncSession, campaign_id: int, number: int) -> bytes:

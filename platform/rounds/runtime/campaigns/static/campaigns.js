@@ -89,8 +89,10 @@ async function drawChart (root) {
   if (!el || !data) return
   const echarts = await import('/static/vendor/echarts/echarts.esm.min.js')
   const chart = echarts.init(el, null, { renderer: 'svg' })
-  const parts = [['passed', '#1e7a3c'], ['failed', '#b3261e'], ['visited', '#d08c00'],
-    ['not_visited', '#9aa3ae'], ['no_team', '#5a6270']]
+  // An unscored survey's work has no verdict: its first part is "submitted".
+  const colors = { passed: '#1e7a3c', failed: '#b3261e', submitted: '#1e7a3c' }
+  const parts = [...(data.parts || ['passed', 'failed']).map((k) => [k, colors[k]]),
+    ['visited', '#d08c00'], ['not_visited', '#9aa3ae'], ['no_team', '#5a6270']]
   el.style.height = `${Math.max(200, 120 + 36 * data.labels.length)}px`
   chart.setOption({
     tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' } },
@@ -110,7 +112,61 @@ async function drawChart (root) {
   })
 }
 
+// A survey's answers: a small horizontal bar chart per question (counts per choice, or the
+// mean per stratum); the figures are in the table beside it.
+async function drawBars (root) {
+  const charts = [...root.querySelectorAll('[data-chart=bars]')]
+  if (!charts.length) return
+  const echarts = await import('/static/vendor/echarts/echarts.esm.min.js')
+  const made = charts.map((el) => {
+    const data = JSON.parse(el.querySelector('script')?.textContent || 'null')
+    if (!data) return null
+    const mean = el.hasAttribute('data-mean')
+    el.style.height = `${Math.max(120, 40 + 32 * data.labels.length)}px`
+    const chart = echarts.init(el, null, { renderer: 'svg' })
+    chart.setOption({
+      tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' } },
+      grid: { left: 8, right: 40, top: 8, bottom: 8, containLabel: true },
+      xAxis: { type: 'value', minInterval: mean ? 0 : 1 },
+      yAxis: { type: 'category', data: data.labels, inverse: true },
+      series: [{ name: text[mean ? 'chart_mean' : 'chart_count'] || '', type: 'bar',
+        data: data.values, itemStyle: { color: mean ? '#1f5fa8' : '#1e7a3c' },
+        label: { show: true, position: 'right' } }]
+    })
+    el.setAttribute('data-drawn', 'true')
+    return chart
+  }).filter(Boolean)
+  let pending = 0
+  window.addEventListener('resize', () => {
+    cancelAnimationFrame(pending)
+    pending = requestAnimationFrame(() => made.forEach((c) => c.resize()))
+  })
+}
+
+// The text answers' filter: the items whose site or text hold what is typed stay; how many
+// is said in the live region.
+function filterTexts (box) {
+  const input = box.querySelector('[data-text-filter]')
+  const shown = box.querySelector('[data-texts-shown]')
+  const items = [...box.querySelectorAll('[data-text]')]
+  input.addEventListener('input', () => {
+    const q = input.value.trim().toLocaleLowerCase(locale)
+    let n = 0
+    items.forEach((li) => {
+      const hit = !q || li.textContent.toLocaleLowerCase(locale).includes(q)
+      li.hidden = !hit
+      if (hit) n += 1
+    })
+    if (shown) {
+      shown.textContent = (text.texts_shown || '{shown}/{total}')
+        .replace('{shown}', String(n)).replace('{total}', String(items.length))
+    }
+  })
+}
+
 function setUp (root) {
+  root.querySelectorAll('[data-texts]').forEach(filterTexts)
+  drawBars(root).catch(() => {})
   root.querySelectorAll('form[data-campaign-form]').forEach((form) => {
     form.addEventListener('submit', (event) => send(form, event))
   })
