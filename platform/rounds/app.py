@@ -16,6 +16,7 @@ from rounds import __version__
 from rounds.db import create_engine, session_factory
 from rounds.logs import configure_logging
 from rounds.ops.web import OpsPlugin
+from rounds.runtime.admin import editor_pages as admin_editor
 from rounds.runtime.admin import pages as admin_pages
 from rounds.runtime.campaigns import pages as campaigns_pages
 from rounds.runtime.campaigns import web as campaigns_web
@@ -108,6 +109,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                                  *campaigns_web.handlers(),
                                  *campaigns_pages.handlers(settings),
                                  *admin_pages.handlers(settings),
+                                 *admin_editor.handlers(settings),
                                  *apidocs.asset_handlers(settings)]
     return install_request_ids(Litestar(  # the request id and access line of every request
         route_handlers=route_handlers,
