@@ -112,6 +112,14 @@ def test_an_administrator_writes_tests_and_publishes_a_new_standard(
     page.fill(f"[data-pointer='{item}/title/en']", "Facing count")
     page.wait_for_function("document.querySelector('[data-editor]').dataset.problems === '0'")
 
+    # the raw JSON view shows the same working copy, and an edit there reaches the form
+    page.click("[data-tab=json]")
+    page.wait_for_selector(".cm-editor .cm-content")
+    assert '"facings"' in page.inner_text(".cm-content")
+    assert page.evaluate("() => getComputedStyle(document.querySelector('.cm-editor')).display") \
+        == "flex"  # CodeMirror's own styles applied (its nonce is in the CSP)
+    page.click("[data-tab=form]")
+
     # keyboard reorder: the new item moves up above the first one
     page.focus(f"[data-move='up'][data-at='{item}']")
     page.keyboard.press("Enter")
@@ -139,6 +147,9 @@ def test_an_administrator_writes_tests_and_publishes_a_new_standard(
     assert current["content"]["sections"][0]["items"][0]["id"] == "facings"
     assert current["content"]["sections"][0]["items"][0]["fail_if"] == {
         "<": [{"var": "facings"}, 3]}
+    if SHOTS:  # the bench with its result and the passed test case, as the author saw them
+        Path(SHOTS).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=f"{SHOTS}/editor-bench-zh-1366.png")
     assert not refused, refused
     assert not page_errors, page_errors
     ctx.close()

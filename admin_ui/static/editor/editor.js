@@ -528,7 +528,7 @@ function setUpCode () {
   code = new EditorView({
     parent: host,
     doc: JSON.stringify(doc, null, 2),
-    extensions: [basicSetup, json(), linter(jsonParseLinter()), serverLint(), lintGutter(),
+    extensions: [EditorView.cspNonce.of(cfg.style_nonce || ''), basicSetup, json(), linter(jsonParseLinter()), serverLint(), lintGutter(),
       EditorView.contentAttributes.of({ 'aria-label': t('tab_json') }),
       EditorView.updateListener.of((u) => {
         if (!u.docChanged || fromCode) return

@@ -17,6 +17,7 @@ import base64
 import datetime
 import hashlib
 import json
+import secrets
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -80,9 +81,12 @@ def import_map() -> tuple[str, str]:
     return text, f"'sha256-{digest}'"
 
 
-def csp() -> str:
-    return CONTENT_SECURITY_POLICY.replace("script-src 'self'",
-                                           f"script-src 'self' {import_map()[1]}")
+def csp(style_nonce: str) -> str:
+    """The page's policy: the import map by its hash, and CodeMirror's one style element
+    (style-mod writes its rules into a <style> of the document) by this response's nonce."""
+    return CONTENT_SECURITY_POLICY.replace(
+        "script-src 'self'", f"script-src 'self' {import_map()[1]}").replace(
+        "style-src 'self'", f"style-src 'self' 'nonce-{style_nonce}'")
 
 
 def _author(principal: Principal | None) -> Principal:
@@ -99,9 +103,10 @@ def words(lang: str) -> dict[str, str]:
 def _page(request: Request[Any, Any, Any], principal: Principal, lang: str, *,
           definition_id: str | None, kind: str, content: dict[str, Any],
           working: editor.Working | None) -> Response[str]:
-    title = say(lang, "editor_title_new", kind=say(lang, f"kind_{kind}")) if working is None \
-        else say(lang, "editor_title", id=definition_id)
-    config = {"lang": lang, "kind": kind, "definition_id": definition_id,
+    title = (say(lang, "editor_title_new", kind=say(lang, f"editor_kind_{kind}"))
+             if working is None else say(lang, "editor_title", id=definition_id))
+    nonce = secrets.token_urlsafe(16)
+    config = {"lang": lang, "style_nonce": nonce, "kind": kind, "definition_id": definition_id,
               "is_new": working is None, "content": content,
               "number": working.number if working else None,
               "status": working.status if working else None,
@@ -115,7 +120,7 @@ def _page(request: Request[Any, Any, Any], principal: Principal, lang: str, *,
     response = render(request, "editor.html", lang, principal, title=title,
                       section="definitions", editor_config=config,
                       import_map=import_map()[0], vendor_url=VENDOR_URL)
-    response.headers["Content-Security-Policy"] = csp()
+    response.headers["Content-Security-Policy"] = csp(nonce)
     return response
 
 
@@ -150,7 +155,7 @@ async def preview(request: Request[Any, Any, Any], *, settings: Settings,
     content = data.get("content")
     if not isinstance(content, dict) or content.get("kind") not in FORM_KINDS:
         raise InvalidInput("content: a standard or a survey", [Problem("/content", "an object")])
-    if editor.definitions.check(content).get("errors"):
+    if editor.problems_of(content):
         html = (f'<!doctype html><html lang="{lang}"><meta charset="utf-8">'
                 f'<link rel="stylesheet" href="{ADMIN_URL}/editor/editor.css">'
                 f'<body class="ed-preview-blank"><p>{say(lang, "editor_preview_fix")}</p>')
@@ -202,7 +207,7 @@ class EditorController(Controller):
 
     @post("/{definition_id:str}/test-cases/run", status_code=200,
           summary="Run the test cases over a working copy (default: the latest version)")
-    async def run_cases(self, db: AsyncSession, settings: Settings, principal: Principal,
+    async def run_cases(self, *, db: AsyncSession, settings: Settings, principal: Principal,
                         definition_id: str, data: dict[str, Any], lang: str = "zh"
                         ) -> list[dict[str, Any]]:
         _author(principal)
@@ -216,12 +221,12 @@ class EditorController(Controller):
           summary="Publish a draft after checking it and running its test cases",
           description="409 `publish_refused` naming each remaining problem or failing test "
           "case.")
-    async def publish(self, db: AsyncSession, settings: Settings, principal: Principal,
+    async def publish(self, *, db: AsyncSession, settings: Settings, principal: Principal,
                       definition_id: str, number: int, lang: str = "zh") -> dict[str, Any]:
         p = require_admin(principal, "definitions")
         p.require("definition.publish")
-        version, ran = await editor.publish(db, definition_id, number,
-                                            _ctx(p, settings), i18n.normalize(lang), p.user_id)
+        version, ran = await editor.publish(db, definition_id, number, ctx=_ctx(p, settings),
+                                            lang=i18n.normalize(lang), actor_id=p.user_id)
         return {"definition_id": definition_id, "number": version.number,
                 "status": version.status, "test_cases": ran}
 
@@ -229,7 +234,7 @@ class EditorController(Controller):
 class OperationsController(Controller):
     path = "/api/rules/operations"
     tags = ("definitions",)
-    opt = PUBLIC  # noqa: RUF012 - Litestar reads it as a plain dict
+    opt = PUBLIC
 
     @get("/", summary="The operations a rule may use: name, arguments, value kind, words")
     async def index(self) -> list[dict[str, Any]]:

@@ -121,6 +121,11 @@ async def working_copy(db: AsyncSession, definition_id: str) -> Working:
                    current=current)
 
 
+def problems_of(content: Any) -> list[dict[str, Any]]:
+    """The validator's problems of a working copy (schema and semantic, every one)."""
+    return list(definitions.check(content).get("errors") or [])
+
+
 # -- the dry run -------------------------------------------------------------------------
 
 def _items(content: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
@@ -317,8 +322,9 @@ def run_cases(content: dict[str, Any], found: Sequence[DefinitionTestCase],
     return out
 
 
-async def publish(db: AsyncSession, definition_id: str, number: int, ctx: Mapping[str, Any],
-                  lang: str, actor_id: int | None) -> tuple[DefinitionVersion, list[dict[str, Any]]]:
+async def publish(db: AsyncSession, definition_id: str, number: int, *, ctx: Mapping[str, Any],
+                  lang: str, actor_id: int | None
+                  ) -> tuple[DefinitionVersion, list[dict[str, Any]]]:
     """Publish draft ``number`` after checking it has no problem and that every test case
     still gives its expected result; refused (with which) otherwise."""
     version = await definitions.get_version(db, definition_id, number)
