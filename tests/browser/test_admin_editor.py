@@ -128,12 +128,15 @@ def test_an_administrator_writes_tests_and_publishes_a_new_standard(
     page.wait_for_selector("[data-status]:has-text('版本 1')")
 
     # sample answers in the preview: 2 facings fail the item and the issue goes to routing
+    page.wait_for_selector("[data-editor][data-previewing=false]")
     frame = page.frame_locator("[data-preview]")
     frame.locator("[data-item='facings'] input").fill("2")
     frame.locator("[data-item='item_1'] input[value='yes']").check()
     frame.locator("button[type=submit]").click()
     page.wait_for_selector("[data-bench-score]")
     assert "陈列不足" in page.inner_text("[data-bench-failed]")
+    assert "66.7%" in page.inner_text("[data-bench-score]")  # (0.5 × 2 + 1) / 3
+    assert page.inner_text("[data-bench-alerts]") == ""  # 2 facings: the shelf is not empty
     assert "customer_manager" in page.inner_text("[data-bench-issues]")
     page.fill("[data-case-name]", "两个陈列")
     page.click("[data-case-save]")

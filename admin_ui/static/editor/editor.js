@@ -563,6 +563,7 @@ function changed (redraw = false, fromJson = false) {
   clearTimeout(validateTimer)
   validateTimer = setTimeout(validate, 350)
   clearTimeout(previewTimer)
+  root.dataset.previewing = 'true' // a fresh preview is coming (tests wait for it)
   previewTimer = setTimeout(preview, 700)
 }
 
@@ -638,8 +639,9 @@ function goTo (pointer) {
 async function preview () {
   const frame = $('[data-preview]')
   if (!frame) return
+  root.dataset.previewing = 'true'
   const { response, data } = await call('POST', '/admin/definitions/preview', { content: doc, lang: previewLang })
-  if (!response.ok || typeof data !== 'string') return
+  if (!response.ok || typeof data !== 'string') { root.dataset.previewing = 'false'; return }
   frame.srcdoc = data
 }
 
@@ -647,6 +649,7 @@ async function preview () {
 // (the form knows only its answers), and the answer is shown on the bench too.
 function wire (frame) {
   frame.addEventListener('load', () => {
+    if (!previewTimer || root.dataset.previewing === 'true') root.dataset.previewing = 'false'
     const w = frame.contentWindow
     if (!w) return
     const original = w.fetch.bind(w)
@@ -694,7 +697,7 @@ function bench (result, body, problem) {
   const issues = result.issues || []
   out.append(el('h3', { text: t('bench_issues', { n: issues.length }) }))
   const il = el('ul', { 'data-bench-issues': '' })
-  issues.forEach((i) => il.append(el('li', { text: t('bench_issue_line', { title: i.title, severity: t('severity_' + i.severity), who: i.assign_text, verify: i.verify_text, days: i.due.days ?? '', hours: i.due.hours ?? '' }) })))
+  issues.forEach((i) => il.append(el('li', { text: t('bench_issue_line', { title: i.title, severity: t('severity_' + i.severity), who: i.assign_text, verify: i.verify_text, due: i.due.days ? t('due_days_n', { n: i.due.days }) : t('due_hours_n', { n: i.due.hours }) }) })))
   out.append(il)
 }
 
