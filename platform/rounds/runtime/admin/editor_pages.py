@@ -38,6 +38,7 @@ from rounds.runtime.fieldwork import views
 from rounds.runtime.fieldwork.pages import error_page, to_sign_in
 from rounds.runtime.visits import service as visits
 from rounds.settings import Settings
+from rounds.web.params import Id
 from rounds.web.security import CONTENT_SECURITY_POLICY
 
 VENDOR_URL = "/static/vendor"  # beside the forms' json-logic-engine and the dashboards' echarts
@@ -222,7 +223,7 @@ class EditorController(Controller):
           description="409 `publish_refused` naming each remaining problem or failing test "
           "case.")
     async def publish(self, *, db: AsyncSession, settings: Settings, principal: Principal,
-                      definition_id: str, number: int, lang: str = "zh") -> dict[str, Any]:
+                      definition_id: str, number: Id, lang: str = "zh") -> dict[str, Any]:
         p = require_admin(principal, "definitions")
         p.require("definition.publish")
         version, ran = await editor.publish(db, definition_id, number, ctx=_ctx(p, settings),
