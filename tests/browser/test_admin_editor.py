@@ -158,3 +158,34 @@ def test_an_administrator_writes_tests_and_publishes_a_new_standard(
     ctx.close()
     _shoot(browser, live, "/admin/definitions/shelf_check/edit", "editor-standard")
     _shoot(browser, live, "/admin/definitions/new?kind=role", "editor-new-role")
+
+
+def test_a_new_role_is_written_in_the_json_editor_and_published(
+        live: LiveServer, browser: Any, page_errors: list[str]) -> None:
+    add_user(live, "ed_admin2", "administrator")
+    ctx = browser.new_context(viewport=WIDE, locale="zh-CN")
+    page = ctx.new_page()
+    page.on("pageerror", lambda e: page_errors.append(str(e)))
+    refused: list[str] = []
+    page.on("console", lambda m: refused.append(m.text)
+            if "Content Security Policy" in m.text else None)
+    sign_in(page, live.url, "ed_admin2", next_path="/admin")
+    page.goto(f"{live.url}/admin/definitions/new?kind=role&lang=en")
+    _editor(page)
+    page.wait_for_selector(".cm-content")
+    # the skeleton has no id yet: the validator says so, at /id, in the list and the gutter
+    page.wait_for_selector("[data-problem='/id']")
+    role = {"kind": "role", "id": "shelf_clerk",
+            "title": {"zh": "陈列员", "en": "Shelf clerk"}, "audience": "field_staff",
+            "capabilities": ["visit.check_in", "submission.create"], "org_scope": "own_sites"}
+    page.click(".cm-content")
+    page.keyboard.press("Control+a")
+    page.keyboard.insert_text(json.dumps(role, ensure_ascii=False, indent=2))
+    page.wait_for_function("document.querySelector('[data-editor]').dataset.problems === '0'")
+    page.click("[data-publish]")
+    page.wait_for_selector("[data-status]:has-text('Version 1 published')")
+    current = httpx.get(f"{live.url}/api/definitions/shelf_clerk").json()
+    assert current["status"] == "published" and current["content"]["title"]["zh"] == "陈列员"
+    assert not refused, refused
+    assert not page_errors, page_errors
+    ctx.close()
