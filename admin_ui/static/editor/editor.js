@@ -488,7 +488,7 @@ function drawForm () {
         field(t('due_days'), '/issues/due_days', { type: 'number', parse: (v) => parseInt(v, 10) })),
       party(t('assign_to'), '/issues/assign_to'), party(t('verify_by'), '/issues/verify_by')))
   }
-  showProblems(false)
+  showProblems()
   if (focused) { const f = panel.querySelector(`[data-pointer="${CSS.escape(focused)}"]`); if (f) f.focus() }
   window.scrollTo(0, scroll)
 }
@@ -553,6 +553,7 @@ function syncCode () {
 
 let validateTimer = null
 let previewTimer = null
+let previewGen = 0 // which preview the frame shows: only the latest one counts as fresh
 
 function changed (redraw = false, fromJson = false) {
   dirty = true
@@ -564,7 +565,7 @@ function changed (redraw = false, fromJson = false) {
   validateTimer = setTimeout(validate, 350)
   clearTimeout(previewTimer)
   root.dataset.previewing = 'true' // a fresh preview is coming (tests wait for it)
-  previewTimer = setTimeout(preview, 700)
+  previewTimer = setTimeout(() => { previewTimer = null; preview() }, 700)
 }
 
 async function validate () {
@@ -573,11 +574,11 @@ async function validate () {
   try { answer = await call('POST', '/api/definitions-validate', JSON.parse(sent)) } catch (e) { return }
   if (JSON.stringify(doc) !== sent) return // changed again since: the next answer counts
   problems = (answer.data && answer.data.errors) || []
-  showProblems(true)
+  showProblems()
   if (code) code.dispatch({}) // the linter reads problems again
 }
 
-function showProblems (announce) {
+function showProblems () {
   root.querySelectorAll('.ed-error[data-error-for]').forEach((e) => { e.hidden = true; e.textContent = '' })
   root.querySelectorAll('[aria-invalid]').forEach((e) => e.removeAttribute('aria-invalid'))
   root.querySelectorAll('[data-flag]').forEach((e) => { e.hidden = true })
@@ -602,7 +603,6 @@ function showProblems (announce) {
   $('[data-problems-title]').textContent = t('problems', { n: problems.length })
   const publish = $('[data-publish]')
   if (publish) publish.setAttribute('aria-disabled', problems.length ? 'true' : 'false')
-  if (announce && !dirty) status('')
   root.dataset.problems = String(problems.length)
 }
 
@@ -640,8 +640,11 @@ async function preview () {
   const frame = $('[data-preview]')
   if (!frame) return
   root.dataset.previewing = 'true'
+  const mine = ++previewGen
   const { response, data } = await call('POST', '/admin/definitions/preview', { content: doc, lang: previewLang })
+  if (mine !== previewGen) return // a later preview was asked for meanwhile
   if (!response.ok || typeof data !== 'string') { root.dataset.previewing = 'false'; return }
+  frame.dataset.gen = String(mine)
   frame.srcdoc = data
 }
 
@@ -649,7 +652,7 @@ async function preview () {
 // (the form knows only its answers), and the answer is shown on the bench too.
 function wire (frame) {
   frame.addEventListener('load', () => {
-    if (!previewTimer || root.dataset.previewing === 'true') root.dataset.previewing = 'false'
+    if (!previewTimer && Number(frame.dataset.gen) === previewGen) root.dataset.previewing = 'false'
     const w = frame.contentWindow
     if (!w) return
     const original = w.fetch.bind(w)
