@@ -1,5 +1,6 @@
 """Every slice's models, imported in one place so the metadata (and Alembic) sees them all."""
 
+from rounds.runtime.admin.models import DefinitionTestCase
 from rounds.runtime.audit import AuditEntry
 from rounds.runtime.campaigns.models import CampaignAssignment, CampaignDraw, CheckCampaign
 from rounds.runtime.definitions.models import Definition, DefinitionVersion
@@ -33,6 +34,7 @@ __all__ = [
     "Credential",
     "DayFact",
     "Definition",
+    "DefinitionTestCase",
     "DefinitionVersion",
     "FailedItem",
     "Issue",

@@ -24,6 +24,7 @@ from rounds.runtime.access import NotAuthenticated, Principal
 from rounds.runtime.admin import (
     audit_pages,
     definition_pages,
+    editor_pages,
     people_pages,
     places_pages,
     service,
@@ -108,6 +109,7 @@ def handlers(settings: Settings) -> list[Any]:
     static = create_static_files_router(
         path=ADMIN_URL, directories=[Path(settings.admin_ui_dir) / "static"],
         name="admin_static", opt=PUBLIC)
-    # people and places answer with their own routers (same error pages), since they import
-    # the shell that this module re-exports
-    return [pages, *people_pages.handlers(), *places_pages.handlers(), static]
+    # the editor, people and places answer with their own routers (same error pages): they
+    # import the shell, not this module
+    return [pages, *editor_pages.handlers(settings), *people_pages.handlers(),
+            *places_pages.handlers(), static]
