@@ -27,6 +27,7 @@ from rounds.runtime.admin.shell import (
 from rounds.runtime.definitions.service import export_text
 from rounds.runtime.fieldwork import views
 from rounds.settings import Settings
+from rounds.web.params import OptionalId
 
 SECTION = "audit"
 PER_PAGE = 50
@@ -68,7 +69,7 @@ def changes_view(changes: dict[str, Any], lang: str) -> list[dict[str, str]]:
 async def audit_page(request: Request[Any, Any, Any], *, db: AsyncSession,
                      settings: Settings, principal: Principal, person: str = "",
                      action: str = "", target_kind: str = "", target_id: str = "",
-                     since: str = "", until: str = "", before: int | None = None
+                     since: str = "", until: str = "", before: OptionalId = None
                      ) -> Response[str]:
     """The trail, newest first, ``PER_PAGE`` at a time."""
     require_admin(principal, SECTION)

@@ -42,7 +42,7 @@ from rounds.runtime.definitions import service as definitions
 from rounds.runtime.definitions.models import DRAFT, PUBLISHED
 from rounds.runtime.fieldwork import views
 from rounds.settings import Settings
-from rounds.web.params import PageNumber
+from rounds.web.params import Id, OptionalId, PageNumber
 from rounds.web.security import ACCEPTS
 
 SECTION = "definitions"
@@ -257,7 +257,7 @@ async def definition_page(request: Request[Any, Any, Any], *, db: AsyncSession,
       include_in_schema=False, opt=FORM_BODY, status_code=303)
 async def publish_page(request: Request[Any, Any, Any], *, db: AsyncSession,
                        settings: Settings, principal: Principal, definition_id: str,
-                       number: int) -> Response[Any]:
+                       number: Id) -> Response[Any]:
     """Publish a draft (checked against the definitions in force); refused: the page with
     every problem at its pointer (422), nothing changed."""
     require_admin(principal, SECTION)
@@ -279,7 +279,7 @@ async def publish_page(request: Request[Any, Any, Any], *, db: AsyncSession,
       include_in_schema=False, opt=FORM_BODY, status_code=303)
 async def rollback_page(request: Request[Any, Any, Any], *, db: AsyncSession,
                         settings: Settings, principal: Principal, definition_id: str,
-                        number: int) -> Response[Any]:
+                        number: Id) -> Response[Any]:
     """Make an earlier published version current again, with its reason (required)."""
     require_admin(principal, SECTION)
     principal.require(PUBLISH)
@@ -303,7 +303,7 @@ async def rollback_page(request: Request[Any, Any, Any], *, db: AsyncSession,
 
 @get("/admin/definitions/{definition_id:str}/export", include_in_schema=False)
 async def export_page(request: Request[Any, Any, Any], *, db: AsyncSession,
-                      principal: Principal, definition_id: str, version: int | None = None
+                      principal: Principal, definition_id: str, version: OptionalId = None
                       ) -> Response[str]:
     """A version (the current one by default, else the latest) as the file ``rounds
     definitions sync`` reads."""

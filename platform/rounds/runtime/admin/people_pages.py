@@ -30,6 +30,7 @@ from rounds.runtime.fieldwork.pages import error_page, to_sign_in
 from rounds.runtime.orgs import service as orgs
 from rounds.runtime.orgs.service import OrgUnitNode
 from rounds.runtime.people import service as people
+from rounds.web.params import Id, PageNumber
 from rounds.web.security import ACCEPTS
 
 T = TypeVar("T")
@@ -165,7 +166,7 @@ async def _unit_page(request: Request[Any, Any, Any], db: AsyncSession, principa
 
 @get("/admin/orgs/{unit_id:int}", include_in_schema=False)
 async def org_unit_page(request: Request[Any, Any, Any], *, db: AsyncSession,
-                        principal: Principal, unit_id: int) -> Response[str]:
+                        principal: Principal, unit_id: Id) -> Response[str]:
     """One unit: rename it (zh/en), add a unit under it."""
     require_admin(principal, "orgs")
     return await _unit_page(request, db, principal, unit_id)
@@ -174,7 +175,7 @@ async def org_unit_page(request: Request[Any, Any, Any], *, db: AsyncSession,
 @post("/admin/orgs/{unit_id:int}/rename", include_in_schema=False, opt=FORM_BODY,
       status_code=303)
 async def org_rename(request: Request[Any, Any, Any], *, db: AsyncSession,
-                     principal: Principal, unit_id: int) -> Response[Any]:
+                     principal: Principal, unit_id: Id) -> Response[Any]:
     require_admin(principal, "orgs")
     form = await request.form()
     _, problems = await attempt(db, lambda: orgs.rename_unit(
@@ -189,7 +190,7 @@ async def org_rename(request: Request[Any, Any, Any], *, db: AsyncSession,
 @post("/admin/orgs/{unit_id:int}/children", include_in_schema=False, opt=FORM_BODY,
       status_code=303)
 async def org_add_child(request: Request[Any, Any, Any], *, db: AsyncSession,
-                        principal: Principal, unit_id: int) -> Response[Any]:
+                        principal: Principal, unit_id: Id) -> Response[Any]:
     require_admin(principal, "orgs")
     form = await request.form()
     child, problems = await attempt(db, lambda: orgs.add_child_unit(
@@ -219,7 +220,7 @@ def _person_labels(lang: str) -> dict[str, str]:
 @get("/admin/people", include_in_schema=False)
 async def people_page(request: Request[Any, Any, Any], *, db: AsyncSession,
                       principal: Principal, q: str | None = None, role: str | None = None,
-                      unit: str | None = None, page: int = 1) -> Response[str]:
+                      unit: str | None = None, page: PageNumber = 1) -> Response[str]:
     """The accounts of the manager's scope: search by name, username or phone, filter by
     role and unit, a page at a time."""
     require_admin(principal, "people")
@@ -322,7 +323,7 @@ async def _person_page(request: Request[Any, Any, Any], db: AsyncSession,
 
 @get("/admin/people/{user_id:int}", include_in_schema=False)
 async def person_page(request: Request[Any, Any, Any], *, db: AsyncSession,
-                      principal: Principal, user_id: int) -> Response[str]:
+                      principal: Principal, user_id: Id) -> Response[str]:
     """A person: change role, unit, name or phone; disable or enable; reset the password;
     the sites they serve."""
     require_admin(principal, "people")
@@ -332,7 +333,7 @@ async def person_page(request: Request[Any, Any, Any], *, db: AsyncSession,
 @post("/admin/people/{user_id:int}/edit", include_in_schema=False, opt=FORM_BODY,
       status_code=303)
 async def edit_person(request: Request[Any, Any, Any], *, db: AsyncSession,
-                      principal: Principal, user_id: int) -> Response[Any]:
+                      principal: Principal, user_id: Id) -> Response[Any]:
     require_admin(principal, "people")
     form = await request.form()
     _, problems = await attempt(db, lambda: people.update_user(
@@ -348,7 +349,7 @@ async def edit_person(request: Request[Any, Any, Any], *, db: AsyncSession,
 @post("/admin/people/{user_id:int}/disable", include_in_schema=False, opt=FORM_BODY,
       status_code=303)
 async def disable_person(request: Request[Any, Any, Any], *, db: AsyncSession,
-                         principal: Principal, user_id: int) -> Response[Any]:
+                         principal: Principal, user_id: Id) -> Response[Any]:
     require_admin(principal, "people")
     await people.deactivate(db, principal, user_id)
     return done(f"/admin/people/{user_id}", lang_of(request), saved="disabled")
@@ -357,7 +358,7 @@ async def disable_person(request: Request[Any, Any, Any], *, db: AsyncSession,
 @post("/admin/people/{user_id:int}/enable", include_in_schema=False, opt=FORM_BODY,
       status_code=303)
 async def enable_person(request: Request[Any, Any, Any], *, db: AsyncSession,
-                        principal: Principal, user_id: int) -> Response[Any]:
+                        principal: Principal, user_id: Id) -> Response[Any]:
     require_admin(principal, "people")
     await people.activate(db, principal, user_id)
     return done(f"/admin/people/{user_id}", lang_of(request), saved="enabled")
@@ -366,7 +367,7 @@ async def enable_person(request: Request[Any, Any, Any], *, db: AsyncSession,
 @post("/admin/people/{user_id:int}/password", include_in_schema=False, opt=FORM_BODY,
       status_code=200)
 async def reset_password(request: Request[Any, Any, Any], *, db: AsyncSession,
-                         principal: Principal, user_id: int) -> Response[str]:
+                         principal: Principal, user_id: Id) -> Response[str]:
     """A new generated password, on the answer page only; the person's sessions end."""
     require_admin(principal, "people")
     password = await people.reset_password(db, principal, user_id)

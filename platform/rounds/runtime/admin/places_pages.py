@@ -49,6 +49,7 @@ from rounds.runtime.sites import service as sites
 from rounds.runtime.sites.attributes import from_text
 from rounds.runtime.visits import plans
 from rounds.settings import Settings
+from rounds.web.params import Id, PageNumber
 
 # -- /admin/sites ---------------------------------------------------------------------------
 
@@ -60,7 +61,7 @@ def _kind_title(kinds: Mapping[str, Mapping[str, Any]], kind: str, lang: str) ->
 @get("/admin/sites", include_in_schema=False)
 async def sites_page(request: Request[Any, Any, Any], *, db: AsyncSession,
                      principal: Principal, q: str | None = None, kind: str | None = None,
-                     unit: str | None = None, page: int = 1) -> Response[str]:
+                     unit: str | None = None, page: PageNumber = 1) -> Response[str]:
     """The sites of the manager's scope: search by name or code, filter by kind and unit,
     a page at a time; the QR sheet of what the filters keep."""
     require_admin(principal, "sites")
@@ -228,7 +229,7 @@ async def _site_page(request: Request[Any, Any, Any], db: AsyncSession, principa
 
 @get("/admin/sites/{site_id:int}", include_in_schema=False)
 async def site_page(request: Request[Any, Any, Any], *, db: AsyncSession,
-                    principal: Principal, site_id: int) -> Response[str]:
+                    principal: Principal, site_id: Id) -> Response[str]:
     """A site: its fields and attributes to edit, its staff per role, its QR code."""
     require_admin(principal, "sites")
     return await _site_page(request, db, principal, site_id)
@@ -236,7 +237,7 @@ async def site_page(request: Request[Any, Any, Any], *, db: AsyncSession,
 
 @post("/admin/sites/{site_id:int}", include_in_schema=False, opt=FORM_BODY, status_code=303)
 async def edit_site(request: Request[Any, Any, Any], *, db: AsyncSession,
-                    principal: Principal, site_id: int) -> Response[Any]:
+                    principal: Principal, site_id: Id) -> Response[Any]:
     require_admin(principal, "sites")
     form = await request.form()
     lang = lang_of(request)
@@ -253,7 +254,7 @@ async def edit_site(request: Request[Any, Any, Any], *, db: AsyncSession,
 
 
 async def _staff_change(request: Request[Any, Any, Any], db: AsyncSession,
-                        principal: Principal, site_id: int, *, remove: bool) -> Response[Any]:
+                        principal: Principal, site_id: Id, *, remove: bool) -> Response[Any]:
     require_admin(principal, "sites")
     form = await request.form()
     lang = lang_of(request)
@@ -273,14 +274,14 @@ async def _staff_change(request: Request[Any, Any, Any], db: AsyncSession,
 @post("/admin/sites/{site_id:int}/staff", include_in_schema=False, opt=FORM_BODY,
       status_code=303)
 async def assign_staff(request: Request[Any, Any, Any], *, db: AsyncSession,
-                       principal: Principal, site_id: int) -> Response[Any]:
+                       principal: Principal, site_id: Id) -> Response[Any]:
     return await _staff_change(request, db, principal, site_id, remove=False)
 
 
 @post("/admin/sites/{site_id:int}/staff/remove", include_in_schema=False, opt=FORM_BODY,
       status_code=303)
 async def unassign_staff(request: Request[Any, Any, Any], *, db: AsyncSession,
-                         principal: Principal, site_id: int) -> Response[Any]:
+                         principal: Principal, site_id: Id) -> Response[Any]:
     return await _staff_change(request, db, principal, site_id, remove=True)
 
 
