@@ -1,7 +1,7 @@
 // The structured editor of a definition. One working copy (`doc`) is the truth; the
 // structured form, the JSON view (CodeMirror 6), the preview (the phone form rendered by
 // the server) and the test bench are drawn from it. Every change is validated by the
-// server (debounced), each problem shown at the field its JSON pointer names and in a list.
+// server (debounced; /api/editor/validate: in the reader's words), each problem shown at the field its JSON pointer names and in a list.
 // Sections and items move by dragging (SortableJS) or by their up / down buttons.
 
 import Sortable from 'sortablejs'
@@ -571,7 +571,7 @@ function changed (redraw = false, fromJson = false) {
 async function validate () {
   const sent = JSON.stringify(doc)
   let answer
-  try { answer = await call('POST', '/api/definitions-validate', JSON.parse(sent)) } catch (e) { return }
+  try { answer = await call('POST', '/api/editor/validate?lang=' + encodeURIComponent(cfg.lang), JSON.parse(sent)) } catch (e) { return }
   if (JSON.stringify(doc) !== sent) return // changed again since: the next answer counts
   problems = (answer.data && answer.data.errors) || []
   showProblems()
@@ -608,7 +608,7 @@ function showProblems () {
 
 // "'en' is required here" at /title: the problem is the missing field's, /title/en
 function fieldOf (problem) {
-  const m = /'([^']+)' is required/.exec(problem.message || '')
+  const m = /'([^']+)' is required/.exec(problem.detail || problem.message || '')
   const inner = m ? `${problem.pointer}/${esc(m[1])}` : null
   return inner && root.querySelector(`.ed-error[data-error-for="${CSS.escape(inner)}"]`) ? inner : problem.pointer
 }

@@ -33,7 +33,9 @@ from rounds.forms.render import render_form
 from rounds.forms.schema import FORM_KINDS
 from rounds.runtime.access import NotAuthenticated, Principal
 from rounds.runtime.admin import editor_service as editor
+from rounds.runtime.admin.definition_pages import problems_view
 from rounds.runtime.admin.shell import ADMIN_URL, lang_of, render, require_admin, say
+from rounds.runtime.definitions import service as definitions
 from rounds.runtime.fieldwork import views
 from rounds.runtime.fieldwork.pages import error_page, to_sign_in
 from rounds.runtime.visits import service as visits
@@ -177,6 +179,18 @@ def _ctx(principal: Principal, settings: Settings) -> dict[str, Any]:
 class EditorController(Controller):
     path = "/api/editor"
     tags = ("admin",)
+
+    @post("/validate", status_code=200,
+          summary="Check a working copy: every problem at its JSON pointer, in the reader's "
+                  "words (`message`; the validator's own English in `detail`)")
+    async def validate(self, principal: Principal, data: dict[str, Any], lang: str = "zh"
+                       ) -> dict[str, Any]:
+        _author(principal)
+        problems = definitions.check_problems(data)
+        words = problems_view(problems, i18n.normalize(lang), str(data.get("id", "")), data)
+        return {"valid": not problems,
+                "errors": [{"pointer": p.pointer, "code": p.code, "message": w["text"],
+                            "detail": p.message} for p, w in zip(problems, words, strict=True)]}
 
     @post("/dry-run", status_code=200,
           summary="Score sample answers over a working copy (nothing stored)",

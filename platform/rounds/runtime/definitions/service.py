@@ -406,9 +406,14 @@ async def list_definitions(session: AsyncSession, *, kind: str | None = None,
     return out, int(total)
 
 
+def check_problems(content: Any) -> list[Problem]:
+    """Every problem of one definition on its own (no references checked)."""
+    return validate([DefinitionDocument("request", content)], references=False)
+
+
 def check(content: Any) -> dict[str, Any]:
     """Validate one definition (no references checked) for the admin UI's live feedback."""
-    problems = validate([DefinitionDocument("request", content)], references=False)
+    problems = check_problems(content)
     return {"valid": not problems,
             "errors": [{"pointer": p.pointer, "message": p.message, "code": p.code}
                        for p in problems]}
