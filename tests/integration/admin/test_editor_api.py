@@ -128,6 +128,12 @@ def test_test_cases_run_again_before_each_publish(live: Live) -> None:
         body = refused.json()
         assert body["code"] == "publish_refused" and "两个陈列" in body["detail"]
         assert c.get("/api/definitions/shelf_test").json()["number"] == 1
+        # the definition page's publish runs the cases too, and says which one fails
+        page = c.post("/admin/definitions/shelf_test/versions/2/publish?lang=zh", content=b"",
+                      headers={"Content-Type": "application/x-www-form-urlencoded"})
+        assert page.status_code == 422, page.text
+        assert "两个陈列" in page.text and "这个测试用例的结果与预期不同" in page.text
+        assert c.get("/api/definitions/shelf_test").json()["number"] == 1
         # the case brought up to date: the publish goes through
         case["expected"]["failed"] = []
         case["expected"]["score"] = c.post("/api/editor/dry-run", json={

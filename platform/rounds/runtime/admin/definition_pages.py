@@ -28,6 +28,7 @@ from rounds.errors import NotFound, Problem
 from rounds.i18n import pick, table
 from rounds.pointer import parse
 from rounds.runtime.access import Principal
+from rounds.runtime.admin import editor_service as editor
 from rounds.runtime.admin import service
 from rounds.runtime.admin.shell import (
     DOMAIN,
@@ -263,10 +264,10 @@ async def publish_page(request: Request[Any, Any, Any], *, db: AsyncSession,
     require_admin(principal, SECTION)
     principal.require(PUBLISH)
     lang = lang_of(request)
-    try:
-        await definitions.publish(db, definition_id, number, actor_id=principal.user_id,
-                                  check_references=True)
-    except definitions.DefinitionInvalid as exc:
+    try:  # checked against the definitions in force, its test cases run again
+        await editor.publish(db, definition_id, number, lang=lang, actor_id=principal.user_id,
+                             ctx=editor.bench_context(principal, settings.tz))
+    except editor.PublishRefused as exc:
         version = await definitions.get_version(db, definition_id, number)
         return await _definition_page(
             request, db, settings, principal, definition_id, status=422,

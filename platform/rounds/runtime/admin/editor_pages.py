@@ -14,7 +14,6 @@ Thin handlers: what they do is :mod:`editor_service`'s.
 from __future__ import annotations
 
 import base64
-import datetime
 import hashlib
 import json
 import secrets
@@ -38,7 +37,6 @@ from rounds.runtime.admin.shell import ADMIN_URL, lang_of, render, require_admin
 from rounds.runtime.definitions import service as definitions
 from rounds.runtime.fieldwork import views
 from rounds.runtime.fieldwork.pages import error_page, to_sign_in
-from rounds.runtime.visits import service as visits
 from rounds.settings import Settings
 from rounds.web.params import Id
 from rounds.web.security import CONTENT_SECURITY_POLICY
@@ -163,7 +161,7 @@ async def preview(request: Request[Any, Any, Any], *, settings: Settings,
                 f'<link rel="stylesheet" href="{ADMIN_URL}/editor/editor.css">'
                 f'<body class="ed-preview-blank"><p>{say(lang, "editor_preview_fix")}</p>')
         return Response(html, media_type=MediaType.HTML)
-    ctx = visits.rule_context(p, now=datetime.datetime.now(datetime.UTC), tz=settings.tz)
+    ctx = _ctx(p, settings)
     html = render_form(content, lang=lang, action=f"/api/editor/dry-run?lang={lang}", ctx=ctx,
                        version={"number": 0, "content_hash": "", "status": "draft"})
     return Response(html, media_type=MediaType.HTML)
@@ -172,8 +170,7 @@ async def preview(request: Request[Any, Any, Any], *, settings: Settings,
 # -- the JSON API --------------------------------------------------------------------------
 
 def _ctx(principal: Principal, settings: Settings) -> dict[str, Any]:
-    return visits.rule_context(principal, now=datetime.datetime.now(datetime.UTC),
-                               tz=settings.tz)
+    return editor.bench_context(principal, settings.tz)
 
 
 class EditorController(Controller):

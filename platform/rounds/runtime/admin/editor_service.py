@@ -28,14 +28,21 @@ from rounds.forms.schema import FORM_KINDS
 from rounds.rules.explain import explain_text
 from rounds.rules.operations import default_registry
 from rounds.runtime import audit
+from rounds.runtime.access import Principal
 from rounds.runtime.admin.models import DefinitionTestCase
 from rounds.runtime.definitions import service as definitions
 from rounds.runtime.definitions.models import DRAFT, Definition, DefinitionVersion
 from rounds.runtime.forms import results
 from rounds.runtime.issues.bulk import problem_titles
 from rounds.runtime.issues.deadlines import due_in, due_json
+from rounds.runtime.visits import service as visits
 
 KINDS = ("standard", "survey", "site_kind", "role", "okr")
+
+
+def bench_context(principal: Principal, tz: datetime.tzinfo) -> dict[str, Any]:
+    """What the bench and the test cases evaluate rules in: the author's context, now."""
+    return visits.rule_context(principal, now=datetime.datetime.now(datetime.UTC), tz=tz)
 
 
 class PublishRefused(Conflict, code="publish_refused", title="Publish refused"):
@@ -325,29 +332,27 @@ def run_cases(content: dict[str, Any], found: Sequence[DefinitionTestCase],
 async def publish(db: AsyncSession, definition_id: str, number: int, *, ctx: Mapping[str, Any],
                   lang: str, actor_id: int | None
                   ) -> tuple[DefinitionVersion, list[dict[str, Any]]]:
-    """Publish draft ``number`` after checking it has no problem and that every test case
-    still gives its expected result; refused (with which) otherwise."""
+    """Publish version ``number`` as every admin page does: refused (with every reason) when
+    it has a problem of its own or against the definitions in force, or when a test case no
+    longer gives its expected result; recorded in the audit trail by the definitions
+    service, with the actor."""
     version = await definitions.get_version(db, definition_id, number)
     if version.status == DRAFT:
-        problems = definitions.check(version.content).get("errors") or []
+        problems = await definitions.publish_problems(db, version)
         if problems:
             raise PublishRefused(f"{definition_id} version {number} still has problems",
-                                 [Problem(str(p.get("pointer", "")), str(p.get("message", "")))
-                                  for p in problems])
+                                 problems)
     ran = run_cases(dict(version.content), await cases(db, definition_id), ctx, lang) \
-        if version.content.get("kind") in FORM_KINDS else []
+        if version.content.get("kind") in FORM_KINDS and version.status == DRAFT else []
     failing = [r for r in ran if not r["passed"]]
     if failing:
         raise PublishRefused(
             "test cases no longer give their expected result: "
             + ", ".join(r["name"] for r in failing),
             [Problem(f"/test_cases/{r['name']}",
-                     r["error"] or f"expected {r['expected']}, got {r['got']}")
-             for r in failing])
-    published = await definitions.publish(db, definition_id, number)
-    audit.record(db, actor_id=actor_id, action="definition.publish", target_kind="definition",
-                 target_id=definition_id, changes={"version": number,
-                                                   "test_cases": len(ran)})
+                     r["error"] or f"expected {r['expected']}, got {r['got']}",
+                     "test_case_failed") for r in failing])
+    published = await definitions.publish(db, definition_id, number, actor_id=actor_id)
     await db.flush()
     return published, ran
 
