@@ -504,7 +504,7 @@ function serverLint () {
     const found = []
     for (const p of problems) {
       const at = locate(text, p.pointer)
-      found.push({ from: at, to: Math.min(text.length, at + 1), severity: 'error', message: `${p.pointer || '/'}: ${p.message}` })
+      found.push({ from: at, to: Math.min(text.length, at + 1), severity: 'error', message: `${p.pointer || '/'}: ${p.text || p.message}` })
     }
     return found
   }, { delay: 600 })
@@ -571,7 +571,7 @@ function changed (redraw = false, fromJson = false) {
 async function validate () {
   const sent = JSON.stringify(doc)
   let answer
-  try { answer = await call('POST', '/api/definitions-validate', JSON.parse(sent)) } catch (e) { return }
+  try { answer = await call('POST', `/api/editor/check?lang=${cfg.lang}`, JSON.parse(sent)) } catch (e) { return }
   if (JSON.stringify(doc) !== sent) return // changed again since: the next answer counts
   problems = (answer.data && answer.data.errors) || []
   showProblems()
@@ -590,12 +590,12 @@ function showProblems () {
     if (target) {
       const note = target.note
       note.hidden = false
-      note.textContent = (note.textContent ? note.textContent + ' ' : '') + p.message
+      note.textContent = (note.textContent ? note.textContent + ' ' : '') + (p.text || p.message)
       if (target.input) { target.input.setAttribute('aria-invalid', 'true'); target.input.setAttribute('aria-describedby', note.id || (note.id = 'e' + (++uid))) }
       const item = note.closest('[data-item-at]')
       if (item) { const flag = item.querySelector('[data-flag]'); if (flag) flag.hidden = false }
     }
-    const link = el('a', { href: '#', 'data-problem': p.pointer, text: `${p.pointer || '/'} — ${p.message}` })
+    const link = el('a', { href: '#', 'data-problem': p.pointer, text: `${p.pointer || '/'} — ${p.text || p.message}` })
     link.addEventListener('click', (e) => { e.preventDefault(); goTo(fieldOf(p)) })
     list.append(el('li', {}, link))
   }

@@ -70,6 +70,23 @@ def test_a_dry_run_scores_sample_answers_without_storing(live: Live) -> None:
                    for e in wrong.json()["errors"])
 
 
+def test_the_check_says_each_problem_in_the_page_language(live: Live) -> None:
+    """The editor's live check: the validator's problems, each also in the reader's words
+    (its own message is English, which a Chinese page must not show)."""
+    broken = copy.deepcopy(STANDARD)
+    del broken["sections"][0]["items"][0]["title"]["en"]
+    with live.client("admin") as c:
+        zh = c.post("/api/editor/check?lang=zh", json=broken).json()
+        en = c.post("/api/editor/check?lang=en", json=broken).json()
+        fine = c.post("/api/editor/check?lang=zh", json=STANDARD).json()
+    assert zh["valid"] is False
+    [problem] = [e for e in zh["errors"] if e["pointer"] == "/sections/0/items/0/title"]
+    assert problem["message"] == "'en' is required here"
+    assert problem["text"] == "这里缺少必填项 en。"
+    assert [e["text"] for e in en["errors"]] == ["en is required here."]
+    assert fine == {"valid": True, "errors": []}
+
+
 def test_the_rule_operations_are_listed_with_words(live: Live) -> None:
     with live.client("admin") as c:
         ops = {o["name"]: o for o in c.get("/api/rules/operations").json()}
@@ -149,6 +166,7 @@ def test_a_field_user_gets_nothing(live: Live) -> None:
         assert c.get("/admin/definitions/new?kind=standard").status_code == 403
         assert c.get("/admin/definitions/shelf_test/edit").status_code == 403
         assert c.post("/api/editor/dry-run", json={"content": STANDARD}).status_code == 403
+        assert c.post("/api/editor/check", json=STANDARD).status_code == 403
         assert c.get("/api/editor/shelf_test/test-cases").status_code == 403
         assert c.put("/api/editor/shelf_test/test-cases", json=[]).status_code == 403
         assert c.post("/api/editor/shelf_test/versions/1/publish").status_code == 403
