@@ -171,6 +171,9 @@ def _write_standard(page: Any, url: str) -> None:
     note = page.locator(f".ed-error[data-error-for='{item}/title/en']")
     note.wait_for(state="visible", timeout=WAIT)
     assert page.get_attribute(f"[data-pointer='{item}/title/en']", "aria-invalid") == "true"
+    # said in Chinese on the Chinese page, at the field and in the list of problems
+    assert note.inner_text() == "这里缺少必填项 en。"
+    assert page.inner_text(f"[data-problem='{item}/title']").endswith("这里缺少必填项 en。")
     assert page.get_attribute("[data-publish]", "aria-disabled") == "true"
     note.scroll_into_view_if_needed()
     _shot(page, "03-standard-planted-error", full=False)
