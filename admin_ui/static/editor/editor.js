@@ -1,7 +1,8 @@
 // The structured editor of a definition. One working copy (`doc`) is the truth; the
 // structured form, the JSON view (CodeMirror 6), the preview (the phone form rendered by
 // the server) and the test bench are drawn from it. Every change is validated by the
-// server (debounced; /api/editor/validate: in the reader's words), each problem shown at the field its JSON pointer names and in a list.
+// server (debounced; /api/editor/check, in the reader's words), each problem shown at the
+// field its JSON pointer names and in a list.
 // Sections and items move by dragging (SortableJS) or by their up / down buttons.
 
 import Sortable from 'sortablejs'
@@ -504,7 +505,7 @@ function serverLint () {
     const found = []
     for (const p of problems) {
       const at = locate(text, p.pointer)
-      found.push({ from: at, to: Math.min(text.length, at + 1), severity: 'error', message: `${p.pointer || '/'}: ${p.message}` })
+      found.push({ from: at, to: Math.min(text.length, at + 1), severity: 'error', message: `${p.pointer || '/'}: ${p.text || p.message}` })
     }
     return found
   }, { delay: 600 })
@@ -571,7 +572,7 @@ function changed (redraw = false, fromJson = false) {
 async function validate () {
   const sent = JSON.stringify(doc)
   let answer
-  try { answer = await call('POST', '/api/editor/validate?lang=' + encodeURIComponent(cfg.lang), JSON.parse(sent)) } catch (e) { return }
+  try { answer = await call('POST', `/api/editor/check?lang=${cfg.lang}`, JSON.parse(sent)) } catch (e) { return }
   if (JSON.stringify(doc) !== sent) return // changed again since: the next answer counts
   problems = (answer.data && answer.data.errors) || []
   showProblems()
@@ -590,12 +591,12 @@ function showProblems () {
     if (target) {
       const note = target.note
       note.hidden = false
-      note.textContent = (note.textContent ? note.textContent + ' ' : '') + p.message
+      note.textContent = (note.textContent ? note.textContent + ' ' : '') + (p.text || p.message)
       if (target.input) { target.input.setAttribute('aria-invalid', 'true'); target.input.setAttribute('aria-describedby', note.id || (note.id = 'e' + (++uid))) }
       const item = note.closest('[data-item-at]')
       if (item) { const flag = item.querySelector('[data-flag]'); if (flag) flag.hidden = false }
     }
-    const link = el('a', { href: '#', 'data-problem': p.pointer, text: `${p.pointer || '/'} — ${p.message}` })
+    const link = el('a', { href: '#', 'data-problem': p.pointer, text: `${p.pointer || '/'} — ${p.text || p.message}` })
     link.addEventListener('click', (e) => { e.preventDefault(); goTo(fieldOf(p)) })
     list.append(el('li', {}, link))
   }
@@ -608,7 +609,7 @@ function showProblems () {
 
 // "'en' is required here" at /title: the problem is the missing field's, /title/en
 function fieldOf (problem) {
-  const m = /'([^']+)' is required/.exec(problem.detail || problem.message || '')
+  const m = /'([^']+)' is required/.exec(problem.message || '')
   const inner = m ? `${problem.pointer}/${esc(m[1])}` : null
   return inner && root.querySelector(`.ed-error[data-error-for="${CSS.escape(inner)}"]`) ? inner : problem.pointer
 }

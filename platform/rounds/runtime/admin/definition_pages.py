@@ -166,6 +166,15 @@ def _schema_words(message: str, lang: str) -> str | None:
     return None
 
 
+def problem_words(code: str, message: str, lang: str) -> str:
+    """A validator's problem in the reader's words: a known code's text, else the code
+    named (the validator's own message is English)."""
+    key = f"problem_{code}"
+    return (code == "schema" and _schema_words(message, lang)) or (
+        say(lang, key) if key in table(DOMAIN, lang)
+        else say(lang, "problem_other", code=code))
+
+
 def problems_view(problems: list[Problem], lang: str, definition_id: str,
                   content: Any) -> list[dict[str, str]]:
     """Each problem at its pointer, in the reader's words: a known code's text (the
@@ -173,10 +182,7 @@ def problems_view(problems: list[Problem], lang: str, definition_id: str,
     titles, and what is there."""
     out = []
     for p in problems:
-        key = f"problem_{p.code}"
-        words = (p.code == "schema" and _schema_words(p.message, lang)) or (
-            say(lang, key) if key in table(DOMAIN, lang)
-            else say(lang, "problem_other", code=p.code))
+        words = problem_words(p.code, p.message, lang)
         mine = p.source in (definition_id, None, "") or str(p.source).startswith("import:")
         out.append({"pointer": p.pointer or "/", "code": p.code, "text": words,
                     "detail": p.message if lang == "en" else "",

@@ -32,9 +32,8 @@ from rounds.forms.render import render_form
 from rounds.forms.schema import FORM_KINDS
 from rounds.runtime.access import NotAuthenticated, Principal
 from rounds.runtime.admin import editor_service as editor
-from rounds.runtime.admin.definition_pages import problems_view
+from rounds.runtime.admin.definition_pages import problem_words
 from rounds.runtime.admin.shell import ADMIN_URL, lang_of, render, require_admin, say
-from rounds.runtime.definitions import service as definitions
 from rounds.runtime.fieldwork import views
 from rounds.runtime.fieldwork.pages import error_page, to_sign_in
 from rounds.settings import Settings
@@ -177,18 +176,6 @@ class EditorController(Controller):
     path = "/api/editor"
     tags = ("admin",)
 
-    @post("/validate", status_code=200,
-          summary="Check a working copy: every problem at its JSON pointer, in the reader's "
-                  "words (`message`; the validator's own English in `detail`)")
-    async def validate(self, principal: Principal, data: dict[str, Any], lang: str = "zh"
-                       ) -> dict[str, Any]:
-        _author(principal)
-        problems = definitions.check_problems(data)
-        words = problems_view(problems, i18n.normalize(lang), str(data.get("id", "")), data)
-        return {"valid": not problems,
-                "errors": [{"pointer": p.pointer, "code": p.code, "message": w["text"],
-                            "detail": p.message} for p, w in zip(problems, words, strict=True)]}
-
     @post("/dry-run", status_code=200,
           summary="Score sample answers over a working copy (nothing stored)",
           description="Body: {content, answers, evidence}. The check API's answer over the "
@@ -202,6 +189,20 @@ class EditorController(Controller):
             raise InvalidInput("content: the definition to test",
                                [Problem("/content", "an object")])
         return editor.dry_run(content, data, _ctx(principal, settings), i18n.normalize(lang))
+
+    @post("/check", status_code=200,
+          summary="Check a working copy; every problem at once, in the reader's words",
+          description="Body: the definition. The answer of /api/definitions-validate, each "
+          "problem with `text` too: what it says in `lang` (`message` is the validator's "
+          "own, in English).")
+    async def check(self, principal: Principal, data: dict[str, Any], lang: str = "zh"
+                    ) -> dict[str, Any]:
+        _author(principal)
+        language = i18n.normalize(lang)
+        found = editor.problems_of(data)
+        return {"valid": not found, "errors": [
+            {**e, "text": problem_words(str(e["code"]), str(e["message"]), language)}
+            for e in found]}
 
     @get("/{definition_id:str}/test-cases", summary="A standard's test cases")
     async def list_cases(self, db: AsyncSession, principal: Principal,
