@@ -93,7 +93,9 @@ async def definitions_page(request: Request[Any, Any, Any], *, db: AsyncSession,
              "last_who": _who(names, r.last.actor_id, lang) if r.last.action else "",
              "last_action": action_text(lang, r.last.action) if r.last.action else ""}
             for r in shown]
-    kinds = [{"value": k, "text": kind_text(lang, k), "selected": k == kind} for k in KINDS]
+    kinds = [{"value": k, "text": kind_text(lang, k), "selected": k == kind,
+              "new": views.href("/admin/definitions/new", lang, kind=k),
+              "new_text": say(lang, "editor_title_new", kind=kind_text(lang, k))} for k in KINDS]
     pager = views.pager(page, PER_PAGE, len(found),
                         lambda n: views.href("/admin/definitions", lang, page=n, kind=kind or None,
                                              q=q or None, status=status or None),
