@@ -208,7 +208,8 @@ def test_the_json_view_completes_from_the_kinds_meta_schema(
     page.keyboard.type('"')  # the editor closes the quote; the cursor is inside
     page.keyboard.press("Control+Space")
     options = page.locator(".cm-tooltip-autocomplete li")
-    options.first.wait_for()
+    # (typing opened lists on the way: wait for this place's own)
+    page.wait_for_selector(".cm-tooltip-autocomplete li:has-text('attributes')")
     offered = options.all_inner_texts()
     for name in ("id", "title", "attributes", "check_in"):
         assert any(o.startswith(name) for o in offered), (name, offered)
@@ -220,6 +221,7 @@ def test_the_json_view_completes_from_the_kinds_meta_schema(
     # narrowing by typing, then Enter picks it: the property name, quoted, and its colon
     page.keyboard.type("attr")
     page.wait_for_function("document.querySelectorAll('.cm-tooltip-autocomplete li').length === 1")
+    page.wait_for_timeout(200)  # CodeMirror ignores Enter for 75 ms after the list changes
     page.keyboard.press("Enter")
     text = page.evaluate("document.querySelector('.cm-content').innerText")
     assert '"attributes": ' in text, text
@@ -227,10 +229,12 @@ def test_the_json_view_completes_from_the_kinds_meta_schema(
     page.keyboard.type('[{"type": ')
     page.keyboard.type('"')
     page.keyboard.press("Control+Space")
-    options.first.wait_for()
+    page.wait_for_selector(".cm-tooltip-autocomplete li:has-text('\"number\"')")
     values = options.all_inner_texts()
     assert {'"text"', '"number"', '"choice"'} <= {v.split()[0] for v in values}, values
     page.keyboard.type("num")
+    page.wait_for_function("document.querySelectorAll('.cm-tooltip-autocomplete li').length === 1")
+    page.wait_for_timeout(200)
     page.keyboard.press("Enter")
     text = page.evaluate("document.querySelector('.cm-content').innerText")
     assert '"type": "number"' in text, text

@@ -179,7 +179,7 @@ export function schemaCompletion (url, { words, describe }) {
     return {
       from: place.from,
       options: options.map((o) => ({ ...o, apply: replacing(o.apply ?? o.label) })),
-      validFor: /^"?[\w.+-]*"?$/
+      validFor: /^"?[\w.+-]*$/ // a closing quote ends it (the name or value was typed out)
     }
   }
 }
