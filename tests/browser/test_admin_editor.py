@@ -189,3 +189,66 @@ def test_a_new_role_is_written_in_the_json_editor_and_published(
     assert not refused, refused
     assert not page_errors, page_errors
     ctx.close()
+
+
+def test_the_json_view_completes_from_the_kinds_meta_schema(
+        live: LiveServer, browser: Any, page_errors: list[str]) -> None:
+    add_user(live, "ed_admin3", "administrator")
+    ctx = browser.new_context(viewport=WIDE, locale="zh-CN")
+    page = ctx.new_page()
+    page.on("pageerror", lambda e: page_errors.append(str(e)))
+    sign_in(page, live.url, "ed_admin3", next_path="/admin")
+    page.goto(f"{live.url}/admin/definitions/new?kind=site_kind&lang=zh")
+    _editor(page)
+    page.wait_for_selector(".cm-content")
+    page.click(".cm-content")
+    page.keyboard.press("Control+a")
+    page.keyboard.press("Delete")
+    page.keyboard.type('{"kind": "site_kind", ')
+    page.keyboard.type('"')  # the editor closes the quote; the cursor is inside
+    page.keyboard.press("Control+Space")
+    options = page.locator(".cm-tooltip-autocomplete li")
+    # (typing opened lists on the way: wait for this place's own)
+    page.wait_for_selector(".cm-tooltip-autocomplete li:has-text('attributes')")
+    offered = options.all_inner_texts()
+    for name in ("id", "title", "attributes", "check_in"):
+        assert any(o.startswith(name) for o in offered), (name, offered)
+    assert not any(o.startswith("kind") for o in offered), offered  # already there
+    assert any("必填" in o for o in offered), offered  # the required ones say so, in Chinese
+    if SHOTS:
+        Path(SHOTS).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=f"{SHOTS}/complete-zh-1366.png")
+    # narrowing by typing, then Enter picks it: the property name, quoted, and its colon
+    page.keyboard.type("attr")
+    page.wait_for_function("document.querySelectorAll('.cm-tooltip-autocomplete li').length === 1")
+    page.wait_for_timeout(200)  # CodeMirror ignores Enter for 75 ms after the list changes
+    page.keyboard.press("Enter")
+    text = page.evaluate("document.querySelector('.cm-content').innerText")
+    assert '"attributes": ' in text, text
+    # inside an attribute (through $defs/$ref): its type's enum values are offered
+    page.keyboard.type('[{"type": ')
+    page.keyboard.type('"')
+    page.keyboard.press("Control+Space")
+    page.wait_for_selector(".cm-tooltip-autocomplete li:has-text('\"number\"')")
+    values = options.all_inner_texts()
+    assert {'"text"', '"number"', '"choice"'} <= {v.split()[0] for v in values}, values
+    page.keyboard.type("num")
+    page.wait_for_function("document.querySelectorAll('.cm-tooltip-autocomplete li').length === 1")
+    page.wait_for_timeout(200)
+    page.keyboard.press("Enter")
+    text = page.evaluate("document.querySelector('.cm-content').innerText")
+    assert '"type": "number"' in text, text
+    # in English the meta-schema's descriptions come along, for a nested object too
+    page.goto(f"{live.url}/admin/definitions/new?kind=role&lang=en")
+    _editor(page)
+    page.click(".cm-content")
+    page.keyboard.press("Control+a")
+    page.keyboard.press("Delete")
+    page.keyboard.type('{"kind": "role", "check_in": {')
+    page.keyboard.type('"rad')
+    page.keyboard.press("Control+Space")
+    page.wait_for_selector(".cm-completionInfo:has-text('farthest distance')")
+    if SHOTS:
+        page.screenshot(path=f"{SHOTS}/complete-en-1366.png")
+    assert not page_errors, page_errors
+    ctx.close()

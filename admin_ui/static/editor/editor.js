@@ -7,9 +7,10 @@
 
 import Sortable from 'sortablejs'
 import { EditorView, basicSetup } from 'codemirror'
-import { json, jsonParseLinter } from '@codemirror/lang-json'
+import { json, jsonLanguage, jsonParseLinter } from '@codemirror/lang-json'
 import { linter, lintGutter } from '@codemirror/lint'
 import { config as fw } from '/static/fieldwork/fieldwork.js'
+import { schemaCompletion } from './complete.js'
 
 const cfg = JSON.parse(document.getElementById('editor-config').textContent)
 const T = cfg.text
@@ -530,6 +531,9 @@ function setUpCode () {
     parent: host,
     doc: JSON.stringify(doc, null, 2),
     extensions: [EditorView.cspNonce.of(cfg.style_nonce || ''), basicSetup, json(), linter(jsonParseLinter()), serverLint(), lintGutter(),
+      // Ctrl-Space (or a typed quote) offers what the kind's meta-schema allows here;
+      // the descriptions are English, so only the English page shows them
+      jsonLanguage.data.of({ autocomplete: schemaCompletion(cfg.schema_url, { words: t, describe: cfg.lang === 'en' }) }),
       EditorView.contentAttributes.of({ 'aria-label': t('tab_json') }),
       EditorView.updateListener.of((u) => {
         if (!u.docChanged || fromCode) return

@@ -7,6 +7,8 @@ the editor pages and the preview; a field user gets none of it."""
 from __future__ import annotations
 
 import copy
+import json
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -160,8 +162,17 @@ def test_the_editor_pages_and_the_preview(live: Live) -> None:
         for path in ("/static/vendor/sortablejs/modular/sortable.esm.js",
                      "/static/vendor/codemirror__view/dist/index.js",
                      "/static/vendor/marijn__find-cluster-break/src/index.js",
-                     "/static/admin/editor/editor.js"):
+                     "/static/admin/editor/editor.js",
+                     "/static/admin/editor/complete.js"):
             assert c.get(path).status_code == 200, path
+        # every module of the import map is served (an unserved one breaks the whole editor)
+        imports = json.loads(re.search(r'<script type="importmap"[^>]*>(.*?)</script>',
+                                       new.text, re.S)[1])["imports"]
+        assert "@codemirror/autocomplete" in imports
+        for name, url in imports.items():
+            served = c.get(url)
+            assert served.status_code == 200 and "javascript" in served.headers[
+                "content-type"], (name, url)
         preview = c.post("/admin/definitions/preview", json={"content": STANDARD, "lang": "en"})
         assert preview.status_code == 200 and "Facing count" in preview.text
         assert "/api/editor/dry-run?lang=en" in preview.text
