@@ -21,7 +21,6 @@ import os
 import re
 import shutil
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,18 +28,16 @@ import pytest
 from playwright.sync_api import expect
 
 from support.browser import sign_in
-from support.field import DEFINITIONS, retailer_attributes
-from support.live import LiveServer, run_async
+from support.campaign_city import DRAWN, HERE, LEADER, World, new_page, seed
+from support.field import DEFINITIONS
+from support.live import LiveServer
 
 pytestmark = pytest.mark.browser
 
-PASSWORD = "password-123"
-HERE = (28.228304, 112.938814)  # where the phone is, and the shop
 WAIT = 20_000
 SHOTS = Path(os.environ.get("ROUNDS_SHOTS", "/work/wt/shots"))
 DESKTOP = {"width": 1366, "height": 900}
 PHONE = {"width": 390, "height": 844}
-LEADER, DRAWN, SERVING, HEAD = "leader_zhao", "mi_drawn", "mi_serving", "head_east"
 TITLE = "十二月双随机抽查"
 
 STANDARD = {
@@ -79,58 +76,6 @@ def definitions(folder: Path) -> Path:
     return target
 
 
-@dataclass
-class World:
-    server: LiveServer
-    site_id: int
-
-    @property
-    def url(self) -> str:
-        return self.server.url
-
-
-def seed(server: LiveServer) -> int:
-    from rounds.db import create_engine, session_factory, transaction
-    from rounds.runtime.orgs.service import create_org_unit
-    from rounds.runtime.people.service import create_user
-    from rounds.runtime.sites.models import SiteAssignment
-    from rounds.runtime.sites.service import create_site
-
-    async def run() -> int:
-        engine = create_engine(server.database_url)
-        try:
-            async with transaction(session_factory(engine)) as db:
-                await create_org_unit(db, code="city", kind="city", name_zh="市公司",
-                                      name_en="City company")
-                await create_org_unit(db, code="east", kind="station", name_zh="东区管理所",
-                                      name_en="East station", parent_code="city")
-                await create_org_unit(db, code="east_mkt", kind="market_department",
-                                      name_zh="东区市场部", name_en="East market department",
-                                      parent_code="east")
-                users = {}
-                for name, display, role, unit in (
-                        (LEADER, "赵经理", "city_leader", "city"),
-                        (HEAD, "吴所长", "station_head", "east"),
-                        (DRAWN, "市管员 钱", "market_inspector", "east"),
-                        (SERVING, "市管员 孙", "market_inspector", "east_mkt")):
-                    user = await create_user(db, username=name, display_name=display,
-                                             role_id=role, org_unit_code=unit,
-                                             password=PASSWORD, language="zh")
-                    users[name] = user.id
-                site = await create_site(db, None, site_kind="retailer", code="R1",
-                                         name="芙蓉烟酒店", lat=HERE[0], lng=HERE[1],
-                                         org_unit="east_mkt", address="芙蓉中路 1 号",
-                                         attributes=retailer_attributes("R1"))
-                await db.flush()
-                db.add(SiteAssignment(site_id=site.id, role_id="market_inspector",
-                                      user_id=users[SERVING]))
-                return site.id
-        finally:
-            await engine.dispose()
-
-    return run_async(run())  # type: ignore[no-any-return]
-
-
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     folder = tmp_path_factory.mktemp("campaigns-browser")
@@ -139,15 +84,6 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         yield World(server, seed(server))
     finally:
         server.stop()
-
-
-def new_page(browser: Any, errors: list[str], viewport: dict[str, int], **options: Any) -> Any:
-    ctx = browser.new_context(viewport=viewport, locale="zh-CN", **options)
-    page = ctx.new_page()
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.on("console", lambda m: errors.append(m.text)
-            if "Content Security Policy" in m.text else None)
-    return page
 
 
 def shoot(page: Any, name: str) -> None:

@@ -1,49 +1,13 @@
-// The campaign pages in the browser: the forms are sent with the page's CSRF token (the
-// app's CSRF check reads the X-CSRF-Token header, which a plain form post cannot carry),
-// and the answer is put in place: the page a 303 leads to, or a 422 page with the
-// mistakes (its error summary focused). Sortable tables, and the strata chart (ECharts from
-// node_modules, served under /static/vendor: offline); the table after it has its figures.
+// The campaign pages in the browser: the forms are sent with the page's CSRF token and the
+// answer put in place (the field chrome's send_form.js). Sortable tables, and the strata
+// chart (ECharts from node_modules, served under /static/vendor: offline); the table after
+// it has its figures.
 
-import { config as fw } from '/static/fieldwork/fieldwork.js'
+import { sendForm } from '/static/fieldwork/send_form.js'
 
 const config = JSON.parse(document.getElementById('campaigns-config')?.textContent || '{}')
 const text = config.text || {}
 const locale = config.lang === 'en' ? 'en-GB' : 'zh-CN'
-
-// -- the forms ---------------------------------------------------------------------------------
-
-async function send (form, event) {
-  event.preventDefault()
-  const status = form.querySelector('[data-status]')
-  const button = form.querySelector('button[type=submit]')
-  if (button) button.disabled = true
-  if (status) status.textContent = text.sending || ''
-  let response = null
-  try {
-    response = await fetch(form.action, {
-      method: 'POST', credentials: 'same-origin', redirect: 'follow',
-      headers: { 'X-CSRF-Token': fw.csrf_token || '', Accept: 'text/html',
-        'Content-Type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams(new FormData(form)).toString() })
-  } catch (e) { response = null }
-  if (!response || (!response.ok && response.status !== 422)) {
-    if (button) button.disabled = false
-    if (status) { status.textContent = text.send_failed || ''; status.classList.add('is-error') }
-    return
-  }
-  if (response.redirected) { window.location.assign(response.url); return }
-  const doc = new DOMParser().parseFromString(await response.text(), 'text/html')
-  const fresh = doc.querySelector('main')
-  const main = document.querySelector('main')
-  if (!fresh || !main) { window.location.reload(); return }
-  document.title = doc.title
-  main.replaceChildren(...[...fresh.childNodes].map((n) => document.importNode(n, true)))
-  setUp(main)
-  const focus = main.querySelector('[data-error-summary]') ||
-    main.querySelector('[aria-invalid=true]') || main
-  focus.focus()
-  document.body.dataset.answers = String(Number(document.body.dataset.answers || 0) + 1)
-}
 
 // -- sortable tables ---------------------------------------------------------------------------
 
@@ -168,7 +132,7 @@ function setUp (root) {
   root.querySelectorAll('[data-texts]').forEach(filterTexts)
   drawBars(root).catch(() => {})
   root.querySelectorAll('form[data-campaign-form]').forEach((form) => {
-    form.addEventListener('submit', (event) => send(form, event))
+    form.addEventListener('submit', (event) => sendForm(form, event, text, setUp))
   })
   root.querySelectorAll('table[data-sortable]').forEach((table) => {
     table.querySelectorAll('thead button[data-sort]').forEach((button) => {
