@@ -14,7 +14,8 @@ from typing import Any
 import httpx
 
 from support.browser import sign_in
-from support.live import LiveServer, add_user
+from support.field import retailer_attributes
+from support.live import LiveServer, add_user, run_async
 
 SHOTS = os.environ.get("ROUNDS_SHOTS")
 WIDE = {"width": 1366, "height": 900}
@@ -42,6 +43,35 @@ def _shoot(browser: Any, live: LiveServer, path: str, name: str) -> None:
             p.wait_for_timeout(1500)
             p.screenshot(path=f"{SHOTS}/{name}-{lang}-{tag}.png", full_page=tag == "1366")
             ctx.close()
+
+
+def _shop_with_manager(live: LiveServer, code: str, manager: str) -> None:
+    """A shop ``code`` in the city, served by a new customer manager ``manager``."""
+    from sqlalchemy import select
+
+    from rounds.db import create_engine, session_factory, transaction
+    from rounds.runtime.people.models import User
+    from rounds.runtime.sites.models import SiteAssignment
+    from rounds.runtime.sites.service import create_site
+
+    add_user(live, manager, "customer_manager")
+
+    async def run() -> None:
+        engine = create_engine(live.database_url)
+        try:
+            async with transaction(session_factory(engine)) as db:
+                site = await create_site(db, None, site_kind="retailer", code=code,
+                                         name="编辑器测试店", lat=30.4, lng=114.9, org_unit="city",
+                                         attributes=retailer_attributes(code))
+                user = (await db.execute(select(User).where(User.username == manager))
+                        ).scalar_one()
+                await db.flush()
+                db.add(SiteAssignment(site_id=site.id, role_id="customer_manager",
+                                      user_id=user.id))
+        finally:
+            await engine.dispose()
+
+    run_async(run())
 
 
 def test_an_administrator_writes_tests_and_publishes_a_new_standard(
@@ -127,7 +157,10 @@ def test_an_administrator_writes_tests_and_publishes_a_new_standard(
     page.click("[data-save]")
     page.wait_for_selector("[data-status]:has-text('版本 1')")
 
-    # sample answers in the preview: 2 facings fail the item and the issue goes to routing
+    # sample answers in the preview: 2 facings fail the item and the issue goes to routing;
+    # at a sample shop the bench names who would fix it there
+    _shop_with_manager(live, "ED1", "ed_cm")
+    page.fill("[data-bench-site]", "ED1")
     page.wait_for_selector("[data-editor][data-previewing=false]")
     frame = page.frame_locator("[data-preview]")
     frame.locator("[data-item='facings'] input").fill("2")
@@ -138,6 +171,7 @@ def test_an_administrator_writes_tests_and_publishes_a_new_standard(
     assert "66.7%" in page.inner_text("[data-bench-score]")  # (0.5 × 2 + 1) / 3
     assert page.inner_text("[data-bench-alerts]") == ""  # 2 facings: the shelf is not empty
     assert "customer_manager" in page.inner_text("[data-bench-issues]")
+    assert "ed_cm" in page.inner_text("[data-bench-issues]")  # the shop's own manager
     page.fill("[data-case-name]", "两个陈列")
     page.click("[data-case-save]")
     page.wait_for_selector("[data-case='两个陈列']")

@@ -665,6 +665,8 @@ function wire (frame) {
       if (String(url).startsWith('/api/editor/dry-run') && options.body) {
         const body = JSON.parse(options.body)
         body.content = doc
+        const site = ($('[data-bench-site]')?.value || '').trim()
+        if (site) body.site_code = site // the issues' persons, as at that site
         options = { ...options, body: JSON.stringify(body) }
         const response = await original(url, options)
         response.clone().json().then((answer) => bench(response.ok ? answer : null, body, answer)).catch(() => {})
@@ -676,6 +678,12 @@ function wire (frame) {
 }
 
 // -- the test bench and the test cases ----------------------------------------------------------
+
+// a rule's words, and at a sample site the person it finds there ("— nobody" if none)
+function named (rule, found) {
+  if (found === undefined) return rule
+  return found ? t('bench_person', { rule, name: found.name }) : t('bench_nobody', { rule })
+}
 
 function bench (result, body, problem) {
   const out = $('[data-bench-result]')
@@ -705,7 +713,7 @@ function bench (result, body, problem) {
   const issues = result.issues || []
   out.append(el('h3', { text: t('bench_issues', { n: issues.length }) }))
   const il = el('ul', { 'data-bench-issues': '' })
-  issues.forEach((i) => il.append(el('li', { text: t('bench_issue_line', { title: i.title, severity: t('severity_' + i.severity), who: i.assign_text, verify: i.verify_text, due: i.due.days ? t('due_days_n', { n: i.due.days }) : t('due_hours_n', { n: i.due.hours }) }) })))
+  issues.forEach((i) => il.append(el('li', { text: t('bench_issue_line', { title: i.title, severity: t('severity_' + i.severity), who: named(i.assign_text, i.assignee), verify: named(i.verify_text, i.assigner), due: i.due.days ? t('due_days_n', { n: i.due.days }) : t('due_hours_n', { n: i.due.hours }) }) })))
   out.append(il)
 }
 

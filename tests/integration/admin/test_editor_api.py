@@ -57,7 +57,19 @@ def test_a_dry_run_scores_sample_answers_without_storing(live: Live) -> None:
         assert "customer_manager" in issue["assign_text"]
         assert issue["verify_by"] == {"role": "station_head", "of": "org_unit"}
         assert got["explanation"] and got["shown"]["total"]["line"]
-        # nothing was stored: the definition does not exist
+        assert "assignee" not in issue  # no sample site: the rule's words only
+        # at a sample site, the persons the rules find there, by name
+        at_a = c.post("/api/editor/dry-run?lang=zh", json={
+            "content": STANDARD, "answers": {"facings": 0, "clean": "yes"},
+            "site_code": "shop_a"})
+        assert at_a.status_code == 200, at_a.text
+        [issue] = at_a.json()["issues"]
+        assert issue["assignee"]["name"] == "zhang" and issue["assigner"]["name"] == "zhao"
+        unknown = c.post("/api/editor/dry-run", json={
+            "content": STANDARD, "answers": {"facings": 0}, "site_code": "nope"})
+        assert unknown.status_code == 422
+        assert unknown.json()["errors"][0]["pointer"] == "/site_code"
+        # nothing was stored: the definition does not exist, no issue was made
         assert c.get("/api/definitions/shelf_test").status_code == 404
 
         bad = c.post("/api/editor/dry-run", json={"content": STANDARD,

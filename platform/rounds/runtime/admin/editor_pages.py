@@ -36,6 +36,7 @@ from rounds.runtime.admin.definition_pages import problem_words
 from rounds.runtime.admin.shell import ADMIN_URL, lang_of, render, require_admin, say
 from rounds.runtime.fieldwork import views
 from rounds.runtime.fieldwork.pages import error_page, to_sign_in
+from rounds.runtime.sites import service as sites
 from rounds.settings import Settings
 from rounds.web.params import Id
 from rounds.web.security import CONTENT_SECURITY_POLICY
@@ -178,17 +179,28 @@ class EditorController(Controller):
 
     @post("/dry-run", status_code=200,
           summary="Score sample answers over a working copy (nothing stored)",
-          description="Body: {content, answers, evidence}. The check API's answer over the "
-          "content given, plus `issues`: what each failed item would raise, with who would "
-          "rectify and accept it.")
-    async def dry_run(self, settings: Settings, principal: Principal, data: dict[str, Any],
-                      lang: str = "zh") -> dict[str, Any]:
+          description="Body: {content, answers, evidence, site_code?}. The check API's answer "
+          "over the content given, plus `issues`: what each failed item would raise, with who "
+          "would rectify and accept it by rule, and, with `site_code` (a site in your scope), "
+          "the persons found there (`assignee`, `assigner`).")
+    async def dry_run(self, db: AsyncSession, settings: Settings, principal: Principal,
+                      data: dict[str, Any], lang: str = "zh") -> dict[str, Any]:
         _author(principal)
         content = data.get("content")
         if not isinstance(content, dict):
             raise InvalidInput("content: the definition to test",
                                [Problem("/content", "an object")])
-        return editor.dry_run(content, data, _ctx(principal, settings), i18n.normalize(lang))
+        code = data.get("site_code")
+        site = None
+        if isinstance(code, str) and code.strip():
+            site = await sites.site_by_code(db, principal, code.strip())
+            if site is None:
+                raise InvalidInput("no such site in your scope", [Problem(
+                    "/site_code", f"no site {code.strip()!r} in your scope", "unknown_site")])
+        result = editor.dry_run(content, data, _ctx(principal, settings), i18n.normalize(lang))
+        if site is not None:
+            await editor.name_the_parties(db, result["issues"], site=site, author=principal)
+        return result
 
     @post("/check", status_code=200,
           summary="Check a working copy; every problem at once, in the reader's words",

@@ -35,6 +35,18 @@ from rounds.runtime.definitions.models import DRAFT, Definition, DefinitionVersi
 from rounds.runtime.forms import results
 from rounds.runtime.issues.bulk import problem_titles
 from rounds.runtime.issues.deadlines import due_in, due_json
+from rounds.runtime.issues.routing import (
+    ASSIGNEE,
+    ASSIGNER,
+    DEFAULT_ASSIGN_TO,
+    DEFAULT_VERIFY_BY,
+    Party,
+    Where,
+    roles,
+    route,
+)
+from rounds.runtime.people.models import User
+from rounds.runtime.sites.models import Site
 from rounds.runtime.visits import service as visits
 
 KINDS = ("standard", "survey", "site_kind", "role", "okr")
@@ -195,6 +207,34 @@ def would_raise(content: Mapping[str, Any], evaluation: dict[str, Any], lang: st
                     "assign_to": assign, "assign_text": party_text(assign, lang, verify=False),
                     "verify_by": verify, "verify_text": party_text(verify, lang, verify=True)})
     return out
+
+
+async def name_the_parties(db: AsyncSession, issues: list[dict[str, Any]], *, site: Site,
+                           author: Principal) -> None:
+    """At a sample ``site``: who each would-be issue goes to, by name, routed as a real
+    submission's issues are (the author standing for the submitter; no issue is counted,
+    so where several take turns the first is named). Adds ``assignee`` and ``assigner``
+    (``{"user_id", "name"}``, or null when nobody would be found)."""
+    where = Where(site_id=site.id, unit_id=site.org_unit_id, submitter_id=author.user_id,
+                  submitter_role=author.role_id)
+    known = await roles(db)
+    routed = []
+    for issue in issues:
+        rule = Party.of_json(issue.get("assign_to"))
+        assignee = await route(db, ASSIGNEE, rule, where, known=known,
+                               rule_from="standard" if rule else "default",
+                               default=DEFAULT_ASSIGN_TO)
+        rule = Party.of_json(issue.get("verify_by"))
+        assigner = await route(db, ASSIGNER, rule, where, known=known,
+                               rule_from="standard" if rule else "default",
+                               default=DEFAULT_VERIFY_BY, exclude=assignee.user_id)
+        routed.append((issue, assignee.user_id, assigner.user_id))
+    ids = {u for _, a, b in routed for u in (a, b) if u is not None}
+    names = dict((await db.execute(select(User.id, User.display_name).where(
+        User.id.in_(ids)))).all()) if ids else {}
+    for issue, a, b in routed:
+        issue["assignee"] = {"user_id": a, "name": names.get(a, "")} if a else None
+        issue["assigner"] = {"user_id": b, "name": names.get(b, "")} if b else None
 
 
 def dry_run(content: dict[str, Any], body: Mapping[str, Any], ctx: Mapping[str, Any],

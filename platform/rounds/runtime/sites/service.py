@@ -298,6 +298,13 @@ async def get_site(db: AsyncSession, principal: Principal, site_id: int) -> Site
         db, select(Site).where(Site.id == site_id, site_scope(principal)), f"no site {site_id}")
 
 
+async def site_by_code(db: AsyncSession, principal: Principal, code: str) -> Site | None:
+    """The site with ``code`` in the principal's scope, or None (whether it exists or not)."""
+    found: Site | None = (await db.execute(select(Site).where(
+        Site.code == code, site_scope(principal)))).scalar_one_or_none()
+    return found
+
+
 @dataclass(frozen=True)
 class SiteSummary:
     id: int
