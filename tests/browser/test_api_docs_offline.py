@@ -28,7 +28,14 @@ def test_api_docs_render_with_every_other_origin_blocked(page: Any, server: str,
     # Swagger UI drew the API: its title and the operations of the schema it was given.
     page.wait_for_selector(".swagger-ui .info .title", timeout=30000)
     assert "Rounds API" in page.inner_text(".swagger-ui .info .title")
+    # Every tag is listed (closed); opening two shows their operations.
+    page.wait_for_selector(".opblock-tag[data-tag='submissions']", timeout=30000)
+    assert page.locator(".opblock-tag").count() >= 15
+    for tag in ("submissions", "system"):
+        page.locator(f".opblock-tag[data-tag='{tag}']").click()
     page.wait_for_selector(".opblock-summary-path", timeout=30000)
+    page.wait_for_function("[...document.querySelectorAll('.opblock-summary-path')]"
+                           ".some((e) => e.textContent.includes('/api/health'))", timeout=30000)
     paths = page.locator(".opblock-summary-path").all_inner_texts()
     assert any("/api/submissions" in p for p in paths)
     assert any("/api/health" in p for p in paths)

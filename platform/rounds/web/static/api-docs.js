@@ -8,6 +8,9 @@
     url: root.dataset.openapiUrl,
     dom_id: "#swagger-container",
     deepLinking: true,
+    // Tags start closed: with every operation open at once (about 140 now) Swagger UI drew
+    // the first few and stopped; a tag opens on a click, with its operations.
+    docExpansion: "none",
     showExtensions: true,
     showCommonExtensions: true,
     presets: [SwaggerUIBundle.presets.apis],
