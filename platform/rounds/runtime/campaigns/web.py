@@ -250,44 +250,6 @@ async def my_campaign_visits(db: AsyncSession, principal: Principal, settings: S
 
 # -- the public record (no sign-in) -----------------------------------------------------------
 
-class PublicCampaignOut(msgspec.Struct):
-    id: int
-    title: str
-    form_id: str
-    period_start: dt.date
-    period_end: dt.date
-    closed_on: dt.date
-
-
-class PublicSiteOut(msgspec.Struct):
-    """A drawn site and its outcome (``passed``, ``failed``, ``checked``: submitted without
-    a verdict, ``unchecked``); ``score``/``percentage`` null unless the company shows
-    scores, ``inspectors`` (names only) empty unless it names them."""
-
-    code: str
-    name: str
-    org_unit: dict[str, str]
-    stratum: str
-    checked_on: dt.date | None
-    outcome: str
-    score: float | None
-    percentage: float | None
-    issues_raised: int
-    issues_done: int
-    inspectors: list[str]
-
-
-class PublicStratumOut(msgspec.Struct):
-    key: str
-    label: dict[str, str] | None
-    drawn: int
-    checked: int
-    passed: int
-    failed: int
-    issues_raised: int
-    issues_done: int
-
-
 class PublicDrawOut(msgspec.Struct):
     """A draw's verification data; ``inputs_url`` and ``result_url`` download the inputs
     (the bytes exactly as stored) and the result, to re-run it (docs/draws.md)."""
@@ -303,35 +265,18 @@ class PublicDrawOut(msgspec.Struct):
     result_url: str
 
 
-class PublicSampleOut(msgspec.Struct):
-    """How the sites were drawn (the spec's sample) and, of the draw in force, the
-    eligible sites, the sample size and the drawn."""
-
-    count: int | None
-    share: float | None
-    stratify_by: str | None
-    min_per_stratum: int | None
-    eligible: int | None
-    sample_size: int | None
-    drawn: int | None
-
-
 class PublicRecordOut(msgspec.Struct):
-    campaign: PublicCampaignOut
+    """The service's record (its dataclasses, as they are), each draw with its downloads."""
+
+    campaign: publication.PublicCampaign
     form_title: dict[str, str]
     inspectors: str  # what the company shows of them: "hidden" or "names"
     scores: bool
-    sample: PublicSampleOut
+    sample: publication.Sample
     draw_number: int | None
-    strata: list[PublicStratumOut]
-    sites: list[PublicSiteOut]
+    strata: list[publication.PublicStratum]
+    sites: list[publication.PublicSite]
     draws: list[PublicDrawOut]
-
-
-def _public_campaign(c: publication.PublicCampaign) -> PublicCampaignOut:
-    return PublicCampaignOut(id=c.id, title=c.title, form_id=c.form_id,
-                             period_start=c.period_start, period_end=c.period_end,
-                             closed_on=c.closed_on)
 
 
 PUBLIC = {"public": True}
@@ -340,10 +285,10 @@ PUBLIC = {"public": True}
 @get("/api/public/campaigns", tags=["campaigns"], opt=PUBLIC, dependencies=paged(100),
      summary="Closed check campaigns, the last closed first (public, no sign-in)")
 async def public_campaigns(db: AsyncSession, settings: Settings, paging: Paging
-                           ) -> Page[PublicCampaignOut]:
+                           ) -> Page[publication.PublicCampaign]:
     found, total = await publication.public_campaigns(db, tz=settings.tz, page=paging.page,
                                                       per_page=paging.per_page)
-    return paging.of([_public_campaign(c) for c in found], total)
+    return paging.of(list(found), total)
 
 
 @get("/api/public/campaigns/{campaign_id:int}", tags=["campaigns"], opt=PUBLIC,
@@ -354,19 +299,9 @@ async def public_campaign(db: AsyncSession, settings: Settings, campaign_id: Id
     r = await publication.public_record(db, campaign_id, settings.tz)
     base = f"{public_pages.BASE}/{r.campaign.id}/draws"
     return PublicRecordOut(
-        campaign=_public_campaign(r.campaign), form_title=r.form_title,
-        inspectors=r.publication.inspectors, scores=r.publication.scores,
-        sample=msgspec.convert(r.sample, PublicSampleOut, from_attributes=True),
-        draw_number=r.draw_number,
-        strata=[PublicStratumOut(key=s.key, label=s.label, drawn=s.drawn, checked=s.checked,
-                                 passed=s.passed, failed=s.failed,
-                                 issues_raised=s.issues_raised, issues_done=s.issues_done)
-                for s in r.strata],
-        sites=[PublicSiteOut(code=s.code, name=s.name, org_unit=s.org_unit, stratum=s.stratum,
-                             checked_on=s.checked_on, outcome=s.outcome, score=s.score,
-                             percentage=s.percentage, issues_raised=s.issues_raised,
-                             issues_done=s.issues_done, inspectors=list(s.inspectors))
-               for s in r.sites],
+        campaign=r.campaign, form_title=r.form_title,
+        inspectors=r.publication.inspectors, scores=r.publication.scores, sample=r.sample,
+        draw_number=r.draw_number, strata=r.strata, sites=r.sites,
         draws=[PublicDrawOut(number=d.number, algorithm=d.algorithm, seed=d.seed,
                              inputs_digest=d.inputs_digest, drawn_at=d.drawn_at,
                              reason=d.reason, superseded=d.superseded,

@@ -406,14 +406,9 @@ async def list_definitions(session: AsyncSession, *, kind: str | None = None,
     return out, int(total)
 
 
-def check_problems(content: Any) -> list[Problem]:
-    """Every problem of one definition on its own (no references checked)."""
-    return validate([DefinitionDocument("request", content)], references=False)
-
-
 def check(content: Any) -> dict[str, Any]:
     """Validate one definition (no references checked) for the admin UI's live feedback."""
-    problems = check_problems(content)
+    problems = validate([DefinitionDocument("request", content)], references=False)
     return {"valid": not problems,
             "errors": [{"pointer": p.pointer, "message": p.message, "code": p.code}
                        for p in problems]}
