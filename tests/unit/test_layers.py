@@ -49,7 +49,7 @@ SHARED_RUNTIME = ("rounds.runtime.models", "rounds.runtime.sql", "rounds.runtime
 # chrome, and fieldwork reaches campaigns only through hooks (my day's stops, the scope).
 SLICES = ("definitions", "orgs", "people", "sites", "storage", "visits", "forms",
           "submissions", "notifications", "issues", "store", "okr", "fieldwork", "campaigns",
-          "dashboards", "admin")
+          "surveys", "portals", "dashboards", "admin")
 COMPOSITION = ("rounds.jobs", "rounds.demo", "rounds.cli", "rounds.app", "rounds.ops",
                "rounds.slices", "rounds.migrate", "rounds.migrations")
 # Where the slices' tasks are registered: rounds.jobs is composition (it imports the

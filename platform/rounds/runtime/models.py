@@ -23,6 +23,7 @@ from rounds.runtime.store.models import (
     StoreMark,
 )
 from rounds.runtime.submissions.models import FailedItem, Submission
+from rounds.runtime.surveys.models import SurveyCampaign, SurveyResponse
 from rounds.runtime.visits.models import PlannedVisit, Visit
 
 __all__ = [
@@ -57,6 +58,8 @@ __all__ = [
     "SiteAssignment",
     "StoreMark",
     "Submission",
+    "SurveyCampaign",
+    "SurveyResponse",
     "User",
     "Visit",
 ]
