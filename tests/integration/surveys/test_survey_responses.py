@@ -58,6 +58,12 @@ def answers(overall: str = "satisfied", **more: Any) -> bytes:
     return msgspec.json.encode({"answers": a})
 
 
+async def reload(db: AsyncSession, campaign_id: int) -> SurveyCampaign:
+    found = await db.get(SurveyCampaign, campaign_id)
+    assert found is not None
+    return found
+
+
 async def count(db: AsyncSession) -> int:
     return (await db.execute(select(func.count()).select_from(SurveyResponse))).scalar_one()
 
@@ -71,8 +77,7 @@ async def test_stored_once_scored_and_held_to_one_per_device(sessions: Sessions,
         first = await store_response(db, campaign, rid, answers(), device)
     assert first.created and first.percentage is not None and 0 < first.percentage < 100
     async with transaction(sessions) as db:
-        campaign = await db.get(SurveyCampaign, campaign.id)
-        assert campaign is not None
+        campaign = await reload(db, campaign.id)
         again = await store_response(db, campaign, rid, answers(), device)
         assert not again.created and again.percentage == first.percentage
         with pytest.raises(ResponseIdConflict):
@@ -90,13 +95,11 @@ async def test_a_token_once_bad_answers_and_a_closed_campaign(sessions: Sessions
         token = Respondent(CONSUMER, token_nonce="n1")
         await store_response(db, campaign, str(uuid.uuid4()), answers(), token)
     async with transaction(sessions) as db:
-        campaign = await db.get(SurveyCampaign, campaign.id)
-        assert campaign is not None
+        campaign = await reload(db, campaign.id)
         with pytest.raises(AlreadyAnswered):
             await store_response(db, campaign, str(uuid.uuid4()), answers(), token)
     async with transaction(sessions) as db:
-        campaign = await db.get(SurveyCampaign, campaign.id)
-        assert campaign is not None
+        campaign = await reload(db, campaign.id)
         with pytest.raises(SubmissionInvalid) as bad:  # dissatisfied needs a reason
             await store_response(db, campaign, str(uuid.uuid4()),
                                  answers("dissatisfied", supply_fit=9), Respondent(CONSUMER))
