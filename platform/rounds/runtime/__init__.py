@@ -14,7 +14,8 @@ Layers of Rounds, lowest first; a module imports only from its own layer or lowe
    then the slices, in this order:
 
    definitions -> orgs -> people -> sites -> storage -> visits -> forms -> submissions
-   -> notifications -> issues -> store -> okr -> fieldwork -> campaigns -> dashboards -> admin
+   -> notifications -> issues -> store -> okr -> fieldwork -> campaigns -> surveys -> portals
+   -> dashboards -> admin
 
 5. composition: ``rounds.jobs``, ``rounds.demo``, ``rounds.cli``, ``rounds.app``, the rest
    of ``rounds.ops`` (may import anything; the app wires every slice's handlers and hooks)
@@ -38,6 +39,10 @@ Why each slice sits where it does (each uses only the ones before it):
   submissions are the ones above, and the leader's campaign pages are drawn in the field
   pages' chrome, so it comes after fieldwork (which lists drawn sites through the
   ``visits.plans.more_stops`` hook, not by importing it).
+- ``surveys``: survey campaigns (问卷调查) asked of retailers, consumers through public
+  links, and industry users; their responses, scored, and their results.
+- ``portals``: the pages of those outside the company: the retailer's own shop, the
+  consumer's page, the industry user's figures; the company's notices to them.
 - ``dashboards``: the leaders' and each person's figures, charts and exports (pages in the
   field pages' chrome).
 - ``admin``: the administrators' app under ``/admin`` (definitions and their lifecycle,
