@@ -125,6 +125,27 @@ class ChecksSettings:
 
 
 @dataclass(frozen=True)
+class SurveysSettings:
+    """Surveys answered by people outside the company (docs/surveys.md).
+    ROUNDS_SURVEYS_LINK_KEY: the secret that signs public survey links and their single-use
+    tokens (at least 32 characters); empty (default): a random key made once and kept in the
+    database, so links printed on QR codes stay valid across restarts and processes.
+    ROUNDS_SURVEYS_PER_MINUTE: answers a client address may send per minute to public
+    survey links, per API process (default 20; 0: no limit).
+    ROUNDS_SURVEYS_CAMPAIGN_PER_MINUTE: answers one campaign takes per minute from all
+    addresses together, per API process (default 600; 0: no limit): a flood stops at the
+    campaign, not at the server.
+    ROUNDS_SURVEYS_MIN_GROUP: the fewest responses a figure shown to industry users may be
+    made of (default 5): a group smaller than this is not shown, so no single response (or
+    two) can be read out of an average."""
+
+    link_key: str = ""
+    per_minute: int = 20
+    campaign_per_minute: int = 600
+    min_group: int = 5
+
+
+@dataclass(frozen=True)
 class StoreSettings:
     """The query store (facts rolled up for dashboards and OKR grades; docs/store.md).
     ROUNDS_STORE_CLOSE_AT: when the nightly job closes the day before, as HH:MM in the
@@ -194,6 +215,7 @@ class Settings:
     uploads: UploadsSettings = field(default_factory=UploadsSettings)
     checks: ChecksSettings = field(default_factory=ChecksSettings)
     store: StoreSettings = field(default_factory=StoreSettings)
+    surveys: SurveysSettings = field(default_factory=SurveysSettings)
     log: LogSettings = field(default_factory=LogSettings)
     metrics: MetricsSettings = field(default_factory=MetricsSettings)
 

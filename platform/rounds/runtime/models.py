@@ -9,6 +9,7 @@ from rounds.runtime.notifications.models import Notification
 from rounds.runtime.okr.models import OkrGrade, OkrRecompute
 from rounds.runtime.orgs.models import OrgUnit
 from rounds.runtime.people.models import Credential, KnownDevice, SignInThrottle, User
+from rounds.runtime.portals.models import Notice
 from rounds.runtime.sites.models import Site, SiteAssignment
 from rounds.runtime.storage.models import Photo
 from rounds.runtime.store.models import (
@@ -23,7 +24,7 @@ from rounds.runtime.store.models import (
     StoreMark,
 )
 from rounds.runtime.submissions.models import FailedItem, Submission
-from rounds.runtime.surveys.models import SurveyCampaign, SurveyResponse
+from rounds.runtime.surveys.models import SurveyCampaign, SurveyLinkKey, SurveyResponse
 from rounds.runtime.visits.models import PlannedVisit, Visit
 
 __all__ = [
@@ -46,6 +47,7 @@ __all__ = [
     "MonthFact",
     "MonthPlan",
     "MonthSite",
+    "Notice",
     "Notification",
     "OkrGrade",
     "OkrRecompute",
@@ -59,6 +61,7 @@ __all__ = [
     "StoreMark",
     "Submission",
     "SurveyCampaign",
+    "SurveyLinkKey",
     "SurveyResponse",
     "User",
     "Visit",

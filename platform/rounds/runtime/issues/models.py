@@ -62,6 +62,8 @@ class Issue(Base):
     assignee_signed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     assigner_signed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # The retailer who raised it confirms the fix (a party to the sign-off of what it raised).
+    reporter_signed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     # Reminders and escalations are recomputed from these by the periodic reconciliation.
     reminded_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     escalation_level: Mapped[int] = mapped_column(Integer, default=0)

@@ -112,3 +112,15 @@ class SurveyResponse(Base):
     outcome: Mapped[str | None] = mapped_column(String(64))
     submitted_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     happened_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+
+
+class SurveyLinkKey(Base):
+    """The key that signs public survey links when ``ROUNDS_SURVEYS_LINK_KEY`` is not set:
+    made once (the one row, ``id`` 1), so printed links stay valid across restarts and
+    processes."""
+
+    __tablename__ = "survey_link_keys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
