@@ -1,11 +1,12 @@
 """Survey campaigns with known responses in a server's database, for the results pages'
 tests: an industry user; a business pressure campaign (scored in a sum with three outcome
 levels) of five responses, and a satisfaction campaign of eight whose retailers wrote
-suggestions. Written behind the server's back, as a campaign helper would have stored them."""
+suggestions. Written behind the server's back, as a campaign helper would have stored them
+(in a thread of its own: the browser tests' Playwright keeps an event loop in the main
+thread)."""
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import uuid
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from typing import Any
 import msgspec
 
 from support.fieldwork import PASSWORD, Field
+from support.live import run_async
 
 PRESSURE_ITEMS = ("supply_short", "cash_tight", "stock_unsold", "fewer_customers",
                   "nearby_competition", "price_pressure")
@@ -104,4 +106,57 @@ def seed_surveys(url: str, field: Field) -> Surveys:
         finally:
             await engine.dispose()
 
-    return asyncio.run(run())
+    return run_async(run())  # type: ignore[no-any-return]
+
+
+def seed_market(url: str, field: Field) -> None:
+    """The staff's market survey this month: six records in the north, two in the south."""
+    from rounds.db import create_engine, session_factory, transaction, utcnow
+    from rounds.runtime.definitions.service import get_version
+    from rounds.runtime.submissions.models import Submission
+
+    rows = [("shop_a", "zhang", "tight", 640, "rising"), ("shop_a", "zhang", "ample", 620,
+                                                          "steady"),
+            ("shop_c", "zhao", "out", None, "falling"), ("shop_a", "zhang", "ample", 610,
+                                                          "steady"),
+            ("shop_c", "zhao", "tight", 650, "rising"), ("shop_a", "zhang", "ample", 600,
+                                                          "falling"),
+            ("shop_b", "wang", "ample", 580, "steady"), ("shop_b", "wang", "tight", 590,
+                                                          "rising")]
+
+    async def run() -> None:
+        engine = create_engine(url)
+        try:
+            async with transaction(session_factory(engine)) as db:
+                version = await get_version(db, "market_price_stock")
+                for code, who, stock, price, trend in rows:
+                    answers: dict[str, Any] = {"zhonghua_stock": stock, "yuxi_stock": "ample",
+                                               "yuxi_price": 230, "sales_trend": trend,
+                                               "prices_marked": "yes"}
+                    if price is not None:
+                        answers["zhonghua_price"] = price
+                    db.add(Submission(
+                        id=str(uuid.uuid4()), body_hash="-", user_id=field.users[who],
+                        site_id=field.sites[code], definition_id="market_price_stock",
+                        version_id=version.id, content_hash=version.content_hash,
+                        answers=answers, evidence={}, evaluation={}, happened_at=utcnow()))
+        finally:
+            await engine.dispose()
+
+    run_async(run())
+
+
+def seed_city(url: str) -> Field:
+    """The field tests' small city (``support.fieldwork.seed``), from a thread of its own."""
+    from rounds.db import create_engine, session_factory, transaction
+    from support.fieldwork import seed
+
+    async def run() -> Field:
+        engine = create_engine(url)
+        try:
+            async with transaction(session_factory(engine)) as db:
+                return await seed(db)
+        finally:
+            await engine.dispose()
+
+    return run_async(run())  # type: ignore[no-any-return]
