@@ -205,7 +205,8 @@ async def results_page(request: Request[Any, Any, Any], *, db: AsyncSession,
         questions=[question_view(x, lang) for x in res.questions],
         texts=[{"at": views.local(t.at, settings.tz), "question": t.question, "text": t.text,
                 "shop": t.site_name} for t in texts],
-        texts_total=total, q=q, pager=pager, search_action=base,
+        texts_total=total, q=q, pager=pager,
+        has_texts=any(x.type in results.TEXT_TYPES for x in res.questions), search_action=base,
         exports={fmt: views.href(f"{base}.{fmt}", lang) for fmt in FORMATS})
 
 

@@ -15,6 +15,7 @@ function bars (echarts, el) {
   el.style.height = `${Math.max(120, 40 + 32 * data.labels.length)}px`
   const chart = echarts.init(el, null, { renderer: 'svg' })
   chart.setOption({
+    animation: false,
     tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' } },
     grid: { left: 8, right: 40, top: 8, bottom: 8, containLabel: true },
     xAxis: { type: 'value', minInterval: 1 },
@@ -31,6 +32,7 @@ function stacked (echarts, el) {
   el.style.height = `${Math.max(160, 80 + 36 * data.labels.length)}px`
   const chart = echarts.init(el, null, { renderer: 'svg' })
   chart.setOption({
+    animation: false,
     tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' } },
     legend: { top: 0, type: 'scroll' },
     grid: { left: 8, right: 16, top: 36, bottom: 8, containLabel: true },
@@ -48,6 +50,7 @@ function lines (echarts, el) {
   el.style.height = '260px'
   const chart = echarts.init(el, null, { renderer: 'svg' })
   chart.setOption({
+    animation: false,
     tooltip: { trigger: 'axis' },
     legend: { top: 0, type: 'scroll' },
     grid: { left: 8, right: 16, top: 36, bottom: 8, containLabel: true },
