@@ -43,6 +43,7 @@ from rounds.runtime.surveys.models import SurveyCampaign
 from rounds.settings import Settings
 from rounds.web.exports import FORMATS, Sheet, csv_line, disposition, send_file
 from rounds.web.language import request_language
+from rounds.web.paging import Page
 from rounds.web.params import Id, PageNumber
 
 DOMAIN = results.DOMAIN
@@ -277,13 +278,13 @@ async def results_api(request: Request[Any, Any, Any], db: AsyncSession, setting
      summary="A survey campaign's free-text answers, newest first, searchable (?q=)")
 async def texts_api(request: Request[Any, Any, Any], db: AsyncSession, principal: Principal,
                     campaign_id: Id, *, q: str = "", page: PageNumber = 1
-                    ) -> dict[str, Any]:
+                    ) -> Page[results.TextAnswer]:
     lang = request_language(request)
     units = await reader_units(db, principal)
     campaign = await results.campaign_of(db, campaign_id)
     items, total = await results.free_texts(db, campaign, lang=lang, q=q, limit=PER_PAGE,
                                             offset=(page - 1) * PER_PAGE, units=units)
-    return {"items": items, "total": total, "page": page, "per_page": PER_PAGE}
+    return Page(items=items, total=total, page=page, per_page=PER_PAGE)
 
 
 def handlers(settings: Settings) -> list[Any]:
