@@ -41,9 +41,11 @@ from rounds.runtime.people.guards import (
     provide_principal,
 )
 from rounds.runtime.people.web import AuthController
+from rounds.runtime.portals import industry as industry_portal
 from rounds.runtime.sites import web as sites_web
 from rounds.runtime.submissions import service as submissions_service
 from rounds.runtime.submissions import web as submissions_web
+from rounds.runtime.surveys import results_pages as survey_results_pages
 from rounds.runtime.visits import plans_web
 from rounds.runtime.visits import web as visits_web
 from rounds.settings import Settings, load_settings
@@ -107,6 +109,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
                                  *notifications_web.handlers(), *okr_web.handlers(),
                                  *campaigns_web.handlers(),
                                  *campaigns_pages.handlers(settings),
+                                 *survey_results_pages.handlers(settings),
+                                 *industry_portal.handlers(settings),
                                  *admin_pages.handlers(settings),
                                  *apidocs.asset_handlers(settings)]
     return install_request_ids(Litestar(  # the request id and access line of every request

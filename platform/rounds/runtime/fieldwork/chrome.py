@@ -88,6 +88,8 @@ def context(request: Request[Any, Any, Any], lang: str, principal: Principal | N
              "my_month": views.href("/me/month", lang),
              # the campaigns slice's pages (rounds.runtime.campaigns), for campaign.manage
              "campaigns": views.href("/campaigns", lang),
+             # the industry portal (rounds.runtime.portals.industry), for industry users
+             "industry": views.href("/industry", lang),
              # the admin slice's app (rounds.runtime.admin), for the administrators
              "admin": views.href("/admin", lang),
              "sign_in": views.href("/sign-in", lang)}
@@ -104,6 +106,8 @@ def context(request: Request[Any, Any, Any], lang: str, principal: Principal | N
     return {
         "lang": lang, "t": t, "nav_dashboard": dashboard, "nav_my_month": my_month,
         "nav_admin": principal is not None and has_admin(principal),
+        "nav_industry": principal is not None and principal.org_scope == "public"
+        and principal.can("report.view_scope"),
         "home_url": links["today"], "links": links, "active": active,
         "switch_language": switch_href(request, lang), "user": principal, "unread": unread,
         "fw_config": {"lang": lang, "text": dict(views.words(lang)), "links": links,
