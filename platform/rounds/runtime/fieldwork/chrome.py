@@ -88,6 +88,8 @@ def context(request: Request[Any, Any, Any], lang: str, principal: Principal | N
              "my_month": views.href("/me/month", lang),
              # the campaigns slice's pages (rounds.runtime.campaigns), for campaign.manage
              "campaigns": views.href("/campaigns", lang),
+             # the surveys slice's pages (rounds.runtime.surveys), for survey.manage
+             "surveys": views.href("/surveys", lang),
              # the admin slice's app (rounds.runtime.admin), for the administrators
              "admin": views.href("/admin", lang),
              "sign_in": views.href("/sign-in", lang)}

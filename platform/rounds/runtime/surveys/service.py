@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from rounds.db import as_utc, utcnow
 from rounds.errors import Conflict, Forbidden, InvalidInput, NotFound, Problem
 from rounds.runtime.access import Principal
-from rounds.runtime.definitions.models import Definition
+from rounds.runtime.definitions.models import Definition, DefinitionVersion
 from rounds.runtime.definitions.service import current_versions, role_content
 from rounds.runtime.notifications.service import notify
 from rounds.runtime.orgs.models import OrgUnit
@@ -57,6 +57,7 @@ from rounds.runtime.surveys.spec import (
     Period,
     Targeting,
     check_spec,
+    spec_json,
 )
 from rounds.runtime.visits.models import Visit
 from rounds.runtime.visits.service import after_check_out
@@ -127,6 +128,15 @@ async def get_campaign(db: AsyncSession, principal: Principal, campaign_id: int
     return CampaignView(campaign, (await _counts(db, [campaign_id])).get(campaign_id, 0))
 
 
+async def version_hashes(db: AsyncSession, version_ids: set[int]) -> dict[int, str]:
+    """Version id → content hash (what a client names a survey version by)."""
+    if not version_ids:
+        return {}
+    rows = await db.execute(select(DefinitionVersion.id, DefinitionVersion.content_hash).where(
+        DefinitionVersion.id.in_(list(version_ids))))
+    return {int(i): str(h) for i, h in rows.all()}
+
+
 def spec_of(campaign: SurveyCampaign) -> CampaignSpec:
     """The spec a stored campaign was made from."""
     follow = campaign.follow_visit
@@ -137,6 +147,10 @@ def spec_of(campaign: SurveyCampaign) -> CampaignSpec:
         one_per=campaign.one_per if campaign.audience == CONSUMER else None,  # type: ignore[arg-type]
         target_responses=campaign.target_responses,
         period=Period(start=campaign.period_start, end=campaign.period_end))
+
+
+def spec_json_of(campaign: SurveyCampaign) -> dict[str, Any]:
+    return spec_json(spec_of(campaign))
 
 
 # -- writing ----------------------------------------------------------------------------------
