@@ -47,7 +47,7 @@ from rounds.runtime.surveys.models import CLOSED, CONSUMER, DRAFT, OPEN, RETAILE
 from rounds.runtime.surveys.responses import AlreadyAnswered
 from rounds.settings import Settings
 from rounds.web.language import request_language
-from rounds.web.params import Id, PageNumber
+from rounds.web.params import Id, OptionalId, PageNumber
 from rounds.web.security import ACCEPTS
 
 DOMAIN = "surveys"
@@ -369,7 +369,7 @@ async def close_page(request: Request[Any, Any, Any], *, db: AsyncSession,
 @get("/surveys/{campaign_id:int}/answer", include_in_schema=False)
 async def answer_page(request: Request[Any, Any, Any], *, db: AsyncSession,
                       settings: Settings, principal: Principal, campaign_id: Id,
-                      visit: int | None = None) -> Response[str]:
+                      visit: OptionalId = None) -> Response[str]:
     """The survey as the phone form, for the respondent it is asked of; the browser posts
     the response and opens the thanks."""
     lang = request_language(request)

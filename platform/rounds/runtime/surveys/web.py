@@ -11,6 +11,7 @@ import msgspec
 from litestar import Controller, Request, Response, get, post, put
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from rounds.db import DB_INT_MAX
 from rounds.runtime.access import Principal
 from rounds.runtime.surveys import service
 from rounds.runtime.surveys.models import SurveyCampaign
@@ -22,6 +23,9 @@ from rounds.web.params import Id
 
 ResponseId = Annotated[str, msgspec.Meta(
     pattern=r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")]
+
+
+VisitId = Annotated[int, msgspec.Meta(ge=1, le=DB_INT_MAX)]
 
 
 class SurveyCampaignOut(msgspec.Struct):
@@ -61,7 +65,7 @@ class ResponseIn(msgspec.Struct, forbid_unknown_fields=True):
 
     id: ResponseId
     answers: dict[str, Any]
-    about_visit_id: int | None = None
+    about_visit_id: VisitId | None = None
 
 
 class ResponseOut(msgspec.Struct):
