@@ -139,12 +139,12 @@ def spec_lines(spec: dict[str, Any], lang: str, names: dict[str, Any]) -> list[d
               "text": say(lang, f"audience_{spec['audience']}")}]
     if spec["audience"] == RETAILER:
         t = spec.get("targeting") or {}
-        units = sep.join(names["units"].get(str(u), str(u)) for u in t.get("org_units") or []) \
-            or say(lang, "any_unit")
+        units = sep.join(names["units"].get(str(u), str(u)) for u in t.get("org_units") or [])
         grades = sep.join(say(lang, "grade_value", grade=g) for g in t.get("grades") or []) \
             or say(lang, "any_grade")
         lines.append({"label": say(lang, "label_targeting"),
-                      "text": say(lang, "targeting_value", units=units, grades=grades)})
+                      "text": say(lang, "targeting_value", units=units, grades=grades) if units
+                      else say(lang, "targeting_everywhere", grades=grades)})
         fv = spec.get("follow_visit")
         lines.append({"label": say(lang, "label_follow"), "text": say(
             lang, "follow_value", days=fv["within_days"],
