@@ -45,7 +45,9 @@ from rounds.runtime.portals import industry as industry_portal
 from rounds.runtime.sites import web as sites_web
 from rounds.runtime.submissions import service as submissions_service
 from rounds.runtime.submissions import web as submissions_web
+from rounds.runtime.surveys import pages as surveys_pages
 from rounds.runtime.surveys import results_pages as survey_results_pages
+from rounds.runtime.surveys import web as surveys_web
 from rounds.runtime.visits import plans_web
 from rounds.runtime.visits import web as visits_web
 from rounds.settings import Settings, load_settings
@@ -111,6 +113,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                                  *campaigns_pages.handlers(settings),
                                  *survey_results_pages.handlers(settings),
                                  *industry_portal.handlers(settings),
+                                 *surveys_web.handlers(), *surveys_pages.handlers(settings),
                                  *admin_pages.handlers(settings),
                                  *apidocs.asset_handlers(settings)]
     return install_request_ids(Litestar(  # the request id and access line of every request

@@ -325,6 +325,13 @@ export class RoundsForm {
   envelope () {
     const env = this.config.envelope
     const body = this.payload()
+    if (env.kind === 'survey_response') {
+      // a survey campaign's response (POST /api/survey-campaigns/{id}/responses): the
+      // campaign names the survey version; visit_id is the visit it is about, if any
+      const response = { id: this.submissionId(), answers: body.answers }
+      if (env.visit_id != null) response.about_visit_id = env.visit_id
+      return response
+    }
     return {
       id: this.submissionId(),
       definition_id: env.definition_id,
@@ -372,7 +379,7 @@ export class RoundsForm {
       showMessage(result, this.t.submitted)
       this.form.dataset.submitted = body.id
       if (env.result_url) window.location.assign(env.result_url.replace('{id}', encodeURIComponent(body.id)))
-    } else if (env && response.status === 409 && answer && answer.code === 'submission_id_conflict') {
+    } else if (env && response.status === 409 && answer && (answer.code === 'submission_id_conflict' || answer.code === 'survey_response_id_conflict')) {
       // stored earlier (its answer was lost), and the answers changed since: show that one
       this.forgetSubmissionId()
       this.form.dispatchEvent(new CustomEvent('rounds:submitted', { detail: { id: body.id } }))

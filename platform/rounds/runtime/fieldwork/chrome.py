@@ -90,6 +90,8 @@ def context(request: Request[Any, Any, Any], lang: str, principal: Principal | N
              "campaigns": views.href("/campaigns", lang),
              # the industry portal (rounds.runtime.portals.industry), for industry users
              "industry": views.href("/industry", lang),
+             # the surveys slice's pages (rounds.runtime.surveys), for survey.manage
+             "surveys": views.href("/surveys", lang),
              # the admin slice's app (rounds.runtime.admin), for the administrators
              "admin": views.href("/admin", lang),
              "sign_in": views.href("/sign-in", lang)}
