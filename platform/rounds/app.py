@@ -41,6 +41,8 @@ from rounds.runtime.people.guards import (
     provide_principal,
 )
 from rounds.runtime.people.web import AuthController
+from rounds.runtime.portals import shop_pages as portals_pages
+from rounds.runtime.portals import web as portals_web
 from rounds.runtime.sites import web as sites_web
 from rounds.runtime.submissions import service as submissions_service
 from rounds.runtime.submissions import web as submissions_web
@@ -107,6 +109,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                                  *notifications_web.handlers(), *okr_web.handlers(),
                                  *campaigns_web.handlers(),
                                  *campaigns_pages.handlers(settings),
+                                 *portals_web.handlers(), *portals_pages.handlers(settings),
                                  *admin_pages.handlers(settings),
                                  *apidocs.asset_handlers(settings)]
     return install_request_ids(Litestar(  # the request id and access line of every request

@@ -21,6 +21,8 @@ from rounds.runtime.forms import results
 
 HOME = "/today"  # the field staff's home: their day
 DASHBOARD = "/dashboard"  # the home of those who read a unit's figures (leaders, heads)
+SHOP = "/shop"  # a retailer's own account (scope own_shop): its shop's portal
+INDUSTRY = "/industry"  # an industry user (public scope, report.view_scope): the figures
 DOMAIN = "fieldwork"  # the catalogue of the field pages' words (fieldwork.js gets it too)
 
 
@@ -43,9 +45,24 @@ def href(path: str, lang: str, **params: Any) -> str:
 
 
 def home_for(principal: Principal) -> str:
-    """Where a person lands: a leader or a station head on their dashboard (the city's or
-    the station's figures), everyone else on their day."""
+    """Where a person lands: a retailer's account on its shop's portal, an industry user
+    (public scope, reading figures) on the industry page, a leader or a station head on
+    their dashboard (the city's or the station's figures), everyone else on their day."""
+    if is_shop(principal):
+        return SHOP
+    if is_industry(principal):
+        return INDUSTRY
     return DASHBOARD if has_dashboard(principal) else HOME
+
+
+def is_shop(principal: Principal) -> bool:
+    """A retailer's own account: it acts for one shop."""
+    return principal.org_scope == "own_shop"
+
+
+def is_industry(principal: Principal) -> bool:
+    """An industry user: no scope of sites, but reads (aggregated) figures."""
+    return principal.org_scope == "public" and principal.can("report.view_scope")
 
 
 def safe_next(target: str | None) -> str:
