@@ -41,7 +41,7 @@ from rounds.runtime.people.guards import (
     provide_principal,
 )
 from rounds.runtime.people.web import AuthController
-from rounds.runtime.portals import shop_pages as portals_pages
+from rounds.runtime.portals import pages as portals_pages
 from rounds.runtime.portals import web as portals_web
 from rounds.runtime.sites import web as sites_web
 from rounds.runtime.submissions import service as submissions_service

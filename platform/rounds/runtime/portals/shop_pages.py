@@ -18,24 +18,19 @@ from __future__ import annotations
 
 from datetime import datetime, tzinfo
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, PackageLoader
-from litestar import MediaType, Request, Response, Router, get
-from litestar.exceptions import HTTPException
-from litestar.static_files import create_static_files_router
+from litestar import MediaType, Request, Response, get
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rounds.db import as_utc, utcnow
-from rounds.errors import RoundsError
 from rounds.i18n import pick
 from rounds.i18n import text as i18n_text
-from rounds.runtime.access import NotAuthenticated, Principal
+from rounds.runtime.access import Principal
 from rounds.runtime.definitions.models import DefinitionVersion
 from rounds.runtime.fieldwork import chrome, views
-from rounds.runtime.fieldwork.pages import error_page, to_sign_in
 from rounds.runtime.forms import results
 from rounds.runtime.issues import texts as issue_texts
 from rounds.runtime.issues.models import ACTIVE, Issue
@@ -48,9 +43,7 @@ from rounds.web.language import request_language
 from rounds.web.params import Id, PageNumber
 
 DOMAIN = "portals"
-STATIC_DIR = Path(__file__).resolve().parent / "static"
 PORTALS_URL = "/static/portals"
-PUBLIC = {"public": True}
 PER_PAGE = 20
 LATEST = 3  # visits and problems on the home page
 
@@ -60,14 +53,13 @@ def say(lang: str, key: str, /, **fields: Any) -> str:
 
 
 def day(at: datetime | str | None, tz: tzinfo, lang: str) -> str:
-    """A date as people write it: 2026年12月3日, or 3 Dec 2026."""
+    """A date as people write it: 2026年12月3日, or 2026-12-03."""
     if at is None:
         return ""
     if isinstance(at, str):
         at = as_utc(datetime.fromisoformat(at))
     local = as_utc(at).astimezone(tz)
-    return say(lang, "date", y=local.year, m=local.month, d=local.day,
-               month=local.strftime("%b"))
+    return say(lang, "date", y=local.year, m=local.month, d=local.day)
 
 
 @lru_cache(maxsize=1)
@@ -246,12 +238,5 @@ async def shop_feedback_page(request: Request[Any, Any, Any], *, db: AsyncSessio
                                                 "text_required", "failed", "uploading")}})
 
 
-def handlers(settings: Settings) -> list[Any]:
-    from rounds.runtime.portals import notices_pages
-    pages = Router(path="/", route_handlers=[shop_page, shop_visits_page, shop_visit_page,
-                                             shop_issues_page, shop_feedback_page,
-                                             *notices_pages.route_handlers()],
-                   exception_handlers={NotAuthenticated: to_sign_in, RoundsError: error_page,
-                                       HTTPException: error_page})
-    return [pages, create_static_files_router(path=PORTALS_URL, directories=[STATIC_DIR],
-                                              name="portals_static", opt=PUBLIC)]
+def route_handlers() -> list[Any]:
+    return [shop_page, shop_visits_page, shop_visit_page, shop_issues_page, shop_feedback_page]
