@@ -42,6 +42,8 @@ from rounds.runtime.people.guards import (
 )
 from rounds.runtime.people.web import AuthController
 from rounds.runtime.portals import industry as industry_portal
+from rounds.runtime.portals import pages as portals_pages
+from rounds.runtime.portals import web as portals_web
 from rounds.runtime.sites import web as sites_web
 from rounds.runtime.submissions import service as submissions_service
 from rounds.runtime.submissions import web as submissions_web
@@ -114,6 +116,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                                  *survey_results_pages.handlers(settings),
                                  *industry_portal.handlers(settings),
                                  *surveys_web.handlers(), *surveys_pages.handlers(settings),
+                                 *portals_web.handlers(), *portals_pages.handlers(settings),
                                  *admin_pages.handlers(settings),
                                  *apidocs.asset_handlers(settings)]
     return install_request_ids(Litestar(  # the request id and access line of every request

@@ -208,7 +208,10 @@ async def test_a_retailers_complaint_is_assigned_by_the_rules(loop: Loop) -> Non
     done = await loop.run("cm_a", lifecycle.rectify, issue.id, version=started.version,
                           now=NOW, note="talked to the driver", photos=[fix])
     checked = await loop.run("head_a", lifecycle.verify, issue.id, version=done.version, now=NOW)
-    await loop.run("head_a", lifecycle.close, issue.id, version=checked.version, now=NOW)
+    # The shop confirms the fix before it closes (the shop's sign-off).
+    confirmed = await loop.run("shop_ra1", lifecycle.confirm, issue.id,
+                               version=checked.version, now=NOW)
+    await loop.run("head_a", lifecycle.close, issue.id, version=confirmed.version, now=NOW)
     assert len(await loop.inbox("shop_ra1", "issue_closed")) == 1
     seen = await loop.run("shop_ra1", queries.get_issue, issue.id, now=NOW)
     assert seen.status == "closed"

@@ -94,7 +94,12 @@ def context(request: Request[Any, Any, Any], lang: str, principal: Principal | N
              "surveys": views.href("/surveys", lang),
              # the admin slice's app (rounds.runtime.admin), for the administrators
              "admin": views.href("/admin", lang),
-             "sign_in": views.href("/sign-in", lang)}
+             "sign_in": views.href("/sign-in", lang),
+             # the portals slice's pages (rounds.runtime.portals): the retailer's own shop,
+             # and the notices those with notice.publish write
+             "shop": views.href("/shop", lang), "shop_issues": views.href("/shop/issues", lang),
+             "shop_feedback": views.href("/shop/feedback/new", lang),
+             "notices": views.href("/notices", lang)}
     other = other_language(lang)
     # ``t``: the words of the forms engine's layout (base.html), with the field pages' own
     # "skip" link and the switch to the other language named in that language.
@@ -105,12 +110,13 @@ def context(request: Request[Any, Any, Any], lang: str, principal: Principal | N
     # month instead.
     dashboard = principal is not None and has_dashboard(principal)
     my_month = principal is not None and not dashboard and principal.can("visit.check_in")
+    shop = principal is not None and views.is_shop(principal)
     return {
         "lang": lang, "t": t, "nav_dashboard": dashboard, "nav_my_month": my_month,
         "nav_admin": principal is not None and has_admin(principal),
-        "nav_industry": principal is not None and principal.org_scope == "public"
-        and principal.can("report.view_scope"),
-        "home_url": links["today"], "links": links, "active": active,
+        "nav_industry": principal is not None and views.is_industry(principal),
+        "home_url": views.href(views.home_for(principal), lang) if principal else links["today"],
+        "nav_shop": shop, "links": links, "active": active,
         "switch_language": switch_href(request, lang), "user": principal, "unread": unread,
         "fw_config": {"lang": lang, "text": dict(views.words(lang)), "links": links,
                       "csrf_token": principal.csrf_token if principal else None},

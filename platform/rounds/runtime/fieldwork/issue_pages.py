@@ -162,8 +162,11 @@ async def issue_page(request: Request[Any, Any, Any], *, db: AsyncSession, setti
                  # photos of the finding and of each fix are shown with the evidence above
                  "photos": [] if line.action in ("create", "rectify")
                  else [photo + p for p in line.photos]} for line in lines],
-        back_href=views.href("/issues" if board else "/me/issues", language),
-        back_label=say(language, "nav_issues" if board else "nav_my_issues"))
+        # a retailer's account goes back to its portal's problems (it has no field pages)
+        back_href=views.href("/shop/issues", language, show="mine") if views.is_shop(principal)
+        else views.href("/issues" if board else "/me/issues", language),
+        back_label=say(language, "nav_shop_issues" if views.is_shop(principal)
+                       else "nav_issues" if board else "nav_my_issues"))
 
 
 # -- my issues ------------------------------------------------------------------------------------

@@ -262,8 +262,11 @@ async def result_page(request: Request[Any, Any, Any], *, db: AsyncSession, sett
         problems=views.problems(failed, content, answers, evidence, language),
         alerts=views.alert_lines(sub.get("alerts") or [], language),
         engine_text=sub.get("explanation") or "",
-        visit_href=(views.href(f"/visits/{sub['visit_id']}", language)
-                    if sub.get("visit_id") else None),
+        # a retailer reading its shop's visit goes back to its portal's view of the visit
+        visit_href=(None if not sub.get("visit_id") else
+                    views.href(f"/shop/visits/{sub['visit_id']}", language)
+                    if principal.can("shop.view_own") else
+                    views.href(f"/visits/{sub['visit_id']}", language)),
         open_visit=(current.visit.id if current and current.visit.id == sub.get("visit_id")
                     else None))
 

@@ -21,6 +21,8 @@ from rounds.runtime.forms import results
 
 HOME = "/today"  # the field staff's home: their day
 DASHBOARD = "/dashboard"  # the home of those who read a unit's figures (leaders, heads)
+SHOP = "/shop"  # a retailer's own account (scope own_shop): its shop's portal
+INDUSTRY = "/industry"  # an industry user (public scope, report.view_scope): the figures
 DOMAIN = "fieldwork"  # the catalogue of the field pages' words (fieldwork.js gets it too)
 
 
@@ -43,9 +45,24 @@ def href(path: str, lang: str, **params: Any) -> str:
 
 
 def home_for(principal: Principal) -> str:
-    """Where a person lands: a leader or a station head on their dashboard (the city's or
-    the station's figures), everyone else on their day."""
+    """Where a person lands: a retailer's account on its shop's portal, an industry user
+    (public scope, reading figures) on the industry page, a leader or a station head on
+    their dashboard (the city's or the station's figures), everyone else on their day."""
+    if is_shop(principal):
+        return SHOP
+    if is_industry(principal):
+        return INDUSTRY
     return DASHBOARD if has_dashboard(principal) else HOME
+
+
+def is_shop(principal: Principal) -> bool:
+    """A retailer's own account: it acts for one shop."""
+    return principal.org_scope == "own_shop"
+
+
+def is_industry(principal: Principal) -> bool:
+    """An industry user: no scope of sites, but reads (aggregated) figures."""
+    return principal.org_scope == "public" and principal.can("report.view_scope")
 
 
 def safe_next(target: str | None) -> str:
@@ -311,26 +328,29 @@ ISSUE_STATES = ("open", "assigned", "in_progress", "rectified", "verified", "clo
 # The board's filters, in the order its links carry them.
 BOARD_FILTERS = ("status", "org_unit_id", "assignee_id", "site_id", "overdue")
 # The order actions are offered in: the next step of the loop first, cancelling last.
-ACTION_ORDER = ("start", "rectify", "verify", "close", "refuse", "reopen", "reassign",
+ACTION_ORDER = ("start", "rectify", "verify", "confirm", "close", "refuse", "send_back",
+                "reopen", "reassign",
                 "comment", "cancel")
 # What each action asks for besides the version: field name → (kind, label word, required).
 ACTION_FIELDS: dict[str, tuple[tuple[str, str, str, bool], ...]] = {
     "rectify": (("note", "textarea", "rectify_note", True),
                 ("photos", "photos", "rectify_photos", True)),
     "refuse": (("reason", "textarea", "refuse_reason", True),),
+    "send_back": (("reason", "textarea", "send_back_reason", True),),
     "reopen": (("reason", "textarea", "reopen_reason", True),),
     "cancel": (("reason", "textarea", "cancel_reason", True),),
     "reassign": (("assignee_id", "person", "reassign_to", True),),
     "comment": (("text", "textarea", "comment_text", True),),
 }
-PRIMARY_ACTIONS = frozenset({"start", "rectify", "verify", "close"})
+PRIMARY_ACTIONS = frozenset({"start", "rectify", "verify", "confirm", "close"})
 # Event names as the service may write them (a verb or its past tense) → the word's key.
 _EVENT_KEYS = {"created": "create", "assigned": "assign", "started": "start",
                "rectified": "rectify", "verified": "verify", "refused": "refuse",
                "closed": "close", "reopened": "reopen", "cancelled": "cancel",
                "canceled": "cancel", "reassigned": "reassign", "commented": "comment",
                "reminded": "remind", "escalated": "escalate", "due_soon": "remind",
-               "overdue": "escalate", "routed": "routed"}
+               "overdue": "escalate", "routed": "routed", "confirmed": "confirm",
+               "sent_back": "send_back"}
 
 
 def status_text(code: str | None, lang: str) -> str:
@@ -475,6 +495,8 @@ class IssueCard:
     source: str
     assignee_signed: str
     assigner_signed: str
+    needs_shop: bool  # a retailer raised it: the shop confirms the fix before it closes
+    reporter_signed: str
     submission_href: str | None
     version: int
     forms: list[ActionForm]
@@ -509,6 +531,8 @@ def issue_card(issue: Mapping[str, Any], lang: str, tz: tzinfo, *,
         source=words(lang).get(f"src_{source}", source),
         assignee_signed=local(issue.get("assignee_signed_at"), tz),
         assigner_signed=local(issue.get("assigner_signed_at"), tz),
+        needs_shop=bool(issue.get("needs_shop_confirmation")),
+        reporter_signed=local(issue.get("reporter_signed_at"), tz),
         submission_href=href(f"/submissions/{sub}", lang) if sub else None,
         version=int(issue.get("version") or 0), forms=action_forms(offered, lang))
 

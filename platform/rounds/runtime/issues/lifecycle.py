@@ -7,7 +7,11 @@ The assigner (交办人) and the assignee (整改责任人) both sign an issue o
 - **verify** / **refuse**: the assigner signs, or sends it back with a reason (which clears
   the assignee's signature); with no assigner, a supervisor (``issue.verify``) over the
   issue's site stands in;
-- **close** needs both signatures, by the assigner or a supervisor; **reopen** clears both.
+- **confirm** / **send_back**: for what a retailer raised (a complaint or a suggestion), the
+  shop confirms the verified fix (确认整改) or sends it back with a reason (every signature
+  withdrawn, back in progress);
+- **close** needs both signatures (and the shop's, for what it raised), by the assigner or a
+  supervisor; **reopen** clears them all.
 
 Who may take which step from which state is ``states``. Every step appends an event (the
 audit trail, ``events``), bumps ``version`` and tells the people concerned. A request names
@@ -41,9 +45,12 @@ from rounds.runtime.issues.queries import get_issue, visible_issue
 from rounds.runtime.issues.states import (
     ACTIONS,
     PAST,
+    AlreadyConfirmed,
+    NeedsShopConfirmation,
     StaleVersion,
     WrongState,
     allowed_actions,
+    needs_shop,
     who,
 )
 from rounds.runtime.issues.views import IssueDetail
@@ -140,6 +147,8 @@ async def rectify(db: AsyncSession, principal: Principal, issue_id: int, *, vers
     await events.tell(db, issue.id, ev, "issue_rectified", users=[issue.assigner_id],
                       message=texts.message("issue_rectified", _title(issue),
                                             actor=principal.display_name))
+    await events.tell(db, issue.id, ev, "issue_rectified_shop", users=_shop(issue),
+                      message=texts.message("issue_rectified_shop", _title(issue)))
     return await _done(db, principal, issue, now)
 
 
@@ -154,6 +163,54 @@ async def verify(db: AsyncSession, principal: Principal, issue_id: int, *, versi
                                   data={"note": text} if text else None)
     await events.tell(db, issue.id, ev, "issue_verified", users=[issue.assignee_id],
                       message=texts.message("issue_verified", _title(issue)))
+    await events.tell(db, issue.id, ev, "issue_to_confirm", users=_shop(issue),
+                      message=texts.message("issue_to_confirm", _title(issue)))
+    return await _done(db, principal, issue, now)
+
+
+def _shop(issue: Issue) -> list[int | None]:
+    """The shop that raised the issue, when it is a party to its sign-off."""
+    return [issue.reporter_id] if needs_shop(issue) else []
+
+
+async def _shop_acting(db: AsyncSession, principal: Principal, issue_id: int, action: str,
+                       version: int) -> Issue:
+    issue = await _acting(db, principal, issue_id, action, version)
+    if issue.reporter_signed_at is not None:
+        raise AlreadyConfirmed(issue_id)
+    return issue
+
+
+async def confirm(db: AsyncSession, principal: Principal, issue_id: int, *, version: int,
+                  now: datetime, note: str = "") -> IssueDetail:
+    """确认整改: the shop that raised the issue confirms the verified fix; it may be closed."""
+    await _shop_acting(db, principal, issue_id, "confirm", version)
+    text, problems = clean_text(note, "/note", required=False)
+    if problems:
+        raise invalid(problems)
+    issue, ev = await _transition(db, principal, issue_id, "confirm", now=now,
+                                  version=version, changes={"reporter_signed_at": as_utc(now)},
+                                  data={"note": text} if text else None)
+    await events.tell(db, issue.id, ev, "issue_confirmed",
+                      users=[issue.assigner_id, issue.assignee_id],
+                      message=texts.message("issue_confirmed", _title(issue),
+                                            actor=principal.display_name))
+    return await _done(db, principal, issue, now)
+
+
+async def send_back(db: AsyncSession, principal: Principal, issue_id: int, *, version: int,
+                    now: datetime, reason: str) -> IssueDetail:
+    """The shop that raised the issue is not satisfied with the fix: back to the assignee
+    with the reason (like 验收退回); every signature is withdrawn."""
+    await _shop_acting(db, principal, issue_id, "send_back", version)
+    why = _reason(reason)
+    issue, ev = await _transition(
+        db, principal, issue_id, "send_back", now=now, version=version, reason=why,
+        changes={"assignee_signed_at": None, "assigner_signed_at": None})
+    await events.tell(db, issue.id, ev, "issue_sent_back",
+                      users=[issue.assignee_id, issue.assigner_id],
+                      message=texts.message("issue_sent_back", _title(issue), reason=why,
+                                            actor=principal.display_name))
     return await _done(db, principal, issue, now)
 
 
@@ -172,8 +229,11 @@ async def refuse(db: AsyncSession, principal: Principal, issue_id: int, *, versi
 
 async def close(db: AsyncSession, principal: Principal, issue_id: int, *, version: int,
                 now: datetime) -> IssueDetail:
-    """销号: needs both signatures; by the assigner or a supervisor of the site."""
+    """销号: needs both signatures (and the shop's confirmation of what it raised); by the
+    assigner or a supervisor of the site."""
     issue = await _acting(db, principal, issue_id, "close", version)
+    if needs_shop(issue) and issue.reporter_signed_at is None:
+        raise NeedsShopConfirmation(issue_id)
     missing = [party for party, at in (("assignee", issue.assignee_signed_at),
                                        ("assigner", issue.assigner_signed_at)) if at is None]
     if missing:
@@ -188,13 +248,13 @@ async def close(db: AsyncSession, principal: Principal, issue_id: int, *, versio
 
 async def reopen(db: AsyncSession, principal: Principal, issue_id: int, *, version: int,
                  now: datetime, reason: str) -> IssueDetail:
-    """A closed issue back to the assignee: both signatures are withdrawn."""
+    """A closed issue back to the assignee: every signature (the shop's too) is withdrawn."""
     await _acting(db, principal, issue_id, "reopen", version)
     why = _reason(reason)
     issue, ev = await _transition(
         db, principal, issue_id, "reopen", now=now, version=version, reason=why,
         changes={"assignee_signed_at": None, "assigner_signed_at": None, "closed_at": None,
-                 "reminded_at": None})
+                 "reporter_signed_at": None, "reminded_at": None})
     await events.tell(db, issue.id, ev, "issue_reopened", users=[issue.assignee_id],
                       message=texts.message("issue_reopened", _title(issue), reason=why))
     return await _done(db, principal, issue, now)

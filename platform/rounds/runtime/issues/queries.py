@@ -31,7 +31,7 @@ from rounds.runtime.issues import texts
 from rounds.runtime.issues.checks import invalid
 from rounds.runtime.issues.deadlines import iso
 from rounds.runtime.issues.models import ACTIVE, STATES, Issue, IssueEvent, IssuePhoto
-from rounds.runtime.issues.states import allowed_actions
+from rounds.runtime.issues.states import allowed_actions, needs_shop
 from rounds.runtime.issues.views import (
     EventView,
     Evidence,
@@ -132,6 +132,8 @@ def _view_fields(issue: Issue, principal: Principal, in_scope_: bool, now: datet
         "due_at": iso(due), "overdue": bool(due and issue.status in ACTIVE and due < now),
         "assignee_signed_at": iso(issue.assignee_signed_at),
         "assigner_signed_at": iso(issue.assigner_signed_at),
+        "needs_shop_confirmation": needs_shop(issue),
+        "reporter_signed_at": iso(issue.reporter_signed_at),
         "closed_at": iso(issue.closed_at), "reminded_at": iso(issue.reminded_at),
         "escalation_level": issue.escalation_level, "escalated_at": iso(issue.escalated_at),
         "escalated_to_unit_id": issue.escalated_to_unit_id,

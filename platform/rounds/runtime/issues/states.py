@@ -6,6 +6,14 @@
                                         └────────────────reopen───────────────── closed
     cancel: from any active state (open, assigned, in_progress, rectified)
 
+The shop as a sign-off party: an issue a retailer raised (a complaint or a suggestion, the
+retailer its reporter) closes only once the shop confirmed the fix. The order is: the
+assignee rectifies, the assigner verifies (验收), then the shop **confirms** (确认整改: the
+state stays ``verified``, ``reporter_signed_at`` is set) or **sends it back** with a reason
+(back to ``in_progress`` like a refusal, every signature withdrawn); only then may it be
+closed. Closing before the shop confirmed is refused (409 ``issue_needs_shop_confirmation``);
+reopening withdraws the shop's confirmation too.
+
 Being a party is not enough: the party's role must have the capability for the step too
 (``issue.rectify``, ``issue.verify``, ``issue.cancel``, ``issue.assign``). With no assigner, a
 supervisor (``issue.verify``) over the issue's site signs in their place.
@@ -84,6 +92,17 @@ def _reassigner(_: Issue, w: Who) -> bool:
     return (w.assigner and w.principal.can("issue.assign")) or w.supervises("issue.assign")
 
 
+def needs_shop(issue: Issue) -> bool:
+    """Whether the issue closes only with the shop's confirmation: a retailer's complaint
+    or suggestion (it is their reporter)."""
+    return issue.source in SHOP_SOURCES and issue.reporter_id is not None
+
+
+def _shop(i: Issue, w: Who) -> bool:
+    # The retailer who raised it (its reporter), for a complaint or suggestion of theirs.
+    return w.reporter and needs_shop(i) and w.principal.can("shop.view_own")
+
+
 def _anyone(_: Issue, __: Who) -> bool:
     return True
 
@@ -111,20 +130,38 @@ ACTIONS: dict[str, Action] = {a.name: a for a in (
            "the assigner or a supervisor of its site", "issue.cancel"),
     Action("reassign", (OPEN, ASSIGNED, IN_PROGRESS), ASSIGNED, _reassigner,
            "the assigner or a supervisor of its site", "issue.assign"),
+    Action("confirm", (VERIFIED,), VERIFIED, _shop, "the shop that raised it",
+           "shop.view_own"),
+    Action("send_back", (VERIFIED,), IN_PROGRESS, _shop, "the shop that raised it",
+           "shop.view_own"),
     Action("comment", STATES, None, _anyone, "anyone who can see it"),
 )}
 
 # The event each action writes into the history.
 PAST = {"start": "started", "rectify": "rectified", "verify": "verified",
         "refuse": "refused", "close": "closed", "reopen": "reopened",
-        "cancel": "cancelled", "reassign": "reassigned", "comment": "commented"}
+        "cancel": "cancelled", "reassign": "reassigned", "comment": "commented",
+        "confirm": "confirmed", "send_back": "sent_back"}
+
+# The sources of the issues a retailer raised (``issues.sources``: complaint, suggestion).
+SHOP_SOURCES = ("complaint", "suggestion")
 
 
 def allowed_actions(issue: Issue, principal: Principal, in_scope: bool) -> list[str]:
     """The actions the principal may take on the issue now (what the pages offer)."""
     w = who(issue, principal, in_scope)
     return [a.name for a in ACTIONS.values()
-            if issue.status in a.from_states and a.may(issue, w)]
+            if issue.status in a.from_states and a.may(issue, w) and _ripe(issue, a.name)]
+
+
+def _ripe(issue: Issue, action: str) -> bool:
+    """What the shop's confirmation decides: the shop confirms (or sends back) once; an
+    issue it raised is closed only after it confirmed."""
+    if action in ("confirm", "send_back"):
+        return issue.reporter_signed_at is None
+    if action == "close":
+        return not needs_shop(issue) or issue.reporter_signed_at is not None
+    return True
 
 
 # -- the conflicts of the loop --------------------------------------------------------------
@@ -150,3 +187,20 @@ class StaleVersion(Conflict, code="stale_version", title="The issue changed sinc
         super().__init__(f"issue {issue_id} is at version {current}, you sent version {sent}: "
                          "someone changed it meanwhile; reload it and try again")
         self.current_version = current
+
+
+class NeedsShopConfirmation(Conflict, code="issue_needs_shop_confirmation",
+                            title="The shop has not confirmed the fix"):
+    """An issue a retailer raised closes only once the shop confirmed the fix."""
+
+    def __init__(self, issue_id: int) -> None:
+        super().__init__(f"issue {issue_id} was raised by the shop: it closes only once the "
+                         "shop confirmed the fix (confirm), after the assigner verified it")
+
+
+class AlreadyConfirmed(Conflict, code="issue_already_confirmed",
+                       title="The shop has confirmed the fix already"):
+    """The shop confirms (or sends back) a verified fix once."""
+
+    def __init__(self, issue_id: int) -> None:
+        super().__init__(f"the shop has confirmed the fix of issue {issue_id} already")

@@ -46,6 +46,9 @@ class IssueView(msgspec.Struct, kw_only=True):
     overdue: bool
     assignee_signed_at: str | None
     assigner_signed_at: str | None
+    # For what a retailer raised: the shop confirms the fix before it closes.
+    needs_shop_confirmation: bool
+    reporter_signed_at: str | None
     closed_at: str | None
     reminded_at: str | None
     escalation_level: int

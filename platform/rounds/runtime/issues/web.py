@@ -241,6 +241,13 @@ class IssueController(Controller):
     reassign = _step(lifecycle.reassign, ReassignIn,
                      "Hand the issue to another assignee (in my scope, able to rectify)")
 
+    confirm = _step(lifecycle.confirm, VerifyIn,
+                    "确认整改: the shop that raised the issue (a complaint or suggestion) "
+                    "confirms the verified fix; it closes only after this")
+    send_back = _step(lifecycle.send_back, ReasonIn,
+                      "The shop that raised the issue sends the verified fix back (reason "
+                      "required): back in progress, every signature withdrawn")
+
     comment = _step(lifecycle.comment, CommentIn,
                     "Comment (anyone who can see the issue); the version is optional")
 

@@ -54,7 +54,7 @@ from typing import Any
 
 import msgspec
 import structlog
-from sqlalchemy import ColumnElement, bindparam, case, exists, func, insert, or_, select
+from sqlalchemy import ColumnElement, and_, bindparam, case, exists, func, insert, or_, select
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -640,9 +640,14 @@ def _writer(engine: AsyncEngine) -> _Writer:
 # -- reading -------------------------------------------------------------------------------------
 
 def visible(principal: Principal) -> Any:
-    """The submissions a principal may see: their own, and with ``submission.view_scope``
-    those at sites in their scope (photos follow: ``storage.access``)."""
+    """The submissions a principal may see: their own, with ``submission.view_scope`` those
+    at sites in their scope, and a retailer's account (``shop.view_own``) those made during
+    the staff's visits to its own shop (its scores and why; photos follow:
+    ``storage.access``)."""
     own = _SUBMISSIONS.c.user_id == principal.user_id
+    if principal.can("shop.view_own") and principal.site_id is not None:
+        return or_(own, and_(_SUBMISSIONS.c.site_id == principal.site_id,
+                             _SUBMISSIONS.c.visit_id.is_not(None)))
     if principal.can("submission.view_scope"):
         return or_(own, _SUBMISSIONS.c.site_id.in_(select(Site.id).where(
             site_scope(principal))))
