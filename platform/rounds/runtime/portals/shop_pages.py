@@ -38,6 +38,7 @@ from rounds.runtime.notifications.service import unread_count
 from rounds.runtime.portals import shop
 from rounds.runtime.portals.models import Notice
 from rounds.runtime.portals.notices import current_notices
+from rounds.runtime.surveys import service as surveys
 from rounds.settings import Settings
 from rounds.web.language import request_language
 from rounds.web.params import Id, PageNumber
@@ -139,6 +140,26 @@ def _notice_rows(found: list[Notice], lang: str, tz: tzinfo) -> list[dict[str, A
             for n in found]
 
 
+def _survey_rows(offers: list[surveys.Offer], lang: str, tz: tzinfo) -> list[dict[str, Any]]:
+    """The surveys the shop is asked to answer: a survey that follows a visit names it (the
+    day and the staff member), any other the day to answer by."""
+    rows = []
+    for offer in offers:
+        c = offer.campaign
+        if offer.visit_id and offer.visit_day:
+            when = say(lang, "date", y=offer.visit_day.year, m=offer.visit_day.month,
+                       d=offer.visit_day.day)
+            meta = i18n_text("surveys", lang, "about_visit", day=when,
+                             staff=offer.staff_name or "")
+        else:
+            end = c.period_end
+            meta = i18n_text("surveys", lang, "answer_by",
+                             day=say(lang, "date", y=end.year, m=end.month, d=end.day))
+        rows.append({"href": views.href(f"/surveys/{c.id}/answer", lang, visit=offer.visit_id),
+                     "title": c.title, "meta": meta})
+    return rows
+
+
 def _pager(page: int, total: int, link: Any, lang: str, line: str) -> views.Pager:
     return views.pager(page, PER_PAGE, total, link, say(lang, line))
 
@@ -170,8 +191,9 @@ async def shop_page(request: Request[Any, Any, Any], *, db: AsyncSession, settin
                   mine=_issue_rows(mine, principal, lang, settings.tz, now),
                   mine_total=mine_total,
                   notices=_notice_rows(list(notices), lang, settings.tz),
-                  # the surveys the shop is asked to answer: the surveys slice passes them
-                  surveys=None)
+                  surveys=_survey_rows(await surveys.asked_of_shop(db, site, now,
+                                                                   tz=settings.tz),
+                                       lang, settings.tz))
 
 
 @get("/shop/visits", include_in_schema=False)
