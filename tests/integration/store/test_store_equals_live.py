@@ -17,8 +17,10 @@ from store_support import (
     SURVEY,
     TZ,
     Sessions,
+    add_campaign,
     add_issue,
     add_plan,
+    add_response,
     add_submission,
     add_visit,
     local,
@@ -65,6 +67,8 @@ async def fill(db: Any, world: Field, rng: random.Random, first: datetime, last:
                *, n: int, formless: list[tuple[int, str, str, datetime]]) -> list[int]:
     """Visits (with forms or not: those without go to ``formless``), forms without a visit,
     issues, between first and last. Returns the issue ids."""
+    campaign = await add_campaign(db, world)
+    rr = random.Random(n)  # the responses' own draws: the rest of the fixture is unchanged
     for _ in range(n):
         user = rng.choice(PEOPLE)
         site = rng.choice(SITES[user])
@@ -81,6 +85,14 @@ async def fill(db: Any, world: Field, rng: random.Random, first: datetime, last:
                                  site=rng.choice([None, site]),
                                  percentage=round(rng.uniform(0, 100), 2),
                                  score=rng.uniform(0, 10), alerts=rng.randint(0, 1))
+        if rr.random() < 0.4:  # a shop's response about this visit, or a consumer's
+            when = min(at + timedelta(hours=rr.randint(1, 60)), NOW_B - timedelta(hours=1))
+            await add_response(db, world, campaign, happened_at=when,
+                               about=rr.choice([None, user]),
+                               site=rr.choice([None, site]),
+                               unit=rr.choice([None, SITE_UNIT[site]]),
+                               percentage=rr.choice([None, round(rr.uniform(0, 100), 2)]),
+                               score=rr.choice([None, rr.uniform(0, 10)]))
     ids = []
     for _ in range(n // 2):
         created = moment(rng, first, last)

@@ -18,6 +18,14 @@ measure (SPEC "Facts"):
 - submissions by ``happened_at`` (the visit's check-in, else when stored), keyed by the
   submitter, the site (0: none), the site's org unit (else the submitter's) and the
   definition;
+- survey responses of campaigns (``survey_responses``) by ``happened_at``, on their survey's
+  rows like a survey submitted by staff: keyed by the staff member the response is about
+  (``about_user_id``: a satisfaction survey after a customer manager's visit counts for that
+  customer manager; 0 when it is about nobody, as an anonymous consumer's), the shop (0:
+  none), the shop's org unit as stored with the response (else the site's, else 0: a unit no
+  scope or roll-up reaches) and the survey; ``submissions`` counts them, ``scored`` /
+  ``score_sum`` and ``percentage_count`` / ``percentage_sum`` sum their scores (a response
+  is never judged pass or fail, raises no failed items and no alerts in the store);
 - issues, keyed by the assignee (0: none), the site (0: none), the issue's org unit and the
   definition (``''``: none), each measure by its own time: opened (``created_at``),
   rectified (``assignee_signed_at``), verified (``assigner_signed_at``), closed
@@ -50,6 +58,7 @@ from rounds.runtime.issues.models import CANCELLED, CLOSED, Issue
 from rounds.runtime.people.models import User
 from rounds.runtime.sites.models import Site
 from rounds.runtime.submissions.models import FailedItem, Submission
+from rounds.runtime.surveys.models import SurveyResponse
 from rounds.runtime.visits.models import Visit
 
 By = Literal["grain", "user", "org_unit", "all"]
@@ -62,6 +71,7 @@ DONE_CHECKED_IN = "checked_in"  # a role's ``visit_done``: every check-in counts
 
 _V, _S, _U = table_of(Visit).c, table_of(Site).c, table_of(User).c
 _SUB, _F, _I = table_of(Submission).c, table_of(FailedItem).c, table_of(Issue).c
+_R = table_of(SurveyResponse).c
 
 
 def day_bounds(day: date, tz: tzinfo) -> tuple[datetime, datetime]:
@@ -234,6 +244,33 @@ async def submission_sums(db: AsyncSession, start: datetime, end: datetime, by: 
     return out
 
 
+def _response_columns() -> tuple[Any, Any, Any, Any]:
+    user = func.coalesce(_R.about_user_id, 0)
+    site = func.coalesce(_R.site_id, 0)
+    unit = func.coalesce(_R.org_unit_id, _S.org_unit_id, 0)
+    return user, site, unit, _R.definition_id
+
+
+async def response_sums(db: AsyncSession, start: datetime, end: datetime, by: By, *,
+                        rows: RowFilter = EVERY_ROW) -> Sums:
+    """The campaigns' survey responses that happened in [start, end)."""
+    user, site, unit, definition = _response_columns()
+    keys = _key_columns(by, user=user, site=site, unit=unit, definition=definition)
+    stmt = (select(*keys, func.count(), func.count(_R.score_value), func.sum(_R.score_value),
+                   func.count(_R.percentage), func.sum(_R.percentage))
+            .select_from(table_of(SurveyResponse).outerjoin(table_of(Site),
+                                                            _S.id == _R.site_id))
+            .where(_R.happened_at >= start, _R.happened_at < end,
+                   *_where(user, unit, definition, rows))
+            .group_by(*keys))
+    out: Sums = {}
+    n = len(keys)
+    names = ("submissions", "scored", "score_sum", "percentage_count", "percentage_sum")
+    for row in await db.execute(stmt):
+        _add(out, tuple(row[:n]), dict(zip(names, row[n:], strict=True)))
+    return out
+
+
 async def item_sums(db: AsyncSession, start: datetime, end: datetime
                     ) -> dict[tuple[int, int, str, str], int]:
     """Failed items of the submissions that happened in [start, end), per (user, org unit,
@@ -297,14 +334,17 @@ async def raw_sums(db: AsyncSession, start: datetime, end: datetime, by: By, *, 
     """Every source's measures in [start, end), added up per key."""
     return merge(await visit_sums(db, start, end, by, rules=rules, rows=rows),
                  await submission_sums(db, start, end, by, rows=rows),
+                 await response_sums(db, start, end, by, rows=rows),
                  await issue_sums(db, start, end, by, now=now, rows=rows))
 
 
 async def first_raw_day(db: AsyncSession, tz: tzinfo) -> date | None:
-    """The first local day with any raw data (a check-in, a submission, an issue)."""
+    """The first local day with any raw data (a check-in, a submission, a survey response,
+    an issue)."""
     found = [at for at in [
         (await db.execute(select(func.min(_V.checked_in_at)))).scalar(),
         (await db.execute(select(func.min(_SUB.happened_at)))).scalar(),
+        (await db.execute(select(func.min(_R.happened_at)))).scalar(),
         (await db.execute(select(func.min(_I.created_at)))).scalar()] if at is not None]
     return local_day(min(as_utc(a) for a in found), tz) if found else None
 

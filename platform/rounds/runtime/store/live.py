@@ -26,6 +26,7 @@ from rounds.runtime.store.facts import (
     done_rules,
     issue_sums,
     merge,
+    response_sums,
     submission_sums,
     visit_sums,
 )
@@ -71,6 +72,7 @@ async def live_metric_table(db: AsyncSession, *, metrics: Sequence[str], first: 
             parts.append(await visit_sums(db, start, end, ask.by, rules=rules, rows=rows))
         if facts & set(SUBMISSION_MEASURES):
             parts.append(await submission_sums(db, start, end, ask.by, rows=rows))
+            parts.append(await response_sums(db, start, end, ask.by, rows=rows))
         if facts & set(ISSUE_MEASURES):
             parts.append(await issue_sums(db, start, end, ask.by, now=at, rows=rows))
         out: dict[int, dict[str, float]] = {}
