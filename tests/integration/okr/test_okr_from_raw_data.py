@@ -27,7 +27,7 @@ from support.field import principal, seed_field
 
 # the store's own helpers, which write raw rows as the services do
 from integration.store.store_support import (  # isort: skip
-    TZ, add_issue, add_plan, add_submission, add_visit, local)
+    TZ, add_campaign, add_issue, add_plan, add_response, add_submission, add_visit, local)
 
 NOW = datetime(2026, 12, 5, 4, 0, tzinfo=UTC)
 OKR = "service_quality"
@@ -95,3 +95,32 @@ async def test_raw_data_to_a_frozen_grade(sessions: async_sessionmaker[AsyncSess
                 if k.id == "visit_score").value == pytest.approx(90.0)
     assert ("person", w.users["cm_a"]) in {(c.subject_kind, c.subject_id)
                                            for c in report.changes}
+
+
+async def test_retailers_satisfaction_grades_the_customer_manager_it_is_about(
+        sessions: async_sessionmaker[AsyncSession]) -> None:
+    """The shops' satisfaction responses after cm_a's visits (90 and 80: 85 → A) grade cm_a's
+    ``satisfaction_score``; the one about cm_b (40 → D) grades cm_b; a consumer's response
+    about nobody grades no one. With nothing else in November, the grade is that key result
+    (objective 2, weight 0.4) and the open issues (none: A, objective 3, weight 0.2):
+    cm_a 1.0 → A, cm_b (0.4×0.25 + 0.2×1) / 0.6 = 0.5 → C."""
+    async with sessions() as db, db.begin():
+        w = await seed_field(db)
+        campaign = await add_campaign(db, w)
+        for day, site, about, pct in ((4, "RA1", "cm_a", 90.0), (11, "RA2", "cm_a", 80.0),
+                                      (6, "RB1", "cm_b", 40.0), (7, "RB1", None, 10.0)):
+            await add_response(db, w, campaign, happened_at=nov(day), about=about, site=site,
+                               unit="st_b" if site == "RB1" else "area_a1",
+                               percentage=pct, score=pct)
+    await refresh.rebuild(sessions, date(2026, 11, 1), date(2026, 11, 30), tz=TZ, now=NOW)
+    async with sessions() as db:
+        leader = await principal(db, "leader")
+        graded = {}
+        for who in ("cm_a", "cm_b"):
+            g = await service.grade_of(db, leader, okr_id=OKR, period="2026-11",
+                                       subject_kind="person", subject_id=w.users[who])
+            kr = next(k for o in g.objectives for k in o.key_results
+                      if k.id == "satisfaction_score")
+            graded[who] = (kr.value, kr.grade, g.score, g.grade)
+    assert graded == {"cm_a": (pytest.approx(85.0), "A", pytest.approx(1.0), "A"),
+                      "cm_b": (pytest.approx(40.0), "D", pytest.approx(0.5), "C")}
