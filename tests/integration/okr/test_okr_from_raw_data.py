@@ -57,7 +57,7 @@ async def test_raw_data_to_a_frozen_grade(sessions: async_sessionmaker[AsyncSess
     await refresh.rebuild(sessions, date(2026, 11, 1), date(2026, 11, 30), tz=TZ, now=NOW)
     await refresh.close_day(sessions, date(2026, 11, 30), tz=TZ, now=NOW)
     async with sessions() as db, db.begin():
-        assert await freeze.freeze_due(db, now=NOW, tz=TZ) == 2  # both OKRs' November
+        assert await freeze.freeze_due(db, now=NOW, tz=TZ) == 3  # the OKRs' November
     async with sessions() as db:
         leader = await principal(db, "leader")
         g = await service.grade_of(db, leader, okr_id=OKR, period="2026-11",
@@ -99,28 +99,44 @@ async def test_raw_data_to_a_frozen_grade(sessions: async_sessionmaker[AsyncSess
 
 async def test_retailers_satisfaction_grades_the_customer_manager_it_is_about(
         sessions: async_sessionmaker[AsyncSession]) -> None:
-    """The shops' satisfaction responses after cm_a's visits (90 and 80: 85 → A) grade cm_a's
-    ``satisfaction_score``; the one about cm_b (40 → D) grades cm_b; a consumer's response
-    about nobody grades no one. With nothing else in November, the grade is that key result
-    (objective 2, weight 0.4) and the open issues (none: A, objective 3, weight 0.2):
-    cm_a 1.0 → A, cm_b (0.4×0.25 + 0.2×1) / 0.6 = 0.5 → C."""
+    """The shops' satisfaction responses after a customer manager's visits grade that
+    customer manager (``retailer_satisfaction_okr``): the average score
+    (``surveys.avg_percentage``, weight 0.4), the mean rating of the customer manager's
+    question (``surveys.item_mean``, 0.3) and the share "satisfied" or better
+    (``surveys.outcome_share``, 0.3); a consumer's response about nobody grades no one.
+
+    cm_a: 90 % rated 5, very satisfied; 80 % rated 4, fairly satisfied (neutral) →
+    85 → A; 4.5 → A; 1 of 2 = 0.5 → C: 0.4 + 0.3 + 0.15 = 0.85 → B.
+    cm_b: 40 %, "not applicable", dissatisfied → 40 → D; no rating (left out); 0 → D:
+    (0.1 + 0.075) / 0.7 = 0.25 → D. The service OKR's satisfaction key result agrees."""
     async with sessions() as db, db.begin():
         w = await seed_field(db)
         campaign = await add_campaign(db, w)
-        for day, site, about, pct in ((4, "RA1", "cm_a", 90.0), (11, "RA2", "cm_a", 80.0),
-                                      (6, "RB1", "cm_b", 40.0), (7, "RB1", None, 10.0)):
+        for day, site, about, pct, rating, level in (
+                (4, "RA1", "cm_a", 90.0, 5, "very_satisfied"),
+                (11, "RA2", "cm_a", 80.0, 4, "neutral"),
+                (6, "RB1", "cm_b", 40.0, "na", "dissatisfied"),
+                (7, "RB1", None, 10.0, 1, "dissatisfied")):
             await add_response(db, w, campaign, happened_at=nov(day), about=about, site=site,
                                unit="st_b" if site == "RB1" else "area_a1",
-                               percentage=pct, score=pct)
+                               percentage=pct, score=pct, outcome=level,
+                               answers={"customer_manager_service": rating})
     await refresh.rebuild(sessions, date(2026, 11, 1), date(2026, 11, 30), tz=TZ, now=NOW)
     async with sessions() as db:
         leader = await principal(db, "leader")
         graded = {}
         for who in ("cm_a", "cm_b"):
-            g = await service.grade_of(db, leader, okr_id=OKR, period="2026-11",
-                                       subject_kind="person", subject_id=w.users[who])
-            kr = next(k for o in g.objectives for k in o.key_results
-                      if k.id == "satisfaction_score")
-            graded[who] = (kr.value, kr.grade, g.score, g.grade)
-    assert graded == {"cm_a": (pytest.approx(85.0), "A", pytest.approx(1.0), "A"),
-                      "cm_b": (pytest.approx(40.0), "D", pytest.approx(0.5), "C")}
+            g = await service.grade_of(db, leader, okr_id="retailer_satisfaction_okr",
+                                       period="2026-11", subject_kind="person",
+                                       subject_id=w.users[who])
+            krs = {k.id: (k.value, k.grade) for o in g.objectives for k in o.key_results}
+            graded[who] = (krs, round(g.score or 0, 3), g.grade)
+        cm_a = await service.grade_of(db, leader, okr_id=OKR, period="2026-11",
+                                      subject_kind="person", subject_id=w.users["cm_a"])
+    assert graded == {
+        "cm_a": ({"satisfaction_score": (85.0, "A"), "manager_rating": (4.5, "A"),
+                  "satisfied_share": (0.5, "C")}, 0.85, "B"),
+        "cm_b": ({"satisfaction_score": (40.0, "D"), "manager_rating": (None, None),
+                  "satisfied_share": (0.0, "D")}, 0.25, "D")}
+    assert next(k.value for o in cm_a.objectives for k in o.key_results
+                if k.id == "satisfaction_score") == pytest.approx(85.0)

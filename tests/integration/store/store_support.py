@@ -103,7 +103,7 @@ async def add_response(db: AsyncSession, world: Field, campaign_id: int, *,
                        about: str | None = None, site: str | None = None,
                        unit: str | None = None, percentage: float | None = None,
                        score: float | None = None, outcome: str | None = None,
-                       survey: str = SURVEY) -> str:
+                       answers: dict[str, Any] | None = None, survey: str = SURVEY) -> str:
     """A campaign's response as ``store_response`` writes it (its score columns given):
     about the staff member ``about``, the shop ``site``, the org unit ``unit`` stored with it
     (None: none stored)."""
@@ -114,7 +114,8 @@ async def add_response(db: AsyncSession, world: Field, campaign_id: int, *,
         version_id=version.id, respondent=RETAILER, user_id=None,
         site_id=world.sites[site] if site else None,
         org_unit_id=world.units[unit] if unit else None,
-        about_user_id=world.users[about] if about else None, answers={}, evaluation={},
+        about_user_id=world.users[about] if about else None, answers=answers or {},
+        evaluation={},
         total=score, percentage=percentage, score_value=score, outcome=outcome,
         submitted_at=submitted_at or happened_at, happened_at=happened_at))
     await db.flush()

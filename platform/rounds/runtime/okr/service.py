@@ -47,10 +47,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from rounds import i18n
 from rounds.definitions.metrics import value_of
 from rounds.definitions.okr import CompiledOkr, Result, compile_okr, grade
+from rounds.definitions.validation import outcome_levels
 from rounds.errors import InvalidInput, NotFound, Problem
 from rounds.runtime.access import Principal
 from rounds.runtime.definitions.models import DefinitionVersion
-from rounds.runtime.definitions.service import current_versions
+from rounds.runtime.definitions.service import current_contents, current_versions
 from rounds.runtime.okr import texts
 from rounds.runtime.okr.models import ORG_UNIT, PERSON, OkrGrade
 from rounds.runtime.okr.periods import period_bounds, period_of
@@ -213,6 +214,13 @@ def _bad_level(level: str, name: str = "level") -> InvalidInput:
 
 # -- computing from the store ---------------------------------------------------------------
 
+def at_or_above(survey: Mapping[str, Any], level: str) -> list[str]:
+    """The levels of the survey's first outcome that count for ``surveys.outcome_share``:
+    ``level`` and those listed after it (none if it has no such level)."""
+    levels = outcome_levels(dict(survey))
+    return levels[levels.index(level):] if level in levels else []
+
+
 async def compute(db: AsyncSession, okr: CompiledOkr, period: str, kind: str,
                   subject_ids: Collection[int], *, people: Collection[int] | None = None
                   ) -> dict[int, Result]:
@@ -227,26 +235,32 @@ async def compute(db: AsyncSession, okr: CompiledOkr, period: str, kind: str,
         return {}
     if kind == ORG_UNIT and people is None:
         people = await all_people_ids(db, okr)
-    by_definition: dict[str | None, list[str]] = {}
+    # One table per (definition, item, level) the key results read.
+    Read = tuple[str | None, str | None, str | None]
+    by_definition: dict[Read, list[str]] = {}
     for kr in okr.key_results:
-        metrics = by_definition.setdefault(kr.definition, [])
+        metrics = by_definition.setdefault((kr.definition, kr.item, kr.level), [])
         if kr.metric.id not in metrics:
             metrics.append(kr.metric.id)
-    tables: dict[str | None, Mapping[int, Mapping[str, Any]]] = {}
-    for definition, metrics in by_definition.items():
+    surveys = (await current_contents(db, "survey")
+               if any(kr.level for kr in okr.key_results) else {})
+    tables: dict[Read, Mapping[int, Mapping[str, Any]]] = {}
+    for (definition, item, level), metrics in by_definition.items():
+        levels = at_or_above(surveys.get(definition or "", {}), level) if level else None
         if kind == PERSON:
-            tables[definition] = await metric_table(
+            tables[(definition, item, level)] = await metric_table(
                 db, metrics=metrics, first=first, last=last, by="user", user_ids=ids,
-                definition_id=definition)
+                definition_id=definition, item=item, levels=levels)
         else:
-            tables[definition] = await metric_table(
+            tables[(definition, item, level)] = await metric_table(
                 db, metrics=metrics, first=first, last=last, by="org_unit", unit_ids=ids,
-                user_ids=list(people or ()), definition_id=definition)
+                user_ids=list(people or ()), definition_id=definition, item=item,
+                levels=levels)
     out: dict[int, Result] = {}
     for sid in ids:
         figures: dict[str, tuple[float | None, Mapping[str, float]]] = {}
         for kr in okr.key_results:
-            figure = tables[kr.definition].get(sid, {}).get(kr.metric.id)
+            figure = tables[(kr.definition, kr.item, kr.level)].get(sid, {}).get(kr.metric.id)
             if figure is not None:
                 figures[kr.id] = (figure.value, dict(figure.sums))
             elif kr.metric.formula in ("total", "stock"):

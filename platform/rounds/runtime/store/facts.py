@@ -271,17 +271,84 @@ async def response_sums(db: AsyncSession, start: datetime, end: datetime, by: By
     return out
 
 
-async def item_sums(db: AsyncSession, start: datetime, end: datetime
-                    ) -> dict[tuple[int, int, str, str], int]:
+async def item_sums(db: AsyncSession, start: datetime, end: datetime, *,
+                    surveys: Collection[str] = ()) -> dict[tuple[int, int, str, str], int]:
     """Failed items of the submissions that happened in [start, end), per (user, org unit,
-    definition, item)."""
+    definition, item); with the survey answers' facts (:func:`answer_sums`) of the
+    definitions ``surveys``, under their own item ids."""
     user, _, unit, definition = _submission_columns()
     stmt = (select(user, unit, definition, _F.item_id, func.count())
             .select_from(_submissions_from().join(table_of(FailedItem),
                                                   _F.submission_id == _SUB.id))
             .where(_SUB.happened_at >= start, _SUB.happened_at < end)
             .group_by(user, unit, definition, _F.item_id))
-    return {(int(u), int(o), str(d), str(i)): int(n) for u, o, d, i, n in await db.execute(stmt)}
+    out = {(int(u), int(o), str(d), str(i)): int(n)
+           for u, o, d, i, n in await db.execute(stmt)}
+    if surveys:
+        answers = await answer_sums(db, start, end, "grain", surveys=surveys)
+        for (u, _s, o, d), facts in answers.items():
+            for item, n in facts.items():
+                k = (int(u), int(o), str(d), item)
+                out[k] = out.get(k, 0) + int(n)
+    return out
+
+
+# The survey answers' facts, on the item rows (``store_item_*_facts``) of their survey, under
+# item ids no item has (an item id has no colon): Σ of a scale item's answers and how many
+# answered it (a number, not "not applicable"), and the responses at each outcome level.
+ANSWER_SUM, ANSWER_COUNT, OUTCOME = "answer_sum:", "answer_count:", "outcome:"
+
+
+def answer_fact_ids(item: str) -> tuple[str, str]:
+    """The item ids of a scale item's sum and count of answers."""
+    return ANSWER_SUM + item, ANSWER_COUNT + item
+
+
+def _answer_facts(answers: Mapping[str, Any], outcome: str | None) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for item, value in answers.items():
+        if isinstance(value, int) and not isinstance(value, bool):  # a scale's answer
+            total, count = answer_fact_ids(item)
+            out[total] = value
+            out[count] = 1
+    if outcome:
+        out[OUTCOME + outcome] = 1
+    return out
+
+
+async def answer_sums(db: AsyncSession, start: datetime, end: datetime, by: By, *,
+                      surveys: Collection[str], rows: RowFilter = EVERY_ROW) -> Sums:
+    """The answers of the surveys ``surveys`` that happened in [start, end) — the campaigns'
+    responses and the surveys staff submitted, keyed as their facts are — as
+    ``{key: {"answer_sum:<item>": Σ, "answer_count:<item>": n, "outcome:<level>": n}}``:
+    the integer answers (scale items) and the first outcome's level. Read row by row (the
+    answers are JSON): a day's surveys, not the history."""
+    if not surveys:
+        return {}
+    wanted = sorted(set(surveys) & rows.definitions if rows.definitions is not None
+                    else set(surveys))
+    out: Sums = {}
+    parts = []
+    user, site, unit, definition = _response_columns()
+    keys = _key_columns(by, user=user, site=site, unit=unit, definition=definition)
+    parts.append(select(*keys, _R.answers, _R.outcome)
+                 .select_from(table_of(SurveyResponse).outerjoin(table_of(Site),
+                                                                 _S.id == _R.site_id))
+                 .where(_R.happened_at >= start, _R.happened_at < end,
+                        _R.definition_id.in_(wanted), *_where(user, unit, None, rows)))
+    user, site, unit, definition = _submission_columns()
+    keys = _key_columns(by, user=user, site=site, unit=unit, definition=definition)
+    parts.append(select(*keys, _SUB.answers, _SUB.outcome)
+                 .select_from(_submissions_from())
+                 .where(_SUB.happened_at >= start, _SUB.happened_at < end,
+                        _SUB.definition_id.in_(wanted), *_where(user, unit, None, rows)))
+    n = len(keys)
+    for stmt in parts:
+        for row in await db.execute(stmt):
+            facts = _answer_facts(row[n] or {}, row[n + 1])
+            if facts:
+                _add(out, tuple(row[:n]), facts)
+    return out
 
 
 async def issue_sums(db: AsyncSession, start: datetime, end: datetime, by: By, *,

@@ -180,7 +180,8 @@ async def _recompute_day(db: AsyncSession, day: date, ctx: _Context, *, months: 
             "definition_id": str(d), "definition_kind": ctx.kinds.get(str(d), ""),
             **_full(m)}
            for (u, s, o, d), m in sums.items() if any(m.values())]
-    items = await item_sums(db, start, end)
+    items = await item_sums(db, start, end,
+                            surveys=[d for d, k in ctx.kinds.items() if k == "survey"])
     new_items = [{"day": day, "user_id": u, "org_unit_id": o, "definition_id": d,
                   "item_id": i, "failed": n} for (u, o, d, i), n in items.items() if n]
     if months:
