@@ -131,6 +131,13 @@ async def test_retailers_satisfaction_grades_the_customer_manager_it_is_about(
                                        subject_id=w.users[who])
             krs = {k.id: (k.value, k.grade) for o in g.objectives for k in o.key_results}
             graded[who] = (krs, round(g.score or 0, 3), g.grade)
+            if who == "cm_a":  # the explanation names the outcome levels counted
+                share = next(k for o in g.objectives for k in o.key_results
+                             if k.id == "satisfied_share")
+                assert share.sums_in_words == {
+                    "zh": "结果为满意、非常满意的答卷 1 ÷ 有结果等级的答卷 2 = 0.5",
+                    "en": "1 responses rated Satisfied, Very satisfied ÷ 2 responses with an "
+                          "outcome = 0.5"}, share.sums_in_words
         cm_a = await service.grade_of(db, leader, okr_id=OKR, period="2026-11",
                                       subject_kind="person", subject_id=w.users["cm_a"])
     assert graded == {

@@ -45,6 +45,7 @@ SITES = {"cm_a": ["RA1", "RA2"], "cm_b": ["RB1"], "mi_a": ["RA1", "TS-A"],
 UNITS = ["city", "st_a", "area_a1", "st_b"]
 SITE_UNIT = {"RA1": "area_a1", "RA2": "area_a1", "RB1": "st_b", "TS-A": "st_a"}
 DEFINITIONS = [STANDARD, SURVEY, "leader_spot_check", "market_inspector_patrol"]
+LEVELS = ["dissatisfied", "neutral", "satisfied", "very_satisfied"]
 
 
 def moment(rng: random.Random, first: datetime, last: datetime) -> datetime:
@@ -92,7 +93,11 @@ async def fill(db: Any, world: Field, rng: random.Random, first: datetime, last:
                                site=rr.choice([None, site]),
                                unit=rr.choice([None, SITE_UNIT[site]]),
                                percentage=rr.choice([None, round(rr.uniform(0, 100), 2)]),
-                               score=rr.choice([None, rr.uniform(0, 10)]))
+                               score=rr.choice([None, rr.uniform(0, 10)]),
+                               outcome=rr.choice([None, *LEVELS]),
+                               answers={"customer_manager_service": rr.choice(
+                                   [1, 2, 3, 4, 5, 5, "na"]),
+                                        "delivery_rating": rr.randint(1, 5)})
     ids = []
     for _ in range(n // 2):
         created = moment(rng, first, last)
@@ -175,7 +180,8 @@ async def test_store_equals_live_for_every_metric(sessions: Sessions, world: Fie
     assert report.kind == "incremental" and report.days
     await month_equals_days(sessions)
 
-    metrics = sorted(CATALOGUE)
+    metrics = sorted(m for m in CATALOGUE if not CATALOGUE[m].parameter)
+    answers = sorted(m for m in CATALOGUE if CATALOGUE[m].parameter)
     ranges = [(date(2026, 11, 1), date(2026, 11, 30)), (START, date(2026, 11, 30)),
               (date(2026, 11, 10), date(2026, 12, 5)), (date(2026, 11, 21), date(2026, 11, 21)),
               (START, date(2026, 12, 10))]
@@ -194,9 +200,23 @@ async def test_store_equals_live_for_every_metric(sessions: Sessions, world: Fie
                                                tz=TZ, now=NOW_B, **ask)
                 assert read.differences(got, live) == [], (first, last, ask)
                 assert got, (first, last, ask)
+                # The survey answers' metrics, of the satisfaction survey's question and
+                # the levels at or above "satisfied".
+                named = {**ask, "definition_id": SURVEY, "item": "customer_manager_service",
+                         "levels": LEVELS[2:]}
+                got = await read.metric_table(db, metrics=answers, first=first, last=last,
+                                              **named)
+                live = await live_metric_table(db, metrics=answers, first=first, last=last,
+                                               tz=TZ, now=NOW_B, **named)
+                assert read.differences(got, live) == [], (first, last, named)
         # The fixture is not empty where it matters.
         whole = await read.metric_table(db, metrics=metrics, first=START,
                                         last=date(2026, 12, 10), by="all")
+        rated = await read.metric_table(db, metrics=answers, first=START,
+                                        last=date(2026, 12, 10), by="all",
+                                        definition_id=SURVEY, item="customer_manager_service",
+                                        levels=LEVELS[2:])
+    assert all(f.value for f in rated[0].values())  # answers and outcomes in the fixture
     figures = {m: f.value for m, f in whole[0].items()}
     for metric in ("visits.count", "submissions.count", "surveys.count", "issues.opened",
                    "issues.closed", "issues.overdue_count", "issues.escalated_count",

@@ -367,7 +367,26 @@ def _percent(share: float) -> str:
     return f"{share * 100:.0f}%"
 
 
-def _detail(g: Graded, period: str) -> GradeDetail:
+async def answer_labels(db: AsyncSession, okr: CompiledOkr) -> dict[str, dict[str, texts.Texts]]:
+    """Per key result of ``surveys.outcome_share``, the words of the responses it counts,
+    with the names of the outcome levels (key result id → fact → {lang: words})."""
+    named = [kr for kr in okr.key_results if kr.level and kr.definition]
+    if not named:
+        return {}
+    surveys = await current_contents(db, "survey")
+    out: dict[str, dict[str, texts.Texts]] = {}
+    for kr in named:
+        survey = surveys.get(kr.definition or "", {})
+        counted = set(at_or_above(survey, kr.level or ""))
+        outcomes = survey.get("outcomes") or [{}]
+        levels = [lv for lv in outcomes[0].get("levels") or [] if lv.get("id") in counted]
+        if levels:
+            out[kr.id] = {"at_level": texts.level_labels(levels)}
+    return out
+
+
+def _detail(g: Graded, period: str, labels: Mapping[str, dict[str, texts.Texts]] | None = None
+            ) -> GradeDetail:
     okr, result = g.okr, g.result
     row = _row(g, period)
     specs = {k.id: k for k in okr.key_results}
@@ -409,7 +428,8 @@ def _detail(g: Graded, period: str) -> GradeDetail:
                 unit=metric.unit if metric else "", direction=metric.direction if metric
                 else "", definition=k["definition"], value=k["value"], target=k["target"],
                 sums=dict(k["sums"]),
-                sums_in_words=texts.sums_in_words(metric, k["sums"], k["value"]) if metric
+                sums_in_words=texts.sums_in_words(metric, k["sums"], k["value"],
+                                                  (labels or {}).get(k["id"])) if metric
                 else {}, grade=k["grade"], grade_title=grade_title(okr, k["grade"]),
                 score=k["score"], weight=k["weight"], weight_used=k["weight_used"],
                 left_out=k["left_out"], line=line,
@@ -470,7 +490,7 @@ async def grade_of(db: AsyncSession, principal: Principal, *, okr_id: str, perio
     period_bounds(period)
     subject = await subject_of(db, principal, oif.okr, subject_kind, subject_id)
     (graded,) = await _graded(db, oif, period, subject_kind, [subject])
-    return _detail(graded, period)
+    return _detail(graded, period, await answer_labels(db, graded.okr))
 
 
 async def my_grades(db: AsyncSession, principal: Principal, period: str
@@ -485,7 +505,7 @@ async def my_grades(db: AsyncSession, principal: Principal, period: str
         found = await people_of(db, oif.okr, where=[User.id == principal.user_id])
         if found:
             (graded,) = await _graded(db, oif, own, PERSON, found)
-            out.append(_detail(graded, own))
+            out.append(_detail(graded, own, await answer_labels(db, graded.okr)))
     return out
 
 
