@@ -139,7 +139,7 @@ async def build_surveys(sessions: async_sessionmaker[AsyncSession], *, today: da
             return 0, 0
         units = {int(s): int(u) for s, u in (await db.execute(
             select(Site.id, Site.org_unit_id))).all()}
-        shop_users = {int(s): int(u) for u, s in (await db.execute(
+        shop_users = {int(s or 0): int(u) for u, s in (await db.execute(
             select(User.id, User.site_id).where(User.role_id == "retailer_user",
                                                 User.site_id.is_not(None)))).all()}
         version = await get_version(db, SATISFACTION)
@@ -181,7 +181,7 @@ async def build_surveys(sessions: async_sessionmaker[AsyncSession], *, today: da
         for c in campaigns:
             got = sum(1 for r in rows if r["campaign_id"] == c.id)
             # The target: what the month is expected to bring, a little more than got so far
-            c.target_responses = max(10, round(got * (1.1 if c.status == CLOSED else 1.6), -1))
+            c.target_responses = max(10, int(round(got * (1.1 if c.status == CLOSED else 1.6), -1)))
         consumer = await _consumer_campaign(db, rng, today=today, now=now, tz=tz,
                                             leader=leader, units=units)
         if consumer is not None:
