@@ -63,11 +63,11 @@ def test_grade_tables_and_one_grade(api: FieldServer) -> None:
     mine = get(api, "cm_a", "/api/okr/mine", period="2026-11").json()
     # (the retailer satisfaction OKR grades cm_a from the survey rows of the fixture)
     assert [(g["okr_id"], g["subject_id"]) for g in mine] == [
-        ("retailer_satisfaction_okr", u["cm_a"]), (OKR, u["cm_a"])]
+        (OKR, u["cm_a"]), ("shop_satisfaction", u["cm_a"])]
     assert [g["grade"] for g in mine if g["okr_id"] == OKR] == ["C"]
     listed = get(api, "cm_a", "/api/okr").json()
     assert {o["id"] for o in listed} == {"service_quality", "market_patrol",
-                                         "retailer_satisfaction_okr"}
+                                         "shop_satisfaction"}
 
 
 def test_another_stations_grades_are_not_found_by_any_parameter(api: FieldServer) -> None:

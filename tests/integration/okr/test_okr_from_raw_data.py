@@ -100,7 +100,7 @@ async def test_raw_data_to_a_frozen_grade(sessions: async_sessionmaker[AsyncSess
 async def test_retailers_satisfaction_grades_the_customer_manager_it_is_about(
         sessions: async_sessionmaker[AsyncSession]) -> None:
     """The shops' satisfaction responses after a customer manager's visits grade that
-    customer manager (``retailer_satisfaction_okr``): the average score
+    customer manager (``shop_satisfaction``): the average score
     (``surveys.avg_percentage``, weight 0.4), the mean rating of the customer manager's
     question (``surveys.item_mean``, 0.3) and the share "satisfied" or better
     (``surveys.outcome_share``, 0.3); a consumer's response about nobody grades no one.
@@ -126,7 +126,7 @@ async def test_retailers_satisfaction_grades_the_customer_manager_it_is_about(
         leader = await principal(db, "leader")
         graded = {}
         for who in ("cm_a", "cm_b"):
-            g = await service.grade_of(db, leader, okr_id="retailer_satisfaction_okr",
+            g = await service.grade_of(db, leader, okr_id="shop_satisfaction",
                                        period="2026-11", subject_kind="person",
                                        subject_id=w.users[who])
             krs = {k.id: (k.value, k.grade) for o in g.objectives for k in o.key_results}

@@ -174,7 +174,7 @@ async def test_scope(sessions: async_sessionmaker[AsyncSession], world: Field) -
         mine = await service.my_grades(db, cm_a, "2026-11")
         assert [(g.okr_id, g.period, g.grade) for g in mine if g.okr_id == OKR] == [
             (OKR, "2026-11", "C")]
-        assert {g.okr_id for g in mine} == {OKR, "retailer_satisfaction_okr"}
+        assert {g.okr_id for g in mine} == {OKR, "shop_satisfaction"}
         # the head of station A sees cm_a and station A
         head_a = await principal(db, "head_a")
         seen = await service.grade_of(db, head_a, okr_id=OKR, period="2026-11",
@@ -217,7 +217,7 @@ async def test_a_frozen_period_stays_until_recompute(sessions: async_sessionmake
         assert await freeze.freeze_due(db, now=NOW, tz=TZ) == 0  # not closed in the store
         db.add(ClosedDay(day=date(2026, 11, 30)))
         await db.flush()
-        # November of the OKRs (service_quality, market_patrol, retailer_satisfaction_okr),
+        # November of the OKRs (service_quality, market_patrol, shop_satisfaction),
         # once
         assert await freeze.freeze_due(db, now=NOW, tz=TZ) == 3
         assert await freeze.freeze_due(db, now=NOW, tz=TZ) == 0
