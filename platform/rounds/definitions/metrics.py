@@ -15,7 +15,10 @@ they make its value over a period:
 
 ``rows`` keeps a metric to the rows of standards or of surveys (their ``definition_kind``);
 ``definition`` says whether a key result may (``optional``) or must (``required``) name one
-definition to read, or may not (``none``). Extensions add metrics with
+definition to read, or may not (``none``). ``parameter`` names what else a key result must
+say: ``item`` (a scale item of its survey: ``surveys.item_mean``) or ``level`` (an outcome
+level of its survey: ``surveys.outcome_share``); those metrics read the survey answers'
+facts (:data:`ANSWER_FACTS`) instead of the day rows' measures. Extensions add metrics with
 :func:`register_metric`; ``rounds definitions validate`` refuses a key result whose metric is
 not in the catalogue (``unknown_metric``). ``docs/metrics.md`` is this catalogue for people.
 
@@ -35,6 +38,11 @@ DEFINITION_DIRECTION = "definition"
 UNITS = ("ratio", "percent", "count", "points", "minutes", "hours")
 FORMULAS = ("ratio", "mean", "total", "stock", "plan")
 PLAN_FIGURES = ("done_ratio", "coverage", "per_site")
+PARAMETERS = ("", "item", "level")
+# What the metrics with a parameter read (the store's survey answer facts, for the item or
+# the levels named): Σ answers and how many of the item; responses at or above the level,
+# and responses with an outcome.
+ANSWER_FACTS = ("answer_sum", "answer_count", "at_level", "with_outcome")
 
 
 @dataclass(frozen=True)
@@ -52,6 +60,7 @@ class Metric:
     rows: str = ""  # "", "standard" or "survey"
     definition: str = "optional"  # none, optional, required
     minus: tuple[str, ...] = field(default=())  # stock: what is taken away
+    parameter: str = ""  # "", "item" or "level": what else a key result names
 
     @property
     def reads(self) -> tuple[str, ...]:
@@ -72,6 +81,10 @@ def register_metric(metric: Metric) -> Metric:
         raise ValueError(f"metric {metric.id!r}: unit or formula not known")
     if metric.direction not in (HIGHER_BETTER, LOWER_BETTER, DEFINITION_DIRECTION):
         raise ValueError(f"metric {metric.id!r}: direction {metric.direction!r}")
+    if metric.parameter not in PARAMETERS or (
+            metric.parameter and metric.definition != "required"):
+        raise ValueError(f"metric {metric.id!r}: parameter {metric.parameter!r} (a metric "
+                         "with a parameter reads one definition: definition='required')")
     CATALOGUE[metric.id] = metric
     return metric
 
@@ -150,6 +163,18 @@ _m("surveys.avg_percentage", "问卷平均得分率", "Average survey score (per
    "按百分制计分的答卷，得分率的平均值。",
    "The average percentage of the surveys scored as a percentage.",
    "percent", HIGHER_BETTER, "mean", "percentage_sum", "percentage_count", rows="survey")
+_m("surveys.item_mean", "问卷单题平均分", "Survey question mean",
+   "所选问卷中某一量表题（如 1–5 分）的平均分，不含“不适用”。",
+   "The mean answer to one scale question of a survey (such as 1–5), “not applicable” left "
+   "out.",
+   "points", HIGHER_BETTER, "mean", "answer_sum", "answer_count", rows="survey",
+   definition="required", parameter="item")
+_m("surveys.outcome_share", "问卷结果达标占比", "Share at or above an outcome level",
+   "所选问卷的答卷中，结果等级达到所选等级或更高（按问卷中等级的先后）的占比。",
+   "Of the survey's responses with an outcome, the share at the named level or one listed "
+   "after it in the survey's outcome.",
+   "ratio", HIGHER_BETTER, "ratio", "at_level", "with_outcome", rows="survey",
+   definition="required", parameter="level")
 _m("issues.opened", "新增问题数", "Issues opened",
    "本期新发现（未达标项、交办、投诉）的问题数。", "Issues opened in the period, from any source.",
    "count", LOWER_BETTER, "total", "issues_opened")

@@ -44,6 +44,15 @@ FACTS: dict[str, str] = {
     "issues_cancelled": "issues cancelled that day",
     "planned": "planned visits (the month's plan per person and site)",
 }
+# The survey answers' facts (on the item rows of their survey, `store_item_day_facts`).
+ANSWER_FACTS_TEXT: dict[str, str] = {
+    "answer_sum": "Σ of the answers to the key result's scale item (\"not applicable\" "
+                  "left out), of the survey's responses and staff-submitted surveys that day",
+    "answer_count": "how many answered that item with a number",
+    "at_level": "responses whose outcome level is the key result's level or one listed "
+                "after it in the survey's outcome",
+    "with_outcome": "responses with an outcome level",
+}
 
 _FORMULA = {
     "ratio": "Σ {0} ÷ Σ {1}",
@@ -78,7 +87,10 @@ def _rows(metric: Metric) -> str:
         metric.rows, "all rows")
     named = {"none": "may not name a definition", "optional": "may name one definition",
              "required": "must name one definition"}[metric.definition]
-    return f"{where}; a key result {named}"
+    needs = {"item": "; it must also name a scale `item` of that survey",
+             "level": "; it must also name a `level` of that survey's outcome"}.get(
+        metric.parameter, "")
+    return f"{where}; a key result {named}{needs}"
 
 
 def catalogue_markdown() -> str:
@@ -118,6 +130,11 @@ def catalogue_markdown() -> str:
               "plan per month × person × site in `store_month_sites`.", "",
               "| fact | counts |", "|---|---|"]
     lines += [f"| `{f}` | {text} |" for f, text in FACTS.items()]
+    lines += ["", "The metrics with a parameter (`surveys.item_mean`, `surveys.outcome_share`) "
+              "read the survey answers' facts of their survey instead, kept on its rows of "
+              "`store_item_day_facts` and `store_item_month_facts` (see "
+              "[store.md](store.md)):", "", "| fact | counts |", "|---|---|"]
+    lines += [f"| `{f}` | {text} |" for f, text in ANSWER_FACTS_TEXT.items()]
     return "\n".join(lines) + "\n"
 
 

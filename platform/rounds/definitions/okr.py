@@ -62,6 +62,8 @@ class KeyResultSpec:
     weight: float
     target: float
     rule: CompiledRule
+    item: str | None = None  # the scale item a metric with that parameter reads
+    level: str | None = None  # the outcome level (the share at it or above)
 
 
 @dataclass(frozen=True)
@@ -121,7 +123,7 @@ def _compile(content: Mapping[str, Any], digest: str) -> CompiledOkr:
             KeyResultSpec(str(kr["id"]), str(o["id"]), dict(kr["title"]),
                           CATALOGUE[kr["metric"]], kr.get("definition"),
                           float(kr.get("weight", 1)), float(kr["target"]),
-                          fns[f"{o['id']}/{kr['id']}"])
+                          fns[f"{o['id']}/{kr['id']}"], kr.get("item"), kr.get("level"))
             for kr in o["key_results"]))
         for o in content["objectives"])
     grades = tuple(GradeLevel(str(g["id"]), dict(g["title"]), float(g["score"]))

@@ -15,7 +15,8 @@ the rule compiler's ``unknown_operation``, ``bad_arity``, ``bad_arguments``),
 (``visibility_cycle``), so that a definition that validates compiles; issue routing
 (``definitions/routing.py``): ``cannot_rectify``, ``cannot_verify``, ``routing_ignored``; for
 OKRs ``unknown_metric`` (not in ``definitions/metrics.py``), ``definition_required`` and
-``definition_forbidden`` (what the metric says of a key result's ``definition``) and
+``definition_forbidden`` (what the metric says of a key result's ``definition``),
+``parameter_required`` and ``parameter_forbidden`` (its ``item`` or ``level``) and
 ``unknown_grade`` (a grade rule's result that is no grade id nor a score 0..1).
 """
 
@@ -31,7 +32,7 @@ from typing import Any
 
 from jsonschema import ValidationError
 
-from rounds.definitions.items import ItemRef, items_of
+from rounds.definitions.items import ItemRef, items_by_id, items_of
 from rounds.definitions.loader import DefinitionDocument
 from rounds.definitions.metrics import CATALOGUE
 from rounds.definitions.routing import check_issue_routing, check_issue_rules
@@ -894,6 +895,15 @@ def _check_metric(doc: DefinitionDocument, kr: dict[str, Any], at: str) -> Itera
         yield Problem(at + "/definition", f"metric {metric_id!r} reads no definition's "
                       "rows (visits and check-ins are not filled against one): remove "
                       "`definition`", "definition_forbidden", doc.source)
+    for parameter in ("item", "level"):
+        if metric.parameter == parameter and not isinstance(kr.get(parameter), str):
+            what = ("a scale item of the survey" if parameter == "item"
+                    else "an outcome level of the survey (the share at it or above)")
+            yield Problem(at, f"metric {metric_id!r} needs `{parameter}`: {what}",
+                          "parameter_required", doc.source)
+        elif metric.parameter != parameter and parameter in kr:
+            yield Problem(at + "/" + parameter, f"metric {metric_id!r} takes no "
+                          f"`{parameter}`: remove it", "parameter_forbidden", doc.source)
 
 
 def check_okr(doc: DefinitionDocument) -> Iterator[Problem]:
@@ -960,10 +970,12 @@ _REFERENCES: dict[str, list[tuple[str, str]]] = {
 
 def check_references(docs: list[DefinitionDocument]) -> Iterator[Problem]:
     kinds: dict[str, str] = {}
+    contents: dict[str, dict[str, Any]] = {}
     first: dict[str, str] = {}
     for doc in docs:
         if doc.id is None or doc.kind is None:
             continue
+        contents.setdefault(doc.id, doc.content)
         if doc.id in first:
             yield Problem("/id", f"id {doc.id!r} is already used by {first[doc.id]}",
                           "duplicate_id", doc.source)
@@ -980,6 +992,7 @@ def check_references(docs: list[DefinitionDocument]) -> Iterator[Problem]:
                                   "unknown_reference", doc.source)
         if doc.kind == "okr":
             yield from _okr_references(doc, kinds)
+            yield from _okr_parameters(doc, contents)
         if doc.kind == "role":
             for i, vt in enumerate(doc.content.get("visit_targets") or []):
                 ref = vt.get("site_kind")
@@ -1005,6 +1018,42 @@ def _okr_references(doc: DefinitionDocument, kinds: dict[str, str]) -> Iterator[
                 yield Problem(pointer("objectives", oi, "key_results", ki, "definition"),
                               f"{ref!r} should name a {' or a '.join(wanted)}; it is {what}",
                               "unknown_reference", doc.source)
+
+
+def outcome_levels(content: dict[str, Any]) -> list[str]:
+    """The level ids of a survey's first outcome (the one a response stores), in order."""
+    outcomes = content.get("outcomes") or []
+    return [str(level.get("id")) for level in (outcomes[0].get("levels") or [])
+            ] if outcomes else []
+
+
+def _okr_parameters(doc: DefinitionDocument, contents: dict[str, dict[str, Any]]
+                    ) -> Iterator[Problem]:
+    """A key result's ``item`` is a scale item of its survey, its ``level`` a level of that
+    survey's first outcome."""
+    for oi, objective in enumerate(doc.content.get("objectives") or []):
+        for ki, kr in enumerate(objective.get("key_results") or []):
+            survey = contents.get(str(kr.get("definition")))
+            if survey is None:
+                continue  # an unknown definition is said by _okr_references
+            at = pointer("objectives", oi, "key_results", ki)
+            item = kr.get("item")
+            if isinstance(item, str):
+                scales = sorted(i for i, c in items_by_id(survey).items()
+                                if c.get("type") == "scale")
+                if item not in scales:
+                    yield Problem(at + "/item", f"{item!r} is not a scale item of "
+                                  f"{kr.get('definition')!r} (its scale items: "
+                                  f"{', '.join(scales) or 'none'})", "unknown_reference",
+                                  doc.source)
+            level = kr.get("level")
+            if isinstance(level, str):
+                levels = outcome_levels(survey)
+                if level not in levels:
+                    yield Problem(at + "/level", f"{level!r} is not a level of the outcome "
+                                  f"of {kr.get('definition')!r} (its levels: "
+                                  f"{', '.join(levels) or 'none: it has no outcome'})",
+                                  "unknown_reference", doc.source)
 
 
 def _guarded(found: Iterator[Problem]) -> list[Problem]:

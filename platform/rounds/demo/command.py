@@ -21,6 +21,7 @@ MONTHS = 3  # of history: this month and the two before it
 
 async def _build(settings: Settings, *, scale: float, seed: int, only_if_empty: bool) -> bool:
     from rounds.demo.issues import build_issues
+    from rounds.demo.surveys import build_surveys
     from rounds.demo.work import build_work, month_start
     from rounds.runtime.visits.plans import generate_month_plans, month_of
 
@@ -56,6 +57,9 @@ async def _build(settings: Settings, *, scale: float, seed: int, only_if_empty: 
                                  .values(active=False))
         # The failed items' issues now, in bulk: the board is full from the first page.
         await build_issues(sessions, now=datetime.now(UTC), seed=seed)
+        # Satisfaction surveys after the customer managers' visits, and the notices.
+        await build_surveys(sessions, today=today, now=datetime.now(UTC), tz=settings.tz,
+                            seed=seed)
         await _store(sessions, settings, today)
         await _grades(sessions, settings)
         print(f"==> demo ready in {time.monotonic() - started:.1f} s. Sign in as "

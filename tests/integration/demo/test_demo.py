@@ -145,3 +145,67 @@ async def test_demo_photos_load_for_the_station_head(sessions: async_sessionmake
             assert (await visible_photo(db, await principal_for(db, head), pid)).id == pid
             with pytest.raises(NotFound):
                 await visible_photo(db, await principal_for(db, other), pid)
+
+
+async def test_demo_surveys_follow_the_customer_managers_visits(
+        sessions: async_sessionmaker[AsyncSession], tmp_path: Path) -> None:
+    """Last month's satisfaction campaign (closed) and this month's (open), answered by about a
+    third of the shops within three days of a customer manager's visit, about that visit and
+    that customer manager; scores that differ by customer manager; suggestions in Chinese;
+    the notices for retailers and consumers."""
+    from datetime import UTC, datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from rounds.demo.surveys import build_surveys
+    from rounds.runtime.people.models import User
+    from rounds.runtime.portals.models import Notice
+    from rounds.runtime.surveys.models import SurveyCampaign, SurveyResponse
+
+    docs, _ = load_documents([REPO / "definitions"])
+    async with transaction(sessions) as db:
+        await definitions.sync(db, docs)
+    async with transaction(sessions) as db:
+        city = await build_city(db, scale=0.05, progress=lambda _: None)
+    for month in ("2026-10", "2026-11"):
+        async with transaction(sessions) as db:
+            await generate_month_plans(db, month)
+    today = date(2026, 11, 16)
+    await build_work(sessions, city, today=today, months=2, data_dir=tmp_path,
+                     progress=lambda _: None)
+    now = datetime(2026, 11, 16, 2, tzinfo=UTC)
+    lines: list[str] = []
+    made, answered = await build_surveys(sessions, today=today, now=now,
+                                         tz=ZoneInfo("Asia/Shanghai"), progress=lines.append)
+    assert lines and lines[0].startswith("  surveys: ")
+    async with sessions() as db:
+        campaigns = (await db.execute(select(SurveyCampaign).order_by(SurveyCampaign.id))
+                     ).scalars().all()
+        responses = (await db.execute(select(SurveyResponse))).scalars().all()
+        visits = {v.id: v for v in (await db.execute(select(Visit))).scalars()}
+        roles = dict((await db.execute(select(User.id, User.role_id))).all())
+        notices = (await db.execute(select(Notice.audience))).scalars().all()
+    assert made == len(campaigns) and answered == len(responses) > 20
+    retail = [c for c in campaigns if c.audience == "retailer"]
+    assert [(c.status, c.period_start) for c in retail] == [
+        ("closed", date(2026, 10, 1)), ("open", date(2026, 11, 1))]
+    assert all(c.follow_visit == {"within_days": 3, "roles": ["customer_manager"]}
+               for c in retail)
+    mine = [r for r in responses if r.respondent == "retailer"]
+    assert {r.campaign_id for r in mine} == {c.id for c in retail}
+    for r in mine:
+        assert r.about_visit_id is not None
+        visit = visits[r.about_visit_id]
+        assert r.about_user_id == visit.user_id and r.site_id == visit.site_id
+        assert roles[visit.user_id] == "customer_manager"
+        assert timedelta(0) < r.happened_at - visit.checked_in_at <= timedelta(days=3)
+        assert r.happened_at < now and r.percentage is not None and r.org_unit_id
+    by_staff: dict[int, list[float]] = {}
+    for r in mine:
+        by_staff.setdefault(r.about_user_id or 0, []).append(r.percentage or 0)
+    means = [sum(v) / len(v) for v in by_staff.values() if len(v) >= 3]
+    assert len(means) >= 2 and max(means) - min(means) > 5  # customer managers differ
+    texts = [r.answers["suggestions"] for r in mine if r.answers.get("suggestions")]
+    assert texts and all(any("\u4e00" <= ch <= "\u9fff" for ch in t) for t in texts)
+    assert all(r.answers.get("suggestions") for r in mine
+               if r.answers["overall_satisfaction"] in ("dissatisfied", "very_dissatisfied"))
+    assert sorted(notices) == ["consumer", "retailer", "retailer"]

@@ -27,7 +27,7 @@ from support.field import principal, seed_field
 
 # the store's own helpers, which write raw rows as the services do
 from integration.store.store_support import (  # isort: skip
-    TZ, add_issue, add_plan, add_submission, add_visit, local)
+    TZ, add_campaign, add_issue, add_plan, add_response, add_submission, add_visit, local)
 
 NOW = datetime(2026, 12, 5, 4, 0, tzinfo=UTC)
 OKR = "service_quality"
@@ -57,7 +57,7 @@ async def test_raw_data_to_a_frozen_grade(sessions: async_sessionmaker[AsyncSess
     await refresh.rebuild(sessions, date(2026, 11, 1), date(2026, 11, 30), tz=TZ, now=NOW)
     await refresh.close_day(sessions, date(2026, 11, 30), tz=TZ, now=NOW)
     async with sessions() as db, db.begin():
-        assert await freeze.freeze_due(db, now=NOW, tz=TZ) == 2  # both OKRs' November
+        assert await freeze.freeze_due(db, now=NOW, tz=TZ) == 3  # the OKRs' November
     async with sessions() as db:
         leader = await principal(db, "leader")
         g = await service.grade_of(db, leader, okr_id=OKR, period="2026-11",
@@ -95,3 +95,55 @@ async def test_raw_data_to_a_frozen_grade(sessions: async_sessionmaker[AsyncSess
                 if k.id == "visit_score").value == pytest.approx(90.0)
     assert ("person", w.users["cm_a"]) in {(c.subject_kind, c.subject_id)
                                            for c in report.changes}
+
+
+async def test_retailers_satisfaction_grades_the_customer_manager_it_is_about(
+        sessions: async_sessionmaker[AsyncSession]) -> None:
+    """The shops' satisfaction responses after a customer manager's visits grade that
+    customer manager (``shop_satisfaction``): the average score
+    (``surveys.avg_percentage``, weight 0.4), the mean rating of the customer manager's
+    question (``surveys.item_mean``, 0.3) and the share "satisfied" or better
+    (``surveys.outcome_share``, 0.3); a consumer's response about nobody grades no one.
+
+    cm_a: 90 % rated 5, very satisfied; 80 % rated 4, fairly satisfied (neutral) →
+    85 → A; 4.5 → A; 1 of 2 = 0.5 → C: 0.4 + 0.3 + 0.15 = 0.85 → B.
+    cm_b: 40 %, "not applicable", dissatisfied → 40 → D; no rating (left out); 0 → D:
+    (0.1 + 0.075) / 0.7 = 0.25 → D. The service OKR's satisfaction key result agrees."""
+    async with sessions() as db, db.begin():
+        w = await seed_field(db)
+        campaign = await add_campaign(db, w)
+        for day, site, about, pct, rating, level in (
+                (4, "RA1", "cm_a", 90.0, 5, "very_satisfied"),
+                (11, "RA2", "cm_a", 80.0, 4, "neutral"),
+                (6, "RB1", "cm_b", 40.0, "na", "dissatisfied"),
+                (7, "RB1", None, 10.0, 1, "dissatisfied")):
+            await add_response(db, w, campaign, happened_at=nov(day), about=about, site=site,
+                               unit="st_b" if site == "RB1" else "area_a1",
+                               percentage=pct, score=pct, outcome=level,
+                               answers={"customer_manager_service": rating})
+    await refresh.rebuild(sessions, date(2026, 11, 1), date(2026, 11, 30), tz=TZ, now=NOW)
+    async with sessions() as db:
+        leader = await principal(db, "leader")
+        graded = {}
+        for who in ("cm_a", "cm_b"):
+            g = await service.grade_of(db, leader, okr_id="shop_satisfaction",
+                                       period="2026-11", subject_kind="person",
+                                       subject_id=w.users[who])
+            krs = {k.id: (k.value, k.grade) for o in g.objectives for k in o.key_results}
+            graded[who] = (krs, round(g.score or 0, 3), g.grade)
+            if who == "cm_a":  # the explanation names the outcome levels counted
+                share = next(k for o in g.objectives for k in o.key_results
+                             if k.id == "satisfied_share")
+                assert share.sums_in_words == {
+                    "zh": "结果为满意、非常满意的答卷 1 ÷ 有结果等级的答卷 2 = 0.5",
+                    "en": "1 responses rated Satisfied, Very satisfied ÷ 2 responses with an "
+                          "outcome = 0.5"}, share.sums_in_words
+        cm_a = await service.grade_of(db, leader, okr_id=OKR, period="2026-11",
+                                      subject_kind="person", subject_id=w.users["cm_a"])
+    assert graded == {
+        "cm_a": ({"satisfaction_score": (85.0, "A"), "manager_rating": (4.5, "A"),
+                  "satisfied_share": (0.5, "C")}, 0.85, "B"),
+        "cm_b": ({"satisfaction_score": (40.0, "D"), "manager_rating": (None, None),
+                  "satisfied_share": (0.0, "D")}, 0.25, "D")}
+    assert next(k.value for o in cm_a.objectives for k in o.key_results
+                if k.id == "satisfaction_score") == pytest.approx(85.0)

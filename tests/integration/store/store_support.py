@@ -31,6 +31,7 @@ from rounds.runtime.store.models import (
     MonthSite,
 )
 from rounds.runtime.submissions.models import FailedItem, Submission
+from rounds.runtime.surveys.models import OPEN, RETAILER, SurveyCampaign, SurveyResponse
 from rounds.runtime.visits.models import PlannedVisit, Visit
 from support.field import Field
 
@@ -80,6 +81,45 @@ async def add_submission(db: AsyncSession, world: Field, user: str, definition_i
                           created_at=submitted_at or happened_at))
     await db.flush()
     return sid
+
+
+async def add_campaign(db: AsyncSession, world: Field, survey: str = SURVEY) -> int:
+    """An open retailer campaign of ``survey`` (its current version), for responses."""
+    version = await get_version(db, survey)
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    campaign = SurveyCampaign(
+        title="满意度", survey_id=survey, version_id=version.id, audience=RETAILER,
+        targeting={}, follow_visit={"within_days": 3, "roles": ["customer_manager"]},
+        target_responses=100, period_start=start.date(), period_end=date(2027, 12, 31),
+        opens_at=start, closes_at=datetime(2028, 1, 1, tzinfo=UTC), status=OPEN,
+        created_by=world.users["leader"])
+    db.add(campaign)
+    await db.flush()
+    return campaign.id
+
+
+async def add_response(db: AsyncSession, world: Field, campaign_id: int, *,
+                       happened_at: datetime, submitted_at: datetime | None = None,
+                       about: str | None = None, site: str | None = None,
+                       unit: str | None = None, percentage: float | None = None,
+                       score: float | None = None, outcome: str | None = None,
+                       answers: dict[str, Any] | None = None, survey: str = SURVEY) -> str:
+    """A campaign's response as ``store_response`` writes it (its score columns given):
+    about the staff member ``about``, the shop ``site``, the org unit ``unit`` stored with it
+    (None: none stored)."""
+    version = await get_version(db, survey)
+    rid = str(uuid.uuid4())
+    db.add(SurveyResponse(
+        id=rid, body_hash="0" * 64, campaign_id=campaign_id, definition_id=survey,
+        version_id=version.id, respondent=RETAILER, user_id=None,
+        site_id=world.sites[site] if site else None,
+        org_unit_id=world.units[unit] if unit else None,
+        about_user_id=world.users[about] if about else None, answers=answers or {},
+        evaluation={},
+        total=score, percentage=percentage, score_value=score, outcome=outcome,
+        submitted_at=submitted_at or happened_at, happened_at=happened_at))
+    await db.flush()
+    return rid
 
 
 async def add_issue(db: AsyncSession, world: Field, *, unit: str, created_at: datetime,

@@ -17,8 +17,10 @@ from store_support import (
     SURVEY,
     TZ,
     Sessions,
+    add_campaign,
     add_issue,
     add_plan,
+    add_response,
     add_submission,
     add_visit,
     local,
@@ -43,6 +45,7 @@ SITES = {"cm_a": ["RA1", "RA2"], "cm_b": ["RB1"], "mi_a": ["RA1", "TS-A"],
 UNITS = ["city", "st_a", "area_a1", "st_b"]
 SITE_UNIT = {"RA1": "area_a1", "RA2": "area_a1", "RB1": "st_b", "TS-A": "st_a"}
 DEFINITIONS = [STANDARD, SURVEY, "leader_spot_check", "market_inspector_patrol"]
+LEVELS = ["dissatisfied", "neutral", "satisfied", "very_satisfied"]
 
 
 def moment(rng: random.Random, first: datetime, last: datetime) -> datetime:
@@ -65,6 +68,8 @@ async def fill(db: Any, world: Field, rng: random.Random, first: datetime, last:
                *, n: int, formless: list[tuple[int, str, str, datetime]]) -> list[int]:
     """Visits (with forms or not: those without go to ``formless``), forms without a visit,
     issues, between first and last. Returns the issue ids."""
+    campaign = await add_campaign(db, world)
+    rr = random.Random(n)  # the responses' own draws: the rest of the fixture is unchanged
     for _ in range(n):
         user = rng.choice(PEOPLE)
         site = rng.choice(SITES[user])
@@ -81,6 +86,18 @@ async def fill(db: Any, world: Field, rng: random.Random, first: datetime, last:
                                  site=rng.choice([None, site]),
                                  percentage=round(rng.uniform(0, 100), 2),
                                  score=rng.uniform(0, 10), alerts=rng.randint(0, 1))
+        if rr.random() < 0.4:  # a shop's response about this visit, or a consumer's
+            when = min(at + timedelta(hours=rr.randint(1, 60)), NOW_B - timedelta(hours=1))
+            await add_response(db, world, campaign, happened_at=when,
+                               about=rr.choice([None, user]),
+                               site=rr.choice([None, site]),
+                               unit=rr.choice([None, SITE_UNIT[site]]),
+                               percentage=rr.choice([None, round(rr.uniform(0, 100), 2)]),
+                               score=rr.choice([None, rr.uniform(0, 10)]),
+                               outcome=rr.choice([None, *LEVELS]),
+                               answers={"customer_manager_service": rr.choice(
+                                   [1, 2, 3, 4, 5, 5, "na"]),
+                                        "delivery_rating": rr.randint(1, 5)})
     ids = []
     for _ in range(n // 2):
         created = moment(rng, first, last)
@@ -163,7 +180,8 @@ async def test_store_equals_live_for_every_metric(sessions: Sessions, world: Fie
     assert report.kind == "incremental" and report.days
     await month_equals_days(sessions)
 
-    metrics = sorted(CATALOGUE)
+    metrics = sorted(m for m in CATALOGUE if not CATALOGUE[m].parameter)
+    answers = sorted(m for m in CATALOGUE if CATALOGUE[m].parameter)
     ranges = [(date(2026, 11, 1), date(2026, 11, 30)), (START, date(2026, 11, 30)),
               (date(2026, 11, 10), date(2026, 12, 5)), (date(2026, 11, 21), date(2026, 11, 21)),
               (START, date(2026, 12, 10))]
@@ -182,9 +200,23 @@ async def test_store_equals_live_for_every_metric(sessions: Sessions, world: Fie
                                                tz=TZ, now=NOW_B, **ask)
                 assert read.differences(got, live) == [], (first, last, ask)
                 assert got, (first, last, ask)
+                # The survey answers' metrics, of the satisfaction survey's question and
+                # the levels at or above "satisfied".
+                named = {**ask, "definition_id": SURVEY, "item": "customer_manager_service",
+                         "levels": LEVELS[2:]}
+                got = await read.metric_table(db, metrics=answers, first=first, last=last,
+                                              **named)
+                live = await live_metric_table(db, metrics=answers, first=first, last=last,
+                                               tz=TZ, now=NOW_B, **named)
+                assert read.differences(got, live) == [], (first, last, named)
         # The fixture is not empty where it matters.
         whole = await read.metric_table(db, metrics=metrics, first=START,
                                         last=date(2026, 12, 10), by="all")
+        rated = await read.metric_table(db, metrics=answers, first=START,
+                                        last=date(2026, 12, 10), by="all",
+                                        definition_id=SURVEY, item="customer_manager_service",
+                                        levels=LEVELS[2:])
+    assert all(f.value for f in rated[0].values())  # answers and outcomes in the fixture
     figures = {m: f.value for m, f in whole[0].items()}
     for metric in ("visits.count", "submissions.count", "surveys.count", "issues.opened",
                    "issues.closed", "issues.overdue_count", "issues.escalated_count",

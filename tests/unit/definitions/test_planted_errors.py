@@ -36,6 +36,12 @@ EXPECTED: dict[str, set[tuple[str, str]]] = {
         ("definition_forbidden", "/objectives/0/key_results/2/definition"),
         ("unknown_reference", "/objectives/0/key_results/3/definition"),
         ("unknown_reference", "/objectives/0/key_results/4/definition"),
+        # the survey metrics' item (a scale item of the survey) and level (of its outcome)
+        ("parameter_required", "/objectives/0/key_results/5"),
+        ("unknown_reference", "/objectives/0/key_results/6/item"),
+        ("parameter_forbidden", "/objectives/0/key_results/6/level"),
+        ("unknown_reference", "/objectives/0/key_results/7/level"),
+        ("unknown_reference", "/objectives/0/key_results/8/level"),
     },
     "codes_and_templates.json": {
         ("schema", "/sections/0/items/0/choices/3/value"),

@@ -306,7 +306,9 @@ async def items_table(db: AsyncSession, tree: Subtree, month: str, lang: str) ->
     map's cells)."""
     stmt = select(ItemMonthFact.definition_id, ItemMonthFact.item_id,
                   ItemMonthFact.org_unit_id, func.sum(ItemMonthFact.failed)).where(
-        ItemMonthFact.month == month, ItemMonthFact.org_unit_id.in_(list(tree.units))
+        ItemMonthFact.month == month, ItemMonthFact.org_unit_id.in_(list(tree.units)),
+        # failed items only: the survey answers' facts share the table (ids with a colon)
+        ItemMonthFact.item_id.not_like("%:%"),
     ).group_by(ItemMonthFact.definition_id, ItemMonthFact.item_id, ItemMonthFact.org_unit_id)
     cells: dict[tuple[str, str], dict[int, int]] = defaultdict(lambda: defaultdict(int))
     for definition_id, item_id, unit_id, failed in (await db.execute(stmt)).all():

@@ -63,6 +63,8 @@ def population(metric: Metric) -> tuple[str, str]:
         return "visit", "checkins"
     if metric.formula == "stock":
         return "issue", "stock"
+    if metric.parameter:  # the survey answers' facts: the survey's submissions
+        return "submission", metric.facts[-1]
     fact = metric.facts[-1] if metric.formula in ("ratio", "mean") else metric.facts[0]
     if fact in ISSUE_MEASURES:
         return "issue", fact

@@ -47,10 +47,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from rounds import i18n
 from rounds.definitions.metrics import value_of
 from rounds.definitions.okr import CompiledOkr, Result, compile_okr, grade
+from rounds.definitions.validation import outcome_levels
 from rounds.errors import InvalidInput, NotFound, Problem
 from rounds.runtime.access import Principal
 from rounds.runtime.definitions.models import DefinitionVersion
-from rounds.runtime.definitions.service import current_versions
+from rounds.runtime.definitions.service import current_contents, current_versions
 from rounds.runtime.okr import texts
 from rounds.runtime.okr.models import ORG_UNIT, PERSON, OkrGrade
 from rounds.runtime.okr.periods import period_bounds, period_of
@@ -213,6 +214,13 @@ def _bad_level(level: str, name: str = "level") -> InvalidInput:
 
 # -- computing from the store ---------------------------------------------------------------
 
+def at_or_above(survey: Mapping[str, Any], level: str) -> list[str]:
+    """The levels of the survey's first outcome that count for ``surveys.outcome_share``:
+    ``level`` and those listed after it (none if it has no such level)."""
+    levels = outcome_levels(dict(survey))
+    return levels[levels.index(level):] if level in levels else []
+
+
 async def compute(db: AsyncSession, okr: CompiledOkr, period: str, kind: str,
                   subject_ids: Collection[int], *, people: Collection[int] | None = None
                   ) -> dict[int, Result]:
@@ -227,26 +235,32 @@ async def compute(db: AsyncSession, okr: CompiledOkr, period: str, kind: str,
         return {}
     if kind == ORG_UNIT and people is None:
         people = await all_people_ids(db, okr)
-    by_definition: dict[str | None, list[str]] = {}
+    # One table per (definition, item, level) the key results read.
+    Read = tuple[str | None, str | None, str | None]
+    by_definition: dict[Read, list[str]] = {}
     for kr in okr.key_results:
-        metrics = by_definition.setdefault(kr.definition, [])
+        metrics = by_definition.setdefault((kr.definition, kr.item, kr.level), [])
         if kr.metric.id not in metrics:
             metrics.append(kr.metric.id)
-    tables: dict[str | None, Mapping[int, Mapping[str, Any]]] = {}
-    for definition, metrics in by_definition.items():
+    surveys = (await current_contents(db, "survey")
+               if any(kr.level for kr in okr.key_results) else {})
+    tables: dict[Read, Mapping[int, Mapping[str, Any]]] = {}
+    for (definition, item, level), metrics in by_definition.items():
+        levels = at_or_above(surveys.get(definition or "", {}), level) if level else None
         if kind == PERSON:
-            tables[definition] = await metric_table(
+            tables[(definition, item, level)] = await metric_table(
                 db, metrics=metrics, first=first, last=last, by="user", user_ids=ids,
-                definition_id=definition)
+                definition_id=definition, item=item, levels=levels)
         else:
-            tables[definition] = await metric_table(
+            tables[(definition, item, level)] = await metric_table(
                 db, metrics=metrics, first=first, last=last, by="org_unit", unit_ids=ids,
-                user_ids=list(people or ()), definition_id=definition)
+                user_ids=list(people or ()), definition_id=definition, item=item,
+                levels=levels)
     out: dict[int, Result] = {}
     for sid in ids:
         figures: dict[str, tuple[float | None, Mapping[str, float]]] = {}
         for kr in okr.key_results:
-            figure = tables[kr.definition].get(sid, {}).get(kr.metric.id)
+            figure = tables[(kr.definition, kr.item, kr.level)].get(sid, {}).get(kr.metric.id)
             if figure is not None:
                 figures[kr.id] = (figure.value, dict(figure.sums))
             elif kr.metric.formula in ("total", "stock"):
@@ -353,7 +367,26 @@ def _percent(share: float) -> str:
     return f"{share * 100:.0f}%"
 
 
-def _detail(g: Graded, period: str) -> GradeDetail:
+async def answer_labels(db: AsyncSession, okr: CompiledOkr) -> dict[str, dict[str, texts.Texts]]:
+    """Per key result of ``surveys.outcome_share``, the words of the responses it counts,
+    with the names of the outcome levels (key result id → fact → {lang: words})."""
+    named = [kr for kr in okr.key_results if kr.level and kr.definition]
+    if not named:
+        return {}
+    surveys = await current_contents(db, "survey")
+    out: dict[str, dict[str, texts.Texts]] = {}
+    for kr in named:
+        survey = surveys.get(kr.definition or "", {})
+        counted = set(at_or_above(survey, kr.level or ""))
+        outcomes = survey.get("outcomes") or [{}]
+        levels = [lv for lv in outcomes[0].get("levels") or [] if lv.get("id") in counted]
+        if levels:
+            out[kr.id] = {"at_level": texts.level_labels(levels)}
+    return out
+
+
+def _detail(g: Graded, period: str, labels: Mapping[str, dict[str, texts.Texts]] | None = None
+            ) -> GradeDetail:
     okr, result = g.okr, g.result
     row = _row(g, period)
     specs = {k.id: k for k in okr.key_results}
@@ -395,7 +428,8 @@ def _detail(g: Graded, period: str) -> GradeDetail:
                 unit=metric.unit if metric else "", direction=metric.direction if metric
                 else "", definition=k["definition"], value=k["value"], target=k["target"],
                 sums=dict(k["sums"]),
-                sums_in_words=texts.sums_in_words(metric, k["sums"], k["value"]) if metric
+                sums_in_words=texts.sums_in_words(metric, k["sums"], k["value"],
+                                                  (labels or {}).get(k["id"])) if metric
                 else {}, grade=k["grade"], grade_title=grade_title(okr, k["grade"]),
                 score=k["score"], weight=k["weight"], weight_used=k["weight_used"],
                 left_out=k["left_out"], line=line,
@@ -456,7 +490,7 @@ async def grade_of(db: AsyncSession, principal: Principal, *, okr_id: str, perio
     period_bounds(period)
     subject = await subject_of(db, principal, oif.okr, subject_kind, subject_id)
     (graded,) = await _graded(db, oif, period, subject_kind, [subject])
-    return _detail(graded, period)
+    return _detail(graded, period, await answer_labels(db, graded.okr))
 
 
 async def my_grades(db: AsyncSession, principal: Principal, period: str
@@ -471,7 +505,7 @@ async def my_grades(db: AsyncSession, principal: Principal, period: str
         found = await people_of(db, oif.okr, where=[User.id == principal.user_id])
         if found:
             (graded,) = await _graded(db, oif, own, PERSON, found)
-            out.append(_detail(graded, own))
+            out.append(_detail(graded, own, await answer_labels(db, graded.okr)))
     return out
 
 

@@ -49,16 +49,30 @@ def fact_label(fact: str, lang: str) -> str:
     return i18n.table(DOMAIN, lang).get(f"fact_{fact}", fact)
 
 
-def _part(fact: str, sums: Mapping[str, float], lang: str) -> str:
-    return words(lang, "fact", label=fact_label(fact, lang), n=number(sums.get(fact, 0.0)))
+def _part(fact: str, sums: Mapping[str, float], lang: str,
+          labels: Mapping[str, Texts] | None = None) -> str:
+    named = (labels or {}).get(fact)
+    label = named.get(lang) or fact_label(fact, lang) if named else fact_label(fact, lang)
+    return words(lang, "fact", label=label, n=number(sums.get(fact, 0.0)))
 
 
-def sums_in_words(metric: Metric, sums: Mapping[str, float], value: float | None) -> Texts:
-    """How the value came from the facts: ``flagged check-ins 2 ÷ check-ins 40 = 0.05``."""
+def level_labels(levels: list[Mapping[str, Any]]) -> Texts:
+    """The facts' word for the responses at these outcome levels, with their names
+    ("结果为满意、非常满意的答卷")."""
+    return {lang: words(lang, "fact_at_levels", levels=words(lang, "names_sep").join(
+        i18n.pick(level.get("label") or {}, lang, str(level.get("id"))) for level in levels))
+        for lang in i18n.LANGUAGES}
+
+
+def sums_in_words(metric: Metric, sums: Mapping[str, float], value: float | None,
+                  labels: Mapping[str, Texts] | None = None) -> Texts:
+    """How the value came from the facts: ``flagged check-ins 2 ÷ check-ins 40 = 0.05``
+    (``labels``: a fact's own words for this key result, such as the outcome levels it
+    counts)."""
     out: Texts = {}
     for lang in i18n.LANGUAGES:
         def part(f: str, lang: str = lang) -> str:
-            return _part(f, sums, lang)
+            return _part(f, sums, lang, labels)
 
         if metric.formula in ("ratio", "mean"):
             formula = words(lang, f"formula_{metric.formula}", top=part(metric.facts[0]),

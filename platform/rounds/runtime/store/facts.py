@@ -18,6 +18,14 @@ measure (SPEC "Facts"):
 - submissions by ``happened_at`` (the visit's check-in, else when stored), keyed by the
   submitter, the site (0: none), the site's org unit (else the submitter's) and the
   definition;
+- survey responses of campaigns (``survey_responses``) by ``happened_at``, on their survey's
+  rows like a survey submitted by staff: keyed by the staff member the response is about
+  (``about_user_id``: a satisfaction survey after a customer manager's visit counts for that
+  customer manager; 0 when it is about nobody, as an anonymous consumer's), the shop (0:
+  none), the shop's org unit as stored with the response (else the site's, else 0: a unit no
+  scope or roll-up reaches) and the survey; ``submissions`` counts them, ``scored`` /
+  ``score_sum`` and ``percentage_count`` / ``percentage_sum`` sum their scores (a response
+  is never judged pass or fail, raises no failed items and no alerts in the store);
 - issues, keyed by the assignee (0: none), the site (0: none), the issue's org unit and the
   definition (``''``: none), each measure by its own time: opened (``created_at``),
   rectified (``assignee_signed_at``), verified (``assigner_signed_at``), closed
@@ -50,6 +58,7 @@ from rounds.runtime.issues.models import CANCELLED, CLOSED, Issue
 from rounds.runtime.people.models import User
 from rounds.runtime.sites.models import Site
 from rounds.runtime.submissions.models import FailedItem, Submission
+from rounds.runtime.surveys.models import SurveyResponse
 from rounds.runtime.visits.models import Visit
 
 By = Literal["grain", "user", "org_unit", "all"]
@@ -62,6 +71,7 @@ DONE_CHECKED_IN = "checked_in"  # a role's ``visit_done``: every check-in counts
 
 _V, _S, _U = table_of(Visit).c, table_of(Site).c, table_of(User).c
 _SUB, _F, _I = table_of(Submission).c, table_of(FailedItem).c, table_of(Issue).c
+_R = table_of(SurveyResponse).c
 
 
 def day_bounds(day: date, tz: tzinfo) -> tuple[datetime, datetime]:
@@ -234,17 +244,111 @@ async def submission_sums(db: AsyncSession, start: datetime, end: datetime, by: 
     return out
 
 
-async def item_sums(db: AsyncSession, start: datetime, end: datetime
-                    ) -> dict[tuple[int, int, str, str], int]:
+def _response_columns() -> tuple[Any, Any, Any, Any]:
+    user = func.coalesce(_R.about_user_id, 0)
+    site = func.coalesce(_R.site_id, 0)
+    unit = func.coalesce(_R.org_unit_id, _S.org_unit_id, 0)
+    return user, site, unit, _R.definition_id
+
+
+async def response_sums(db: AsyncSession, start: datetime, end: datetime, by: By, *,
+                        rows: RowFilter = EVERY_ROW) -> Sums:
+    """The campaigns' survey responses that happened in [start, end)."""
+    user, site, unit, definition = _response_columns()
+    keys = _key_columns(by, user=user, site=site, unit=unit, definition=definition)
+    stmt = (select(*keys, func.count(), func.count(_R.score_value), func.sum(_R.score_value),
+                   func.count(_R.percentage), func.sum(_R.percentage))
+            .select_from(table_of(SurveyResponse).outerjoin(table_of(Site),
+                                                            _S.id == _R.site_id))
+            .where(_R.happened_at >= start, _R.happened_at < end,
+                   *_where(user, unit, definition, rows))
+            .group_by(*keys))
+    out: Sums = {}
+    n = len(keys)
+    names = ("submissions", "scored", "score_sum", "percentage_count", "percentage_sum")
+    for row in await db.execute(stmt):
+        _add(out, tuple(row[:n]), dict(zip(names, row[n:], strict=True)))
+    return out
+
+
+async def item_sums(db: AsyncSession, start: datetime, end: datetime, *,
+                    surveys: Collection[str] = ()) -> dict[tuple[int, int, str, str], int]:
     """Failed items of the submissions that happened in [start, end), per (user, org unit,
-    definition, item)."""
+    definition, item); with the survey answers' facts (:func:`answer_sums`) of the
+    definitions ``surveys``, under their own item ids."""
     user, _, unit, definition = _submission_columns()
     stmt = (select(user, unit, definition, _F.item_id, func.count())
             .select_from(_submissions_from().join(table_of(FailedItem),
                                                   _F.submission_id == _SUB.id))
             .where(_SUB.happened_at >= start, _SUB.happened_at < end)
             .group_by(user, unit, definition, _F.item_id))
-    return {(int(u), int(o), str(d), str(i)): int(n) for u, o, d, i, n in await db.execute(stmt)}
+    out = {(int(u), int(o), str(d), str(i)): int(n)
+           for u, o, d, i, n in await db.execute(stmt)}
+    if surveys:
+        answers = await answer_sums(db, start, end, "grain", surveys=surveys)
+        for (u, _s, o, d), facts in answers.items():
+            for item, n in facts.items():
+                k = (int(u), int(o), str(d), item)
+                out[k] = out.get(k, 0) + int(n)
+    return out
+
+
+# The survey answers' facts, on the item rows (``store_item_*_facts``) of their survey, under
+# item ids no item has (an item id has no colon): Σ of a scale item's answers and how many
+# answered it (a number, not "not applicable"), and the responses at each outcome level.
+ANSWER_SUM, ANSWER_COUNT, OUTCOME = "answer_sum:", "answer_count:", "outcome:"
+
+
+def answer_fact_ids(item: str) -> tuple[str, str]:
+    """The item ids of a scale item's sum and count of answers."""
+    return ANSWER_SUM + item, ANSWER_COUNT + item
+
+
+def _answer_facts(answers: Mapping[str, Any], outcome: str | None) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for item, value in answers.items():
+        if isinstance(value, int) and not isinstance(value, bool):  # a scale's answer
+            total, count = answer_fact_ids(item)
+            out[total] = value
+            out[count] = 1
+    if outcome:
+        out[OUTCOME + outcome] = 1
+    return out
+
+
+async def answer_sums(db: AsyncSession, start: datetime, end: datetime, by: By, *,
+                      surveys: Collection[str], rows: RowFilter = EVERY_ROW) -> Sums:
+    """The answers of the surveys ``surveys`` that happened in [start, end) — the campaigns'
+    responses and the surveys staff submitted, keyed as their facts are — as
+    ``{key: {"answer_sum:<item>": Σ, "answer_count:<item>": n, "outcome:<level>": n}}``:
+    the integer answers (scale items) and the first outcome's level. Read row by row (the
+    answers are JSON): a day's surveys, not the history."""
+    if not surveys:
+        return {}
+    wanted = sorted(set(surveys) & rows.definitions if rows.definitions is not None
+                    else set(surveys))
+    out: Sums = {}
+    parts = []
+    user, site, unit, definition = _response_columns()
+    keys = _key_columns(by, user=user, site=site, unit=unit, definition=definition)
+    parts.append(select(*keys, _R.answers, _R.outcome)
+                 .select_from(table_of(SurveyResponse).outerjoin(table_of(Site),
+                                                                 _S.id == _R.site_id))
+                 .where(_R.happened_at >= start, _R.happened_at < end,
+                        _R.definition_id.in_(wanted), *_where(user, unit, None, rows)))
+    user, site, unit, definition = _submission_columns()
+    keys = _key_columns(by, user=user, site=site, unit=unit, definition=definition)
+    parts.append(select(*keys, _SUB.answers, _SUB.outcome)
+                 .select_from(_submissions_from())
+                 .where(_SUB.happened_at >= start, _SUB.happened_at < end,
+                        _SUB.definition_id.in_(wanted), *_where(user, unit, None, rows)))
+    n = len(keys)
+    for stmt in parts:
+        for row in await db.execute(stmt):
+            facts = _answer_facts(row[n] or {}, row[n + 1])
+            if facts:
+                _add(out, tuple(row[:n]), facts)
+    return out
 
 
 async def issue_sums(db: AsyncSession, start: datetime, end: datetime, by: By, *,
@@ -297,14 +401,17 @@ async def raw_sums(db: AsyncSession, start: datetime, end: datetime, by: By, *, 
     """Every source's measures in [start, end), added up per key."""
     return merge(await visit_sums(db, start, end, by, rules=rules, rows=rows),
                  await submission_sums(db, start, end, by, rows=rows),
+                 await response_sums(db, start, end, by, rows=rows),
                  await issue_sums(db, start, end, by, now=now, rows=rows))
 
 
 async def first_raw_day(db: AsyncSession, tz: tzinfo) -> date | None:
-    """The first local day with any raw data (a check-in, a submission, an issue)."""
+    """The first local day with any raw data (a check-in, a submission, a survey response,
+    an issue)."""
     found = [at for at in [
         (await db.execute(select(func.min(_V.checked_in_at)))).scalar(),
         (await db.execute(select(func.min(_SUB.happened_at)))).scalar(),
+        (await db.execute(select(func.min(_R.happened_at)))).scalar(),
         (await db.execute(select(func.min(_I.created_at)))).scalar()] if at is not None]
     return local_day(min(as_utc(a) for a in found), tz) if found else None
 

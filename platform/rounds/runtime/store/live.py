@@ -21,16 +21,26 @@ from rounds.runtime.store.facts import (
     Key,
     RowFilter,
     Sums,
+    answer_sums,
     day_bounds,
     definition_kinds,
     done_rules,
     issue_sums,
     merge,
+    response_sums,
     submission_sums,
     visit_sums,
 )
 from rounds.runtime.store.models import ISSUE_MEASURES, SUBMISSION_MEASURES, VISIT_MEASURES
-from rounds.runtime.store.read import Ask, AskPlan, By, Figure, assemble, month_after
+from rounds.runtime.store.read import (
+    Ask,
+    AskPlan,
+    By,
+    Figure,
+    answer_figures,
+    assemble,
+    month_after,
+)
 from rounds.runtime.visits.models import PlannedVisit
 from rounds.settings import load_settings
 
@@ -46,7 +56,9 @@ async def live_metric_table(db: AsyncSession, *, metrics: Sequence[str], first: 
                             last: date, by: By, unit_ids: Collection[int] | None = None,
                             user_ids: Collection[int] | None = None,
                             definition_id: str | None = None, tz: tzinfo | None = None,
-                            now: datetime | None = None) -> dict[int, dict[str, Figure]]:
+                            now: datetime | None = None, item: str | None = None,
+                            levels: Sequence[str] | None = None
+                            ) -> dict[int, dict[str, Figure]]:
     """:func:`read.metric_table`'s table from the raw tables. ``tz``: the company's time
     zone (default: the settings'); ``now``: what "overdue" is measured against (default:
     now) — the store's figures are as of its last refresh."""
@@ -65,12 +77,22 @@ async def live_metric_table(db: AsyncSession, *, metrics: Sequence[str], first: 
         rows = RowFilter(definitions, ask.unit_scope, ask.user_ids)
         start = day_bounds(ask.first, zone)[0] if ask.first is not None else _BEGINNING
         end = day_bounds(ask.last, zone)[1]
+        if ask.answers:
+            answers = await answer_sums(db, start, end, ask.by, rows=rows, surveys=[
+                d for d, k in kinds.items() if k == "survey"])
+            got: dict[int, dict[str, float]] = {}
+            for key, sums in answers.items():
+                row = got.setdefault(_key(key), {})
+                for name, n in sums.items():
+                    row[name] = row.get(name, 0.0) + n
+            return {k: answer_figures(ask, v) for k, v in got.items()}
         facts = set(ask.facts)
         parts: list[Sums] = []
         if facts & set(VISIT_MEASURES):
             parts.append(await visit_sums(db, start, end, ask.by, rules=rules, rows=rows))
         if facts & set(SUBMISSION_MEASURES):
             parts.append(await submission_sums(db, start, end, ask.by, rows=rows))
+            parts.append(await response_sums(db, start, end, ask.by, rows=rows))
         if facts & set(ISSUE_MEASURES):
             parts.append(await issue_sums(db, start, end, ask.by, now=at, rows=rows))
         out: dict[int, dict[str, float]] = {}
@@ -116,4 +138,4 @@ async def live_metric_table(db: AsyncSession, *, metrics: Sequence[str], first: 
 
     return await assemble(db, metrics=metrics, first=first, last=last, by=by,
                           unit_ids=unit_ids, user_ids=user_ids, definition_id=definition_id,
-                          fetch=fetch, fetch_plan=fetch_plan)
+                          fetch=fetch, fetch_plan=fetch_plan, item=item, levels=levels)

@@ -42,11 +42,17 @@ from sqlalchemy import func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rounds.db import table_of
-from rounds.definitions.metrics import CATALOGUE, Metric, value_of
+from rounds.definitions.metrics import ANSWER_FACTS, CATALOGUE, Metric, value_of
 from rounds.errors import InvalidInput, Problem
 from rounds.runtime.orgs.models import OrgUnit
-from rounds.runtime.store.facts import month_of, roll_up, subtree_ids
-from rounds.runtime.store.models import DayFact, MonthFact, MonthPlan
+from rounds.runtime.store.facts import (
+    OUTCOME,
+    answer_fact_ids,
+    month_of,
+    roll_up,
+    subtree_ids,
+)
+from rounds.runtime.store.models import DayFact, ItemDayFact, ItemMonthFact, MonthFact, MonthPlan
 
 By = Literal["user", "org_unit", "all"]
 PlanSums = ("planned", "visits_done", "checkins", "planned_sites", "visited_sites")
@@ -72,6 +78,33 @@ class Ask:
     by: By
     unit_scope: frozenset[int] | None
     user_ids: frozenset[int] | None
+    # The survey answer facts (metrics with a parameter): of this scale item, or the
+    # responses at these outcome levels (``facts`` are then ``metrics.ANSWER_FACTS``).
+    item: str | None = None
+    levels: tuple[str, ...] | None = None
+
+    @property
+    def answers(self) -> bool:
+        return self.item is not None or self.levels is not None
+
+
+def answer_figures(ask: Ask, facts: Mapping[str, float]) -> dict[str, float]:
+    """The answer facts an ask reads (``answer_sum``/``answer_count`` of its item,
+    ``at_level``/``with_outcome`` of its levels) from a key's survey answer facts
+    (``facts.answer_sums``' names)."""
+    out = dict.fromkeys(ANSWER_FACTS, 0.0)
+    if ask.item is not None:
+        total, count = answer_fact_ids(ask.item)
+        out["answer_sum"] = float(facts.get(total, 0.0))
+        out["answer_count"] = float(facts.get(count, 0.0))
+    if ask.levels is not None:
+        wanted = {OUTCOME + level for level in ask.levels}
+        for name, n in facts.items():
+            if name.startswith(OUTCOME):
+                out["with_outcome"] += float(n)
+                if name in wanted:
+                    out["at_level"] += float(n)
+    return out
 
 
 @dataclass(frozen=True)
@@ -141,16 +174,26 @@ def plan_figures(sums: Mapping[str, float]) -> dict[str, float]:
 
 async def assemble(db: AsyncSession, *, metrics: Sequence[str], first: date, last: date,
                    by: By, unit_ids: Collection[int] | None, user_ids: Collection[int] | None,
-                   definition_id: str | None, fetch: FetchSums, fetch_plan: FetchPlan
+                   definition_id: str | None, fetch: FetchSums, fetch_plan: FetchPlan,
+                   item: str | None = None, levels: Sequence[str] | None = None
                    ) -> dict[int, dict[str, Figure]]:
     """The table of figures, from sums fetched by ``fetch`` and ``fetch_plan`` (the store's
-    or the raw tables'): grouping, scope, keys and values are decided here, once."""
+    or the raw tables'): grouping, scope, keys and values are decided here, once. ``item``
+    and ``levels`` are what the metrics with a parameter read (``surveys.item_mean``: a
+    scale item; ``surveys.outcome_share``: the outcome levels that count, the named one and
+    those after it)."""
     if by not in ("user", "org_unit", "all"):
         raise InvalidInput(f"by {by!r}?", [Problem("/by", "user, org_unit or all", "enum")])
     if last < first:
         raise InvalidInput("the range ends before it starts",
                            [Problem("/last", "on or after the first day", "date_min")])
     resolved = resolve(metrics)
+    missing = [Problem(f"/{m.parameter}s" if m.parameter == "level" else f"/{m.parameter}",
+                       f"metric {m.id!r} needs a definition and its {m.parameter}", "required")
+               for m in resolved if m.parameter and (
+                   not definition_id or (item if m.parameter == "item" else levels) is None)]
+    if missing:
+        raise InvalidInput("a metric's parameter is missing", missing)
     # The org units' paths are needed to group by unit and to expand a scope only.
     paths = await unit_paths(db) if by == "org_unit" or unit_ids is not None else {}
     scope = subtree_ids(paths, unit_ids) if unit_ids is not None else None
@@ -167,15 +210,18 @@ async def assemble(db: AsyncSession, *, metrics: Sequence[str], first: date, las
     fetched: dict[str, dict[int, dict[str, float]]] = {}
     found: set[int] = set()  # the keys with a fact not zero (the people, by user)
     finding = by == "user" and users is None
-    groups: dict[tuple[str, str | None, bool], list[Metric]] = {}
+    groups: dict[tuple[str, str | None, bool, str], list[Metric]] = {}
     for m in resolved:
         if m.formula != "plan":
             named = definition_id if definition_id and m.definition != "none" else None
-            groups.setdefault((m.rows, named, m.formula == "stock"), []).append(m)
-    for (rows, named, stock), ms in groups.items():
+            groups.setdefault((m.rows, named, m.formula == "stock", m.parameter),
+                              []).append(m)
+    for (rows, named, stock, parameter), ms in groups.items():
         facts = tuple(sorted({f for m in ms for f in m.reads}))
-        got = regroup(await fetch(Ask(facts, rows, named, None if stock else first, last, by,
-                                      scope, users)))
+        got = regroup(await fetch(Ask(
+            facts, rows, named, None if stock else first, last, by, scope, users,
+            item=item if parameter == "item" else None,
+            levels=tuple(levels or ()) if parameter == "level" else None)))
         for m in ms:
             fetched[m.id] = got
         if finding:
@@ -251,7 +297,46 @@ def _group(table: Any, by: By) -> Any:
     return {"user": table.c.user_id, "org_unit": table.c.org_unit_id}.get(by, literal(0))
 
 
+async def _store_answers(db: AsyncSession, ask: Ask) -> dict[int, dict[str, float]]:
+    """The survey answer facts of an ask, from the item rows (``store_item_*_facts``) of its
+    definition: whole months from the month rows, the other days from the day rows."""
+    day, month = table_of(ItemDayFact), table_of(ItemMonthFact)
+    assert ask.first is not None  # no metric with a parameter is a stock
+    months, ranges = split_range(ask.first, ask.last)
+    parts: list[tuple[Any, list[Any]]] = []
+    if months:
+        parts.append((month, [month.c.month.in_(months)]))
+    for a, b in ranges:
+        parts.append((day, [day.c.day >= a, day.c.day <= b]))
+    if ask.item is not None:
+        ids = list(answer_fact_ids(ask.item))
+    else:
+        ids = [OUTCOME + level for level in ask.levels or ()]
+    raw: dict[int, dict[str, float]] = {}
+    for table, where in parts:
+        group = _group(table, ask.by)
+        filters = list(where)
+        if ask.definition_id:
+            filters.append(table.c.definition_id == ask.definition_id)
+        if ask.levels is not None:
+            filters.append(table.c.item_id.like(OUTCOME + "%"))
+        else:
+            filters.append(table.c.item_id.in_(ids))
+        if ask.unit_scope is not None:
+            filters.append(table.c.org_unit_id.in_(sorted(ask.unit_scope)))
+        if ask.user_ids is not None:
+            filters.append(table.c.user_id.in_(sorted(ask.user_ids)))
+        stmt = (select(group, table.c.item_id, func.sum(table.c.failed))
+                .where(*filters).group_by(group, table.c.item_id))
+        for key, item_id, n in await db.execute(stmt):
+            row = raw.setdefault(int(key), {})
+            row[str(item_id)] = row.get(str(item_id), 0.0) + float(n or 0)
+    return {key: answer_figures(ask, facts) for key, facts in raw.items()}
+
+
 async def _store_sums(db: AsyncSession, ask: Ask) -> dict[int, dict[str, float]]:
+    if ask.answers:
+        return await _store_answers(db, ask)
     day, month = table_of(DayFact), table_of(MonthFact)
     if ask.first is None:  # all history up to ``last``: every month before, then days
         start = ask.last.replace(day=1)
@@ -308,7 +393,8 @@ async def _store_plan(db: AsyncSession, ask: AskPlan) -> dict[int, dict[str, flo
 async def metric_table(db: AsyncSession, *, metrics: Sequence[str], first: date, last: date,
                        by: By, unit_ids: Collection[int] | None = None,
                        user_ids: Collection[int] | None = None,
-                       definition_id: str | None = None) -> dict[int, dict[str, Figure]]:
+                       definition_id: str | None = None, item: str | None = None,
+                       levels: Sequence[str] | None = None) -> dict[int, dict[str, Figure]]:
     """Each metric's figure per person, org unit or for all (see the module's docstring),
     from the store's tables only."""
 
@@ -320,4 +406,4 @@ async def metric_table(db: AsyncSession, *, metrics: Sequence[str], first: date,
 
     return await assemble(db, metrics=metrics, first=first, last=last, by=by,
                           unit_ids=unit_ids, user_ids=user_ids, definition_id=definition_id,
-                          fetch=fetch, fetch_plan=fetch_plan)
+                          fetch=fetch, fetch_plan=fetch_plan, item=item, levels=levels)

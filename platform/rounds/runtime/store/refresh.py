@@ -11,7 +11,8 @@ refresh can be rerun, and rerunning changes nothing.
   by rows changed since the marks (``store_marks``: the ``now`` of the last refresh, less
   :data:`OVERLAP` for transactions that committed late): new or changed submissions
   (``submitted_at``) on the day their work was done (``happened_at``: a submission stored
-  days after its visit lands on the visit's day), visits checked in or out, issues changed
+  days after its visit lands on the visit's day) and new survey responses (likewise, on
+  the day they happened), visits checked in or out, issues changed
   (``updated_at``, ``escalated_at``) on every day they count on or counted on before (the
   days of their events), and issues that became overdue since. It costs the days it
   touches, not the history. The first refresh of an empty store rebuilds it.
@@ -83,6 +84,7 @@ from rounds.runtime.store.models import (
     StoreMark,
 )
 from rounds.runtime.submissions.models import Submission
+from rounds.runtime.surveys.models import SurveyResponse
 from rounds.runtime.visits.models import PlannedVisit, Visit
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -178,7 +180,8 @@ async def _recompute_day(db: AsyncSession, day: date, ctx: _Context, *, months: 
             "definition_id": str(d), "definition_kind": ctx.kinds.get(str(d), ""),
             **_full(m)}
            for (u, s, o, d), m in sums.items() if any(m.values())]
-    items = await item_sums(db, start, end)
+    items = await item_sums(db, start, end,
+                            surveys=[d for d, k in ctx.kinds.items() if k == "survey"])
     new_items = [{"day": day, "user_id": u, "org_unit_id": o, "definition_id": d,
                   "item_id": i, "failed": n} for (u, o, d, i), n in items.items() if n]
     if months:
@@ -384,6 +387,7 @@ async def changed_days(db: AsyncSession, since: datetime, now: datetime, tz: tzi
     and ``now``: the last refresh's ``now`` is enough there, deadlines do not commit
     late)."""
     sub, vis, iss = table_of(Submission).c, table_of(Visit).c, table_of(Issue).c
+    resp = table_of(SurveyResponse).c
     ev = table_of(IssueEvent).c
     now = as_utc(now)
     parts: list[Any] = []
@@ -392,6 +396,7 @@ async def changed_days(db: AsyncSession, since: datetime, now: datetime, tz: tzi
         parts.append(select(_bucket(db, at).label("b")).where(at.is_not(None), *where))
 
     read(sub.happened_at, sub.submitted_at > since)
+    read(resp.happened_at, resp.submitted_at > since)  # survey responses, stored once
     read(vis.checked_in_at, vis.checked_in_at > since)
     read(vis.checked_in_at, vis.checked_out_at > since)
     times = (iss.created_at, iss.due_at, iss.assignee_signed_at, iss.assigner_signed_at,
