@@ -42,6 +42,7 @@ from rounds.runtime.people.guards import (
 )
 from rounds.runtime.people.web import AuthController
 from rounds.runtime.sites import web as sites_web
+from rounds.runtime.surveys import links as survey_links
 from rounds.runtime.submissions import service as submissions_service
 from rounds.runtime.submissions import web as submissions_web
 from rounds.runtime.visits import plans_web
@@ -75,6 +76,7 @@ async def health() -> dict[str, str]:
 
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or load_settings()
+    survey_links.check_settings(settings)  # a short link key is no secret: refuse to start
     configure_logging(settings, "api")
 
     @asynccontextmanager
