@@ -41,10 +41,12 @@ from rounds.runtime.people.guards import (
     provide_principal,
 )
 from rounds.runtime.people.web import AuthController
+from rounds.runtime.portals import consumer as consumer_page
 from rounds.runtime.sites import web as sites_web
-from rounds.runtime.surveys import links as survey_links
 from rounds.runtime.submissions import service as submissions_service
 from rounds.runtime.submissions import web as submissions_web
+from rounds.runtime.surveys import links as survey_links
+from rounds.runtime.surveys import public_pages as survey_public_pages
 from rounds.runtime.visits import plans_web
 from rounds.runtime.visits import web as visits_web
 from rounds.settings import Settings, load_settings
@@ -110,6 +112,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                                  *campaigns_web.handlers(),
                                  *campaigns_pages.handlers(settings),
                                  *admin_pages.handlers(settings),
+                                 *survey_public_pages.handlers(), *consumer_page.handlers(),
                                  *apidocs.asset_handlers(settings)]
     return install_request_ids(Litestar(  # the request id and access line of every request
         route_handlers=route_handlers,
