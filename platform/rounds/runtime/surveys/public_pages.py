@@ -263,13 +263,15 @@ def _layout(request: Request[Any, Any, Any], lang: str, title: str) -> dict[str,
 
 
 def message_page(request: Request[Any, Any, Any], lang: str, kind: str, status: int, *,
-                 headers: Mapping[str, str] | None = None, **values: Any) -> Response[str]:
+                 headers: Mapping[str, str] | None = None, shop_href: str | None = None,
+                 **values: Any) -> Response[str]:
     """One of the survey's plain pages: thanks, closed, not yet open, invalid, answered,
     too many (``kind`` names its words: ``<kind>_title``, ``<kind>_text``)."""
     title = say(lang, f"{kind}_title")
     html = environment().get_template("public_message.html").render(
         **_layout(request, lang, title), kind=kind,
-        text=say(lang, f"{kind}_text", **values), consumer=views.href("/consumer", lang))
+        text=say(lang, f"{kind}_text", **values), consumer=views.href("/consumer", lang),
+        shop_href=shop_href)
     return Response(html, status_code=status, media_type=MediaType.HTML,
                     headers={**NO_STORE, **(headers or {})})
 
@@ -381,7 +383,7 @@ async def answer_survey(request: Request[Any, Any, Any], *, db: AsyncSession,
     except (AlreadyAnswered, ResponseIdConflict, CampaignNotOpen) as exc:
         return _refusal(request, lang, exc, campaign)
     shop_href = views.href("/consumer", lang, shop=opened.site.code) if opened.site else None
-    return message_page(request, lang, "thanks", 200, shop_href=shop_href or "")
+    return message_page(request, lang, "thanks", 200, shop_href=shop_href)
 
 
 # -- the manager's page: links, QR codes, single-use tokens ---------------------------------
