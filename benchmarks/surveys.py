@@ -185,6 +185,19 @@ def serve(port: int, database_url: str, data_dir: str, campaign_id: int) -> None
 
     app = create_app(load_settings(server_env(database_url, data_dir)))
     app.register(bench_handler(campaign_id))
+    # Dev only: ROUNDS_BENCH_PROFILE=<file> profiles the server (a pstats file at shutdown).
+    profile_to = os.environ.get("ROUNDS_BENCH_PROFILE")
+    if profile_to:
+        import cProfile
+
+        profiler = cProfile.Profile()
+
+        def dump_profile() -> None:
+            profiler.disable()
+            profiler.dump_stats(profile_to)
+
+        app.on_shutdown.append(dump_profile)
+        profiler.enable()
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False,
                 timeout_keep_alive=300)
 
