@@ -262,16 +262,28 @@ def _layout(request: Request[Any, Any, Any], lang: str, title: str) -> dict[str,
     return {**context, "title": title}
 
 
+_drawn: dict[tuple[Any, ...], str] = {}
+
+
 def message_page(request: Request[Any, Any, Any], lang: str, kind: str, status: int, *,
                  headers: Mapping[str, str] | None = None, shop_href: str | None = None,
                  **values: Any) -> Response[str]:
     """One of the survey's plain pages: thanks, closed, not yet open, invalid, answered,
     too many (``kind`` names its words: ``<kind>_title``, ``<kind>_text``)."""
-    title = say(lang, f"{kind}_title")
-    html = environment().get_template("public_message.html").render(
-        **_layout(request, lang, title), kind=kind,
-        text=say(lang, f"{kind}_text", **values), consumer=views.href("/consumer", lang),
-        shop_href=shop_href)
+    # The same for everyone who gets it (no session, no per-person word): drawn once per
+    # language, switch link and shop, then kept (the thank-you page is on the hot path).
+    key = (kind, lang, chrome.switch_href(request, lang), shop_href,
+           tuple(sorted(values.items())))
+    html = _drawn.get(key)
+    if html is None:
+        title = say(lang, f"{kind}_title")
+        html = environment().get_template("public_message.html").render(
+            **_layout(request, lang, title), kind=kind,
+            text=say(lang, f"{kind}_text", **values), consumer=views.href("/consumer", lang),
+            shop_href=shop_href)
+        if len(_drawn) >= 1024:
+            _drawn.clear()
+        _drawn[key] = html
     return Response(html, status_code=status, media_type=MediaType.HTML,
                     headers={**NO_STORE, **(headers or {})})
 
