@@ -183,10 +183,36 @@ class Opened:
         self.link, self.campaign, self.site = link, campaign, site
 
 
-async def open_link(db: AsyncSession, settings: Settings, token: str) -> Opened:
-    """The campaign (for consumers) and shop a token names, or :class:`links.LinkInvalid`."""
+# The answers' hot path reads a campaign at most every CAMPAIGN_SECONDS per process (a copy
+# no session holds): a campaign closed takes answers in a process for that long at most.
+CAMPAIGN_SECONDS = 2.0
+_campaigns: dict[int, tuple[float, SurveyCampaign]] = {}
+
+
+async def recent_campaign(db: AsyncSession, campaign_id: int) -> SurveyCampaign | None:
+    """The campaign as read in the last :data:`CAMPAIGN_SECONDS` (a detached copy)."""
+    now = time.monotonic()
+    hit = _campaigns.get(campaign_id)
+    if hit is not None and now - hit[0] < CAMPAIGN_SECONDS:
+        return hit[1]
+    row = await db.get(SurveyCampaign, campaign_id)
+    if row is None:
+        return None
+    copy = SurveyCampaign(**{c.key: getattr(row, c.key)
+                             for c in SurveyCampaign.__table__.columns})
+    if len(_campaigns) >= 1024:
+        _campaigns.clear()
+    _campaigns[campaign_id] = (now, copy)
+    return copy
+
+
+async def open_link(db: AsyncSession, settings: Settings, token: str, *,
+                    recent: bool = False) -> Opened:
+    """The campaign (for consumers) and shop a token names, or :class:`links.LinkInvalid`;
+    ``recent``: the campaign may be a copy read a moment ago (the answers' hot path)."""
     link = links.verify(await links.link_key(db, settings), token)
-    campaign = await db.get(SurveyCampaign, link.campaign_id)
+    campaign = await recent_campaign(db, link.campaign_id) if recent \
+        else await db.get(SurveyCampaign, link.campaign_id)
     if campaign is None or campaign.audience != CONSUMER:
         raise links.LinkInvalid("this survey link is not valid")
     site = None
@@ -357,7 +383,7 @@ async def answer_survey(request: Request[Any, Any, Any], *, db: AsyncSession,
         return message_page(request, lang, "too_many", 429,
                             headers={"Retry-After": str(wait)}, seconds=wait)
     try:
-        opened = await open_link(db, settings, token)
+        opened = await open_link(db, settings, token, recent=True)
     except links.LinkInvalid as exc:
         return _refusal(request, lang, exc)
     campaign = opened.campaign
