@@ -41,13 +41,16 @@ from rounds.runtime.people.guards import (
     provide_principal,
 )
 from rounds.runtime.people.web import AuthController
+from rounds.runtime.portals import consumer as consumer_page
 from rounds.runtime.portals import industry as industry_portal
 from rounds.runtime.portals import pages as portals_pages
 from rounds.runtime.portals import web as portals_web
 from rounds.runtime.sites import web as sites_web
 from rounds.runtime.submissions import service as submissions_service
 from rounds.runtime.submissions import web as submissions_web
+from rounds.runtime.surveys import links as survey_links
 from rounds.runtime.surveys import pages as surveys_pages
+from rounds.runtime.surveys import public_pages as survey_public_pages
 from rounds.runtime.surveys import results_pages as survey_results_pages
 from rounds.runtime.surveys import web as surveys_web
 from rounds.runtime.visits import plans_web
@@ -81,6 +84,7 @@ async def health() -> dict[str, str]:
 
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or load_settings()
+    survey_links.check_settings(settings)  # a short link key is no secret: refuse to start
     configure_logging(settings, "api")
 
     @asynccontextmanager
@@ -118,6 +122,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                                  *surveys_web.handlers(), *surveys_pages.handlers(settings),
                                  *portals_web.handlers(), *portals_pages.handlers(settings),
                                  *admin_pages.handlers(settings),
+                                 *survey_public_pages.handlers(), *consumer_page.handlers(),
                                  *apidocs.asset_handlers(settings)]
     return install_request_ids(Litestar(  # the request id and access line of every request
         route_handlers=route_handlers,

@@ -89,7 +89,7 @@ def rounds(*args: str, env: dict[str, str] | None = None) -> subprocess.Complete
 def test_they_validate_and_sync(definitions: Path, tmp_path: Path) -> None:
     out = rounds("definitions", "validate", str(definitions))
     assert out.returncode == 0, out.stdout
-    assert "(3 okr, 11 role, 3 site_kind, 6 standard, 3 survey)" in out.stdout
+    assert "(3 okr, 11 role, 3 site_kind, 6 standard, 4 survey)" in out.stdout
     env = {"ROUNDS_DATA_DIR": str(tmp_path), "ROUNDS_DEFINITIONS_DIR": str(definitions),
            "PATH": "/usr/bin:/bin"}
     synced = rounds("definitions", "sync", env=env)

@@ -107,7 +107,7 @@ async def test_the_current_version_follows_content_for_every_reader(sessions: Se
         listed, _ = await service.list_definitions(s, kind="survey")
         assert {d.id: (d.current_version, d.latest_version) for d in listed} == {
             "retailer_satisfaction": (1, 2), "retailer_business_pressure": (1, 1),
-            "market_price_stock": (1, 1)}
+            "market_price_stock": (1, 1), "consumer_satisfaction": (1, 1)}
         current = await service.get_version(s, "retailer_satisfaction")
         assert (current.number, current.content["title"]["en"]) == (1, "Retailer satisfaction")
         assert (await service.current_versions(s, ids=["retailer_satisfaction"]))[

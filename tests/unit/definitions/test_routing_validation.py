@@ -126,3 +126,25 @@ def test_cli_names_file_and_pointer(tmp_path: Path) -> None:
         "'station_head' may not rectify issues (its capabilities lack issue.rectify): its "
         "issues would have nobody by this rule; add issue.rectify to the role or name "
         "another role [cannot_rectify]"]
+
+
+def test_the_consumer_roles_complaint_topics_are_checked_like_standards_rules() -> None:
+    """Unknown roles, roles that may not act, a rule naming the submitter (a complaint has
+    none), a topic id twice, a wrong shape: each at its pointer, all at once."""
+    consumer = real_content("consumer")
+    topics = consumer["complaints"]["topics"]
+    assert check(consumer) == []
+    topics[0]["assign_to"] = {"role": "no_such_role", "of": "org_unit"}
+    topics[1]["verify_by"] = {"role": "customer_manager", "of": "org_unit"}  # cannot verify
+    topics[2]["assign_to"] = {"of": "submitter"}
+    topics[3]["id"] = topics[0]["id"]
+    topics.append({"id": "odd", "title": {"zh": "其他", "en": "Other"}, "severity": "urgent",
+                   "assign_to": {"role": "customer_manager", "of": "site"}})
+    got = found(check(consumer))
+    src = "test/consumer.json"
+    assert {(src, "/complaints/topics/0/assign_to/role", "unknown_reference"),
+            (src, "/complaints/topics/1/verify_by/role", "cannot_verify"),
+            (src, "/complaints/topics/2/assign_to/of", "no_submitter"),
+            (src, "/complaints/topics/3/id", "duplicate_id")} <= got
+    # the schema: a severity out of the list, verify_by missing
+    assert {p for s, p, _ in got if s == src and p.startswith("/complaints/topics/4")}

@@ -271,8 +271,17 @@ async def _detail(db: AsyncSession, principal: Principal, issue: Issue, scoped: 
         **_view_fields(issue, principal, scoped, now, names=names, sites=sites),
         events=[EventView(id=e.id, at=iso(e.at) or "", actor=_person(names, e.actor_id),
                           action=e.action, from_status=e.from_status, to_status=e.to_status,
-                          reason=e.reason, data=dict(e.data)) for e in events],
+                          reason=e.reason, data=_shown_data(e.data, issue, principal))
+                for e in events],
         evidence=evidence)
+
+
+def _shown_data(data: dict[str, Any], issue: Issue, principal: Principal) -> dict[str, Any]:
+    """An event's data as the principal may see it: a consumer's contact (kept with their
+    consent, issues.complaints) only for the assignee and the assigner."""
+    if "contact" in data and principal.user_id not in (issue.assignee_id, issue.assigner_id):
+        return {k: v for k, v in data.items() if k != "contact"}
+    return dict(data)
 
 
 async def issue_photo(db: AsyncSession, principal: Principal, issue_id: int, photo_id: str

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from rounds.db import as_utc, table_of, utcnow
 from rounds.errors import Conflict, NotFound
+from rounds.forms.compiled import SubmissionInvalid
 from rounds.runtime.definitions.compiled import FormVersion, form_version
 from rounds.runtime.definitions.models import DefinitionVersion
 from rounds.runtime.sql import insert_or_nothing
@@ -80,12 +81,19 @@ def is_open(campaign: SurveyCampaign, now: datetime) -> bool:
             and as_utc(campaign.opens_at) <= as_utc(now) < as_utc(campaign.closes_at))
 
 
+# A version's content hash never changes (a published version is immutable): kept per process.
+_hashes: dict[int, str] = {}
+
+
 async def campaign_form(db: AsyncSession, campaign: SurveyCampaign) -> FormVersion:
     """The compiled form of the survey version the campaign asks (cached for the process)."""
-    content_hash = (await db.execute(select(DefinitionVersion.content_hash).where(
-        DefinitionVersion.id == campaign.version_id))).scalar_one_or_none()
+    content_hash = _hashes.get(campaign.version_id)
     if content_hash is None:
-        raise NotFound(f"the survey version of campaign {campaign.id} is missing")
+        content_hash = (await db.execute(select(DefinitionVersion.content_hash).where(
+            DefinitionVersion.id == campaign.version_id))).scalar_one_or_none()
+        if content_hash is None:
+            raise NotFound(f"the survey version of campaign {campaign.id} is missing")
+        _hashes[campaign.version_id] = content_hash
     return await form_version(db, campaign.survey_id, content_hash)
 
 
@@ -107,13 +115,21 @@ async def store_response(db: AsyncSession, campaign: SurveyCampaign, response_id
     """
     now = as_utc(now) if now else utcnow()
     digest = body_digest(body)
-    stored = await _stored(db, response_id)
-    if stored is not None:
-        return _replay(stored, respondent, digest)
+    # No read first on the hot path: the insert's ON CONFLICT tells a retry (or a used
+    # device or token) apart, and only then is the stored row read.
     if not is_open(campaign, now):
+        stored = await _stored(db, response_id)
+        if stored is not None:  # a retry of what was stored while it was open
+            return _replay(stored, respondent, digest)
         raise CampaignNotOpen(f"survey campaign {campaign.id} is not open for answers")
     fv = await campaign_form(db, campaign)
-    valid = fv.form.validate(body, ctx, lang)
+    try:
+        valid = fv.form.validate(body, ctx, lang)
+    except SubmissionInvalid:
+        stored = await _stored(db, response_id)
+        if stored is not None:  # the id is taken: a conflict, whatever the body
+            return _replay(stored, respondent, digest)
+        raise
     scored = valid.scored
     row = {"id": response_id, "body_hash": digest, "campaign_id": campaign.id,
            "definition_id": campaign.survey_id, "version_id": campaign.version_id,
