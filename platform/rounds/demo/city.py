@@ -106,6 +106,8 @@ async def build_city(db: AsyncSession, *, scale: float = 1.0, seed: int = 7,
                    "delivery_staff": max(1, round(1 * scale))}
     user("admin", "administrator", "city", "系统管理员")
     user("leader", "city_leader", "city", "市公司经理")
+    # A cigarette manufacturer's user: the industry page's aggregated figures.
+    user("industry1", "industry_user", "city", "卷烟工业企业 张")
     for i in range(max(1, round(2 * scale))):
         user(f"jicha{i + 1}", "enforcement_officer", "city")
     for code, _, _, _ in STATIONS:

@@ -65,7 +65,8 @@ async def _build(settings: Settings, *, scale: float, seed: int, only_if_empty: 
         print(f"==> demo ready in {time.monotonic() - started:.1f} s. Sign in as "
               f"{city.usernames.get('customer_manager')} (customer manager), "
               f"{city.usernames.get('station_head')} (station head), leader (city leader), "
-              f"admin (administrator) or shop1 (retailer) — password {DEMO_PASSWORD}")
+              f"admin (administrator), shop1 (retailer) or industry1 (industry user) — password "
+              f"{DEMO_PASSWORD}")
         return True
     finally:
         await engine.dispose()

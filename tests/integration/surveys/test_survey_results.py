@@ -198,7 +198,11 @@ async def test_free_text_newest_first_searched_and_paged(sessions: Sessions,
     assert q["suggestions"].answered == 25 and q["suggestions"].unanswered == 1
     assert q["improve_first"].unanswered == 26
     assert res.texts_total == 25
-    assert res.scores.overall.levels == []  # this survey defines no outcome levels
+    # the survey's satisfaction levels, in the definition's order, every response in one
+    levels = res.scores.overall.levels
+    assert [lv.level for lv in levels] == ["dissatisfied", "neutral", "satisfied",
+                                           "very_satisfied"]
+    assert sum(lv.count for lv in levels) == 26
     assert res.scores.overall.mean_percentage is not None
 
 
