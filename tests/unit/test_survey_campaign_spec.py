@@ -70,3 +70,4 @@ def test_structure_and_meaning_mistakes_together() -> None:
                      "/follow_visit/roles": "required", "/survey": "unknown_reference",
                      "/period/end": "invalid"}
     assert problems([]) == {"": "schema"}
+

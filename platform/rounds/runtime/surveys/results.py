@@ -143,6 +143,22 @@ class Scores:
     by_station: list[ScoreGroup]
     by_staff: list[ScoreGroup]
     by_grade: list[ScoreGroup]
+    # Each level's place from worst (0) to best (1), in the levels' order: what colours a
+    # level in a chart (red for the worst, green for the best), whichever order they are in.
+    level_tones: tuple[float, ...] = ()
+
+
+def level_tones(levels: Sequence[Mapping[str, Any]], direction: str) -> tuple[float, ...]:
+    """Each level's place from worst (0) to best (1): by the lower bound of its band (a
+    level without one counts as the lowest), reversed when lower scores are better."""
+    if len(levels) < 2:
+        return tuple(1.0 for _ in levels)
+    lows = [float(lv["min"]) if isinstance(lv.get("min"), int | float) else float("-inf")
+            for lv in levels]
+    order = sorted(range(len(levels)), key=lambda i: (lows[i], i))
+    rank = {i: n / (len(levels) - 1) for n, i in enumerate(order)}
+    return tuple((1 - rank[i]) if direction == "lower_better" else rank[i]
+                 for i in range(len(levels)))
 
 
 @dataclass(frozen=True)
@@ -465,9 +481,10 @@ async def scores(db: AsyncSession, campaign: SurveyCampaign, content: Mapping[st
     def user_name(u: int | None) -> str:
         return say(lang, "no_staff") if u is None else user_names.get(u, str(u))
 
+    direction = str((content.get("scoring") or {}).get("direction") or "higher_better")
     return Scores(
         model=str((content.get("scoring") or {}).get("model") or "percentage"),
-        direction=str((content.get("scoring") or {}).get("direction") or "higher_better"),
+        direction=direction, level_tones=level_tones(level_defs, direction),
         outcome_title=pick(first.get("title"), lang, str(first.get("id"))) if first else None,
         overall=overall.group("all", say(lang, "all_responses"), levels, min_group),
         by_station=ordered(by_unit, unit_name, lambda u: (u is None, unit_name(u))),

@@ -129,7 +129,8 @@ def levels_chart(scores: results.Scores) -> dict[str, Any] | None:
         return None
     groups = [scores.overall, *[g for g in scores.by_station if not g.suppressed]]
     return {"labels": [g.name for g in groups],
-            "series": [{"name": lv.label, "values": [g.levels[i].count for g in groups]}
+            "series": [{"name": lv.label, "values": [g.levels[i].count for g in groups],
+                        "tone": scores.level_tones[i] if i < len(scores.level_tones) else None}
                        for i, lv in enumerate(scores.overall.levels)]}
 
 

@@ -4,6 +4,14 @@
 const config = JSON.parse(document.getElementById('results-config')?.textContent || '{}')
 const text = config.text || {}
 const palette = ['#1e7a3c', '#d08c00', '#b3261e', '#1f5fa8', '#6a3d9a', '#5a6270', '#0f7b7b']
+// Outcome levels from worst to best (a level's tone, 0 to 1, is worked out on the server
+// from the bands): red, orange, light green, green.
+const tones = ['#b3261e', '#e07b00', '#7ea83a', '#1e7a3c']
+
+function toneColor (tone, i) {
+  if (typeof tone !== 'number') return palette[i % palette.length]
+  return tones[Math.round(tone * (tones.length - 1))]
+}
 
 function dataOf (el) {
   return JSON.parse(el.querySelector('script')?.textContent || 'null')
@@ -39,7 +47,7 @@ function stacked (echarts, el) {
     xAxis: { type: 'value', minInterval: 1 },
     yAxis: { type: 'category', data: data.labels, inverse: true, axisLabel: { width: 120, overflow: 'truncate' } },
     series: data.series.map((s, i) => ({ name: s.name, type: 'bar', stack: 'all', data: s.values,
-      itemStyle: { color: palette[i % palette.length] } }))
+      itemStyle: { color: toneColor(s.tone, i) } }))
   })
   return chart
 }
