@@ -51,3 +51,15 @@ def parse(pointer: str) -> list[str]:
     if not pointer.startswith("/"):
         raise ValueError(f"not a JSON pointer: {pointer!r}")
     return [unescape(t) for t in pointer[1:].split("/")]
+
+
+def nearest(pointer: str, places: Iterable[tuple[str, str]]) -> str | None:
+    """Which named place holds ``pointer``: the name whose pointer is ``pointer`` itself or
+    the deepest one above it (``places``: pairs of a name and a pointer, a name may come
+    more than once), None when none does. A form
+    finds the field a problem belongs to this way (``/pool/roles/0`` → ``pool_roles``)."""
+    best: tuple[int, str] | None = None
+    for name, at in places:
+        if (pointer == at or pointer.startswith(at + "/")) and (best is None or len(at) > best[0]):
+            best = (len(at), name)
+    return best[1] if best else None

@@ -27,3 +27,15 @@ def test_parse_unescapes_in_the_order_of_the_rfc() -> None:
     assert pointer.parse("/a~1b/") == ["a/b", ""]
     with pytest.raises(ValueError, match="not a JSON pointer"):
         pointer.parse("answers/x")
+
+
+def test_nearest_names_the_deepest_place_holding_a_pointer() -> None:
+    from rounds.pointer import nearest
+
+    places = [("pool", "/pool"), ("pool_roles", "/pool/roles"), ("sample", "/sample/count"),
+              ("sample", "/sample/share")]
+    assert nearest("/pool/roles/0", places) == "pool_roles"
+    assert nearest("/pool/max", places) == "pool"
+    assert nearest("/sample/share", places) == "sample"
+    assert nearest("/poolside", places) is None  # a prefix of a token is not a parent
+    assert nearest("/title", places) is None

@@ -33,6 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from rounds.errors import InvalidInput, Problem, RoundsError
 from rounds.i18n import pick
 from rounds.i18n import text as i18n_text
+from rounds.pointer import nearest
 from rounds.rules.alerts import format_number
 from rounds.runtime.access import NotAuthenticated, Principal
 from rounds.runtime.campaigns import answers, choices, service
@@ -235,15 +236,13 @@ SPECIAL = {("period_end", "invalid"): "err_period_order",
            ("pool_roles", "role_without_form"): "err_role_without_form",
            ("standard", "unknown_reference"): "err_standard_unknown",
            ("pool_roles", "unknown_reference"): "err_role_unknown"}
+# Every pointer a field answers for: its own, and the aliases' (a whole part of the spec).
+PLACES = (*FIELDS.items(), *((name, at) for at, name in ALIASES.items()))
 
 
 def field_of(pointer: str) -> str | None:
     """The form field a problem's pointer names (``/pool/roles/0`` → ``pool_roles``)."""
-    best: tuple[int, str] | None = None
-    for name, at in [*FIELDS.items(), *((v, k) for k, v in ALIASES.items())]:
-        if (pointer == at or pointer.startswith(at + "/")) and (best is None or len(at) > best[0]):
-            best = (len(at), name)
-    return best[1] if best else None
+    return nearest(pointer, PLACES)
 
 
 def errors_of(problems: list[Problem], lang: str) -> dict[str, str]:

@@ -33,6 +33,7 @@ from rounds.errors import InvalidInput, NotFound, Problem, RoundsError
 from rounds.forms.render import form_context
 from rounds.i18n import pick
 from rounds.i18n import text as i18n_text
+from rounds.pointer import nearest
 from rounds.rules.alerts import format_number
 from rounds.runtime.access import NotAuthenticated, Principal
 from rounds.runtime.definitions.models import DefinitionVersion
@@ -207,14 +208,13 @@ SPECIAL = {("survey", "unknown_reference"): "err_survey_unknown",
            ("follow", "not_for_audience"): "err_follow_audience",
            ("one_per", "not_for_audience"): "err_one_per_audience",
            ("period_end", "invalid"): "err_period_order"}
+# Every pointer a field answers for: its own, and the aliases' (a whole part of the spec).
+PLACES = (*FIELDS.items(), *((name, at) for at, name in ALIASES.items()))
 
 
 def field_of(pointer: str) -> str | None:
-    best: tuple[int, str] | None = None
-    for name, at in [*FIELDS.items(), *((v, k) for k, v in ALIASES.items())]:
-        if (pointer == at or pointer.startswith(at + "/")) and (best is None or len(at) > best[0]):
-            best = (len(at), name)
-    return best[1] if best else None
+    """The form field a problem's pointer names (``/pool/roles/0`` → ``pool_roles``)."""
+    return nearest(pointer, PLACES)
 
 
 def errors_of(problems: list[Problem], lang: str) -> dict[str, str]:
