@@ -54,6 +54,18 @@ const gps = (pos) => ({
   accuracy_m: Math.round(pos.coords.accuracy * 10) / 10
 })
 
+// A form field's mistake shown next to it (its `[data-error-for=name]` element), and the field
+// marked invalid for assistive technology; an empty text clears both.
+export function fieldError (form, name, text) {
+  const el = form.querySelector(`[data-error-for="${name}"]`)
+  if (el) {
+    el.textContent = text
+    el.hidden = !text
+  }
+  const input = form.elements[name]
+  if (input && input.setAttribute) input.setAttribute('aria-invalid', text ? 'true' : 'false')
+}
+
 export function distanceText (metres) {
   if (metres === null || metres === undefined) return t.distance_unknown || ''
   if (metres < 1000) return fill(t.metres, { n: Math.round(metres) })

@@ -7,7 +7,7 @@
 // page's CSRF token (the calls and the photo uploads go through the forms engine's api.js).
 
 import { problemErrors, problemText, request, uploadPhoto } from '/static/rounds/api.js'
-import { config, fill, say, t } from './fieldwork.js'
+import { config, fieldError, fill, say, t } from './fieldwork.js'
 
 const lang = config.lang || 'zh'
 const ISSUE_LINK = /\/issues\/(\d+)(?:[/?#]|$)/
@@ -203,15 +203,6 @@ function bindPhotos (input) {
 
 // -- actions ---------------------------------------------------------------------------------
 
-function fieldError (form, name, text) {
-  const el = form.querySelector(`[data-error-for="${name}"]`)
-  if (el) {
-    el.textContent = text
-    el.hidden = !text
-  }
-  const input = form.elements[name]
-  if (input && input.setAttribute) input.setAttribute('aria-invalid', text ? 'true' : 'false')
-}
 
 function collect (form) {
   const body = { version: Number(form.dataset.version) }

@@ -3,6 +3,7 @@
 // CSRF token (api.js).
 
 import { problemErrors, problemText, request, setCsrfToken } from '/static/rounds/api.js'
+import { fieldError } from '/static/fieldwork/fieldwork.js'
 
 const config = JSON.parse(document.getElementById('portals-config').textContent)
 const fw = JSON.parse(document.getElementById('fieldwork-config').textContent)
@@ -14,15 +15,6 @@ function say (status, text, kind = '') {
   status.className = `status ${kind}`
 }
 
-function fieldError (form, name, text) {
-  const el = form.querySelector(`[data-error-for="${name}"]`)
-  if (el) {
-    el.textContent = text
-    el.hidden = !text
-  }
-  const input = form.elements[name]
-  if (input && input.setAttribute) input.setAttribute('aria-invalid', text ? 'true' : 'false')
-}
 
 // A local date and time (datetime-local) as an instant the server reads.
 const instant = (value) => new Date(value).toISOString()

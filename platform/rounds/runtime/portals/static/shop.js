@@ -3,6 +3,7 @@
 // then on to the shop's own feedback, where it now is.
 
 import { problemErrors, problemText, request, setCsrfToken, uploadPhoto } from '/static/rounds/api.js'
+import { fieldError } from '/static/fieldwork/fieldwork.js'
 
 const config = JSON.parse(document.getElementById('portals-config').textContent)
 const fw = JSON.parse(document.getElementById('fieldwork-config').textContent)
@@ -12,15 +13,6 @@ setCsrfToken(fw.csrf_token)
 const form = document.querySelector('[data-feedback-form]')
 const status = form.querySelector('[data-status]')
 
-function fieldError (name, text) {
-  const el = form.querySelector(`[data-error-for="${name}"]`)
-  if (el) {
-    el.textContent = text
-    el.hidden = !text
-  }
-  const input = form.elements[name]
-  if (input && input.setAttribute) input.setAttribute('aria-invalid', text ? 'true' : 'false')
-}
 
 function say (text, kind = '') {
   status.textContent = text
@@ -29,10 +21,10 @@ function say (text, kind = '') {
 
 form.addEventListener('submit', async (ev) => {
   ev.preventDefault()
-  for (const name of ['kind', 'title', 'text', 'photos']) fieldError(name, '')
+  for (const name of ['kind', 'title', 'text', 'photos']) fieldError(form, name, '')
   const text = form.elements.text.value.trim()
   if (!text) {
-    fieldError('text', t.text_required)
+    fieldError(form, 'text', t.text_required)
     form.elements.text.focus()
     return
   }
@@ -57,7 +49,7 @@ form.addEventListener('submit', async (ev) => {
     for (const e of problemErrors(data)) {
       const name = e.pointer.split('/').filter(Boolean).shift()
       if (name && form.querySelector(`[data-error-for="${name}"]`)) {
-        fieldError(name, name === 'text' && e.code === 'required' ? t.text_required : t.failed)
+        fieldError(form, name, name === 'text' && e.code === 'required' ? t.text_required : t.failed)
         named = true
       }
     }
