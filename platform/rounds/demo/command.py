@@ -21,6 +21,7 @@ MONTHS = 3  # of history: this month and the two before it
 
 async def _build(settings: Settings, *, scale: float, seed: int, only_if_empty: bool) -> bool:
     from rounds.demo.issues import build_issues
+    from rounds.demo.market import build_market
     from rounds.demo.surveys import build_surveys
     from rounds.demo.work import build_work, month_start
     from rounds.runtime.visits.plans import generate_month_plans, month_of
@@ -48,6 +49,8 @@ async def _build(settings: Settings, *, scale: float, seed: int, only_if_empty: 
             print(f"  visit plans for {report.month}: {report.created} created")
         await build_work(sessions, city, today=today, months=MONTHS, seed=seed, tz=settings.tz,
                          data_dir=settings.data_dir)
+        # The market inspectors' market survey (prices and stock): the demand trends.
+        await build_market(sessions, today=today, months=MONTHS, tz=settings.tz, seed=seed)
         # One customer manager has just left: the issues found at their shops go to the
         # station head by the routing's fallback, with the reason in their history.
         managers = city.users.get("customer_manager") or []

@@ -141,7 +141,12 @@ async def build_surveys(sessions: async_sessionmaker[AsyncSession], *, today: da
             select(Site.id, Site.org_unit_id))).all()}
         shop_users = {int(s or 0): int(u) for u, s in (await db.execute(
             select(User.id, User.site_id).where(User.role_id == "retailer_user",
-                                                User.site_id.is_not(None)))).all()}
+                                                User.site_id.is_not(None))
+            .order_by(User.id.desc()))).all()}
+        # The demo retailer (the first shop account, shop1) has not yet answered about its
+        # last days' visits: its shop page asks it to.
+        demo_shop = min(shop_users.items(), key=lambda kv: kv[1])[0] if shop_users else None
+        recent = now - timedelta(days=WITHIN_DAYS)
         version = await get_version(db, SATISFACTION)
         content = dict(version.content)
         form = compile_form(content, version.content_hash)
@@ -163,7 +168,7 @@ async def build_surveys(sessions: async_sessionmaker[AsyncSession], *, today: da
         quality: dict[int, float] = {}
         rows: list[dict[str, Any]] = []
         for visit_id, user_id, site_id, checked_in in visits:
-            if rng.random() >= ANSWERED:
+            if rng.random() >= ANSWERED or (site_id == demo_shop and checked_in >= recent):
                 continue
             at = checked_in + timedelta(hours=rng.uniform(2, WITHIN_DAYS * 24))
             campaign = next((c for c in campaigns if c.opens_at <= checked_in < c.closes_at),

@@ -32,6 +32,7 @@ from rounds.forms.compiled import compile_form
 from rounds.rules.operations import distance_m
 from rounds.runtime.definitions.models import DefinitionVersion
 from rounds.runtime.definitions.service import get_version
+from rounds.runtime.people.models import User
 from rounds.runtime.sites.models import Site, SiteAssignment
 from rounds.runtime.storage.models import Photo
 from rounds.runtime.submissions.documents import (
@@ -50,6 +51,9 @@ WORK = {
     "market_inspector": ("market_inspector_patrol", 1),
     "delivery_staff": ("delivery_service", 1),
 }
+
+
+SHOP_VISITOR = "customer_manager"  # whose last visit of the month is at the demo's shop
 
 
 def tiny_png(seed: int) -> bytes:
@@ -204,6 +208,10 @@ async def build_work(sessions: async_sessionmaker[AsyncSession], city: DemoCity,
                 select(PlannedVisit.user_id, PlannedVisit.month, PlannedVisit.visits).where(
                     PlannedVisit.month.in_([f.strftime("%Y-%m") for f in firsts])))).all():
             planned[(user_id, month)] = planned.get((user_id, month), 0) + n
+        # The demo retailer's shop (shop1): its customer manager's last visit of the month
+        # is there, so the shop has a visit of the last days to answer a survey about.
+        shop = (await db.execute(select(User.site_id).where(
+            User.username == city.usernames.get("retailer_user", "")))).scalar_one_or_none()
     forms = {std: compile_form(v.content, v.content_hash) for std, v in versions.items()}
     workers = [(uid, role) for role in WORK for uid in city.users.get(role, [])]
     moods = tempers([u for u, _ in workers], seed)
@@ -233,6 +241,12 @@ async def build_work(sessions: async_sessionmaker[AsyncSession], city: DemoCity,
             total = round(due * min(1.0, len(month_days) / len(all_days)) * mood.pace)
             daily = [total // len(month_days) + (1 if i < total % len(month_days) else 0)
                      for i in range(len(month_days))]
+            if role == SHOP_VISITOR and shop in own and k == len(periods) - 1 and total:
+                # The demo shop's customer manager: the month's last visit, on the last
+                # working day, is at the demo shop.
+                daily.reverse()
+                final, here = (total - 1) % len(own), own.index(shop)
+                own[final], own[here] = own[here], own[final]
             n = 0
             for day, count in zip(month_days, daily, strict=True):
                 for _ in range(count):

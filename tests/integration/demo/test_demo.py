@@ -209,3 +209,50 @@ async def test_demo_surveys_follow_the_customer_managers_visits(
     assert all(r.answers.get("suggestions") for r in mine
                if r.answers["overall_satisfaction"] in ("dissatisfied", "very_dissatisfied"))
     assert sorted(notices) == ["consumer", "retailer", "retailer"]
+
+
+async def test_demo_market_survey_and_the_shops_survey_to_answer(
+        sessions: async_sessionmaker[AsyncSession], tmp_path: Path) -> None:
+    """The market inspectors' market survey over the three months, which the industry page's
+    demand trends read: every month has records, 中华 is tighter in the last month than in
+    the first; and the demo retailer (shop1) is asked about its customer manager's visit of
+    the last days, which it has not answered."""
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from rounds.demo.market import build_market
+    from rounds.demo.surveys import build_surveys
+    from rounds.runtime.people.models import User
+    from rounds.runtime.surveys.results import demand_trends
+    from rounds.runtime.surveys.service import asked_of_shop
+
+    tz = ZoneInfo("Asia/Shanghai")
+    docs, _ = load_documents([REPO / "definitions"])
+    async with transaction(sessions) as db:
+        await definitions.sync(db, docs)
+    async with transaction(sessions) as db:
+        city = await build_city(db, scale=0.05, progress=lambda _: None)
+    for month in ("2026-09", "2026-10", "2026-11"):
+        async with transaction(sessions) as db:
+            await generate_month_plans(db, month)
+    today = date(2026, 11, 16)
+    await build_work(sessions, city, today=today, months=3, data_dir=tmp_path, tz=tz,
+                     progress=lambda _: None)
+    made = await build_market(sessions, today=today, months=3, tz=tz, progress=lambda _: None)
+    now = datetime(2026, 11, 16, 2, tzinfo=UTC)
+    await build_surveys(sessions, today=today, now=now, tz=tz, progress=lambda _: None)
+    async with sessions() as db:
+        assert made == await count(sessions, Submission) - (await db.execute(
+            select(func.count()).select_from(Submission).where(
+                Submission.definition_id != "market_price_stock"))).scalar_one() > 50
+        trends = await demand_trends(db, lang="zh", tz=tz, today=today, months=3, min_group=5)
+        assert [m.count > 5 and not m.suppressed for m in trends.sales] == [True] * 3
+        zhonghua = next(b for b in trends.brands if b.brand == "zhonghua")
+        first, last = zhonghua.months[0], zhonghua.months[-1]
+        assert first.tight_share is not None and last.tight_share is not None
+        assert last.tight_share > first.tight_share + 0.1, zhonghua
+        shop = (await db.execute(select(User).where(User.username == "shop1"))).scalar_one()
+        site = await db.get(Site, shop.site_id)
+        assert site is not None
+        offers = await asked_of_shop(db, site, now, tz=tz)
+    assert any(o.visit_id is not None for o in offers), offers

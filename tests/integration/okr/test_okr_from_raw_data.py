@@ -27,7 +27,8 @@ from support.field import principal, seed_field
 
 # the store's own helpers, which write raw rows as the services do
 from integration.store.store_support import (  # isort: skip
-    TZ, add_campaign, add_issue, add_plan, add_response, add_submission, add_visit, local)
+    SURVEY, TZ, add_campaign, add_issue, add_plan, add_response, add_submission, add_visit,
+    local)
 
 NOW = datetime(2026, 12, 5, 4, 0, tzinfo=UTC)
 OKR = "service_quality"
@@ -138,8 +139,33 @@ async def test_retailers_satisfaction_grades_the_customer_manager_it_is_about(
                     "zh": "结果为满意、非常满意的答卷 1 ÷ 有结果等级的答卷 2 = 0.5",
                     "en": "1 responses rated Satisfied, Very satisfied ÷ 2 responses with an "
                           "outcome = 0.5"}, share.sums_in_words
+                score = next(k for o in g.objectives for k in o.key_results
+                             if k.id == "satisfaction_score")
+                # the rows are survey responses: answers (答卷), not forms
+                assert score.sums_in_words == {
+                    "zh": "得分率合计 170 ÷ 计得分率答卷 2 = 85",
+                    "en": "170 sum of percentages ÷ 2 survey responses scored as a "
+                          "percentage = 85"}, score.sums_in_words
+                # the records behind it: the two responses, with shop, survey, score and
+                # outcome level, and nothing of who answered
+                behind = await drill.rows_behind(
+                    db, leader, okr_id="shop_satisfaction", period="2026-11",
+                    subject_kind="person", subject_id=w.users[who],
+                    key_result_id="satisfaction_score", tz=TZ)
+                assert behind.total == 2
+                assert [(r.kind, r.title, r.value, r.status, r.definition_id, r.user_id,
+                         r.link) for r in behind.items] == [
+                    ("survey_response", "Shop RA1", 90.0, "very_satisfied", SURVEY,
+                     w.users["cm_a"], ""),
+                    ("survey_response", "Shop RA2", 80.0, "neutral", SURVEY, w.users["cm_a"], "")]
         cm_a = await service.grade_of(db, leader, okr_id=OKR, period="2026-11",
                                       subject_kind="person", subject_id=w.users["cm_a"])
+        # the station's records: its customer managers' responses (cm_b's at RB1)
+        unit = await drill.rows_behind(
+            db, leader, okr_id="shop_satisfaction", period="2026-11", subject_kind="org_unit",
+            subject_id=w.units["st_b"], key_result_id="satisfaction_score", tz=TZ)
+        assert [(r.kind, r.title, r.status) for r in unit.items] == [
+            ("survey_response", "Shop RB1", "dissatisfied")]
     assert graded == {
         "cm_a": ({"satisfaction_score": (85.0, "A"), "manager_rating": (4.5, "A"),
                   "satisfied_share": (0.5, "C")}, 0.85, "B"),

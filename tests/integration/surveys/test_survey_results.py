@@ -122,6 +122,12 @@ async def test_distribution_outcome_levels_and_groups(sessions: Sessions, city: 
     assert {n: g.count for n, g in staff.items()} == {"wang": 1, "zhang": 2, "zhao": 1,
                                                        "无对应人员": 1}
     assert staff["zhang"].mean_value == pytest.approx(3.0)
+    # The export names the same staff member on each row as the staff table counts
+    async with sessions() as db:
+        exported = [r async for r in await db.stream(results.export_query(c, None, "zh"))]
+    assert [(r.site_name, r.staff_name) for r in exported] == [
+        ("Shop A", "zhang"), ("Shop A", "zhang"), ("Shop B", "wang"), ("Shop C", "zhao"),
+        (None, None)]
     grades = by_name(sc.by_grade)
     assert {n: g.count for n, g in grades.items()} == {"1–5 档": 3, "11–15 档": 1,
                                                         "未定档": 1}

@@ -87,6 +87,8 @@ def test_exports_one_row_per_response(world: World) -> None:
             ["压力较小", "压力中等", "压力较大", "压力较大", "压力较小"])
         assert [row[1] for row in rows[1:]].count("消费者") == 1
         assert [row[2] for row in rows[1:]] == ["Shop A", "Shop A", "Shop B", "Shop C", ""]
+        # the staff member: the shop's customer manager (shop C has none; nor a consumer)
+        assert [row[4] for row in rows[1:]] == ["zhang", "zhang", "wang", "", ""]
         assert [row[6] for row in rows[1:]] == ["0.0", "6.0", "18.0", "12.0", "0.0"]
         r = c.get(f"/surveys/{s}/results.xlsx?lang=en")
         assert r.status_code == 200

@@ -44,6 +44,7 @@ from rounds.runtime.fieldwork.pages import error_page, to_sign_in
 from rounds.runtime.issues import queries as issues
 from rounds.runtime.okr import drill
 from rounds.runtime.okr import service as okr
+from rounds.runtime.okr.views import DrillRow
 from rounds.runtime.orgs.models import OrgUnit
 from rounds.runtime.sites import service as sites
 from rounds.settings import Settings
@@ -378,6 +379,7 @@ async def grade_page(request: Request[Any, Any, Any], *, db: AsyncSession, setti
     g = await okr.grade_of(db, principal, okr_id=okr_id, period=period,
                            subject_kind=subject_kind, subject_id=subject_id)
     objectives = []
+    surveys: dict[str, Any] = {}  # the surveys' contents the responses behind name
     for o in g.objectives:
         krs = []
         for k in o.key_results:
@@ -393,10 +395,7 @@ async def grade_page(request: Request[Any, Any, Any], *, db: AsyncSession, setti
                 "weight": shown(k.weight_used, "ratio", lang),
                 "facts": pick(k.sums_in_words, lang), "line": pick(k.line, lang),
                 "left_out": k.left_out,
-                "rows": [{"kind": say(lang, f"row_{r.kind}"), "title": r.title,
-                          "at": views.local(r.at, settings.tz) if r.at else "",
-                          "status": r.status,
-                          "href": views.href(r.link, lang) if r.link.startswith("/") else None}
+                "rows": [await _behind_row(db, r, lang, settings, surveys)
                          for r in behind.items],
                 "total": behind.total})
         objectives.append({"title": pick(o.title, lang, o.id), "line": pick(o.line, lang),
@@ -416,6 +415,38 @@ async def grade_page(request: Request[Any, Any, Any], *, db: AsyncSession, setti
         score=shown(g.score, "ratio", lang), frozen=g.frozen,
         lines=[pick(line, lang) for line in g.explanation], objectives=objectives,
         back=back, dash_config={"lang": lang, "text": {}, "charts": {}})
+
+
+async def _behind_row(db: AsyncSession, r: DrillRow, lang: str, settings: Settings,
+                      surveys: dict[str, Any]) -> dict[str, Any]:
+    """One record behind a key result as the grade page lists it. A campaign's survey
+    response: the survey, the shop, its score and outcome level (no page, no respondent)."""
+    row: dict[str, Any] = {
+        "kind": say(lang, f"row_{r.kind}"), "title": r.title,
+        "at": views.local(r.at, settings.tz) if r.at else "", "status": r.status,
+        "href": views.href(r.link, lang) if r.link.startswith("/") else None, "detail": ""}
+    if r.kind != "survey_response":
+        return row
+    key = r.definition_id or ""
+    if key not in surveys:
+        surveys.update(await current_contents_for(db, {key}))
+    content = surveys.get(key) or {}
+    outcomes = content.get("outcomes") or []
+    levels = {str(lv.get("id")): lv for lv in (outcomes[0].get("levels") or [])
+              } if outcomes and isinstance(outcomes[0], dict) else {}
+    level = levels.get(r.status)
+    parts = [pick(content.get("title"), lang, key)]
+    if r.title:
+        parts.append(r.title)
+    row["title"] = say(lang, "row_sep").join(parts)
+    details = []
+    if r.value is not None:
+        details.append(say(lang, "row_score", score=shown(r.value, "percent", lang)))
+    if r.status:
+        details.append(say(lang, "row_outcome", level=pick(
+            (level or {}).get("label"), lang, r.status)))
+    row["detail"] = say(lang, "row_sep").join(details)
+    return row
 
 
 # -- a site's history (where a flagged check-in is reviewed) ------------------------------------

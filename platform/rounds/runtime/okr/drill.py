@@ -8,6 +8,10 @@ Which rows: those of the metric's population over the period, in local days:
 - visit facts (and the plan's figures): the check-ins of the period;
 - submission facts: the submissions whose work was done in the period (``happened_at``), of
   the key result's definition or of the metric's kind of definition (standards, surveys);
+  with them the campaigns' survey responses of the period, for the facts the store counts
+  them in (answered, scored, their scores, the survey answers' facts), each about the staff
+  member it counts for (``about_user_id``), with its shop, survey, score and outcome level
+  and nothing of who answered;
 - issue facts: by the date the fact counts (opened: created; closed, on time, time to close:
   closed; overdue: due; escalated; rectified and accepted: the signatures; cancelled); a
   ratio's rows are its denominator's (the closed issues of "closed on time"); a stock (still
@@ -25,7 +29,21 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select
+from sqlalchemy import (
+    Boolean,
+    ColumnElement,
+    Select,
+    String,
+    and_,
+    cast,
+    false,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rounds.db import as_utc
@@ -43,9 +61,14 @@ from rounds.runtime.people.models import User
 from rounds.runtime.sites.models import Site
 from rounds.runtime.store.models import ISSUE_MEASURES, SUBMISSION_MEASURES
 from rounds.runtime.submissions.models import Submission
+from rounds.runtime.surveys.models import SurveyResponse
 from rounds.runtime.visits.models import Visit
 
 Query = Select[*tuple[Any, ...]]  # rows of several columns
+
+# The submission facts the store also counts the campaigns' survey responses in.
+RESPONSE_FACTS = frozenset({"submissions", "scored", "score_sum", "percentage_count",
+                            "percentage_sum"})
 
 # The issue's column each issue fact is counted by.
 ISSUE_DATES: dict[str, Any] = {
@@ -103,7 +126,8 @@ async def rows_behind(db: AsyncSession, principal: Principal, *, okr_id: str, pe
     if kind == "visit":
         stmt = _visits(w)
     elif kind == "submission":
-        stmt = _submissions(w, definition=spec.definition, rows=spec.metric.rows)
+        stmt = _submissions(w, definition=spec.definition, rows=spec.metric.rows,
+                            responses=bool(spec.metric.parameter) or fact in RESPONSE_FACTS)
     else:
         stmt = _issues(w, fact=fact, definition=spec.definition)
     total = int((await db.execute(select(func.count()).select_from(stmt.subquery()))
@@ -146,11 +170,20 @@ def _visits(w: _Rows) -> Query:
     return stmt.order_by(Visit.checked_in_at, Visit.id)
 
 
-def _submissions(w: _Rows, *, definition: str | None, rows: str) -> Query:
+def _submissions(w: _Rows, *, definition: str | None, rows: str, responses: bool) -> Query:
+    """The submissions, and with ``responses`` the campaigns' survey responses, oldest
+    first."""
     unit = func.coalesce(Site.org_unit_id, User.org_unit_id)
-    stmt: Query = (select(Submission.id, Submission.happened_at, Submission.user_id,
-                   Submission.site_id, unit, Submission.definition_id, Submission.percentage,
-                   Submission.score_value, Submission.passed)
+    stmt: Query = (select(literal("submission", String).label("kind"),
+                          Submission.id.label("id"), Submission.happened_at.label("at"),
+                          Submission.user_id.label("user_id"),
+                          Submission.site_id.label("site_id"), unit.label("unit_id"),
+                          Site.name.label("site_name"),
+                          Submission.definition_id.label("definition_id"),
+                          Submission.percentage.label("percentage"),
+                          Submission.score_value.label("score_value"),
+                          Submission.passed.label("passed"),
+                          Submission.outcome.label("outcome"))
             .join(User, User.id == Submission.user_id)
             .outerjoin(Site, Site.id == Submission.site_id)
             .where(_in(Submission.happened_at, w.start, w.end), w.whose(Submission.user_id)))
@@ -161,7 +194,22 @@ def _submissions(w: _Rows, *, definition: str | None, rows: str) -> Query:
             select(Definition.id).where(Definition.kind == rows)))
     if w.of_unit:
         stmt = stmt.where(unit.in_(w.units))
-    return stmt.order_by(Submission.happened_at, Submission.id)
+    if not responses or rows not in ("", "survey"):
+        return stmt.order_by(Submission.happened_at, Submission.id)
+    r = SurveyResponse
+    r_unit = func.coalesce(r.org_unit_id, Site.org_unit_id)
+    answered: Query = (select(literal("survey_response", String), r.id, r.happened_at,
+                              r.about_user_id, r.site_id, r_unit, Site.name, r.definition_id,
+                              r.percentage, r.score_value, cast(null(), Boolean), r.outcome)
+                       .outerjoin(Site, Site.id == r.site_id)
+                       .where(_in(r.happened_at, w.start, w.end), w.whose(r.about_user_id)))
+    if definition:
+        answered = answered.where(r.definition_id == definition)
+    if w.of_unit:
+        answered = answered.where(r_unit.in_(w.units))
+    both = union_all(stmt, answered).subquery()
+    out: Query = select(*both.c).order_by(both.c.at, both.c.id)
+    return out
 
 
 def _issues(w: _Rows, *, fact: str, definition: str | None) -> Query:
@@ -201,12 +249,19 @@ def _row(kind: str, r: Any) -> DrillRow:
                         site_id=site_id, org_unit_id=unit_id, title=name, status=status,
                         value=None, link=f"/visits/{vid}")
     if kind == "submission":
-        sid, at, user_id, site_id, unit_id, definition_id, percentage, value, passed = r
+        (row_kind, sid, at, user_id, site_id, unit_id, site_name, definition_id, percentage,
+         value, passed, outcome) = r
+        score = percentage if percentage is not None else value
+        if row_kind == "survey_response":  # no page of its own; nothing of who answered
+            return DrillRow(kind="survey_response", id=str(sid), at=_iso(at),
+                            user_id=user_id, site_id=site_id, org_unit_id=unit_id,
+                            title=site_name or "", status=outcome or "", value=percentage,
+                            link="", definition_id=definition_id)
         status = ("submitted" if passed is None else "passed" if passed else "failed")
         return DrillRow(kind="submission", id=str(sid), at=_iso(at), user_id=user_id,
                         site_id=site_id, org_unit_id=unit_id, title=definition_id,
-                        status=status, value=percentage if percentage is not None else value,
-                        link=f"/submissions/{sid}")
+                        status=status, value=score, link=f"/submissions/{sid}",
+                        definition_id=definition_id)
     iid, _created, assignee, site_id, unit_id, title, status, _closed, _due, when = r
     return DrillRow(kind="issue", id=str(iid), at=_iso(when), user_id=assignee,
                     site_id=site_id, org_unit_id=unit_id, title=title, status=status,

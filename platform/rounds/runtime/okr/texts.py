@@ -44,15 +44,20 @@ def number(value: float | None, digits: int = 2) -> str:
     return "—" if value is None else format_number(value, digits)
 
 
-def fact_label(fact: str, lang: str) -> str:
-    """What a fact of the store is called (its key when the catalogue has no word)."""
-    return i18n.table(DOMAIN, lang).get(f"fact_{fact}", fact)
+def fact_label(fact: str, lang: str, rows: str = "") -> str:
+    """What a fact of the store is called (its key when the catalogue has no word); of the
+    rows of one kind of definition (``rows``: ``survey``) its word for them if it has one
+    ("计得分率答卷", not "表单")."""
+    table = i18n.table(DOMAIN, lang)
+    own = table.get(f"fact_{rows}_{fact}") if rows else None
+    return own or table.get(f"fact_{fact}", fact)
 
 
 def _part(fact: str, sums: Mapping[str, float], lang: str,
-          labels: Mapping[str, Texts] | None = None) -> str:
+          labels: Mapping[str, Texts] | None = None, rows: str = "") -> str:
     named = (labels or {}).get(fact)
-    label = named.get(lang) or fact_label(fact, lang) if named else fact_label(fact, lang)
+    label = named.get(lang) or fact_label(fact, lang, rows) if named \
+        else fact_label(fact, lang, rows)
     return words(lang, "fact", label=label, n=number(sums.get(fact, 0.0)))
 
 
@@ -72,7 +77,7 @@ def sums_in_words(metric: Metric, sums: Mapping[str, float], value: float | None
     out: Texts = {}
     for lang in i18n.LANGUAGES:
         def part(f: str, lang: str = lang) -> str:
-            return _part(f, sums, lang, labels)
+            return _part(f, sums, lang, labels, metric.rows)
 
         if metric.formula in ("ratio", "mean"):
             formula = words(lang, f"formula_{metric.formula}", top=part(metric.facts[0]),

@@ -112,19 +112,22 @@ class GradeDetail(GradeRow, kw_only=True):
 
 
 class DrillRow(msgspec.Struct, kw_only=True):
-    """A raw row behind a key result: a visit, a submission or an issue, with its page."""
+    """A raw row behind a key result: a visit, a submission, a campaign's survey response
+    or an issue, with its page."""
 
-    kind: str  # visit | submission | issue
+    kind: str  # visit | submission | survey_response | issue
     id: str
     at: str  # when it counts (check-in, when the work was done, the issue's date that counts)
-    user_id: int | None
+    user_id: int | None  # a survey response's: the staff member it is about
     site_id: int | None
     org_unit_id: int | None
-    title: str  # site name, definition id or issue title
+    title: str  # site name, definition id, the response's shop name or issue title
     status: str  # visit: flagged, checked_in, checked_out; submission: submitted, passed,
-    # failed; issue: its status
-    value: float | None  # a submission's percentage (else its score value)
-    link: str  # the page that shows it
+    # failed; survey response: its outcome level id ('' without one); issue: its status
+    value: float | None  # a submission's percentage (else its score value); a survey
+    # response's percentage (None when its survey does not score as a percentage)
+    link: str  # the page that shows it ('' for a survey response: none shows one alone)
+    definition_id: str | None = None  # a submission's or survey response's definition
 
 
 class DrillPage(Page[DrillRow]):

@@ -425,43 +425,50 @@ def _band_order(band: str) -> int:
     return 10_000 if not band else int(band.rstrip("+").split("-")[0])
 
 
+def staff_member() -> Any:
+    """The staff member a response counts for, as a column: the one it is about (a survey
+    that follows a visit), else its shop's customer manager (the first assignment); NULL for
+    an anonymous response without a shop. The staff table and the export both read it."""
+    r = SurveyResponse
+    manager = (select(SiteAssignment.user_id)
+               .where(SiteAssignment.site_id == r.site_id,
+                      SiteAssignment.role_id == "customer_manager")
+               .order_by(SiteAssignment.id).limit(1).correlate(r).scalar_subquery())
+    return func.coalesce(r.about_user_id, manager)
+
+
 async def scores(db: AsyncSession, campaign: SurveyCampaign, content: Mapping[str, Any], *,
                  lang: str, units: Sequence[int] | None = None,
                  min_group: int | None = None) -> Scores:
     """Mean score and the outcome levels' distribution, overall and by station, staff member
     (not in the industry view: ``min_group`` given) and shop grade band."""
     r = SurveyResponse
+    grouped = (select(r.site_id, r.org_unit_id, staff_member().label("staff"), r.outcome,
+                      r.percentage, r.score_value)
+               .where(*_where(campaign, units)).subquery())
+    g = grouped.c
     rows = (await db.execute(
-        select(r.site_id, r.org_unit_id, r.about_user_id, r.outcome, func.count(),
-               func.sum(r.percentage), func.count(r.percentage),
-               func.sum(r.score_value), func.count(r.score_value))
-        .where(*_where(campaign, units))
-        .group_by(r.site_id, r.org_unit_id, r.about_user_id, r.outcome))).all()
+        select(g.site_id, g.org_unit_id, g.staff, g.outcome, func.count(),
+               func.sum(g.percentage), func.count(g.percentage),
+               func.sum(g.score_value), func.count(g.score_value))
+        .group_by(g.site_id, g.org_unit_id, g.staff, g.outcome))).all()
     first, level_defs = outcome_levels(content)
     levels = [(str(lv.get("id")), pick(lv.get("label"), lang, str(lv.get("id"))))
               for lv in level_defs]
     site_ids = {row[0] for row in rows if row[0] is not None}
     sites: dict[int, tuple[str, Any]] = {}
-    managers: dict[int, int] = {}
     if site_ids:
         for sid, name, attrs in (await db.execute(select(Site.id, Site.name, Site.attributes)
                                                   .where(Site.id.in_(site_ids)))).all():
             sites[sid] = (name, (attrs or {}).get("grade"))
-        for sid, uid in (await db.execute(
-                select(SiteAssignment.site_id, SiteAssignment.user_id).where(
-                    SiteAssignment.site_id.in_(site_ids),
-                    SiteAssignment.role_id == "customer_manager")
-                .order_by(SiteAssignment.id))).all():
-            managers.setdefault(sid, uid)
     overall = _Acc()
     by_unit: dict[int | None, _Acc] = defaultdict(_Acc)
     by_user: dict[int | None, _Acc] = defaultdict(_Acc)
     by_band: dict[str, _Acc] = defaultdict(_Acc)
-    for site_id, unit_id, about, outcome, n, ps, pn, vs, vn in rows:
+    for site_id, unit_id, staff, outcome, n, ps, pn, vs, vn in rows:
         parts = (n, ps, pn, vs, vn, outcome)
         overall.add(parts)
         by_unit[unit_id].add(parts)
-        staff = about if about is not None else managers.get(site_id) if site_id else None
         by_user[staff].add(parts)
         by_band[grade_band(sites[site_id][1]) if site_id in sites else ""].add(parts)
     unit_names = await _unit_names(db, [u for u in by_unit if u is not None], lang)
@@ -599,8 +606,9 @@ async def export_of(db: AsyncSession, campaign: SurveyCampaign, *, lang: str,
 
 
 def export_query(campaign: SurveyCampaign, units: Sequence[int] | None, lang: str) -> Any:
-    """The export's rows, oldest first: the staff member is the one the response is about
-    (the shop's customer manager is not looked up row by row here)."""
+    """The export's rows, oldest first: the staff member as in the staff table
+    (:func:`staff_member`: the one the response is about, else the shop's customer
+    manager)."""
     r = SurveyResponse
     name = OrgUnit.name_en if lang == "en" else OrgUnit.name_zh
     return (select(r.submitted_at, r.respondent, r.answers, r.percentage, r.score_value,
@@ -608,7 +616,7 @@ def export_query(campaign: SurveyCampaign, units: Sequence[int] | None, lang: st
                    User.display_name.label("staff_name"))
             .outerjoin(Site, Site.id == r.site_id)
             .outerjoin(OrgUnit, OrgUnit.id == r.org_unit_id)
-            .outerjoin(User, User.id == r.about_user_id)
+            .outerjoin(User, User.id == staff_member())
             .where(*_where(campaign, units))
             .order_by(r.submitted_at, r.id).execution_options(yield_per=BATCH))
 
