@@ -291,6 +291,18 @@ function checkOut (button) {
 
 // -- start ------------------------------------------------------------------------------------
 
+// The top bar stays at the top of the screen, and the menu in it wraps to several lines on a
+// narrow one: its height, as --topbar-height, keeps what is focused or scrolled into view
+// clear of it (fieldwork.css: scroll-padding-top). A custom property set through the CSSOM,
+// which the Content-Security-Policy allows (no style attribute in the markup).
+function keepClearOfTopbar () {
+  const bar = document.querySelector('.topbar')
+  if (!bar || !('ResizeObserver' in window)) return
+  const root = document.documentElement
+  new ResizeObserver(() => root.style.setProperty('--topbar-height', `${Math.ceil(bar.getBoundingClientRect().height)}px`))
+    .observe(bar)
+}
+
 function start () {
   for (const form of document.querySelectorAll('[data-sign-in-form]')) bindSignIn(form)
   for (const form of document.querySelectorAll('[data-check-in-code]')) bindCodeForm(form)
@@ -310,6 +322,7 @@ function start () {
   for (const bar of document.querySelectorAll('.fw-bar[data-percent]')) {
     bar.style.width = `${Math.max(0, Math.min(100, Number(bar.dataset.percent) || 0))}%`
   }
+  keepClearOfTopbar()
   const list = document.querySelector('[data-day]')
   if (list && list.querySelector('[data-stop]')) sortByDistance(document.querySelector('[data-day-status]'))
   document.body.dataset.fieldwork = 'ready'
