@@ -45,14 +45,13 @@ def upgrade() -> None:
     with op.batch_alter_table('notices', schema=None) as batch_op:
         batch_op.create_index('ix_notices_audience_published', ['audience', 'published_at'], unique=False)
 
-    with op.batch_alter_table('issues', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('reporter_signed_at', sa.DateTime(timezone=True), nullable=True))
-
-
+    # Plain ALTER TABLE, not a batch: a batch rebuilds the table on SQLite, and dropping
+    # ``issues`` fails its events' foreign keys once there are issues.
+    op.add_column('issues', sa.Column('reporter_signed_at', sa.DateTime(timezone=True),
+                                      nullable=True))
 
 def downgrade() -> None:
-    with op.batch_alter_table('issues', schema=None) as batch_op:
-        batch_op.drop_column('reporter_signed_at')
+    op.drop_column('issues', 'reporter_signed_at')
 
     with op.batch_alter_table('notices', schema=None) as batch_op:
         batch_op.drop_index('ix_notices_audience_published')
