@@ -162,18 +162,20 @@ def client_address(request: Request[Any, Any, Any]) -> str:
 
 # -- what a page reads of the campaign -------------------------------------------------------
 
-_contents: dict[int, dict[str, Any]] = {}
+# Keyed by database and id, as ids belong to one database (tests use several at once).
+_contents: dict[tuple[Any, int], dict[str, Any]] = {}
 
 
 async def survey_content(db: AsyncSession, version_id: int) -> dict[str, Any]:
     """The survey version's content (published versions never change: kept per process)."""
-    found = _contents.get(version_id)
+    key = (db.bind, version_id)
+    found = _contents.get(key)
     if found is None:
         content = (await db.execute(select(DefinitionVersion.content).where(
             DefinitionVersion.id == version_id))).scalar_one_or_none()
         if content is None:
             raise NotFound(f"no survey version {version_id}")
-        found = _contents[version_id] = dict(content)
+        found = _contents[key] = dict(content)
     return found
 
 
@@ -187,13 +189,14 @@ class Opened:
 # The answers' hot path reads a campaign at most every CAMPAIGN_SECONDS per process (a copy
 # no session holds): a campaign closed takes answers in a process for that long at most.
 CAMPAIGN_SECONDS = 2.0
-_campaigns: dict[int, tuple[float, SurveyCampaign]] = {}
+_campaigns: dict[tuple[Any, int], tuple[float, SurveyCampaign]] = {}
 
 
 async def recent_campaign(db: AsyncSession, campaign_id: int) -> SurveyCampaign | None:
     """The campaign as read in the last :data:`CAMPAIGN_SECONDS` (a detached copy)."""
     now = time.monotonic()
-    hit = _campaigns.get(campaign_id)
+    key = (db.bind, campaign_id)
+    hit = _campaigns.get(key)
     if hit is not None and now - hit[0] < CAMPAIGN_SECONDS:
         return hit[1]
     row = await db.get(SurveyCampaign, campaign_id)
@@ -203,7 +206,7 @@ async def recent_campaign(db: AsyncSession, campaign_id: int) -> SurveyCampaign 
                              for c in SurveyCampaign.__table__.columns})
     if len(_campaigns) >= 1024:
         _campaigns.clear()
-    _campaigns[campaign_id] = (now, copy)
+    _campaigns[key] = (now, copy)
     return copy
 
 

@@ -81,19 +81,21 @@ def is_open(campaign: SurveyCampaign, now: datetime) -> bool:
             and as_utc(campaign.opens_at) <= as_utc(now) < as_utc(campaign.closes_at))
 
 
-# A version's content hash never changes (a published version is immutable): kept per process.
-_hashes: dict[int, str] = {}
+# A version's content hash never changes (a published version is immutable): kept per process,
+# by database and version id (ids belong to one database; tests use several at once).
+_hashes: dict[tuple[Any, int], str] = {}
 
 
 async def campaign_form(db: AsyncSession, campaign: SurveyCampaign) -> FormVersion:
     """The compiled form of the survey version the campaign asks (cached for the process)."""
-    content_hash = _hashes.get(campaign.version_id)
+    key = (db.bind, campaign.version_id)
+    content_hash = _hashes.get(key)
     if content_hash is None:
         content_hash = (await db.execute(select(DefinitionVersion.content_hash).where(
             DefinitionVersion.id == campaign.version_id))).scalar_one_or_none()
         if content_hash is None:
             raise NotFound(f"the survey version of campaign {campaign.id} is missing")
-        _hashes[campaign.version_id] = content_hash
+        _hashes[key] = content_hash
     return await form_version(db, campaign.survey_id, content_hash)
 
 
