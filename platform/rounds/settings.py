@@ -146,6 +146,16 @@ class SurveysSettings:
 
 
 @dataclass(frozen=True)
+class ExtensionsSettings:
+    """Extension modules (docs/extensions.md).
+    ROUNDS_EXTENSIONS_ENABLED: the installed extensions to run with, by name,
+    comma-separated (``rounds extensions list`` shows those installed); default none. One
+    that is not installed or fails to load stops the start with its name and why."""
+
+    enabled: str = ""
+
+
+@dataclass(frozen=True)
 class StoreSettings:
     """The query store (facts rolled up for dashboards and OKR grades; docs/store.md).
     ROUNDS_STORE_CLOSE_AT: when the nightly job closes the day before, as HH:MM in the
@@ -216,6 +226,7 @@ class Settings:
     checks: ChecksSettings = field(default_factory=ChecksSettings)
     store: StoreSettings = field(default_factory=StoreSettings)
     surveys: SurveysSettings = field(default_factory=SurveysSettings)
+    extensions: ExtensionsSettings = field(default_factory=ExtensionsSettings)
     log: LogSettings = field(default_factory=LogSettings)
     metrics: MetricsSettings = field(default_factory=MetricsSettings)
 

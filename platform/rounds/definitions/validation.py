@@ -32,6 +32,7 @@ from typing import Any
 
 from jsonschema import ValidationError
 
+from rounds.definitions import capabilities
 from rounds.definitions.items import ItemRef, items_by_id, items_of
 from rounds.definitions.loader import DefinitionDocument
 from rounds.definitions.metrics import CATALOGUE
@@ -958,6 +959,18 @@ def check_okr(doc: DefinitionDocument) -> Iterator[Problem]:
                                   f"to 1, not {result!r}", "unknown_grade", doc.source)
 
 
+def check_capabilities(doc: DefinitionDocument) -> Iterator[Problem]:
+    """A role grants only capabilities there are: the core's and the enabled extensions'
+    (:mod:`rounds.definitions.capabilities`)."""
+    known = capabilities.known()
+    for i, name in enumerate(doc.content.get("capabilities") or []):
+        if isinstance(name, str) and capabilities.well_formed(name) and name not in known:
+            yield Problem(pointer("capabilities", i),
+                          f"no capability {name!r} (there are: {', '.join(known)}; an "
+                          "extension's are there when it is enabled)", "unknown_capability",
+                          doc.source)
+
+
 # -- across definitions ----------------------------------------------------------------------
 
 _REFERENCES: dict[str, list[tuple[str, str]]] = {
@@ -1086,6 +1099,8 @@ def validate(docs: Iterable[DefinitionDocument], *, references: bool = True) -> 
             problems += _guarded(check(doc))
         if doc.kind in ("standard", "survey"):
             problems += _guarded(check_issue_rules(doc))
+        if doc.kind == "role":
+            problems += _guarded(check_capabilities(doc))
     if references:
         problems += check_references(docs)
         problems += _guarded(check_issue_routing(docs))

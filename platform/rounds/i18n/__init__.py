@@ -112,9 +112,30 @@ def _table(domain: str, lang: str) -> Mapping[str, str]:
     return merged
 
 
+# Folders of more catalogues: the enabled extensions' (rounds.extensions), each a folder
+# ``<lang>/LC_MESSAGES/<domain>.po`` like ``locale/``. A domain lives in one folder.
+_MORE_DIRS: list[Path] = []
+
+
+def add_locale_dir(folder: Path) -> None:
+    """Read catalogues from ``folder`` too (an extension's words, in its own domains)."""
+    if folder not in _MORE_DIRS:
+        _MORE_DIRS.append(folder)
+        _table.cache_clear()
+        _catalogue.cache_clear()
+
+
+def _catalogue_path(domain: str, lang: str) -> Path:
+    for folder in (LOCALE_DIR, *_MORE_DIRS):
+        path = folder / lang / "LC_MESSAGES" / f"{domain}.po"
+        if path.exists():
+            return path
+    return LOCALE_DIR / lang / "LC_MESSAGES" / f"{domain}.po"
+
+
 @functools.cache
 def _catalogue(domain: str, lang: str) -> dict[str, str]:
-    path = LOCALE_DIR / lang / "LC_MESSAGES" / f"{domain}.po"
+    path = _catalogue_path(domain, lang)
     if not path.exists():
         return {}
     with path.open("rb") as handle:
@@ -133,5 +154,5 @@ def text(domain: str, lang: str, key: str, /, **params: Any) -> str:
 
 def domains() -> list[str]:
     """The catalogues there are (the union over languages)."""
-    return sorted({p.stem for lang in LANGUAGES
-                   for p in (LOCALE_DIR / lang / "LC_MESSAGES").glob("*.po")})
+    return sorted({p.stem for folder in (LOCALE_DIR, *_MORE_DIRS) for lang in LANGUAGES
+                   for p in (folder / lang / "LC_MESSAGES").glob("*.po")})
