@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import importlib
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -78,6 +78,7 @@ class Extension:
     - ``menu``: links for the navigation of the field pages.
     - ``hooks``: modules imported on activation that fill the core's hooks (a site's
       panels, a check-out, ...), as :mod:`rounds.slices` does for the core's slices.
+    - ``demo``: the extension's part of the demo city.
     """
 
     name: str
@@ -95,6 +96,8 @@ class Extension:
     locale: Path | None = None
     menu: Sequence[MenuEntry] = ()
     hooks: Sequence[str] = ()
+    # ``async (db, now) -> None``: the extension's part of the demo city (``rounds demo``).
+    demo: Callable[[Any, Any], Awaitable[None]] | None = None
     version: str = field(default="", compare=False)
 
     def contributes(self) -> dict[str, list[str]]:
