@@ -493,7 +493,7 @@ def cmd_extensions_list(settings: Settings, args: argparse.Namespace) -> int:
         try:
             ext = load(name, found[name])
         except ExtensionError as exc:
-            print(f"{name}  ({state}): fails to load: {exc.why}")
+            print(f"{name}  ({state}): {exc.why}")
             continue
         print(f"{name} {ext.version or '?'}  ({state}): {ext.title.get('en') or name}")
         for part, names in ext.contributes().items():

@@ -33,7 +33,7 @@ def alembic_config(url: str, extra_versions: Sequence[Path] = ()) -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(resources.files("rounds") / "migrations"))
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
-    cfg.set_main_option("version_path_separator", "os")
+    cfg.set_main_option("path_separator", "os")
     cfg.set_main_option("version_locations",
                         os.pathsep.join(str(p) for p in (CORE_VERSIONS, *extra_versions)))
     return cfg
@@ -54,6 +54,19 @@ def extension_heads(active: Active) -> frozenset[str]:
         return frozenset()
     script = ScriptDirectory.from_config(alembic_config("sqlite://", dirs))
     return frozenset(script.get_heads()) - {core_head()}
+
+
+def reached(current: set[str], active: Active | None = None) -> set[str]:
+    """The revisions a database at ``current`` (its ``alembic_version`` rows) has applied:
+    those and all they build on. An extension's branch depends on a core revision, so a
+    database at the extension's head is at the core's too, with one row for both. Rows
+    unknown here (a disabled extension's) are left out."""
+    script = ScriptDirectory.from_config(
+        alembic_config("sqlite://", active.migration_dirs() if active is not None else []))
+    revisions = {s.revision for s in script.walk_revisions()}
+    known = tuple(r for r in current if r in revisions)
+    return {r.revision for r in script.revision_map.iterate_revisions(
+        known, "base", inclusive=True)} if known else set()
 
 
 def upgrade(url: str, revision: str = "head", *, extensions: Active | None = None) -> None:

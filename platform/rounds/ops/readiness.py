@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from rounds.errors import Problem, RoundsError
 from rounds.extensions import Active, activate_from
+from rounds.migrate import reached
 from rounds.settings import Settings
 
 CHECK_SECONDS = 3.0
@@ -106,8 +107,9 @@ async def check_migrations(engine: AsyncEngine, active: Active | None = None) ->
                     text("SELECT version_num FROM alembic_version"))).scalars())
             except DBAPIError:
                 current = set()  # no alembic_version table: never migrated
-        # More than expected: a disabled extension's branch, whose tables lie unused.
-        if heads <= current:
+        # Each expected head applied (an extension's head carries the core's); more than
+        # expected is a disabled extension's branch, whose tables lie unused.
+        if heads <= await asyncio.to_thread(reached, current, active):
             return f"at {', '.join(sorted(heads))}"
         wanted = ", ".join(sorted(heads))
         if not current:
