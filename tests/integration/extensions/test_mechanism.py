@@ -32,7 +32,8 @@ def _env(enabled: str | None, **more: str) -> dict[str, str]:
 
 def rounds(*argv: str, enabled: str | None = None, **env: str
            ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "rounds.cli", *argv], env=_env(enabled, **env),
+    return subprocess.run([sys.executable, "-m", "rounds.cli", *argv], check=False,
+                          env=_env(enabled, **env),
                           capture_output=True, text=True, timeout=120, cwd=REPO)
 
 
