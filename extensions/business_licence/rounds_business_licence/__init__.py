@@ -55,6 +55,7 @@ extension = Extension(
     handlers=_handlers,
     task_modules=("rounds_business_licence.jobs",),
     locale=HERE / "locale",
+    static=HERE / "static",
     hooks=("rounds_business_licence.hooks",),
     demo=_demo,
 )

@@ -15,17 +15,15 @@ from __future__ import annotations
 import datetime as dt
 import os
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 import msgspec
 from jinja2 import Environment, PackageLoader
-from litestar import MediaType, Request, Response, Router, get, post
+from litestar import MediaType, Request, Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.di import Provide
 from litestar.exceptions import HTTPException
 from litestar.response import Redirect
-from litestar.static_files import create_static_files_router
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -48,8 +46,7 @@ from rounds_business_licence.models import NOT_MADE, LicenceCheck
 from rounds_business_licence.registry import Registry, RegistrySettings, registry_from
 from rounds_business_licence.texts import DOMAIN, day, detail, say
 
-STATIC_DIR = Path(__file__).resolve().parent / "static"
-STATIC_URL = "/static/business-licence"
+STATIC_URL = "/static/extensions/business_licence"  # the core serves the static folder
 FILE_BODY = {ACCEPTS: ("multipart/form-data",)}
 _BODY_LIMIT = storage.MAX_PHOTO_BYTES + 1024 * 1024  # the photo and the form around it
 HISTORY = 20  # earlier checks shown on the page
@@ -104,12 +101,11 @@ def _today(settings: Settings) -> dt.date:
     return utcnow().astimezone(settings.tz).date()
 
 
-@post("/api/sites/{site_id:int}/business-licence-checks", status_code=201,
-      tags=["business licence"],
-      summary="Verify a site's business licence (business_licence.verify): the checks made "
-              "and not made, and the outcome")
+# ``registry`` is typed Any in the handlers: Litestar checks a dependency's value against
+# its annotation, and a Protocol (Registry) is not a type it can check an object against.
+
 async def create_check_api(db: AsyncSession, principal: Principal, settings: Settings,
-                           registry: Registry | None, site_id: Id, data: CheckIn
+                           registry: Any, site_id: Id, data: CheckIn
                            ) -> CheckOut:
     row = await service.create_check(
         db, principal, site_id, code=data.code, holder=data.holder, address=data.address,
@@ -118,8 +114,6 @@ async def create_check_api(db: AsyncSession, principal: Principal, settings: Set
     return check_out(row)
 
 
-@get("/api/sites/{site_id:int}/business-licence-checks", tags=["business licence"],
-     summary="A site's business-licence checks, newest first", dependencies=paged(100))
 async def list_checks_api(db: AsyncSession, principal: Principal, site_id: Id,
                           paging: Paging) -> Page[CheckOut]:
     rows, total = await service.checks_of_site(db, principal, site_id, limit=paging.limit,
@@ -184,8 +178,9 @@ async def _page(request: Request[Any, Any, Any], db: AsyncSession, settings: Set
     lang = request_language(request)
     site = await get_site(db, principal, site_id)
     rows, total = await service.checks_of_site(db, principal, site_id, limit=HISTORY + 1)
-    names = dict((await db.execute(select(User.id, User.display_name).where(
-        User.id.in_({r.checked_by for r in rows if r.checked_by})))).tuples().all())
+    names = {int(uid): str(name) for uid, name in await db.execute(
+        select(User.id, User.display_name).where(
+            User.id.in_({r.checked_by for r in rows if r.checked_by})))}
     tz = settings.tz
     shown = [check_view(r, lang, tz, names) for r in rows]
     errors = errors or {}
@@ -199,7 +194,9 @@ async def _page(request: Request[Any, Any, Any], db: AsyncSession, settings: Set
         **chrome.context(request, lang, principal), title=title, site=site,
         site_line=say(lang, "site_line", code=site.code, address=site.address),
         latest=shown[0] if shown else None, history=shown[1:], total=total,
-        may_verify=principal.can(service.VERIFY), values=values or {}, errors=errors,
+        may_verify=principal.can(service.VERIFY),
+        values={**dict.fromkeys(("code", "holder", "address", "expires_on", "photo_id"), ""),
+                **(values or {})}, errors=errors,
         summary=summary, action=views.href(path, lang),
         licence_config={"lang": lang, "text": {k: say(lang, k)
                                                for k in ("sending", "send_failed")}})
@@ -207,7 +204,6 @@ async def _page(request: Request[Any, Any, Any], db: AsyncSession, settings: Set
                     headers=dict(chrome.PRIVATE))
 
 
-@get("/sites/{site_id:int}/business-licence", include_in_schema=False)
 async def licence_page(request: Request[Any, Any, Any], db: AsyncSession, settings: Settings,
                        principal: Principal, site_id: Id) -> Response[str]:
     return await _page(request, db, settings, principal, site_id)
@@ -230,10 +226,8 @@ async def _photo(request: Request[Any, Any, Any], db: AsyncSession, settings: Se
     return str(form.get("photo_id") or ""), []
 
 
-@post("/sites/{site_id:int}/business-licence", include_in_schema=False, opt=FILE_BODY,
-      status_code=303, request_max_body_size=_BODY_LIMIT)
 async def licence_post(request: Request[Any, Any, Any], db: AsyncSession, settings: Settings,
-                       principal: Principal, registry: Registry | None, site_id: Id
+                       principal: Principal, registry: Any, site_id: Id
                        ) -> Response[Any]:
     """A new check, then the page with its result (303); with mistakes, the page again with
     every one at its field (422), nothing stored but the photo (kept for the next try)."""
@@ -270,18 +264,25 @@ async def licence_post(request: Request[Any, Any, Any], db: AsyncSession, settin
 
 
 def handlers(settings: Any) -> list[Any]:
-    """The routes, with the registry the environment configures (read now, once)."""
+    """The routes, made for this app with the registry the environment configures (read
+    now, once): the decorators are applied here so that each app has its own."""
     registry = registry_from(RegistrySettings.from_env(os.environ))
 
     def provide_registry() -> Registry | None:
         return registry
 
     deps = {"registry": Provide(provide_registry, sync_to_thread=False)}
-    pages = Router(path="/", route_handlers=[licence_page, licence_post], dependencies=deps,
-                   exception_handlers={NotAuthenticated: to_sign_in, RoundsError: error_page,
-                                       HTTPException: error_page})
-    api = Router(path="/", route_handlers=[create_check_api, list_checks_api],
-                 dependencies=deps)
-    return [api, pages, create_static_files_router(path=STATIC_URL, directories=[STATIC_DIR],
-                                                   name="business_licence_static",
-                                                   opt={"public": True})]
+    shown_as_page = {NotAuthenticated: to_sign_in, RoundsError: error_page,
+                     HTTPException: error_page}
+    checks = "/api/sites/{site_id:int}/business-licence-checks"
+    page = "/sites/{site_id:int}/business-licence"
+    return [
+        post(checks, status_code=201, tags=["business licence"], dependencies=deps,
+             summary="Verify a site's business licence (business_licence.verify): the "
+                     "checks made and not made, and the outcome")(create_check_api),
+        get(checks, tags=["business licence"], dependencies=paged(100),
+            summary="A site's business-licence checks, newest first")(list_checks_api),
+        get(page, include_in_schema=False, exception_handlers=shown_as_page)(licence_page),
+        post(page, include_in_schema=False, opt=FILE_BODY, status_code=303,
+             request_max_body_size=_BODY_LIMIT, dependencies=deps,
+             exception_handlers=shown_as_page)(licence_post)]
