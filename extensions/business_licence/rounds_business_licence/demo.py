@@ -43,5 +43,6 @@ async def seed(db: AsyncSession, now: datetime) -> None:
         db.add(LicenceCheck(site_id=site.id, code=code, holder=holder,
                             address=site.address or "", expires_on=expires, photo_id=None,
                             checked_by=staff, checked_at=now - timedelta(days=3),
-                            outcome=service.outcome_of(checks), checks=checks, registry_answer=None))
+                            outcome=service.outcome_of(checks), checks=checks,
+                            registry_answer=None))
     await db.flush()

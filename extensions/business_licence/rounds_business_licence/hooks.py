@@ -5,6 +5,8 @@ that a photo a check uses is kept by the cleanup of unused photos."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import tzinfo
+from functools import lru_cache
 
 from sqlalchemy import ColumnElement, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,11 +17,18 @@ from rounds.runtime.sites.models import Site
 from rounds.runtime.sites.panels import Panel, site_panel
 from rounds.runtime.storage import service as storage
 from rounds.runtime.storage.access import photo_use
+from rounds.settings import load_settings
 from rounds_business_licence import service
 from rounds_business_licence.models import FAILED, PASSED, LicenceCheck
 from rounds_business_licence.texts import day, say
 
 TONE = {PASSED: "good", FAILED: "bad"}  # anything else (warning) is "warn"
+
+
+@lru_cache(maxsize=1)
+def _tz() -> tzinfo:
+    """The company's time zone (a panel is given no settings; they do not change)."""
+    return load_settings().tz
 
 
 @site_panel
@@ -35,7 +44,8 @@ async def licence_panel(db: AsyncSession, principal: Principal, site_id: int, la
         rows=[(say(lang, "panel_code"), check.code),
               (say(lang, "panel_expires"), day(check.expires_on, lang) if check.expires_on
                else say(lang, "expires_never")),
-              (say(lang, "panel_checked"), day(check.checked_at.date(), lang))],
+              (say(lang, "panel_checked"),
+               day(check.checked_at.astimezone(_tz()).date(), lang))],
         href=views.href(f"/sites/{site_id}/business-licence", lang),
         link_text=say(lang, "panel_link"))]
 

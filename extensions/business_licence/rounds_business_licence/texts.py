@@ -3,6 +3,7 @@ core's gettext catalogues once the extension is active (its folder is added then
 
 from __future__ import annotations
 
+import contextlib
 from datetime import date
 from typing import Any
 
@@ -27,10 +28,8 @@ def detail(d: Any, lang: str) -> str:
         return ""
     params = dict(d.get("params") or {})
     if isinstance(params.get("date"), str):
-        try:
+        with contextlib.suppress(ValueError):
             params["date"] = day(date.fromisoformat(params["date"]), lang)
-        except ValueError:
-            pass
     try:
         return say(lang, "detail_" + d["key"], **params)
     except (KeyError, IndexError):  # a key or field of a later version: say nothing wrong

@@ -104,7 +104,7 @@ def _today(settings: Settings) -> dt.date:
 # ``registry`` is typed Any in the handlers: Litestar checks a dependency's value against
 # its annotation, and a Protocol (Registry) is not a type it can check an object against.
 
-async def create_check_api(db: AsyncSession, principal: Principal, settings: Settings,
+async def create_check_api(*, db: AsyncSession, principal: Principal, settings: Settings,
                            registry: Any, site_id: Id, data: CheckIn
                            ) -> CheckOut:
     row = await service.create_check(
@@ -114,7 +114,7 @@ async def create_check_api(db: AsyncSession, principal: Principal, settings: Set
     return check_out(row)
 
 
-async def list_checks_api(db: AsyncSession, principal: Principal, site_id: Id,
+async def list_checks_api(*, db: AsyncSession, principal: Principal, site_id: Id,
                           paging: Paging) -> Page[CheckOut]:
     rows, total = await service.checks_of_site(db, principal, site_id, limit=paging.limit,
                                                offset=paging.offset)
@@ -194,6 +194,7 @@ async def _page(request: Request[Any, Any, Any], db: AsyncSession, settings: Set
         **chrome.context(request, lang, principal), title=title, site=site,
         site_line=say(lang, "site_line", code=site.code, address=site.address),
         latest=shown[0] if shown else None, history=shown[1:], total=total,
+        just_checked=bool(shown) and request.query_params.get("checked") == str(shown[0]["id"]),
         may_verify=principal.can(service.VERIFY),
         values={**dict.fromkeys(("code", "holder", "address", "expires_on", "photo_id"), ""),
                 **(values or {})}, errors=errors,
@@ -204,7 +205,7 @@ async def _page(request: Request[Any, Any, Any], db: AsyncSession, settings: Set
                     headers=dict(chrome.PRIVATE))
 
 
-async def licence_page(request: Request[Any, Any, Any], db: AsyncSession, settings: Settings,
+async def licence_page(request: Request[Any, Any, Any], *, db: AsyncSession, settings: Settings,
                        principal: Principal, site_id: Id) -> Response[str]:
     return await _page(request, db, settings, principal, site_id)
 
@@ -226,7 +227,7 @@ async def _photo(request: Request[Any, Any, Any], db: AsyncSession, settings: Se
     return str(form.get("photo_id") or ""), []
 
 
-async def licence_post(request: Request[Any, Any, Any], db: AsyncSession, settings: Settings,
+async def licence_post(request: Request[Any, Any, Any], *, db: AsyncSession, settings: Settings,
                        principal: Principal, registry: Any, site_id: Id
                        ) -> Response[Any]:
     """A new check, then the page with its result (303); with mistakes, the page again with
@@ -240,12 +241,14 @@ async def licence_post(request: Request[Any, Any, Any], db: AsyncSession, settin
     values["photo_id"] = photo_id
     try:
         if not problems:
-            await service.create_check(
+            row = await service.create_check(
                 db, principal, site_id, code=values["code"], holder=values["holder"],
                 address=values["address"], expires_on=values["expires_on"] or None,
                 photo_id=photo_id, now=utcnow(), today=_today(settings), registry=registry)
-            return Redirect(views.href(f"/sites/{site_id}/business-licence", lang)
-                            + "#bl-latest", status_code=303)
+            # The page again, saying the check was made (a fragment would be lost: fetch
+            # gives the script the address it was redirected to without it).
+            return Redirect(views.href(f"/sites/{site_id}/business-licence", lang,
+                                       checked=row.id), status_code=303)
     except service.LicenceCheckInvalid as exc:
         problems.extend(exc.problems)
     else:
@@ -272,8 +275,8 @@ def handlers(settings: Any) -> list[Any]:
         return registry
 
     deps = {"registry": Provide(provide_registry, sync_to_thread=False)}
-    shown_as_page = {NotAuthenticated: to_sign_in, RoundsError: error_page,
-                     HTTPException: error_page}
+    shown_as_page: dict[int | type[Exception], Any] = {
+        NotAuthenticated: to_sign_in, RoundsError: error_page, HTTPException: error_page}
     checks = "/api/sites/{site_id:int}/business-licence-checks"
     page = "/sites/{site_id:int}/business-licence"
     return [

@@ -12,10 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from registry_server import TOKEN, RegistryServer
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from registry_server import RegistryServer
-from support.field import DEFINITIONS, Field, seed_field
+from support.field import DEFINITIONS, Field, seed_database, seed_field
+from support.live import LiveServer, run_async
 
 VERIFY = "business_licence.verify"
 VERIFIERS = ("customer_manager", "market_inspector")
@@ -70,3 +71,19 @@ def registry_server() -> Iterator[RegistryServer]:
     server = RegistryServer()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def enabled_server(tmp_path: Path, active: Any, registry_server: RegistryServer
+                   ) -> Iterator[tuple[LiveServer, Field]]:
+    folder = licence_definitions(tmp_path)
+    server = LiveServer(tmp_path / "on", definitions=folder, env={
+        "ROUNDS_EXTENSIONS_ENABLED": "business_licence",
+        "ROUNDS_BUSINESS_LICENCE_REGISTRY_URL": registry_server.url,
+        "ROUNDS_BUSINESS_LICENCE_REGISTRY_TOKEN": TOKEN,
+        "ROUNDS_BUSINESS_LICENCE_REGISTRY_TIMEOUT": "5"})
+    try:
+        world = run_async(seed_database(server.database_url, definitions_folder=folder))
+        yield server, world
+    finally:
+        server.stop()

@@ -29,7 +29,7 @@ class RegistryServer:
             def log_message(self, *args: Any) -> None:
                 pass
 
-            def do_GET(self) -> None:  # noqa: N802 - http.server's name
+            def do_GET(self) -> None:
                 code = self.path.rsplit("/", 1)[-1]
                 owner.requests.append({"path": self.path,
                                        "auth": self.headers.get("Authorization")})

@@ -9,15 +9,15 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from rounds_business_licence import service
+from rounds_business_licence.models import LicenceCheck
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from test_bl_flow import photo
 
 from rounds.db import transaction
 from rounds.runtime.issues.models import Issue, IssueEvent
-from rounds_business_licence import service
-from rounds_business_licence.models import LicenceCheck
 from support.field import Field, principal
-from test_bl_flow import photo
 
 TZ = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 12, 3, 2, 0, tzinfo=UTC)  # 10:00 in the company's zone

@@ -10,13 +10,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
 from registry_server import BROKEN, SILENT, TOKEN, RegistryServer
-from rounds.db import transaction
-from rounds.errors import Forbidden, NotFound
 from rounds_business_licence import service
 from rounds_business_licence.registry import HttpRegistry, Registry, RegistrySettings
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from rounds.db import transaction
+from rounds.errors import Forbidden, NotFound
 from support.field import Field, principal
 from support.fieldwork import png_bytes
 
@@ -116,9 +116,8 @@ async def test_the_same_code_on_another_site_s_latest_check_is_a_duplicate(
 
 async def test_every_input_mistake_at_once_and_nothing_stored(
         bl_sessions: async_sessionmaker[AsyncSession], world: Field) -> None:
-    from sqlalchemy import func, select
-
     from rounds_business_licence.models import LicenceCheck
+    from sqlalchemy import func, select
 
     async with transaction(bl_sessions) as db:
         with pytest.raises(service.LicenceCheckInvalid) as caught:

@@ -11,18 +11,13 @@ import shutil
 import sqlite3
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
-import pytest
 
-from conftest import licence_definitions
-from registry_server import TOKEN, RegistryServer
-from support.field import DEFINITIONS, Field, seed_database
+from support.field import DEFINITIONS, Field
 from support.fieldwork import png_bytes
-from support.live import LiveServer, api_token, run_async
+from support.live import LiveServer, api_token
 
 REPO = Path(__file__).resolve().parents[3]
 CODE = "91330100716105852F"
@@ -50,22 +45,6 @@ def validate(folder: Path, enabled: str | None) -> subprocess.CompletedProcess[s
     return subprocess.run([sys.executable, "-m", "rounds.cli", "definitions", "validate",
                            str(folder)], env=_env(enabled), capture_output=True, text=True,
                           timeout=120, cwd=REPO, check=False)
-
-
-@pytest.fixture
-def enabled_server(tmp_path: Path, active: Any, registry_server: RegistryServer
-                   ) -> Iterator[tuple[LiveServer, Field]]:
-    folder = licence_definitions(tmp_path)
-    server = LiveServer(tmp_path / "on", definitions=folder, env={
-        "ROUNDS_EXTENSIONS_ENABLED": "business_licence",
-        "ROUNDS_BUSINESS_LICENCE_REGISTRY_URL": registry_server.url,
-        "ROUNDS_BUSINESS_LICENCE_REGISTRY_TOKEN": TOKEN,
-        "ROUNDS_BUSINESS_LICENCE_REGISTRY_TIMEOUT": "5"})
-    try:
-        world = run_async(seed_database(server.database_url, definitions_folder=folder))
-        yield server, world
-    finally:
-        server.stop()
 
 
 def test_enabled_the_routes_page_and_panel_work(enabled_server: tuple[LiveServer, Field]
@@ -118,7 +97,7 @@ def test_enabled_the_routes_page_and_panel_work(enabled_server: tuple[LiveServer
                       files={"photo": ("p.png", png_bytes(2), "image/png")})
         assert done.status_code == 303, done.text
         after = c.get(done.headers["location"])
-        assert "核验未通过" in after.text and "登记机关查无此代码" in after.text
+        assert "已核验：核验未通过" in after.text and "登记机关查无此代码" in after.text
         assert c.get(f"/api/sites/{ra1}/business-licence-checks").json()["total"] == 2
         # The photo is shown to those who see the site.
         assert c.get(f"/api/photos/{photo.json()['id']}").status_code == 200

@@ -10,7 +10,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from rounds_business_licence.uscc import CHARSET, WEIGHTS, check_character, uscc_region, uscc_valid
 
 # Codes published by the companies on their licences (the four of the discussion
@@ -24,7 +23,7 @@ EXT = Path(__file__).resolve().parents[3] / "extensions" / "business_licence"
 
 def test_the_charset_and_weights_are_the_standard_s() -> None:
     assert len(CHARSET) == 31 and not set(CHARSET) & set("IOSVZ")
-    assert WEIGHTS == tuple(pow(3, i, 31) for i in range(17))  # 3^(i) mod 31, GB 32100
+    assert tuple(pow(3, i, 31) for i in range(17)) == WEIGHTS  # 3^(i) mod 31, GB 32100
 
 
 @pytest.mark.parametrize("code", PUBLISHED)
@@ -89,7 +88,8 @@ def test_the_browser_port_gives_the_same_answers() -> None:
                             "91A3010071610585" + "2" + "X"]
     values += [c[:i] + ch + c[i + 1:] for c in PUBLISHED[:2] for i in range(18)
                for ch in ("0", "Y", "I", "a") if ch != c[i]]
-    script = (f"import({json.dumps((EXT / 'rounds_business_licence/static/operations.js').as_uri())})"
+    module = (EXT / "rounds_business_licence/static/operations.js").as_uri()
+    script = (f"import({json.dumps(module)})"
               ".then(({operations: o}) => { const vs = JSON.parse(process.argv[1]);"
               " console.log(JSON.stringify(vs.map(v => [o.uscc_valid(v), o.uscc_region(v)]))) })")
     out = subprocess.run(["node", "-e", script, json.dumps(values)], check=True,

@@ -7,12 +7,21 @@ import { sendForm } from '/static/fieldwork/send_form.js'
 const config = JSON.parse(document.getElementById('licence-config')?.textContent || '{}')
 const text = config.text || {}
 
+function showChosen (input) {
+  const shown = input.parentElement?.querySelector('[data-file-name]')
+  const file = input.files && input.files[0]
+  if (shown && file) shown.textContent = (shown.dataset.chosen || '{name}').replace('{name}', file.name)
+}
+
 function setUp (root) {
+  root.querySelectorAll('input.bl-file-input').forEach((input) => {
+    input.addEventListener('change', () => showChosen(input))
+  })
   root.querySelectorAll('form[data-licence-form]').forEach((form) => {
     form.addEventListener('submit', (event) => sendForm(form, event, text, setUp))
   })
-  // After a new check the page comes back at its result: bring it into view for the reader.
-  if (window.location.hash === '#bl-latest') root.querySelector('#bl-latest')?.focus()
+  // After a new check the page comes back saying so: its result is where the reader is.
+  root.querySelector('#bl-latest[data-just-checked]')?.focus()
 }
 
 setUp(document)
