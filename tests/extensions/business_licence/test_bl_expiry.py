@@ -106,3 +106,30 @@ async def test_a_site_without_a_customer_manager_goes_to_the_head(
         routed = list((await db.execute(select(IssueEvent.data).where(
             IssueEvent.issue_id == issue.id, IssueEvent.action == "routed"))).scalars())
     assert routed and routed[0]["fallback"] == "head"
+
+
+async def test_the_demo_checks_three_retailers_once(
+        bl_sessions: async_sessionmaker[AsyncSession], world: Field) -> None:
+    from rounds_business_licence import demo
+
+    for _ in range(2):  # idempotent
+        async with transaction(bl_sessions) as db:
+            await demo.seed(db, NOW)
+    async with bl_sessions() as db:
+        rows = [(s, o) for s, o in await db.execute(
+            select(LicenceCheck.site_id, LicenceCheck.outcome).order_by(LicenceCheck.site_id))]
+    assert rows == [(world.sites["RA1"], "passed"), (world.sites["RA2"], "warning"),
+                    (world.sites["RB1"], "failed")]
+    assert await run(bl_sessions) == 1  # the one near its expiry
+
+
+async def test_the_job_worker_runs_it_with_the_reconcilers(
+        bl_sessions: async_sessionmaker[AsyncSession], world: Field, tmp_path: Path) -> None:
+    from rounds.jobs import maintenance
+    from rounds_business_licence import jobs
+
+    assert jobs.open_licence_expiry_issues in maintenance.RECONCILERS
+    today = datetime.now(UTC).date()
+    await verify(bl_sessions, world, tmp_path, "RA1", "cm_a", today + timedelta(days=3))
+    async with transaction(bl_sessions) as db:
+        assert await jobs.open_licence_expiry_issues(db) == 1
