@@ -125,8 +125,9 @@ async def test_the_demo_checks_three_retailers_once(
 
 async def test_the_job_worker_runs_it_with_the_reconcilers(
         bl_sessions: async_sessionmaker[AsyncSession], world: Field, tmp_path: Path) -> None:
-    from rounds.jobs import maintenance
     from rounds_business_licence import jobs
+
+    from rounds.jobs import maintenance
 
     assert jobs.open_licence_expiry_issues in maintenance.RECONCILERS
     today = datetime.now(UTC).date()
