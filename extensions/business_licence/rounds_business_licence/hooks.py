@@ -36,8 +36,14 @@ async def licence_panel(db: AsyncSession, principal: Principal, site_id: int, la
                         ) -> Sequence[Panel]:
     """The site's latest check, for whoever may see the site (the shop's own account too)."""
     check = await service.latest_visible(db, principal, site_id)
+    href = views.href(f"/sites/{site_id}/business-licence", lang)
     if check is None:
-        return []
+        # Nothing checked yet: those who may check are shown the way to (a site they see).
+        if not principal.can(service.VERIFY) or (await db.execute(select(Site.id).where(
+                Site.id == site_id, site_scope(principal)))).first() is None:
+            return []
+        return [Panel(title=say(lang, "panel_title"), status=say(lang, "panel_none"),
+                      href=href, link_text=say(lang, "panel_check"))]
     return [Panel(
         title=say(lang, "panel_title"), tone=TONE.get(check.outcome, "warn"),
         status=say(lang, f"outcome_{check.outcome}"),
@@ -46,8 +52,7 @@ async def licence_panel(db: AsyncSession, principal: Principal, site_id: int, la
                else say(lang, "expires_never")),
               (say(lang, "panel_checked"),
                day(check.checked_at.astimezone(_tz()).date(), lang))],
-        href=views.href(f"/sites/{site_id}/business-licence", lang),
-        link_text=say(lang, "panel_link"))]
+        href=href, link_text=say(lang, "panel_link"))]
 
 
 @photo_use

@@ -196,6 +196,8 @@ async def _page(request: Request[Any, Any, Any], db: AsyncSession, settings: Set
         latest=shown[0] if shown else None, history=shown[1:], total=total,
         just_checked=bool(shown) and request.query_params.get("checked") == str(shown[0]["id"]),
         may_verify=principal.can(service.VERIFY),
+        # the site's own page (its visits and panels); a shop's account has /shop instead
+        back=None if views.is_shop(principal) else views.href(f"/sites/{site.id}/history", lang),
         values={**dict.fromkeys(("code", "holder", "address", "expires_on", "photo_id"), ""),
                 **(values or {})}, errors=errors,
         summary=summary, action=views.href(path, lang),

@@ -234,3 +234,29 @@ def test_registry_settings_from_the_environment() -> None:
     for bad in ("0", "-1", "soon"):
         with pytest.raises(ValueError, match="TIMEOUT"):
             RegistrySettings.from_env({"ROUNDS_BUSINESS_LICENCE_REGISTRY_TIMEOUT": bad})
+
+
+async def test_the_site_panel(bl_sessions: async_sessionmaker[AsyncSession], world: Field,
+                              tmp_path: Path) -> None:
+    from rounds.runtime.sites.panels import panels_for
+
+    ra1 = world.sites["RA1"]
+
+    async def panels(username: str, lang: str = "zh") -> list[Any]:
+        async with bl_sessions() as db:
+            return [p for p in await panels_for(db, await principal(db, username), ra1, lang)
+                    if p.href.startswith(f"/sites/{ra1}/business-licence")]
+
+    # Nothing checked: the way to check, for those who may; nothing for the others.
+    (first,) = await panels("cm_a")
+    assert (first.status, first.link_text, first.tone) == ("尚未核验", "核验营业执照", "")
+    assert await panels("shop_ra1") == [] and await panels("head_a") == []
+    await check(bl_sessions, world, tmp_path, expires_on="2027-01-20")  # within 60 days
+    for who in ("cm_a", "head_a", "shop_ra1", "leader"):
+        (p,) = await panels(who)
+        assert (p.title, p.tone, p.status) == ("营业执照", "warn", "需留意")
+        assert dict(p.rows) == {"统一社会信用代码": GOOD, "营业期限至": "2027年1月20日",
+                                "核验日期": "2026年12月3日"}
+    (en,) = await panels("shop_ra1", "en")
+    assert (en.status, en.link_text) == ("Needs attention", "See the check")
+    assert await panels("head_b") == []  # not their site
