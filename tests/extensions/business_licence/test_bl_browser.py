@@ -102,7 +102,7 @@ def test_the_page_on_a_phone(enabled_server: Any, tmp_path: Path) -> None:
     with concurrent.futures.ThreadPoolExecutor(1) as pool:
         seen = pool.submit(_story, server.url, world.sites["RA1"], photo).result()
     assert seen["errors"] == []
-    assert seen["empty"] == "本店尚未核验营业执照。"
+    assert seen["empty"] == "尚未核验营业执照。"
     assert seen["summary"] == "有 4 处填写有误，请修改"
     assert seen["summary_focused"] is True
     assert seen["invalid"] == 4 and seen["code_kept"] == "9133 0100"
