@@ -254,9 +254,11 @@ async def latest_visible(db: AsyncSession, principal: Principal, site_id: int
 
 def _due(expires_on: date, now: datetime, tz: tzinfo) -> datetime:
     """Due the morning the licence expires; an expired one gets the usual time."""
+    usual = now + timedelta(days=DEFAULT_DUE_DAYS["medium"])
+    if expires_on <= now.astimezone(tz).date():  # (also keeps year 1 from overflowing)
+        return usual
     at = datetime.combine(expires_on, time(0, 0), tzinfo=tz)
-    soonest = now + timedelta(days=1)
-    return as_utc(at) if at > soonest else now + timedelta(days=DEFAULT_DUE_DAYS["medium"])
+    return as_utc(at) if at > now + timedelta(days=1) else usual
 
 
 async def open_expiry_issues(db: AsyncSession, now: datetime, tz: tzinfo) -> int:

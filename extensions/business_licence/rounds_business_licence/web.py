@@ -28,7 +28,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rounds.db import utcnow
-from rounds.errors import NotAuthenticated, Problem, RoundsError
+from rounds.errors import Forbidden, NotAuthenticated, Problem, RoundsError, TryLater
 from rounds.runtime.access import Principal
 from rounds.runtime.fieldwork import chrome, views
 from rounds.runtime.fieldwork.pages import error_page, to_sign_in
@@ -223,6 +223,8 @@ async def _photo(request: Request[Any, Any, Any], db: AsyncSession, settings: Se
                 photo = await storage.upload(db, photo_store(settings.data_dir), principal,
                                              data if isinstance(data, bytes) else b"",
                                              settings.uploads)
+            except (Forbidden, TryLater):
+                raise  # not the photo's fault: the page says why (403, 429)
             except RoundsError:
                 return "", [Problem("/photo_id", "not a readable photo", "unreadable")]
             return photo.id, []

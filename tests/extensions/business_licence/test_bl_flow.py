@@ -95,6 +95,11 @@ async def test_holder_and_expiry(bl_sessions: async_sessionmaker[AsyncSession], 
     row = await check(bl_sessions, world, tmp_path,
                       expires_on=(TODAY + timedelta(days=61)).isoformat())
     assert results(row)["expiry"] == ("ok", "valid_until") and row.outcome == "passed"
+    row = await check(bl_sessions, world, tmp_path, expires_on="0001-01-01")
+    assert results(row)["expiry"] == ("failed", "expired")
+    async with transaction(bl_sessions) as db:  # its issue is due as usual, no overflow
+        from zoneinfo import ZoneInfo
+        assert await service.open_expiry_issues(db, NOW, ZoneInfo("Asia/Shanghai")) == 1
     row = await check(bl_sessions, world, tmp_path, expires_on=None)  # 长期
     assert results(row)["expiry"] == ("ok", "expiry_none") and row.expires_on is None
 
