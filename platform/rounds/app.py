@@ -14,6 +14,7 @@ from litestar.di import Provide
 import rounds.slices  # noqa: F401  (every hook a higher slice fills in a lower one)
 from rounds import __version__
 from rounds.db import create_engine, session_factory
+from rounds.extensions import activate_from
 from rounds.logs import configure_logging
 from rounds.ops.web import OpsPlugin
 from rounds.runtime.admin import pages as admin_pages
@@ -56,7 +57,7 @@ from rounds.runtime.surveys import web as surveys_web
 from rounds.runtime.visits import plans_web
 from rounds.runtime.visits import web as visits_web
 from rounds.settings import Settings, load_settings
-from rounds.web import apidocs
+from rounds.web import apidocs, extension_assets
 from rounds.web.auth import signed_in_unless_public
 from rounds.web.bodies import BoundedRequest
 from rounds.web.deps import provide_session, provide_settings
@@ -85,6 +86,8 @@ async def health() -> dict[str, str]:
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or load_settings()
     survey_links.check_settings(settings)  # a short link key is no secret: refuse to start
+    # The enabled extensions, loaded before anything else: one that fails stops the start.
+    extensions = activate_from(settings)
     configure_logging(settings, "api")
 
     @asynccontextmanager
@@ -123,7 +126,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
                                  *portals_web.handlers(), *portals_pages.handlers(settings),
                                  *admin_pages.handlers(settings),
                                  *survey_public_pages.handlers(), *consumer_page.handlers(),
-                                 *apidocs.asset_handlers(settings)]
+                                 *apidocs.asset_handlers(settings),
+                                 *extension_assets.handlers(extensions),
+                                 *extensions.handlers(settings)]
     return install_request_ids(Litestar(  # the request id and access line of every request
         route_handlers=route_handlers,
         lifespan=[watch_stop_signals, lifespan],  # live streams end on SIGTERM/SIGINT
@@ -131,7 +136,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         on_startup=[partial(document_app, rate_limited=CPU_HEAVY)],
         plugins=[notifications_web.NotificationsPlugin(settings),  # live pushes (SSE)
                  OpsPlugin(settings)],  # /api/ready, /metrics, requests counted
-        state=State({"settings": settings}),
+        state=State({"settings": settings, "extensions": extensions}),
         dependencies={"db": Provide(provide_session),
                       "settings": Provide(provide_settings, sync_to_thread=False),
                       "principal": Provide(provide_principal, sync_to_thread=False),

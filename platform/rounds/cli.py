@@ -14,6 +14,7 @@ from typing import Any
 from rounds.definitions.loader import content_hash, load_documents
 from rounds.definitions.validation import validate
 from rounds.errors import InvalidInput, Problem, RoundsError
+from rounds.extensions import ExtensionError, activate_from
 from rounds.logs import mask_text
 from rounds.settings import Settings, load_settings
 
@@ -23,8 +24,14 @@ def _print_problems(problems: Sequence[Problem]) -> None:
         print(f"{p.source or '-'}:{p.pointer or '/'}: {p.message} [{p.code}]")
 
 
+def definition_paths(settings: Settings, given: Sequence[str] = ()) -> list[Path]:
+    """The files or folders named, else the definitions folder and the enabled extensions'."""
+    return [Path(p) for p in given] or [settings.definitions_dir,
+                                        *activate_from(settings).definition_dirs()]
+
+
 def cmd_validate(settings: Settings, args: argparse.Namespace) -> int:
-    paths = [Path(p) for p in args.paths] or [settings.definitions_dir]
+    paths = definition_paths(settings, args.paths)
     docs, problems = load_documents(paths)
     problems += validate(docs)
     if problems:
@@ -42,7 +49,7 @@ def cmd_validate(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_show(settings: Settings, args: argparse.Namespace) -> int:
-    docs, _ = load_documents([Path(p) for p in args.path] or [settings.definitions_dir])
+    docs, _ = load_documents(definition_paths(settings, args.path))
     found = [d for d in docs if d.id == args.id]
     if not found:
         known = ", ".join(sorted(d.id for d in docs if d.id))
@@ -59,7 +66,8 @@ async def _with_store(settings: Settings, work: Any) -> Any:
     from rounds.db import create_engine, session_factory, transaction
     from rounds.migrate import upgrade
 
-    await asyncio.to_thread(upgrade, settings.database_url)
+    await asyncio.to_thread(upgrade, settings.database_url,
+                            extensions=activate_from(settings))
     engine = create_engine(settings.database_url)
     try:
         async with transaction(session_factory(engine)) as session:
@@ -71,7 +79,7 @@ async def _with_store(settings: Settings, work: Any) -> Any:
 def cmd_sync(settings: Settings, args: argparse.Namespace) -> int:
     from rounds.runtime.definitions import service
 
-    docs, problems = load_documents([Path(p) for p in args.path] or [settings.definitions_dir])
+    docs, problems = load_documents(definition_paths(settings, args.path))
     if problems:
         _print_problems(problems)
         return 1
@@ -95,8 +103,10 @@ def cmd_sync(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_db_upgrade(settings: Settings, args: argparse.Namespace) -> int:
     from rounds.migrate import upgrade
 
-    upgrade(settings.database_url)
-    print(f"database at head: {mask_text(settings.database_url)}")
+    active = activate_from(settings)
+    upgrade(settings.database_url, extensions=active)
+    more = f" (and the extensions {', '.join(active.names)})" if active.names else ""
+    print(f"database at head{more}: {mask_text(settings.database_url)}")
     return 0
 
 
@@ -386,7 +396,8 @@ def cmd_rollup(settings: Settings, args: argparse.Namespace) -> int:
         return 2
 
     async def go() -> Any:
-        await asyncio.to_thread(upgrade, settings.database_url)
+        await asyncio.to_thread(upgrade, settings.database_url,
+                                extensions=activate_from(settings))
         engine = create_engine(settings.database_url)
         try:
             sessions = session_factory(engine)
@@ -469,6 +480,63 @@ def cmd_settings(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_extensions_list(settings: Settings, args: argparse.Namespace) -> int:
+    """Each installed extension: enabled or not, its version and what it contributes."""
+    from rounds.extensions import installed, load
+
+    enabled = activate_from(settings).names
+    found = installed()
+    if not found:
+        print("no extension installed")
+    for name in sorted(found, key=lambda n: (n not in enabled, n)):
+        state = "enabled" if name in enabled else "installed, not enabled"
+        try:
+            ext = load(name, found[name])
+        except ExtensionError as exc:
+            print(f"{name}  ({state}): {exc.why}")
+            continue
+        print(f"{name} {ext.version or '?'}  ({state}): {ext.title.get('en') or name}")
+        for part, names in ext.contributes().items():
+            print(f"  {part}: {', '.join(names)}")
+    print(f"ROUNDS_EXTENSIONS_ENABLED={settings.extensions.enabled}")
+    return 0
+
+
+def cmd_rules_eval(settings: Settings, args: argparse.Namespace) -> int:
+    """Evaluate a JsonLogic rule against data, with the enabled extensions' operations."""
+    from rounds.errors import RuleError, RuleEvaluationError
+    from rounds.rules import compile_rule
+
+    values: list[Any] = []
+    for what, raw in (("RULE", args.rule), ("DATA", args.data)):
+        try:
+            values.append(json.loads(raw))
+        except json.JSONDecodeError as exc:
+            print(f"{what}: not valid JSON: {exc.msg} at column {exc.colno}", file=sys.stderr)
+            return 2
+    rule, data = values
+    try:
+        result = compile_rule(rule)(data)
+    except RuleError as exc:
+        for p in exc.problems:
+            print(f"RULE:{p.pointer or '/'}: {p.message} [{p.code}]", file=sys.stderr)
+        n = len(exc.problems)
+        print(f"{n} problem{'s' if n != 1 else ''}; operations here: JsonLogic's and "
+              f"{', '.join(sorted(_domain_operations()))}", file=sys.stderr)
+        return 1
+    except RuleEvaluationError as exc:
+        print(f"the rule failed while running: {exc.detail}", file=sys.stderr)
+        return 1
+    print(json.dumps(result, ensure_ascii=False))
+    return 0
+
+
+def _domain_operations() -> set[str]:
+    from rounds.rules import default_registry
+
+    return default_registry.names()
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="rounds", description="Rounds: field work to written "
                                 "standards, from JSON definitions.")
@@ -510,6 +578,20 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser("settings", help="print the settings in force").set_defaults(fn=cmd_settings)
     sub.add_parser("doctor", help="check the database, migrations, broker and Redis "
                    "(exit 1 if any fails)").set_defaults(fn=cmd_doctor)
+
+    ex = sub.add_parser("extensions", help="extension modules").add_subparsers(
+        dest="extensions", required=True)
+    ex.add_parser("list", help="each installed extension, enabled or not, its version and "
+                  "what it contributes").set_defaults(fn=cmd_extensions_list)
+
+    rules = sub.add_parser("rules", help="JsonLogic rules").add_subparsers(
+        dest="rules", required=True)
+    ev = rules.add_parser("eval", help="evaluate a rule against data (with the enabled "
+                          "extensions' operations) and print the result as JSON")
+    ev.add_argument("rule", metavar="RULE", help='the rule as JSON, e.g. \'{"+": [1, 2]}\'')
+    ev.add_argument("data", metavar="DATA", nargs="?", default="{}",
+                    help="the data as JSON (default {})")
+    ev.set_defaults(fn=cmd_rules_eval)
 
     db = sub.add_parser("db", help="the SQL store").add_subparsers(dest="db", required=True)
     db.add_parser("upgrade", help="apply migrations").set_defaults(fn=cmd_db_upgrade)
@@ -574,6 +656,12 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     settings = load_settings()
+    try:
+        activate_from(settings)  # the enabled extensions, before any command uses anything
+    except ExtensionError as exc:
+        print(f"rounds: {exc} (ROUNDS_EXTENSIONS_ENABLED={settings.extensions.enabled})",
+              file=sys.stderr)
+        return 2
     code: int = args.fn(settings, args)
     return code
 

@@ -94,6 +94,9 @@ class Extension:
     task_modules: Sequence[str] = ()
     schedule: Callable[[Any], Mapping[str, dict[str, Any]]] | None = None
     locale: Path | None = None
+    # Files served at /static/extensions/<name>/; an ``operations.js`` there exporting
+    # ``operations`` ({name: function}) gives the browser's rule engine the operations.
+    static: Path | None = None
     menu: Sequence[MenuEntry] = ()
     hooks: Sequence[str] = ()
     # ``async (db, now) -> None``: the extension's part of the demo city (``rounds demo``).
@@ -185,7 +188,7 @@ def load(name: str, entry_point: metadata.EntryPoint | None = None) -> Extension
         except metadata.PackageNotFoundError:
             version = ""
     for part, folder in (("definitions", ext.definitions), ("migrations", ext.migrations),
-                         ("locale", ext.locale)):
+                         ("locale", ext.locale), ("static", ext.static)):
         if folder is not None and not folder.is_dir():
             raise ExtensionError(name, f"its {part} folder {folder} does not exist")
     from dataclasses import replace
@@ -193,7 +196,7 @@ def load(name: str, entry_point: metadata.EntryPoint | None = None) -> Extension
     return replace(ext, version=version)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # one per set of names (activate): compared by identity
 class Active:
     """The extensions this process runs with, in the order enabled."""
 
@@ -222,6 +225,11 @@ class Active:
             if e.schedule is not None:
                 entries.update({f"{e.name}.{k}": v for k, v in e.schedule(settings).items()})
         return entries
+
+    def browser_operations(self) -> list[str]:
+        """The extensions whose ``static/operations.js`` the browser's rules import."""
+        return [e.name for e in self.extensions
+                if e.static is not None and (e.static / "operations.js").is_file()]
 
     def menu(self) -> list[MenuEntry]:
         return [m for e in self.extensions for m in e.menu]

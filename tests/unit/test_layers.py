@@ -39,7 +39,9 @@ FOUNDATION = ("rounds.errors", "rounds.settings", "rounds.textsafety", "rounds.i
 ENGINES = ("rounds.rules", "rounds.forms", "rounds.definitions", "rounds.draws")
 # rounds.ops: its metrics are toolkit (the slices count submissions and live streams with
 # them); the readiness checks, rounds doctor and the plugin that serves both are composition.
-TOOLKIT = ("rounds.db", "rounds.web", "rounds.ops.metrics")
+# rounds.extensions finds and registers the extensions (into the engines' registries); the
+# slices and the app read what it found.
+TOOLKIT = ("rounds.db", "rounds.web", "rounds.ops.metrics", "rounds.extensions")
 SHARED_RUNTIME = ("rounds.runtime.models", "rounds.runtime.sql", "rounds.runtime.access",
                   "rounds.runtime.imports", "rounds.runtime.audit")
 # The slices of rounds.runtime, lowest first: each may use the ones before it. Notifications

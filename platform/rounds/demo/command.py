@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from rounds.db import create_engine, session_factory, transaction
 from rounds.demo.city import DEMO_PASSWORD, build_city
+from rounds.extensions import activate_from
 from rounds.migrate import upgrade
 from rounds.runtime.orgs.models import OrgUnit
 from rounds.runtime.people.models import User
@@ -63,6 +64,12 @@ async def _build(settings: Settings, *, scale: float, seed: int, only_if_empty: 
         # Satisfaction surveys after the customer managers' visits, and the notices.
         await build_surveys(sessions, today=today, now=datetime.now(UTC), tz=settings.tz,
                             seed=seed)
+        # The enabled extensions' part (licence checks, applications...).
+        for ext in activate_from(settings).extensions:
+            if ext.demo is not None:
+                async with transaction(sessions) as db:
+                    await ext.demo(db, datetime.now(UTC))
+                print(f"  extension {ext.name}: its demo data")
         await _store(sessions, settings, today)
         await _grades(sessions, settings)
         print(f"==> demo ready in {time.monotonic() - started:.1f} s. Sign in as "
@@ -108,10 +115,10 @@ async def _grades(sessions: async_sessionmaker[AsyncSession], settings: Settings
 
 
 def demo_if_empty(settings: Settings, *, scale: float = 1.0, seed: int = 7) -> bool:
-    upgrade(settings.database_url)
+    upgrade(settings.database_url, extensions=activate_from(settings))
     return asyncio.run(_build(settings, scale=scale, seed=seed, only_if_empty=True))
 
 
 def demo(settings: Settings, *, scale: float = 1.0, seed: int = 7) -> bool:
-    upgrade(settings.database_url)
+    upgrade(settings.database_url, extensions=activate_from(settings))
     return asyncio.run(_build(settings, scale=scale, seed=seed, only_if_empty=False))

@@ -24,6 +24,7 @@ from celery.schedules import crontab
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from rounds.extensions import activate_from
 from rounds.logs import connect_celery_signals
 from rounds.ops.metrics import watch_jobs
 from rounds.settings import Settings, load_settings
@@ -61,8 +62,10 @@ class _ProcessState:
 
 def create_celery(settings: Settings | None = None) -> Celery:
     settings = settings or load_settings()
-    app = Celery("rounds", broker=settings.broker_url, include=TASK_MODULES,
-                 set_as_current=True)
+    # The enabled extensions' tasks and periodic entries run beside the core's.
+    extensions = activate_from(settings)
+    app = Celery("rounds", broker=settings.broker_url,
+                 include=[*TASK_MODULES, *extensions.task_modules()], set_as_current=True)
     transport: dict[str, Any] = {}
     if settings.broker_url.startswith("redis"):
         # Long enough for the slowest task; an unacked task comes back after this.
@@ -98,6 +101,7 @@ def create_celery(settings: Settings | None = None) -> Celery:
                 "schedule": crontab(hour=settings.store.close_time.hour,
                                     minute=settings.store.close_time.minute),
                 "options": {"expires": 6 * 3600}},
+            **extensions.schedule(settings),  # named "<extension>.<entry>"
         },
     )
     app.conf.rounds_settings = settings

@@ -21,6 +21,8 @@ import {
   valPath, varPath
 } from './rules-semantics.js'
 import { count, countTruthy, daysBetween, distanceM, percentage, sum } from './rules-operations.js'
+// The enabled extensions' operations (rounds.extensions), served by the app.
+import { operations as extensionOperations } from '/static/extensions/operations.js'
 
 export { truthy }
 
@@ -175,6 +177,9 @@ export function createEngine () {
     percentage: eager(percentage)
   }
   for (const op of Object.keys(PAIRS)) ops[op] = lazy(comparison(op))
+  for (const [name, fn] of Object.entries(extensionOperations)) {
+    if (!(name in ops)) ops[name] = eager((args) => fn(...args.map((a) => a ?? null)))
+  }
   for (const [name, method] of Object.entries(ops)) engine.addMethod(name, method)
   return engine
 }

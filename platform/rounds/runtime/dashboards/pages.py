@@ -47,6 +47,7 @@ from rounds.runtime.okr import service as okr
 from rounds.runtime.okr.views import DrillRow
 from rounds.runtime.orgs.models import OrgUnit
 from rounds.runtime.sites import service as sites
+from rounds.runtime.sites.panels import panels_for
 from rounds.settings import Settings
 from rounds.web.language import request_language
 from rounds.web.params import Id, OptionalId, PageNumber
@@ -492,6 +493,7 @@ async def site_history_page(request: Request[Any, Any, Any], *, db: AsyncSession
                         words_table(service.DOMAIN, lang)["entries_total"])
     return render(request, "site_history.html", lang, principal, active="dashboard",
                   title=table.title, site=site, table=view, pager=pager,
+                  panels=await panels_for(db, principal, site_id, lang),
                   back=views.href("/dashboard", lang),
                   dash_config={"lang": lang, "text": {}, "charts": {}})
 

@@ -77,6 +77,18 @@ def switch_href(request: Request[Any, Any, Any], lang: str) -> str:
     return "?" + urlencode({**params, "lang": other_language(lang)})
 
 
+def extension_menu(request: Request[Any, Any, Any], lang: str,
+                   principal: Principal | None) -> list[dict[str, str]]:
+    """The enabled extensions' menu entries (``app.state.extensions``) this user may use:
+    ``path`` (what a page passes as ``active``), ``href`` (in the page's language), label."""
+    active = request.app.state.get("extensions")
+    if principal is None or active is None:
+        return []
+    return [{"path": m.href, "href": views.href(m.href, lang),
+             "label": i18n.pick(m.label, lang, m.href)}
+            for m in active.menu() if not m.capability or principal.can(m.capability)]
+
+
 def context(request: Request[Any, Any, Any], lang: str, principal: Principal | None,
             active: str = "", unread: int | None = None) -> dict[str, Any]:
     """What every field page's layout reads."""
@@ -112,6 +124,7 @@ def context(request: Request[Any, Any, Any], lang: str, principal: Principal | N
     my_month = principal is not None and not dashboard and principal.can("visit.check_in")
     shop = principal is not None and views.is_shop(principal)
     return {
+        "nav_extensions": extension_menu(request, lang, principal),
         "lang": lang, "t": t, "nav_dashboard": dashboard, "nav_my_month": my_month,
         "nav_admin": principal is not None and has_admin(principal),
         "nav_industry": principal is not None and views.is_industry(principal),

@@ -38,6 +38,7 @@ from rounds.runtime.notifications.service import unread_count
 from rounds.runtime.portals import shop
 from rounds.runtime.portals.models import Notice
 from rounds.runtime.portals.notices import current_notices
+from rounds.runtime.sites.panels import panels_for
 from rounds.runtime.surveys import service as surveys
 from rounds.settings import Settings
 from rounds.web.language import request_language
@@ -191,6 +192,7 @@ async def shop_page(request: Request[Any, Any, Any], *, db: AsyncSession, settin
                   mine=_issue_rows(mine, principal, lang, settings.tz, now),
                   mine_total=mine_total,
                   notices=_notice_rows(list(notices), lang, settings.tz),
+                  panels=await panels_for(db, principal, site.id, lang),
                   surveys=_survey_rows(await surveys.asked_of_shop(db, site, now,
                                                                    tz=settings.tz),
                                        lang, settings.tz))

@@ -1,0 +1,3 @@
+"""An extension that cannot start: its import fails."""
+
+raise RuntimeError("its licence server is not configured")
