@@ -416,6 +416,7 @@ class Nearest:
     site_id: int | None = None
     name: str = ""
     code: str = ""
+    point: dict[str, float] | None = None  # {"lat", "lng"}, as the rules' points are
 
 
 async def nearest_licensed(db: AsyncSession, lat: float, lng: float, *,
@@ -434,7 +435,8 @@ async def nearest_licensed(db: AsyncSession, lat: float, lng: float, *,
             continue
         d = distance_m([lat, lng], [slat, slng])
         if d is not None and (best.distance_m is None or d < best.distance_m):
-            best = Nearest(d, int(sid), str(name), str(code))
+            best = Nearest(d, int(sid), str(name), str(code),
+                           {"lat": float(slat), "lng": float(slng)})
     return best
 
 
@@ -445,7 +447,7 @@ async def inspection_context(db: AsyncSession, principal: Principal,
     market area, position and the distance to the nearest licensed retailer."""
     near = await nearest_licensed(db, app.lat, app.lng, exclude_site=app.site_id)
     site = {"market_area": app.market_area, "position": {"lat": app.lat, "lng": app.lng},
-            "nearest_licensed_m": near.distance_m, "nearest_licensed_name": near.name,
+            "nearest_licensed": near.point, "nearest_licensed_m": near.distance_m, "nearest_licensed_name": near.name,
             "shop_name": app.shop_name, "address": app.address}
     return rule_context(principal, now=now, tz=tz, site=site)
 
