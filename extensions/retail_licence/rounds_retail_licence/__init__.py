@@ -26,9 +26,9 @@ def _handlers(settings: Any) -> list[Any]:
 
 
 async def _demo(db: Any, now: Any) -> None:
-    from rounds_retail_licence import demo
+    from rounds_retail_licence.demo import seed
 
-    await demo.seed(db, now)
+    await seed(db, now)
 
 
 extension = Extension(

@@ -39,7 +39,7 @@ from rounds.runtime.people.auth import forget_principals_after_commit
 from rounds.runtime.people.models import User
 from rounds.runtime.sites.geo import valid_position
 from rounds.runtime.sites.models import Site
-from rounds.runtime.sites.service import create_site, site_kind_content
+from rounds.runtime.sites.service import create_site
 from rounds.runtime.storage.access import photo_use
 from rounds.runtime.storage.models import Photo
 from rounds.runtime.storage.service import keep_photos, unowned_photos
@@ -303,7 +303,8 @@ async def apply(db: AsyncSession, principal: Principal, data: ApplicationIn, *,
     # 申请编号: the year and the id, known after the insert (unique as the id is).
     app.number = f"XK{today.year}{app.id:06d}"
     await _link_photos(db, app.id, kinds.values())
-    await _record(db, app, "submit", None, states.SUBMITTED, principal.user_id, now)
+    await _record(db, app, "submit", (None, states.SUBMITTED), actor_id=principal.user_id,
+                  at=now)
     return app
 
 
@@ -315,8 +316,9 @@ async def _link_photos(db: AsyncSession, app_id: int, photo_ids: Any) -> None:
 
 
 async def _record(db: AsyncSession, app: LicenceApplication, action: str,
-                  from_state: str | None, to_state: str | None, actor_id: int | None,
+                  move: tuple[str | None, str | None], *, actor_id: int | None,
                   at: datetime, note: str = "") -> LicenceApplicationEvent:
+    from_state, to_state = move
     event = LicenceApplicationEvent(application_id=app.id, action=action,
                                     from_state=from_state, to_state=to_state,
                                     actor_id=actor_id, at=at, note=note)
@@ -333,7 +335,7 @@ async def _record(db: AsyncSession, app: LicenceApplication, action: str,
 
 # -- the steps -------------------------------------------------------------------------------
 
-async def _step(db: AsyncSession, principal: Principal, app_id: int, step_name: str,
+async def _step(db: AsyncSession, principal: Principal, app_id: int, step_name: str, *,
                 now: datetime, note: str = "", version: int | None = None
                 ) -> tuple[LicenceApplication, OrgUnit]:
     app, unit = await load(db, principal, app_id)
@@ -344,7 +346,8 @@ async def _step(db: AsyncSession, principal: Principal, app_id: int, step_name: 
     before = app.state
     app.state = step.to_state
     app.version += 1
-    await _record(db, app, step_name, before, step.to_state, principal.user_id, now, note)
+    await _record(db, app, step_name, (before, step.to_state), actor_id=principal.user_id,
+                  at=now, note=note)
     return app, unit
 
 
@@ -360,7 +363,8 @@ async def check_documents(db: AsyncSession, principal: Principal, app_id: int, *
     note = _note(problems, note)
     if problems:
         raise InvalidInput("the note is too long", problems)
-    app, _ = await _step(db, principal, app_id, "check_documents", now, note, version)
+    app, _ = await _step(db, principal, app_id, "check_documents", now=now, note=note,
+                         version=version)
     return app
 
 
@@ -386,7 +390,8 @@ async def schedule_inspection(db: AsyncSession, principal: Principal, app_id: in
     note = _note(problems, note)
     if problems:
         raise InvalidInput("the inspection cannot be scheduled so", problems)
-    app, _ = await _step(db, principal, app_id, "schedule_inspection", now, note, version)
+    app, _ = await _step(db, principal, app_id, "schedule_inspection", now=now, note=note,
+                         version=version)
     app.inspector_id, app.inspection_on = inspector_id, on
     assert inspector_id is not None and on is not None
     await notify(db, user_ids=[inspector_id], kind="licence_inspection",
@@ -404,7 +409,8 @@ async def withdraw(db: AsyncSession, principal: Principal, app_id: int, *, now: 
     note = _note(problems, note)
     if problems:
         raise InvalidInput("the note is too long", problems)
-    app, _ = await _step(db, principal, app_id, "withdraw", now, note, version)
+    app, _ = await _step(db, principal, app_id, "withdraw", now=now, note=note,
+                         version=version)
     return app
 
 
@@ -447,7 +453,8 @@ async def inspection_context(db: AsyncSession, principal: Principal,
     market area, position and the distance to the nearest licensed retailer."""
     near = await nearest_licensed(db, app.lat, app.lng, exclude_site=app.site_id)
     site = {"market_area": app.market_area, "position": {"lat": app.lat, "lng": app.lng},
-            "nearest_licensed": near.point, "nearest_licensed_m": near.distance_m, "nearest_licensed_name": near.name,
+            "nearest_licensed": near.point, "nearest_licensed_m": near.distance_m,
+            "nearest_licensed_name": near.name,
             "shop_name": app.shop_name, "address": app.address}
     return rule_context(principal, now=now, tz=tz, site=site)
 
@@ -498,7 +505,7 @@ async def record_inspection(db: AsyncSession, principal: Principal, app_id: int,
         "at": now.isoformat(), "by": principal.user_id})
     await _link_photos(db, app.id, kept.values())
     passed = "passed" if columns["passed"] else "failed"
-    await _step(db, principal, app_id, "record_inspection", now, passed)
+    await _step(db, principal, app_id, "record_inspection", now=now, note=passed)
     return app
 
 
@@ -520,14 +527,15 @@ async def decide(db: AsyncSession, principal: Principal, app_id: int, *, decisio
         problems.append(Problem("/scope", f"one of {', '.join(SCOPES)}", "enum"))
     if problems:
         raise InvalidInput("the decision has mistakes", problems)
-    app, _ = await _step(db, principal, app_id, "decide", now, note, version)
+    app, _ = await _step(db, principal, app_id, "decide", now=now, note=note,
+                         version=version)
     app.decision, app.decided_by, app.decided_at, app.decision_note = (
         decision, principal.user_id, now, note)
     if decision == states.REFUSE:
-        await _step(db, principal, app_id, "refuse", now, note)
+        await _step(db, principal, app_id, "refuse", now=now, note=note)
         return app
     await _issue(db, app, unit, scope, now=now, tz=tz)
-    await _step(db, principal, app_id, "issue", now, app.licence_number or "")
+    await _step(db, principal, app_id, "issue", now=now, note=app.licence_number or "")
     return app
 
 
@@ -613,7 +621,7 @@ async def remind_and_escalate(db: AsyncSession, now: datetime, tz: tzinfo) -> in
                          link=f"/licence-applications/{app.id}",
                          dedupe_key=f"licence:{app.id}:due_soon")
             app.reminded_at = now
-            await _record(db, app, "reminded", None, None, None, now)
+            await _record(db, app, "reminded", (None, None), actor_id=None, at=now)
             done += 1
         if app.escalated_at is None and app.deadline < today:
             above = levels[1] if len(levels) > 1 else (levels[0] if levels else None)
@@ -626,8 +634,8 @@ async def remind_and_escalate(db: AsyncSession, now: datetime, tz: tzinfo) -> in
                              link=f"/licence-applications/{app.id}",
                              dedupe_key=f"licence:{app.id}:overdue")
                 app.escalated_at = now
-                await _record(db, app, "escalated", None, None, None, now,
-                              str(above))
+                await _record(db, app, "escalated", (None, None), actor_id=None, at=now,
+                              note=str(above))
                 done += 1
     await db.flush()
     return done

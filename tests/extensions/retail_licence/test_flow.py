@@ -103,11 +103,12 @@ async def test_applying_names_every_mistake_at_its_field(rl: Any, tmp_path: Path
 
 async def test_the_whole_way_too_close_fails_then_far_passes_and_the_licence_is_issued(
         rl: Any, tmp_path: Path) -> None:
+    from rounds_retail_licence import service, states
+    from rounds_retail_licence.models import LicenceApplicationEvent
+
     from rounds.runtime.people.models import User
     from rounds.runtime.sites.models import Site
     from rounds.runtime.sites.panels import panels_for
-    from rounds_retail_licence import service, states
-    from rounds_retail_licence.models import LicenceApplicationEvent
 
     async with transaction(rl) as db:
         town = await c.seed(db)

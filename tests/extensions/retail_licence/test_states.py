@@ -7,10 +7,10 @@ from __future__ import annotations
 import itertools
 
 import pytest
-
-from rounds.runtime.access import Principal
 from rounds_retail_licence import states
 from rounds_retail_licence.states import Facts, NotYourStep, Who, WrongState
+
+from rounds.runtime.access import Principal
 
 
 def person(*capabilities: str) -> Principal:
