@@ -50,7 +50,7 @@ def environment() -> Environment:
 
 
 def render(request: Request[Any, Any, Any], template: str, lang: str, principal: Principal,
-           *, title: str, active: str = "licences", **values: Any) -> Response[str]:
+           *, title: str, active: str = "/licence-applications", **values: Any) -> Response[str]:
     html = environment().get_template(template).render(
         **chrome.context(request, lang, principal, active), title=title, **values)
     return Response(html, media_type=MediaType.HTML, headers=dict(chrome.PRIVATE))
@@ -226,10 +226,10 @@ async def inspect_page(request: Request[Any, Any, Any], *, db: AsyncSession,
         envelope={"definition_id": service.INSPECTION_STANDARD, "version": content_hash,
                   "visit_id": None,
                   "result_url": views.href(f"/licence-applications/{app.id}", lang)})
-    shared = chrome.context(request, lang, principal, "licences")
+    shared = chrome.context(request, lang, principal, "/licence-applications")
     html = environment().get_template("inspect.html").render(
-        **{**context, **{k: shared[k] for k in ("home_url", "links", "active", "user",
-                                                "unread", "fw_config")}},
+        # the chrome's navigation (menu entries too), the form's words and switch
+        **{**shared, **context},
         shop=app.shop_name, number=app.number,
         back_href=views.href(f"/licence-applications/{app.id}", lang))
     return Response(html, media_type=MediaType.HTML, headers=dict(chrome.PRIVATE))
