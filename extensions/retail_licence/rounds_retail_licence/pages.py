@@ -60,6 +60,12 @@ def day(lang: str, d: date | None) -> str:
     return say(lang, "date", y=d.year, m=d.month, d=d.day) if d is not None else ""
 
 
+def _when(lang: str, at: datetime, tz: tzinfo) -> str:
+    """A moment as people write it: 2026年12月3日 14:05."""
+    local = at.astimezone(tz)
+    return f"{day(lang, local.date())} {local:%H:%M}"
+
+
 def _script_words(lang: str) -> dict[str, str]:
     keys = ("sending", "sent", "network_error", "failed", "field_required", "field_invalid",
             "uploading", "upload_failed", "locating", "located", "locate_failed",
@@ -173,7 +179,7 @@ async def detail_page(request: Request[Any, Any, Any], *, db: AsyncSession,
         steps = [s for s in steps if s not in ("issue", "refuse")]
     timeline = [{"action": say(lang, f"action_{e.action}"),
                  "who": name or say(lang, "system"),
-                 "when": views.local(e.at, settings.tz),
+                 "when": _when(lang, e.at, settings.tz),
                  "to": say(lang, f"state_{e.to_state}") if e.to_state else "",
                  "note": e.note if e.action not in ("record_inspection", "escalated") else
                  (say(lang, f"inspection_{e.note}") if e.action == "record_inspection"
