@@ -1,14 +1,18 @@
 """The extension's part of the demo city: a reviewer and an inspector at the first station,
-two applicants without a shop, and applications in several states (one just submitted,
-one waiting for its inspection; their documents are stand-in images).
+three applicants without a shop, and applications in several states (one just submitted,
+one waiting for its inspection, one granted: its licence and new shop); their documents
+are stand-in images.
 
 Idempotent: nothing is added when an application exists."""
 
 from __future__ import annotations
 
+import json
 import struct
+import uuid
 import zlib
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,7 +31,8 @@ from rounds_retail_licence.models import LicenceApplication
 
 # Where the shops would be: north of the station's first shop, 40 m (too close in a town)
 # and 300 m (far enough).
-APPLICANTS = (("applicant_zhou", "周先生", 40.0), ("applicant_he", "何女士", 300.0))
+APPLICANTS = (("applicant_zhou", "周先生", 40.0), ("applicant_he", "何女士", 300.0),
+              ("applicant_lu", "陆先生", 500.0))
 
 
 async def seed(db: AsyncSession, now: datetime) -> None:
@@ -37,8 +42,9 @@ async def seed(db: AsyncSession, now: datetime) -> None:
                                 .order_by(OrgUnit.id).limit(1))).scalar_one_or_none()
     if station is None:
         return
-    shop = (await db.execute(select(Site).where(Site.org_unit_id == station.id,
-                                                Site.site_kind == "retailer")
+    shop = (await db.execute(select(Site).join(OrgUnit, OrgUnit.id == Site.org_unit_id)
+                             .where(OrgUnit.path.startswith(station.path),
+                                    Site.site_kind == "retailer")
                              .order_by(Site.id).limit(1))).scalar_one_or_none()
     if shop is None:
         return
@@ -65,13 +71,35 @@ async def seed(db: AsyncSession, now: datetime) -> None:
             owner_name=name, business_type="convenience_store", market_area="urban",
             lat=lat, lng=shop.lng, documents=docs), now=now - timedelta(days=3 + 5 * i),
             tz=settings.tz)
-        if i == 1:
-            head = await principal_for(db, users["licence_head"])
-            await service.check_documents(db, head, app.id, now=now - timedelta(days=6))
-            await service.schedule_inspection(
-                db, head, app.id, inspector_id=users["licence_inspector"].id,
-                on=(now + timedelta(days=1)).date(), now=now - timedelta(days=5),
-                tz=settings.tz)
+        if i == 0:
+            continue  # just submitted
+        head = await principal_for(db, users["licence_head"])
+        await service.check_documents(db, head, app.id, now=now - timedelta(days=6))
+        await service.schedule_inspection(
+            db, head, app.id, inspector_id=users["licence_inspector"].id,
+            on=(now + timedelta(days=1)).date() if i == 1 else (now - timedelta(days=4)).date(),
+            now=now - timedelta(days=5 if i == 1 else 8), tz=settings.tz)
+        if i == 2:  # inspected and granted: a licence, and a new shop on the map
+            inspector = await principal_for(db, users["licence_inspector"])
+            await _inspect(db, inspector, app.id, (lat, shop.lng),
+                           (await upload(db, store, inspector, _png(99))).id,
+                           now=now - timedelta(days=4), tz=settings.tz)
+            await service.decide(db, head, app.id, decision="grant", note="",
+                                 now=now - timedelta(days=2), tz=settings.tz)
+
+
+async def _inspect(db: AsyncSession, inspector: Any, app_id: int, at: tuple[float, float],
+                   photo_id: str, *, now: datetime, tz: Any) -> None:
+    _, content_hash, _ = await service.inspection_version(db)
+    body = {"id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"rounds-demo-licence-{app_id}")),
+            "definition_id": service.INSPECTION_STANDARD, "version": content_hash,
+            "evidence": {},
+            "answers": {"inspection_location": {"lat": at[0], "lng": at[1], "accuracy_m": 10},
+                        "premises_match": "yes", "owner_matches": "yes",
+                        "trading_ready": "yes", "no_school_nearby": "yes",
+                        "premises_photos": [photo_id]}}
+    await service.record_inspection(db, inspector, app_id, json.dumps(body).encode(), now=now,
+                                    tz=tz, lang="zh")
 
 
 def _png(seed: int) -> bytes:

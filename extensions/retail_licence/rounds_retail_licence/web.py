@@ -4,7 +4,6 @@ inspection and the decision. Thin: every rule is the service's; errors are probl
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -18,7 +17,7 @@ from rounds.settings import Settings
 from rounds.web.language import request_language
 from rounds.web.paging import Page, Paging, paged
 from rounds.web.params import Id
-from rounds_retail_licence import service, states
+from rounds_retail_licence import service
 from rounds_retail_licence.models import LicenceApplication
 
 
@@ -74,11 +73,6 @@ class DecisionIn(msgspec.Struct, forbid_unknown_fields=True):
     note: str = ""
     scope: str = "cigarettes_cigars"
     version: IdField | None = None
-
-
-@dataclass(frozen=True)
-class _Now:
-    settings: Settings
 
 
 class LicenceApplicationController(Controller):
@@ -149,5 +143,3 @@ class LicenceApplicationController(Controller):
 def handlers() -> list[Any]:
     return [LicenceApplicationController]
 
-
-__all__ = ["handlers", "states"]
