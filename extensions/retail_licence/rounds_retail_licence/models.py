@@ -54,7 +54,11 @@ class LicenceApplication(Base):
     # What the periodic jobs did already (they also dedupe the notices themselves).
     reminded_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     escalated_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # Optimistic concurrency: every UPDATE says which version it changes (two reviewers
+    # taking a step at once: the second is refused, never both applied).
     version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 (SQLAlchemy reads a dict)
 
 
 class LicenceApplicationEvent(Base):

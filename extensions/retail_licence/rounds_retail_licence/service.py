@@ -25,6 +25,7 @@ from typing import Any
 import msgspec
 from sqlalchemy import ColumnElement, and_, exists, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.exc import StaleDataError
 
 from rounds import i18n
 from rounds.db import as_utc
@@ -297,7 +298,7 @@ async def apply(db: AsyncSession, principal: Principal, data: ApplicationIn, *,
         documents={"items": [{"kind": k, "photo_id": kinds[k]} for k in DOCUMENT_KINDS
                              if k in kinds]},
         submitted_at=now, deadline=workdays.deadline_for(today), decision_note="",
-        licence_scope="", version=1)
+        licence_scope="")
     db.add(app)
     await db.flush()
     # 申请编号: the year and the id, known after the insert (unique as the id is).
@@ -305,6 +306,15 @@ async def apply(db: AsyncSession, principal: Principal, data: ApplicationIn, *,
     await _link_photos(db, app.id, kinds.values())
     await _record(db, app, "submit", (None, states.SUBMITTED), actor_id=principal.user_id,
                   at=now)
+    unit = await db.get(OrgUnit, app.org_unit_id)
+    if unit is not None:  # the reviewers of the unit (the nearest one up that has any)
+        people = await _reviewers(db, _chain(unit))
+        first = next((u for u in _chain(unit) if people.get(u)), None)
+        if first is not None:
+            await notify(db, user_ids=people[first], kind="licence_new",
+                         message=both("notify_new", number=app.number, shop=app.shop_name),
+                         link=f"/licence-applications/{app.id}",
+                         dedupe_key=f"licence:{app.id}:new")
     return app
 
 
@@ -345,7 +355,11 @@ async def _step(db: AsyncSession, principal: Principal, app_id: int, step_name: 
                                 f"{app.version}, you sent {version}); read it again")
     before = app.state
     app.state = step.to_state
-    app.version += 1
+    try:
+        await db.flush()  # UPDATE ... WHERE version = the one read
+    except StaleDataError:
+        raise states.WrongState("someone else changed the application meanwhile; read it "
+                                "again") from None
     await _record(db, app, step_name, (before, step.to_state), actor_id=principal.user_id,
                   at=now, note=note)
     return app, unit

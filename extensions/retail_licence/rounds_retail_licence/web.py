@@ -31,6 +31,7 @@ class ApplicationOut(msgspec.Struct):
     shop_name: str
     address: str
     market_area: str
+    documents: list[dict[str, str]]  # [{kind, photo_id}]: GET /api/photos/{id} shows one
     submitted_at: str
     deadline: str
     inspector_id: int | None
@@ -47,7 +48,8 @@ def out(a: LicenceApplication) -> ApplicationOut:
     return ApplicationOut(
         id=a.id, number=a.number, state=a.state, version=a.version,
         applicant_id=a.applicant_id, site_id=a.site_id, shop_name=a.shop_name,
-        address=a.address, market_area=a.market_area, submitted_at=a.submitted_at.isoformat(),
+        address=a.address, market_area=a.market_area,
+        documents=[dict(d) for d in a.documents.get("items", [])], submitted_at=a.submitted_at.isoformat(),
         deadline=a.deadline.isoformat(), inspector_id=a.inspector_id,
         inspection_on=a.inspection_on.isoformat() if a.inspection_on else None,
         inspection_passed=(a.inspection or {}).get("passed") if a.inspection else None,

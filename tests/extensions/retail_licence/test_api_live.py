@@ -67,6 +67,10 @@ def test_problems_over_http(live: tuple[LiveServer, c.City]) -> None:
     r = head.post(f"{base}/decide", json={"decision": "grant"})  # not yet
     assert (r.status_code, r.json()["code"]) == (409, "licence_wrong_state")
     assert other.get(base).status_code == 404  # another applicant's: not found
+    doc = app["documents"][0]["photo_id"]
+    assert head.get(f"/api/photos/{doc}").status_code == 200  # the unit's reviewer sees it
+    assert other.get(f"/api/photos/{doc}").status_code == 404  # nobody else does
+    assert inspector.get(f"/api/photos/{doc}").status_code == 404  # not sent: not yet
     assert other.get(f"/licence-applications/{app['id']}").status_code == 404
 
     r = head.post(f"{base}/check-documents", json={"version": app["version"]})

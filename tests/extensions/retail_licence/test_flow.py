@@ -230,3 +230,24 @@ async def test_renewal_reminders_90_and_30_days_before_expiry(rl: Any, tmp_path:
         assert await service.remind_renewals(db, at(30), TZ) == 1
         assert await service.remind_renewals(db, at(2), TZ) == 0
         assert await _count(db, "licence_renewal") == [town.users[c.OTHER]] * 2
+
+
+async def test_two_reviewers_at_once_one_step_is_taken(rl: Any, tmp_path: Path) -> None:
+    """The second of two reviewers who read the application before either acted is refused
+    (409), not applied on top of the first: the UPDATE names the version read."""
+    from rounds_retail_licence import service
+    from rounds_retail_licence.states import WrongState
+
+    async with transaction(rl) as db:
+        town = await c.seed(db)
+        app_id = (await _apply(db, tmp_path, c.APPLICANT, 200)).id
+    async with rl() as first, first.begin():
+        head = await c.principal(first, c.HEAD)
+        seen, _ = await service.load(first, head, app_id)  # read by the first: submitted
+        async with transaction(rl) as second:  # the second takes the step meanwhile
+            other = await c.principal(second, c.CITY_HEAD)
+            await service.check_documents(second, other, app_id, now=NOW)
+        with pytest.raises(WrongState, match="meanwhile"):
+            await service.check_documents(first, head, app_id, now=NOW)
+        assert seen is not None  # (kept: the session holds it as it was read)
+    assert town.users
