@@ -167,6 +167,10 @@ async def test_the_whole_way_too_close_fails_then_far_passes_and_the_licence_is_
         assert not [p for p in await panels_for(db, stranger, far.site_id, "zh")
                     if p.title == "烟草专卖零售许可证"]
         assert town.licensed_site != far.site_id
+        head = await c.principal(db, c.HEAD)  # the site's history, for its unit's reviewer
+        seen = [p for p in await panels_for(db, head, far.site_id, "en")
+                if p.title == "Tobacco retail licence"]
+        assert seen and seen[0].status == "Licence in force"
 
 
 async def _count(db: AsyncSession, kind: str) -> list[int]:
