@@ -6,9 +6,10 @@ from __future__ import annotations
 import re
 import string
 
+from rounds_retail_licence import service, states
+
 from rounds import i18n
 from rounds.extensions import activate
-from rounds_retail_licence import service, states
 
 activate("retail_licence")
 
