@@ -283,6 +283,13 @@ def _read(cls: type[Any], env: Mapping[str, str], prefix: str) -> Any:
     return cls(**values)
 
 
+def read_group(cls: type[Any], prefix: str, env: Mapping[str, str] | None = None) -> Any:
+    """A settings group (a frozen dataclass) from ``<prefix><FIELD>`` variables, typed as
+    the core's are: an extension's own (``ROUNDS_BUSINESS_LICENCE_``...), read when its
+    handlers are made. A value of the wrong type raises :class:`SettingsError` naming it."""
+    return _read(cls, os.environ if env is None else env, prefix)
+
+
 def metrics_networks(allow_from: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
     """ROUNDS_METRICS_ALLOW_FROM as networks (an address alone is a network of one)."""
     return [ipaddress.ip_network(part.strip(), strict=False)

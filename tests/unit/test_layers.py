@@ -315,6 +315,20 @@ def test_rounds_keeps_its_layers() -> None:
         + "\n".join(found)
 
 
+def test_the_core_imports_no_extension() -> None:
+    """Extensions are found by entry point (rounds.extensions), never imported by name: an
+    import of an extension's package (``rounds_*``) anywhere in the core is refused."""
+    out = []
+    for name, path in modules(PLATFORM).items():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+            targets = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                [node.module or ""] if isinstance(node, ast.ImportFrom) and not node.level \
+                else []
+            out += [f"{name}:{node.lineno} imports {t}" for t in targets
+                    if t.startswith("rounds_")]
+    assert not out, "\n".join(out)
+
+
 def test_every_module_has_a_layer() -> None:
     for name in modules(PLATFORM):
         layer(name)
