@@ -175,8 +175,6 @@ async def detail_page(request: Request[Any, Any, Any], *, db: AsyncSession,
     app, unit = await service.load(db, principal, app_id)
     today = _today(settings.tz)
     steps = states.allowed(service.facts(app), service.who(app, unit, principal))
-    if app.state == states.INSPECTED and "decide" not in steps:
-        steps = [s for s in steps if s not in ("issue", "refuse")]
     timeline = [{"action": say(lang, f"action_{e.action}"),
                  "who": name or say(lang, "system"),
                  "when": _when(lang, e.at, settings.tz),
