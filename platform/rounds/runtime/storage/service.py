@@ -24,10 +24,10 @@ import asyncio
 import hashlib
 import math
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, exists, select
+from sqlalchemy import ColumnElement, delete, exists, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
 from rounds.db import table_of, transaction, utcnow
@@ -197,6 +197,19 @@ async def unowned_photos(db: AsyncSession | AsyncConnection, user_id: int,
     return problems
 
 
+# Conditions on ``Photo`` that keep a photo from the cleanup: "a record of mine refers to
+# it" (an EXISTS), for records other than submissions and issues (an extension's documents).
+PhotoKeeper = Callable[[], ColumnElement[bool]]
+_KEEPERS: list[PhotoKeeper] = []
+
+
+def keep_photos(keeper: PhotoKeeper) -> PhotoKeeper:
+    """Register a kind of record whose photos are used (registering twice changes nothing)."""
+    if keeper not in _KEEPERS:
+        _KEEPERS.append(keeper)
+    return keeper
+
+
 async def delete_unused_photos(db: AsyncSession, *, now: datetime, older_than: timedelta,
                                batch: int = 500) -> tuple[int, list[str]]:
     """Delete the rows of photos uploaded more than ``older_than`` ago that no submission and
@@ -208,7 +221,8 @@ async def delete_unused_photos(db: AsyncSession, *, now: datetime, older_than: t
         select(Photo.id, Photo.storage_key).where(
             Photo.created_at < now - older_than,
             ~exists().where(SubmissionPhoto.photo_id == Photo.id),
-            ~exists().where(IssuePhoto.photo_id == Photo.id))
+            ~exists().where(IssuePhoto.photo_id == Photo.id),
+            *(~keeper() for keeper in _KEEPERS))
         .order_by(Photo.created_at).limit(batch))).all()
     await db.execute(delete(PhotoUpload).where(PhotoUpload.at < now - QUOTA_WINDOW))
     if not unused:
