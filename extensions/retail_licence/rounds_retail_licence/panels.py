@@ -11,6 +11,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rounds.runtime.access import Principal
+from rounds.runtime.fieldwork.views import home_hook
 from rounds.runtime.orgs.models import OrgUnit
 from rounds.runtime.sites.models import Site
 from rounds.runtime.sites.panels import Panel, site_panel
@@ -23,6 +24,13 @@ TONE = {states.ISSUED: "good", states.REFUSED: "bad", states.WITHDRAWN: ""}
 
 def day(lang: str, d: date | None) -> str:
     return say(lang, "date", y=d.year, m=d.month, d=d.day) if d is not None else ""
+
+
+@home_hook
+def applicant_home(principal: Principal) -> str | None:
+    """An applicant with no shop yet lands on their applications (the shop portal has no
+    shop to show them)."""
+    return "/licence-applications" if principal.can(states.APPLY) else None
 
 
 @site_panel

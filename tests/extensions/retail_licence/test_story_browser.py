@@ -74,8 +74,16 @@ def test_apply_inspect_decide_and_the_applicant_sees_the_licence(
 
     # The applicant, on the phone, without a shop yet.
     page = phone(browser, errors, NEW_SHOP)
-    sign_in(page, url, c.OTHER, "/licence-applications/new", password=c.PASSWORD)
+    # Signed in without a page asked for: the applications, not the shop portal (no shop
+    # yet), and none of a shop's or a field user's links.
+    page.goto(f"{url}/sign-in")
+    page.fill("#username", c.OTHER)
+    page.fill("#password", c.PASSWORD)
+    page.click("form[data-sign-in-form] button[type=submit]")
+    page.wait_for_url(re.compile(r".*/licence-applications(\?.*)?$"))
     assert page.locator("nav.fw-nav [data-nav='/licence-applications']").count() == 1
+    assert page.locator("nav.fw-nav [data-nav=shop], nav.fw-nav a[href^='/today']").count() == 0
+    page.goto(f"{url}/licence-applications/new?lang=zh")
     page.click("[data-send]")  # nothing filled: each mistake at its field
     assert page.locator("[data-error-for=shop_name]").is_visible()
     assert page.locator("[data-error-for='documents/id_card']").is_visible()
