@@ -73,4 +73,5 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Browser tests last: Playwright's sync API keeps an event loop running in the main
     thread for the rest of the session, where asyncio.run (used to seed data) would fail."""
-    items.sort(key=lambda item: "tests/browser/" in str(item.path).replace("\\", "/"))
+    items.sort(key=lambda item: "tests/browser/" in str(item.path).replace("\\", "/")
+               or item.path.name.endswith("_browser.py"))  # an extension's, beside its tests

@@ -124,7 +124,7 @@ class Extension:
         if self.task_modules or self.schedule is not None:
             out["jobs"] = list(self.task_modules)
         if self.menu:
-            out["menu"] = [m.href for m in self.menu]
+            out["menu"] = list(dict.fromkeys(m.href for m in self.menu))
         return out
 
 
@@ -139,14 +139,14 @@ def _tables(ext: Extension) -> set[str]:
 
 
 def _routes(ext: Extension) -> set[str]:
+    from litestar import Router
+
     from rounds.settings import load_settings
 
     assert ext.handlers is not None
-    paths: set[str] = set()
-    for handler in ext.handlers(load_settings()):
-        for path in getattr(handler, "paths", ()) or ():
-            paths.add(path)
-    return paths
+    # Handlers, controllers and routers alike: the paths a router made of them serves.
+    router = Router(path="/", route_handlers=list(ext.handlers(load_settings())))
+    return {route.path for route in router.routes}
 
 
 def enabled_names(setting: str) -> list[str]:

@@ -17,6 +17,7 @@ from rounds.runtime.sites.models import Site
 from rounds.runtime.sites.panels import Panel, site_panel
 from rounds.runtime.storage import service as storage
 from rounds.runtime.storage.access import photo_use
+from rounds.runtime.storage.models import Photo
 from rounds.settings import load_settings
 from rounds_business_licence import service
 from rounds_business_licence.models import FAILED, PASSED, LicenceCheck
@@ -62,4 +63,7 @@ def licence_photo(principal: Principal, photo_id: str) -> ColumnElement[bool]:
                           LicenceCheck.site_id.in_(select(Site.id).where(site_scope(principal))))
 
 
-storage.keep_photos(LicenceCheck.photo_id)
+@storage.keep_photos
+def licence_photos() -> ColumnElement[bool]:
+    """A photo a check uses is kept by the cleanup of unused photos."""
+    return exists().where(LicenceCheck.photo_id == Photo.id)

@@ -265,3 +265,18 @@ async def test_the_site_panel(bl_sessions: async_sessionmaker[AsyncSession], wor
     (en,) = await panels("shop_ra1", "en")
     assert (en.status, en.link_text) == ("Needs attention", "See the check")
     assert await panels("head_b") == []  # not their site
+
+
+async def test_a_check_s_photo_is_kept_by_the_cleanup_of_unused_photos(
+        bl_sessions: async_sessionmaker[AsyncSession], world: Field, tmp_path: Path) -> None:
+    from rounds.runtime.storage import service as storage
+    from rounds.runtime.storage.models import Photo
+
+    row = await check(bl_sessions, world, tmp_path)
+    async with transaction(bl_sessions) as db:
+        unused = await photo(db, "cm_a", tmp_path, seed=5)  # uploaded, never used
+        deleted, _ = await storage.delete_unused_photos(
+            db, now=datetime.now(UTC) + timedelta(days=2), older_than=timedelta(days=1))
+        assert deleted == 1
+        assert await db.get(Photo, unused) is None
+        assert await db.get(Photo, str(row.photo_id)) is not None

@@ -84,9 +84,12 @@ def extension_menu(request: Request[Any, Any, Any], lang: str,
     active = request.app.state.get("extensions")
     if principal is None or active is None:
         return []
-    return [{"path": m.href, "href": views.href(m.href, lang),
-             "label": i18n.pick(m.label, lang, m.href)}
-            for m in active.menu() if not m.capability or principal.can(m.capability)]
+    out: dict[str, dict[str, str]] = {}
+    for m in active.menu():  # one link per page: the first entry this user may use names it
+        if m.href not in out and (not m.capability or principal.can(m.capability)):
+            out[m.href] = {"path": m.href, "href": views.href(m.href, lang),
+                           "label": i18n.pick(m.label, lang, m.href)}
+    return list(out.values())
 
 
 def context(request: Request[Any, Any, Any], lang: str, principal: Principal | None,
@@ -122,14 +125,16 @@ def context(request: Request[Any, Any, Any], lang: str, principal: Principal | N
     # month instead.
     dashboard = principal is not None and has_dashboard(principal)
     my_month = principal is not None and not dashboard and principal.can("visit.check_in")
-    shop = principal is not None and views.is_shop(principal)
+    shop = principal is not None and views.has_shop(principal)
+    # A retailer's account without a shop yet: neither the shop's links nor a field day.
+    shopless = principal is not None and views.is_shop(principal) and not shop
     return {
         "nav_extensions": extension_menu(request, lang, principal),
         "lang": lang, "t": t, "nav_dashboard": dashboard, "nav_my_month": my_month,
         "nav_admin": principal is not None and has_admin(principal),
         "nav_industry": principal is not None and views.is_industry(principal),
         "home_url": views.href(views.home_for(principal), lang) if principal else links["today"],
-        "nav_shop": shop, "links": links, "active": active,
+        "nav_shop": shop, "nav_shopless": shopless, "links": links, "active": active,
         "switch_language": switch_href(request, lang), "user": principal, "unread": unread,
         "fw_config": {"lang": lang, "text": dict(views.words(lang)), "links": links,
                       "csrf_token": principal.csrf_token if principal else None},

@@ -7,7 +7,7 @@ from definitions (titles, choices, messages) are read with :func:`rounds.i18n.pi
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from typing import Any
@@ -44,11 +44,29 @@ def href(path: str, lang: str, **params: Any) -> str:
     return f"{path}?{urlencode(query)}"
 
 
+# Homes for accounts the core has none for, filled by extensions (the retail licence's
+# applicant who has no shop yet lands on their applications): ``principal -> path | None``.
+_homes: list[Callable[[Principal], str | None]] = []
+
+
+def home_hook(fn: Callable[[Principal], str | None]) -> Callable[[Principal], str | None]:
+    """Register ``fn``: asked where an account with no home of its own lands."""
+    if fn not in _homes:
+        _homes.append(fn)
+    return fn
+
+
 def home_for(principal: Principal) -> str:
     """Where a person lands: a retailer's account on its shop's portal, an industry user
     (public scope, reading figures) on the industry page, a leader or a station head on
-    their dashboard (the city's or the station's figures), everyone else on their day."""
+    their dashboard (the city's or the station's figures), everyone else on their day. A
+    retailer's account with no shop yet (an applicant) lands where an extension says."""
     if is_shop(principal):
+        if principal.site_id is None:
+            for fn in _homes:
+                home = fn(principal)
+                if home:
+                    return home
         return SHOP
     if is_industry(principal):
         return INDUSTRY
@@ -58,6 +76,11 @@ def home_for(principal: Principal) -> str:
 def is_shop(principal: Principal) -> bool:
     """A retailer's own account: it acts for one shop."""
     return principal.org_scope == "own_shop"
+
+
+def has_shop(principal: Principal) -> bool:
+    """A retailer's own account with its shop (an applicant may have none yet)."""
+    return is_shop(principal) and principal.site_id is not None
 
 
 def is_industry(principal: Principal) -> bool:

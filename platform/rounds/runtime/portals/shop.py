@@ -21,14 +21,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rounds.errors import NotFound
-from rounds.i18n import pick
+from rounds.i18n import pick, text
 from rounds.runtime.access import Forbidden, Principal
 from rounds.runtime.definitions.service import current_content, current_contents
 from rounds.runtime.issues.models import Issue
@@ -87,6 +87,12 @@ def _value(attr: Mapping[str, Any], raw: Any, lang: str) -> str:
         for choice in attr.get("choices") or []:
             if isinstance(choice, Mapping) and choice.get("value") == raw:
                 return pick(choice.get("label"), lang, str(raw))
+    if attr.get("type") == "date" and isinstance(raw, str):
+        try:  # as people write a date (2031年12月5日), not as it is stored
+            day = date.fromisoformat(raw)
+        except ValueError:
+            return raw
+        return text("portals", lang, "date", y=day.year, m=day.month, d=day.day)
     return str(raw)
 
 

@@ -24,11 +24,10 @@ import asyncio
 import hashlib
 import math
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
-from typing import Any
 
-from sqlalchemy import delete, exists, select
+from sqlalchemy import ColumnElement, delete, exists, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
 from rounds.db import table_of, transaction, utcnow
@@ -198,31 +197,32 @@ async def unowned_photos(db: AsyncSession | AsyncConnection, user_id: int,
     return problems
 
 
-# Columns of other records that hold a photo id (an extension's table): a photo one of them
-# names is in use, like a submission's or an issue's (``keep_photos``).
-_KEPT_BY: list[Any] = []
+# Conditions on ``Photo`` that keep a photo from the cleanup: "a record of mine refers to
+# it" (an EXISTS), for records other than submissions and issues (an extension's documents).
+PhotoKeeper = Callable[[], ColumnElement[bool]]
+_KEEPERS: list[PhotoKeeper] = []
 
 
-def keep_photos(column: Any) -> None:
-    """Count the photos ``column`` names as used: the cleanup below keeps them."""
-    if not any(column is kept for kept in _KEPT_BY):
-        _KEPT_BY.append(column)
+def keep_photos(keeper: PhotoKeeper) -> PhotoKeeper:
+    """Register a kind of record whose photos are used (registering twice changes nothing)."""
+    if keeper not in _KEEPERS:
+        _KEEPERS.append(keeper)
+    return keeper
 
 
 async def delete_unused_photos(db: AsyncSession, *, now: datetime, older_than: timedelta,
                                batch: int = 500) -> tuple[int, list[str]]:
-    """Delete the rows of photos uploaded more than ``older_than`` ago that no submission,
-    no issue and no column of :func:`keep_photos` refers to (and the log of upload attempts
-    older than a day). Returns how many, and the storage keys no photo uses any more: the
-    caller removes those files after its commit (``remove_files``), so a failed transaction
-    never leaves a row without its file.
+    """Delete the rows of photos uploaded more than ``older_than`` ago that no submission and
+    no issue refers to (and the log of upload attempts older than a day). Returns how many,
+    and the storage keys no photo uses any more: the caller removes those files after its
+    commit (``remove_files``), so a failed transaction never leaves a row without its file.
     Idempotent; at most ``batch`` photos a call (the next run takes the rest)."""
     unused = (await db.execute(
         select(Photo.id, Photo.storage_key).where(
             Photo.created_at < now - older_than,
             ~exists().where(SubmissionPhoto.photo_id == Photo.id),
             ~exists().where(IssuePhoto.photo_id == Photo.id),
-            *(~exists().where(column == Photo.id) for column in _KEPT_BY))
+            *(~keeper() for keeper in _KEEPERS))
         .order_by(Photo.created_at).limit(batch))).all()
     await db.execute(delete(PhotoUpload).where(PhotoUpload.at < now - QUOTA_WINDOW))
     if not unused:
