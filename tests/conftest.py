@@ -70,6 +70,33 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     server.stop()
 
 
+# The extensions' tests (tests/extensions) run in a pytest of their own, with every
+# extension enabled (support.extensions): their operations, capabilities and hooks belong to
+# the process, as in production, and would reach into the core's tests (a hook reading an
+# extension's table in a database the core's tests made without it). `pytest` runs the
+# core's; `pytest tests/extensions` theirs; ./dev test runs both.
+EXTENSION_TESTS = Path(__file__).resolve().parent / "extensions"
+
+
+def _named(config: pytest.Config) -> list[Path]:
+    return [Path(str(a).split("::", 1)[0]).resolve() for a in config.args]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    named = _named(config)
+    ours = [p for p in named if p.is_relative_to(EXTENSION_TESTS)]
+    if ours and len(ours) != len(named):
+        raise pytest.UsageError("run tests/extensions in a pytest of its own (the extensions "
+                                "it enables belong to the process): `pytest tests/extensions`")
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    if collection_path.resolve().is_relative_to(EXTENSION_TESTS) and not any(
+            p.is_relative_to(EXTENSION_TESTS) for p in _named(config)):
+        return True
+    return None
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Browser tests last: Playwright's sync API keeps an event loop running in the main
     thread for the rest of the session, where asyncio.run (used to seed data) would fail."""

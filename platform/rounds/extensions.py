@@ -88,6 +88,9 @@ class Extension:
     operations: Sequence[Operation] = ()
     metrics: Sequence[Metric] = ()
     capabilities: Sequence[str] = ()
+    # Role id → capabilities (the extension's) that role has while the extension is
+    # enabled: a role's definition cannot name them (it must validate without it).
+    grants: Mapping[str, Sequence[str]] = field(default_factory=dict)
     models: Sequence[str] = ()
     migrations: Path | None = None
     handlers: Callable[[Any], Sequence[Any]] | None = None
@@ -114,6 +117,8 @@ class Extension:
             out["metrics"] = [m.id for m in self.metrics]
         if self.capabilities:
             out["capabilities"] = list(self.capabilities)
+        if self.grants:
+            out["grants"] = [f"{role} {'+'.join(caps)}" for role, caps in self.grants.items()]
         if self.models:
             out["tables"] = sorted(_tables(self))
         if self.migrations is not None:
@@ -277,6 +282,11 @@ def _check_clashes(loaded: Sequence[Extension]) -> None:
             if not capabilities.well_formed(c):
                 raise ExtensionError(ext.name, f"capability {c!r} is not area.action "
                                                "(lower case letters and _)")
+        for role_id, caps in ext.grants.items():
+            for c in caps:
+                if c not in ext.capabilities:
+                    raise ExtensionError(ext.name, f"grants {c!r} to {role_id!r}, but an "
+                                                   "extension grants only its own capabilities")
         for module in (*ext.models, *ext.hooks):
             try:
                 importlib.import_module(module)
@@ -298,6 +308,9 @@ def _register(ext: Extension) -> None:
         register_metric(m)
     for c in ext.capabilities:
         capabilities.register(c)
+    for role_id, caps in ext.grants.items():
+        for c in caps:
+            capabilities.grant(role_id, c)
     if ext.locale is not None:
         i18n.add_locale_dir(ext.locale)
 

@@ -50,6 +50,10 @@ extension = Extension(
                   "the 6-digit administrative division code of a valid USCC, else null"),
     ),
     capabilities=("business_licence.verify",),
+    # The staff who visit shops verify their licences (the installation's own roles may
+    # list the capability instead, once the extension is always enabled).
+    grants={"customer_manager": ("business_licence.verify",),
+            "market_inspector": ("business_licence.verify",)},
     models=("rounds_business_licence.models",),
     migrations=HERE / "migrations",
     handlers=_handlers,

@@ -37,6 +37,11 @@ extension = Extension(
     distribution="rounds-retail-licence",
     definitions=HERE / "definitions",
     capabilities=("retail_licence.apply", "retail_licence.review", "retail_licence.inspect"),
+    # Beside its own roles: a station head reviews, a market inspector inspects, a shop's
+    # account applies (a renewal or a change).
+    grants={"station_head": ("retail_licence.review",),
+            "market_inspector": ("retail_licence.inspect",),
+            "retailer_user": ("retail_licence.apply",)},
     models=("rounds_retail_licence.models",),
     migrations=HERE / "migrations",
     handlers=_handlers,

@@ -15,6 +15,7 @@ import pytest
 from registry_server import TOKEN, RegistryServer
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from support.extensions import ENABLED
 from support.field import DEFINITIONS, Field, seed_database, seed_field
 from support.live import LiveServer, run_async
 
@@ -41,7 +42,7 @@ def licence_definitions(folder: Path) -> Path:
 def active() -> Any:
     from rounds.extensions import activate
 
-    return activate("business_licence")
+    return activate(ENABLED)
 
 
 @pytest.fixture

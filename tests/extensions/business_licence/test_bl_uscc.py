@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 from rounds_business_licence.uscc import CHARSET, WEIGHTS, check_character, uscc_region, uscc_valid
 
+from support.extensions import ENABLED
+
 # Codes published by the companies on their licences (the four of the discussion
 # and more from public registers); each one passes the check, asserted below.
 PUBLISHED = ("91330100716105852F", "9144030071526726XG", "914403001922038216",
@@ -71,7 +73,7 @@ def test_the_operations_through_the_rule_compiler_once_active() -> None:
     from rounds.extensions import activate
     from rounds.rules import apply, compile_rule
 
-    activate("business_licence")
+    activate(ENABLED)
     assert apply({"uscc_valid": [{"var": "c"}]}, {"c": "91330100716105852F"}) is True
     assert apply({"uscc_valid": [{"var": "c"}]}, {"c": "91330100716105852E"}) is False
     assert apply({"uscc_valid": [{"var": "c"}]}, {}) is False

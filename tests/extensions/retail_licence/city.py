@@ -13,6 +13,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from support.extensions import ENABLED
+
 REPO = Path(__file__).resolve().parents[3]
 PASSWORD = "password-123"
 SHOP_AT = (28.228304, 112.938814)  # the licensed retailer
@@ -35,7 +37,7 @@ async def load_definitions(db: AsyncSession) -> None:
     from rounds.extensions import activate
     from rounds.runtime.definitions.service import sync
 
-    active = activate("retail_licence")
+    active = activate(ENABLED)
     docs, problems = load_documents([REPO / "definitions", *active.definition_dirs()])
     assert not problems, problems
     await sync(db, docs)
@@ -82,7 +84,7 @@ async def migrated(url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
     from rounds.extensions import activate
     from rounds.migrate import upgrade
 
-    active = activate("retail_licence")
+    active = activate(ENABLED)
     await asyncio.to_thread(upgrade, url, extensions=active)
     engine = create_engine(url)
     try:

@@ -10,8 +10,9 @@ from rounds_retail_licence import service, states
 
 from rounds import i18n
 from rounds.extensions import activate
+from support.extensions import ENABLED
 
-activate("retail_licence")
+activate(ENABLED)
 
 
 def _fields(template: str) -> set[str]:

@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from support.live import LiveServer, free_port
+from support.live import LiveServer, add_user, api_token, free_port
 
 REPO = Path(__file__).resolve().parents[3]
 INSTALLED = REPO / "tests" / "extensions" / "installed"
@@ -64,6 +64,13 @@ def test_an_enabled_extension_brings_its_routes_definitions_operations_and_table
         # the module that gathers them answers.
         js = httpx.get(f"{server.url}/static/extensions/operations.js")
         assert js.status_code == 200 and "export const operations" in js.text
+        # The extension grants its capability to a role the installation has.
+        add_user(server, "inspector", "market_inspector")
+        add_user(server, "manager", "customer_manager")
+        me = httpx.get(f"{server.url}/api/auth/me", headers=api_token(server, "inspector"))
+        assert "sample.use" in me.json()["capabilities"]
+        other = httpx.get(f"{server.url}/api/auth/me", headers=api_token(server, "manager"))
+        assert "sample.use" not in other.json()["capabilities"]
     finally:
         server.stop()
     done = rounds("rules", "eval", '{"sample_twice": [{"var": "n"}]}', '{"n": 21}',
@@ -78,6 +85,9 @@ def test_a_disabled_extension_is_absent_though_installed(tmp_path: Path) -> None
         assert "sample_notes" not in _tables(server)
         assert "sample_kiosk" not in _definitions(server)
         assert "sample_kiosk" not in httpx.get(f"{server.url}/openapi.json").text
+        add_user(server, "inspector", "market_inspector")
+        me = httpx.get(f"{server.url}/api/auth/me", headers=api_token(server, "inspector"))
+        assert me.status_code == 200 and "sample.use" not in me.json()["capabilities"]
     finally:
         server.stop()
     done = rounds("rules", "eval", '{"sample_twice": [2]}')
@@ -113,6 +123,7 @@ def test_extensions_list_shows_versions_and_contributions() -> None:
     assert lines[0] == "sample 0.3.0  (enabled): Sample extension"
     assert "  operations: sample_twice" in lines
     assert "  capabilities: sample.use" in lines
+    assert "  grants: market_inspector sample.use" in lines
     assert "  routes: /api/sample" in lines
     assert "  migrations: sm_0001_sample_notes" in lines
     assert any(line.startswith("broken  (installed, not enabled): failed to load: "

@@ -34,6 +34,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from rounds.definitions.capabilities import of_role
 from rounds.i18n import LANGUAGES
 from rounds.runtime.definitions.service import current_contents
 from rounds.runtime.issues import texts
@@ -61,7 +62,7 @@ async def roles(db: AsyncSession) -> dict[str, Role]:
     """Each role's capabilities and title, from its current version."""
     out: dict[str, Role] = {}
     for role_id, content in (await current_contents(db, "role")).items():
-        out[role_id] = Role(frozenset(content.get("capabilities") or ()),
+        out[role_id] = Role(of_role(role_id, content.get("capabilities")),
                             dict(content.get("title") or {}))
     return out
 

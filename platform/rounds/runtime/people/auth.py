@@ -41,6 +41,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
 from rounds.db import PENDING_AWAITS, utcnow
+from rounds.definitions.capabilities import of_role
 from rounds.errors import TryLater
 from rounds.runtime.access import NotAuthenticated, Principal
 from rounds.runtime.definitions.service import role_content
@@ -334,7 +335,7 @@ async def principal_for(db: AsyncSession, user: User, *, credential: str = "sess
     return Principal(
         user_id=user.id, username=user.username, display_name=user.display_name,
         role_id=user.role_id, role_title=dict(role.get("title") or {}),
-        capabilities=frozenset(role.get("capabilities") or ()),
+        capabilities=of_role(user.role_id, role.get("capabilities")),
         org_scope=str(role.get("org_scope") or "public"), org_unit_id=user.org_unit_id,
         org_path=unit.path if unit else "", site_id=user.site_id, language=user.language,
         check_in_radius_m=float(check_in.get("radius_m", 100)),

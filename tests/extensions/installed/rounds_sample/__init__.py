@@ -29,6 +29,7 @@ extension = Extension(
     name="sample", title={"zh": "示例扩展", "en": "Sample extension"},
     distribution="rounds-sample", definitions=HERE / "definitions",
     operations=[Operation("sample_twice", twice, 1, 1, "any", "twice a number")],
-    capabilities=["sample.use"], migrations=HERE / "migrations",
+    capabilities=["sample.use"], grants={"market_inspector": ["sample.use"]},
+    migrations=HERE / "migrations",
     handlers=lambda settings: [sample_answer],
     menu=[MenuEntry("/api/sample", {"zh": "示例", "en": "Sample"}, "sample.use")])
