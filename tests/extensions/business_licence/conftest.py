@@ -24,9 +24,9 @@ VERIFIERS = ("customer_manager", "market_inspector")
 
 
 def licence_definitions(folder: Path) -> Path:
-    """The repository's definitions with the capability given to the customer managers and
-    the market inspectors (what the lead adds to the core roles when the extension is
-    enabled in the demo)."""
+    """The repository's definitions with the capability listed by the customer managers'
+    and the market inspectors' roles, as an installation that always runs the extension may
+    list it (the extension's grants give it to them too)."""
     target = folder / "definitions"
     shutil.copytree(DEFINITIONS, target)
     for role in VERIFIERS:
