@@ -37,6 +37,7 @@ from rounds.runtime.fieldwork import chrome, issue_pages, service, views
 from rounds.runtime.fieldwork.views import say
 from rounds.runtime.forms import results
 from rounds.runtime.people import throttle
+from rounds.runtime.sites.panels import panels_for
 from rounds.runtime.sites.service import position
 from rounds.runtime.submissions import service as submissions
 from rounds.runtime.visits import plans
@@ -192,7 +193,8 @@ async def visit_page(request: Request[Any, Any, Any], *, db: AsyncSession, setti
             "href": views.href(f"/submissions/{d.id}", language)})
     return chrome.page(request, "visit.html", language, principal,
                        title=say(language, "visit_title", site=view.site.name),
-                       visit=card, forms=forms, submitted=submitted, just_checked_in=new)
+                       visit=card, forms=forms, submitted=submitted, just_checked_in=new,
+                       panels=await panels_for(db, principal, view.site.id, language))
 
 
 @get("/visits/{visit_id:int}/forms/{definition_id:str}", include_in_schema=False)
