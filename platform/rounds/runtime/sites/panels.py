@@ -3,11 +3,11 @@
 A panel is data (a title, rows of label and value, a tone, a link), never HTML, so a
 contributor cannot break a page's markup or its escaping. Contributors register an async
 function with :func:`site_panel`; the pages of a site (the shop portal's ``/shop``, the
-site's history ``/sites/{id}/history``, a visit's page ``/visits/{id}``) call :func:`panels_for` and draw each panel the
-same way (``fieldwork/templates/_panels.html``). A contributor decides by the principal
-what it shows (the retailer's own shop, a station head's scope) and returns nothing when
-it has nothing to say. One that fails is logged and left out: a panel never takes a page
-down.
+site's history ``/sites/{id}/history``, a visit's page ``/visits/{id}``) call
+:func:`panels_for` and draw each panel the same way (``fw.site_panels`` in
+``fieldwork/templates/_fw.html``). A contributor decides by the principal what it shows
+(the retailer's own shop, a station head's scope) and returns nothing when it has nothing
+to say. One that fails is logged and left out: a panel never takes a page down.
 """
 
 from __future__ import annotations
