@@ -112,3 +112,36 @@ def test_the_page_on_a_phone(enabled_server: Any, tmp_path: Path) -> None:
     assert seen["code"] == "91330100716105852F"
     assert seen["made"] == "已核验 5 项，未核验 0 项。"
     assert seen["photo_loaded"] is True
+
+
+def _in_the_form_engine(url: str, codes: list[Any]) -> dict[str, Any]:
+    from playwright.sync_api import sync_playwright
+
+    seen: dict[str, Any] = {"errors": []}
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        page = browser.new_page()
+        page.on("pageerror", lambda e: seen["errors"].append(str(e)))
+        page.goto(f"{url}/forms/customer_manager_visit/preview?lang=zh")
+        page.wait_for_function("window.roundsRules !== undefined")
+        seen["answers"] = page.evaluate(
+            """(codes) => codes.map((c) => [
+                 window.roundsRules.evaluate({"uscc_valid": [{"var": "c"}]}, {c}),
+                 window.roundsRules.evaluate({"uscc_region": [{"var": "c"}]}, {c})])""", codes)
+        browser.close()
+    return seen
+
+
+def test_a_forms_rules_use_the_operations_in_the_browser(enabled_server: Any) -> None:
+    """Any definition's rule may use uscc_valid: the form engine of the phone pages (which
+    imports the enabled extensions' operations) answers as the server does."""
+    from rounds_business_licence.uscc import uscc_region, uscc_valid
+
+    server, _ = enabled_server
+    good = "91330100716105852F"
+    codes: list[Any] = [good, "9144030071526726XG", good[:17] + "G", good.lower(), None, 7]
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        seen = pool.submit(_in_the_form_engine, server.url, codes).result()
+    assert seen["errors"] == []
+    assert seen["answers"] == [[uscc_valid(c), uscc_region(c)] for c in codes]
+    assert seen["answers"][0] == [True, "330100"] and seen["answers"][2] == [False, None]
